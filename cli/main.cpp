@@ -1,0 +1,44 @@
+// flagcrawl's entry point: builds the command line from the registered subcommands, runs the
+// chosen one, and turns exceptions (bad usage, unusable environment, bugs) into exit codes.
+#include "commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv) {
+    using namespace flagcrawl::cli;
+    CLI::App app{"flagcrawl: download batches of files and crawl web sites, concurrently, with a "
+                 "choice of strategy (sequential, threaded, async) to compare.",
+                 "flagcrawl"};
+    app.set_version_flag("--version", "flagcrawl 0.1.0");
+    app.require_subcommand(1);
+    app.fallthrough(); // common options may follow the subcommand's own
+
+    int exit_code = k_exit_ok;
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        fmt::print(stderr, "flagcrawl: {}\nRun 'flagcrawl --help' for usage.\n", e.what());
+        return k_exit_usage;
+    } catch (const UsageError& e) {
+        fmt::print(stderr, "flagcrawl: {}\n", e.what());
+        return k_exit_usage;
+    } catch (const FatalError& e) {
+        fmt::print(stderr, "flagcrawl: {}\n", e.what());
+        return k_exit_fatal;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "flagcrawl: internal error: {}\n", e.what());
+        return k_exit_fatal;
+    }
+    return exit_code;
+}

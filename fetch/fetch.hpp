@@ -1,0 +1,163 @@
+// The fetch engine's public contract: what a request and a response are, the policy every
+// strategy applies, and the two variable parts a caller plugs in (where URLs come from, what
+// happens to a response). The three strategies differ only in how they schedule transfers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flagcrawl::fetch {
+
+using Clock = std::chrono::steady_clock;
+using Millis = std::chrono::milliseconds;
+
+enum class Strategy { sequential, threaded, async };
+
+// "sequential" | "threaded" | "async"; nullopt for anything else.
+std::optional<Strategy> parse_strategy(std::string_view name);
+std::string_view to_string(Strategy strategy);
+
+// Request policy shared by all strategies, so that they are compared on equal terms.
+// Durations are per attempt. A zero limit means "no limit" where noted.
+struct Policy {
+    Millis connect_timeout{10'000};
+    Millis total_timeout{60'000};   // whole attempt, redirects included; 0 = none
+    long low_speed_bytes_per_s = 1; // abort when slower than this ...
+    Millis low_speed_window{30'000}; // ... for this long; 0 window = never
+    std::uint64_t max_body_bytes = 0;  // decoded body; 0 = unlimited
+    int max_redirects = 10;
+    int retries = 2;                   // attempts after the first one
+    Millis backoff_base{500};          // exponential: base * 2^(attempt-1), full jitter
+    Millis backoff_max{30'000};
+    Millis retry_after_max{120'000};   // a longer Retry-After is not waited for: no retry
+    bool compressed = true;            // Accept-Encoding: gzip, br, zstd (decoded transparently)
+    std::string user_agent;            // empty = "flagcrawl/<version>"
+    std::vector<std::string> headers;  // extra "Name: value" lines
+    bool verify_tls = true;
+};
+
+// Where a response body goes. One sink per request; the engine calls it from the thread that
+// runs the transfer (loop thread or a worker), never from two threads at once.
+class BodySink {
+public:
+    virtual ~BodySink() = default;
+    // Appends decoded body bytes. Returns false to abort the transfer (e.g. disk full); the
+    // response then carries ErrorKind::write_failed.
+    virtual bool write(std::span<const char> data) = 0;
+    // Discards everything written so far: the engine is about to retry the request.
+    virtual void reset() = 0;
+};
+
+struct Request {
+    std::uint64_t id = 0;           // caller's tag, echoed in the Response; opaque to the engine
+    std::string url;                // absolute http(s) URL
+    bool follow_redirects = true;   // false: a 3xx is returned as is (a crawler checks scope)
+    std::unique_ptr<BodySink> sink; // null: the body is collected into Response::body
+};
+
+// Why a request produced no usable response. HTTP statuses are not errors at this level:
+// a 404 is a response (the caller classifies it); a 5xx is one after the retries ran out.
+enum class ErrorKind {
+    dns,                // name resolution failed
+    connect,            // refused, unreachable, connect timeout
+    timeout,            // total timeout or low-speed abort
+    too_large,          // decoded body exceeded Policy::max_body_bytes
+    too_many_redirects,
+    tls,
+    protocol,           // malformed response, reset or closed mid-body, bad encoding
+    write_failed,       // the BodySink refused the data
+    bad_url,            // unsupported scheme or malformed URL
+    interrupted,        // Fetcher::stop(abort) cut it short
+    other,
+};
+std::string_view to_string(ErrorKind kind);
+
+struct Error {
+    ErrorKind kind = ErrorKind::other;
+    std::string message; // readable, one line, e.g. "connection refused (127.0.0.1:9)"
+};
+
+// Milliseconds since the start of the final attempt (libcurl's CURLINFO_*_TIME_T):
+// dns and connect are 0 on a reused connection.
+struct Timings {
+    double dns_ms = 0;
+    double connect_ms = 0;
+    double ttfb_ms = 0;
+    double total_ms = 0;  // final attempt
+    double elapsed_ms = 0; // first attempt start to completion, backoff waits included
+};
+
+struct Response {
+    std::uint64_t id = 0;
+    std::string url;        // as requested
+    std::string final_url;  // after redirects (== url when none)
+    int http_status = 0;    // 0 = no HTTP response at all
+    std::string content_type;
+    std::string location;        // Location of a 3xx that was not followed
+    std::string x_robots_tag;    // X-Robots-Tag, if any (crawler honours it)
+    std::string content_disposition;
+    std::optional<Millis> retry_after; // parsed Retry-After of the final response
+    std::string body;            // only when the request had no sink
+    std::uint64_t bytes = 0;     // decoded body bytes delivered (to body or sink)
+    int attempts = 0;
+    Timings timings;
+    std::optional<Error> error;
+    std::unique_ptr<BodySink> sink; // the request's sink, handed back for finishing
+};
+
+// Where requests come from: a URL list, a crawl frontier. The engine calls next() and
+// on_response() serialized (never concurrently with each other), on the thread named by the
+// strategy: the caller's thread (sequential), any worker under the engine's lock (threaded),
+// the loop thread (async). They must not block for long.
+class WorkSource {
+public:
+    enum class State {
+        ready,    // `request` is filled in
+        waiting,  // nothing ready now; ask again at `wake_at` (if set), after any response
+                  // completes, or after Fetcher::wake()
+        finished, // nothing more, ever (the engine still drains what is in flight)
+    };
+    struct Next {
+        State state = State::finished;
+        Request request;
+        std::optional<Clock::time_point> wake_at;
+    };
+    virtual ~WorkSource() = default;
+    virtual Next next(Clock::time_point now) = 0;
+};
+
+// What happens to a response: write a file, record a row, extract links. Called once per
+// request handed out, with the same serialization as WorkSource::next().
+class ResponseHandler {
+public:
+    virtual ~ResponseHandler() = default;
+    virtual void on_response(Response&& response) = 0;
+};
+
+enum class StopMode {
+    drain, // hand out nothing new; let transfers in flight finish
+    abort, // also cut transfers in flight short (ErrorKind::interrupted)
+};
+
+// One strategy. run() blocks the calling thread until the source is finished and nothing is in
+// flight, or until stop(); it may be called once.
+class Fetcher {
+public:
+    virtual ~Fetcher() = default;
+    virtual void run(WorkSource& source, ResponseHandler& handler) = 0;
+    // Thread-safe: new work may be ready (the source was fed from another thread).
+    virtual void wake() = 0;
+    // Thread-safe; not async-signal-safe (call it from a signal-watching thread).
+    virtual void stop(StopMode mode) = 0;
+};
+
+// concurrency: requests in flight at most (sequential ignores it: always 1).
+std::unique_ptr<Fetcher> make_fetcher(Strategy strategy, Policy policy, int concurrency);
+
+} // namespace flagcrawl::fetch
