@@ -1,0 +1,93 @@
+#include "crawler/file_names.hpp"
+
+namespace flagcrawl::crawler {
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size()) {
+            int hi = hex_value(s[i + 1]);
+            int lo = hex_value(s[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                out.push_back(static_cast<char>(hi * 16 + lo));
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back(s[i]);
+    }
+    return out;
+}
+
+// Largest n <= limit such that s[0, n) does not end inside a UTF-8 sequence.
+std::size_t utf8_cut(std::string_view s, std::size_t limit) {
+    if (s.size() <= limit)
+        return s.size();
+    std::size_t n = limit;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+        --n;
+    return n;
+}
+
+// Splits "name.ext" at the last dot that is not the first character.
+std::pair<std::string_view, std::string_view> split_extension(std::string_view name) {
+    auto dot = name.rfind('.');
+    if (dot == std::string_view::npos || dot == 0)
+        return {name, {}};
+    return {name.substr(0, dot), name.substr(dot)};
+}
+
+} // namespace
+
+std::string file_name_for_path(std::string_view url_path) {
+    auto cut = url_path.find_first_of("?#");
+    if (cut != std::string_view::npos)
+        url_path = url_path.substr(0, cut);
+    auto slash = url_path.rfind('/');
+    std::string_view segment =
+        slash == std::string_view::npos ? url_path : url_path.substr(slash + 1);
+    std::string name = percent_decode(segment);
+    for (char& c : name) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F || c == '/' || c == '\\')
+            c = '_';
+    }
+    if (name.empty())
+        return "index.html";
+    if (name.front() == '.')
+        name.front() = '_';
+    if (name.size() > k_max_file_name) {
+        auto [stem, ext] = split_extension(name);
+        if (ext.size() > 16)
+            ext = {};
+        std::string shortened(stem.substr(0, utf8_cut(stem, k_max_file_name - ext.size())));
+        shortened += ext;
+        name = std::move(shortened);
+    }
+    return name;
+}
+
+std::string NameAllocator::claim(const std::string& name) {
+    if (m_used.insert(name).second)
+        return name;
+    auto [stem, ext] = split_extension(name);
+    for (unsigned n = 1;; ++n) {
+        std::string candidate = std::string(stem) + '.' + std::to_string(n) + std::string(ext);
+        if (m_used.insert(candidate).second)
+            return candidate;
+    }
+}
+
+} // namespace flagcrawl::crawler
