@@ -1,0 +1,128 @@
+#include "storage/reader.hpp"
+
+#include "storage/schema.hpp"
+
+namespace flagcrawl::storage {
+
+namespace {
+
+constexpr std::string_view k_run_columns =
+    "SELECT id, command, arguments, strategy, concurrency, started_at, finished_at, status, ok, "
+    "not_found, errors, bytes, requests FROM runs ";
+
+constexpr std::string_view k_download_columns =
+    "SELECT id, run_id, url, final_url, http_status, bytes, path, sha256, elapsed_ms, attempts, "
+    "error, dns_ms, connect_ms, ttfb_ms, fetched_at FROM downloads ";
+
+TimePoint time_or_epoch(std::string_view text) {
+    return parse_time(text).value_or(TimePoint{});
+}
+
+std::uint64_t unsigned_column(const Statement& row, int column) {
+    const std::int64_t value = row.column_int64(column);
+    return value < 0 ? 0 : static_cast<std::uint64_t>(value);
+}
+
+RunRow read_run(const Statement& row) {
+    RunRow run;
+    run.id = row.column_int64(0);
+    run.info.command = row.column_text(1);
+    run.info.arguments = row.column_text(2);
+    run.info.strategy = row.column_text(3);
+    run.info.concurrency = static_cast<int>(row.column_int64(4));
+    run.info.started_at = time_or_epoch(row.column_text(5));
+    if (!row.is_null(6)) {
+        run.finished_at = parse_time(row.column_text(6));
+    }
+    // The CHECK constraint allows only the four statuses.
+    run.status = parse_run_status(row.column_text(7)).value_or(RunStatus::failed);
+    run.totals.ok = unsigned_column(row, 8);
+    run.totals.not_found = unsigned_column(row, 9);
+    run.totals.errors = unsigned_column(row, 10);
+    run.totals.bytes = unsigned_column(row, 11);
+    run.totals.requests = unsigned_column(row, 12);
+    return run;
+}
+
+void read_download(const Statement& row, DownloadRecord& d) {
+    d.id = row.column_int64(0);
+    d.run_id = row.column_int64(1);
+    d.url = row.column_text(2);
+    d.final_url = row.column_optional_text(3);
+    d.http_status.reset();
+    if (!row.is_null(4)) {
+        d.http_status = static_cast<int>(row.column_int64(4));
+    }
+    d.bytes = unsigned_column(row, 5);
+    d.path = row.column_optional_text(6);
+    d.sha256 = row.column_optional_text(7);
+    d.elapsed_ms = row.column_double(8);
+    d.attempts = static_cast<int>(row.column_int64(9));
+    d.error = row.column_optional_text(10);
+    d.dns_ms = row.column_optional_double(11);
+    d.connect_ms = row.column_optional_double(12);
+    d.ttfb_ms = row.column_optional_double(13);
+    d.fetched_at = time_or_epoch(row.column_text(14));
+}
+
+Result<std::optional<RunRow>> first_run(Statement& statement) {
+    std::optional<RunRow> found;
+    auto r = for_each_row(statement, [&](const Statement& row) {
+        found = read_run(row);
+        return false;
+    });
+    if (!r) {
+        return r.error();
+    }
+    return found;
+}
+
+} // namespace
+
+Result<Reader> Reader::open(const std::string& path) {
+    OpenOptions options;
+    options.mode = OpenMode::read_only;
+    auto db = Database::open(path, options);
+    if (!db) {
+        return db.error();
+    }
+    auto version = check_schema(*db);
+    if (!version) {
+        return version.error();
+    }
+    return Reader(std::move(*db), *version);
+}
+
+Result<std::optional<RunRow>> Reader::find_run(std::int64_t id) {
+    Statement statement = m_db.prepare(std::string(k_run_columns) + "WHERE id = ?");
+    statement.bind(1, id);
+    return first_run(statement);
+}
+
+Result<std::optional<RunRow>> Reader::latest_run(const std::optional<std::string>& command) {
+    Statement statement =
+        m_db.prepare(std::string(k_run_columns) + "WHERE ?1 IS NULL OR command = ?1 " +
+                     "ORDER BY id DESC LIMIT 1");
+    statement.bind(1, command);
+    return first_run(statement);
+}
+
+Result<void> Reader::for_each_run(const std::function<bool(const RunRow&)>& on_run) {
+    Statement statement = m_db.prepare(std::string(k_run_columns) + "ORDER BY id");
+    return for_each_row(statement, [&](const Statement& row) { return on_run(read_run(row)); });
+}
+
+Result<void>
+Reader::for_each_download(std::optional<std::int64_t> run_id,
+                          const std::function<bool(const DownloadRecord&)>& on_download) {
+    Statement statement = m_db.prepare(std::string(k_download_columns) +
+                                       "WHERE ?1 IS NULL OR run_id = ?1 ORDER BY id");
+    statement.bind(1, run_id);
+    DownloadRecord download; // reused: its strings keep their capacity from row to row
+    return for_each_row(statement, [&](const Statement& row) {
+        read_download(row, download);
+        return on_download(download);
+    });
+}
+
+} // namespace flagcrawl::storage

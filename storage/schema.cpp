@@ -1,0 +1,132 @@
+#include "storage/schema.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <string>
+
+namespace flagcrawl::storage {
+
+namespace {
+
+// PRAGMA application_id marks the file as ours ("FLCR"), so that migrate() never adds tables to
+// somebody else's database.
+constexpr std::int64_t k_application_id = 0x464c4352;
+
+// Step N (1-based) takes a file from user_version N-1 to N. Never edit a released step: add one.
+// Times are ISO-8601 UTC text with milliseconds; durations are REAL milliseconds.
+constexpr std::array k_migrations = {
+    // 1: runs and downloads.
+    R"sql(
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    command     TEXT    NOT NULL,
+    arguments   TEXT    NOT NULL,
+    strategy    TEXT    NOT NULL,
+    concurrency INTEGER NOT NULL,
+    started_at  TEXT    NOT NULL,
+    finished_at TEXT,
+    status      TEXT    NOT NULL
+                CHECK (status IN ('running', 'finished', 'interrupted', 'failed')),
+    ok          INTEGER NOT NULL DEFAULT 0,
+    not_found   INTEGER NOT NULL DEFAULT 0,
+    errors      INTEGER NOT NULL DEFAULT 0,
+    bytes       INTEGER NOT NULL DEFAULT 0,
+    requests    INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE downloads (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER NOT NULL REFERENCES runs (id),
+    url         TEXT    NOT NULL,
+    final_url   TEXT,
+    http_status INTEGER,
+    bytes       INTEGER NOT NULL,
+    path        TEXT,
+    sha256      TEXT,
+    elapsed_ms  REAL    NOT NULL,
+    attempts    INTEGER NOT NULL,
+    error       TEXT,
+    dns_ms      REAL,
+    connect_ms  REAL,
+    ttfb_ms     REAL,
+    fetched_at  TEXT    NOT NULL
+);
+CREATE INDEX downloads_run_id ON downloads (run_id);
+)sql",
+};
+
+Error schema_error(const Database& db, const std::string& reason) {
+    return Error{boost::system::error_code(SQLITE_ERROR, sqlite_category()),
+                 db.path() + ": " + reason};
+}
+
+// Is this file ours (or new and empty)? Returns its user_version.
+Result<int> inspect(Database& db) {
+    auto application_id = db.query_int("PRAGMA application_id");
+    if (!application_id) {
+        return application_id.error();
+    }
+    auto version = db.query_int("PRAGMA user_version");
+    if (!version) {
+        return version.error();
+    }
+    auto objects = db.query_int("SELECT count(*) FROM sqlite_schema");
+    if (!objects) {
+        return objects.error();
+    }
+    const bool empty = *application_id == 0 && *version == 0 && *objects == 0;
+    if (!empty && *application_id != k_application_id) {
+        return schema_error(db, "not a flagcrawl database (it holds other tables)");
+    }
+    if (*version > schema_version()) {
+        return schema_error(db, "written by a newer flagcrawl (schema version " +
+                                    std::to_string(*version) + ", this build knows up to " +
+                                    std::to_string(schema_version()) + ")");
+    }
+    return static_cast<int>(*version);
+}
+
+} // namespace
+
+int schema_version() noexcept {
+    return static_cast<int>(k_migrations.size());
+}
+
+Result<void> migrate(Database& db) {
+    auto transaction = Transaction::begin(db, Transaction::Kind::immediate);
+    if (!transaction) {
+        return transaction.error();
+    }
+    auto version = inspect(db);
+    if (!version) {
+        return version.error();
+    }
+    if (*version == schema_version()) {
+        return transaction->commit();
+    }
+    for (int step = *version; step < schema_version(); ++step) {
+        if (auto r = db.exec(k_migrations[static_cast<std::size_t>(step)]); !r) {
+            return r.error();
+        }
+    }
+    // PRAGMA values cannot be bound; both are our own integers.
+    if (auto r = db.exec("PRAGMA application_id = " + std::to_string(k_application_id) +
+                         "; PRAGMA user_version = " + std::to_string(schema_version()));
+        !r) {
+        return r.error();
+    }
+    return transaction->commit();
+}
+
+Result<int> check_schema(Database& db) {
+    auto version = inspect(db);
+    if (!version) {
+        return version.error();
+    }
+    if (*version == 0) {
+        return schema_error(db, "not a flagcrawl database (no flagcrawl tables)");
+    }
+    return version;
+}
+
+} // namespace flagcrawl::storage

@@ -1,0 +1,451 @@
+#include "storage/writer.hpp"
+
+#include "storage/schema.hpp"
+
+#include <algorithm>
+#include <array>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace flagcrawl::storage {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The writer takes at most this many items from the queue per lock, then applies them unlocked.
+constexpr std::size_t k_chunk = 256;
+
+// Control items: executed on the writer thread in queue order, answered through a promise.
+struct BeginRun {
+    RunInfo info;
+    std::promise<Result<std::int64_t>> reply;
+};
+struct FinishRun {
+    std::int64_t run_id = 0;
+    RunTotals totals;
+    RunStatus status = RunStatus::finished;
+    TimePoint finished_at;
+    std::promise<Result<void>> reply;
+};
+struct Flush {
+    std::promise<Result<void>> reply;
+};
+using Item = std::variant<Record, BeginRun, FinishRun, Flush>;
+
+template <class T> Result<T> error_result(const Error& error) {
+    return Result<T>(boost::system::in_place_error, error);
+}
+
+Error writer_error(const std::string& path, std::string_view reason) {
+    return Error{boost::system::error_code(1 /* SQLITE_ERROR */, sqlite_category()),
+                 path + ": " + std::string(reason)};
+}
+
+// The writer's prepared statements, one set per record type.
+struct Statements {
+    explicit Statements(Database& db)
+        : insert_run(db.prepare("INSERT INTO runs (command, arguments, strategy, concurrency, "
+                                "started_at, status) VALUES (?, ?, ?, ?, ?, 'running')"))
+        , finish_run(db.prepare("UPDATE runs SET finished_at = ?, status = ?, ok = ?, "
+                                "not_found = ?, errors = ?, bytes = ?, requests = ? "
+                                "WHERE id = ?"))
+        , insert_download(db.prepare(
+              "INSERT INTO downloads (run_id, url, final_url, http_status, bytes, path, sha256, "
+              "elapsed_ms, attempts, error, dns_ms, connect_ms, ttfb_ms, fetched_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {}
+
+    Statement insert_run;
+    Statement finish_run;
+    Statement insert_download;
+};
+
+} // namespace
+
+struct Writer::Impl {
+    Impl(Database database, const WriterOptions& writer_options)
+        : options(writer_options)
+        , db(std::move(database))
+        , statements(std::in_place, db)
+        , ring(options.queue_capacity) {}
+
+    // ---- producer side (any thread) ----
+
+    template <class T> Result<void> push(T&& value) {
+        std::unique_lock lock(mutex);
+        if (stopping) {
+            throw std::logic_error("storage: Writer used during or after close()");
+        }
+        while (in_flight >= ring.size() && !failure) {
+            ++producers_waiting;
+            not_full.wait(lock);
+            --producers_waiting;
+            if (stopping) {
+                throw std::logic_error("storage: Writer used during or after close()");
+            }
+        }
+        if (failure) {
+            return *failure;
+        }
+        ring[(head + count) % ring.size()] = Item(std::forward<T>(value));
+        ++count;
+        ++in_flight;
+        if constexpr (std::is_same_v<std::decay_t<T>, Record>) {
+            ++counters.submitted;
+        }
+        counters.peak_queued = std::max(counters.peak_queued, in_flight);
+        if (writer_waiting) {
+            not_empty.notify_one();
+        }
+        return {};
+    }
+
+    // ---- writer thread ----
+
+    void run() {
+        std::vector<Item> chunk;
+        chunk.reserve(k_chunk);
+        for (;;) {
+            bool stop = false;
+            {
+                std::unique_lock lock(mutex);
+                while (count == 0 && !stopping) {
+                    writer_waiting = true;
+                    if (transaction) {
+                        if (Clock::now() >= deadline) {
+                            writer_waiting = false;
+                            break;
+                        }
+                        not_empty.wait_until(lock, deadline);
+                    } else {
+                        not_empty.wait(lock);
+                    }
+                    writer_waiting = false;
+                }
+                const std::size_t take = std::min(count, k_chunk);
+                for (std::size_t i = 0; i < take; ++i) {
+                    chunk.push_back(std::move(ring[(head + i) % ring.size()]));
+                }
+                head = (head + take) % ring.size();
+                count -= take;
+                stop = take == 0 && stopping;
+            }
+            if (chunk.empty()) {
+                // Queue dry past the batch deadline, or closing with nothing left.
+                commit_or_fail();
+                if (stop) {
+                    return;
+                }
+                continue;
+            }
+            for (Item& item : chunk) {
+                std::visit([this](auto& value) { process(value); }, item);
+            }
+            if (transaction && Clock::now() >= deadline) {
+                commit_or_fail();
+            }
+            const std::size_t done = chunk.size();
+            chunk.clear();
+            std::lock_guard lock(mutex);
+            in_flight -= done;
+            if (producers_waiting > 0) {
+                not_full.notify_all();
+            }
+        }
+    }
+
+    // Runs f, turning an exception (a bug: bad SQL, bad bind) into an Error value so that it
+    // reaches the caller instead of terminating the process from the writer thread.
+    template <class F> auto guarded(F&& f) -> decltype(f()) {
+        try {
+            return f();
+        } catch (const std::exception& e) {
+            return writer_error(db.path(), std::string("writer: ") + e.what());
+        }
+    }
+
+    Result<void> ensure_transaction() {
+        if (transaction) {
+            return {};
+        }
+        auto begun = Transaction::begin(db, Transaction::Kind::immediate);
+        if (!begun) {
+            return begun.error();
+        }
+        transaction.emplace(std::move(*begun));
+        batch_size = 0;
+        deadline = Clock::now() + options.batch_delay;
+        return {};
+    }
+
+    Result<void> commit() {
+        if (!transaction) {
+            return {};
+        }
+        auto committed = transaction->commit();
+        transaction.reset(); // rolls back if the commit failed
+        const std::uint64_t records = std::exchange(batch_size, 0);
+        if (!committed) {
+            return committed;
+        }
+        std::lock_guard lock(mutex);
+        counters.committed += records;
+        ++counters.transactions;
+        return {};
+    }
+
+    void fail(const Error& error) {
+        transaction.reset(); // rollback: the open batch is lost
+        batch_size = 0;
+        if (thread_failure) {
+            return;
+        }
+        thread_failure = error;
+        std::lock_guard lock(mutex);
+        failure = error;
+        if (producers_waiting > 0) {
+            not_full.notify_all(); // blocked producers return the error
+        }
+    }
+
+    void commit_or_fail() {
+        if (thread_failure) {
+            return;
+        }
+        if (auto r = commit(); !r) {
+            fail(r.error());
+        }
+    }
+
+    void process(Record& record) {
+        if (thread_failure) {
+            return; // dropped: the writer has failed
+        }
+        auto applied = guarded([&]() -> Result<void> {
+            if (auto r = ensure_transaction(); !r) {
+                return r;
+            }
+            return std::visit([this](const auto& value) { return apply(value); }, record);
+        });
+        if (!applied) {
+            fail(applied.error());
+            return;
+        }
+        if (++batch_size >= options.batch_records) {
+            commit_or_fail();
+        }
+    }
+
+    void process(BeginRun& item) {
+        if (thread_failure) {
+            item.reply.set_value(error_result<std::int64_t>(*thread_failure));
+            return;
+        }
+        auto id = guarded([&]() -> Result<std::int64_t> {
+            if (auto r = ensure_transaction(); !r) {
+                return r.error();
+            }
+            std::array<char, 24> started;
+            auto& insert = statements->insert_run;
+            insert.bind_all(item.info.command, item.info.arguments, item.info.strategy,
+                            item.info.concurrency, format_time(item.info.started_at, started));
+            if (auto r = insert.run(); !r) {
+                return r.error();
+            }
+            return db.last_insert_rowid();
+        });
+        if (id) {
+            if (auto r = commit(); !r) {
+                id = r.error();
+            }
+        }
+        if (!id) {
+            fail(id.error());
+        }
+        item.reply.set_value(std::move(id));
+    }
+
+    void process(FinishRun& item) {
+        if (thread_failure) {
+            item.reply.set_value(error_result<void>(*thread_failure));
+            return;
+        }
+        bool unknown_run = false;
+        auto done = guarded([&]() -> Result<void> {
+            if (auto r = ensure_transaction(); !r) {
+                return r;
+            }
+            std::array<char, 24> finished;
+            auto& update = statements->finish_run;
+            update.bind_all(format_time(item.finished_at, finished), to_string(item.status),
+                            item.totals.ok, item.totals.not_found, item.totals.errors,
+                            item.totals.bytes, item.totals.requests, item.run_id);
+            if (auto r = update.run(); !r) {
+                return r;
+            }
+            unknown_run = db.changes() == 0;
+            return commit();
+        });
+        if (!done) {
+            fail(done.error());
+        } else if (unknown_run) {
+            // A caller's bug that harms nothing else: report it without failing the writer.
+            done = writer_error(db.path(),
+                                "finish_run: no run with id " + std::to_string(item.run_id));
+        }
+        item.reply.set_value(std::move(done));
+    }
+
+    void process(Flush& item) {
+        commit_or_fail();
+        item.reply.set_value(thread_failure ? error_result<void>(*thread_failure) : Result<void>());
+    }
+
+    Result<void> apply(const DownloadRecord& d) {
+        std::array<char, 24> fetched;
+        auto& insert = statements->insert_download;
+        insert.bind_all(d.run_id, d.url, d.final_url, d.http_status, d.bytes, d.path, d.sha256,
+                        d.elapsed_ms, d.attempts, d.error, d.dns_ms, d.connect_ms, d.ttfb_ms,
+                        format_time(d.fetched_at, fetched));
+        return insert.run();
+    }
+
+    const WriterOptions options;
+    Database db;                          // the only write connection; writer thread only
+    std::optional<Statements> statements; // destroyed before db closes
+
+    // Writer-thread state.
+    std::optional<Transaction> transaction; // the open batch
+    std::uint64_t batch_size = 0;           // records in it
+    Clock::time_point deadline;             // when it must be committed
+    std::optional<Error> thread_failure;
+
+    // Shared state, guarded by mutex. ring holds `count` items from `head`; `in_flight` also
+    // counts the items the writer took and has not applied yet, and is what the bound limits.
+    mutable std::mutex mutex;
+    std::condition_variable not_empty;
+    std::condition_variable not_full;
+    std::vector<Item> ring;
+    std::size_t head = 0;
+    std::size_t count = 0;
+    std::size_t in_flight = 0;
+    bool writer_waiting = false;
+    std::size_t producers_waiting = 0;
+    bool stopping = false;
+    std::optional<Error> failure;
+    WriterStats counters;
+
+    std::thread thread;
+    std::optional<Result<void>> close_result; // set by close(); owner's thread
+};
+
+Result<Writer> Writer::open(const std::string& path, const WriterOptions& options) {
+    if (options.queue_capacity == 0 || options.batch_records == 0) {
+        throw std::invalid_argument("storage: queue_capacity and batch_records must be > 0");
+    }
+    OpenOptions open_options;
+    open_options.mode = OpenMode::read_write_create;
+    open_options.busy_timeout = options.busy_timeout;
+    open_options.single_thread = true; // used by the writer thread alone
+    auto db = Database::open(path, open_options);
+    if (!db) {
+        return db.error();
+    }
+    if (auto r = migrate(*db); !r) {
+        return r.error();
+    }
+    auto impl = std::make_unique<Impl>(std::move(*db), options);
+    impl->thread = std::thread([state = impl.get()] { state->run(); });
+    return Writer(std::move(impl));
+}
+
+Writer::Writer(std::unique_ptr<Impl> impl) noexcept
+    : m_impl(std::move(impl)) {}
+Writer::Writer(Writer&&) noexcept = default;
+
+Writer& Writer::operator=(Writer&& other) noexcept {
+    if (this != &other) {
+        if (m_impl) {
+            (void)close();
+        }
+        m_impl = std::move(other.m_impl);
+    }
+    return *this;
+}
+
+Writer::~Writer() {
+    if (m_impl) {
+        (void)close();
+    }
+}
+
+Writer::Impl& Writer::impl() const {
+    if (!m_impl) {
+        throw std::logic_error("storage: use of a moved-from Writer");
+    }
+    return *m_impl;
+}
+
+Result<std::int64_t> Writer::begin_run(const RunInfo& info) {
+    std::promise<Result<std::int64_t>> reply;
+    auto answer = reply.get_future();
+    if (auto r = impl().push(BeginRun{info, std::move(reply)}); !r) {
+        return r.error();
+    }
+    return answer.get();
+}
+
+Result<void> Writer::finish_run(std::int64_t run_id, const RunTotals& totals, RunStatus status,
+                                TimePoint finished_at) {
+    std::promise<Result<void>> reply;
+    auto answer = reply.get_future();
+    if (auto r = impl().push(FinishRun{run_id, totals, status, finished_at, std::move(reply)});
+        !r) {
+        return r;
+    }
+    return answer.get();
+}
+
+Result<void> Writer::submit(Record record) {
+    return impl().push(std::move(record));
+}
+
+Result<void> Writer::flush() {
+    std::promise<Result<void>> reply;
+    auto answer = reply.get_future();
+    if (auto r = impl().push(Flush{std::move(reply)}); !r) {
+        return r;
+    }
+    return answer.get();
+}
+
+Result<void> Writer::close() {
+    Impl& state = impl();
+    if (state.close_result) {
+        return *state.close_result;
+    }
+    {
+        std::lock_guard lock(state.mutex);
+        state.stopping = true;
+        state.not_empty.notify_one();
+    }
+    state.thread.join();
+    state.statements.reset();
+    auto closed = state.db.close();
+    state.close_result = state.thread_failure ? error_result<void>(*state.thread_failure) : closed;
+    return *state.close_result;
+}
+
+WriterStats Writer::stats() const {
+    Impl& state = impl();
+    std::lock_guard lock(state.mutex);
+    return state.counters;
+}
+
+} // namespace flagcrawl::storage

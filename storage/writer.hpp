@@ -1,0 +1,99 @@
+// The store's single writer ("executor"): one thread owns the only write connection and its
+// prepared statements, fed by a bounded queue; records are committed in batched transactions.
+#pragma once
+
+#include "storage/records.hpp"
+#include "storage/sqlite.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace flagcrawl::storage {
+
+// Everything submit() accepts. The queue carries these values; the writer thread applies each
+// with the statements it prepared for that type (see writer.cpp: one apply() per alternative).
+//
+// Atomicity: one Record is always applied inside ONE transaction, never split across two, and
+// records are applied in submission order. So data that must land together (a crawl's page
+// result + its new frontier rows + its seen keys) is ONE record type holding all of it.
+//
+// Adding a record type: define the struct in records.hpp, add it here, add a migration step
+// (schema.cpp) for its tables, prepare its statements in writer.cpp's Statements and write its
+// apply() overload there. Nothing else changes.
+using Record = std::variant<DownloadRecord>;
+
+struct WriterOptions {
+    // Records queued or being applied, at most. submit() blocks beyond it (backpressure).
+    std::size_t queue_capacity = 4096;
+    // A batch (one transaction) is committed when it holds this many records ...
+    std::size_t batch_records = 1024;
+    // ... or when this much time has passed since its first record, whichever comes first.
+    // While the queue is empty the writer waits for more records until that deadline; 0 commits
+    // as soon as the queue runs dry. flush(), begin_run(), finish_run() and close() commit at
+    // once. A SIGKILL loses at most the records of the open batch.
+    std::chrono::milliseconds batch_delay{50};
+    std::chrono::milliseconds busy_timeout{5000}; // waiting for another process's lock
+};
+
+// Counters since open(), for benchmarks and --verbose output.
+struct WriterStats {
+    std::uint64_t submitted = 0;    // records accepted by submit()
+    std::uint64_t committed = 0;    // records in committed transactions
+    std::uint64_t transactions = 0; // commits
+    std::size_t peak_queued = 0;    // most records queued or being applied at once
+};
+
+// Thread rules: every member function may be called from any thread, concurrently, EXCEPT that
+// close() (and the destructor) must come after every other call has returned: a submit() that
+// races close() throws std::logic_error. No call may be made from inside the writer thread
+// (there is no user code on it). The writer thread never blocks a producer for longer than it
+// takes to apply a chunk of records, except when the queue is full.
+//
+// Errors: the first failure (disk full, I/O error, busy past busy_timeout, a constraint such as
+// an unknown run_id) rolls back the open batch and makes the writer fail: later records are
+// dropped, and submit(), flush(), begin_run(), finish_run() and close() return that error.
+class Writer {
+public:
+    // Opens (creating if needed) the database for writing, migrates its schema, prepares the
+    // statements and starts the writer thread. Errors name the file (missing folder, read-only
+    // file or folder, not a database, newer schema, locked).
+    static Result<Writer> open(const std::string& path, const WriterOptions& options = {});
+
+    Writer(Writer&&) noexcept;
+    Writer& operator=(Writer&&) noexcept;
+    ~Writer(); // close(), discarding its error: call close() to see it
+
+    // Inserts a `runs` row (status 'running') and commits it with everything queued before it;
+    // returns the run id. Blocks until committed.
+    Result<std::int64_t> begin_run(const RunInfo& info);
+
+    // Sets the totals, the status and finished_at, committing it with everything queued before
+    // it. Blocks until committed.
+    Result<void> finish_run(std::int64_t run_id, const RunTotals& totals, RunStatus status,
+                            TimePoint finished_at = std::chrono::system_clock::now());
+
+    // Queues a record; blocks while the queue is full. Returns the writer's error if it failed.
+    Result<void> submit(Record record);
+
+    // Waits until every record submitted before this call (by any thread) is committed. Returns
+    // the writer's first error, if any.
+    Result<void> flush();
+
+    // Flushes, stops and joins the thread, then closes the connection. Returns the first error
+    // (of the writer or of closing). Later calls return the same result; other calls then throw.
+    Result<void> close();
+
+    WriterStats stats() const;
+
+private:
+    struct Impl;
+    explicit Writer(std::unique_ptr<Impl> impl) noexcept;
+    Impl& impl() const; // throws std::logic_error on a moved-from Writer
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace flagcrawl::storage
