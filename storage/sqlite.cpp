@@ -2,6 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 
 namespace flagcrawl::storage {
@@ -43,10 +47,35 @@ std::string describe(const std::string& path, std::string_view what, std::string
     return text;
 }
 
-Error connection_error(sqlite3* db, const std::string& path, std::string_view what) {
+Error connection_error(sqlite3* db, const std::string& path, std::string_view what,
+                       int system_errno) {
     const int code = sqlite3_extended_errcode(db);
-    return make_error(code,
-                      describe(path, what, sqlite3_errmsg(db), code, sqlite3_system_errno(db)));
+    return make_error(code, describe(path, what, sqlite3_errmsg(db), code, system_errno));
+}
+
+Error connection_error(sqlite3* db, const std::string& path, std::string_view what) {
+    return connection_error(db, path, what, sqlite3_system_errno(db));
+}
+
+// Why a file cannot be opened, as an errno. SQLite's own errno is that of its last attempt (often
+// a read-only retry, so ENOENT for a folder we may not write to): ask the file system directly.
+int diagnose_open(const std::string& path, OpenMode mode) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0) {
+        if (S_ISDIR(info.st_mode)) {
+            return EISDIR;
+        }
+        const int wanted = mode == OpenMode::read_only ? R_OK : R_OK | W_OK;
+        return ::access(path.c_str(), wanted) == 0 ? 0 : errno;
+    }
+    if (errno != ENOENT || mode != OpenMode::read_write_create) {
+        return errno;
+    }
+    const auto slash = path.find_last_of('/');
+    const std::string folder = slash == std::string::npos ? std::string(".")
+                               : slash == 0               ? std::string("/")
+                                                          : path.substr(0, slash);
+    return ::access(folder.c_str(), W_OK | X_OK) == 0 ? 0 : errno;
 }
 
 [[noreturn]] void throw_bug(Error error) {
@@ -97,8 +126,14 @@ Result<Database> Database::open(const std::string& path, const OpenOptions& opti
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     if (rc != SQLITE_OK) {
+        int system_errno = raw ? sqlite3_system_errno(raw) : 0;
+        if ((rc & 0xff) == SQLITE_CANTOPEN) {
+            if (const int diagnosed = diagnose_open(path, options.mode); diagnosed != 0) {
+                system_errno = diagnosed;
+            }
+        }
         Error error =
-            raw ? connection_error(raw, path, "cannot open database")
+            raw ? connection_error(raw, path, "cannot open database", system_errno)
                 : make_error(rc, describe(path, "cannot open database", sqlite3_errstr(rc), rc, 0));
         sqlite3_close(raw);
         return error;
