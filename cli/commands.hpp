@@ -28,5 +28,6 @@ struct FatalError : std::runtime_error {
 };
 
 // Each adds its subcommand to `app`; when the subcommand runs, its exit code goes to `exit_code`.
+void register_url(CLI::App& app, int& exit_code);
 
 } // namespace flagcrawl::cli

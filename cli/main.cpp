@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     app.fallthrough(); // common options may follow the subcommand's own
 
     int exit_code = k_exit_ok;
+    register_url(app, exit_code);
 
     try {
         app.parse(argc, argv);
