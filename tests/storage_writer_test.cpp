@@ -6,7 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -214,6 +219,249 @@ TEST(StorageWriter, NullHandling) {
     EXPECT_EQ(*db.query_int("SELECT count(*) FROM downloads WHERE error IS NULL"), 0);
     EXPECT_EQ(*db.query_int("SELECT count(*) FROM downloads WHERE error = ''"), 1);
     EXPECT_EQ(*db.query_int("SELECT count(*) FROM downloads WHERE path IS NULL"), 2);
+}
+
+// Polls until `done` holds, for at most 10 s; false if it never did.
+template <class Done> bool eventually(Done&& done) {
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > limit) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+}
+
+TEST(StorageWriter, TinyQueueLosesNothing) {
+    TempDir dir;
+    const auto path = dir.file("tiny.db");
+    WriterOptions options;
+    options.queue_capacity = 2;
+    options.batch_records = 3;
+    auto writer = Writer::open(path, options);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run(download_run());
+    ASSERT_TRUE(run);
+    constexpr int k_rows = 2000;
+    for (int i = 0; i < k_rows; ++i) {
+        ASSERT_TRUE(writer->submit(ok_download(*run, i)));
+        EXPECT_LE(writer->stats().peak_queued, 2u); // the bound holds at every step
+    }
+    ASSERT_TRUE(writer->close());
+    EXPECT_EQ(writer->stats().peak_queued, 2u);
+    EXPECT_EQ(count_downloads(path), k_rows);
+}
+
+TEST(StorageWriter, FlushCommitsEverythingSubmittedBefore) {
+    TempDir dir;
+    const auto path = dir.file("flush.db");
+    WriterOptions options;
+    options.batch_records = 1'000'000;           // never by count ...
+    options.batch_delay = std::chrono::hours(1); // ... nor by time: only flush() commits
+    auto writer = Writer::open(path, options);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run(download_run());
+    ASSERT_TRUE(run);
+    for (int i = 0; i < 10; ++i) {
+        ASSERT_TRUE(writer->submit(ok_download(*run, i)));
+    }
+    ASSERT_TRUE(writer->flush());
+    EXPECT_EQ(count_downloads(path), 10); // committed: visible to another connection
+    EXPECT_EQ(writer->stats().committed, 10u);
+
+    for (int i = 10; i < 15; ++i) {
+        ASSERT_TRUE(writer->submit(ok_download(*run, i)));
+    }
+    ASSERT_TRUE(eventually([&] { return writer->stats().peak_queued >= 1; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(count_downloads(path), 10); // applied maybe, but not committed without flush
+    ASSERT_TRUE(writer->flush());
+    EXPECT_EQ(count_downloads(path), 15);
+    ASSERT_TRUE(writer->flush()); // nothing new: returns at once
+    ASSERT_TRUE(writer->close());
+    EXPECT_EQ(count_downloads(path), 15);
+}
+
+TEST(StorageWriter, CommitsWhenTheQueueRunsDryAndAtTheDeadline) {
+    TempDir dir;
+    for (auto delay : {std::chrono::milliseconds(0), std::chrono::milliseconds(30)}) {
+        const auto path = dir.file("dry-" + std::to_string(delay.count()) + ".db");
+        WriterOptions options;
+        options.batch_records = 1'000'000;
+        options.batch_delay = delay;
+        auto writer = Writer::open(path, options);
+        ASSERT_TRUE(writer);
+        auto run = writer->begin_run(download_run());
+        ASSERT_TRUE(run);
+        ASSERT_TRUE(writer->submit(ok_download(*run, 0)));
+        // No flush, no close: the writer commits by itself.
+        EXPECT_TRUE(eventually([&] { return count_downloads(path) == 1; })) << delay.count();
+        ASSERT_TRUE(writer->close());
+    }
+}
+
+TEST(StorageWriter, BatchesByCount) {
+    TempDir dir;
+    const auto path = dir.file("count.db");
+    WriterOptions options;
+    options.batch_records = 7;
+    options.batch_delay = std::chrono::hours(1);
+    auto writer = Writer::open(path, options);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run(download_run());
+    ASSERT_TRUE(run);
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_TRUE(writer->submit(ok_download(*run, i)));
+    }
+    // Two full batches of 7 commit by themselves; the last 6 wait for a flush.
+    EXPECT_TRUE(eventually([&] { return writer->stats().committed == 14; }));
+    EXPECT_EQ(count_downloads(path), 14);
+    ASSERT_TRUE(writer->close());
+    EXPECT_EQ(count_downloads(path), 20);
+}
+
+TEST(StorageWriter, ConcurrentProducers) {
+    TempDir dir;
+    const auto path = dir.file("threads.db");
+    WriterOptions options;
+    options.queue_capacity = 64;
+    options.batch_records = 50;
+    auto writer = Writer::open(path, options);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run(download_run());
+    ASSERT_TRUE(run);
+
+    constexpr int k_threads = 4;
+    constexpr int k_per_thread = 3000;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> producers;
+    for (int t = 0; t < k_threads; ++t) {
+        producers.emplace_back([&, t] {
+            for (int i = 0; i < k_per_thread; ++i) {
+                DownloadRecord d = ok_download(*run, i);
+                d.url = "http://127.0.0.1/t" + std::to_string(t) + "/" + std::to_string(i);
+                if (!writer->submit(std::move(d))) {
+                    ++failures;
+                }
+                if (i % 1000 == 999 && !writer->flush()) {
+                    ++failures;
+                }
+            }
+        });
+    }
+    // A run started and finished while the producers write.
+    auto other = writer->begin_run(download_run());
+    ASSERT_TRUE(other);
+    ASSERT_TRUE(writer->finish_run(*other, RunTotals{}, RunStatus::interrupted));
+    for (auto& producer : producers) {
+        producer.join();
+    }
+    ASSERT_TRUE(writer->close());
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_LE(writer->stats().peak_queued, 64u);
+    EXPECT_EQ(writer->stats().committed, static_cast<std::uint64_t>(k_threads * k_per_thread));
+
+    // All rows, none twice, and each producer's rows in its submission order.
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    std::vector<int> next(k_threads, 0);
+    std::set<std::string> urls;
+    ASSERT_TRUE(reader->for_each_download(*run, [&](const DownloadRecord& d) {
+        urls.insert(d.url);
+        const auto slash = d.url.find('/', 18);
+        const int t = std::stoi(d.url.substr(18, slash - 18));
+        EXPECT_EQ(std::stoi(d.url.substr(slash + 1)), next[static_cast<std::size_t>(t)]++);
+        return true;
+    }));
+    EXPECT_EQ(urls.size(), static_cast<std::size_t>(k_threads * k_per_thread));
+    auto finished = reader->find_run(*other);
+    ASSERT_TRUE(finished && *finished);
+    EXPECT_EQ((*finished)->status, RunStatus::interrupted);
+}
+
+TEST(StorageWriter, FirstErrorStopsTheWriterAndIsReported) {
+    TempDir dir;
+    const auto path = dir.file("error.db");
+    WriterOptions options;
+    options.batch_delay = std::chrono::hours(1);
+    auto writer = Writer::open(path, options);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run(download_run());
+    ASSERT_TRUE(run);
+    ASSERT_TRUE(writer->submit(ok_download(*run, 0)));
+    ASSERT_TRUE(writer->flush());
+
+    // A caller's mistake that harms nothing: reported, the writer goes on.
+    auto unknown = writer->finish_run(*run + 1000, RunTotals{}, RunStatus::finished);
+    ASSERT_FALSE(unknown);
+    EXPECT_NE(unknown.error().message.find("no run with id"), std::string::npos);
+
+    ASSERT_TRUE(writer->submit(ok_download(*run, 1)));        // in the batch that will fail
+    ASSERT_TRUE(writer->submit(ok_download(*run + 1000, 2))); // no such run: FOREIGN KEY fails
+    auto flushed = writer->flush();
+    ASSERT_FALSE(flushed);
+    EXPECT_NE(flushed.error().message.find(path), std::string::npos) << flushed.error().message;
+    EXPECT_NE(flushed.error().message.find("FOREIGN KEY"), std::string::npos)
+        << flushed.error().message;
+    EXPECT_FALSE(writer->submit(ok_download(*run, 3))); // the writer has failed
+    EXPECT_FALSE(writer->begin_run(download_run()));
+    auto closed = writer->close();
+    ASSERT_FALSE(closed);
+    EXPECT_EQ(closed.error().message, flushed.error().message);
+    EXPECT_THROW((void)writer->submit(ok_download(*run, 4)), std::logic_error);
+    EXPECT_EQ(count_downloads(path), 1); // the failed batch was rolled back whole
+}
+
+// An I/O failure mid-run (a file size limit makes writes fail, as a full disk would) reaches the
+// caller as an Error; run in a child because the limit applies to the whole process.
+TEST(StorageWriter, WriteFailureIsAValue) {
+    TempDir dir;
+    const auto path = dir.file("limit.db");
+    int pipe_fds[2];
+    ASSERT_EQ(pipe(pipe_fds), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        close(pipe_fds[0]);
+        signal(SIGXFSZ, SIG_IGN);
+        std::string out = "no error";
+        auto writer = Writer::open(path);
+        if (!writer) {
+            out = "open: " + writer.error().message;
+        } else {
+            auto run = writer->begin_run(download_run());
+            const rlimit limit{256 * 1024, 256 * 1024};
+            setrlimit(RLIMIT_FSIZE, &limit);
+            bool failed = !run;
+            for (int i = 0; i < 200'000 && !failed; ++i) {
+                failed = !writer->submit(ok_download(*run, i));
+            }
+            auto closed = writer->close();
+            out = closed ? "closed without error" : closed.error().message;
+        }
+        (void)!write(pipe_fds[1], out.data(), out.size());
+        _exit(0);
+    }
+    close(pipe_fds[1]);
+    std::string out;
+    char buffer[512];
+    for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
+        out.append(buffer, static_cast<std::size_t>(n));
+    }
+    close(pipe_fds[0]);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status)) << status;
+    EXPECT_NE(out.find(path), std::string::npos) << out;
+    // SQLite's reason: "disk I/O error" here, "database or disk is full" on a full disk.
+    EXPECT_NE(out.find("disk"), std::string::npos) << out;
+
+    // What was committed before the failure is intact.
+    Database db = std::move(Database::open(path).value());
+    Statement check = db.prepare("PRAGMA integrity_check");
+    ASSERT_TRUE(check.step().value());
+    EXPECT_EQ(check.column_text(0), "ok");
 }
 
 } // namespace
