@@ -374,7 +374,37 @@ RobotsRules RobotsRules::parse(std::string_view body, std::string_view agent_tok
                          }
                          return a.allow && !b.allow;
                      });
+    result.build_index();
     return result;
+}
+
+void RobotsRules::build_index() {
+    m_bucket_start.assign(k_buckets + 1, 0);
+    m_bucket_rules.clear();
+    m_unindexed.clear();
+    std::vector<std::size_t> keys(m_rules.size(), k_buckets);
+    for (std::size_t i = 0; i < m_rules.size(); ++i) {
+        const Rule& rule = m_rules[i];
+        const std::string_view text(m_patterns.data() + rule.offset, rule.length);
+        // Indexable: "/xy..." with x and y literal (a path shorter than 3 octets or with other
+        // octets there cannot match it).
+        if (text.size() >= 3 && text[0] == '/' && text[1] != '*' && text[2] != '*') {
+            keys[i] = bucket_of(text[1], text[2]);
+            ++m_bucket_start[keys[i] + 1];
+        } else {
+            m_unindexed.push_back(static_cast<std::uint32_t>(i));
+        }
+    }
+    for (std::size_t b = 0; b < k_buckets; ++b) {
+        m_bucket_start[b + 1] += m_bucket_start[b];
+    }
+    m_bucket_rules.resize(m_bucket_start[k_buckets]);
+    std::vector<std::uint32_t> fill(m_bucket_start.begin(), m_bucket_start.end() - 1);
+    for (std::size_t i = 0; i < m_rules.size(); ++i) {
+        if (keys[i] != k_buckets) {
+            m_bucket_rules[fill[keys[i]]++] = static_cast<std::uint32_t>(i);
+        }
+    }
 }
 
 bool RobotsRules::matches(const Rule& rule, std::string_view path) const {
@@ -411,13 +441,31 @@ bool RobotsRules::matches(const Rule& rule, std::string_view path) const {
 }
 
 bool RobotsRules::allowed_canonical(std::string_view path) const {
-    // Rules are sorted so that the first match is the longest one, Allow first on ties.
-    for (const Rule& rule : m_rules) {
-        if (matches(rule, path)) {
-            return rule.allow;
+    // Both candidate lists keep m_rules' order (longest first, Allow first on ties), so the
+    // first match in each is that list's best; the better of the two decides.
+    const Rule* best = nullptr;
+    if (path.size() >= 3) {
+        const std::size_t b = bucket_of(path[1], path[2]);
+        for (std::uint32_t i = m_bucket_start[b]; i < m_bucket_start[b + 1]; ++i) {
+            const Rule& rule = m_rules[m_bucket_rules[i]];
+            if (matches(rule, path)) {
+                best = &rule;
+                break;
+            }
         }
     }
-    return true;
+    for (const std::uint32_t index : m_unindexed) {
+        const Rule& rule = m_rules[index];
+        if (best != nullptr &&
+            (rule.priority < best->priority || (rule.priority == best->priority && !rule.allow))) {
+            break; // nothing further down can beat the indexed match
+        }
+        if (matches(rule, path)) {
+            best = &rule;
+            break;
+        }
+    }
+    return best == nullptr || best->allow;
 }
 
 bool RobotsRules::allowed(std::string_view path_and_query) const {

@@ -106,10 +106,20 @@ private:
         bool anchored = false; // pattern ended with '$'
         bool wildcard = false; // pattern contains '*'
     };
+    // Rules are indexed by the two octets after the leading '/' of their literal prefix, so a
+    // query only tries the rules that could match it plus the short or wildcard-led ones.
+    static constexpr std::size_t k_buckets = 512;
+    static std::size_t bucket_of(char c1, char c2) {
+        return (static_cast<unsigned char>(c1) * 31U + static_cast<unsigned char>(c2)) % k_buckets;
+    }
     bool matches(const Rule& rule, std::string_view path) const;
     bool allowed_canonical(std::string_view path) const;
+    void build_index();
 
     std::vector<Rule> m_rules; // sorted by priority descending, Allow before Disallow on ties
+    std::vector<std::uint32_t> m_bucket_start; // k_buckets + 1 offsets into m_bucket_rules
+    std::vector<std::uint32_t> m_bucket_rules; // rule indexes, each bucket in m_rules order
+    std::vector<std::uint32_t> m_unindexed;    // rules checked for every path
     std::string m_patterns;
     std::optional<double> m_crawl_delay;
     std::vector<std::string> m_sitemaps;

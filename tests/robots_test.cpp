@@ -394,3 +394,81 @@ TEST(RobotsMatch, EmptyAgentTokenUsesStarGroups) {
 }
 
 } // namespace
+
+namespace {
+
+// Reference matcher straight from the RFC's wording (Google's position-set algorithm), for
+// checking the indexed one on random rule sets.
+bool reference_match(std::string_view path, std::string_view pattern) {
+    std::vector<std::size_t> positions{0};
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '$' && i + 1 == pattern.size()) {
+            return positions.back() == path.size();
+        }
+        std::vector<std::size_t> next;
+        if (pattern[i] == '*') {
+            for (std::size_t p = positions.front(); p <= path.size(); ++p) {
+                next.push_back(p);
+            }
+        } else {
+            for (std::size_t p : positions) {
+                if (p < path.size() && path[p] == pattern[i]) {
+                    next.push_back(p + 1);
+                }
+            }
+        }
+        if (next.empty()) {
+            return false;
+        }
+        positions = next;
+    }
+    return true;
+}
+
+TEST(RobotsMatch, IndexedMatcherAgreesWithReference) {
+    std::uint32_t seed = 12345;
+    const auto next = [&seed](std::uint32_t n) {
+        seed = seed * 1664525U + 1013904223U;
+        return (seed >> 8) % n;
+    };
+    const std::string alphabet = "/ab*";
+    for (int round = 0; round < 300; ++round) {
+        std::vector<std::pair<std::string, bool>> rules;
+        std::string body = "User-agent: *\n";
+        const std::uint32_t count = 1 + next(12);
+        for (std::uint32_t r = 0; r < count; ++r) {
+            std::string pattern = next(4) == 0 ? "*" : "/";
+            const std::uint32_t length = next(6);
+            for (std::uint32_t i = 0; i < length; ++i) {
+                pattern += alphabet[next(4)];
+            }
+            if (next(4) == 0) {
+                pattern += '$';
+            }
+            const bool allow = next(2) == 0;
+            rules.emplace_back(pattern, allow);
+            body += std::string(allow ? "Allow: " : "Disallow: ") + pattern + "\n";
+        }
+        const auto parsed = fc::RobotsRules::parse(body, "flagcrawl");
+        for (int q = 0; q < 50; ++q) {
+            std::string path = "/";
+            const std::uint32_t length = next(8);
+            for (std::uint32_t i = 0; i < length; ++i) {
+                path += "/ab"[next(3)];
+            }
+            int best = -1;
+            bool allowed = true;
+            for (const auto& [pattern, allow] : rules) {
+                const int priority = static_cast<int>(pattern.size());
+                if (reference_match(path, pattern) &&
+                    (priority > best || (priority == best && allow))) {
+                    best = priority;
+                    allowed = allow;
+                }
+            }
+            ASSERT_EQ(parsed.allowed(path), allowed) << body << "path " << path;
+        }
+    }
+}
+
+} // namespace
