@@ -338,6 +338,326 @@ const char* attribute(const GumboElement& element, const char* name) {
     return nullptr;
 }
 
+// ---- The facts-only path: a targeted scan instead of a full parse. ----
+//
+// It follows the HTML tokenizer far enough to find, in source order, the first <title> (its
+// RCDATA content) and every <meta>, <link> and <base> start tag that the tree builder would
+// make an HTML element: it skips comments, bogus comments, CDATA in foreign content, the
+// contents of raw-text and RCDATA elements (script with its escaped states, style, xmp,
+// iframe, noembed, noframes, textarea), <template> contents, and SVG/MathML content (where
+// <title> is SVG's and <link>/<base> are foreign, but <meta> breaks out as in the spec); it
+// stops at <plaintext>. The pieces are copied into a small document that gumbo then parses,
+// so character references, attributes and whitespace come out exactly as in a full parse.
+// Known differences from the full parse (rare, all in broken or exotic markup): HTML
+// integration points inside SVG/MathML (<foreignObject>, <desc>, <mi>...) are treated as
+// foreign; tags the tree builder drops (<title>/<meta> inside <select>, after <frameset>)
+// are kept.
+
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool name_is(std::string_view name, std::string_view lower_name) {
+    return iequals(name, lower_name);
+}
+
+// Index of the "</name" that ends a raw-text/RCDATA element (followed by whitespace, '/' or
+// '>'), at or after pos; npos when the element runs to the end of the input.
+std::size_t find_end_tag(std::string_view html, std::size_t pos, std::string_view name) {
+    for (;;) {
+        const std::size_t lt = html.find("</", pos);
+        if (lt == std::string_view::npos) {
+            return lt;
+        }
+        const std::size_t p = lt + 2;
+        if (html.size() - p > name.size() && iequals(html.substr(p, name.size()), name)) {
+            const char d = html[p + name.size()];
+            if (is_ascii_space(d) || d == '/' || d == '>') {
+                return lt;
+            }
+        }
+        pos = p;
+    }
+}
+
+bool starts_with_at(std::string_view html, std::size_t pos, std::string_view s) {
+    return html.size() - pos >= s.size() && iequals(html.substr(pos, s.size()), s);
+}
+
+// "<script" or "</script" (with the slash when `end`) followed by whitespace, '/' or '>'.
+bool script_tag_at(std::string_view html, std::size_t pos, bool end) {
+    const std::string_view tag = end ? "</script" : "<script";
+    if (!starts_with_at(html, pos, tag) || html.size() - pos <= tag.size()) {
+        return false;
+    }
+    const char d = html[pos + tag.size()];
+    return is_ascii_space(d) || d == '/' || d == '>';
+}
+
+// Script data with its escaped and double-escaped states; returns the index of the "</script"
+// that ends the element, or npos.
+std::size_t find_script_end(std::string_view html, std::size_t pos) {
+    enum { data, escaped, double_escaped } state = data;
+    for (;;) {
+        const std::size_t i = html.find_first_of("<-", pos);
+        if (i == std::string_view::npos) {
+            return i;
+        }
+        pos = i + 1;
+        if (html[i] == '-') {
+            if (state != data && html.compare(i, 3, "-->") == 0) {
+                state = data;
+                pos = i + 3;
+            }
+            continue;
+        }
+        if (state == data) {
+            if (html.compare(i, 4, "<!--") == 0) {
+                state = escaped;
+                pos = i + 2; // "<!-->" closes at once: its "--" also starts the "-->"
+            } else if (script_tag_at(html, i, true)) {
+                return i;
+            }
+        } else if (state == escaped) {
+            if (script_tag_at(html, i, true)) {
+                return i;
+            }
+            if (script_tag_at(html, i, false)) {
+                state = double_escaped;
+            }
+        } else if (script_tag_at(html, i, true)) {
+            state = escaped;
+        }
+    }
+}
+
+// Skips a tag's attributes following the tokenizer's attribute states, from just after the
+// tag name; returns the index after the closing '>' (npos at EOF: the tag is dropped) and
+// whether the tag was self-closing.
+std::size_t skip_attributes(std::string_view html, std::size_t pos, bool& self_closing) {
+    enum {
+        before_name,
+        name,
+        after_name,
+        before_value,
+        unquoted,
+        after_quoted
+    } state = before_name;
+    const std::size_t n = html.size();
+    self_closing = false;
+    while (pos < n) {
+        const char c = html[pos];
+        switch (state) {
+        case before_name:
+        case after_name:
+        case after_quoted:
+            if (c == '>') {
+                return pos + 1;
+            }
+            if (c == '/') {
+                ++pos;
+                if (pos < n && html[pos] == '>') {
+                    self_closing = true;
+                    return pos + 1;
+                }
+                state = before_name;
+            } else if (is_ascii_space(c)) {
+                ++pos;
+                state = state == after_name ? after_name : before_name;
+            } else if (c == '=' && state == after_name) {
+                ++pos;
+                state = before_value;
+            } else {
+                ++pos; // first character of a name, '=' included
+                state = name;
+            }
+            break;
+        case name:
+            if (is_ascii_space(c)) {
+                state = after_name;
+            } else if (c == '/' || c == '>') {
+                state = before_name;
+                continue;
+            } else if (c == '=') {
+                state = before_value;
+            }
+            ++pos;
+            break;
+        case before_value:
+            if (is_ascii_space(c)) {
+                ++pos;
+            } else if (c == '"' || c == '\'') {
+                const std::size_t close = html.find(c, pos + 1);
+                if (close == std::string_view::npos) {
+                    return close;
+                }
+                pos = close + 1;
+                state = after_quoted;
+            } else if (c == '>') {
+                return pos + 1;
+            } else {
+                state = unquoted;
+            }
+            break;
+        case unquoted:
+            if (is_ascii_space(c)) {
+                state = before_name;
+            } else if (c == '>') {
+                return pos + 1;
+            }
+            ++pos;
+            break;
+        }
+    }
+    return std::string_view::npos;
+}
+
+// Start tags that end SVG/MathML content when met inside it ("breakout" tags).
+bool breaks_out_of_foreign(std::string_view name) {
+    static constexpr std::string_view k_tags[] = {
+        "b",      "big",  "blockquote", "body",  "br",   "center", "code",    "dd",   "div",
+        "dl",     "dt",   "em",         "embed", "h1",   "h2",     "h3",      "h4",   "h5",
+        "h6",     "head", "hr",         "i",     "img",  "li",     "listing", "menu", "meta",
+        "nobr",   "ol",   "p",          "pre",   "ruby", "s",      "small",   "span", "strong",
+        "strike", "sub",  "sup",        "table", "tt",   "u",      "ul",      "var"};
+    for (std::string_view tag : k_tags) {
+        if (iequals(name, tag)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Builds the small document of fact-bearing tags (see above) into `mini`.
+void collect_fact_tags(std::string_view html, std::string& mini) {
+    const std::size_t n = html.size();
+    std::size_t pos = 0;
+    int foreign = 0;   // open <svg>/<math> elements
+    int templates = 0; // open <template> elements
+    bool title_done = false;
+    for (;;) {
+        const std::size_t lt = html.find('<', pos);
+        if (lt == std::string_view::npos || lt + 1 >= n) {
+            return;
+        }
+        pos = lt + 1;
+        const char c = html[pos];
+        if (c == '!' || c == '?' || (c == '/' && pos + 1 < n && !is_alpha(html[pos + 1]))) {
+            std::size_t end = std::string_view::npos;
+            if (starts_with_at(html, pos, "!--")) {
+                std::size_t p = pos + 3;
+                if (p < n && html[p] == '>') {
+                    end = p + 1;
+                } else if (html.compare(p, 2, "->") == 0) {
+                    end = p + 2;
+                } else {
+                    for (std::size_t d = html.find("--", p); d != std::string_view::npos;
+                         d = html.find("--", d + 1)) {
+                        if (html.compare(d + 2, 1, ">") == 0) {
+                            end = d + 3;
+                            break;
+                        }
+                        if (html.compare(d + 2, 2, "!>") == 0) {
+                            end = d + 4;
+                            break;
+                        }
+                    }
+                }
+            } else if (foreign > 0 && html.compare(pos, 8, "![CDATA[") == 0) {
+                const std::size_t close = html.find("]]>", pos + 8);
+                end = close == std::string_view::npos ? close : close + 3;
+            } else if (c == '/' && html[pos + 1] == '>') {
+                end = pos + 2; // "</>" is dropped
+            } else {
+                const std::size_t gt = html.find('>', pos); // bogus comment, DOCTYPE
+                end = gt == std::string_view::npos ? gt : gt + 1;
+            }
+            if (end == std::string_view::npos) {
+                return;
+            }
+            pos = end;
+            continue;
+        }
+        const bool end_tag = c == '/';
+        const std::size_t name_start = end_tag ? pos + 1 : pos;
+        if (name_start >= n || !is_alpha(html[name_start])) {
+            continue; // a '<' that is text
+        }
+        std::size_t name_end = name_start;
+        while (name_end < n && !is_ascii_space(html[name_end]) && html[name_end] != '/' &&
+               html[name_end] != '>') {
+            ++name_end;
+        }
+        const std::string_view name = html.substr(name_start, name_end - name_start);
+        bool self_closing = false;
+        const std::size_t tag_end = skip_attributes(html, name_end, self_closing);
+        if (tag_end == std::string_view::npos) {
+            return;
+        }
+        pos = tag_end;
+        const bool svg_or_math = name_is(name, "svg") || name_is(name, "math");
+        if (end_tag) {
+            if (svg_or_math && foreign > 0) {
+                --foreign;
+            } else if (name_is(name, "template") && templates > 0 && foreign == 0) {
+                --templates;
+            }
+            continue;
+        }
+        if (foreign > 0) {
+            if (!breaks_out_of_foreign(name)) {
+                if (svg_or_math && !self_closing) {
+                    ++foreign;
+                }
+                continue;
+            }
+            foreign = 0;
+        }
+        if (svg_or_math) {
+            foreign = self_closing ? 0 : 1;
+            continue;
+        }
+        if (name_is(name, "template")) {
+            ++templates;
+            continue;
+        }
+        if (name_is(name, "meta") || name_is(name, "link") || name_is(name, "base")) {
+            if (templates == 0) {
+                mini.append(html.substr(lt, tag_end - lt));
+            }
+            continue;
+        }
+        std::string_view raw_end_name;
+        if (name_is(name, "title") || name_is(name, "textarea") || name_is(name, "style") ||
+            name_is(name, "xmp") || name_is(name, "iframe") || name_is(name, "noembed") ||
+            name_is(name, "noframes")) {
+            raw_end_name = name;
+        } else if (name_is(name, "script")) {
+            const std::size_t end = find_script_end(html, pos);
+            if (end == std::string_view::npos) {
+                return;
+            }
+            pos = end;
+            continue;
+        } else if (name_is(name, "plaintext")) {
+            return;
+        } else {
+            continue;
+        }
+        const std::size_t end = find_end_tag(html, pos, raw_end_name);
+        if (name_is(name, "title") && !title_done && templates == 0) {
+            title_done = true;
+            mini.append("<title>");
+            mini.append(html.substr(pos, end == std::string_view::npos ? n - pos : end - pos));
+            mini.append("</title>");
+        }
+        if (end == std::string_view::npos) {
+            return;
+        }
+        pos = end;
+    }
+}
+
 } // namespace
 
 std::string_view to_string(LinkKind kind) {
@@ -545,6 +865,12 @@ struct LinkExtractor::Impl {
     }
 
     const PageLinks& run(std::string_view html, bool want_links) {
+        if (!want_links && options.facts_scan) {
+            // Parse only the fact-bearing tags; `mini` outlives the parse like the page does.
+            mini.clear();
+            collect_fact_tags(html, mini);
+            html = mini;
+        }
         release_output();
         arena.reset();
         page.links.clear();
@@ -817,6 +1143,7 @@ struct LinkExtractor::Impl {
     std::string title_buffer;
     std::vector<const GumboNode*> stack;
     std::vector<std::string_view> srcset_urls;
+    std::string mini;
 };
 
 LinkExtractor::LinkExtractor(ExtractorOptions options)

@@ -410,3 +410,106 @@ TEST(LinksRobustness, ManyPagesReuseTheArena) {
 }
 
 } // namespace
+
+namespace {
+
+// The targeted scan behind extract_facts() must agree with the full parse.
+TEST(LinksFacts, TargetedScanAgreesWithFullParse) {
+    const std::vector<std::string> documents = {
+        R"(<script>var t = "<title>no</title>";</script><title>yes</title>)",
+        R"(<!-- <title>no</title> --><title>yes</title>)",
+        R"(<!--><title>a</title>)",
+        R"(<!---><title>b</title>)",
+        R"(<!-- x --!><title>c</title><!-- <meta name=robots content=noindex> -- > still -->)",
+        R"(<script><!-- <script> </script> <title>in</title> </script> --></script><title>d</title>)",
+        R"(<script><!--</script><title>e</title>)",
+        R"(<script><!-- x --><title>f</title></script><title>g</title>)",
+        R"(<textarea><title>no</title></textarea><title>yes</title>)",
+        R"(<style>/* <meta name=robots content=noindex> </styles> */</style><title>s</title>)",
+        R"(<meta name="robots" content="noindex>" ><title>x</title>)",
+        R"(<div title='<title>no</title>' data-x="<meta name=robots content=nofollow>"><title>y</title>)",
+        R"(<svg><title>svg</title><link rel=canonical href=/svg><base href=/svgbase/>)"
+        R"(<meta name=robots content=noindex></svg><title>html</title>)",
+        R"(<svg><style><title>no</title></style></svg><title>after svg</title>)",
+        R"(<svg/><title>self-closing svg</title><link rel=canonical href=/c>)",
+        R"(<svg width=10/><title>unquoted slash</title>)",
+        R"(<math><title>m</title></math><title>after math</title>)",
+        R"(<svg><![CDATA[ <title>cdata</title> ]]></svg><title>t</title>)",
+        R"(<![CDATA[<title>no</title>]]><title>yes</title>)",
+        R"(<template><title>no</title><meta name=robots content=noindex><base href=/t/></template>)"
+        R"(<title>yes</title>)",
+        R"(<plaintext><title>no</title><meta name=robots content=noindex>)",
+        R"(<title>unterminated &amp; stuff)",
+        R"(<title>a</titlex>b</title>)",
+        R"(<title>a</title ignored="x>y">b<title>c</title>)",
+        R"(<title>&amp;&lt;&notin;&notit;&#x1F600;&bogus;</title>)",
+        R"(<TITLE>Up</TITLE><META NAME=ROBOTS CONTENT=NOINDEX><LINK REL=CANONICAL HREF=/U>)",
+        R"(<meta/name=robots/content=noindex><meta name=robots/ content=nofollow>)",
+        R"(<link rel=canonical href=/a><base href=/b/><base href=/c/><link rel=canonical href=/d>)",
+        R"(<iframe><title>no</title></iframe><noembed><title>no</title></noembed><title>y</title>)",
+        R"(<noscript><meta name=robots content=noindex></noscript>)",
+        R"(<a href="x"<title>t</title>)",
+        R"(<script>document.write("</scr"+"ipt>")</script><title>t</title>)",
+        R"(<p>body text</p><title>late title</title><meta name=flagcrawl content=none>)",
+        R"(<title>)",
+        R"(<title></title>)",
+        R"(<meta name=robots content=noindex)",
+        R"(<)",
+        R"(</)",
+        R"(<!)",
+        R"(<meta name=robots content='noindex)",
+        R"(</title><title>x</title>)",
+        R"(<table><meta name=robots content=noindex><tr><td><title>in table</title></table>)",
+        R"(<xmp><meta name=robots content=noindex></xmp><noframes><title>n</title></noframes>)",
+        std::string("<title>nul\0byte</title><meta name=robots content=\0noindex>", 58),
+        "<title>\xFF\xFEinvalid\xC3</title>",
+        "<?xml version='1.0'?><!DOCTYPE html><html><head><title>  spaced\n\ttitle  </title>",
+    };
+    fc::LinkExtractor full;
+    fc::LinkExtractor facts;
+    for (const std::string& doc : documents) {
+        const fc::PageLinks& a = full.extract(doc);
+        const fc::PageLinks& b = facts.extract_facts(doc);
+        EXPECT_EQ(a.title, b.title) << doc;
+        EXPECT_EQ(a.base_href, b.base_href) << doc;
+        EXPECT_EQ(a.has_base, b.has_base) << doc;
+        EXPECT_EQ(a.canonical, b.canonical) << doc;
+        EXPECT_EQ(a.noindex, b.noindex) << doc;
+        EXPECT_EQ(a.nofollow, b.nofollow) << doc;
+    }
+    // Spot checks that the table exercises something.
+    EXPECT_EQ(facts.extract_facts(documents[0]).title, "yes");
+    EXPECT_EQ(facts.extract_facts(documents[5]).title, "d");
+    EXPECT_TRUE(facts.extract_facts(documents[12]).noindex);
+    EXPECT_EQ(facts.extract_facts(documents[12]).canonical, "");
+    EXPECT_EQ(facts.extract_facts(documents[15]).title, "");
+}
+
+TEST(LinksFacts, RealisticPageAndDeepNesting) {
+    std::string page = "<!DOCTYPE html><html><head><meta charset=utf-8>"
+                       "<title>Shop &amp; Co \xE2\x80\x93 Page</title>"
+                       "<link rel=stylesheet href=/s.css><link rel=canonical href='/c?p=1&amp;q'>"
+                       "<script>if (a < b && c > d) { x = '</p>'; }</script>"
+                       "<meta name=robots content='noindex'></head><body>";
+    for (int i = 0; i < 500; ++i) {
+        page += "<div class=item><a href='/p" + std::to_string(i) +
+                "'>Item</a><img src=i.png alt='a > b'></div>";
+    }
+    for (int i = 0; i < 10'000; ++i) {
+        page += "<span>";
+    }
+    fc::LinkExtractor full;
+    fc::LinkExtractor facts;
+    const fc::PageLinks& a = full.extract(page);
+    const fc::PageLinks& b = facts.extract_facts(page);
+    EXPECT_EQ(b.title, "Shop & Co \xE2\x80\x93 Page");
+    EXPECT_EQ(b.canonical, "/c?p=1&q");
+    EXPECT_TRUE(b.noindex);
+    EXPECT_FALSE(b.nofollow);
+    EXPECT_EQ(a.title, b.title);
+    EXPECT_EQ(a.canonical, b.canonical);
+    EXPECT_TRUE(b.links.empty());
+    EXPECT_LT(facts.last_arena_bytes(), full.last_arena_bytes() / 10);
+}
+
+} // namespace
