@@ -29,13 +29,19 @@ struct Policy {
     Millis connect_timeout{10'000};
     Millis total_timeout{60'000};   // whole attempt, redirects included; 0 = none
     long low_speed_bytes_per_s = 1; // abort when slower than this ...
-    Millis low_speed_window{30'000}; // ... for this long; 0 window = never
+    Millis low_speed_window{30'000}; // ... for this long (whole seconds, rounded up); 0 = never
     std::uint64_t max_body_bytes = 0;  // decoded body; 0 = unlimited
     int max_redirects = 10;
-    int retries = 2;                   // attempts after the first one
+    // Attempts after the first one. Retried: 408, 429 and 5xx responses; connection failures
+    // (refused, connect timeout); a connection reset or closed before or during the response.
+    // Not retried: DNS failures, total timeouts and low-speed aborts (another attempt would
+    // likely cost as much again), TLS, too large, too many redirects, bad URLs.
+    int retries = 2;
     Millis backoff_base{500};          // exponential: base * 2^(attempt-1), full jitter
     Millis backoff_max{30'000};
-    Millis retry_after_max{120'000};   // a longer Retry-After is not waited for: no retry
+    // A retryable response's Retry-After (seconds or HTTP-date) replaces the backoff; a longer
+    // one than this is not waited for: the response is returned as is.
+    Millis retry_after_max{120'000};
     bool compressed = true;            // Accept-Encoding: gzip, br, zstd (decoded transparently)
     std::string user_agent;            // empty = "flagcrawl/<version>"
     std::vector<std::string> headers;  // extra "Name: value" lines
@@ -99,7 +105,7 @@ struct Response {
     std::string final_url;  // after redirects (== url when none)
     int http_status = 0;    // 0 = no HTTP response at all
     std::string content_type;
-    std::string location;        // Location of a 3xx that was not followed
+    std::string location;        // Location of a 3xx that was not followed, made absolute
     std::string x_robots_tag;    // X-Robots-Tag, if any (crawler honours it)
     std::string content_disposition;
     std::optional<Millis> retry_after; // parsed Retry-After of the final response
@@ -141,12 +147,14 @@ public:
 };
 
 enum class StopMode {
-    drain, // hand out nothing new; let transfers in flight finish
+    drain, // hand out nothing new; let transfers in flight finish (no further retry attempts:
+           // a request waiting to retry gets its last attempt's outcome)
     abort, // also cut transfers in flight short (ErrorKind::interrupted)
 };
 
 // One strategy. run() blocks the calling thread until the source is finished and nothing is in
-// flight, or until stop(); it may be called once.
+// flight, or until stop(); it may be called once. An exception thrown by the source or the
+// handler ends run() with that exception (requests then in flight get no response).
 class Fetcher {
 public:
     virtual ~Fetcher() = default;
@@ -157,7 +165,8 @@ public:
     virtual void stop(StopMode mode) = 0;
 };
 
-// concurrency: requests in flight at most (sequential ignores it: always 1).
+// concurrency: requests in flight at most (sequential ignores it: always 1); below 1 throws
+// std::invalid_argument.
 std::unique_ptr<Fetcher> make_fetcher(Strategy strategy, Policy policy, int concurrency);
 
 } // namespace flagcrawl::fetch

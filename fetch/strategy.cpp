@@ -1,4 +1,8 @@
 #include "fetch/fetch.hpp"
+#include "fetch/strategies.hpp"
+
+#include <stdexcept>
+#include <string>
 
 namespace flagcrawl::fetch {
 
@@ -22,6 +26,49 @@ std::string_view to_string(Strategy strategy) {
         return "async";
     }
     return "?";
+}
+
+std::string_view to_string(ErrorKind kind) {
+    switch (kind) {
+    case ErrorKind::dns:
+        return "dns";
+    case ErrorKind::connect:
+        return "connect";
+    case ErrorKind::timeout:
+        return "timeout";
+    case ErrorKind::too_large:
+        return "too_large";
+    case ErrorKind::too_many_redirects:
+        return "too_many_redirects";
+    case ErrorKind::tls:
+        return "tls";
+    case ErrorKind::protocol:
+        return "protocol";
+    case ErrorKind::write_failed:
+        return "write_failed";
+    case ErrorKind::bad_url:
+        return "bad_url";
+    case ErrorKind::interrupted:
+        return "interrupted";
+    case ErrorKind::other:
+        return "other";
+    }
+    return "?";
+}
+
+std::unique_ptr<Fetcher> make_fetcher(Strategy strategy, Policy policy, int concurrency) {
+    if (concurrency < 1)
+        throw std::invalid_argument("concurrency must be at least 1, not " +
+                                    std::to_string(concurrency));
+    switch (strategy) {
+    case Strategy::sequential:
+        return detail::make_sequential_fetcher(std::move(policy));
+    case Strategy::threaded:
+        return detail::make_threaded_fetcher(std::move(policy), concurrency);
+    case Strategy::async:
+        return detail::make_async_fetcher(std::move(policy), concurrency);
+    }
+    throw std::invalid_argument("unknown strategy");
 }
 
 } // namespace flagcrawl::fetch

@@ -1,0 +1,480 @@
+#include "fetch/transfer.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <stdexcept>
+
+#ifndef FLAGCRAWL_VERSION
+#define FLAGCRAWL_VERSION "0"
+#endif
+
+namespace flagcrawl::fetch::detail {
+
+namespace {
+
+constexpr std::string_view k_whitespace = " \t\r\n";
+
+std::string_view trim(std::string_view s) {
+    const auto first = s.find_first_not_of(k_whitespace);
+    if (first == std::string_view::npos)
+        return {};
+    const auto last = s.find_last_not_of(k_whitespace);
+    return s.substr(first, last - first + 1);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i];
+        char y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = static_cast<char>(y - 'A' + 'a');
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+double micros_to_ms(CURL* easy, CURLINFO info) {
+    curl_off_t us = 0;
+    curl_easy_getinfo(easy, info, &us);
+    return static_cast<double>(us) / 1000.0;
+}
+
+// "host:port" of a URL, for messages about connections; the URL itself when it does not parse.
+std::string host_port(const std::string& url) {
+    std::string out = url;
+    CURLU* u = curl_url();
+    if (!u)
+        return out;
+    if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+        char* host = nullptr;
+        char* port = nullptr;
+        if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+            out = std::string(host) + ":" + port;
+        curl_free(host);
+        curl_free(port);
+    }
+    curl_url_cleanup(u);
+    return out;
+}
+
+bool is_tls_error(CURLcode code) {
+    switch (code) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_USE_SSL_FAILED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// Failures of an established connection that another attempt may well not meet: the peer
+// reset or closed it (mid-body or before any reply), or an HTTP/2 stream was refused.
+bool is_retryable_protocol_error(CURLcode code) {
+    switch (code) {
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+void ensure_curl_global() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            throw std::runtime_error("libcurl initialization failed");
+    });
+}
+
+SharedPolicy::SharedPolicy(Policy policy)
+    : m_policy(std::move(policy)) {
+    ensure_curl_global();
+    m_user_agent =
+        m_policy.user_agent.empty() ? "flagcrawl/" FLAGCRAWL_VERSION : m_policy.user_agent;
+    for (const auto& line : m_policy.headers) {
+        curl_slist* next = curl_slist_append(m_headers, line.c_str());
+        if (!next) {
+            curl_slist_free_all(m_headers);
+            throw std::bad_alloc();
+        }
+        m_headers = next;
+    }
+    if (m_policy.compressed) {
+        const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+        auto add = [this](const char* name) {
+            if (!m_accept_encoding.empty())
+                m_accept_encoding += ", ";
+            m_accept_encoding += name;
+        };
+        if (info->features & CURL_VERSION_LIBZ)
+            add("gzip");
+        if (info->features & CURL_VERSION_BROTLI)
+            add("br");
+        if (info->features & CURL_VERSION_ZSTD)
+            add("zstd");
+    }
+}
+
+SharedPolicy::~SharedPolicy() {
+    curl_slist_free_all(m_headers);
+}
+
+Transfer::Transfer(const SharedPolicy& shared)
+    : m_shared(shared) {
+    m_easy = curl_easy_init();
+    if (!m_easy)
+        throw std::bad_alloc();
+    const Policy& p = shared.policy();
+    CURL* e = m_easy;
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L); // worker threads: no SIGALRM for DNS timeouts
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, m_error_buffer);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Transfer::on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Transfer::on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, this);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(p.max_redirects));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(p.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(p.total_timeout.count()));
+    if (p.low_speed_window.count() > 0 && p.low_speed_bytes_per_s > 0) {
+        // libcurl counts the window in whole seconds.
+        const long seconds = static_cast<long>((p.low_speed_window.count() + 999) / 1000);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, p.low_speed_bytes_per_s);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, seconds);
+    }
+    if (!shared.accept_encoding().empty())
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, shared.accept_encoding().c_str());
+    curl_easy_setopt(e, CURLOPT_USERAGENT, shared.user_agent().c_str());
+    if (shared.headers())
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, shared.headers());
+    if (!p.verify_tls) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+}
+
+Transfer::~Transfer() {
+    curl_easy_cleanup(m_easy);
+}
+
+void Transfer::set_private(void* owner) {
+    curl_easy_setopt(m_easy, CURLOPT_PRIVATE, owner);
+}
+
+void Transfer::begin(Request&& request, Clock::time_point now) {
+    m_response = Response{};
+    m_response.id = request.id;
+    m_response.url = std::move(request.url);
+    m_response.sink = std::move(request.sink);
+    if (request.follow_redirects != m_follow) {
+        m_follow = request.follow_redirects;
+        curl_easy_setopt(m_easy, CURLOPT_FOLLOWLOCATION, m_follow ? 1L : 0L);
+    }
+    curl_easy_setopt(m_easy, CURLOPT_URL, m_response.url.c_str());
+    m_started = now;
+}
+
+void Transfer::before_attempt() {
+    if (++m_response.attempts > 1) {
+        if (m_response.sink)
+            m_response.sink->reset();
+        m_response.body.clear();
+    }
+    m_response.bytes = 0;
+    m_response.http_status = 0;
+    m_response.error.reset();
+    m_response.location.clear();
+    m_too_large = false;
+    m_sink_failed = false;
+    m_connected = false;
+    m_error_buffer[0] = '\0';
+    reset_headers();
+}
+
+void Transfer::reset_headers() {
+    m_response.content_type.clear();
+    m_response.x_robots_tag.clear();
+    m_response.content_disposition.clear();
+    m_response.retry_after.reset();
+}
+
+std::size_t Transfer::on_write(char* data, std::size_t size, std::size_t count,
+                               void* self) noexcept {
+    auto& t = *static_cast<Transfer*>(self);
+    const std::size_t n = size * count;
+    // Counted after decoding: a compressed bomb is cut off here, one buffer past the limit.
+    const std::uint64_t limit = t.m_shared.policy().max_body_bytes;
+    if (limit != 0 && t.m_response.bytes + n > limit) {
+        t.m_too_large = true;
+        return CURL_WRITEFUNC_ERROR;
+    }
+    try {
+        if (t.m_response.sink) {
+            if (!t.m_response.sink->write({data, n})) {
+                t.m_sink_failed = true;
+                return CURL_WRITEFUNC_ERROR;
+            }
+        } else {
+            t.m_response.body.append(data, n);
+        }
+    } catch (...) {
+        t.m_sink_failed = true;
+        return CURL_WRITEFUNC_ERROR;
+    }
+    t.m_response.bytes += n;
+    return n;
+}
+
+std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t count,
+                                void* self) noexcept {
+    const std::size_t n = size * count;
+    try {
+        static_cast<Transfer*>(self)->header_line({data, n});
+    } catch (...) {
+        return 0; // out of memory: fail the attempt rather than throw through libcurl
+    }
+    return n;
+}
+
+int Transfer::on_prereq(void* self, char*, char*, int, int) noexcept {
+    static_cast<Transfer*>(self)->m_connected = true;
+    return CURL_PREREQFUNC_OK;
+}
+
+void Transfer::header_line(std::string_view line) {
+    line = trim(line);
+    if (line.starts_with("HTTP/")) {
+        // A new response (redirect hop, 1xx, or the final one): forget the previous one's.
+        reset_headers();
+        const auto space = line.find(' ');
+        int status = 0;
+        if (space != std::string_view::npos)
+            std::from_chars(line.data() + space + 1, line.data() + line.size(), status);
+        if (m_follow && status >= 300 && status < 400)
+            m_connected = false; // the next hop may connect elsewhere
+        return;
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos)
+        return;
+    const std::string_view name = trim(line.substr(0, colon));
+    const std::string_view value = trim(line.substr(colon + 1));
+    if (iequals(name, "content-type")) {
+        m_response.content_type = value;
+    } else if (iequals(name, "x-robots-tag")) {
+        if (!m_response.x_robots_tag.empty())
+            m_response.x_robots_tag += ", ";
+        m_response.x_robots_tag += value;
+    } else if (iequals(name, "content-disposition")) {
+        m_response.content_disposition = value;
+    } else if (iequals(name, "retry-after")) {
+        m_response.retry_after = parse_retry_after(value, std::chrono::system_clock::now());
+    }
+}
+
+Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand& rng) {
+    CURL* e = m_easy;
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    m_response.http_status = static_cast<int>(status);
+    const char* effective = nullptr;
+    curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &effective);
+    m_response.final_url = effective ? effective : m_response.url;
+    if (status >= 300 && status < 400) {
+        const char* location = nullptr;
+        curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &location);
+        if (location)
+            m_response.location = location;
+    }
+    Timings& t = m_response.timings;
+    t.dns_ms = micros_to_ms(e, CURLINFO_NAMELOOKUP_TIME_T);
+    t.connect_ms = micros_to_ms(e, CURLINFO_CONNECT_TIME_T);
+    t.ttfb_ms = micros_to_ms(e, CURLINFO_STARTTRANSFER_TIME_T);
+    t.total_ms = micros_to_ms(e, CURLINFO_TOTAL_TIME_T);
+
+    const Policy& p = m_shared.policy();
+    bool retryable = false;
+    std::optional<Millis> delay;
+    if (code != CURLE_OK) {
+        m_response.error = make_error(code);
+        retryable =
+            m_response.error->kind == ErrorKind::connect ||
+            (m_response.error->kind == ErrorKind::protocol && is_retryable_protocol_error(code));
+    } else if (retryable_status(m_response.http_status)) {
+        retryable = true;
+        if (m_response.retry_after) {
+            if (*m_response.retry_after > p.retry_after_max)
+                retryable = false; // the server asks for longer than we are willing to wait
+            else
+                delay = *m_response.retry_after;
+        }
+    }
+    if (!retryable || !may_retry || m_response.attempts > p.retries)
+        return {};
+    return {true, delay ? *delay : backoff_delay(p, m_response.attempts, rng)};
+}
+
+Error Transfer::make_error(CURLcode code) const {
+    const std::string& where_url =
+        m_response.final_url.empty() ? m_response.url : m_response.final_url;
+    const std::string detail = m_error_buffer[0] ? m_error_buffer : curl_easy_strerror(code);
+    auto error = [](ErrorKind kind, std::string what, const std::string& where) {
+        return Error{kind, what + " (" + where + ")"};
+    };
+    const Policy& p = m_shared.policy();
+    switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return error(ErrorKind::dns, "cannot resolve host", host_port(where_url));
+    case CURLE_COULDNT_CONNECT: {
+        long os_errno = 0;
+        curl_easy_getinfo(m_easy, CURLINFO_OS_ERRNO, &os_errno);
+        std::string what =
+            os_errno == ECONNREFUSED ? std::string("connection refused")
+            : os_errno != 0
+                ? "cannot connect: " + std::string(std::strerror(static_cast<int>(os_errno)))
+                : "cannot connect";
+        return error(ErrorKind::connect, std::move(what), host_port(where_url));
+    }
+    case CURLE_OPERATION_TIMEDOUT:
+        if (!m_connected)
+            return error(ErrorKind::connect, "connect timed out", host_port(where_url));
+        if (std::string_view(detail).starts_with("Operation too slow"))
+            return error(ErrorKind::timeout,
+                         "transfer too slow: under " + std::to_string(p.low_speed_bytes_per_s) +
+                             " B/s for " + std::to_string(p.low_speed_window.count()) + " ms",
+                         where_url);
+        return error(ErrorKind::timeout,
+                     "timed out after " + std::to_string(p.total_timeout.count()) + " ms",
+                     where_url);
+    case CURLE_WRITE_ERROR:
+        if (m_too_large)
+            return error(ErrorKind::too_large,
+                         "body larger than " + std::to_string(p.max_body_bytes) + " bytes",
+                         where_url);
+        if (m_sink_failed)
+            return error(ErrorKind::write_failed, "cannot store the body", where_url);
+        return error(ErrorKind::other, detail, where_url);
+    case CURLE_FILESIZE_EXCEEDED:
+        return error(ErrorKind::too_large, detail, where_url);
+    case CURLE_TOO_MANY_REDIRECTS:
+        return error(ErrorKind::too_many_redirects,
+                     "more than " + std::to_string(p.max_redirects) + " redirects", where_url);
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+        return error(ErrorKind::bad_url, detail, where_url);
+    case CURLE_ABORTED_BY_CALLBACK:
+        return error(ErrorKind::interrupted, "interrupted", where_url);
+    case CURLE_GOT_NOTHING:
+        return error(ErrorKind::protocol, "connection closed without a reply", where_url);
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_HTTP3:
+        return error(ErrorKind::protocol, detail, where_url);
+    default:
+        if (is_tls_error(code))
+            return error(ErrorKind::tls, "TLS: " + detail, host_port(where_url));
+        return error(ErrorKind::other, detail, where_url);
+    }
+}
+
+Response Transfer::take(Clock::time_point now) {
+    m_response.timings.elapsed_ms =
+        std::chrono::duration<double, std::milli>(now - m_started).count();
+    return std::move(m_response);
+}
+
+Response Transfer::finish(Clock::time_point now) {
+    return take(now);
+}
+
+Response Transfer::interrupted(Clock::time_point now) {
+    m_response.error = Error{ErrorKind::interrupted, "interrupted (" + m_response.url + ")"};
+    return take(now);
+}
+
+std::optional<Millis> parse_retry_after(std::string_view value,
+                                        std::chrono::system_clock::time_point now) {
+    value = trim(value);
+    if (value.empty())
+        return std::nullopt;
+    if (value.find_first_not_of("0123456789") == std::string_view::npos) {
+        std::int64_t seconds = 0;
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+        if (ec == std::errc::result_out_of_range)
+            return Millis::max();
+        if (ec != std::errc() || end != value.data() + value.size())
+            return std::nullopt;
+        if (seconds > Millis::max().count() / 1000)
+            return Millis::max();
+        return Millis(seconds * 1000);
+    }
+    // HTTP-date (IMF-fixdate, or the obsolete RFC 850 / asctime forms: curl_getdate reads all).
+    const std::string text(value);
+    const time_t when = curl_getdate(text.c_str(), nullptr);
+    if (when == -1)
+        return std::nullopt;
+    const auto target = std::chrono::system_clock::from_time_t(when);
+    if (target <= now)
+        return Millis(0);
+    return std::chrono::ceil<Millis>(target - now);
+}
+
+Millis backoff_delay(const Policy& policy, int attempt, std::minstd_rand& rng) {
+    const int doublings = std::clamp(attempt - 1, 0, 40);
+    const auto base = static_cast<long double>(policy.backoff_base.count());
+    const long double ceiling =
+        std::min(base * static_cast<long double>(std::uint64_t{1} << doublings),
+                 static_cast<long double>(policy.backoff_max.count()));
+    const auto cap = static_cast<Millis::rep>(std::max<long double>(ceiling, 0));
+    if (cap <= 0)
+        return Millis(0);
+    std::uniform_int_distribution<Millis::rep> jitter(0, cap);
+    return Millis(jitter(rng));
+}
+
+bool retryable_status(int status) {
+    return status == 408 || status == 429 || (status >= 500 && status <= 599);
+}
+
+} // namespace flagcrawl::fetch::detail

@@ -1,0 +1,112 @@
+// Internal to fetch/: one libcurl easy handle kept configured across requests, and the request
+// policy every strategy shares (options, header capture, size limit, retry decision, error
+// mapping). The strategies only decide when an attempt runs and where its result goes.
+#pragma once
+
+#include "fetch/fetch.hpp"
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+
+namespace flagcrawl::fetch::detail {
+
+// Initializes libcurl once per process (thread-safe); every fetcher calls it before it creates
+// a handle. Never cleaned up: curl_global_cleanup at exit buys nothing and races other users.
+void ensure_curl_global();
+
+// Policy settings derived once and shared read-only by every handle of one fetcher.
+class SharedPolicy {
+public:
+    explicit SharedPolicy(Policy policy);
+    ~SharedPolicy();
+    SharedPolicy(const SharedPolicy&) = delete;
+    SharedPolicy& operator=(const SharedPolicy&) = delete;
+
+    const Policy& policy() const { return m_policy; }
+    curl_slist* headers() const { return m_headers; }
+    const std::string& user_agent() const { return m_user_agent; }
+    // What to send as Accept-Encoding (only encodings this libcurl decodes); empty = none.
+    const std::string& accept_encoding() const { return m_accept_encoding; }
+
+private:
+    Policy m_policy;
+    curl_slist* m_headers = nullptr;
+    std::string m_user_agent;
+    std::string m_accept_encoding;
+};
+
+// Decision after an attempt.
+struct Verdict {
+    bool retry = false;
+    Millis delay{0}; // wait before the next attempt
+};
+
+// One reusable easy handle and the state of the request it currently carries. Not thread-safe:
+// used by one thread at a time (a worker, or the loop thread). Lifecycle per request:
+// begin() → { before_attempt() → transfer → after_attempt() }+ → finish() or interrupted().
+class Transfer {
+public:
+    explicit Transfer(const SharedPolicy& policy);
+    ~Transfer();
+    Transfer(const Transfer&) = delete;
+    Transfer& operator=(const Transfer&) = delete;
+
+    CURL* easy() const { return m_easy; }
+    // Stored as CURLOPT_PRIVATE: strategies map an easy handle back to their own state.
+    void set_private(void* owner);
+
+    void begin(Request&& request, Clock::time_point now);
+    // Resets what the previous attempt collected (body, sink, headers) and counts the attempt.
+    void before_attempt();
+    // Reads the attempt's outcome into the response. `may_retry` false (stopping) forbids a
+    // retry. `rng` draws the backoff jitter.
+    Verdict after_attempt(CURLcode code, bool may_retry, std::minstd_rand& rng);
+    // The response of the last attempt; the transfer is then free for another request.
+    Response finish(Clock::time_point now);
+    // The response of a request cut short by stop(abort) (in an attempt or between attempts).
+    Response interrupted(Clock::time_point now);
+
+    bool following_redirects() const { return m_follow; }
+
+private:
+    static std::size_t on_write(char* data, std::size_t size, std::size_t count,
+                                void* self) noexcept;
+    static std::size_t on_header(char* data, std::size_t size, std::size_t count,
+                                 void* self) noexcept;
+    static int on_prereq(void* self, char* conn_primary_ip, char* conn_local_ip,
+                         int conn_primary_port, int conn_local_port) noexcept;
+    void header_line(std::string_view line);
+    void reset_headers();
+    Error make_error(CURLcode code) const;
+    Response take(Clock::time_point now);
+
+    const SharedPolicy& m_shared;
+    CURL* m_easy = nullptr;
+    char m_error_buffer[CURL_ERROR_SIZE] = {};
+
+    // The current request.
+    Response m_response;
+    bool m_follow = true;
+    Clock::time_point m_started{};
+
+    // The current attempt.
+    bool m_too_large = false;
+    bool m_sink_failed = false;
+    bool m_connected = false; // a connection was ready for a request (CURLOPT_PREREQFUNCTION)
+};
+
+// Retry-After value: delay-seconds or an HTTP-date (relative to `now`); nullopt if malformed.
+std::optional<Millis> parse_retry_after(std::string_view value,
+                                        std::chrono::system_clock::time_point now);
+// Full-jitter exponential backoff before attempt `attempt + 1` (attempt >= 1).
+Millis backoff_delay(const Policy& policy, int attempt, std::minstd_rand& rng);
+// Statuses worth another attempt: 408, 429, 5xx.
+bool retryable_status(int status);
+
+} // namespace flagcrawl::fetch::detail

@@ -1,0 +1,729 @@
+// The fetch engine end to end against the in-process loopback server: every case runs once per
+// strategy (sequential, threaded, async), so the three are held to the same request policy.
+#include "fetch/fetch.hpp"
+#include "server/router.hpp"
+#include "server/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/zlib/deflate_stream.hpp>
+#include <boost/crc.hpp>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fetch = flagcrawl::fetch;
+namespace srv = flagcrawl::server;
+using namespace std::chrono_literals;
+using fetch::Clock;
+using fetch::ErrorKind;
+using fetch::Millis;
+using fetch::Strategy;
+
+// Keeps a sink's bytes and counts resets, for assertions after run().
+class MemorySink final : public fetch::BodySink {
+public:
+    bool write(std::span<const char> data) override {
+        m_data.append(data.data(), data.size());
+        return !m_refuse;
+    }
+    void reset() override {
+        m_data.clear();
+        ++m_resets;
+    }
+    std::string m_data;
+    int m_resets = 0;
+    bool m_refuse = false;
+};
+
+fetch::Request make_request(std::uint64_t id, std::string url, bool follow = true,
+                            std::unique_ptr<fetch::BodySink> sink = nullptr) {
+    fetch::Request r;
+    r.id = id;
+    r.url = std::move(url);
+    r.follow_redirects = follow;
+    r.sink = std::move(sink);
+    return r;
+}
+
+// Hands out a fixed list, then says finished; counts what it handed out.
+class ListSource final : public fetch::WorkSource {
+public:
+    explicit ListSource(std::vector<fetch::Request> requests)
+        : m_requests(std::move(requests)) {}
+    Next next(Clock::time_point) override {
+        if (m_next == m_requests.size())
+            return {};
+        Next n;
+        n.state = State::ready;
+        n.request = std::move(m_requests[m_next++]);
+        m_handed.fetch_add(1);
+        return n;
+    }
+    int handed() const { return m_handed.load(); }
+
+private:
+    std::vector<fetch::Request> m_requests;
+    std::size_t m_next = 0;
+    std::atomic<int> m_handed{0};
+};
+
+// Keeps every response; tells the test thread how many arrived.
+class Collector final : public fetch::ResponseHandler {
+public:
+    void on_response(fetch::Response&& r) override {
+        std::lock_guard lock(m_mutex);
+        m_responses.push_back(std::move(r));
+        m_cv.notify_all();
+    }
+    std::vector<fetch::Response> take() {
+        std::lock_guard lock(m_mutex);
+        return std::move(m_responses);
+    }
+    bool wait_for_count(std::size_t n, std::chrono::milliseconds within) {
+        std::unique_lock lock(m_mutex);
+        return m_cv.wait_for(lock, within, [&] { return m_responses.size() >= n; });
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::vector<fetch::Response> m_responses;
+};
+
+// Runs a fetcher to completion; a watchdog aborts it (and fails the test) if it hangs.
+void run_guarded(fetch::Fetcher& fetcher, fetch::WorkSource& source,
+                 fetch::ResponseHandler& handler, std::chrono::seconds limit = 20s) {
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    bool fired = false;
+    std::thread watchdog([&] {
+        std::unique_lock lock(m);
+        if (!cv.wait_for(lock, limit, [&] { return done; })) {
+            fired = true;
+            fetcher.stop(fetch::StopMode::abort);
+        }
+    });
+    fetcher.run(source, handler);
+    {
+        std::lock_guard lock(m);
+        done = true;
+    }
+    cv.notify_all();
+    watchdog.join();
+    EXPECT_FALSE(fired) << "run() did not return within " << limit.count() << " s";
+}
+
+// A gzip member (RFC 1952) around Beast's raw deflate.
+std::string gzip(const std::string& data) {
+    namespace zlib = boost::beast::zlib;
+    zlib::deflate_stream ds;
+    ds.reset(9, 15, 8, zlib::Strategy::normal);
+    std::string out(10 + ds.upper_bound(data.size()) + 8, '\0');
+    const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3};
+    std::copy(std::begin(header), std::end(header), out.begin());
+    zlib::z_params zs;
+    zs.next_in = data.data();
+    zs.avail_in = data.size();
+    zs.next_out = out.data() + 10;
+    zs.avail_out = out.size() - 18;
+    boost::system::error_code ec;
+    ds.write(zs, zlib::Flush::finish, ec);
+    std::size_t size = 10 + zs.total_out;
+    boost::crc_32_type crc;
+    crc.process_bytes(data.data(), data.size());
+    const std::uint32_t trailer[2] = {crc.checksum(), static_cast<std::uint32_t>(data.size())};
+    for (std::uint32_t v : trailer)
+        for (int i = 0; i < 4; ++i)
+            out[size++] = static_cast<char>((v >> (8 * i)) & 0xff);
+    out.resize(size);
+    return out;
+}
+
+fetch::Policy test_policy() {
+    fetch::Policy p;
+    p.connect_timeout = 2000ms;
+    p.total_timeout = 5000ms;
+    p.retries = 2;
+    p.backoff_base = 10ms;
+    p.backoff_max = 40ms;
+    return p;
+}
+
+class FetchEngine : public ::testing::TestWithParam<Strategy> {
+protected:
+    void SetUp() override {
+        m_server = std::make_unique<srv::Server>(m_router.handler());
+        ASSERT_FALSE(m_server->start());
+        m_base = m_server->base_url();
+    }
+
+    std::string url(std::string_view path) const { return m_base + std::string(path); }
+
+    // Fetches `requests` with the strategy under test; responses sorted by id.
+    std::vector<fetch::Response> fetch_all(std::vector<fetch::Request> requests,
+                                           fetch::Policy policy = test_policy(),
+                                           int concurrency = 4) {
+        auto fetcher = fetch::make_fetcher(GetParam(), std::move(policy), concurrency);
+        ListSource source(std::move(requests));
+        Collector collector;
+        run_guarded(*fetcher, source, collector);
+        auto responses = collector.take();
+        EXPECT_EQ(static_cast<int>(responses.size()), source.handed());
+        std::sort(responses.begin(), responses.end(),
+                  [](const auto& a, const auto& b) { return a.id < b.id; });
+        return responses;
+    }
+
+    fetch::Response fetch_one(std::string path, fetch::Policy policy = test_policy(),
+                              bool follow = true) {
+        std::vector<fetch::Request> requests;
+        requests.push_back(make_request(1, url(path), follow));
+        auto responses = fetch_all(std::move(requests), std::move(policy));
+        if (responses.size() != 1) {
+            ADD_FAILURE() << "expected one response, got " << responses.size();
+            return {};
+        }
+        return std::move(responses[0]);
+    }
+
+    srv::Router m_router;
+    std::unique_ptr<srv::Server> m_server;
+    std::string m_base;
+};
+
+TEST_P(FetchEngine, PlainBodiesInMemoryAndInASink) {
+    const std::string big(200'000, 'x');
+    m_router.add("/hello", srv::Reply::text(200, "hello\n")
+                               .with_header("X-Robots-Tag", "noindex")
+                               .with_header("Content-Disposition", "attachment; filename=a.txt"));
+    m_router.add("/big", srv::Reply::bytes(200, srv::make_body(big), "application/octet-stream"));
+
+    auto sink = std::make_unique<MemorySink>();
+    std::vector<fetch::Request> requests;
+    requests.push_back(make_request(1, url("/hello")));
+    requests.push_back(make_request(2, url("/big"), true, std::move(sink)));
+    auto r = fetch_all(std::move(requests));
+    ASSERT_EQ(r.size(), 2u);
+
+    EXPECT_FALSE(r[0].error);
+    EXPECT_EQ(r[0].http_status, 200);
+    EXPECT_EQ(r[0].body, "hello\n");
+    EXPECT_EQ(r[0].bytes, 6u);
+    EXPECT_EQ(r[0].attempts, 1);
+    EXPECT_EQ(r[0].url, url("/hello"));
+    EXPECT_EQ(r[0].final_url, url("/hello"));
+    EXPECT_EQ(r[0].content_type, "text/plain; charset=utf-8");
+    EXPECT_EQ(r[0].x_robots_tag, "noindex");
+    EXPECT_EQ(r[0].content_disposition, "attachment; filename=a.txt");
+    EXPECT_TRUE(r[0].location.empty());
+    EXPECT_EQ(r[0].sink, nullptr);
+    EXPECT_GT(r[0].timings.total_ms, 0.0);
+    EXPECT_GE(r[0].timings.ttfb_ms, r[0].timings.connect_ms);
+    EXPECT_GE(r[0].timings.elapsed_ms, r[0].timings.total_ms * 0.5);
+
+    EXPECT_FALSE(r[1].error);
+    EXPECT_EQ(r[1].http_status, 200);
+    EXPECT_TRUE(r[1].body.empty()); // it went to the sink, handed back here
+    EXPECT_EQ(r[1].bytes, big.size());
+    ASSERT_NE(r[1].sink, nullptr);
+    auto& s = static_cast<MemorySink&>(*r[1].sink);
+    EXPECT_EQ(s.m_data, big);
+    EXPECT_EQ(s.m_resets, 0);
+}
+
+TEST_P(FetchEngine, NotFoundAndTeapotAreAnsweredNotRetried) {
+    m_router.add("/teapot", srv::Reply::text(418, "short and stout\n"));
+    auto r = fetch_all([&] {
+        std::vector<fetch::Request> v;
+        v.push_back(make_request(1, url("/missing")));
+        v.push_back(make_request(2, url("/teapot")));
+        return v;
+    }());
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[0].http_status, 404);
+    EXPECT_FALSE(r[0].error);
+    EXPECT_EQ(r[0].attempts, 1);
+    EXPECT_EQ(r[1].http_status, 418);
+    EXPECT_EQ(r[1].body, "short and stout\n");
+    EXPECT_EQ(r[1].attempts, 1);
+    EXPECT_EQ(m_router.count("/missing"), 1u);
+    EXPECT_EQ(m_router.count("/teapot"), 1u);
+}
+
+TEST_P(FetchEngine, ServerErrorIsRetriedAndTheSinkReset) {
+    std::atomic<int> calls{0};
+    m_router.add("/flaky", [&](const srv::Request&) {
+        return calls++ == 0 ? srv::Reply::text(500, "oops\n") : srv::Reply::text(200, "fine\n");
+    });
+    std::vector<fetch::Request> requests;
+    requests.push_back(make_request(1, url("/flaky"), true, std::make_unique<MemorySink>()));
+    auto r = fetch_all(std::move(requests));
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_FALSE(r[0].error);
+    EXPECT_EQ(r[0].http_status, 200);
+    EXPECT_EQ(r[0].attempts, 2);
+    EXPECT_EQ(r[0].bytes, 5u);
+    auto& s = static_cast<MemorySink&>(*r[0].sink);
+    EXPECT_EQ(s.m_data, "fine\n");
+    EXPECT_EQ(s.m_resets, 1);
+    EXPECT_EQ(m_router.count("/flaky"), 2u);
+}
+
+TEST_P(FetchEngine, PersistentServerErrorEndsAfterTheRetries) {
+    m_router.add("/down", srv::Reply::text(502, "bad gateway\n"));
+    const auto r = fetch_one("/down");
+    EXPECT_FALSE(r.error); // a status, not an error: the caller classifies it
+    EXPECT_EQ(r.http_status, 502);
+    EXPECT_EQ(r.body, "bad gateway\n"); // the last attempt's body only
+    EXPECT_EQ(r.attempts, 3);
+    EXPECT_EQ(m_router.count("/down"), 3u);
+}
+
+TEST_P(FetchEngine, RetryAfterIsHonoured) {
+    std::atomic<int> calls{0};
+    m_router.add("/busy", [&](const srv::Request&) {
+        return calls++ == 0 ? srv::Reply::text(503, "later\n").with_header("Retry-After", "1")
+                            : srv::Reply::text(200, "now\n");
+    });
+    const auto r = fetch_one("/busy");
+    EXPECT_FALSE(r.error);
+    EXPECT_EQ(r.http_status, 200);
+    EXPECT_EQ(r.attempts, 2);
+    // The backoff alone would be at most 40 ms: the second attempt waited for Retry-After.
+    EXPECT_GE(r.timings.elapsed_ms, 1000.0);
+}
+
+TEST_P(FetchEngine, TooLongRetryAfterIsNotWaitedFor) {
+    m_router.add("/gone-fishing",
+                 srv::Reply::text(503, "come back tomorrow\n").with_header("Retry-After", "86400"));
+    auto policy = test_policy();
+    policy.retry_after_max = 60'000ms;
+    const auto r = fetch_one("/gone-fishing", policy);
+    EXPECT_EQ(r.http_status, 503);
+    EXPECT_EQ(r.attempts, 1);
+    ASSERT_TRUE(r.retry_after);
+    EXPECT_EQ(*r.retry_after, Millis(86'400'000));
+    EXPECT_EQ(m_router.count("/gone-fishing"), 1u);
+}
+
+TEST_P(FetchEngine, RedirectsAreFollowedUpToTheLimit) {
+    m_router.add("/r1", srv::Reply::redirect(301, "/r2"));
+    m_router.add("/r2", srv::Reply::redirect(302, url("/r3")));
+    m_router.add("/r3", srv::Reply::redirect(307, "final"));
+    m_router.add("/final", srv::Reply::text(200, "landed\n"));
+    m_router.add("/loop", srv::Reply::redirect(302, "/loop"));
+
+    auto r = fetch_one("/r1");
+    EXPECT_FALSE(r.error);
+    EXPECT_EQ(r.http_status, 200);
+    EXPECT_EQ(r.body, "landed\n");
+    EXPECT_EQ(r.url, url("/r1"));
+    EXPECT_EQ(r.final_url, url("/final"));
+    EXPECT_TRUE(r.location.empty());
+
+    auto policy = test_policy();
+    policy.max_redirects = 3;
+    r = fetch_one("/loop", policy);
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->kind, ErrorKind::too_many_redirects);
+    EXPECT_NE(r.error->message.find("/loop"), std::string::npos) << r.error->message;
+    EXPECT_EQ(r.attempts, 1);
+    EXPECT_EQ(m_router.count("/loop"), 4u);
+}
+
+TEST_P(FetchEngine, RedirectIsReturnedAsIsWhenNotFollowing) {
+    m_router.add("/moved", srv::Reply::redirect(301, "/elsewhere?x=1"));
+    const auto r = fetch_one("/moved", test_policy(), false);
+    EXPECT_FALSE(r.error);
+    EXPECT_EQ(r.http_status, 301);
+    EXPECT_EQ(r.location, url("/elsewhere?x=1")); // resolved against the request URL
+    EXPECT_EQ(r.final_url, url("/moved"));
+    EXPECT_EQ(m_router.count("/elsewhere"), 0u);
+}
+
+TEST_P(FetchEngine, SlowResponseHitsTheTotalTimeout) {
+    auto reply = srv::Reply::text(200, "too late\n");
+    reply.delay = 3s;
+    m_router.add("/slow", reply);
+    auto policy = test_policy();
+    policy.total_timeout = 300ms;
+    const auto r = fetch_one("/slow", policy);
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->kind, ErrorKind::timeout);
+    EXPECT_NE(r.error->message.find(url("/slow")), std::string::npos) << r.error->message;
+    EXPECT_EQ(r.attempts, 1); // a total timeout is not retried
+    EXPECT_LT(r.timings.elapsed_ms, 2500.0);
+}
+
+TEST_P(FetchEngine, OversizedBodyIsCutOff) {
+    m_router.add("/big", srv::Reply::bytes(200, srv::make_body(std::string(100'000, 'y')),
+                                           "application/octet-stream"));
+    auto policy = test_policy();
+    policy.max_body_bytes = 10'000;
+    const auto r = fetch_one("/big", policy);
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->kind, ErrorKind::too_large);
+    EXPECT_LE(r.bytes, 10'000u);
+    EXPECT_LE(r.body.size(), 10'000u);
+    EXPECT_EQ(r.attempts, 1);
+}
+
+TEST_P(FetchEngine, CompressedBodyIsDecodedAndTheLimitAppliesToDecodedBytes) {
+    std::string text;
+    for (int i = 0; i < 2000; ++i)
+        text += "line " + std::to_string(i % 7) + " of a very repetitive text\n";
+    const std::string bomb(8 << 20, '\0'); // 8 MiB of zeros: about 8 KiB compressed
+    const std::string bomb_gz = gzip(bomb);
+    ASSERT_LT(bomb_gz.size(), 64'000u);
+    std::atomic<bool> accepted_gzip{false};
+    m_router.add("/text.gz", [&, body = srv::make_body(gzip(text))](const srv::Request& req) {
+        accepted_gzip = req.header("Accept-Encoding").find("gzip") != std::string_view::npos;
+        return srv::Reply::bytes(200, body, "text/plain").with_header("Content-Encoding", "gzip");
+    });
+    m_router.add("/bomb", srv::Reply::bytes(200, srv::make_body(bomb_gz), "text/plain")
+                              .with_header("Content-Encoding", "gzip"));
+
+    auto policy = test_policy();
+    policy.max_body_bytes = 1 << 20; // above the text, above the bomb's compressed size
+    auto r = fetch_one("/text.gz", policy);
+    EXPECT_TRUE(accepted_gzip.load());
+    EXPECT_FALSE(r.error) << r.error->message;
+    EXPECT_EQ(r.body, text);
+    EXPECT_EQ(r.bytes, text.size());
+
+    r = fetch_one("/bomb", policy);
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->kind, ErrorKind::too_large);
+    EXPECT_LE(r.bytes, policy.max_body_bytes);
+    EXPECT_LE(r.body.size(), policy.max_body_bytes);
+}
+
+TEST_P(FetchEngine, ResetOrCloseMidTransferIsRetriedThenReported) {
+    auto reset = srv::Reply::bytes(200, srv::make_body(std::string(50'000, 'z')), "text/plain");
+    reset.fault = srv::Fault::reset_mid_body;
+    m_router.add("/reset", reset);
+    auto closed = srv::Reply::text(200, "never sent\n");
+    closed.fault = srv::Fault::close_without_reply;
+    m_router.add("/hangup", closed);
+
+    auto r = fetch_all([&] {
+        std::vector<fetch::Request> v;
+        v.push_back(make_request(1, url("/reset"), true, std::make_unique<MemorySink>()));
+        v.push_back(make_request(2, url("/hangup")));
+        return v;
+    }());
+    ASSERT_EQ(r.size(), 2u);
+    ASSERT_TRUE(r[0].error);
+    EXPECT_EQ(r[0].error->kind, ErrorKind::protocol) << r[0].error->message;
+    EXPECT_EQ(r[0].attempts, 3);
+    EXPECT_EQ(static_cast<MemorySink&>(*r[0].sink).m_resets, 2);
+    EXPECT_EQ(m_router.count("/reset"), 3u);
+    ASSERT_TRUE(r[1].error);
+    EXPECT_EQ(r[1].error->kind, ErrorKind::protocol) << r[1].error->message;
+    EXPECT_EQ(r[1].http_status, 0);
+    EXPECT_EQ(r[1].attempts, 3);
+}
+
+TEST_P(FetchEngine, ClosedPortIsAConnectError) {
+    std::uint16_t port = 0;
+    {
+        boost::asio::io_context io;
+        boost::asio::ip::tcp::acceptor acceptor(io,
+                                                {boost::asio::ip::make_address("127.0.0.1"), 0});
+        port = acceptor.local_endpoint().port();
+    } // closed: nothing listens there now
+    auto policy = test_policy();
+    policy.retries = 1;
+    std::vector<fetch::Request> requests;
+    requests.push_back(make_request(1, "http://127.0.0.1:" + std::to_string(port) + "/x"));
+    const auto r = fetch_all(std::move(requests), policy);
+    ASSERT_EQ(r.size(), 1u);
+    ASSERT_TRUE(r[0].error);
+    EXPECT_EQ(r[0].error->kind, ErrorKind::connect);
+    EXPECT_EQ(r[0].http_status, 0);
+    EXPECT_EQ(r[0].attempts, 2); // connection errors are retried
+    EXPECT_NE(r[0].error->message.find("127.0.0.1:" + std::to_string(port)), std::string::npos)
+        << r[0].error->message;
+}
+
+TEST_P(FetchEngine, AtMostConcurrencyRequestsReachTheServer) {
+    constexpr int k_concurrency = 3;
+    constexpr auto k_delay = 150ms;
+    std::mutex m;
+    std::vector<Clock::time_point> arrivals;
+    m_router.add_prefix("/d/", [&](const srv::Request&) {
+        {
+            std::lock_guard lock(m);
+            arrivals.push_back(Clock::now());
+        }
+        auto reply = srv::Reply::text(200, "ok\n");
+        reply.delay = k_delay;
+        return reply;
+    });
+    std::vector<fetch::Request> requests;
+    for (int i = 0; i < 12; ++i)
+        requests.push_back(make_request(i, url("/d/" + std::to_string(i))));
+    const auto r = fetch_all(std::move(requests), test_policy(), k_concurrency);
+    ASSERT_EQ(r.size(), 12u);
+    for (const auto& resp : r)
+        EXPECT_EQ(resp.http_status, 200);
+    // A request is at the server from its arrival until its delayed reply: count overlaps.
+    std::size_t most = 0;
+    for (const auto& t : arrivals) {
+        const auto overlapping = std::count_if(arrivals.begin(), arrivals.end(),
+                                               [&](auto a) { return a <= t && t < a + k_delay; });
+        most = std::max(most, static_cast<std::size_t>(overlapping));
+    }
+    const std::size_t expected = GetParam() == Strategy::sequential ? 1 : k_concurrency;
+    EXPECT_EQ(most, expected);
+    // Keep-alive: no more connections than transfers in flight.
+    EXPECT_LE(m_server->stats().connections, expected);
+}
+
+TEST_P(FetchEngine, UserAgentAndExtraHeadersReachTheServer) {
+    std::mutex m;
+    std::vector<std::string> agents;
+    std::vector<std::string> tests;
+    m_router.add("/who", [&](const srv::Request& req) {
+        std::lock_guard lock(m);
+        agents.emplace_back(req.header("User-Agent"));
+        tests.emplace_back(req.header("X-Test"));
+        return srv::Reply::text(200, "you\n");
+    });
+    auto policy = test_policy();
+    policy.user_agent = "flagcrawl-test/1.0";
+    policy.headers = {"X-Test: yes", "Accept: text/plain"};
+    fetch_one("/who", policy);
+    fetch_one("/who"); // the default
+    ASSERT_EQ(agents.size(), 2u);
+    EXPECT_EQ(agents[0], "flagcrawl-test/1.0");
+    EXPECT_EQ(tests[0], "yes");
+    EXPECT_TRUE(agents[1].starts_with("flagcrawl/")) << agents[1];
+    EXPECT_EQ(tests[1], "");
+}
+
+TEST_P(FetchEngine, SinkThatRefusesDataIsAWriteFailure) {
+    m_router.add("/data", srv::Reply::text(200, "some data\n"));
+    auto sink = std::make_unique<MemorySink>();
+    sink->m_refuse = true;
+    std::vector<fetch::Request> requests;
+    requests.push_back(make_request(1, url("/data"), true, std::move(sink)));
+    const auto r = fetch_all(std::move(requests));
+    ASSERT_EQ(r.size(), 1u);
+    ASSERT_TRUE(r[0].error);
+    EXPECT_EQ(r[0].error->kind, ErrorKind::write_failed);
+    EXPECT_EQ(r[0].attempts, 1);
+    EXPECT_NE(r[0].sink, nullptr);
+}
+
+// A politeness-style source: one request, then "waiting" until a time, another request, then
+// "waiting" with no time until the test feeds it and calls wake(), a last request, finished.
+class PoliteSource final : public fetch::WorkSource {
+public:
+    PoliteSource(std::string url, Millis pause)
+        : m_url(std::move(url))
+        , m_pause(pause) {}
+    Next next(Clock::time_point now) override {
+        Next n;
+        switch (m_step) {
+        case 0:
+            m_not_before = now + m_pause;
+            return ready(now);
+        case 1:
+            if (now < m_not_before) {
+                n.state = State::waiting;
+                n.wake_at = m_not_before;
+                return n;
+            }
+            return ready(now);
+        case 2:
+            if (!m_fed.load()) {
+                m_starved = true;
+                n.state = State::waiting;
+                return n;
+            }
+            return ready(now);
+        default:
+            return n; // finished
+        }
+    }
+    void feed() { m_fed = true; }
+    bool starved() const { return m_starved.load(); }
+    std::vector<Clock::time_point> m_handed_at;
+    Clock::time_point m_not_before{};
+
+private:
+    Next ready(Clock::time_point now) {
+        Next n;
+        n.state = State::ready;
+        n.request = make_request(static_cast<std::uint64_t>(m_step), m_url);
+        m_handed_at.push_back(now);
+        ++m_step;
+        return n;
+    }
+    std::string m_url;
+    Millis m_pause;
+    int m_step = 0;
+    std::atomic<bool> m_fed{false};
+    std::atomic<bool> m_starved{false};
+};
+
+TEST_P(FetchEngine, WaitingSourceIsAskedAgainAtWakeAtAndOnWake) {
+    m_router.add("/page", srv::Reply::text(200, "page\n"));
+    auto fetcher = fetch::make_fetcher(GetParam(), test_policy(), 4);
+    PoliteSource source(url("/page"), 200ms);
+    Collector collector;
+    std::thread feeder([&] {
+        // Wait until the engine found the source starved, then feed it and wake the engine.
+        const auto give_up = Clock::now() + 10s;
+        while (!source.starved() && Clock::now() < give_up)
+            std::this_thread::sleep_for(5ms);
+        std::this_thread::sleep_for(50ms);
+        source.feed();
+        fetcher->wake();
+    });
+    run_guarded(*fetcher, source, collector);
+    feeder.join();
+    const auto r = collector.take();
+    ASSERT_EQ(r.size(), 3u);
+    for (const auto& resp : r)
+        EXPECT_EQ(resp.http_status, 200);
+    ASSERT_EQ(source.m_handed_at.size(), 3u);
+    EXPECT_GE(source.m_handed_at[1], source.m_not_before); // not before wake_at
+    EXPECT_TRUE(source.starved());
+}
+
+// A source with many requests whose stop() the test calls mid-run.
+std::vector<fetch::Request> numbered(const std::string& url, int n) {
+    std::vector<fetch::Request> v;
+    for (int i = 0; i < n; ++i)
+        v.push_back(make_request(static_cast<std::uint64_t>(i), url));
+    return v;
+}
+
+void expect_one_response_each(const std::vector<fetch::Response>& r, int handed) {
+    EXPECT_EQ(static_cast<int>(r.size()), handed);
+    std::set<std::uint64_t> ids;
+    for (const auto& resp : r)
+        ids.insert(resp.id);
+    EXPECT_EQ(ids.size(), r.size()) << "a request got more than one response";
+}
+
+TEST_P(FetchEngine, StopDrainLetsTransfersInFlightFinish) {
+    auto reply = srv::Reply::text(200, "slowly\n");
+    reply.delay = 400ms;
+    m_router.add("/slow", reply);
+    auto fetcher = fetch::make_fetcher(GetParam(), test_policy(), 4);
+    ListSource source(numbered(url("/slow"), 20));
+    Collector collector;
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(150ms);
+        fetcher->stop(fetch::StopMode::drain);
+    });
+    run_guarded(*fetcher, source, collector);
+    stopper.join();
+    const auto r = collector.take();
+    expect_one_response_each(r, source.handed());
+    EXPECT_EQ(source.handed(), GetParam() == Strategy::sequential ? 1 : 4);
+    for (const auto& resp : r) {
+        EXPECT_FALSE(resp.error) << resp.error->message;
+        EXPECT_EQ(resp.http_status, 200);
+    }
+}
+
+TEST_P(FetchEngine, StopAbortInterruptsTransfersAndBackoffWaits) {
+    auto reply = srv::Reply::text(200, "much too slowly\n");
+    reply.delay = 30s;
+    m_router.add("/stuck", reply);
+    m_router.add("/busy", srv::Reply::text(503, "later\n").with_header("Retry-After", "30"));
+    auto fetcher = fetch::make_fetcher(GetParam(), test_policy(), 4);
+    std::vector<fetch::Request> requests;
+    requests.push_back(make_request(100, url("/busy")));
+    for (auto& r : numbered(url("/stuck"), 10))
+        requests.push_back(std::move(r));
+    ListSource source(std::move(requests));
+    Collector collector;
+    std::thread stopper([&] {
+        collector.wait_for_count(1, 300ms); // nothing completes: just a pause
+        fetcher->stop(fetch::StopMode::abort);
+    });
+    const auto start = Clock::now();
+    run_guarded(*fetcher, source, collector);
+    stopper.join();
+    EXPECT_LT(Clock::now() - start, 10s); // not the server's 30 s
+    const auto r = collector.take();
+    expect_one_response_each(r, source.handed());
+    EXPECT_EQ(source.handed(), GetParam() == Strategy::sequential ? 1 : 4);
+    for (const auto& resp : r) {
+        ASSERT_TRUE(resp.error);
+        EXPECT_EQ(resp.error->kind, ErrorKind::interrupted);
+    }
+    // The first request was waiting out its Retry-After when the abort came.
+    ASSERT_FALSE(r.empty());
+    const auto busy = std::find_if(r.begin(), r.end(), [](auto& x) { return x.id == 100; });
+    ASSERT_NE(busy, r.end());
+    EXPECT_EQ(busy->attempts, 1);
+}
+
+TEST_P(FetchEngine, StopDrainEndsABackoffWaitWithTheLastOutcome) {
+    m_router.add("/busy", srv::Reply::text(503, "later\n").with_header("Retry-After", "30"));
+    auto fetcher = fetch::make_fetcher(GetParam(), test_policy(), 2);
+    ListSource source(numbered(url("/busy"), 1));
+    Collector collector;
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(300ms);
+        fetcher->stop(fetch::StopMode::drain);
+    });
+    run_guarded(*fetcher, source, collector);
+    stopper.join();
+    const auto r = collector.take();
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_FALSE(r[0].error);
+    EXPECT_EQ(r[0].http_status, 503);
+    EXPECT_EQ(r[0].attempts, 1);
+}
+
+TEST_P(FetchEngine, ManyRequestsOverFewConnections) {
+    m_router.add_prefix("/f/", [](const srv::Request& req) {
+        return srv::Reply::text(200, std::string(req.path) + "\n");
+    });
+    std::vector<fetch::Request> requests;
+    for (int i = 0; i < 300; ++i) {
+        auto sink = i % 2 ? std::make_unique<MemorySink>() : nullptr;
+        requests.push_back(make_request(i, url("/f/" + std::to_string(i)), true, std::move(sink)));
+    }
+    const auto r = fetch_all(std::move(requests), test_policy(), 8);
+    ASSERT_EQ(r.size(), 300u);
+    for (std::size_t i = 0; i < r.size(); ++i) {
+        const std::string expected = "/f/" + std::to_string(i) + "\n";
+        EXPECT_EQ(r[i].id, i);
+        EXPECT_EQ(r[i].http_status, 200);
+        if (i % 2)
+            EXPECT_EQ(static_cast<MemorySink&>(*r[i].sink).m_data, expected);
+        else
+            EXPECT_EQ(r[i].body, expected);
+    }
+    EXPECT_LE(m_server->stats().connections, 8u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, FetchEngine,
+                         ::testing::Values(Strategy::sequential, Strategy::threaded,
+                                           Strategy::async),
+                         [](const auto& param_info) {
+                             return std::string(to_string(param_info.param));
+                         });
+
+} // namespace
