@@ -12,10 +12,10 @@ class App;
 namespace flagcrawl::cli {
 
 // Documented exit codes (README "Exit codes").
-inline constexpr int k_exit_ok = 0;          // everything succeeded
-inline constexpr int k_exit_failed = 1;      // finished, some items failed
-inline constexpr int k_exit_usage = 2;       // bad option, bad argument, unreadable input list
-inline constexpr int k_exit_fatal = 3;       // cannot open the DB, create DIR, bind a port...
+inline constexpr int k_exit_ok = 0;     // everything succeeded
+inline constexpr int k_exit_failed = 1; // finished, some items failed
+inline constexpr int k_exit_usage = 2;  // bad option, bad argument, unreadable input list
+inline constexpr int k_exit_fatal = 3;  // cannot open the DB, create DIR, bind a port...
 inline constexpr int k_exit_interrupted = 130;
 
 // Thrown for unusable command-line input; main prints "flagcrawl: <what>" and exits 2.
@@ -28,6 +28,8 @@ struct FatalError : std::runtime_error {
 };
 
 // Each adds its subcommand to `app`; when the subcommand runs, its exit code goes to `exit_code`.
+void register_download(CLI::App& app, int& exit_code);
 void register_url(CLI::App& app, int& exit_code);
+void register_serve(CLI::App& app, int& exit_code);
 
 } // namespace flagcrawl::cli

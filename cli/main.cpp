@@ -1,6 +1,7 @@
 // flagcrawl's entry point: builds the command line from the registered subcommands, runs the
 // chosen one, and turns exceptions (bad usage, unusable environment, bugs) into exit codes.
 #include "commands.hpp"
+#include "common.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -18,8 +19,11 @@ int main(int argc, char** argv) {
     app.fallthrough(); // common options may follow the subcommand's own
 
     int exit_code = k_exit_ok;
+    register_download(app, exit_code);
     register_url(app, exit_code);
+    register_serve(app, exit_code);
 
+    set_process_arguments(argc, argv);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -29,7 +33,8 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        fmt::print(stderr, "flagcrawl: {}\nRun 'flagcrawl --help' for usage.\n", e.what());
+        // One line: the option and the reason, and where to look.
+        fmt::print(stderr, "flagcrawl: {} (see flagcrawl --help)\n", e.what());
         return k_exit_usage;
     } catch (const UsageError& e) {
         fmt::print(stderr, "flagcrawl: {}\n", e.what());

@@ -1,0 +1,175 @@
+#include "common.hpp"
+
+#include "commands.hpp"
+
+#include <fmt/core.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+
+namespace flagcrawl::cli {
+namespace {
+
+std::string g_process_arguments;
+
+std::chrono::milliseconds seconds_option(double seconds, const char* option) {
+    if (!(seconds >= 0) || seconds > 1e7)
+        throw UsageError(fmt::format("{}: expected seconds >= 0, got {}", option, seconds));
+    return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
+}
+
+} // namespace
+
+void add_common_options(CLI::App& command, CommonOptions& o, double default_timeout_s) {
+    o.timeout_s = default_timeout_s;
+    command.add_option("--strategy", o.strategy, "sequential, threaded or async")
+        ->capture_default_str()
+        ->group("Fetching");
+    command.add_option("-c,--concurrency", o.concurrency, "Requests in flight at most")
+        ->check(CLI::Range(1, 10000))
+        ->group("Fetching");
+    command.add_option("--timeout", o.timeout_s, "Seconds a request may take in all (0: none)")
+        ->capture_default_str()
+        ->group("Fetching");
+    command.add_option("--connect-timeout", o.connect_timeout_s, "Seconds to connect")
+        ->capture_default_str()
+        ->group("Fetching");
+    command
+        .add_option("--retries", o.retries,
+                    "Retries after connection errors, 408, 429 and 5xx (exponential backoff)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100))
+        ->group("Fetching");
+    command.add_option("--max-size", o.max_size, "Largest body accepted, e.g. 512K, 10M (decoded)")
+        ->group("Fetching");
+    command.add_option("--user-agent", o.user_agent, "User-Agent header")->group("Fetching");
+    command
+        .add_option("-H,--header", o.headers, "Extra request header \"Name: value\" (repeatable)")
+        ->group("Fetching");
+    command
+        .add_option("--db", o.db,
+                    "SQLite file recording the run (default: " + default_db_path() + ")")
+        ->group("Output");
+    command.add_flag("--no-db", o.no_db, "Record nothing")->group("Output");
+    command.add_flag("-q,--quiet", o.quiet, "Print only errors")->group("Output");
+    command.add_flag("-v,--verbose", o.verbose, "One line per item")->group("Output");
+    command
+        .add_option("--progress", o.progress, "Progress line: auto (on a terminal), always, never")
+        ->capture_default_str()
+        ->group("Output");
+    command.add_flag("--json", o.json, "Print the summary as JSON on stdout")->group("Output");
+}
+
+fetch::Strategy parse_strategy_option(const CommonOptions& options) {
+    auto strategy = fetch::parse_strategy(options.strategy);
+    if (!strategy)
+        throw UsageError(fmt::format("--strategy: expected sequential, threaded or async, got '{}'",
+                                     options.strategy));
+    return *strategy;
+}
+
+std::uint64_t parse_size(const std::string& text, const std::string& option) {
+    std::size_t end = 0;
+    unsigned long long value = 0;
+    try {
+        if (!text.empty() && text[0] != '-')
+            value = std::stoull(text, &end);
+    } catch (const std::exception&) {
+        end = 0;
+    }
+    if (end == 0)
+        throw UsageError(
+            fmt::format("{}: expected a size such as 512K or 10M, got '{}'", option, text));
+    std::string suffix = text.substr(end);
+    unsigned shift = 0;
+    if (suffix == "K" || suffix == "k" || suffix == "KiB")
+        shift = 10;
+    else if (suffix == "M" || suffix == "m" || suffix == "MiB")
+        shift = 20;
+    else if (suffix == "G" || suffix == "g" || suffix == "GiB")
+        shift = 30;
+    else if (!suffix.empty() && suffix != "B")
+        throw UsageError(
+            fmt::format("{}: unknown size suffix in '{}' (use K, M or G)", option, text));
+    if (shift > 0 && value > (~0ULL >> shift))
+        throw UsageError(fmt::format("{}: '{}' is too large", option, text));
+    return value << shift;
+}
+
+fetch::Policy make_policy(const CommonOptions& o) {
+    fetch::Policy policy;
+    policy.total_timeout = seconds_option(o.timeout_s, "--timeout");
+    policy.connect_timeout = seconds_option(o.connect_timeout_s, "--connect-timeout");
+    policy.retries = o.retries;
+    if (!o.max_size.empty())
+        policy.max_body_bytes = parse_size(o.max_size, "--max-size");
+    policy.user_agent = o.user_agent;
+    for (const std::string& header : o.headers) {
+        auto colon = header.find(':');
+        if (colon == std::string::npos || colon == 0 ||
+            header.find_first_of("\r\n") != std::string::npos)
+            throw UsageError(fmt::format("--header: expected \"Name: value\", got '{}'", header));
+    }
+    policy.headers = o.headers;
+    return policy;
+}
+
+std::string default_db_path() {
+    namespace fs = std::filesystem;
+    if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state == '/')
+        return (fs::path(state) / "flagcrawl" / "flagcrawl.db").string();
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+        return (fs::path(home) / ".local" / "state" / "flagcrawl" / "flagcrawl.db").string();
+    return "flagcrawl.db";
+}
+
+std::string db_path(const CommonOptions& options) {
+    if (options.no_db)
+        return {};
+    return options.db.empty() ? default_db_path() : options.db;
+}
+
+std::unique_ptr<storage::Writer> open_store(const CommonOptions& options) {
+    std::string path = db_path(options);
+    if (path.empty())
+        return nullptr;
+    if (options.db.empty()) {
+        // The default location may not exist yet on a fresh account; a --db folder must.
+        std::error_code ec;
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    }
+    auto writer = storage::Writer::open(path);
+    if (!writer)
+        throw FatalError(writer.error().message);
+    return std::make_unique<storage::Writer>(std::move(*writer));
+}
+
+void set_process_arguments(int argc, char** argv) {
+    std::string line;
+    for (int i = 0; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (i > 0)
+            line += ' ';
+        if (!arg.empty() && arg.find_first_of(" \t\n'\"\\$`") == std::string_view::npos) {
+            line += arg;
+            continue;
+        }
+        line += '\'';
+        for (char c : arg) {
+            if (c == '\'')
+                line += "'\\''";
+            else
+                line += c;
+        }
+        line += '\'';
+    }
+    g_process_arguments = std::move(line);
+}
+
+const std::string& process_arguments() {
+    return g_process_arguments;
+}
+
+} // namespace flagcrawl::cli

@@ -1,0 +1,62 @@
+// Options shared by the commands that fetch (download, flags, crawl, bench), and the steps
+// they share: building the fetch policy, opening the store, recording the run.
+#pragma once
+
+#include "fetch/fetch.hpp"
+#include "storage/writer.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flagcrawl::cli {
+
+struct CommonOptions {
+    std::string strategy = "async";
+    int concurrency = 0;  // 0: the command's default
+    double timeout_s = 0; // whole request (per attempt); 0: none
+    double connect_timeout_s = 10;
+    int retries = 2;
+    std::string max_size; // "10M"; empty: no limit
+    std::string user_agent;
+    std::vector<std::string> headers;
+    std::string db;     // empty: the default store (see default_db_path)
+    bool no_db = false; // record nothing
+    bool quiet = false;
+    bool verbose = false;
+    std::string progress = "auto";
+    bool json = false;
+};
+
+// Adds the common options to a subcommand. `default_timeout_s` is that command's default for
+// --timeout (0: none).
+void add_common_options(CLI::App& command, CommonOptions& options, double default_timeout_s);
+
+// The validated strategy; throws UsageError naming the bad value.
+fetch::Strategy parse_strategy_option(const CommonOptions& options);
+// The fetch policy the options describe; throws UsageError for bad values.
+fetch::Policy make_policy(const CommonOptions& options);
+// "512", "64K", "10M", "1G" (powers of 1024) -> bytes; throws UsageError naming the option.
+std::uint64_t parse_size(const std::string& text, const std::string& option);
+
+// Where runs are recorded by default: $XDG_STATE_HOME/flagcrawl/flagcrawl.db, else
+// ~/.local/state/flagcrawl/flagcrawl.db (like a shell history: every run is kept, and output
+// folders stay clean), else ./flagcrawl.db when there is no home.
+std::string default_db_path();
+// The DB to use given the options; empty when recording is off.
+std::string db_path(const CommonOptions& options);
+
+// Opens the store (creating its folder for the default path); throws FatalError with the
+// store's one-line reason. Returns null when recording is off.
+std::unique_ptr<storage::Writer> open_store(const CommonOptions& options);
+
+// The process's command line, saved once by main(); process_arguments() returns it as one
+// string for the `runs` table (arguments quoted when they hold spaces or quotes).
+void set_process_arguments(int argc, char** argv);
+const std::string& process_arguments();
+
+} // namespace flagcrawl::cli

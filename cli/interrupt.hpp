@@ -1,0 +1,44 @@
+// Ctrl-C for long-running commands: the first SIGINT/SIGTERM asks the job to stop gracefully
+// (start nothing new, let transfers in flight finish); a second signal, or the grace period
+// running out, asks it to abort what is still in flight.
+#pragma once
+
+#include "fetch/fetch.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <signal.h>
+#include <thread>
+
+namespace flagcrawl::cli {
+
+class InterruptWatcher {
+public:
+    using Callback = std::function<void(fetch::StopMode)>;
+
+    // Blocks SIGINT and SIGTERM in the calling thread, so construct it on the main thread
+    // BEFORE starting any other thread (threads inherit the mask; a thread that does not block
+    // the signals would be killed by them). `on_signal` runs on the watcher's own thread.
+    InterruptWatcher(Callback on_signal, std::chrono::milliseconds grace);
+    // Stops watching and restores the signal mask. Signals that arrived are not lost:
+    // interrupted() stays true.
+    ~InterruptWatcher();
+    InterruptWatcher(const InterruptWatcher&) = delete;
+    InterruptWatcher& operator=(const InterruptWatcher&) = delete;
+
+    bool interrupted() const { return m_interrupted.load(); }
+
+private:
+    void watch();
+
+    Callback m_on_signal;
+    std::chrono::milliseconds m_grace;
+    sigset_t m_signals{};
+    sigset_t m_old_mask{};
+    std::atomic<bool> m_interrupted{false};
+    std::atomic<bool> m_done{false};
+    std::thread m_thread;
+};
+
+} // namespace flagcrawl::cli
