@@ -58,7 +58,8 @@ class TestClient {
 public:
     explicit TestClient(std::uint16_t port,
                         std::chrono::milliseconds timeout = std::chrono::seconds(10))
-        : m_timeout(timeout) {
+        : m_port(port)
+        , m_timeout(timeout) {
         m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
         if (m_fd < 0)
             throw std::runtime_error("socket() failed");
@@ -90,11 +91,13 @@ public:
         return true;
     }
 
-    // Sends "METHOD target HTTP/1.1" with a Host header and `extra` header lines ("K: V\r\n").
+    // Sends "METHOD target HTTP/1.1", "Host: 127.0.0.1:PORT" and `extra` header lines
+    // ("K: V\r\n").
     bool send_request(std::string_view method, std::string_view target,
                       std::string_view extra = {}) {
         std::string request(method);
-        request.append(" ").append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        request.append(" ").append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1:");
+        request.append(std::to_string(m_port)).append("\r\n");
         request.append(extra).append("\r\n");
         return send(request);
     }
@@ -181,6 +184,7 @@ private:
     }
 
     int m_fd = -1;
+    std::uint16_t m_port;
     std::chrono::milliseconds m_timeout;
     std::string m_buffer;
     ReadError m_error = ReadError::none;
