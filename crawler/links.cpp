@@ -9,6 +9,10 @@
 #include <limits>
 #include <new>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace flagcrawl::crawler {
 namespace {
 
@@ -156,6 +160,26 @@ bool srcset_descriptors_valid(const std::array<std::string_view, 4>& descriptors
     return !height || width;
 }
 
+// Under AddressSanitizer the arena marks the memory it has not handed out as poisoned, so
+// overflows past a block and uses of blocks from a previous page are reported as with malloc.
+void poison(void* block, std::size_t size) {
+#if defined(__SANITIZE_ADDRESS__)
+    __asan_poison_memory_region(block, size);
+#else
+    (void)block;
+    (void)size;
+#endif
+}
+
+void unpoison(void* block, std::size_t size) {
+#if defined(__SANITIZE_ADDRESS__)
+    __asan_unpoison_memory_region(block, size);
+#else
+    (void)block;
+    (void)size;
+#endif
+}
+
 // Bump allocator behind GumboOptions::allocator. Gumbo never reallocates (it allocates,
 // copies, deallocates), so deallocation only rolls back the most recent block; the rest is
 // reclaimed all at once by reset(). Big blocks go to malloc and are freed early when gumbo
@@ -173,12 +197,14 @@ public:
     ~Arena() {
         release_large();
         for (Chunk& chunk : m_chunks) {
+            unpoison(chunk.data, k_chunk_bytes);
             std::free(chunk.data);
         }
     }
 
-    void* allocate(std::size_t size) {
-        size = size == 0 ? k_align : (size + k_align - 1) & ~(k_align - 1);
+    void* allocate(std::size_t requested) {
+        const std::size_t size =
+            requested == 0 ? k_align : (requested + k_align - 1) & ~(k_align - 1);
         m_used += size;
         if (size > k_large_bytes) {
             void* block = std::malloc(size);
@@ -193,6 +219,7 @@ public:
         }
         m_last = m_next;
         m_next += size;
+        unpoison(m_last, requested);
         return m_last;
     }
 
@@ -201,6 +228,7 @@ public:
             return;
         }
         if (block == m_last) {
+            poison(m_last, static_cast<std::size_t>(m_next - m_last));
             m_next = m_last;
             m_last = nullptr;
             return;
@@ -219,8 +247,12 @@ public:
     void reset() {
         release_large();
         while (m_chunks.size() > k_kept_chunks) {
+            unpoison(m_chunks.back().data, k_chunk_bytes);
             std::free(m_chunks.back().data);
             m_chunks.pop_back();
+        }
+        for (Chunk& chunk : m_chunks) {
+            poison(chunk.data, k_chunk_bytes);
         }
         m_current = 0;
         m_next = m_end = nullptr;
@@ -244,11 +276,12 @@ private:
             ++m_current;
         }
         if (m_current >= m_chunks.size()) {
-            // std::malloc returns memory aligned for max_align_t.
-            auto* data = static_cast<char*>(std::malloc(k_chunk_bytes));
+            // calloc returns memory aligned for max_align_t (zeroed: chunks are made rarely).
+            auto* data = static_cast<char*>(std::calloc(1, k_chunk_bytes));
             if (data == nullptr) {
                 throw std::bad_alloc();
             }
+            poison(data, k_chunk_bytes);
             m_chunks.push_back({data});
             m_current = m_chunks.size() - 1;
         }
