@@ -144,6 +144,12 @@ public:
     void bind(int index, const std::string& text) { bind(index, std::string_view(text)); }
     void bind(int index, const char* text) { bind(index, std::string_view(text)); }
     void bind(int index, std::nullopt_t);
+    // Binds text WITHOUT copying it: `text` must stay alive and unchanged until the statement
+    // has been stepped to completion and every parameter rebound. For hot paths only (the
+    // writer binds fields of the record it is applying).
+    void bind_view(int index, std::string_view text);
+    void bind_view(int index, const std::string& text) { bind_view(index, std::string_view(text)); }
+    void bind_view(int index, const std::optional<std::string>& text);
     template <class T> void bind(int index, const std::optional<T>& value) {
         if (value) {
             bind(index, *value);

@@ -98,12 +98,29 @@ struct Writer::Impl {
         ++in_flight;
         if constexpr (std::is_same_v<std::decay_t<T>, Record>) {
             ++counters.submitted;
+        } else {
+            ++controls_queued;
         }
         counters.peak_queued = std::max(counters.peak_queued, in_flight);
-        if (writer_waiting) {
+        // A writer lingering in an open batch is woken only when it has enough work (see
+        // wake_threshold) or a control item to answer: a wakeup per record costs more than the
+        // insert.
+        bool wake = waiting == Waiting::idle;
+        if (waiting == Waiting::lingering) {
+            wake = !std::is_same_v<std::decay_t<T>, Record> || count >= wake_at;
+        }
+        if (wake) {
             not_empty.notify_one();
         }
         return {};
+    }
+
+    // While lingering, the writer wants to run again once this many records are queued: a
+    // chunk, a full queue (producers are about to block), or what completes the batch.
+    std::size_t wake_threshold() const noexcept {
+        const std::uint64_t to_complete = options.batch_records - batch_size;
+        return static_cast<std::size_t>(std::min<std::uint64_t>(
+            std::min(k_chunk, ring.size()), std::max<std::uint64_t>(to_complete, 1)));
     }
 
     // ---- writer thread ----
@@ -115,22 +132,33 @@ struct Writer::Impl {
             bool stop = false;
             {
                 std::unique_lock lock(mutex);
-                while (count == 0 && !stopping) {
-                    writer_waiting = true;
-                    if (transaction) {
-                        if (Clock::now() >= deadline) {
-                            writer_waiting = false;
+                while (!stopping) {
+                    if (!transaction) {
+                        if (count > 0) {
                             break;
                         }
-                        not_empty.wait_until(lock, deadline);
-                    } else {
+                        waiting = Waiting::idle;
                         not_empty.wait(lock);
+                    } else {
+                        // A batch is open: gather records until a chunk's worth, a control
+                        // item, or the batch's deadline.
+                        if (count >= wake_threshold() || controls_queued > 0 ||
+                            Clock::now() >= deadline) {
+                            break;
+                        }
+                        waiting = Waiting::lingering;
+                        wake_at = wake_threshold();
+                        not_empty.wait_until(lock, deadline);
                     }
-                    writer_waiting = false;
+                    waiting = Waiting::no;
                 }
                 const std::size_t take = std::min(count, k_chunk);
                 for (std::size_t i = 0; i < take; ++i) {
-                    chunk.push_back(std::move(ring[(head + i) % ring.size()]));
+                    Item& item = ring[(head + i) % ring.size()];
+                    if (item.index() != 0) {
+                        --controls_queued;
+                    }
+                    chunk.push_back(std::move(item));
                 }
                 head = (head + take) % ring.size();
                 count -= take;
@@ -310,9 +338,22 @@ struct Writer::Impl {
     Result<void> apply(const DownloadRecord& d) {
         std::array<char, 24> fetched;
         auto& insert = statements->insert_download;
-        insert.bind_all(d.run_id, d.url, d.final_url, d.http_status, d.bytes, d.path, d.sha256,
-                        d.elapsed_ms, d.attempts, d.error, d.dns_ms, d.connect_ms, d.ttfb_ms,
-                        format_time(d.fetched_at, fetched));
+        // Text is bound without copying: `d` and `fetched` outlive the run() below, and every
+        // parameter is rebound for each record.
+        insert.bind(1, d.run_id);
+        insert.bind_view(2, d.url);
+        insert.bind_view(3, d.final_url);
+        insert.bind(4, d.http_status);
+        insert.bind(5, d.bytes);
+        insert.bind_view(6, d.path);
+        insert.bind_view(7, d.sha256);
+        insert.bind(8, d.elapsed_ms);
+        insert.bind(9, d.attempts);
+        insert.bind_view(10, d.error);
+        insert.bind(11, d.dns_ms);
+        insert.bind(12, d.connect_ms);
+        insert.bind(13, d.ttfb_ms);
+        insert.bind_view(14, format_time(d.fetched_at, fetched));
         return insert.run();
     }
 
@@ -335,7 +376,10 @@ struct Writer::Impl {
     std::size_t head = 0;
     std::size_t count = 0;
     std::size_t in_flight = 0;
-    bool writer_waiting = false;
+    enum class Waiting { no, idle, lingering };
+    Waiting waiting = Waiting::no;   // what the writer thread is waiting for
+    std::size_t wake_at = 0;         // while lingering: wake it once this many are queued
+    std::size_t controls_queued = 0; // control items in the ring
     std::size_t producers_waiting = 0;
     bool stopping = false;
     std::optional<Error> failure;
@@ -432,7 +476,7 @@ Result<void> Writer::close() {
     }
     {
         std::lock_guard lock(state.mutex);
-        state.stopping = true;
+        state.stopping = true; // the writer drains the queue, commits and returns
         state.not_empty.notify_one();
     }
     state.thread.join();

@@ -311,7 +311,11 @@ TEST(StorageWriter, BatchesByCount) {
     ASSERT_TRUE(writer);
     auto run = writer->begin_run(download_run());
     ASSERT_TRUE(run);
-    for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(writer->submit(ok_download(*run, 0)));
+    // Let the writer open a batch with that record and wait for more (it wakes when the batch
+    // can be completed, not at every record).
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int i = 1; i < 20; ++i) {
         ASSERT_TRUE(writer->submit(ok_download(*run, i)));
     }
     // Two full batches of 7 commit by themselves; the last 6 wait for a flush.
