@@ -234,7 +234,10 @@ std::string_view clean_input(std::string_view in, std::string& buffer) {
     while (end > begin && static_cast<unsigned char>(in[end - 1]) <= 0x20)
         --end;
     in = in.substr(begin, end - begin);
-    if (in.find_first_of("\t\n\r") == std::string_view::npos)
+    bool has_tab_or_newline = false;
+    for (const char c : in)
+        has_tab_or_newline |= c == '\t' || c == '\n' || c == '\r';
+    if (!has_tab_or_newline)
         return in;
     buffer.clear();
     for (const char c : in)
@@ -309,7 +312,7 @@ UrlResult UrlBuilder::run(std::string_view raw, const Url* base) {
 
 void UrlBuilder::set_scheme_from(const Url& base) {
     m_s.scheme.assign(base.scheme());
-    m_kind = classify_scheme(m_s.scheme);
+    m_kind = static_cast<SchemeKind>(base.m_scheme_kind);
 }
 
 void UrlBuilder::copy_authority_from(const Url& base) {
@@ -335,7 +338,9 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
         return i < n ? static_cast<unsigned char>(in[i]) : k_eof;
     };
     const auto special = [&] { return m_kind != SchemeKind::other; };
-    const auto base_is_file = [&] { return base != nullptr && base->scheme() == "file"; };
+    const auto base_is_file = [&] {
+        return base != nullptr && static_cast<SchemeKind>(base->m_scheme_kind) == SchemeKind::file;
+    };
 
     State state = State::scheme_start;
     std::size_t p = 0;
@@ -803,7 +808,7 @@ Url UrlBuilder::serialize() const {
         href.append(m_s.fragment);
     }
     url.m_port = m_port;
-    url.m_special = m_kind != SchemeKind::other;
+    url.m_scheme_kind = static_cast<std::uint8_t>(m_kind);
     url.m_has_host = m_has_host;
     url.m_opaque_path = m_opaque_path;
     return url;
@@ -812,7 +817,7 @@ Url UrlBuilder::serialize() const {
 std::optional<std::uint16_t> Url::port_or_default() const noexcept {
     if (m_port >= 0)
         return static_cast<std::uint16_t>(m_port);
-    const int port = default_port(classify_scheme(scheme()));
+    const int port = default_port(static_cast<SchemeKind>(m_scheme_kind));
     if (port < 0)
         return std::nullopt;
     return static_cast<std::uint16_t>(port);

@@ -40,7 +40,7 @@ public:
     // Lower-case scheme, without the ':' ("https").
     std::string_view scheme() const noexcept { return slice(0, m_scheme_end); }
     // http, https, ws, wss, ftp and file: the schemes with authority and path rules of their own.
-    bool is_special() const noexcept { return m_special; }
+    bool is_special() const noexcept { return m_scheme_kind != 0; }
     std::string_view username() const noexcept { return slice(m_user_begin, m_user_end); }
     std::string_view password() const noexcept;
     // False for URLs such as "mailto:a@b" or "sc:/x"; true (possibly with an empty host) for
@@ -93,7 +93,7 @@ private:
     std::uint32_t m_query_begin = k_none;    // index of '?'
     std::uint32_t m_fragment_begin = k_none; // index of '#'
     std::int32_t m_port = -1;                // explicit non-default port, -1 when none
-    bool m_special = false;
+    std::uint8_t m_scheme_kind = 0;          // url.cpp's SchemeKind; 0 = not a special scheme
     bool m_has_host = false;
     bool m_opaque_path = false;
 };

@@ -348,6 +348,28 @@ std::optional<UrlError> parse_host(std::string_view input, bool special, std::st
         return std::nullopt;
     }
 
+    // Fast path, most hosts: ASCII without '%': lower-case straight into `out`.
+    bool simple = true;
+    for (const char c : input)
+        simple = simple && c != '%' && static_cast<unsigned char>(c) < 0x80;
+    if (simple) {
+        const std::size_t start = out.size();
+        out.resize(start + input.size());
+        for (std::size_t i = 0; i < input.size(); ++i) {
+            const auto c = static_cast<unsigned char>(input[i]);
+            if (is_forbidden_domain(c))
+                return UrlError::invalid_host;
+            out[start + i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        const std::string_view domain = std::string_view(out).substr(start);
+        if (!ends_in_number(domain))
+            return std::nullopt;
+        thread_local std::string number;
+        number.assign(domain);
+        out.resize(start);
+        return parse_ipv4(number, out);
+    }
+
     // Percent-decode, lower-case ASCII on the way (the result is only used if ASCII or after
     // IDNA, which lower-cases too); note whether anything non-ASCII is there.
     thread_local std::string decoded;
