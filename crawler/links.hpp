@@ -98,8 +98,8 @@ public:
     // Page facts only (title, meta robots, base, canonical), no links: for pages at the
     // depth limit. A targeted scan finds the <title>, <meta>, <link> and <base> tags the way
     // the HTML tokenizer would and gumbo parses just those, so the results equal extract()'s
-    // on real pages (about 50x cheaper); links.cpp lists the exotic markup where they may
-    // differ.
+    // on real pages at ~1/60 of the cost (measured ~9 us instead of ~550 us for a 14 KB
+    // page); links.cpp lists the exotic markup where they may differ.
     const PageLinks& extract_facts(std::string_view html);
 
     // Bytes the arena handed out for the last page (diagnostics and the benchmark).
