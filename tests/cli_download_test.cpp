@@ -1,0 +1,198 @@
+// `flagcrawl download` as a user runs it: exit codes, messages, the JSON summary, the record in
+// the DB, and Ctrl-C (nothing partial under a final name, the run marked interrupted).
+#include "process.hpp"
+
+#include "server/router.hpp"
+#include "server/server.hpp"
+#include "storage/reader.hpp"
+
+#include <fmt/core.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using namespace flagcrawl;
+using testing_support::flagcrawl_binary;
+using testing_support::run_process;
+
+namespace {
+
+// A loopback port nothing listens on (bound, then released).
+int closed_port() {
+    int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(s);
+    return ntohs(addr.sin_port);
+}
+
+std::string file_name(int i) {
+    return fmt::format("f{}.txt", i);
+}
+
+class CliDownload : public testing::Test {
+protected:
+    void SetUp() override {
+        m_dir = fs::temp_directory_path() /
+                ("flagcrawl-cli-" + std::to_string(::getpid()) + "-" +
+                 testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(m_dir);
+        fs::create_directories(m_dir);
+        for (int i = 0; i < 40; ++i) {
+            std::string name = file_name(i);
+            std::string body(static_cast<std::size_t>(1000 + i), static_cast<char>('a' + i % 26));
+            m_bodies[name] = body;
+            auto reply = server::Reply::bytes(200, server::make_body(body), "text/plain");
+            m_router.add("/" + name, reply);
+            reply.delay = 300ms;
+            m_router.add("/slow/" + name, reply);
+        }
+        m_server = std::make_unique<server::Server>(m_router.handler());
+        ASSERT_FALSE(m_server->start());
+    }
+    void TearDown() override {
+        m_server.reset();
+        fs::remove_all(m_dir);
+    }
+
+    std::vector<std::string> args(std::initializer_list<std::string> rest) const {
+        std::vector<std::string> a = {flagcrawl_binary(),           "download",   "--db",
+                                      (m_dir / "runs.db").string(), "--progress", "never"};
+        a.insert(a.end(), rest);
+        return a;
+    }
+    std::string url(const std::string& path) const { return m_server->base_url() + path; }
+
+    fs::path m_dir;
+    std::map<std::string, std::string> m_bodies;
+    server::Router m_router;
+    std::unique_ptr<server::Server> m_server;
+};
+
+TEST_F(CliDownload, MissingInputListIsAUsageErrorNamingTheFile) {
+    auto r = run_process(args({"-i", (m_dir / "missing.txt").string()}));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("missing.txt"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST_F(CliDownload, BadOptionsAreUsageErrors) {
+    for (auto bad : {std::vector<std::string>{"--strategy", "parallel", "x"},
+                     std::vector<std::string>{"-c", "0", "x"},
+                     std::vector<std::string>{"--max-size", "ten", "x"},
+                     std::vector<std::string>{"-H", "no colon", "x"}, std::vector<std::string>{}}) {
+        auto a = args({});
+        a.insert(a.end(), bad.begin(), bad.end());
+        auto r = run_process(a);
+        EXPECT_EQ(r.exit_code, 2) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+}
+
+TEST_F(CliDownload, UnusableDbOrOutputFolderIsFatal) {
+    auto r = run_process({flagcrawl_binary(), "download", "--db", "/nonexistent/dir/x.db", "-o",
+                          m_dir.string(), url("/f1.txt")});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_NE(r.err.find("/nonexistent/dir/x.db"), std::string::npos) << r.err;
+
+    std::ofstream(m_dir / "plain-file") << "x";
+    r = run_process(args({"-o", (m_dir / "plain-file" / "sub").string(), url("/f1.txt")}));
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_NE(r.err.find("plain-file"), std::string::npos) << r.err;
+}
+
+TEST_F(CliDownload, ClosedPortFailsWritesNoFileAndRecordsTheError) {
+    const std::string target = "http://127.0.0.1:" + std::to_string(closed_port()) + "/x.gif";
+    auto out = m_dir / "out";
+    auto r = run_process(args({"-o", out.string(), "--retries", "0", "--json", target}));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_TRUE(fs::is_empty(out));
+    auto summary = nlohmann::json::parse(r.out);
+    EXPECT_EQ(summary["errors"], 1);
+    EXPECT_EQ(summary["ok"], 0);
+
+    auto reader = storage::Reader::open((m_dir / "runs.db").string());
+    ASSERT_TRUE(reader);
+    int rows = 0;
+    ASSERT_TRUE(reader->for_each_download(std::nullopt, [&](const storage::DownloadRecord& row) {
+        ++rows;
+        EXPECT_EQ(row.url, target);
+        EXPECT_FALSE(row.http_status.has_value());
+        EXPECT_TRUE(row.error.has_value() && !row.error->empty());
+        EXPECT_FALSE(row.path.has_value());
+        return true;
+    }));
+    EXPECT_EQ(rows, 1);
+}
+
+TEST_F(CliDownload, ListFromStdinAllOkExitsZeroWithJsonSummary) {
+    std::string list = "# comment\n\n";
+    for (int i = 0; i < 40; ++i)
+        list += "  " + url("/" + file_name(i)) + "  \n";
+    auto out = m_dir / "out";
+    auto r = run_process(args({"-i", "-", "-o", out.string(), "--json", "-c", "8"}), {}, list);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto summary = nlohmann::json::parse(r.out);
+    EXPECT_EQ(summary["ok"], 40);
+    EXPECT_EQ(summary["strategy"], "async");
+    EXPECT_EQ(summary["concurrency"], 8);
+    for (const auto& [name, body] : m_bodies) {
+        std::ifstream in(out / name, std::ios::binary);
+        std::string got((std::istreambuf_iterator<char>(in)), {});
+        EXPECT_EQ(got, body) << name;
+    }
+}
+
+TEST_F(CliDownload, InterruptStopsCleanlyWithExit130) {
+    std::string list;
+    for (int i = 0; i < 40; ++i)
+        list += url("/slow/" + file_name(i)) + "\n";
+    auto out = m_dir / "out";
+    // 40 requests of 300 ms, 2 at a time: 6 s uninterrupted; interrupted after about 1 s.
+    auto r = run_process(args({"-i", "-", "-o", out.string(), "-c", "2", "--json"}), {}, list,
+                         [](int pid) {
+                             std::this_thread::sleep_for(1s);
+                             ::kill(pid, SIGINT);
+                         });
+    EXPECT_EQ(r.exit_code, 130) << r.err;
+    auto summary = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(summary["interrupted"]);
+    int files = 0;
+    for (const auto& entry : fs::directory_iterator(out)) {
+        std::string name = entry.path().filename().string();
+        ASSERT_FALSE(name.starts_with(".")) << "temporary file left: " << name;
+        std::ifstream in(entry.path(), std::ios::binary);
+        std::string got((std::istreambuf_iterator<char>(in)), {});
+        EXPECT_EQ(got, m_bodies.at(name)) << "partial file under a final name: " << name;
+        ++files;
+    }
+    EXPECT_GT(files, 0);
+    EXPECT_LT(files, 40);
+    EXPECT_EQ(summary["ok"], files);
+
+    auto reader = storage::Reader::open((m_dir / "runs.db").string());
+    ASSERT_TRUE(reader);
+    int runs = 0;
+    ASSERT_TRUE(reader->for_each_run([&](const storage::RunRow& run) {
+        ++runs;
+        EXPECT_EQ(run.status, storage::RunStatus::interrupted);
+        EXPECT_EQ(run.totals.ok, static_cast<std::uint64_t>(files));
+        return true;
+    }));
+    EXPECT_EQ(runs, 1);
+}
+
+} // namespace

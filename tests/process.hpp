@@ -1,0 +1,29 @@
+// Test helper: runs the flagcrawl binary as a child process with arguments, capturing its
+// output and exit code, optionally signalling it while it runs. Bounded in time.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace flagcrawl::testing_support {
+
+struct ProcessResult {
+    int exit_code = -1; // -1: killed by a signal (or by the time bound)
+    std::string out;
+    std::string err;
+};
+
+// The flagcrawl executable under test (from the build, see tests/CMakeLists.txt).
+const char* flagcrawl_binary();
+
+// Runs argv (argv[0] is the program) in `cwd` (empty: the current folder) with `input` on its
+// stdin. `while_running` (may be empty) is called once, right after the start, with the child's
+// pid. The child is SIGKILLed after `limit`.
+ProcessResult run_process(const std::vector<std::string>& argv, const std::string& cwd = {},
+                          const std::string& input = {},
+                          const std::function<void(int pid)>& while_running = {},
+                          std::chrono::seconds limit = std::chrono::seconds(60));
+
+} // namespace flagcrawl::testing_support
