@@ -173,6 +173,13 @@ std::string_view reason_phrase(int status) {
     }
 }
 
+std::size_t host_fields(const Request& request) {
+    std::size_t count = 0;
+    for (const auto& field : request.headers)
+        count += iequals(field.first, "Host");
+    return count;
+}
+
 bool status_has_body(int status) {
     return status >= 200 && status != 204 && status != 304;
 }
@@ -468,7 +475,11 @@ Reply Server::Impl::dispatch(const Request& request) {
     if (request.method != "GET" && request.method != "HEAD")
         return Reply::text(405, "method not allowed\n").with_header("Allow", "GET, HEAD");
     try {
-        return m_server.m_handler(request);
+        Reply reply = m_server.m_handler(request);
+        if (reply.status < 200 || reply.status > 999)
+            return Reply::text(500, "internal server error: the handler returned status " +
+                                        std::to_string(reply.status) + "\n");
+        return reply;
     } catch (const std::exception& e) {
         return Reply::text(500, std::string("internal server error: ") + e.what() + "\n");
     } catch (...) {
@@ -570,6 +581,10 @@ asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket) {
         Request request = parsed.request();
         request.connection_id = connection_id;
         request.index_on_connection = index;
+        if (request.version >= 11 && host_fields(request) != 1) { // RFC 9112, section 3.2
+            co_await reply_and_close(conn, worker, 400, "bad request: one Host header needed\n");
+            co_return;
+        }
         const Reply reply = dispatch(request);
         ++m_server.m_requests;
 
@@ -692,6 +707,9 @@ void Server::stop() {
     if (!m_impl || m_impl->m_joined)
         return;
     Impl& impl = *m_impl;
+    for (const auto& worker : impl.m_workers)
+        if (worker->thread.get_id() == std::this_thread::get_id())
+            throw std::logic_error("flagcrawl::server::Server::stop called from a server thread");
     impl.m_stopping = true;
     for (auto& worker : impl.m_workers) {
         asio::post(worker->ioc, [&impl, w = worker.get()] {

@@ -26,8 +26,8 @@ using Body = std::shared_ptr<const std::string>;
 Body make_body(std::string bytes);
 
 struct Header {
-    std::string name;
-    std::string value;
+    std::string name{};
+    std::string value{};
 };
 
 // What goes wrong on purpose, for clients' tests. The request is read in full first.
@@ -46,12 +46,13 @@ enum class Framing {
 };
 
 // One answer. The server adds Date, Server, Content-Length or Transfer-Encoding and Connection
-// itself; headers of those names in `headers` are ignored. 1xx, 204 and 304 replies carry no
-// body. HEAD gets the headers a GET would get, without the body.
+// itself; headers of those names in `headers` are ignored. The status must be in 200..999
+// (anything else becomes a 500); 204 and 304 replies carry no body. HEAD gets the headers a GET
+// would get, without the body.
 struct Reply {
     int status = 200;
-    std::vector<Header> headers; // sent in this order, e.g. Content-Type, Location, Retry-After
-    Body body;                   // null: empty body
+    std::vector<Header> headers{}; // sent in this order, e.g. Content-Type, Location, Retry-After
+    Body body{};                   // null: empty body
     std::chrono::nanoseconds delay{0}; // waited on a timer before anything is sent
     Fault fault = Fault::none;
     std::size_t fault_after = k_half; // body bytes sent before a *_mid_body fault
@@ -71,14 +72,16 @@ struct Reply {
     Reply&& with_header(std::string name, std::string value) &&;
 };
 
-// One parsed request, as the handler sees it. Every view is valid only during the handler call.
+// One parsed request, as the handler sees it (an HTTP/1.1 request without exactly one Host
+// header is answered 400 by the server and never reaches a handler). Every view is valid only
+// during the handler call.
 struct Request {
-    std::string_view method; // as sent: "GET", "HEAD" (other methods never reach a handler)
-    std::string_view target; // as sent: "/a/b%20c?x=1"
-    std::string_view path;   // target before '?', not percent-decoded
-    std::string_view query;  // after '?' (without it); empty if none
-    unsigned version = 11;   // 10 or 11
-    std::span<const std::pair<std::string_view, std::string_view>> headers; // as received
+    std::string_view method{}; // as sent: "GET", "HEAD" (other methods never reach a handler)
+    std::string_view target{}; // as sent: "/a/b%20c?x=1"
+    std::string_view path{};   // target before '?', not percent-decoded
+    std::string_view query{};  // after '?' (without it); empty if none
+    unsigned version = 11;     // 10 or 11
+    std::span<const std::pair<std::string_view, std::string_view>> headers{}; // as received
     std::uint64_t connection_id = 0;       // unique per accepted connection, from 1
     std::uint64_t index_on_connection = 0; // 0 for the first request of a connection
 
@@ -124,7 +127,8 @@ public:
     [[nodiscard]] boost::system::error_code start();
 
     // Closes the listener and every connection (pending delays included) and joins the threads.
-    // Idempotent. Called from a server thread (a handler), it would deadlock: don't.
+    // Idempotent. Throws std::logic_error if called from a server thread (from a handler),
+    // where it could only deadlock.
     void stop();
 
     std::uint16_t port() const { return m_port.load(); } // the bound port once start() succeeded

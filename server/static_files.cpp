@@ -257,6 +257,14 @@ std::string_view content_type_for(std::string_view file_name) {
 std::optional<std::string> resolve_request_path(std::string_view path) {
     if (!path.starts_with('/'))
         return std::nullopt;
+    if (path.find('%') == std::string_view::npos && path.find("/.") == std::string_view::npos &&
+        path.find("//") == std::string_view::npos) {
+        // The common case has nothing to decode or resolve.
+        path.remove_prefix(1);
+        if (path.ends_with('/'))
+            path.remove_suffix(1);
+        return std::string(path);
+    }
     std::vector<std::string> segments;
     std::size_t at = 1;
     while (at <= path.size()) {

@@ -426,3 +426,38 @@ TEST(ServerCore, IdleConnectionsAreClosed) {
     EXPECT_EQ(client.last_error(), ReadError::closed);
     EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
 }
+
+TEST(ServerCore, Http11NeedsExactlyOneHost) {
+    Router routes = hello_routes();
+    Running run(routes.handler());
+    for (const char* request :
+         {"GET /hello HTTP/1.1\r\n\r\n", "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+        TestClient client(run.server.port());
+        ASSERT_TRUE(client.send(request));
+        auto response = client.read_response();
+        ASSERT_TRUE(response) << request;
+        EXPECT_EQ(response->status, 400) << request;
+    }
+    EXPECT_EQ(routes.total(), 0u);
+}
+
+TEST(ServerCore, InvalidStatusAndStopFromAHandlerBecome500) {
+    Server* self = nullptr;
+    Router routes;
+    routes.add("/zero", Reply{.status = 0});
+    routes.add("/informational", Reply{.status = 101});
+    routes.add("/stop", [&self](const Request&) {
+        self->stop(); // must throw, not deadlock
+        return Reply::text(200, "stopped?\n");
+    });
+    Running run(routes.handler());
+    self = &run.server;
+    TestClient client(run.server.port());
+    EXPECT_EQ(client.get("/zero")->status, 500);
+    EXPECT_EQ(client.get("/informational")->status, 500);
+    auto stop = client.get("/stop");
+    ASSERT_TRUE(stop);
+    EXPECT_EQ(stop->status, 500);
+    EXPECT_NE(stop->body.find("server thread"), std::string::npos) << stop->body;
+    EXPECT_EQ(client.get("/zero")->status, 500); // still serving
+}
