@@ -195,7 +195,7 @@ Result<void> Database::close() {
         return {};
     }
     if (sqlite3_close(m_db) != SQLITE_OK) {
-        Error error = connection_error(m_db, m_path, "cannot close database");
+        Error error = connection_error(m_db, path(), "cannot close database");
         // Statements still open keep the connection alive: let it close when they finalize.
         sqlite3_close_v2(m_db);
         m_db = nullptr;
@@ -216,7 +216,7 @@ Result<void> Database::exec(std::string_view sql) {
         std::string reason = message ? message : sqlite3_errstr(rc);
         sqlite3_free(message);
         const int code = sqlite3_extended_errcode(m_db);
-        return make_error(code, describe(m_path, "cannot run \"" + text + "\"", reason, code,
+        return make_error(code, describe(path(), "cannot run \"" + text + "\"", reason, code,
                                          sqlite3_system_errno(m_db)));
     }
     return {};
@@ -230,12 +230,12 @@ Statement Database::prepare(std::string_view sql) {
     const int rc = sqlite3_prepare_v3(m_db, sql.data(), static_cast<int>(sql.size()),
                                       SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) {
-        throw_bug(connection_error(m_db, m_path, "cannot prepare \"" + std::string(sql) + "\""));
+        throw_bug(connection_error(m_db, path(), "cannot prepare \"" + std::string(sql) + "\""));
     }
     if (stmt == nullptr) {
         throw std::logic_error("storage: prepare of an empty statement");
     }
-    return Statement(*this, stmt);
+    return Statement(m_path, stmt);
 }
 
 Result<std::int64_t> Database::query_int(std::string_view sql) {
@@ -245,7 +245,7 @@ Result<std::int64_t> Database::query_int(std::string_view sql) {
         return row.error();
     }
     if (!*row) {
-        return make_error(SQLITE_ERROR, describe(m_path, "no row from \"" + std::string(sql) + "\"",
+        return make_error(SQLITE_ERROR, describe(path(), "no row from \"" + std::string(sql) + "\"",
                                                  "empty result", SQLITE_ERROR, 0));
     }
     return statement.column_int64(0);
@@ -260,19 +260,24 @@ std::int64_t Database::changes() const noexcept {
 }
 
 Error Database::last_error(std::string_view what) const {
-    return connection_error(m_db, m_path, what);
+    return connection_error(m_db, path(), what);
+}
+
+const std::string& Database::path() const noexcept {
+    static const std::string k_none;
+    return m_path ? *m_path : k_none;
 }
 
 // ---- Statement ---------------------------------------------------------------------------
 
 Statement::Statement(Statement&& other) noexcept
-    : m_db(other.m_db)
+    : m_path(std::move(other.m_path))
     , m_stmt(std::exchange(other.m_stmt, nullptr)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
     if (this != &other) {
         sqlite3_finalize(m_stmt);
-        m_db = other.m_db;
+        m_path = std::move(other.m_path);
         m_stmt = std::exchange(other.m_stmt, nullptr);
     }
     return *this;
@@ -284,11 +289,15 @@ Statement::~Statement() {
 
 void Statement::check_bind(int rc, int index) const {
     if (rc != SQLITE_OK) {
-        throw_bug(make_error(rc, describe(m_db->path(),
+        throw_bug(make_error(rc, describe(m_path ? *m_path : std::string(),
                                           "cannot bind parameter " + std::to_string(index) +
                                               " of \"" + std::string(sql()) + "\"",
                                           sqlite3_errstr(rc), rc, 0)));
     }
+}
+
+Error Statement::last_error(std::string_view what) const {
+    return connection_error(sqlite3_db_handle(m_stmt), m_path ? *m_path : std::string(), what);
 }
 
 void Statement::bind(int index, std::int64_t value) {
@@ -335,9 +344,9 @@ Result<bool> Statement::step() {
         return false;
     }
     if (rc == SQLITE_MISUSE) {
-        throw_bug(m_db->last_error("misuse of \"" + std::string(sql()) + "\""));
+        throw_bug(last_error("misuse of \"" + std::string(sql()) + "\""));
     }
-    Error error = m_db->last_error("cannot run \"" + std::string(sql()) + "\"");
+    Error error = last_error("cannot run \"" + std::string(sql()) + "\"");
     sqlite3_reset(m_stmt); // reusable after a failure (e.g. busy)
     return error;
 }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -107,7 +108,7 @@ public:
     std::int64_t last_insert_rowid() const noexcept;
     std::int64_t changes() const noexcept; // rows changed by the latest INSERT/UPDATE/DELETE
     bool is_open() const noexcept { return m_db != nullptr; }
-    const std::string& path() const noexcept { return m_path; }
+    const std::string& path() const noexcept;
     sqlite3* handle() const noexcept { return m_db; }
 
     // The Error for the connection's latest failure: its extended code and message, prefixed
@@ -117,16 +118,18 @@ public:
 private:
     Database(sqlite3* db, std::string path) noexcept
         : m_db(db)
-        , m_path(std::move(path)) {}
+        , m_path(std::make_shared<const std::string>(std::move(path))) {}
 
     sqlite3* m_db = nullptr;
-    std::string m_path;
+    std::shared_ptr<const std::string> m_path; // shared with its statements, for messages
 };
 
 // A prepared statement, reusable: bind, step until done, reset, bind again. Move-only; the
 // destructor finalizes it. Bind indexes and column indexes follow SQLite: binds start at 1,
-// columns at 0. Text is bound by copy, so arguments need not outlive the call. Column text views
-// stay valid until the next step(), reset() or destruction. Same thread rules as its Database.
+// columns at 0. Text is bound by copy (except bind_view), so arguments need not outlive the
+// call. Column text views stay valid until the next step(), reset() or destruction. Same thread
+// rules as its Database; it may outlive moves of its Database, and should be destroyed before
+// the Database closes (close() reports it otherwise).
 class Statement {
 public:
     Statement(Statement&& other) noexcept;
@@ -186,8 +189,8 @@ public:
 
 private:
     friend class Database;
-    Statement(const Database& db, sqlite3_stmt* stmt) noexcept
-        : m_db(&db)
+    Statement(std::shared_ptr<const std::string> path, sqlite3_stmt* stmt) noexcept
+        : m_path(std::move(path))
         , m_stmt(stmt) {}
 
     template <std::integral T> static std::int64_t to_int64(T value) {
@@ -200,13 +203,15 @@ private:
     }
     void check_bind(int rc, int index) const;
 
-    const Database* m_db = nullptr; // for error messages; the Database must outlive us
+    Error last_error(std::string_view what) const;
+
+    std::shared_ptr<const std::string> m_path; // the database's, for error messages
     sqlite3_stmt* m_stmt = nullptr;
 };
 
 // A scoped transaction: begin() starts it, commit() ends it, and the destructor rolls back one
-// that was not committed (errors of that rollback are discarded). Not movable between threads
-// independently of its Database.
+// that was not committed (errors of that rollback are discarded). It refers to its Database:
+// do not move or close the Database while the Transaction lives.
 class Transaction {
 public:
     enum class Kind { deferred, immediate }; // immediate takes the write lock at begin

@@ -130,6 +130,23 @@ TEST(StorageSqlite, BugsThrowAndNameTheFile) {
     EXPECT_THROW(failed.value(), Exception);
 }
 
+TEST(StorageSqlite, StatementOutlivesMovesOfItsDatabase) {
+    TempDir dir;
+    const auto path = dir.file("moved.db");
+    Database first = open_or_die(path);
+    ASSERT_TRUE(first.exec("CREATE TABLE t (i INTEGER NOT NULL)"));
+    Statement insert = first.prepare("INSERT INTO t VALUES (?)");
+    Database moved = std::move(first);
+    insert.bind(1, std::nullopt);
+    auto failed = insert.run(); // NOT NULL constraint: an error value naming the file
+    ASSERT_FALSE(failed);
+    expect_names_file(failed.error(), path);
+    EXPECT_NE(failed.error().message.find("NOT NULL"), std::string::npos) << failed.error().message;
+    insert.bind(1, 7);
+    ASSERT_TRUE(insert.run()); // reusable after the failure
+    EXPECT_EQ(*moved.query_int("SELECT i FROM t"), 7);
+}
+
 TEST(StorageSqlite, TransactionRollsBackUnlessCommitted) {
     TempDir dir;
     Database db = open_or_die(dir.file("tx.db"));
