@@ -97,7 +97,9 @@ Handler with_chaos(Handler inner, ChaosOptions options) {
     return [inner = std::move(inner), options, occurrences, error](const Request& request) {
         const std::uint64_t target_hash = hash_target(request.target);
         const ChaosDraw draw = draw_for(options, target_hash, occurrences->next(target_hash));
-        Reply reply = draw.error ? *error : inner(request);
+        Reply reply = inner(request);
+        if (draw.error && reply.status >= 200 && reply.status < 300)
+            reply = *error;
         reply.delay += draw.delay;
         return reply;
     };

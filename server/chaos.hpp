@@ -26,7 +26,12 @@ std::optional<DelayRange> parse_delay(std::string_view text);
 
 struct ChaosOptions {
     DelayRange delay{};
-    double error_rate = 0.0; // in [0, 1]: that fraction is answered with error_status
+    // In [0, 1]: the fraction of would-be successes answered with error_status instead. Only
+    // requests the wrapped handler answers with a 2xx can fail: a 404 stays a 404, so a client
+    // asking for every code AA..ZZ of the flags set gets its 482 "not found" plus about
+    // error_rate of the 194 real flags as errors (the server fails a fraction of what it
+    // would have served).
+    double error_rate = 0.0;
     std::uint64_t seed = 0;
     int error_status = 418; // I'm a teapot, as in the book's flags2 error server
 };
@@ -40,8 +45,10 @@ struct ChaosDraw {
 ChaosDraw chaos_draw(const ChaosOptions& options, std::string_view target,
                      std::uint64_t occurrence);
 
-// Wraps `inner`: each request gets its draw's delay, and an error reply (without calling
-// `inner`) when the draw says so. Thread-safe if `inner` is.
+// Wraps `inner`: each request gets its draw's delay (errors and non-2xx replies included), and
+// a 2xx reply of `inner` is replaced by the error reply when the draw says so. `inner` is
+// called for every request. Every request consumes one draw of its target, whatever `inner`
+// answers. Thread-safe if `inner` is.
 Handler with_chaos(Handler inner, ChaosOptions options);
 
 } // namespace flagcrawl::server

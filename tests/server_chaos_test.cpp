@@ -113,7 +113,7 @@ TEST(ServerChaos, ErrorsReplaceTheReplyAndDelaysUseTimers) {
     ASSERT_TRUE(teapot);
     EXPECT_EQ(teapot->status, 418);
     EXPECT_EQ(teapot->body, "I'm a teapot\n");
-    EXPECT_EQ(routes.count("/ok"), 0u); // the wrapped handler was not asked
+    EXPECT_EQ(routes.count("/ok"), 1u); // asked: only what it would have served can fail
 
     constexpr auto k_delay = 200ms;
     Server slow(with_chaos(routes.handler(), ChaosOptions{.delay = {k_delay, k_delay}}));
@@ -132,4 +132,51 @@ TEST(ServerChaos, ErrorsReplaceTheReplyAndDelaysUseTimers) {
     const auto elapsed = std::chrono::steady_clock::now() - started;
     EXPECT_GE(elapsed, k_delay);
     EXPECT_LT(elapsed, 5 * k_delay); // 30 overlapping waits, not 30 in a row (6 s)
+}
+
+TEST(ServerChaos, OnlyWouldBeSuccessesFail) {
+    // The server fails a fraction of what it would have served: a 404 (or any non-2xx) of the
+    // wrapped handler passes through even at rate 1, with its delay.
+    Router routes;
+    routes.add("/ok", Reply::text(200, "fine\n"));
+    routes.add("/gone", Reply::text(503, "busy\n"));
+    Server always(
+        with_chaos(routes.handler(), ChaosOptions{.delay = {20ms, 20ms}, .error_rate = 1.0}));
+    ASSERT_FALSE(always.start());
+    TestClient client(always.port());
+    const auto started = std::chrono::steady_clock::now();
+    auto missing = client.get("/missing");
+    ASSERT_TRUE(missing);
+    EXPECT_EQ(missing->status, 404);
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 20ms);
+    auto busy = client.get("/gone");
+    ASSERT_TRUE(busy);
+    EXPECT_EQ(busy->status, 503);
+    auto ok = client.get("/ok");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 418);
+
+    // At a partial rate, over a mix of existing and missing targets: every missing one is a 404,
+    // and about that fraction of the existing ones fail.
+    Router half;
+    for (int i = 0; i < 200; ++i)
+        half.add("/f" + std::to_string(i), Reply::text(200, "x\n"));
+    Server some(with_chaos(half.handler(), ChaosOptions{.error_rate = 0.25, .seed = 3}));
+    ASSERT_FALSE(some.start());
+    TestClient c2(some.port());
+    int not_found = 0, teapots = 0, served = 0;
+    for (int i = 0; i < 400; ++i) {
+        auto r = c2.get("/f" + std::to_string(i));
+        ASSERT_TRUE(r);
+        if (i >= 200) {
+            EXPECT_EQ(r->status, 404) << i;
+        }
+        not_found += r->status == 404;
+        teapots += r->status == 418;
+        served += r->status == 200;
+    }
+    EXPECT_EQ(not_found, 200);
+    EXPECT_EQ(teapots + served, 200);
+    EXPECT_GT(teapots, 25); // about 50
+    EXPECT_LT(teapots, 80);
 }
