@@ -66,7 +66,8 @@ class Writer {
 public:
     // Opens (creating if needed) the database for writing, migrates its schema, prepares the
     // statements and starts the writer thread. Errors name the file (missing folder, read-only
-    // file or folder, not a database, newer schema, locked).
+    // file or folder, not a database, newer schema, locked). Throws std::invalid_argument for
+    // a zero queue_capacity or batch_records.
     static Result<Writer> open(const std::string& path, const WriterOptions& options = {});
 
     Writer(Writer&&) noexcept;
