@@ -71,6 +71,7 @@ private:
     void arm(Watch& watch, int direction);
     void on_socket_ready(Watch& watch, int direction, const error_code& ec);
     void on_curl_timeout();
+    void check(CURLMcode code);
     void collect_done();
 
     void pump();
@@ -269,7 +270,7 @@ void AsyncFetcher::on_socket_ready(Watch& watch, int direction, const error_code
     if (ec != asio::error::operation_aborted && !watch.removed && (watch.wanted & direction)) {
         int running = 0;
         const int event = ec ? CURL_CSELECT_ERR : read ? CURL_CSELECT_IN : CURL_CSELECT_OUT;
-        curl_multi_socket_action(m_multi, watch.fd, event, &running);
+        check(curl_multi_socket_action(m_multi, watch.fd, event, &running));
         acted = true;
     }
     (read ? watch.reading : watch.writing) = false;
@@ -285,8 +286,24 @@ void AsyncFetcher::on_socket_ready(Watch& watch, int direction, const error_code
 
 void AsyncFetcher::on_curl_timeout() {
     int running = 0;
-    curl_multi_socket_action(m_multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check(curl_multi_socket_action(m_multi, CURL_SOCKET_TIMEOUT, 0, &running));
     collect_done();
+}
+
+// A multi handle that failed (a callback could not allocate, so curl marked it dead) finishes
+// nothing any more: fail what it holds rather than wait for it forever.
+void AsyncFetcher::check(CURLMcode code) {
+    if (code == CURLM_OK || code == CURLM_BAD_SOCKET)
+        return;
+    for (auto& owned : m_slots) {
+        Slot& slot = *owned;
+        if (slot.state != Slot::State::in_multi)
+            continue;
+        curl_multi_remove_handle(m_multi, slot.transfer.easy());
+        slot.state = Slot::State::idle;
+        attempt_done(slot, CURLE_OUT_OF_MEMORY);
+    }
+    pump();
 }
 
 // Drains curl's finished transfers, then refills the free slots if any came free.

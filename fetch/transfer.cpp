@@ -186,6 +186,7 @@ Transfer::Transfer(const SharedPolicy& shared)
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 64L * 1024);
 }
 
 Transfer::~Transfer() {
@@ -354,7 +355,10 @@ Error Transfer::make_error(CURLcode code) const {
         m_response.final_url.empty() ? m_response.url : m_response.final_url;
     const std::string detail = m_error_buffer[0] ? m_error_buffer : curl_easy_strerror(code);
     auto error = [](ErrorKind kind, std::string what, const std::string& where) {
-        return Error{kind, what + " (" + where + ")"};
+        std::string message = what + " (" + where + ")";
+        std::replace_if(
+            message.begin(), message.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+        return Error{kind, std::move(message)};
     };
     const Policy& p = m_shared.policy();
     switch (code) {
