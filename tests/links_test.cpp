@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fc = flagcrawl::crawler;
@@ -510,6 +511,38 @@ TEST(LinksFacts, RealisticPageAndDeepNesting) {
     EXPECT_EQ(a.canonical, b.canonical);
     EXPECT_TRUE(b.links.empty());
     EXPECT_LT(facts.last_arena_bytes(), full.last_arena_bytes() / 10);
+}
+
+} // namespace
+
+namespace {
+
+// One extractor per thread, used concurrently: gumbo and the extractor share no state.
+TEST(LinksThreads, OneExtractorPerThread) {
+    std::string page = "<title>Threads</title>";
+    for (int i = 0; i < 400; ++i) {
+        page += "<p><a href='/t" + std::to_string(i) + "'>t</a><img srcset='a.png 1x, b.png 2x'>";
+    }
+    std::vector<std::size_t> counts(4, 0);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < counts.size(); ++t) {
+        threads.emplace_back([&page, &counts, t] {
+            fc::LinkExtractor extractor;
+            for (int round = 0; round < 20; ++round) {
+                const auto& result =
+                    round % 2 == 0 ? extractor.extract(page) : extractor.extract_facts(page);
+                if (result.title == "Threads") {
+                    counts[t] += result.links.size();
+                }
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    for (std::size_t count : counts) {
+        EXPECT_EQ(count, 10U * 1200U);
+    }
 }
 
 } // namespace
