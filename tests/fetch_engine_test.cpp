@@ -79,26 +79,13 @@ private:
     std::atomic<int> m_handed{0};
 };
 
-// Keeps every response; tells the test thread how many arrived.
+// Keeps every response (called serialized by the engine; read after run()).
 class Collector final : public fetch::ResponseHandler {
 public:
-    void on_response(fetch::Response&& r) override {
-        std::lock_guard lock(m_mutex);
-        m_responses.push_back(std::move(r));
-        m_cv.notify_all();
-    }
-    std::vector<fetch::Response> take() {
-        std::lock_guard lock(m_mutex);
-        return std::move(m_responses);
-    }
-    bool wait_for_count(std::size_t n, std::chrono::milliseconds within) {
-        std::unique_lock lock(m_mutex);
-        return m_cv.wait_for(lock, within, [&] { return m_responses.size() >= n; });
-    }
+    void on_response(fetch::Response&& r) override { m_responses.push_back(std::move(r)); }
+    std::vector<fetch::Response> take() { return std::move(m_responses); }
 
 private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
     std::vector<fetch::Response> m_responses;
 };
 
@@ -488,7 +475,9 @@ TEST_P(FetchEngine, AtMostConcurrencyRequestsReachTheServer) {
         most = std::max(most, static_cast<std::size_t>(overlapping));
     }
     const std::size_t expected = GetParam() == Strategy::sequential ? 1 : k_concurrency;
-    EXPECT_EQ(most, expected);
+    EXPECT_LE(most, expected);
+    EXPECT_GE(most, std::min<std::size_t>(expected, 2)); // concurrent at all (a loaded machine
+                                                         // may stagger the arrivals)
     // Keep-alive: no more connections than transfers in flight.
     EXPECT_LE(m_server->stats().connections, expected);
 }
@@ -614,6 +603,17 @@ std::vector<fetch::Request> numbered(const std::string& url, int n) {
     return v;
 }
 
+// Polls until `done` or 10 s; true if `done`.
+template <class Predicate> bool eventually(Predicate done) {
+    const auto give_up = Clock::now() + 10s;
+    while (!done()) {
+        if (Clock::now() > give_up)
+            return false;
+        std::this_thread::sleep_for(5ms);
+    }
+    return true;
+}
+
 void expect_one_response_each(const std::vector<fetch::Response>& r, int handed) {
     EXPECT_EQ(static_cast<int>(r.size()), handed);
     std::set<std::uint64_t> ids;
@@ -629,15 +629,17 @@ TEST_P(FetchEngine, StopDrainLetsTransfersInFlightFinish) {
     auto fetcher = fetch::make_fetcher(GetParam(), test_policy(), 4);
     ListSource source(numbered(url("/slow"), 20));
     Collector collector;
+    const int in_flight = GetParam() == Strategy::sequential ? 1 : 4;
     std::thread stopper([&] {
-        std::this_thread::sleep_for(150ms);
+        EXPECT_TRUE(
+            eventually([&] { return static_cast<int>(m_router.count("/slow")) == in_flight; }));
         fetcher->stop(fetch::StopMode::drain);
     });
     run_guarded(*fetcher, source, collector);
     stopper.join();
     const auto r = collector.take();
     expect_one_response_each(r, source.handed());
-    EXPECT_EQ(source.handed(), GetParam() == Strategy::sequential ? 1 : 4);
+    EXPECT_EQ(source.handed(), in_flight);
     for (const auto& resp : r) {
         EXPECT_FALSE(resp.error) << resp.error->message;
         EXPECT_EQ(resp.http_status, 200);
@@ -656,8 +658,14 @@ TEST_P(FetchEngine, StopAbortInterruptsTransfersAndBackoffWaits) {
         requests.push_back(std::move(r));
     ListSource source(std::move(requests));
     Collector collector;
+    const int in_flight = GetParam() == Strategy::sequential ? 1 : 4;
     std::thread stopper([&] {
-        collector.wait_for_count(1, 300ms); // nothing completes: just a pause
+        // Every slot taken and the first request's 503 answered: it waits out its Retry-After.
+        EXPECT_TRUE(eventually([&] {
+            return m_router.count("/busy") == 1 &&
+                   static_cast<int>(m_router.count("/stuck")) == in_flight - 1;
+        }));
+        std::this_thread::sleep_for(50ms);
         fetcher->stop(fetch::StopMode::abort);
     });
     const auto start = Clock::now();
@@ -666,7 +674,7 @@ TEST_P(FetchEngine, StopAbortInterruptsTransfersAndBackoffWaits) {
     EXPECT_LT(Clock::now() - start, 10s); // not the server's 30 s
     const auto r = collector.take();
     expect_one_response_each(r, source.handed());
-    EXPECT_EQ(source.handed(), GetParam() == Strategy::sequential ? 1 : 4);
+    EXPECT_EQ(source.handed(), in_flight);
     for (const auto& resp : r) {
         ASSERT_TRUE(resp.error);
         EXPECT_EQ(resp.error->kind, ErrorKind::interrupted);
@@ -684,7 +692,8 @@ TEST_P(FetchEngine, StopDrainEndsABackoffWaitWithTheLastOutcome) {
     ListSource source(numbered(url("/busy"), 1));
     Collector collector;
     std::thread stopper([&] {
-        std::this_thread::sleep_for(300ms);
+        EXPECT_TRUE(eventually([&] { return m_router.count("/busy") == 1; }));
+        std::this_thread::sleep_for(50ms);
         fetcher->stop(fetch::StopMode::drain);
     });
     run_guarded(*fetcher, source, collector);
