@@ -159,9 +159,11 @@ class Fetcher {
 public:
     virtual ~Fetcher() = default;
     virtual void run(WorkSource& source, ResponseHandler& handler) = 0;
-    // Thread-safe: new work may be ready (the source was fed from another thread).
+    // Thread-safe: new work may be ready (the source was fed from another thread). May also be
+    // called from inside the source or the handler.
     virtual void wake() = 0;
-    // Thread-safe; not async-signal-safe (call it from a signal-watching thread).
+    // Thread-safe; not async-signal-safe (call it from a signal-watching thread). May also be
+    // called from inside the source or the handler (e.g. a page limit reached).
     virtual void stop(StopMode mode) = 0;
 };
 

@@ -16,6 +16,12 @@ namespace flagcrawl::fetch::detail {
 
 namespace {
 
+class ThreadedFetcher;
+
+// The fetcher whose engine lock this thread holds while it calls the source or the handler:
+// wake() and stop() called from there must not take the lock again.
+thread_local const ThreadedFetcher* t_calling_out = nullptr;
+
 class ThreadedFetcher final : public Fetcher {
 public:
     ThreadedFetcher(Policy policy, int concurrency)
@@ -50,13 +56,17 @@ public:
     }
 
     void wake() override {
-        { std::lock_guard lock(m_mutex); }
+        if (t_calling_out != this) {
+            std::lock_guard lock(m_mutex); // orders the wake with a worker's next() and wait
+        }
         m_work_cv.notify_one(); // a worker that finds work wakes the next one (see work())
     }
 
     void stop(StopMode mode) override {
         m_stop.request(mode);
-        { std::lock_guard lock(m_mutex); }
+        if (t_calling_out != this) {
+            std::lock_guard lock(m_mutex);
+        }
         m_work_cv.notify_all();
     }
 
@@ -66,7 +76,9 @@ private:
         std::unique_lock lock(m_mutex);
         try {
             while (!m_stop.stopping() && !m_finished) {
+                t_calling_out = this;
                 WorkSource::Next next = m_source->next(Clock::now());
+                t_calling_out = nullptr;
                 if (next.state == WorkSource::State::finished) {
                     m_finished = true;
                     m_work_cv.notify_all();
@@ -87,11 +99,14 @@ private:
                 lock.unlock();
                 Response response = worker.fetch(std::move(next.request));
                 lock.lock();
+                t_calling_out = this;
                 m_handler->on_response(std::move(response));
+                t_calling_out = nullptr;
                 // The completion may have made work ready for idle workers; this one asks
                 // first and passes the turn on if it gets some.
             }
         } catch (...) {
+            t_calling_out = nullptr;
             if (!lock.owns_lock())
                 lock.lock();
             fail_locked(std::current_exception());

@@ -705,6 +705,34 @@ TEST_P(FetchEngine, StopDrainEndsABackoffWaitWithTheLastOutcome) {
     EXPECT_EQ(r[0].attempts, 1);
 }
 
+// A handler may call wake() and stop() itself (a crawler that reached its page limit).
+class StoppingCollector final : public fetch::ResponseHandler {
+public:
+    explicit StoppingCollector(std::size_t stop_after)
+        : m_stop_after(stop_after) {}
+    void on_response(fetch::Response&& r) override {
+        m_responses.push_back(std::move(r));
+        m_fetcher->wake();
+        if (m_responses.size() == m_stop_after)
+            m_fetcher->stop(fetch::StopMode::drain);
+    }
+    fetch::Fetcher* m_fetcher = nullptr;
+    std::size_t m_stop_after;
+    std::vector<fetch::Response> m_responses;
+};
+
+TEST_P(FetchEngine, HandlerMayWakeAndStopTheEngine) {
+    m_router.add("/page", srv::Reply::text(200, "page\n"));
+    auto fetcher = fetch::make_fetcher(GetParam(), test_policy(), 2);
+    ListSource source(numbered(url("/page"), 50));
+    StoppingCollector collector(5);
+    collector.m_fetcher = fetcher.get();
+    run_guarded(*fetcher, source, collector);
+    expect_one_response_each(collector.m_responses, source.handed());
+    EXPECT_GE(collector.m_responses.size(), 5u);
+    EXPECT_LT(source.handed(), 50);
+}
+
 TEST_P(FetchEngine, ManyRequestsOverFewConnections) {
     m_router.add_prefix("/f/", [](const srv::Request& req) {
         return srv::Reply::text(200, std::string(req.path) + "\n");
