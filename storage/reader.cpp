@@ -125,4 +125,101 @@ Reader::for_each_download(std::optional<std::int64_t> run_id,
     });
 }
 
+namespace {
+
+constexpr std::string_view k_crawl_columns =
+    "SELECT id, seeds, options, status, stop_reason FROM crawls ";
+
+Result<std::optional<CrawlRow>> first_crawl(Statement& statement) {
+    std::optional<CrawlRow> found;
+    auto r = for_each_row(statement, [&](const Statement& row) {
+        CrawlRow crawl;
+        crawl.id = row.column_int64(0);
+        crawl.seeds = row.column_text(1);
+        crawl.options = row.column_text(2);
+        crawl.status = parse_crawl_status(row.column_text(3)).value_or(CrawlStatus::failed);
+        crawl.stop_reason = row.column_optional_text(4);
+        found = std::move(crawl);
+        return false;
+    });
+    if (!r) {
+        return r.error();
+    }
+    return found;
+}
+
+} // namespace
+
+Result<std::optional<CrawlRow>> Reader::find_crawl(std::int64_t id) {
+    Statement statement = m_db.prepare(std::string(k_crawl_columns) + "WHERE id = ?");
+    statement.bind(1, id);
+    return first_crawl(statement);
+}
+
+Result<std::optional<CrawlRow>> Reader::latest_resumable_crawl() {
+    Statement statement = m_db.prepare(
+        std::string(k_crawl_columns) +
+        "WHERE status IN ('running', 'interrupted', 'stopped') ORDER BY id DESC LIMIT 1");
+    return first_crawl(statement);
+}
+
+Result<CrawlProgress> Reader::crawl_progress(std::int64_t crawl_id) {
+    CrawlProgress progress;
+    Statement pages = m_db.prepare("SELECT count(*), coalesce(sum(bytes), 0) FROM pages "
+                                   "WHERE crawl_id = ? AND kind != 'robots'");
+    pages.bind(1, crawl_id);
+    auto r = for_each_row(pages, [&](const Statement& row) {
+        progress.pages = unsigned_column(row, 0);
+        progress.bytes = unsigned_column(row, 1);
+        return false;
+    });
+    if (!r) {
+        return r.error();
+    }
+    Statement frontier = m_db.prepare("SELECT coalesce(max(seq), 0), coalesce(sum(state = 0), 0) "
+                                      "FROM frontier WHERE crawl_id = ?");
+    frontier.bind(1, crawl_id);
+    r = for_each_row(frontier, [&](const Statement& row) {
+        progress.max_seq = row.column_int64(0);
+        progress.queued = unsigned_column(row, 1);
+        return false;
+    });
+    if (!r) {
+        return r.error();
+    }
+    return progress;
+}
+
+Result<void> Reader::for_each_frontier(std::int64_t crawl_id, std::int64_t after_seq,
+                                       std::size_t limit, bool queued_only,
+                                       const std::function<bool(const FrontierRow&)>& on_row) {
+    Statement statement = m_db.prepare(
+        "SELECT seq, key_hash, url, depth, redirects, requisite FROM frontier "
+        "WHERE crawl_id = ?1 AND seq > ?2 AND (?3 = 0 OR state = 0) ORDER BY seq LIMIT ?4");
+    statement.bind(1, crawl_id);
+    statement.bind(2, after_seq);
+    statement.bind(3, queued_only ? 1 : 0);
+    statement.bind(4, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
+    FrontierRow frontier_row;
+    return for_each_row(statement, [&](const Statement& row) {
+        frontier_row.seq = row.column_int64(0);
+        frontier_row.key_hash = static_cast<std::uint64_t>(row.column_int64(1));
+        frontier_row.url = row.column_text(2);
+        frontier_row.depth = static_cast<int>(row.column_int64(3));
+        frontier_row.redirects = static_cast<int>(row.column_int64(4));
+        frontier_row.requisite = row.column_int64(5) != 0;
+        return on_row(frontier_row);
+    });
+}
+
+Result<void> Reader::for_each_seen_key(std::int64_t crawl_id,
+                                       const std::function<void(std::uint64_t)>& on_key) {
+    Statement statement = m_db.prepare("SELECT key_hash FROM frontier WHERE crawl_id = ?");
+    statement.bind(1, crawl_id);
+    return for_each_row(statement, [&](const Statement& row) {
+        on_key(static_cast<std::uint64_t>(row.column_int64(0)));
+        return true;
+    });
+}
+
 } // namespace flagcrawl::storage

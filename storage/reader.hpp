@@ -3,6 +3,7 @@
 // process) is writing: WAL readers see the last committed state when each query starts.
 #pragma once
 
+#include "storage/crawl_records.hpp"
 #include "storage/records.hpp"
 #include "storage/sqlite.hpp"
 
@@ -30,6 +31,20 @@ public:
     // The downloads of one run (or of all runs), by id.
     Result<void> for_each_download(std::optional<std::int64_t> run_id,
                                    const std::function<bool(const DownloadRecord&)>& on_download);
+
+    // Crawls (crawl_records.hpp documents the tables).
+    Result<std::optional<CrawlRow>> find_crawl(std::int64_t id);
+    // The most recent crawl that can be resumed (status running, interrupted or stopped).
+    Result<std::optional<CrawlRow>> latest_resumable_crawl();
+    Result<CrawlProgress> crawl_progress(std::int64_t crawl_id);
+    // Frontier rows of a crawl with seq > after_seq, by seq, at most `limit` (0: all); only the
+    // queued ones when queued_only.
+    Result<void> for_each_frontier(std::int64_t crawl_id, std::int64_t after_seq, std::size_t limit,
+                                   bool queued_only,
+                                   const std::function<bool(const FrontierRow&)>& on_row);
+    // The key hashes of every frontier row of a crawl (the seen-set), in no particular order.
+    Result<void> for_each_seen_key(std::int64_t crawl_id,
+                                   const std::function<void(std::uint64_t)>& on_key);
 
     // For queries not covered above: prepare on it and stream with for_each_row().
     Database& database() noexcept { return m_db; }

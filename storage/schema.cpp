@@ -53,6 +53,64 @@ CREATE TABLE downloads (
 );
 CREATE INDEX downloads_run_id ON downloads (run_id);
 )sql",
+    // 2: crawls, the runs that worked on each, their pages, links and frontier (crawl_records.hpp
+    // documents every column and how stats/export read them).
+    R"sql(
+CREATE TABLE crawls (
+    id          INTEGER PRIMARY KEY,
+    seeds       TEXT    NOT NULL,
+    options     TEXT    NOT NULL,
+    status      TEXT    NOT NULL
+                CHECK (status IN ('running', 'stopped', 'interrupted', 'finished', 'failed')),
+    stop_reason TEXT
+);
+CREATE TABLE crawl_runs (
+    crawl_id INTEGER NOT NULL REFERENCES crawls (id),
+    run_id   INTEGER NOT NULL REFERENCES runs (id),
+    PRIMARY KEY (crawl_id, run_id)
+) WITHOUT ROWID;
+CREATE TABLE pages (
+    id           INTEGER PRIMARY KEY,
+    crawl_id     INTEGER NOT NULL REFERENCES crawls (id),
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    seq          INTEGER,
+    kind         TEXT    NOT NULL CHECK (kind IN ('page', 'requisite', 'robots')),
+    url          TEXT    NOT NULL,
+    final_url    TEXT,
+    http_status  INTEGER,
+    content_type TEXT,
+    bytes        INTEGER NOT NULL,
+    title        TEXT,
+    depth        INTEGER NOT NULL,
+    location     TEXT,
+    noindex      INTEGER NOT NULL DEFAULT 0,
+    fetched_at   TEXT    NOT NULL,
+    elapsed_ms   REAL    NOT NULL,
+    attempts     INTEGER NOT NULL,
+    error        TEXT,
+    body         BLOB
+);
+CREATE INDEX pages_crawl_id ON pages (crawl_id);
+CREATE TABLE links (
+    page_id  INTEGER NOT NULL REFERENCES pages (id),
+    n        INTEGER NOT NULL,
+    to_url   TEXT    NOT NULL,
+    kind     TEXT    NOT NULL,
+    nofollow INTEGER NOT NULL,
+    PRIMARY KEY (page_id, n)
+) WITHOUT ROWID;
+CREATE TABLE frontier (
+    crawl_id  INTEGER NOT NULL REFERENCES crawls (id),
+    seq       INTEGER NOT NULL,
+    key_hash  INTEGER NOT NULL,
+    url       TEXT    NOT NULL,
+    depth     INTEGER NOT NULL,
+    redirects INTEGER NOT NULL DEFAULT 0,
+    requisite INTEGER NOT NULL DEFAULT 0,
+    state     INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1)),
+    PRIMARY KEY (crawl_id, seq)
+) WITHOUT ROWID;
+)sql",
 };
 
 Error schema_error(const Database& db, const std::string& reason) {

@@ -320,6 +320,18 @@ void Statement::bind_view(int index, std::string_view text) {
         index);
 }
 
+void Statement::bind_blob_view(int index, std::string_view bytes) {
+    check_bind(sqlite3_bind_blob64(m_stmt, index, bytes.data(), bytes.size(), SQLITE_STATIC),
+               index);
+}
+
+std::string_view Statement::column_blob(int column) const {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(m_stmt, column));
+    const int size = sqlite3_column_bytes(m_stmt, column);
+    return data == nullptr ? std::string_view()
+                           : std::string_view(data, static_cast<std::size_t>(size));
+}
+
 void Statement::bind_view(int index, const std::optional<std::string>& text) {
     if (text) {
         bind_view(index, std::string_view(*text));

@@ -153,6 +153,8 @@ public:
     void bind_view(int index, std::string_view text);
     void bind_view(int index, const std::string& text) { bind_view(index, std::string_view(text)); }
     void bind_view(int index, const std::optional<std::string>& text);
+    // Binds bytes as a BLOB without copying them (same lifetime rule as bind_view).
+    void bind_blob_view(int index, std::string_view bytes);
     template <class T> void bind(int index, const std::optional<T>& value) {
         if (value) {
             bind(index, *value);
@@ -180,6 +182,7 @@ public:
     std::int64_t column_int64(int column) const noexcept; // NULL reads as 0
     double column_double(int column) const noexcept;      // NULL reads as 0.0
     std::string_view column_text(int column) const;       // NULL reads as ""
+    std::string_view column_blob(int column) const;       // NULL reads as ""
     std::optional<std::int64_t> column_optional_int64(int column) const noexcept;
     std::optional<double> column_optional_double(int column) const noexcept;
     std::optional<std::string> column_optional_text(int column) const;

@@ -59,11 +59,38 @@ struct Statements {
         , insert_download(db.prepare(
               "INSERT INTO downloads (run_id, url, final_url, http_status, bytes, path, sha256, "
               "elapsed_ms, attempts, error, dns_ms, connect_ms, ttfb_ms, fetched_at) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {}
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+        , insert_crawl(db.prepare("INSERT INTO crawls (id, seeds, options, status) "
+                                  "VALUES (?, ?, ?, 'running')"))
+        , resume_crawl(
+              db.prepare("UPDATE crawls SET status = 'running', stop_reason = NULL WHERE id = ?"))
+        , insert_crawl_run(
+              db.prepare("INSERT OR IGNORE INTO crawl_runs (crawl_id, run_id) VALUES (?, ?)"))
+        , end_crawl(db.prepare("UPDATE crawls SET status = ?, stop_reason = ? WHERE id = ?"))
+        , insert_page(db.prepare(
+              "INSERT INTO pages (crawl_id, run_id, seq, kind, url, final_url, http_status, "
+              "content_type, bytes, title, depth, location, noindex, fetched_at, elapsed_ms, "
+              "attempts, error, body) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+        , insert_link(db.prepare(
+              "INSERT INTO links (page_id, n, to_url, kind, nofollow) VALUES (?, ?, ?, ?, ?)"))
+        , insert_frontier(db.prepare(
+              "INSERT OR IGNORE INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, "
+              "requisite) VALUES (?, ?, ?, ?, ?, ?, ?)"))
+        , frontier_done(
+              db.prepare("UPDATE frontier SET state = 1 WHERE crawl_id = ? AND seq = ?")) {}
 
     Statement insert_run;
     Statement finish_run;
     Statement insert_download;
+    Statement insert_crawl;
+    Statement resume_crawl;
+    Statement insert_crawl_run;
+    Statement end_crawl;
+    Statement insert_page;
+    Statement insert_link;
+    Statement insert_frontier;
+    Statement frontier_done;
 };
 
 } // namespace
@@ -355,6 +382,113 @@ struct Writer::Impl {
         insert.bind(13, d.ttfb_ms);
         insert.bind_view(14, format_time(d.fetched_at, fetched));
         return insert.run();
+    }
+
+    Result<void> apply(const CrawlBeginRecord& c) {
+        if (c.is_new) {
+            auto& insert = statements->insert_crawl;
+            insert.bind(1, c.crawl_id);
+            insert.bind_view(2, c.seeds);
+            insert.bind_view(3, c.options);
+            if (auto r = insert.run(); !r) {
+                return r;
+            }
+        } else {
+            auto& resume = statements->resume_crawl;
+            resume.bind(1, c.crawl_id);
+            if (auto r = resume.run(); !r) {
+                return r;
+            }
+            if (db.changes() == 0) {
+                return writer_error(db.path(), "crawl --resume: no crawl with id " +
+                                                   std::to_string(c.crawl_id));
+            }
+        }
+        auto& link = statements->insert_crawl_run;
+        link.bind_all(c.crawl_id, c.run_id);
+        if (auto r = link.run(); !r) {
+            return r;
+        }
+        return insert_frontier_rows(c.crawl_id, c.frontier);
+    }
+
+    Result<void> insert_frontier_rows(std::int64_t crawl_id, const std::vector<FrontierRow>& rows) {
+        auto& insert = statements->insert_frontier;
+        for (const FrontierRow& row : rows) {
+            insert.bind(1, crawl_id);
+            insert.bind(2, row.seq);
+            // The hash's 64 bits as SQLite's signed INTEGER (crawl_records.hpp).
+            insert.bind(3, static_cast<std::int64_t>(row.key_hash));
+            insert.bind_view(4, row.url);
+            insert.bind(5, row.depth);
+            insert.bind(6, row.redirects);
+            insert.bind(7, row.requisite ? 1 : 0);
+            if (auto r = insert.run(); !r) {
+                return r;
+            }
+        }
+        return {};
+    }
+
+    Result<void> apply(const PageRecord& p) {
+        std::array<char, 24> fetched;
+        auto& insert = statements->insert_page;
+        insert.bind(1, p.crawl_id);
+        insert.bind(2, p.run_id);
+        insert.bind(3, p.seq);
+        insert.bind_view(4, to_string(p.kind));
+        insert.bind_view(5, p.url);
+        insert.bind_view(6, p.final_url);
+        insert.bind(7, p.http_status);
+        insert.bind_view(8, p.content_type);
+        insert.bind(9, p.bytes);
+        insert.bind_view(10, p.title);
+        insert.bind(11, p.depth);
+        insert.bind_view(12, p.location);
+        insert.bind(13, p.noindex ? 1 : 0);
+        insert.bind_view(14, format_time(p.fetched_at, fetched));
+        insert.bind(15, p.elapsed_ms);
+        insert.bind(16, p.attempts);
+        insert.bind_view(17, p.error);
+        if (p.body) {
+            insert.bind_blob_view(18, *p.body);
+        } else {
+            insert.bind(18, std::nullopt);
+        }
+        if (auto r = insert.run(); !r) {
+            return r;
+        }
+        const std::int64_t page_id = db.last_insert_rowid();
+        auto& link = statements->insert_link;
+        std::int64_t n = 0;
+        for (const LinkRow& l : p.links) {
+            link.bind(1, page_id);
+            link.bind(2, n++);
+            link.bind_view(3, l.to_url);
+            link.bind_view(4, l.kind);
+            link.bind(5, l.nofollow ? 1 : 0);
+            if (auto r = link.run(); !r) {
+                return r;
+            }
+        }
+        if (auto r = insert_frontier_rows(p.crawl_id, p.discovered); !r) {
+            return r;
+        }
+        if (p.seq) {
+            auto& done = statements->frontier_done;
+            done.bind(1, p.crawl_id);
+            done.bind(2, *p.seq);
+            return done.run();
+        }
+        return {};
+    }
+
+    Result<void> apply(const CrawlEndRecord& c) {
+        auto& end = statements->end_crawl;
+        end.bind(1, to_string(c.status));
+        end.bind_view(2, c.stop_reason);
+        end.bind(3, c.crawl_id);
+        return end.run();
     }
 
     const WriterOptions options;

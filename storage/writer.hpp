@@ -2,6 +2,7 @@
 // prepared statements, fed by a bounded queue; records are committed in batched transactions.
 #pragma once
 
+#include "storage/crawl_records.hpp"
 #include "storage/records.hpp"
 #include "storage/sqlite.hpp"
 
@@ -24,7 +25,7 @@ namespace flagcrawl::storage {
 // Adding a record type: define the struct in records.hpp, add it here, add a migration step
 // (schema.cpp) for its tables, prepare its statements in writer.cpp's Statements and write its
 // apply() overload there. Nothing else changes.
-using Record = std::variant<DownloadRecord>;
+using Record = std::variant<DownloadRecord, CrawlBeginRecord, PageRecord, CrawlEndRecord>;
 
 // Defaults measured with tests/storage_bench (storage/README.md has the figures): one
 // transaction per 1024 rows costs ~2 us of writer CPU per row; committing whenever the queue

@@ -1,0 +1,142 @@
+// The records of `flagcrawl crawl` and the tables they fill (schema step 2): crawls, crawl_runs,
+// pages, links, frontier. This comment is the reference for readers of those tables (stats,
+// export, crawl --resume).
+#pragma once
+
+#include "storage/records.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flagcrawl::storage {
+
+// Tables (times are ISO-8601 UTC text with milliseconds, durations REAL milliseconds):
+//
+// crawls       one row per crawl (a crawl may span several invocations: --resume).
+//   id           = the id of the `runs` row of the invocation that started it.
+//   seeds        JSON array of the seed URLs.
+//   options      JSON object of the options that define the crawl (scope, depth, include,
+//                exclude, canonical_query, page_requisites, robots, save_bodies, ...); a
+//                resumed run reads them back instead of taking them from its command line.
+//   status       'running' (in progress, or the process died: resumable), 'interrupted'
+//                (Ctrl-C: resumable), 'stopped' (a limit ended it: resumable), 'finished'
+//                (frontier exhausted), 'failed' (the store failed).
+//   stop_reason  why the last invocation ended, e.g. "frontier exhausted",
+//                "--max-pages 100 reached", "interrupted"; NULL while running.
+// crawl_runs   (crawl_id, run_id): every invocation that worked on a crawl. Each invocation has
+//              its own `runs` row (its strategy, concurrency, start, end and totals); the whole
+//              crawl is `pages WHERE crawl_id = ?` and the sum over its runs.
+// pages        one row per response (or failed request) of the crawl.
+//   crawl_id, run_id  the crawl, and the invocation that fetched it.
+//   seq          the frontier row it came from (NULL for robots.txt).
+//   kind         'page' (HTML pages and anything reached through page links), 'requisite'
+//                (assets fetched with --page-requisites), 'robots' (a /robots.txt fetch: not a
+//                page; counted by no limit).
+//   url          as requested; final_url: the response's URL (== url: redirects are not
+//                followed by the engine, each hop is its own row), NULL without response.
+//   http_status  NULL without a response; content_type as sent; bytes: body bytes received.
+//   title        <title> of HTML pages; depth: link hops from a seed (redirect hops do not
+//                count); location: the absolute Location of a 3xx; noindex: 1 when a meta
+//                robots or X-Robots-Tag said noindex (and robots were honoured).
+//   fetched_at, elapsed_ms (retries included), attempts, error (NULL when the request produced
+//   a response that is not a failure; else a readable reason), body (BLOB, --save-bodies only).
+// links        the links found on a page (pages parsed for links only: none at the depth limit).
+//   page_id      pages.id; n: position in the document (0-based).
+//   to_url       absolute URL without fragment; kind: anchor, frame, refresh, canonical,
+//                alternate, other_link, stylesheet, icon, preload, image, script, media, embed,
+//                object; nofollow: rel=nofollow on the link or a page-level nofollow.
+// frontier     every URL the crawl accepted (in scope, allowed, new), in discovery order.
+//   crawl_id, seq  seq counts from 1 in discovery (BFS) order within the crawl.
+//   key_hash     key_hash(normalize_key(url)) of crawler/url.hpp, stored as the signed 64-bit
+//                integer with the same bits: the seen-set is rebuilt from this column.
+//   url, depth, redirects (redirect hops that led here), requisite (0/1),
+//   state        0 queued, 1 done (a pages row with this seq exists, committed with it).
+
+enum class PageKind { page, requisite, robots };
+std::string_view to_string(PageKind kind); // "page" | "requisite" | "robots"
+
+enum class CrawlStatus { running, stopped, interrupted, finished, failed };
+std::string_view to_string(CrawlStatus status);
+std::optional<CrawlStatus> parse_crawl_status(std::string_view text);
+
+// One frontier row.
+struct FrontierRow {
+    std::int64_t seq = 0;
+    std::uint64_t key_hash = 0;
+    std::string url;
+    int depth = 0;
+    int redirects = 0;
+    bool requisite = false;
+};
+
+// One links row (page_id and n are given by the writer).
+struct LinkRow {
+    std::string to_url;
+    std::string kind; // crawler::to_string(LinkKind)
+    bool nofollow = false;
+};
+
+// Starts a crawl (new = true: a crawls row, its seed frontier rows) or resumes one (new =
+// false: status back to 'running'); both add the crawl_runs row. One transaction.
+struct CrawlBeginRecord {
+    std::int64_t crawl_id = 0; // a new crawl's id is its first run's id
+    std::int64_t run_id = 0;
+    bool is_new = true;
+    std::string seeds;   // JSON (new crawls only)
+    std::string options; // JSON (new crawls only)
+    std::vector<FrontierRow> frontier;
+};
+
+// One fetched (or failed) URL with everything it changed, applied in ONE transaction: its
+// pages row, its links, the frontier rows it discovered, and `done_seq` set to done. A crash
+// therefore never keeps a page without its discoveries or a discovery without its page.
+struct PageRecord {
+    std::int64_t crawl_id = 0;
+    std::int64_t run_id = 0;
+    std::optional<std::int64_t> seq; // frontier row this fetch completes (set to done)
+    PageKind kind = PageKind::page;
+    std::string url;
+    std::optional<std::string> final_url;
+    std::optional<int> http_status;
+    std::optional<std::string> content_type;
+    std::uint64_t bytes = 0;
+    std::optional<std::string> title;
+    int depth = 0;
+    std::optional<std::string> location;
+    bool noindex = false;
+    TimePoint fetched_at = std::chrono::system_clock::now();
+    double elapsed_ms = 0;
+    int attempts = 1;
+    std::optional<std::string> error;
+    std::optional<std::string> body; // --save-bodies
+    std::vector<LinkRow> links;
+    std::vector<FrontierRow> discovered;
+};
+
+// Sets a crawl's status and stop reason.
+struct CrawlEndRecord {
+    std::int64_t crawl_id = 0;
+    CrawlStatus status = CrawlStatus::finished;
+    std::string stop_reason;
+};
+
+// A crawls row, as read back.
+struct CrawlRow {
+    std::int64_t id = 0;
+    std::string seeds;
+    std::string options;
+    CrawlStatus status = CrawlStatus::running;
+    std::optional<std::string> stop_reason;
+};
+
+// What a resumed crawl needs to know about the pages already fetched (robots.txt excluded).
+struct CrawlProgress {
+    std::uint64_t pages = 0; // pages rows of kind page or requisite
+    std::uint64_t bytes = 0;
+    std::int64_t max_seq = 0; // highest frontier seq (0: none)
+    std::uint64_t queued = 0; // frontier rows still queued
+};
+
+} // namespace flagcrawl::storage

@@ -1,0 +1,221 @@
+// The crawl tables through the writer and reader: a crawl begun, pages with their links and
+// discoveries committed together, frontier state, seen keys, resume bookkeeping, and the
+// migration of a schema-1 file. Real SQLite files in a temp folder.
+#include "storage/reader.hpp"
+#include "storage/schema.hpp"
+#include "storage/writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <set>
+
+namespace fs = std::filesystem;
+using namespace flagcrawl::storage;
+
+namespace {
+
+class TempDir {
+public:
+    TempDir() {
+        std::random_device random;
+        m_path = fs::temp_directory_path() /
+                 ("flagcrawl-crawlstore-" + std::to_string(random()) + std::to_string(random()));
+        fs::create_directories(m_path);
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(m_path, ignored);
+    }
+    std::string file(const std::string& name) const { return (m_path / name).string(); }
+
+private:
+    fs::path m_path;
+};
+
+FrontierRow row(std::int64_t seq, std::uint64_t hash, int depth) {
+    return FrontierRow{seq, hash, "http://h/" + std::to_string(seq), depth, 0, false};
+}
+
+std::int64_t begin_crawl(Writer& writer) {
+    auto run = writer.begin_run({.command = "crawl",
+                                 .arguments = "crawl http://h/",
+                                 .strategy = "async",
+                                 .concurrency = 4});
+    EXPECT_TRUE(run);
+    CrawlBeginRecord begin;
+    begin.crawl_id = *run;
+    begin.run_id = *run;
+    begin.seeds = R"(["http://h/"])";
+    begin.options = R"({"scope":"host"})";
+    // A hash with the top bit set must survive the signed INTEGER column.
+    begin.frontier.push_back(row(1, 0xfedcba9876543210ULL, 0));
+    EXPECT_TRUE(writer.submit(std::move(begin)));
+    return *run;
+}
+
+TEST(CrawlStore, PageLinksAndDiscoveriesLandTogether) {
+    TempDir dir;
+    const auto path = dir.file("c.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    const std::int64_t crawl = begin_crawl(*writer);
+
+    PageRecord page;
+    page.crawl_id = crawl;
+    page.run_id = crawl;
+    page.seq = 1;
+    page.url = "http://h/1";
+    page.final_url = page.url;
+    page.http_status = 200;
+    page.content_type = "text/html";
+    page.bytes = 42;
+    page.title = "Home";
+    page.body = std::string("a\0b", 3);
+    page.links = {{"http://h/2", "anchor", false}, {"http://x/", "anchor", true}};
+    page.discovered = {row(2, 2, 1), row(3, 3, 1)};
+    ASSERT_TRUE(writer->submit(std::move(page)));
+
+    PageRecord robots;
+    robots.crawl_id = crawl;
+    robots.run_id = crawl;
+    robots.kind = PageKind::robots;
+    robots.url = "http://h/robots.txt";
+    robots.http_status = 404;
+    robots.bytes = 9;
+    ASSERT_TRUE(writer->submit(std::move(robots)));
+    ASSERT_TRUE(writer->submit(CrawlEndRecord{crawl, CrawlStatus::stopped, "--max-pages 1"}));
+    ASSERT_TRUE(writer->close());
+
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    auto found = reader->latest_resumable_crawl();
+    ASSERT_TRUE(found && *found);
+    EXPECT_EQ((*found)->id, crawl);
+    EXPECT_EQ((*found)->status, CrawlStatus::stopped);
+    EXPECT_EQ((*found)->stop_reason, "--max-pages 1");
+    EXPECT_EQ((*found)->options, R"({"scope":"host"})");
+
+    auto progress = reader->crawl_progress(crawl);
+    ASSERT_TRUE(progress);
+    EXPECT_EQ(progress->pages, 1u); // robots.txt is not a page
+    EXPECT_EQ(progress->bytes, 42u);
+    EXPECT_EQ(progress->max_seq, 3);
+    EXPECT_EQ(progress->queued, 2u);
+
+    std::vector<std::int64_t> queued;
+    ASSERT_TRUE(reader->for_each_frontier(crawl, 0, 0, true, [&](const FrontierRow& r) {
+        queued.push_back(r.seq);
+        EXPECT_EQ(r.depth, 1);
+        return true;
+    }));
+    EXPECT_EQ(queued, (std::vector<std::int64_t>{2, 3}));
+    std::vector<std::int64_t> after2;
+    ASSERT_TRUE(reader->for_each_frontier(crawl, 2, 5, false, [&](const FrontierRow& r) {
+        after2.push_back(r.seq);
+        return true;
+    }));
+    EXPECT_EQ(after2, (std::vector<std::int64_t>{3}));
+
+    std::set<std::uint64_t> keys;
+    ASSERT_TRUE(reader->for_each_seen_key(crawl, [&](std::uint64_t k) { keys.insert(k); }));
+    EXPECT_EQ(keys, (std::set<std::uint64_t>{0xfedcba9876543210ULL, 2, 3}));
+
+    auto links = reader->database().query_int(
+        "SELECT count(*) FROM links JOIN pages ON pages.id = links.page_id "
+        "WHERE pages.url = 'http://h/1' AND (n = 1) = nofollow");
+    ASSERT_TRUE(links);
+    EXPECT_EQ(*links, 2);
+    auto body = reader->database().query_int(
+        "SELECT length(body) FROM pages WHERE kind = 'page' AND typeof(body) = 'blob'");
+    ASSERT_TRUE(body);
+    EXPECT_EQ(*body, 3);
+}
+
+TEST(CrawlStore, ResumeAddsARunToTheCrawl) {
+    TempDir dir;
+    const auto path = dir.file("c.db");
+    std::int64_t crawl = 0;
+    {
+        auto writer = Writer::open(path);
+        ASSERT_TRUE(writer);
+        crawl = begin_crawl(*writer);
+        ASSERT_TRUE(writer->close());
+    }
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run({.command = "crawl",
+                                  .arguments = "crawl --resume",
+                                  .strategy = "threaded",
+                                  .concurrency = 2});
+    ASSERT_TRUE(run);
+    CrawlBeginRecord resume;
+    resume.crawl_id = crawl;
+    resume.run_id = *run;
+    resume.is_new = false;
+    ASSERT_TRUE(writer->submit(std::move(resume)));
+    ASSERT_TRUE(writer->submit(CrawlEndRecord{crawl, CrawlStatus::finished, "frontier exhausted"}));
+    ASSERT_TRUE(writer->close());
+
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    auto runs = reader->database().query_int("SELECT count(*) FROM crawl_runs WHERE crawl_id = " +
+                                             std::to_string(crawl));
+    ASSERT_TRUE(runs);
+    EXPECT_EQ(*runs, 2);
+    auto resumable = reader->latest_resumable_crawl();
+    ASSERT_TRUE(resumable);
+    EXPECT_FALSE(*resumable); // finished
+}
+
+TEST(CrawlStore, ResumingAnUnknownCrawlFailsTheWriter) {
+    TempDir dir;
+    auto writer = Writer::open(dir.file("c.db"));
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run(
+        {.command = "crawl", .arguments = "", .strategy = "async", .concurrency = 1});
+    ASSERT_TRUE(run);
+    CrawlBeginRecord resume;
+    resume.crawl_id = 777;
+    resume.run_id = *run;
+    resume.is_new = false;
+    ASSERT_TRUE(writer->submit(std::move(resume)));
+    auto flushed = writer->flush();
+    ASSERT_FALSE(flushed);
+    EXPECT_NE(flushed.error().message.find("no crawl with id 777"), std::string::npos);
+}
+
+TEST(CrawlStore, SchemaOneFileIsMigrated) {
+    TempDir dir;
+    const auto path = dir.file("old.db");
+    {
+        auto db = Database::open(path);
+        ASSERT_TRUE(db);
+        // What a build with only step 1 left behind: the downloads schema at user_version 1.
+        ASSERT_TRUE(db->exec("PRAGMA application_id = 1179403090; PRAGMA user_version = 1;"
+                             "CREATE TABLE runs (id INTEGER PRIMARY KEY, command TEXT NOT NULL, "
+                             "arguments TEXT NOT NULL, strategy TEXT NOT NULL, concurrency "
+                             "INTEGER NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, "
+                             "status TEXT NOT NULL, ok INTEGER NOT NULL DEFAULT 0, not_found "
+                             "INTEGER NOT NULL DEFAULT 0, errors INTEGER NOT NULL DEFAULT 0, "
+                             "bytes INTEGER NOT NULL DEFAULT 0, requests INTEGER NOT NULL "
+                             "DEFAULT 0);"
+                             "CREATE TABLE downloads (id INTEGER PRIMARY KEY, run_id INTEGER, "
+                             "url TEXT, final_url TEXT, http_status INTEGER, bytes INTEGER, "
+                             "path TEXT, sha256 TEXT, elapsed_ms REAL, attempts INTEGER, error "
+                             "TEXT, dns_ms REAL, connect_ms REAL, ttfb_ms REAL, fetched_at "
+                             "TEXT);"));
+        ASSERT_TRUE(db->close());
+    }
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer) << writer.error().message;
+    begin_crawl(*writer);
+    ASSERT_TRUE(writer->close());
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(reader->schema_version(), schema_version());
+    EXPECT_GE(schema_version(), 2);
+}
+
+} // namespace
