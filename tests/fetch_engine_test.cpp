@@ -733,6 +733,27 @@ TEST_P(FetchEngine, HandlerMayWakeAndStopTheEngine) {
     EXPECT_LT(source.handed(), 50);
 }
 
+class ThrowingHandler final : public fetch::ResponseHandler {
+public:
+    void on_response(fetch::Response&&) override { throw std::runtime_error("handler bug"); }
+};
+
+TEST_P(FetchEngine, HandlerExceptionEndsRun) {
+    auto reply = srv::Reply::text(200, "page\n");
+    m_router.add("/page", reply);
+    reply.delay = 2s;
+    m_router.add("/slow", reply);
+    auto fetcher = fetch::make_fetcher(GetParam(), test_policy(), 3);
+    std::vector<fetch::Request> requests;
+    requests.push_back(make_request(0, url("/page")));
+    for (auto& r : numbered(url("/slow"), 5))
+        requests.push_back(std::move(r));
+    ListSource source(std::move(requests));
+    ThrowingHandler handler;
+    EXPECT_THROW(fetcher->run(source, handler), std::runtime_error);
+    fetcher.reset(); // cleans up what was still in flight
+}
+
 TEST_P(FetchEngine, ManyRequestsOverFewConnections) {
     m_router.add_prefix("/f/", [](const srv::Request& req) {
         return srv::Reply::text(200, std::string(req.path) + "\n");
