@@ -99,6 +99,7 @@ private:
     std::vector<Slot*> m_idle_slots;
     std::vector<std::unique_ptr<Watch>> m_watches;
     std::vector<Watch*> m_idle_watches;
+    std::vector<Watch*> m_by_fd; // the live (not removed) watch of each socket number
 
     WorkSource* m_source = nullptr;
     ResponseHandler* m_handler = nullptr;
@@ -221,6 +222,11 @@ void AsyncFetcher::watch_socket(curl_socket_t fd, int what, Watch* watch) {
         return;
     }
     if (!watch) {
+        // A socket number curl hands over anew must not still be registered under a socket it
+        // closed without telling us: releasing that stale registration later would deregister
+        // the new socket (same number) from epoll.
+        if (static_cast<std::size_t>(fd) < m_by_fd.size() && m_by_fd[fd])
+            forget_socket(*m_by_fd[fd]);
         if (m_idle_watches.empty()) {
             m_watches.push_back(std::make_unique<Watch>(m_io));
             m_idle_watches.push_back(m_watches.back().get());
@@ -230,6 +236,9 @@ void AsyncFetcher::watch_socket(curl_socket_t fd, int what, Watch* watch) {
         m_idle_watches.pop_back();
         watch->fd = fd;
         watch->removed = false;
+        if (static_cast<std::size_t>(fd) >= m_by_fd.size())
+            m_by_fd.resize(static_cast<std::size_t>(fd) + 1);
+        m_by_fd[fd] = watch;
         curl_multi_assign(m_multi, fd, watch);
     }
     watch->wanted = what & (CURL_POLL_IN | CURL_POLL_OUT);
@@ -247,6 +256,7 @@ void AsyncFetcher::forget_socket(Watch& watch) {
     watch.descriptor.cancel(ignored); // outstanding waits complete with operation_aborted
     watch.descriptor.release();       // deregisters it; curl closes the fd itself
     curl_multi_assign(m_multi, watch.fd, nullptr);
+    m_by_fd[watch.fd] = nullptr;
     watch.fd = CURL_SOCKET_BAD;
     if (!watch.reading && !watch.writing)
         m_idle_watches.push_back(&watch);
