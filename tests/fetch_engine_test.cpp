@@ -231,6 +231,22 @@ TEST_P(FetchEngine, PlainBodiesInMemoryAndInASink) {
     EXPECT_EQ(s.m_resets, 0);
 }
 
+TEST_P(FetchEngine, HostNamesAreResolved) {
+    // A name (not an address) goes through libcurl's resolver, whose wakeup socket the async
+    // strategy watches like any other.
+    m_router.add("/hello", srv::Reply::text(200, "hello\n"));
+    const std::string by_name = "http://localhost:" + std::to_string(m_server->port()) + "/hello";
+    std::vector<fetch::Request> requests;
+    for (int i = 0; i < 3; ++i)
+        requests.push_back(make_request(static_cast<std::uint64_t>(i), by_name));
+    const auto r = fetch_all(std::move(requests));
+    ASSERT_EQ(r.size(), 3u);
+    for (const auto& resp : r) {
+        EXPECT_FALSE(resp.error) << resp.error->message;
+        EXPECT_EQ(resp.body, "hello\n");
+    }
+}
+
 TEST_P(FetchEngine, NotFoundAndTeapotAreAnsweredNotRetried) {
     m_router.add("/teapot", srv::Reply::text(418, "short and stout\n"));
     auto r = fetch_all([&] {
@@ -291,6 +307,27 @@ TEST_P(FetchEngine, RetryAfterIsHonoured) {
     EXPECT_EQ(r.attempts, 2);
     // The backoff alone would be at most 40 ms: the second attempt waited for Retry-After.
     EXPECT_GE(r.timings.elapsed_ms, 1000.0);
+}
+
+TEST_P(FetchEngine, ThrottledAnswersAreReturnedAtOnceWhenNotRetryingThem) {
+    m_router.add("/busy", srv::Reply::text(503, "later\n").with_header("Retry-After", "1"));
+    m_router.add("/slow-down", srv::Reply::text(429, "too many\n"));
+    m_router.add("/down", srv::Reply::text(502, "bad gateway\n"));
+    auto policy = test_policy();
+    policy.retry_throttled = false;
+    const auto busy = fetch_one("/busy", policy);
+    EXPECT_EQ(busy.http_status, 503);
+    EXPECT_EQ(busy.attempts, 1);
+    ASSERT_TRUE(busy.retry_after);
+    EXPECT_EQ(*busy.retry_after, Millis(1000));
+    const auto slow = fetch_one("/slow-down", policy);
+    EXPECT_EQ(slow.http_status, 429);
+    EXPECT_EQ(slow.attempts, 1);
+    // Other retryable statuses still are retried.
+    const auto down = fetch_one("/down", policy);
+    EXPECT_EQ(down.attempts, 3);
+    EXPECT_EQ(m_router.count("/busy"), 1u);
+    EXPECT_EQ(m_router.count("/slow-down"), 1u);
 }
 
 TEST_P(FetchEngine, TooLongRetryAfterIsNotWaitedFor) {
