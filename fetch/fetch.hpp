@@ -42,6 +42,9 @@ struct Policy {
     // A retryable response's Retry-After (seconds or HTTP-date) replaces the backoff; a longer
     // one than this is not waited for: the response is returned as is.
     Millis retry_after_max{120'000};
+    // false: 429 and 503 are returned at once, never retried here (a crawler re-queues the URL
+    // and pauses the host itself, without using up the retry budget).
+    bool retry_throttled = true;
     bool compressed = true;            // Accept-Encoding: gzip, br, zstd (decoded transparently)
     std::string user_agent;            // empty = "flagcrawl/<version>"
     std::vector<std::string> headers;  // extra "Name: value" lines

@@ -337,7 +337,8 @@ Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand&
             m_response.error->kind == ErrorKind::connect ||
             (m_response.error->kind == ErrorKind::protocol && is_retryable_protocol_error(code));
     } else if (retryable_status(m_response.http_status)) {
-        retryable = true;
+        const bool throttled = m_response.http_status == 429 || m_response.http_status == 503;
+        retryable = p.retry_throttled || !throttled;
         if (m_response.retry_after) {
             if (*m_response.retry_after > p.retry_after_max)
                 retryable = false; // the server asks for longer than we are willing to wait
