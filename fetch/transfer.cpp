@@ -238,7 +238,8 @@ std::size_t Transfer::on_write(char* data, std::size_t size, std::size_t count,
                                void* self) noexcept {
     auto& t = *static_cast<Transfer*>(self);
     const std::size_t n = size * count;
-    // Counted after decoding: a compressed bomb is cut off here, one buffer past the limit.
+    // Counted after decoding: the chunk that would cross the limit is refused, which also stops
+    // the decompression (a gzip bomb is never inflated past the limit).
     const std::uint64_t limit = t.m_shared.policy().max_body_bytes;
     if (limit != 0 && t.m_response.bytes + n > limit) {
         t.m_too_large = true;
