@@ -248,12 +248,19 @@ bool label_to_ascii_masked(std::u32string_view label, std::string& out) {
     originals.clear();
     placeholders.clear();
     char32_t next = k_placeholder_first;
-    // A U+0338 that does not directly follow its base could be reordered by NFC and compose
-    // with it anyway: then the overlay bases are left to libidn2.
+    // A U+0338 after a combining mark could be reordered by NFC and compose with an overlay
+    // base before that mark: then the overlay bases are left to libidn2. After an overlay
+    // base it is composed here; after ASCII or a maskable code point (starters that compose
+    // with nothing) it stays as it is.
     bool loose_overlay = false;
-    for (std::size_t i = 0; i < label.size(); ++i)
-        if (label[i] == k_overlay && (i == 0 || overlay_composite(label[i - 1]) == 0))
+    for (std::size_t i = 0; i < label.size(); ++i) {
+        if (label[i] != k_overlay)
+            continue;
+        const char32_t before = i == 0 ? 0 : label[i - 1];
+        if (i == 0 || (before >= 0x80 && overlay_composite(before) == 0 &&
+                       !in_table(k_idna_maskable, before)))
             loose_overlay = true;
+    }
     for (std::size_t i = 0; i < label.size(); ++i) {
         char32_t cp = label[i];
         if (const char32_t composite = loose_overlay ? 0 : overlay_composite(cp)) {

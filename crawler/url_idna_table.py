@@ -8,13 +8,14 @@ UTS #46 table) and libidn2 2.3.3:
     /usr/bin/python3 crawler/url_idna_table.py > crawler/url_idna_table.hpp
 
 1. k_idna_maskable: code points that UTS #46 (non-transitional, UseSTD3ASCIIRules=false)
-   accepts as they are, that libidn2 (IDNA2008 + TR46 mapping) rejects between two ASCII
-   letters, and that are safe to stand in for a placeholder letter while libidn2 maps and
+   accepts as they are, that libidn2 (IDNA2008 + TR46 mapping) rejects in "a<cp>é" (a
+   non-ASCII label), and that are safe to stand in for a placeholder letter while libidn2 maps and
    normalizes the rest: not a mark (general category M*: a label must not start with one),
    canonical combining class 0, no canonical decomposition other than base + U+0338, not
-   part of any canonical decomposition, not a conjoining Hangul jamo (NFC composes those
+   part of any canonical decomposition of two or more code points, not a conjoining Hangul jamo (NFC composes those
    algorithmically), not right-to-left, not a joiner. Mostly symbols and emoji (IDNA2008's
-   NV8/XV8) and letters newer than libidn2's Unicode tables.
+   NV8/XV8), letters newer than libidn2's Unicode tables, and ASCII punctuation such as
+   ',' or '_' (valid with UseSTD3ASCIIRules=false; IDNA2008 disallows most of it).
    k_idna_overlay_pairs: symbols that pass the same tests but that NFC composes with a
    following U+0338 COMBINING LONG SOLIDUS OVERLAY (and with nothing else), each with that
    composite (U+2190 + U+0338 = U+219A); url_idna.cpp composes such pairs itself, and masks
@@ -65,18 +66,16 @@ def ranges(cps):
 
 
 def main():
-    components = set()         # part of some canonical decomposition
     overlay_bases = {}         # X -> the composite whose decomposition is "X 0338"
     other_components = set()   # part of any other canonical decomposition
     for cp in range(0x110000):
         d = unicodedata.decomposition(chr(cp))
         if d and not d.startswith("<"):
             parts = [int(x, 16) for x in d.split()]
-            components.update(parts)
             if len(parts) == 2 and parts[1] == 0x338:
                 overlay_bases[parts[0]] = cp
                 other_components.add(0x338)
-            else:
+            elif len(parts) > 1:  # a singleton decomposition never composes
                 other_components.update(parts)
 
     def is_jamo(cp):
@@ -89,7 +88,7 @@ def main():
     maskable = []
     maskable_unless_0338 = []
     for cp, status, mapping in statuses():
-        if cp < 0x80 or 0xD800 <= cp <= 0xDFFF:
+        if 0xD800 <= cp <= 0xDFFF:
             continue
         if not (status in ("V", "D") or (status == "3" and mapping is None)):
             continue
@@ -100,7 +99,7 @@ def main():
                 or (canonical and not (len(canonical) == 2 and canonical[1] == 0x338))
                 or cp in other_components or is_jamo(cp) or cp in rtl_set):
             continue
-        rc = libidn2_rc("a" + ch + "b")
+        rc = libidn2_rc("a" + ch + "\u00e9")  # a non-ASCII label: libidn2 checks it
         if rc == 0 or rc == IDN2_CONTEXTJ:
             continue
         if cp in overlay_bases:

@@ -131,18 +131,23 @@ namespace {
 
 __extension__ typedef unsigned __int128 U128;
 
-constexpr std::uint64_t k_p0 = 0xa0761d6478bd642full;
-constexpr std::uint64_t k_p1 = 0xe7037ed1a0b428dbull;
-constexpr std::uint64_t k_p2 = 0x8ebc6af09c88c6e3ull;
-constexpr std::uint64_t k_p3 = 0x589965cc75374cc3ull;
+// Nothing-up-the-sleeve constants: the golden ratio, then the fractional parts of the square
+// roots of 2, 3 and 5 (as in SHA-512's initial values).
+constexpr std::uint64_t k_p0 = 0x9e3779b97f4a7c15ull;
+constexpr std::uint64_t k_p1 = 0x6a09e667f3bcc908ull;
+constexpr std::uint64_t k_p2 = 0xbb67ae8584caa73bull;
+constexpr std::uint64_t k_p3 = 0x3c6ef372fe94f82bull;
 
 std::uint64_t fold_mul(std::uint64_t a, std::uint64_t b) noexcept {
     const U128 product = static_cast<U128>(a) * b;
     return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
 }
 
+// Reads n <= 8 bytes as a little-endian word, zero-padded.
 std::uint64_t read64(const unsigned char* p, std::size_t n) noexcept {
     std::uint64_t v = 0;
+    if (n == 0)
+        return 0;
     if constexpr (std::endian::native == std::endian::little) {
         std::memcpy(&v, p, n);
     } else {

@@ -176,6 +176,11 @@ const Case k_idna[] = {
     {"http://r3---sn-x.\u00FC/", nullptr, "http://r3---sn-x.xn--tda/"},
     {"http://\u00FC.xn--ls8h/", nullptr, "http://xn--tda.xn--ls8h/"},
     {"http://xn--pokxncvks.example/", nullptr, "http://xn--pokxncvks.example/"},
+    {"http://,\u00E9/", nullptr, "http://xn--,-bga/"}, // STD3 rules off
+    {"http://\u00E9;x/", nullptr, "http://xn--;x-9ia/"},
+    {"http://a\u2190\u0338b.\u00E9/", nullptr, "http://xn--ab-n0u.xn--9ca/"}, // NFC: U+219A
+    {"http://=\u0338\u00E9/", nullptr, "http://xn--9ca742o/"},
+    {"http://0\u0338\u2603/", nullptr, "http://xn--0-2eb538x/"},
     {"http://\u0661\u0662.com/", nullptr, nullptr},     // Bidi: a label cannot start with AN
     {"http://xn--i\u00F1valid.com/", nullptr, nullptr}, // an A-label holding non-ASCII
     {"http://\u00E9.xn--pokxncvks/", nullptr, nullptr}, // A-label decoding to mapped code points
