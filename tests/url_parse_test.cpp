@@ -1,6 +1,7 @@
 // URL parsing and resolution (crawler/url.hpp): table-driven cases written for flagcrawl,
 // grouped by what they exercise; expected values follow the WHATWG URL Standard.
 #include "crawler/url.hpp"
+#include "crawler/url_host.hpp"
 
 #include <gtest/gtest.h>
 
@@ -372,6 +373,37 @@ TEST(UrlParse, IsThreadSafe) {
     for (auto& thread : threads)
         thread.join();
     EXPECT_EQ(failures, std::vector<int>(4, 0));
+}
+
+TEST(Punycode, EncodesAndDecodesRfc3492Samples) {
+    using flagcrawl::crawler::url_detail::punycode_decode;
+    using flagcrawl::crawler::url_detail::punycode_encode;
+    struct Sample {
+        std::u32string_view text;
+        std::string_view encoded;
+    };
+    const Sample samples[] = {
+        {U"b\u00FCcher", "bcher-kva"},
+        {U"\u4ED6\u4EEC\u4E3A\u4EC0\u4E48\u4E0D\u8BF4\u4E2D\u6587", "ihqwcrb4cv8a8dqg056pqjye"},
+        {U"\u2603", "n3h"},
+        {U"-> $1.00 <-", "-> $1.00 <--"},
+        {U"\U0001F4A9", "ls8h"},
+    };
+    for (const Sample& sample : samples) {
+        std::string encoded;
+        ASSERT_TRUE(punycode_encode(sample.text, encoded));
+        EXPECT_EQ(encoded, sample.encoded);
+        std::u32string decoded;
+        ASSERT_TRUE(punycode_decode(sample.encoded, decoded)) << sample.encoded;
+        EXPECT_TRUE(decoded == sample.text) << sample.encoded;
+    }
+    std::u32string decoded;
+    EXPECT_TRUE(punycode_decode("bcher-KVA", decoded)); // digits are case-insensitive
+    EXPECT_TRUE(decoded == U"b\u00FCcher");
+    EXPECT_FALSE(punycode_decode("a!", decoded));          // not a base-36 digit
+    EXPECT_FALSE(punycode_decode("\xC3\xA9-a", decoded));  // non-ASCII basic code points
+    EXPECT_FALSE(punycode_decode("99999999999", decoded)); // overflow
+    EXPECT_FALSE(punycode_decode("zz", decoded));          // ends inside a number
 }
 
 } // namespace
