@@ -31,5 +31,6 @@ struct FatalError : std::runtime_error {
 void register_download(CLI::App& app, int& exit_code);
 void register_url(CLI::App& app, int& exit_code);
 void register_serve(CLI::App& app, int& exit_code);
+void register_crawl(CLI::App& app, int& exit_code);
 
 } // namespace flagcrawl::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     register_download(app, exit_code);
     register_url(app, exit_code);
     register_serve(app, exit_code);
+    register_crawl(app, exit_code);
 
     set_process_arguments(argc, argv);
     try {

@@ -40,8 +40,9 @@ namespace flagcrawl::storage {
 //   title        <title> of HTML pages; depth: link hops from a seed (redirect hops do not
 //                count); location: the absolute Location of a 3xx; noindex: 1 when a meta
 //                robots or X-Robots-Tag said noindex (and robots were honoured).
-//   fetched_at, elapsed_ms (retries included), attempts, error (NULL when the request produced
-//   a response that is not a failure; else a readable reason), body (BLOB, --save-bodies only).
+//   fetched_at, elapsed_ms (retries included), attempts (0: not fetched, e.g. disallowed by
+//   robots.txt, see error), error (NULL when the request produced a response that is not a
+//   failure; else a readable reason), body (BLOB, --save-bodies only; not for noindex pages).
 // links        the links found on a page (pages parsed for links only: none at the depth limit).
 //   page_id      pages.id; n: position in the document (0-based).
 //   to_url       absolute URL without fragment; kind: anchor, frame, refresh, canonical,
@@ -133,7 +134,7 @@ struct CrawlRow {
 
 // What a resumed crawl needs to know about the pages already fetched (robots.txt excluded).
 struct CrawlProgress {
-    std::uint64_t pages = 0; // pages rows of kind page or requisite
+    std::uint64_t pages = 0; // pages rows of kind page or requisite that were fetched
     std::uint64_t bytes = 0;
     std::int64_t max_seq = 0; // highest frontier seq (0: none)
     std::uint64_t queued = 0; // frontier rows still queued

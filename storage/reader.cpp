@@ -166,7 +166,7 @@ Result<std::optional<CrawlRow>> Reader::latest_resumable_crawl() {
 Result<CrawlProgress> Reader::crawl_progress(std::int64_t crawl_id) {
     CrawlProgress progress;
     Statement pages = m_db.prepare("SELECT count(*), coalesce(sum(bytes), 0) FROM pages "
-                                   "WHERE crawl_id = ? AND kind != 'robots'");
+                                   "WHERE crawl_id = ? AND kind != 'robots' AND attempts > 0");
     pages.bind(1, crawl_id);
     auto r = for_each_row(pages, [&](const Statement& row) {
         progress.pages = unsigned_column(row, 0);
