@@ -75,7 +75,8 @@ void register_url(CLI::App& app, int& exit_code) {
 
     auto canonical_query = std::make_shared<bool>(false);
     CLI::App* normalize = url->add_subcommand(
-        "normalize", "Read one URL a line, write the key the crawler's seen-set stores (or ERROR)");
+        "normalize", "Read one URL a line, write the key the crawler's seen-set stores (or "
+                     "ERROR); same \\xHH escaping as resolve");
     normalize->add_flag("--canonical-query", *canonical_query,
                         "Sort query parameters and drop session ids (sid, PHPSESSID, ...)");
     normalize->callback([&exit_code, canonical_query] {

@@ -6,6 +6,7 @@
 
 namespace flagcrawl::crawler::url_detail {
 
+// clang-format off
 struct CodePointRange {
     std::uint32_t first;
     std::uint32_t last;
@@ -151,5 +152,7 @@ inline constexpr CodePointRange k_idna_rtl[] = {
     {0x1EE74, 0x1EE77}, {0x1EE79, 0x1EE7C}, {0x1EE7E, 0x1EE7E}, {0x1EE80, 0x1EE89},
     {0x1EE8B, 0x1EE9B}, {0x1EEA1, 0x1EEA3}, {0x1EEA5, 0x1EEA9}, {0x1EEAB, 0x1EEBB},
 };
+
+// clang-format on
 
 } // namespace flagcrawl::crawler::url_detail
