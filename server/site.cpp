@@ -112,17 +112,6 @@ std::string relative_path(std::string_view dst, std::string_view src) {
     return out;
 }
 
-std::string escape_href(std::string_view href) {
-    std::string out;
-    for (const char c : href) {
-        if (c == '&')
-            out += "&amp;";
-        else
-            out.push_back(c);
-    }
-    return out;
-}
-
 // Only a plain host[:port] from the Host header goes into the pages.
 std::string safe_host(std::string_view host) {
     if (host.empty() || host.size() > 255)
@@ -194,17 +183,25 @@ Site::Site(SiteOptions options)
         words.insert(word);
     }
     m_words.assign(words.begin(), words.end());
+    // The sentences live back to back in one buffer: pages copy them by the hundred, and
+    // contiguous text keeps those copies cache-friendly.
     static constexpr std::string_view k_endings = ".....?!";
+    std::vector<std::size_t> ends;
     for (int i = 0; i < 6000; ++i) {
-        std::string sentence;
+        const std::size_t first = m_sentence_text.size();
         for (int n = between(rng, 6, 18); n > 0; --n) {
-            if (!sentence.empty())
-                sentence.push_back(' ');
-            sentence += pick(rng, m_words);
+            if (m_sentence_text.size() != first)
+                m_sentence_text.push_back(' ');
+            m_sentence_text += pick(rng, m_words);
         }
-        sentence[0] = static_cast<char>(sentence[0] - 'a' + 'A');
-        sentence.push_back(k_endings[below(rng, k_endings.size())]);
-        m_sentences.push_back(std::move(sentence));
+        m_sentence_text[first] = static_cast<char>(m_sentence_text[first] - 'a' + 'A');
+        m_sentence_text.push_back(k_endings[below(rng, k_endings.size())]);
+        ends.push_back(m_sentence_text.size());
+    }
+    std::size_t begin = 0;
+    for (const std::size_t end : ends) {
+        m_sentences.push_back(std::string_view(m_sentence_text).substr(begin, end - begin));
+        begin = end;
     }
 }
 
@@ -245,20 +242,8 @@ std::optional<std::uint64_t> Site::page_id(std::string_view path) const {
     return id;
 }
 
-std::string Site::link_text(std::uint64_t& rng) const {
-    std::string text;
-    for (int n = between(rng, 1, 4); n > 0; --n) {
-        if (!text.empty())
-            text.push_back(' ');
-        text += pick(rng, m_words);
-    }
-    text[0] = static_cast<char>(text[0] - 'a' + 'A');
-    return text;
-}
-
-std::string Site::href_to(std::uint64_t& rng, std::uint64_t src, std::uint64_t dst,
+std::string Site::href_to(std::uint64_t& rng, const std::string& source, std::uint64_t dst,
                           Link& link) const {
-    const std::string source = page_path(src);
     std::string form = page_path(dst);
     const double r = real(rng);
     if (dst <= m_sections && real(rng) < 0.5)
@@ -288,9 +273,10 @@ std::string Site::href_to(std::uint64_t& rng, std::uint64_t src, std::uint64_t d
 std::vector<Site::Link> Site::links(std::uint64_t id, std::uint64_t& rng) const {
     // Order: navigation, then the body's links, then the "related" list (see render()).
     std::vector<Link> nav;
+    const std::string source = page_path(id);
     auto add_page = [&](std::vector<Link>& list, std::uint64_t dst) {
         Link link;
-        link.href = href_to(rng, id, dst, link);
+        link.href = href_to(rng, source, dst, link);
         list.push_back(std::move(link));
     };
     const int total = between(rng, 20, 40);
@@ -414,49 +400,111 @@ std::string Site::render(std::uint64_t id, std::string_view host_header) const {
         else
             parts[part].push_back(&link);
     }
+    // Everything is appended in place: a page is rendered per request, so no temporaries.
+    auto append_href = [&](std::string& out, const Link& link) {
+        for (std::size_t i = 0; i < link.href.size(); ++i) {
+            const char c = link.href[i];
+            if (c == '&') {
+                out += "&amp;";
+            } else if (c == '{' && link.href.compare(i, 6, "{host}") == 0) {
+                out += host;
+                i += 5;
+            } else if (c == '{' && link.href.compare(i, 6, "{port}") == 0) {
+                out += port;
+                i += 5;
+            } else {
+                out.push_back(c);
+            }
+        }
+    };
+    auto append_words = [&](std::string& out) {
+        const std::size_t first = out.size();
+        for (int n = between(rng, 1, 4); n > 0; --n) {
+            if (out.size() != first)
+                out.push_back(' ');
+            out += pick(rng, m_words);
+        }
+        out[first] = static_cast<char>(out[first] - 'a' + 'A');
+    };
+    auto append_anchor = [&](std::string& out, const Link& link) {
+        out += "<a href=\"";
+        append_href(out, link);
+        out += "\">";
+        append_words(out);
+        out += "</a>";
+    };
+
     const auto target = static_cast<std::size_t>(between(rng, 6 * 1024, 20 * 1024));
-    const std::string title = link_text(rng);
+    std::string title;
+    append_words(title);
     std::string out;
     out.reserve(target + 4096);
     out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
-    out += title + " | Synthetic Site page " + std::to_string(id) + "</title>\n";
-    out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    out += title;
+    out += " | Synthetic Site page ";
+    out += std::to_string(id);
+    out += "</title>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
            "<link rel=\"stylesheet\" href=\"/static/site.css\">\n</head>\n<body>\n"
            "<a id=\"top\"></a>\n<header><nav class=\"main\"><ul>\n";
-    for (const Link* link : parts[0])
-        out += "  <li><a href=\"" + escape_href(fill_host(link->href, host, port)) + "\">" +
-               link_text(rng) + "</a></li>\n";
-    out += "</ul></nav></header>\n<main>\n<h1>" + title + "</h1>\n";
-    for (int n = between(rng, 0, 2); n > 0; --n)
-        out += "<img src=\"/img/img" + two_digits(below(rng, k_images)) + ".gif\" alt=\"" +
-               link_text(rng) + "\" width=\"32\" height=\"32\">\n";
+    for (const Link* link : parts[0]) {
+        out += "  <li>";
+        append_anchor(out, *link);
+        out += "</li>\n";
+    }
+    out += "</ul></nav></header>\n<main>\n<h1>";
+    out += title;
+    out += "</h1>\n";
+    for (int n = between(rng, 0, 2); n > 0; --n) {
+        out += "<img src=\"/img/img";
+        out += two_digits(below(rng, k_images));
+        out += ".gif\" alt=\"";
+        append_words(out);
+        out += "\" width=\"32\" height=\"32\">\n";
+    }
     std::string footer = "<section id=\"related\"><h2>Related</h2><ul>\n";
-    for (const Link* link : parts[2])
-        footer += "  <li><a href=\"" + escape_href(fill_host(link->href, host, port)) + "\">" +
-                  link_text(rng) + "</a></li>\n";
-    footer += "</ul></section>\n</main>\n<footer id=\"footer\"><p>Synthetic page " +
-              std::to_string(id) + ", generated for benchmarks.</p></footer>\n</body>\n</html>\n";
+    for (const Link* link : parts[2]) {
+        footer += "  <li>";
+        append_anchor(footer, *link);
+        footer += "</li>\n";
+    }
+    footer += "</ul></section>\n</main>\n<footer id=\"footer\"><p>Synthetic page ";
+    footer += std::to_string(id);
+    footer += ", generated for benchmarks.</p></footer>\n</body>\n</html>\n";
+
     std::vector<const Link*> pending = parts[1];
+    std::vector<std::size_t> sentences;
     for (int section = 0; out.size() + footer.size() < target || !pending.empty(); ++section) {
-        if (section % 4 == 0)
-            out += "<h2 id=\"section-" + std::to_string(section / 4 + 1) + "\">" + link_text(rng) +
-                   "</h2>\n";
-        std::vector<std::string> sentences;
+        if (section % 4 == 0) {
+            out += "<h2 id=\"section-";
+            out += std::to_string(section / 4 + 1);
+            out += "\">";
+            append_words(out);
+            out += "</h2>\n";
+        }
+        sentences.clear();
         for (int n = between(rng, 3, 8); n > 0; --n)
-            sentences.push_back(pick(rng, m_sentences));
+            sentences.push_back(below(rng, m_sentences.size()));
+        const Link* link = nullptr;
+        std::size_t linked = sentences.size(); // the sentence that carries the link
         if (!pending.empty()) {
-            const Link* link = pending.back();
+            link = pending.back();
             pending.pop_back();
-            std::string& s = sentences[below(rng, sentences.size())];
-            const char end = s.back();
-            s.pop_back();
-            s += " <a href=\"" + escape_href(fill_host(link->href, host, port)) + "\">" +
-                 link_text(rng) + "</a>";
-            s.push_back(end);
+            linked = below(rng, sentences.size());
         }
         out += "<p>";
-        for (std::size_t i = 0; i < sentences.size(); ++i)
-            out += (i ? " " : "") + sentences[i];
+        for (std::size_t i = 0; i < sentences.size(); ++i) {
+            const std::string_view sentence = m_sentences[sentences[i]];
+            if (i)
+                out.push_back(' ');
+            if (i == linked) {
+                out.append(sentence.substr(0, sentence.size() - 1));
+                out.push_back(' ');
+                append_anchor(out, *link);
+                out.push_back(sentence.back());
+            } else {
+                out += sentence;
+            }
+        }
         out += "</p>\n";
     }
     out += footer;

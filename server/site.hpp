@@ -42,6 +42,8 @@ struct SiteStats {
 class Site {
 public:
     explicit Site(SiteOptions options);
+    Site(const Site&) = delete; // holds views into its own text
+    Site& operator=(const Site&) = delete;
 
     std::uint64_t pages() const { return m_options.pages; }
     std::uint64_t seed() const { return m_options.seed; }
@@ -59,14 +61,14 @@ public:
 
 private:
     std::vector<Link> links(std::uint64_t id, std::uint64_t& rng_state) const;
-    std::string href_to(std::uint64_t& rng_state, std::uint64_t src, std::uint64_t dst,
+    std::string href_to(std::uint64_t& rng_state, const std::string& source, std::uint64_t dst,
                         Link& link) const;
-    std::string link_text(std::uint64_t& rng_state) const;
 
     SiteOptions m_options;
     std::uint64_t m_sections;
     std::vector<std::string> m_words;
-    std::vector<std::string> m_sentences;
+    std::string m_sentence_text;
+    std::vector<std::string_view> m_sentences; // views into m_sentence_text
 };
 
 // Serves a Site: pages (rendered per request for the request's Host), images, stylesheet,
