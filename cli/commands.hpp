@@ -32,5 +32,7 @@ void register_download(CLI::App& app, int& exit_code);
 void register_url(CLI::App& app, int& exit_code);
 void register_serve(CLI::App& app, int& exit_code);
 void register_crawl(CLI::App& app, int& exit_code);
+void register_flags(CLI::App& app, int& exit_code);
+void register_bench(CLI::App& app, int& exit_code);
 
 } // namespace flagcrawl::cli

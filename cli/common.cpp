@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <sys/resource.h>
 #include <system_error>
 
 namespace flagcrawl::cli {
@@ -144,6 +145,14 @@ std::unique_ptr<storage::Writer> open_store(const CommonOptions& options) {
     if (!writer)
         throw FatalError(writer.error().message);
     return std::make_unique<storage::Writer>(std::move(*writer));
+}
+
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
 }
 
 void set_process_arguments(int argc, char** argv) {

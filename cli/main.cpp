@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
     register_url(app, exit_code);
     register_serve(app, exit_code);
     register_crawl(app, exit_code);
+    register_flags(app, exit_code);
+    register_bench(app, exit_code);
 
     set_process_arguments(argc, argv);
     try {

@@ -1,0 +1,244 @@
+// `flagcrawl bench` as a user runs it: one row per strategy with sane measures (never speed
+// ratios: those are benchmark figures), the runs recorded, a well-formed SVG chart, a download
+// list, and usage errors (its own and those of the job's options) with exit 2.
+#include "process.hpp"
+
+#include "server/router.hpp"
+#include "server/server.hpp"
+#include "storage/reader.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace flagcrawl;
+using testing_support::flagcrawl_binary;
+using testing_support::run_process;
+
+namespace {
+
+std::string slurp(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// A small XML well-formedness check (enough for the SVG we write): every tag closes in order,
+// attribute values are quoted, '&' starts an entity, '<' never appears in text. Returns "" when
+// well-formed, else what is wrong. `elements` gets every element name seen.
+std::string xml_problem(const std::string& xml, std::vector<std::string>& elements) {
+    std::vector<std::string> open;
+    std::size_t i = 0;
+    auto entity_ok = [&](std::size_t at) {
+        for (const char* e : {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"})
+            if (xml.compare(at, std::strlen(e), e) == 0)
+                return true;
+        return xml.compare(at, 2, "&#") == 0;
+    };
+    if (xml.rfind("<?xml", 0) == 0)
+        i = xml.find("?>") + 2;
+    while (i < xml.size()) {
+        if (xml[i] == '&' && !entity_ok(i))
+            return "bare & at " + std::to_string(i);
+        if (xml[i] != '<') {
+            ++i;
+            continue;
+        }
+        const std::size_t end = xml.find('>', i);
+        if (end == std::string::npos)
+            return "unclosed tag at " + std::to_string(i);
+        std::string tag = xml.substr(i + 1, end - i - 1);
+        i = end + 1;
+        if (tag.empty())
+            return "empty tag";
+        if (tag[0] == '/') {
+            if (open.empty() || open.back() != tag.substr(1))
+                return "mismatched </" + tag.substr(1) + ">";
+            open.pop_back();
+            continue;
+        }
+        const bool self_closing = tag.back() == '/';
+        if (self_closing)
+            tag.pop_back();
+        const std::string name = tag.substr(0, tag.find_first_of(" \n\t"));
+        elements.push_back(name);
+        // Attributes: name="value" pairs, values without '<' and with entities only.
+        std::size_t p = name.size();
+        while (p < tag.size()) {
+            while (p < tag.size() && std::isspace(static_cast<unsigned char>(tag[p])))
+                ++p;
+            if (p >= tag.size())
+                break;
+            const std::size_t eq = tag.find('=', p);
+            if (eq == std::string::npos || eq + 1 >= tag.size() || tag[eq + 1] != '"')
+                return "unquoted attribute in <" + name + ">";
+            const std::size_t close = tag.find('"', eq + 2);
+            if (close == std::string::npos)
+                return "unterminated attribute in <" + name + ">";
+            p = close + 1;
+        }
+        if (!self_closing)
+            open.push_back(name);
+    }
+    return open.empty() ? "" : "unclosed <" + open.back() + ">";
+}
+
+class CliBench : public testing::Test {
+protected:
+    void SetUp() override {
+        m_dir = fs::temp_directory_path() /
+                ("flagcrawl-cli-bench-" + std::to_string(::getpid()) + "-" +
+                 testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(m_dir);
+        fs::create_directories(m_dir);
+    }
+    void TearDown() override { fs::remove_all(m_dir); }
+
+    std::vector<std::string> args(std::initializer_list<std::string> rest) const {
+        std::vector<std::string> a = {flagcrawl_binary(), "bench"};
+        a.insert(a.end(), rest);
+        a.insert(a.end(), {"--db", (m_dir / "runs.db").string()});
+        return a;
+    }
+
+    fs::path m_dir;
+};
+
+} // namespace
+
+TEST_F(CliBench, FlagsRowsForTheThreeStrategiesWithSaneNumbersAndAChart) {
+    const auto svg = m_dir / "chart.svg";
+    auto r = run_process(args({"flags", "--json", "--delay", "0.05", "--repeat", "1", "--plot",
+                               svg.string(), "--progress", "never"}),
+                         m_dir.string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto report = nlohmann::json::parse(r.out);
+    EXPECT_EQ(report["job"]["command"], "flags");
+    EXPECT_EQ(report["job"]["fixed_delay_s"], 0.05);
+    const auto& results = report["results"];
+    ASSERT_EQ(results.size(), 3u) << r.out;
+    const std::vector<std::pair<std::string, int>> expected = {
+        {"sequential", 1}, {"threaded", 20}, {"async", 20}};
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto& row = results[i];
+        EXPECT_EQ(row["strategy"], expected[i].first);
+        EXPECT_EQ(row["concurrency"], expected[i].second);
+        EXPECT_EQ(row["ok"], 20);
+        EXPECT_EQ(row["not_found"], 0);
+        EXPECT_EQ(row["errors"], 0);
+        const double wall = row["wall_s"];
+        // Nothing finishes before its requests' delays have passed: 20 in a row, or all at once.
+        EXPECT_GE(wall, i == 0 ? 1.0 : 0.05) << row;
+        EXPECT_LT(wall, 30.0) << row;
+        EXPECT_GE(row["job_s"].get<double>(), i == 0 ? 1.0 : 0.05);
+        EXPECT_LE(row["job_s"].get<double>(), wall);
+        EXPECT_NEAR(row["requests_per_s"].get<double>(), 20 / wall, 1e-6);
+        EXPECT_NEAR(row["speedup"].get<double>(), results[0]["wall_s"].get<double>() / wall, 1e-6);
+        EXPECT_EQ(row["ideal_s"], i == 0 ? 1.0 : 0.05);
+        const double efficiency = row["efficiency"];
+        EXPECT_GT(efficiency, 0);
+        EXPECT_LE(efficiency, 1.0);
+        EXPECT_GE(row["cpu_s"].get<double>(), 0);
+        EXPECT_GT(row["peak_rss_kb"].get<long>(), 1000); // a real process: megabytes
+    }
+
+    // Each run was an ordinary flags run, recorded in the DB.
+    auto reader = storage::Reader::open((m_dir / "runs.db").string());
+    ASSERT_TRUE(reader);
+    int runs = 0;
+    ASSERT_TRUE(reader->for_each_run([&](const storage::RunRow& run) {
+        ++runs;
+        EXPECT_EQ(run.info.command, "flags");
+        EXPECT_EQ(run.totals.ok, 20u);
+        return true;
+    }));
+    EXPECT_EQ(runs, 3);
+    // The temporary output folders are gone; the working folder got no files.
+    EXPECT_FALSE(fs::exists(m_dir / "downloaded"));
+
+    const std::string text = slurp(svg);
+    std::vector<std::string> elements;
+    EXPECT_EQ(xml_problem(text, elements), "") << text;
+    ASSERT_FALSE(elements.empty());
+    EXPECT_EQ(elements.front(), "svg");
+    EXPECT_EQ(std::count(elements.begin(), elements.end(), "script"), 0);
+    EXPECT_GE(std::count(elements.begin(), elements.end(), "rect"), 7); // background + 2x3 bars
+    EXPECT_NE(text.find("wall time (s)"), std::string::npos);
+    EXPECT_NE(text.find("throughput (requests/s)"), std::string::npos);
+    EXPECT_NE(text.find(">sequential<"), std::string::npos);
+    EXPECT_NE(text.find(">async<"), std::string::npos);
+}
+
+TEST_F(CliBench, TextTableAndAConcurrencySweep) {
+    auto r = run_process(args({"flags", "--strategies", "async,threaded", "--concurrency", "2,5",
+                               "--repeat", "2", "--delay", "0.01", "-l", "5", "--no-db"}),
+                         m_dir.string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("strategy"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("efficiency"), std::string::npos);
+    // Rows: for each concurrency, the strategies in the order given; no sequential row.
+    const auto async2 = r.out.find("\nasync          2 ");
+    const auto threaded2 = r.out.find("\nthreaded       2 ");
+    const auto async5 = r.out.find("\nasync          5 ");
+    const auto threaded5 = r.out.find("\nthreaded       5 ");
+    ASSERT_NE(async2, std::string::npos) << r.out;
+    ASSERT_NE(threaded5, std::string::npos) << r.out;
+    EXPECT_LT(async2, threaded2);
+    EXPECT_LT(threaded2, async5);
+    EXPECT_LT(async5, threaded5);
+    EXPECT_EQ(r.out.find("\nsequential"), std::string::npos);
+    EXPECT_NE(r.out.find("median of 2 runs"), std::string::npos);
+    EXPECT_NE(r.out.find("5 items per run"), std::string::npos);
+}
+
+TEST_F(CliBench, DownloadList) {
+    server::Router routes;
+    std::string list;
+    for (int i = 0; i < 10; ++i) {
+        routes.add("/f" + std::to_string(i), server::Reply::text(200, "x"));
+        list += "/f" + std::to_string(i) + "\n";
+    }
+    server::Server site(routes.handler());
+    ASSERT_FALSE(site.start());
+    std::string urls;
+    std::stringstream in(list);
+    std::string path;
+    while (std::getline(in, path))
+        urls += site.base_url() + path + "\n";
+    std::ofstream(m_dir / "urls.txt") << urls;
+    auto r = run_process(args({"download", "-i", (m_dir / "urls.txt").string(), "--repeat", "1",
+                               "--concurrency", "4", "--json", "--no-db"}),
+                         m_dir.string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto report = nlohmann::json::parse(r.out);
+    ASSERT_EQ(report["results"].size(), 3u);
+    for (const auto& row : report["results"]) {
+        EXPECT_EQ(row["ok"], 10);
+        EXPECT_TRUE(row["efficiency"].is_null()); // no known delay: no ideal
+    }
+    EXPECT_EQ(routes.total(), 30u);
+}
+
+TEST_F(CliBench, UsageErrorsExitTwo) {
+    for (auto bad : {std::vector<std::string>{"flags", "--strategies", "parallel"},
+                     std::vector<std::string>{"flags", "--concurrency", "0"},
+                     std::vector<std::string>{"flags", "--repeat", "0"},
+                     std::vector<std::string>{"flags", "--strategy", "async"},
+                     std::vector<std::string>{"flags", "-m", "5"},
+                     std::vector<std::string>{"flags", "--delay", "soon"},
+                     std::vector<std::string>{"flags", "USA"}, // the job's own check
+                     std::vector<std::string>{"download"},     // no URLs
+                     std::vector<std::string>{}}) {
+        auto a = args({});
+        a.insert(a.begin() + 2, bad.begin(), bad.end());
+        auto r = run_process(a, m_dir.string());
+        EXPECT_EQ(r.exit_code, 2) << testing::PrintToString(bad) << ": " << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+}
