@@ -1,0 +1,196 @@
+// `flagcrawl crawl` as a user runs it: usage errors, the JSON summary and stop reason, a crawl
+// killed with SIGKILL or interrupted with Ctrl-C and then resumed ends with exactly the pages of
+// an uninterrupted crawl, none fetched twice.
+#include "process.hpp"
+
+#include "server/server.hpp"
+#include "server/site.hpp"
+#include "storage/reader.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using namespace flagcrawl;
+using testing_support::flagcrawl_binary;
+using testing_support::run_process;
+
+namespace {
+
+class TempDir {
+public:
+    TempDir() {
+        std::random_device random;
+        m_path = fs::temp_directory_path() /
+                 ("flagcrawl-clicrawl-" + std::to_string(random()) + std::to_string(random()));
+        fs::create_directories(m_path);
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(m_path, ignored);
+    }
+    std::string file(const std::string& name) const { return (m_path / name).string(); }
+
+private:
+    fs::path m_path;
+};
+
+// A synthetic site whose replies take `delay`, so that a crawl can be cut in the middle.
+class SlowSite {
+public:
+    SlowSite(std::uint64_t pages, std::chrono::milliseconds delay)
+        : m_site(std::make_shared<const server::Site>(server::SiteOptions{pages, 7})) {
+        auto handler = server::site_handler(m_site);
+        m_server = std::make_unique<server::Server>([handler, delay](const server::Request& r) {
+            auto reply = handler(r);
+            reply.delay = delay;
+            return reply;
+        });
+        EXPECT_FALSE(m_server->start());
+    }
+    std::string seed() const {
+        return "http://127.0.0.1:" + std::to_string(m_server->port()) + "/index.html";
+    }
+    std::set<std::string> page_paths() const {
+        std::set<std::string> paths;
+        for (std::uint64_t i = 0; i < m_site->pages(); ++i) {
+            paths.insert(m_site->page_path(i));
+        }
+        return paths;
+    }
+
+private:
+    std::shared_ptr<const server::Site> m_site;
+    std::unique_ptr<server::Server> m_server;
+};
+
+struct DbPages {
+    std::set<std::string> ok_paths; // 200 pages, query dropped, "dir/" = "dir/index.html"
+    std::size_t rows = 0;           // fetched page rows
+    std::size_t distinct_urls = 0;
+    std::string crawl_status;
+    std::int64_t runs = 0;
+};
+
+DbPages read_pages(const std::string& db) {
+    DbPages out;
+    auto reader = storage::Reader::open(db);
+    EXPECT_TRUE(reader);
+    if (!reader) {
+        return out;
+    }
+    auto statement = reader->database().prepare(
+        "SELECT url, coalesce(http_status, 0) FROM pages WHERE kind = 'page' AND attempts > 0");
+    std::set<std::string> urls;
+    EXPECT_TRUE(storage::for_each_row(statement, [&](const storage::Statement& row) {
+        std::string url(row.column_text(0));
+        ++out.rows;
+        urls.insert(url);
+        if (row.column_int64(1) == 200) {
+            auto path = url.substr(url.find('/', url.find("://") + 3));
+            path = path.substr(0, path.find('?'));
+            if (path.ends_with("/")) {
+                path += "index.html";
+            }
+            out.ok_paths.insert(path);
+        }
+        return true;
+    }));
+    out.distinct_urls = urls.size();
+    auto crawl = reader->latest_resumable_crawl();
+    out.crawl_status =
+        crawl && *crawl ? std::string(storage::to_string((*crawl)->status)) : "finished";
+    auto runs = reader->database().query_int("SELECT count(*) FROM crawl_runs");
+    out.runs = runs ? *runs : -1;
+    return out;
+}
+
+std::vector<std::string> crawl_args(const std::string& db, std::vector<std::string> extra) {
+    std::vector<std::string> args = {flagcrawl_binary(), "crawl", "--db", db,
+                                     "--progress",       "never", "-q"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+}
+
+TEST(CliCrawl, UsageErrorsAreOneLineAndExit2) {
+    TempDir dir;
+    const std::vector<std::vector<std::string>> cases = {
+        {"http://127.0.0.1:1/", "--exclude", "(unclosed"},
+        {"http://127.0.0.1:1/", "--scope", "planet"},
+        {"ftp://127.0.0.1/x"},
+        {"not a url"},
+        {},
+        {"http://127.0.0.1:1/", "--resume"},
+    };
+    for (const auto& extra : cases) {
+        std::vector<std::string> args = {flagcrawl_binary(), "crawl", "--db", dir.file("u.db")};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto r = run_process(args);
+        EXPECT_EQ(r.exit_code, 2) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+    // Nothing to resume: fatal, exit 3.
+    auto r = run_process({flagcrawl_binary(), "crawl", "--resume", "--db", dir.file("none.db")});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+}
+
+TEST(CliCrawl, JsonSummaryNamesTheLimit) {
+    TempDir dir;
+    SlowSite site(200, 0ms);
+    auto r =
+        run_process(crawl_args(dir.file("c.db"), {site.seed(), "--max-pages", "30", "--json"}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto summary = nlohmann::json::parse(r.out);
+    EXPECT_EQ(summary["pages"], 30);
+    EXPECT_EQ(summary["stop_reason"], "max_pages");
+    EXPECT_EQ(summary["stop"], "stopped: --max-pages 30 reached");
+    EXPECT_EQ(read_pages(dir.file("c.db")).crawl_status, "stopped");
+    // Resuming a crawl stopped by its page limit: the limit covers the whole crawl.
+    r = run_process(crawl_args(dir.file("c.db"), {"--resume", "--max-pages", "50", "--json"}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    summary = nlohmann::json::parse(r.out);
+    EXPECT_EQ(summary["pages"], 20);
+    EXPECT_EQ(summary["resumed"], true);
+    EXPECT_EQ(read_pages(dir.file("c.db")).rows, 50u);
+}
+
+void interrupted_then_resumed(int signal_number, int expected_exit, const char* strategy) {
+    TempDir dir;
+    SlowSite site(150, 20ms);
+    const auto db = dir.file("c.db");
+    auto first = run_process(crawl_args(db, {site.seed(), "-c", "4", "--strategy", strategy}), {},
+                             {}, [&](int pid) {
+                                 std::this_thread::sleep_for(600ms);
+                                 ::kill(pid, signal_number);
+                             });
+    EXPECT_EQ(first.exit_code, expected_exit) << first.err;
+    const DbPages cut = read_pages(db);
+    EXPECT_GT(cut.rows, 0u);
+    EXPECT_LT(cut.ok_paths.size(), 150u);
+    EXPECT_NE(cut.crawl_status, "finished");
+
+    auto second = run_process(crawl_args(db, {"--resume", "-c", "8", "--strategy", strategy}));
+    EXPECT_EQ(second.exit_code, 0) << second.err;
+    const DbPages done = read_pages(db);
+    EXPECT_EQ(done.ok_paths, site.page_paths());
+    EXPECT_EQ(done.rows, done.distinct_urls) << "a URL was fetched twice";
+    EXPECT_EQ(done.crawl_status, "finished");
+    EXPECT_EQ(done.runs, 2);
+}
+
+TEST(CliCrawl, ResumeAfterSigkillCompletesTheCrawl) {
+    interrupted_then_resumed(SIGKILL, -1, "async");
+}
+
+TEST(CliCrawl, CtrlCExits130AndTheCrawlResumes) {
+    interrupted_then_resumed(SIGINT, 130, "threaded");
+}
+
+} // namespace

@@ -1,0 +1,315 @@
+// The crawl loop end to end, for each strategy, over a loopback server: the synthetic site's
+// pages all found and none fetched twice; robots.txt, nofollow, noindex and X-Robots-Tag
+// honoured; redirects followed in scope only; 429 deferred without retries; limits and their
+// stop reasons. Real SQLite files in a temp folder.
+#include "crawler/crawl_job.hpp"
+#include "crawler/frontier_store.hpp"
+#include "server/router.hpp"
+#include "server/server.hpp"
+#include "server/site.hpp"
+#include "storage/reader.hpp"
+#include "storage/writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+
+using namespace flagcrawl;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+class TempDir {
+public:
+    TempDir() {
+        std::random_device random;
+        m_path = fs::temp_directory_path() /
+                 ("flagcrawl-crawl-" + std::to_string(random()) + std::to_string(random()));
+        fs::create_directories(m_path);
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(m_path, ignored);
+    }
+    std::string file(const std::string& name) const { return (m_path / name).string(); }
+
+private:
+    fs::path m_path;
+};
+
+struct PageRow {
+    std::string url;
+    int status = 0;
+    std::string kind;
+    int depth = 0;
+    bool noindex = false;
+    int attempts = 0;
+    std::string error;
+};
+
+struct Outcome {
+    crawler::StopReason reason = crawler::StopReason::failed;
+    std::vector<PageRow> pages; // every pages row, by id
+    std::uint64_t deferred = 0;
+};
+
+// Runs one crawl the way `flagcrawl crawl` does, recording into `db`.
+Outcome crawl(fetch::Strategy strategy, crawler::CrawlOptions options, const std::string& db,
+              crawler::FrontierOptions frontier_options = {}, int concurrency = 4) {
+    fetch::Policy policy;
+    policy.retry_throttled = false;
+    policy.backoff_base = 10ms;
+    policy.total_timeout = 10'000ms;
+    auto fetcher = fetch::make_fetcher(strategy, policy, concurrency);
+    auto writer = storage::Writer::open(db);
+    EXPECT_TRUE(writer);
+    auto run = writer->begin_run({.command = "crawl",
+                                  .arguments = "test",
+                                  .strategy = std::string(fetch::to_string(strategy)),
+                                  .concurrency = concurrency});
+    EXPECT_TRUE(run);
+    crawler::SqliteFrontierStore store(db, *writer, *run);
+    frontier_options.seed = 1;
+    frontier_options.politeness.robots = options.robots;
+    crawler::LocalFrontier frontier(frontier_options, &store);
+    crawler::CrawlJob job(options, frontier, &*writer, *run, *run, {});
+    storage::CrawlBeginRecord begin;
+    begin.crawl_id = *run;
+    begin.run_id = *run;
+    begin.seeds = "[]";
+    begin.options = "{}";
+    begin.frontier = job.push_seeds();
+    EXPECT_TRUE(writer->submit(std::move(begin)));
+    job.set_waker([&] { fetcher->wake(); });
+    fetcher->run(job, job);
+    job.finish();
+    EXPECT_FALSE(job.store_error());
+    EXPECT_TRUE(writer->close());
+
+    Outcome out;
+    out.reason = job.stop_reason();
+    out.deferred = job.counters().deferred;
+    auto reader = storage::Reader::open(db);
+    EXPECT_TRUE(reader);
+    auto statement = reader->database().prepare(
+        "SELECT url, coalesce(http_status, 0), kind, depth, noindex, attempts, "
+        "coalesce(error, '') FROM pages ORDER BY id");
+    EXPECT_TRUE(storage::for_each_row(statement, [&](const storage::Statement& row) {
+        out.pages.push_back({std::string(row.column_text(0)), int(row.column_int64(1)),
+                             std::string(row.column_text(2)), int(row.column_int64(3)),
+                             row.column_int64(4) != 0, int(row.column_int64(5)),
+                             std::string(row.column_text(6))});
+        return true;
+    }));
+    return out;
+}
+
+std::string path_of(const std::string& url) {
+    auto path = url.substr(url.find('/', url.find("://") + 3));
+    path = path.substr(0, path.find('?'));
+    if (path.ends_with("/")) {
+        path += "index.html";
+    }
+    return path;
+}
+
+class CrawlE2E : public ::testing::TestWithParam<fetch::Strategy> {
+protected:
+    void start(server::Handler handler) {
+        m_server = std::make_unique<server::Server>(std::move(handler));
+        ASSERT_FALSE(m_server->start());
+        m_base = "http://127.0.0.1:" + std::to_string(m_server->port());
+    }
+    crawler::CrawlOptions options(const std::string& seed_path = "/index.html") const {
+        crawler::CrawlOptions o;
+        o.seeds = {m_base + seed_path};
+        o.parse_threads = 2;
+        return o;
+    }
+
+    TempDir m_dir;
+    std::unique_ptr<server::Server> m_server;
+    std::string m_base;
+};
+
+TEST_P(CrawlE2E, EverySitePageOnceAndNothingTwice) {
+    auto site = std::make_shared<const server::Site>(server::SiteOptions{.pages = 400, .seed = 3});
+    start(server::site_handler(site));
+    auto out = crawl(GetParam(), options(), m_dir.file("c.db"));
+    EXPECT_EQ(out.reason, crawler::StopReason::frontier_exhausted);
+    std::set<std::string> urls;
+    std::set<std::string> ok_pages;
+    for (const auto& p : out.pages) {
+        if (p.kind != "page") {
+            continue;
+        }
+        EXPECT_TRUE(urls.insert(p.url).second) << "fetched twice: " << p.url;
+        if (p.status == 200) {
+            ok_pages.insert(path_of(p.url));
+        }
+    }
+    std::set<std::string> expected;
+    for (std::uint64_t i = 0; i < site->pages(); ++i) {
+        expected.insert(site->page_path(i));
+    }
+    EXPECT_EQ(ok_pages, expected);
+    // robots.txt was fetched once, and is no page.
+    EXPECT_EQ(std::count_if(out.pages.begin(), out.pages.end(),
+                            [](const PageRow& p) { return p.kind == "robots"; }),
+              1);
+    EXPECT_EQ(urls.size(), site->stats().urls_fragment_stripped);
+}
+
+// A small site that exercises the robots rules, redirects and throttling.
+server::Router robots_site(const std::string& base) {
+    server::Router router;
+    auto html = [](std::string body) {
+        return server::Reply::bytes(200, std::make_shared<const std::string>(std::move(body)),
+                                    "text/html");
+    };
+    router.add("/robots.txt", server::Reply::text(200, "User-agent: *\nDisallow: /private/\n"));
+    router.add("/index.html",
+               html("<title>Home</title>"
+                    "<a href='a.html'>a</a> <a href='/private/p.html'>p</a>"
+                    "<a rel='nofollow' href='/nofollow-target.html'>n</a>"
+                    "<a href='/meta-nofollow.html'>m</a> <a href='/xrobots.html'>x</a>"
+                    "<a href='/noindex.html'>ni</a> <a href='/redirect-in'>ri</a>"
+                    "<a href='/redirect-out'>ro</a> <a href='/busy.html'>b</a>"
+                    "<a href='mailto:x@y'>mail</a> <a href='http://127.0.0.2:1/off'>off</a>"));
+    router.add("/a.html", html("<a href='/index.html#top'>home</a>"));
+    router.add("/private/p.html", html("secret"));
+    router.add("/nofollow-target.html", html("n"));
+    router.add("/meta-nofollow.html",
+               html("<meta name=robots content=nofollow><a href='/hidden1.html'>h</a>"));
+    router.add("/xrobots.html",
+               html("<a href='/hidden2.html'>h</a>").with_header("X-Robots-Tag", "nofollow"));
+    router.add("/noindex.html", html("<meta name=robots content=noindex><a href='/c.html'>c</a>"));
+    router.add("/c.html", html("c"));
+    router.add("/b.html", html("b"));
+    router.add("/hidden1.html", html("h1"));
+    router.add("/hidden2.html", html("h2"));
+    router.add("/redirect-in", server::Reply::redirect(301, base + "/b.html"));
+    router.add("/redirect-out", server::Reply::redirect(302, "http://127.0.0.2:1/elsewhere"));
+    auto calls = std::make_shared<std::atomic<int>>(0);
+    router.add("/busy.html", [calls](const server::Request&) {
+        if ((*calls)++ == 0) {
+            return server::Reply::text(429, "slow down\n").with_header("Retry-After", "1");
+        }
+        return server::Reply::bytes(200, std::make_shared<const std::string>("<p>now"),
+                                    "text/html");
+    });
+    return router;
+}
+
+TEST_P(CrawlE2E, RobotsNofollowNoindexRedirectsAndThrottling) {
+    server::Router router;
+    start([&router](const server::Request& r) { return router.handler()(r); });
+    router = robots_site(m_base);
+    auto out = crawl(GetParam(), options(), m_dir.file("c.db"));
+    EXPECT_EQ(out.reason, crawler::StopReason::frontier_exhausted);
+    EXPECT_EQ(router.count("/robots.txt"), 1u);
+    EXPECT_EQ(router.count("/private/p.html"), 0u);
+    EXPECT_EQ(router.count("/nofollow-target.html"), 0u);
+    EXPECT_EQ(router.count("/hidden1.html"), 0u);
+    EXPECT_EQ(router.count("/hidden2.html"), 0u);
+    EXPECT_EQ(router.count("/c.html"), 1u); // noindex does not stop following
+    EXPECT_EQ(router.count("/b.html"), 1u); // redirect target in scope
+    EXPECT_EQ(router.count("/a.html"), 1u);
+    EXPECT_EQ(router.count("/index.html"), 1u); // "index.html#top" is the same page
+    EXPECT_EQ(router.count("/busy.html"), 2u);  // 429, then fetched after Retry-After
+    EXPECT_EQ(out.deferred, 1u);
+    std::map<std::string, PageRow> by_path;
+    for (const auto& p : out.pages) {
+        EXPECT_TRUE(by_path.emplace(path_of(p.url), p).second) << "twice: " << p.url;
+    }
+    EXPECT_TRUE(by_path.at("/noindex.html").noindex);
+    EXPECT_FALSE(by_path.at("/a.html").noindex);
+    EXPECT_EQ(by_path.at("/redirect-in").status, 301);
+    EXPECT_EQ(by_path.at("/b.html").depth, 1); // a redirect hop adds no depth
+    EXPECT_EQ(by_path.at("/busy.html").status, 200);
+    EXPECT_EQ(by_path.at("/busy.html").attempts, 1); // no retry budget used
+    EXPECT_FALSE(by_path.count("/elsewhere"));       // redirect out of scope: not followed
+    EXPECT_FALSE(by_path.count("/off"));
+    EXPECT_FALSE(by_path.count("/private/p.html"));
+}
+
+TEST_P(CrawlE2E, NoRobotsIgnoresEveryRobotsRule) {
+    server::Router router;
+    start([&router](const server::Request& r) { return router.handler()(r); });
+    router = robots_site(m_base);
+    auto o = options();
+    o.robots = false;
+    auto out = crawl(GetParam(), o, m_dir.file("c.db"));
+    EXPECT_EQ(router.count("/robots.txt"), 0u);
+    EXPECT_EQ(router.count("/private/p.html"), 1u);
+    EXPECT_EQ(router.count("/nofollow-target.html"), 1u);
+    EXPECT_EQ(router.count("/hidden1.html"), 1u);
+    EXPECT_EQ(router.count("/hidden2.html"), 1u);
+}
+
+TEST_P(CrawlE2E, MaxPagesStopsAndSaysSo) {
+    auto site = std::make_shared<const server::Site>(server::SiteOptions{.pages = 400, .seed = 3});
+    start(server::site_handler(site));
+    auto o = options();
+    o.max_pages = 25;
+    auto out = crawl(GetParam(), o, m_dir.file("c.db"));
+    EXPECT_EQ(out.reason, crawler::StopReason::max_pages);
+    EXPECT_EQ(std::count_if(out.pages.begin(), out.pages.end(),
+                            [](const PageRow& p) { return p.kind == "page"; }),
+              25);
+}
+
+TEST_P(CrawlE2E, DepthLimitKeepsToTheHops) {
+    auto site = std::make_shared<const server::Site>(server::SiteOptions{.pages = 400, .seed = 3});
+    start(server::site_handler(site));
+    auto o = options();
+    o.max_depth = 1;
+    auto out = crawl(GetParam(), o, m_dir.file("c.db"));
+    EXPECT_EQ(out.reason, crawler::StopReason::frontier_exhausted);
+    std::set<std::string> depth1;
+    for (const auto& p : out.pages) {
+        EXPECT_LE(p.depth, 1) << p.url;
+        if (p.depth == 1 && p.status == 200) {
+            depth1.insert(path_of(p.url));
+        }
+    }
+    std::set<std::string> expected;
+    for (const auto& href : site->page_hrefs(0, m_base.substr(7))) {
+        auto url = crawler::parse(href, m_base + "/index.html");
+        if (url && url->host() == "127.0.0.1" && site->page_id(url->path())) {
+            expected.insert(path_of(std::string(url->href_without_fragment())));
+        }
+    }
+    EXPECT_EQ(depth1, expected);
+}
+
+TEST_P(CrawlE2E, MaxTimeStopsASlowCrawl) {
+    auto site = std::make_shared<const server::Site>(server::SiteOptions{.pages = 400, .seed = 3});
+    auto pages = server::site_handler(site);
+    start([pages](const server::Request& r) {
+        auto reply = pages(r);
+        reply.delay = 100ms;
+        return reply;
+    });
+    auto o = options();
+    o.max_time = 600ms;
+    const auto started = std::chrono::steady_clock::now();
+    auto out = crawl(GetParam(), o, m_dir.file("c.db"), {}, 2);
+    EXPECT_EQ(out.reason, crawler::StopReason::max_time);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+    EXPECT_GT(out.pages.size(), 1u);
+    EXPECT_LT(out.pages.size(), 40u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, CrawlE2E,
+                         ::testing::Values(fetch::Strategy::sequential, fetch::Strategy::threaded,
+                                           fetch::Strategy::async),
+                         [](const auto& param_info) {
+                             return std::string(fetch::to_string(param_info.param));
+                         });
+
+} // namespace
