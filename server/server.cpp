@@ -441,9 +441,10 @@ asio::awaitable<void> Server::Impl::accept_loop() {
             target.ioc, asio::redirect_error(asio::use_awaitable, ec));
         if (m_stopping.load() || ec == asio::error::operation_aborted || !m_acceptor->is_open())
             co_return;
+        if (ec == asio::error::connection_aborted)
+            continue; // the client gave up while in the backlog
         if (ec) {
-            // Out of descriptors or memory, or the peer gave up in the backlog: try again soon
-            // rather than spinning.
+            // Out of descriptors or memory: try again soon rather than spinning.
             m_accept_retry->expires_after(std::chrono::milliseconds(50));
             co_await m_accept_retry->async_wait(asio::redirect_error(asio::use_awaitable, ec));
             if (m_stopping.load())
