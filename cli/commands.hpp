@@ -31,6 +31,8 @@ struct FatalError : std::runtime_error {
 void register_download(CLI::App& app, int& exit_code);
 void register_url(CLI::App& app, int& exit_code);
 void register_serve(CLI::App& app, int& exit_code);
+void register_stats(CLI::App& app, int& exit_code);
+void register_export(CLI::App& app, int& exit_code);
 void register_crawl(CLI::App& app, int& exit_code);
 void register_flags(CLI::App& app, int& exit_code);
 void register_bench(CLI::App& app, int& exit_code);

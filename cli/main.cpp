@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
     register_download(app, exit_code);
     register_url(app, exit_code);
     register_serve(app, exit_code);
+    register_stats(app, exit_code);
+    register_export(app, exit_code);
     register_crawl(app, exit_code);
     register_flags(app, exit_code);
     register_bench(app, exit_code);

@@ -2,8 +2,8 @@
 // (open/write/close, roughly what `flagcrawl download` does), then prints one summary line.
 // A measuring tool for the fetch engine, not a test: ctest does not run it.
 //
-//   bench_fetch -s sequential|threaded|async [-c N] -i URLS.txt [-o OUT] [-r RETRIES]
-//   (no -o: bodies are kept in memory and dropped)
+//   bench_fetch -s sequential|threaded|async [-c N] -i URLS.txt [-o OUT] [-r RETRIES] [-k]
+//   (no -o: bodies are kept in memory and dropped; -k: do not verify TLS certificates)
 #include "fetch/fetch.hpp"
 
 #include <fcntl.h>
@@ -115,7 +115,7 @@ public:
 
 [[noreturn]] void usage() {
     std::cerr << "usage: bench_fetch -s sequential|threaded|async [-c N] -i URLS [-o OUT] "
-                 "[-r RETRIES]\n";
+                 "[-r RETRIES] [-k]\n";
     std::exit(2);
 }
 
@@ -128,6 +128,10 @@ int main(int argc, char** argv) {
     Policy policy;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
+        if (arg == "-k") {
+            policy.verify_tls = false;
+            continue;
+        }
         if (i + 1 >= argc)
             usage();
         const char* value = argv[++i];

@@ -1,0 +1,145 @@
+// `flagcrawl stats`: summarize what a run (or a whole crawl) recorded, or list the runs.
+#include "commands.hpp"
+#include "export_output.hpp"
+#include "stats_db.hpp"
+#include "stats_report.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+namespace flagcrawl::cli {
+namespace {
+
+struct StatsOptions {
+    std::string db;
+    std::optional<std::int64_t> run;
+    std::optional<std::int64_t> crawl;
+    bool list = false;
+    bool json = false;
+    std::size_t hosts = 20;
+};
+
+template <class T> T checked(storage::Result<T> result) {
+    if (!result) {
+        throw_read_error(result.error());
+    }
+    return std::move(*result);
+}
+
+int list_runs(storage::Reader& reader, const StatsOptions& o, const std::string& path) {
+    OutputStream out;
+    std::uint64_t count = 0;
+    if (o.json) {
+        out.write(fmt::format("{{\"db\":{},\"runs\":[", nlohmann::json(path).dump()));
+    }
+    auto r = reader.for_each_run([&](const storage::RunRow& run) {
+        if (o.json) {
+            out.write((count > 0 ? "," : "") + run_json(run).dump());
+        } else {
+            if (count == 0) {
+                out.write(format_run_list_header());
+            }
+            out.write(format_run_list_line(run));
+        }
+        ++count;
+        return out.maybe_flush();
+    });
+    if (!r) {
+        throw_read_error(r.error());
+    }
+    if (o.json) {
+        out.write("]}\n");
+    } else if (count == 0) {
+        std::fputs(fmt::format("flagcrawl: no runs recorded in {}\n", path).c_str(), stderr);
+    }
+    out.flush();
+    return k_exit_ok;
+}
+
+int run_stats(const StatsOptions& o) {
+    ignore_sigpipe();
+    const std::string path = reading_db_path(o.db);
+    storage::Reader reader = open_reader(path, o.db.empty());
+    if (o.list) {
+        return list_runs(reader, o, path);
+    }
+
+    storage::SummaryOptions options;
+    options.top_hosts = o.hosts;
+    StatsReport report;
+    report.db = path;
+    std::optional<std::int64_t> crawl_id = o.crawl;
+    std::optional<std::int64_t> run_id = o.run;
+    if (!crawl_id && !run_id) {
+        auto latest = checked(reader.latest_run());
+        if (!latest) {
+            std::fputs(fmt::format("flagcrawl: no runs recorded in {}\n", path).c_str(), stderr);
+            return k_exit_failed;
+        }
+        // The latest run; when it worked on a crawl, the whole crawl.
+        crawl_id = checked(storage::crawl_of_run(reader, latest->id));
+        if (!crawl_id) {
+            run_id = latest->id;
+        }
+    }
+    if (crawl_id && !run_id) {
+        auto crawl = checked(reader.find_crawl(*crawl_id));
+        if (!crawl) {
+            throw UsageError(fmt::format("stats: no crawl {} in {}", *crawl_id, path));
+        }
+        report.crawl = std::move(*crawl);
+        report.runs = checked(storage::runs_of_crawl(reader, *crawl_id));
+        report.summary = checked(storage::summarize_crawl(reader, *crawl_id, options));
+    } else {
+        auto run = checked(reader.find_run(*run_id));
+        if (!run) {
+            throw UsageError(fmt::format("stats: no run {} in {}", *run_id, path));
+        }
+        if (auto crawl_of = checked(storage::crawl_of_run(reader, *run_id))) {
+            report.crawl = checked(reader.find_crawl(*crawl_of));
+            report.one_run_of_crawl = true;
+        }
+        report.runs.push_back(std::move(*run));
+        report.summary = checked(storage::summarize_run(reader, *run_id, options));
+    }
+
+    OutputStream out;
+    out.write(o.json ? stats_json(report).dump(2) + "\n" : format_stats_text(report));
+    out.flush();
+    return k_exit_ok;
+}
+
+} // namespace
+
+void register_stats(CLI::App& app, int& exit_code) {
+    auto options = std::make_shared<StatsOptions>();
+    CLI::App* cmd = app.add_subcommand(
+        "stats",
+        "Summarize what a run recorded: outcomes, statuses, errors by kind, bytes, latency "
+        "percentiles (nearest rank), a per-host table, duration and rate; for a crawl also the "
+        "depth histogram, across all its resumed runs. Default: the most recent run (its whole "
+        "crawl if it was a crawl). Exit codes: 0 done; 1 the database holds no run; 2 bad option, "
+        "no such database, not a flagcrawl database, no such run or crawl; 3 the database cannot "
+        "be read.");
+    cmd->add_option("--db", options->db,
+                    "SQLite file to read (default: the default store where runs are recorded)");
+    auto* run = cmd->add_option("--run", options->run,
+                                "This run only (for a crawl: the pages that invocation fetched)");
+    auto* crawl = cmd->add_option("--crawl", options->crawl,
+                                  "This crawl, across all the runs that worked on it");
+    auto* list = cmd->add_flag("--list", options->list,
+                               "One line per run: id, command, strategy, concurrency, start, "
+                               "duration, status, ok / not found / errors");
+    run->excludes(crawl);
+    list->excludes(run)->excludes(crawl);
+    cmd->add_option("--hosts", options->hosts, "Hosts shown in the per-host table (0: all)")
+        ->capture_default_str();
+    cmd->add_flag("--json", options->json, "Print the same data as one JSON object");
+    cmd->callback([options, &exit_code] { exit_code = run_stats(*options); });
+}
+
+} // namespace flagcrawl::cli

@@ -1,0 +1,22 @@
+// Opening the store for reading (`stats`, `export`): the DB is their input, so a missing file or
+// one that is no flagcrawl database is a usage error (exit 2); a file that cannot be read is
+// fatal (exit 3).
+#pragma once
+
+#include "storage/reader.hpp"
+
+#include <string>
+
+namespace flagcrawl::cli {
+
+// The file --db names, or the default store when it is empty.
+std::string reading_db_path(const std::string& db_option);
+
+// Opens it read-only. Throws UsageError ("no such database: PATH", "PATH: not a flagcrawl
+// database ...") or FatalError (permissions, I/O), each one line naming the file.
+storage::Reader open_reader(const std::string& path, bool is_default);
+
+// Turns a read failure into FatalError.
+[[noreturn]] void throw_read_error(const storage::Error& error);
+
+} // namespace flagcrawl::cli

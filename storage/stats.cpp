@@ -1,0 +1,735 @@
+#include "storage/stats.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <unordered_map>
+#include <utility>
+
+namespace flagcrawl::storage {
+
+namespace {
+
+// Distinct hosts the single scan aggregates in memory; past it, hosts are grouped by SQL (a
+// sort that SQLite spills to disk), so a crawl of a million hosts stays in bounded memory.
+constexpr std::size_t k_host_map_limit = 50'000;
+
+bool starts_with_any(std::string_view text, std::initializer_list<std::string_view> prefixes) {
+    return std::any_of(prefixes.begin(), prefixes.end(),
+                       [&](std::string_view p) { return text.starts_with(p); });
+}
+
+std::string_view http_kind(int status) {
+    if (status == 404 || status == 410) {
+        return "not_found";
+    }
+    if (status >= 400 && status < 500) {
+        return "http_4xx";
+    }
+    if (status >= 500 && status < 600) {
+        return "http_5xx";
+    }
+    return "http_other";
+}
+
+// url_host() without allocating when the host is already lowercase: the view is into `url`,
+// or into `scratch` when it had to be lowercased.
+std::string_view host_view(std::string_view url, std::string& scratch) {
+    const std::size_t slashes = url.find("//");
+    if (slashes == std::string_view::npos) {
+        return {};
+    }
+    std::string_view authority = url.substr(slashes + 2);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+        authority.remove_prefix(at + 1);
+    }
+    const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+    if (std::none_of(authority.begin(), authority.end(), upper)) {
+        return authority;
+    }
+    scratch.assign(authority);
+    for (char& c : scratch) {
+        if (upper(c)) {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return scratch;
+}
+
+struct TransparentHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept {
+        return std::hash<std::string_view>{}(text);
+    }
+};
+template <class T>
+using HostMap = std::unordered_map<std::string, T, TransparentHash, std::equal_to<>>;
+
+std::string_view view_of(sqlite3_value* value) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
+    if (text == nullptr) {
+        return {};
+    }
+    return {text, static_cast<std::size_t>(sqlite3_value_bytes(value))};
+}
+
+// SQL functions registered on the reader's connection for the summary queries.
+extern "C" void sql_url_host(sqlite3_context* context, int, sqlite3_value** args) noexcept {
+    try {
+        std::string scratch;
+        const std::string_view host = host_view(view_of(args[0]), scratch);
+        sqlite3_result_text(context, host.data(), static_cast<int>(host.size()), SQLITE_TRANSIENT);
+    } catch (const std::bad_alloc&) {
+        sqlite3_result_error_nomem(context);
+    }
+}
+
+extern "C" void sql_error_kind(sqlite3_context* context, int, sqlite3_value** args) noexcept {
+    std::optional<int> status;
+    if (sqlite3_value_type(args[1]) != SQLITE_NULL) {
+        status = sqlite3_value_int(args[1]);
+    }
+    const std::string_view kind = error_kind(view_of(args[0]), status, sqlite3_value_int(args[2]));
+    sqlite3_result_text(context, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+}
+
+extern "C" void sql_error_reason(sqlite3_context* context, int, sqlite3_value** args) noexcept {
+    const std::string_view reason = error_reason(view_of(args[0]));
+    sqlite3_result_text(context, reason.data(), static_cast<int>(reason.size()), SQLITE_TRANSIENT);
+}
+
+// fc_host_slot(url): the index of the URL's host in Summary::hosts, or NULL for the hosts not
+// shown. The slots live in the summary's stack frame: HostSlotFunction registers the function
+// for the one query that uses it and removes it afterwards.
+struct HostSlots {
+    HostMap<std::size_t> slots;
+    std::string scratch;
+};
+
+extern "C" void sql_host_slot(sqlite3_context* context, int, sqlite3_value** args) noexcept {
+    try {
+        auto* hosts = static_cast<HostSlots*>(sqlite3_user_data(context));
+        auto it = hosts->slots.find(host_view(view_of(args[0]), hosts->scratch));
+        if (it == hosts->slots.end()) {
+            sqlite3_result_null(context);
+        } else {
+            sqlite3_result_int64(context, static_cast<sqlite3_int64>(it->second));
+        }
+    } catch (const std::bad_alloc&) {
+        sqlite3_result_error_nomem(context);
+    }
+}
+
+constexpr int k_function_flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+
+void register_functions(Database& db) {
+    sqlite3* handle = db.handle();
+    sqlite3_create_function_v2(handle, "fc_url_host", 1, k_function_flags, nullptr, sql_url_host,
+                               nullptr, nullptr, nullptr);
+    sqlite3_create_function_v2(handle, "fc_error_kind", 3, k_function_flags, nullptr,
+                               sql_error_kind, nullptr, nullptr, nullptr);
+    sqlite3_create_function_v2(handle, "fc_error_reason", 1, k_function_flags, nullptr,
+                               sql_error_reason, nullptr, nullptr, nullptr);
+}
+
+class HostSlotFunction {
+public:
+    HostSlotFunction(Database& db, HostSlots& slots)
+        : m_db(db.handle()) {
+        sqlite3_create_function_v2(m_db, "fc_host_slot", 1, SQLITE_UTF8, &slots, sql_host_slot,
+                                   nullptr, nullptr, nullptr);
+    }
+    ~HostSlotFunction() {
+        sqlite3_create_function_v2(m_db, "fc_host_slot", 1, SQLITE_UTF8, nullptr, nullptr, nullptr,
+                                   nullptr, nullptr);
+    }
+    HostSlotFunction(const HostSlotFunction&) = delete;
+    HostSlotFunction& operator=(const HostSlotFunction&) = delete;
+
+private:
+    sqlite3* m_db;
+};
+
+std::uint64_t count_column(const Statement& row, int column) {
+    const std::int64_t value = row.column_int64(column);
+    return value < 0 ? 0 : static_cast<std::uint64_t>(value);
+}
+
+// The rows a summary reads: `table WHERE filter` (filter binds ?1 to id). For pages, `rows` are
+// the page and requisite rows, robots.txt fetches apart.
+struct Scope {
+    Summary::Source source = Summary::Source::downloads;
+    std::string table;
+    std::string filter;
+    std::int64_t id = 0;
+
+    bool pages() const { return source == Summary::Source::pages; }
+    std::string all() const { return " FROM " + table + " WHERE (" + filter + ")"; }
+    std::string rows() const { return pages() ? all() + " AND kind != 'robots'" : all(); }
+};
+
+Result<bool> has_column(Database& db, std::string_view table, std::string_view column) {
+    Statement statement = db.prepare("SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2");
+    statement.bind(1, table);
+    statement.bind(2, column);
+    bool found = false;
+    auto r = for_each_row(statement, [&](const Statement& row) {
+        found = row.column_int64(0) > 0;
+        return false;
+    });
+    if (!r) {
+        return r.error();
+    }
+    return found;
+}
+
+// Keeps the `limit` best of a stream (0: all) in bounded memory: a heap whose top is the worst
+// kept element.
+template <class T, class Better> class TopN {
+public:
+    TopN(std::size_t limit, Better better)
+        : m_limit(limit)
+        , m_better(better) {}
+
+    void add(T value) {
+        if (m_limit == 0 || m_heap.size() < m_limit) {
+            m_heap.push_back(std::move(value));
+            std::push_heap(m_heap.begin(), m_heap.end(), m_better);
+        } else if (m_better(value, m_heap.front())) {
+            std::pop_heap(m_heap.begin(), m_heap.end(), m_better);
+            m_heap.back() = std::move(value);
+            std::push_heap(m_heap.begin(), m_heap.end(), m_better);
+        }
+    }
+    std::vector<T> take_sorted() {
+        std::sort(m_heap.begin(), m_heap.end(), m_better);
+        return std::move(m_heap);
+    }
+
+private:
+    std::size_t m_limit;
+    Better m_better;
+    std::vector<T> m_heap;
+};
+
+bool better_host(const HostStats& a, const HostStats& b) {
+    return a.items != b.items ? a.items > b.items : a.host < b.host;
+}
+
+// Pass 1: one scan of the rows, no sort. Counts every outcome, status, depth and run's span in
+// small maps (their keys are few), and hosts in a map while they stay under k_host_map_limit.
+class Scan {
+public:
+    Scan(const Scope& scope, const SummaryOptions& options, bool ttfb, Summary& s)
+        : m_scope(scope)
+        , m_options(options)
+        , m_ttfb(ttfb)
+        , m_s(s) {}
+
+    Result<void> run(Database& db) {
+        const std::string sql =
+            std::string("SELECT run_id, ") + (m_scope.pages() ? "kind, depth" : "'', 0") +
+            ", http_status, error IS NOT NULL, attempts, bytes, fetched_at, elapsed_ms, url" +
+            (m_ttfb ? ", ttfb_ms IS NOT NULL" : "") + m_scope.all();
+        Statement statement = db.prepare(sql);
+        statement.bind(1, m_scope.id);
+        auto r = for_each_row(statement, [&](const Statement& row) {
+            add(row);
+            return true;
+        });
+        if (!r) {
+            return r.error();
+        }
+        finish();
+        return {};
+    }
+
+    bool hosts_overflowed() const { return m_hosts_overflowed; }
+    std::uint64_t ttfb_count() const { return m_ttfb_count; }
+
+private:
+    struct Span {
+        double first = 0; // ms since m_base
+        double last = 0;
+    };
+
+    void add(const Statement& row) {
+        const std::string_view kind = row.column_text(1);
+        const bool failed = row.column_int64(4) != 0;
+        const auto attempts = row.column_int64(5);
+        if (attempts > 0) {
+            if (const auto at = parse_time(row.column_text(7))) {
+                // Milliseconds from the first fetch_at seen: small enough for a double to keep
+                // sub-microsecond precision (milliseconds since 1970 would not).
+                if (!m_base) {
+                    m_base = *at;
+                }
+                const double end = std::chrono::duration<double, std::milli>(*at - *m_base).count();
+                const double start = end - row.column_double(8);
+                auto [it, added] = m_spans.try_emplace(row.column_int64(0), Span{start, end});
+                if (!added) {
+                    it->second.first = std::min(it->second.first, start);
+                    it->second.last = std::max(it->second.last, end);
+                }
+            }
+        }
+        if (kind == "robots") {
+            ++m_s.robots_fetches;
+            m_s.robots_failed += failed ? 1 : 0;
+            return;
+        }
+        ++m_s.items;
+        if (kind == "page") {
+            ++m_s.pages;
+        } else if (kind == "requisite") {
+            ++m_s.requisites;
+        }
+        const std::optional<std::int64_t> status = row.column_optional_int64(3);
+        const bool redirect_status = status && *status >= 300 && *status < 400;
+        const bool missing = status && (*status == 404 || *status == 410);
+        if (!failed) {
+            ++(redirect_status ? m_s.redirects : m_s.ok);
+        } else {
+            ++(missing ? m_s.not_found : m_s.errors);
+        }
+        m_s.fetched += attempts > 0 ? 1 : 0;
+        m_s.requests += static_cast<std::uint64_t>(std::max<std::int64_t>(attempts, 0));
+        const std::uint64_t bytes = count_column(row, 6);
+        m_s.bytes += bytes;
+        ++m_statuses[status ? static_cast<int>(*status) : -1];
+        if (m_scope.pages()) {
+            ++m_depths[std::min(static_cast<int>(row.column_int64(2)),
+                                std::max(m_options.depth_buckets, 1) - 1)];
+        }
+        if (m_ttfb && row.column_int64(10) != 0) {
+            ++m_ttfb_count;
+        }
+        if (m_hosts_overflowed) {
+            return;
+        }
+        const std::string_view host = host_view(row.column_text(9), m_scratch);
+        auto it = m_hosts.find(host);
+        if (it == m_hosts.end()) {
+            if (m_hosts.size() == k_host_map_limit) {
+                m_hosts_overflowed = true;
+                m_hosts.clear();
+                return;
+            }
+            it = m_hosts.emplace(std::string(host), HostStats{}).first;
+        }
+        HostStats& h = it->second;
+        ++h.items;
+        h.fetched += attempts > 0 ? 1 : 0;
+        h.failed += failed ? 1 : 0;
+        h.bytes += bytes;
+    }
+
+    void finish() {
+        for (const auto& [run, span] : m_spans) {
+            m_s.active_s += std::max(0.0, span.last - span.first) / 1000;
+            const auto first = time_from_ms(span.first);
+            const auto last = time_from_ms(span.last);
+            m_s.first_fetch = m_s.first_fetch ? std::min(*m_s.first_fetch, first) : first;
+            m_s.last_fetch = m_s.last_fetch ? std::max(*m_s.last_fetch, last) : last;
+        }
+        std::vector<StatusCount> statuses;
+        for (const auto& [status, count] : m_statuses) {
+            if (status < 0) {
+                m_s.status_classes[0] += count;
+                continue;
+            }
+            if (status >= 100 && status < 600) {
+                m_s.status_classes[static_cast<std::size_t>(status / 100)] += count;
+            }
+            statuses.push_back({status, count});
+        }
+        std::sort(statuses.begin(), statuses.end(), [](const StatusCount& a, const StatusCount& b) {
+            return a.count != b.count ? a.count > b.count : a.status < b.status;
+        });
+        if (statuses.size() > m_options.top_statuses) {
+            statuses.resize(m_options.top_statuses);
+        }
+        m_s.top_statuses = std::move(statuses);
+        for (const auto& [depth, count] : m_depths) {
+            m_s.depths.push_back({depth, count});
+        }
+        if (!m_hosts_overflowed) {
+            m_s.host_count = m_hosts.size();
+            TopN<HostStats, decltype(&better_host)> top(m_options.top_hosts, &better_host);
+            for (auto& [host, stats] : m_hosts) {
+                stats.host = host;
+                top.add(std::move(stats));
+            }
+            m_s.hosts = top.take_sorted();
+            m_hosts.clear();
+        }
+    }
+
+    TimePoint time_from_ms(double ms) const {
+        return *m_base + std::chrono::duration_cast<TimePoint::duration>(
+                             std::chrono::duration<double, std::milli>(std::round(ms)));
+    }
+
+    const Scope& m_scope;
+    const SummaryOptions& m_options;
+    bool m_ttfb;
+    Summary& m_s;
+    std::optional<TimePoint> m_base;
+    std::map<std::int64_t, Span> m_spans;    // by run
+    std::map<int, std::uint64_t> m_statuses; // -1: no response
+    std::map<int, std::uint64_t> m_depths;
+    HostMap<HostStats> m_hosts;
+    bool m_hosts_overflowed = false;
+    std::string m_scratch;
+    std::uint64_t m_ttfb_count = 0;
+};
+
+// Hosts when there were too many for the scan's map: grouped by SQL, the top ones kept.
+Result<void> group_hosts(Database& db, const Scope& scope, const SummaryOptions& options,
+                         Summary& s) {
+    Statement groups = db.prepare("SELECT fc_url_host(url), count(*), sum(attempts > 0), "
+                                  "sum(error IS NOT NULL), sum(bytes)" +
+                                  scope.rows() + " GROUP BY 1");
+    groups.bind(1, scope.id);
+    TopN<HostStats, decltype(&better_host)> top(options.top_hosts, &better_host);
+    s.host_count = 0;
+    auto r = for_each_row(groups, [&](const Statement& row) {
+        ++s.host_count;
+        top.add({std::string(row.column_text(0)), count_column(row, 1), count_column(row, 2),
+                 count_column(row, 3), count_column(row, 4), std::nullopt});
+        return true;
+    });
+    if (!r) {
+        return r.error();
+    }
+    s.hosts = top.take_sorted();
+    return {};
+}
+
+Result<void> read_errors(Database& db, const Scope& scope, const SummaryOptions& options,
+                         Summary& s) {
+    Statement statement = db.prepare(
+        "SELECT fc_error_kind(error, http_status, attempts), fc_error_reason(error), count(*)" +
+        scope.rows() + " AND error IS NOT NULL GROUP BY 1, 2");
+    statement.bind(1, scope.id);
+    std::map<std::string, std::uint64_t, std::less<>> kinds;
+    auto better = [](const ReasonCount& a, const ReasonCount& b) {
+        return a.count != b.count ? a.count > b.count : a.reason < b.reason;
+    };
+    TopN<ReasonCount, decltype(better)> reasons(std::max<std::size_t>(options.top_reasons, 1),
+                                                better);
+    auto r = for_each_row(statement, [&](const Statement& row) {
+        const std::uint64_t count = count_column(row, 2);
+        const std::string_view kind = row.column_text(0);
+        auto it = kinds.find(kind);
+        if (it == kinds.end()) {
+            it = kinds.emplace(std::string(kind), 0).first;
+        }
+        it->second += count;
+        ++s.reason_count;
+        reasons.add({std::string(row.column_text(1)), it->first, count});
+        return true;
+    });
+    if (!r) {
+        return r.error();
+    }
+    for (const auto& [kind, count] : kinds) {
+        s.errors_by_kind.push_back({kind, count});
+        if (kind == "robots_disallowed") {
+            s.disallowed = count;
+        }
+    }
+    std::stable_sort(s.errors_by_kind.begin(), s.errors_by_kind.end(),
+                     [](const KindCount& a, const KindCount& b) { return a.count > b.count; });
+    s.top_reasons = reasons.take_sorted();
+    if (options.top_reasons == 0) {
+        s.top_reasons.clear();
+    }
+    return {};
+}
+
+// Nearest ranks out of `count` values streamed in ascending order.
+class PercentilePicker {
+public:
+    explicit PercentilePicker(std::uint64_t count)
+        : m_r50(rank(50, count))
+        , m_r90(rank(90, count))
+        , m_r99(rank(99, count)) {}
+
+    void add(double value) {
+        ++m_position;
+        if (m_position == m_r50) {
+            m_result.p50 = value;
+        }
+        if (m_position == m_r90) {
+            m_result.p90 = value;
+        }
+        if (m_position == m_r99) {
+            m_result.p99 = value;
+        }
+        m_result.max = value;
+    }
+    // Within one read transaction the count and the rows agree; report what was read anyway.
+    Percentiles result() const {
+        Percentiles p = m_result;
+        p.count = m_position;
+        return p;
+    }
+
+    static std::uint64_t rank(std::uint64_t percent, std::uint64_t count) {
+        return std::max<std::uint64_t>(1, (percent * count + 99) / 100);
+    }
+
+private:
+    std::uint64_t m_r50, m_r90, m_r99;
+    std::uint64_t m_position = 0;
+    Percentiles m_result;
+};
+
+// Pass 2: one sort of the fetched rows' elapsed_ms. The ascending stream gives the overall
+// percentiles, and, counting each shown host's values as they pass, each host's median (the
+// value at rank ceil(n/2) of its own values).
+Result<void> read_latency(Database& db, const Scope& scope, Summary& s) {
+    HostSlots slots;
+    for (std::size_t i = 0; i < s.hosts.size(); ++i) {
+        slots.slots.emplace(s.hosts[i].host, i);
+    }
+    HostSlotFunction function(db, slots);
+    std::vector<std::uint64_t> seen(s.hosts.size(), 0);
+    PercentilePicker picker(s.fetched);
+    Statement statement = db.prepare("SELECT elapsed_ms, fc_host_slot(url)" + scope.rows() +
+                                     " AND attempts > 0 ORDER BY 1");
+    statement.bind(1, scope.id);
+    auto r = for_each_row(statement, [&](const Statement& row) {
+        const double value = row.column_double(0);
+        picker.add(value);
+        if (!row.is_null(1)) {
+            const auto slot = static_cast<std::size_t>(row.column_int64(1));
+            HostStats& host = s.hosts[slot];
+            if (++seen[slot] == (host.fetched + 1) / 2) {
+                host.median_ms = value;
+            }
+        }
+        return true;
+    });
+    if (!r) {
+        return r.error();
+    }
+    s.elapsed_ms = picker.result();
+    return {};
+}
+
+Result<Percentiles> read_ttfb(Database& db, const Scope& scope, std::uint64_t count) {
+    PercentilePicker picker(count);
+    if (count > 0) {
+        Statement statement =
+            db.prepare("SELECT ttfb_ms" + scope.rows() + " AND ttfb_ms IS NOT NULL ORDER BY 1");
+        statement.bind(1, scope.id);
+        auto r = for_each_row(statement, [&](const Statement& row) {
+            picker.add(row.column_double(0));
+            return true;
+        });
+        if (!r) {
+            return r.error();
+        }
+    }
+    return picker.result();
+}
+
+Result<Summary> summarize(Reader& reader, const Scope& scope, const SummaryOptions& options) {
+    Database& db = reader.database();
+    register_functions(db);
+    // One read transaction: every query sees the same snapshot, even while a crawl writes.
+    auto transaction = Transaction::begin(db, Transaction::Kind::deferred);
+    if (!transaction) {
+        return transaction.error();
+    }
+    auto ttfb_recorded = has_column(db, scope.table, "ttfb_ms");
+    if (!ttfb_recorded) {
+        return ttfb_recorded.error();
+    }
+    Summary s;
+    s.source = scope.source;
+    Scan scan(scope, options, *ttfb_recorded, s);
+    if (auto r = scan.run(db); !r) {
+        return r.error();
+    }
+    if (scan.hosts_overflowed()) {
+        if (auto r = group_hosts(db, scope, options, s); !r) {
+            return r.error();
+        }
+    }
+    if (auto r = read_errors(db, scope, options, s); !r) {
+        return r.error();
+    }
+    if (auto r = read_latency(db, scope, s); !r) {
+        return r.error();
+    }
+    if (*ttfb_recorded) {
+        auto ttfb = read_ttfb(db, scope, scan.ttfb_count());
+        if (!ttfb) {
+            return ttfb.error();
+        }
+        s.ttfb_ms = *ttfb;
+    }
+    if (auto r = transaction->commit(); !r) {
+        return r.error();
+    }
+    return s;
+}
+
+} // namespace
+
+bool is_foreign_database(const Error& error) {
+    if (error.code.category() != sqlite_category()) {
+        return false;
+    }
+    // SQLITE_NOTADB from SQLite itself; SQLITE_ERROR from check_schema()'s own verdicts.
+    const int primary = error.code.value() & 0xff;
+    return primary == SQLITE_NOTADB || primary == SQLITE_ERROR;
+}
+
+std::string_view error_kind(std::string_view error, std::optional<int> http_status, int attempts) {
+    if (error.starts_with("disallowed by robots")) {
+        return "robots_disallowed";
+    }
+    if (attempts == 0) {
+        return "bad_url"; // never requested: the URL was refused before any fetch
+    }
+    if (error.find("still throttled") != std::string_view::npos) {
+        return "throttled";
+    }
+    if (error.starts_with("HTTP ") && http_status) {
+        return http_kind(*http_status);
+    }
+    if (error.starts_with("cannot resolve host")) {
+        return "dns";
+    }
+    if (starts_with_any(error, {"connection refused", "cannot connect", "connect timed out"})) {
+        return "connect";
+    }
+    if (starts_with_any(error, {"timed out after", "transfer too slow"})) {
+        return "timeout";
+    }
+    if (error.starts_with("body larger than") ||
+        error.find("Maximum file size exceeded") != std::string_view::npos) {
+        return "too_large";
+    }
+    if (error.starts_with("too many redirects") ||
+        (error.starts_with("more than ") && error.find(" redirects") != std::string_view::npos)) {
+        return "too_many_redirects";
+    }
+    if (error.starts_with("TLS: ")) {
+        return "tls";
+    }
+    if (starts_with_any(error, {"cannot store the body", "cannot create ", "cannot write ",
+                                "cannot rename ", "cannot sync "})) {
+        return "write_failed";
+    }
+    if (error.starts_with("interrupted")) {
+        return "interrupted";
+    }
+    if (starts_with_any(error, {"connection closed without a reply", "Recv failure", "Send failure",
+                                "transfer closed", "Weird server reply", "Unsupported HTTP",
+                                "Received HTTP/0.9", "Invalid status line",
+                                "Error while processing content unencoding",
+                                "Unrecognized content encoding", "HTTP/2", "HTTP/3",
+                                "Header without colon", "Failed sending data"})) {
+        return "protocol";
+    }
+    if (starts_with_any(error, {"unsupported URL scheme", "URL using bad", "Unsupported protocol",
+                                "Protocol \""})) {
+        return "bad_url";
+    }
+    if (http_status) {
+        return http_kind(*http_status);
+    }
+    return "other";
+}
+
+std::string_view error_reason(std::string_view error) {
+    if (!error.ends_with(')')) {
+        return error;
+    }
+    const std::size_t open = error.rfind(" (");
+    return open == std::string_view::npos || open == 0 ? error : error.substr(0, open);
+}
+
+std::string url_host(std::string_view url) {
+    std::string scratch;
+    return std::string(host_view(url, scratch));
+}
+
+Result<std::optional<std::int64_t>> crawl_of_run(Reader& reader, std::int64_t run_id) {
+    Statement statement = reader.database().prepare(
+        "SELECT crawl_id FROM crawl_runs WHERE run_id = ?1 ORDER BY crawl_id LIMIT 1");
+    statement.bind(1, run_id);
+    std::optional<std::int64_t> crawl;
+    auto r = for_each_row(statement, [&](const Statement& row) {
+        crawl = row.column_int64(0);
+        return false;
+    });
+    if (!r) {
+        return r.error();
+    }
+    return crawl;
+}
+
+Result<std::vector<RunRow>> runs_of_crawl(Reader& reader, std::int64_t crawl_id) {
+    Statement statement = reader.database().prepare(
+        "SELECT run_id FROM crawl_runs WHERE crawl_id = ?1 ORDER BY run_id");
+    statement.bind(1, crawl_id);
+    std::vector<std::int64_t> ids;
+    auto r = for_each_row(statement, [&](const Statement& row) {
+        ids.push_back(row.column_int64(0));
+        return true;
+    });
+    if (!r) {
+        return r.error();
+    }
+    std::vector<RunRow> runs;
+    for (std::int64_t id : ids) {
+        auto run = reader.find_run(id);
+        if (!run) {
+            return run.error();
+        }
+        if (*run) {
+            runs.push_back(std::move(**run));
+        }
+    }
+    return runs;
+}
+
+Result<Summary> summarize_run(Reader& reader, std::int64_t run_id, const SummaryOptions& options) {
+    auto crawl = crawl_of_run(reader, run_id);
+    if (!crawl) {
+        return crawl.error();
+    }
+    Scope scope;
+    scope.id = run_id;
+    scope.filter = "run_id = ?1";
+    if (*crawl) {
+        scope.source = Summary::Source::pages;
+        scope.table = "pages";
+    } else {
+        scope.source = Summary::Source::downloads;
+        scope.table = "downloads";
+    }
+    return summarize(reader, scope, options);
+}
+
+Result<Summary> summarize_crawl(Reader& reader, std::int64_t crawl_id,
+                                const SummaryOptions& options) {
+    Scope scope;
+    scope.source = Summary::Source::pages;
+    scope.table = "pages";
+    scope.filter = "crawl_id = ?1";
+    scope.id = crawl_id;
+    return summarize(reader, scope, options);
+}
+
+} // namespace flagcrawl::storage

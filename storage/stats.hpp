@@ -1,0 +1,138 @@
+// Summaries of what runs recorded (`flagcrawl stats`): outcomes, statuses, errors by kind,
+// latency percentiles, per-host and depth tables. Computed by SQL over the rows (sorts and
+// GROUP BYs that SQLite spills to disk), so memory stays bounded whatever the row count.
+#pragma once
+
+#include "storage/reader.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flagcrawl::storage {
+
+// Nearest-rank percentiles: pN is the value at rank ceil(N/100 * count) of the sorted values
+// (so of 1..100, p50 = 50, p90 = 90, p99 = 99, max = 100). All 0 when count is 0.
+struct Percentiles {
+    std::uint64_t count = 0;
+    double p50 = 0;
+    double p90 = 0;
+    double p99 = 0;
+    double max = 0;
+};
+
+struct StatusCount {
+    int status = 0;
+    std::uint64_t count = 0;
+};
+
+struct KindCount {
+    std::string kind; // see error_kind()
+    std::uint64_t count = 0;
+};
+
+struct ReasonCount {
+    std::string reason; // the error text without its trailing "(host:port)" or "(URL)"
+    std::string kind;
+    std::uint64_t count = 0;
+};
+
+struct HostStats {
+    std::string host;                // lowercase host[:port] of the requested URL
+    std::uint64_t items = 0;         // rows (pages or downloads) of this host
+    std::uint64_t fetched = 0;       // of which requested (attempts > 0)
+    std::uint64_t failed = 0;        // rows with an error (not found included)
+    std::uint64_t bytes = 0;         // body bytes received
+    std::optional<double> median_ms; // of elapsed_ms over fetched rows; nullopt: none fetched
+};
+
+struct DepthCount {
+    int depth = 0; // the last bucket holds every depth >= SummaryOptions::depth_buckets - 1
+    std::uint64_t count = 0;
+};
+
+struct SummaryOptions {
+    std::size_t top_hosts = 20; // hosts kept, by rows (then name); 0: all of them
+    std::size_t top_statuses = 10;
+    std::size_t top_reasons = 10;
+    int depth_buckets = 50; // depths 0 .. depth_buckets-2 alone, the rest in one last bucket
+};
+
+// What a set of rows says. Rows are `downloads` (a download or flags run) or `pages` (a crawl,
+// or one invocation of it). For pages, every figure but robots_fetches/robots_failed is over
+// the page and requisite rows: robots.txt fetches are counted apart.
+//
+// Outcomes (each row is exactly one): ok (no error, not 3xx), redirect (no error, 3xx: a crawl
+// records each hop), not_found (error with status 404 or 410), error (every other error,
+// robots.txt refusals included: see disallowed).
+struct Summary {
+    enum class Source { downloads, pages };
+    Source source = Source::downloads;
+
+    std::uint64_t items = 0;   // rows
+    std::uint64_t fetched = 0; // rows with attempts > 0 (the others were never requested)
+    std::uint64_t ok = 0;
+    std::uint64_t redirects = 0;
+    std::uint64_t not_found = 0;
+    std::uint64_t errors = 0;
+    std::uint64_t disallowed = 0; // errors of kind robots_disallowed
+    std::uint64_t requests = 0;   // attempts, retries included (robots.txt excluded)
+    std::uint64_t bytes = 0;      // body bytes received (robots.txt excluded)
+    std::uint64_t pages = 0;      // pages source: rows of kind 'page'
+    std::uint64_t requisites = 0; // pages source: rows of kind 'requisite'
+    std::uint64_t robots_fetches = 0;
+    std::uint64_t robots_failed = 0;
+
+    // Rows by status class: [0] no response, [1] 1xx ... [5] 5xx (other values are not counted).
+    std::array<std::uint64_t, 6> status_classes{};
+    std::vector<StatusCount> top_statuses; // by count, then status
+    std::vector<KindCount> errors_by_kind; // every kind seen, by count, then kind
+    std::vector<ReasonCount> top_reasons;  // by count, then reason
+    std::uint64_t reason_count = 0;        // distinct (kind, reason) pairs
+
+    Percentiles elapsed_ms;             // over fetched rows
+    std::optional<Percentiles> ttfb_ms; // nullopt when the table has no ttfb_ms column
+
+    // Activity, robots.txt fetches included: the first fetch's start (fetched_at - elapsed_ms)
+    // and the last fetch's end (fetched_at); active_s adds up that span for each run apart, so
+    // the pause between a crawl's interrupted run and its resumption does not count.
+    std::optional<TimePoint> first_fetch;
+    std::optional<TimePoint> last_fetch;
+    double active_s = 0;
+
+    std::uint64_t host_count = 0;   // distinct hosts
+    std::vector<HostStats> hosts;   // the top_hosts with the most rows
+    std::vector<DepthCount> depths; // pages source only, by depth
+};
+
+// The crawl a run worked on (its crawl_runs row), if it is a crawl invocation.
+Result<std::optional<std::int64_t>> crawl_of_run(Reader& reader, std::int64_t run_id);
+// The runs (invocations) of a crawl, by id.
+Result<std::vector<RunRow>> runs_of_crawl(Reader& reader, std::int64_t crawl_id);
+
+// One run: its pages when it is a crawl invocation, else its downloads.
+Result<Summary> summarize_run(Reader& reader, std::int64_t run_id,
+                              const SummaryOptions& options = {});
+// A whole crawl, across the runs that worked on it.
+Result<Summary> summarize_crawl(Reader& reader, std::int64_t crawl_id,
+                                const SummaryOptions& options = {});
+
+// True when Reader::open failed because the file is no flagcrawl database this build reads (not
+// SQLite, someone else's tables, a newer schema), rather than because it could not be read.
+bool is_foreign_database(const Error& error);
+
+// The kind of a failed row, from its recorded error text, status and attempts: dns, connect,
+// timeout, too_large, too_many_redirects, tls, protocol, write_failed, bad_url, interrupted,
+// robots_disallowed, throttled, not_found, http_4xx, http_5xx, http_other, other. The store
+// keeps the reason as text, so this follows the wording of fetch/ and crawler/ messages.
+std::string_view error_kind(std::string_view error, std::optional<int> http_status, int attempts);
+// The reason without the trailing " (...)" that names where it happened.
+std::string_view error_reason(std::string_view error);
+// "host[:port]" of a URL, lowercased, without user info; "" when it has no "//" authority.
+std::string url_host(std::string_view url);
+
+} // namespace flagcrawl::storage

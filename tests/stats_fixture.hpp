@@ -1,0 +1,109 @@
+// Test helpers for stats and export: a temporary folder, and rows written through the real
+// storage::Writer into a real SQLite file.
+#pragma once
+
+#include "storage/writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <random>
+#include <string>
+
+namespace flagcrawl::testing_support {
+
+class TempDir {
+public:
+    TempDir() {
+        std::random_device random;
+        m_path = std::filesystem::temp_directory_path() /
+                 ("flagcrawl-stats-" + std::to_string(random()) + std::to_string(random()));
+        std::filesystem::create_directories(m_path);
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(m_path, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string file(const std::string& name) const { return (m_path / name).string(); }
+
+private:
+    std::filesystem::path m_path;
+};
+
+// A fixed clock for fetched_at: 2026-01-02T03:04:05.000Z plus `ms`.
+inline storage::TimePoint at_ms(double ms) {
+    using namespace std::chrono;
+    const sys_days day = year{2026} / January / 2;
+    return storage::TimePoint(
+        day + hours(3) + minutes(4) + seconds(5) +
+        duration_cast<storage::TimePoint::duration>(duration<double, std::milli>(ms)));
+}
+
+inline std::int64_t begin_run(storage::Writer& writer, const std::string& command,
+                              int concurrency = 4) {
+    auto run = writer.begin_run({.command = command,
+                                 .arguments = command + " ...",
+                                 .strategy = "async",
+                                 .concurrency = concurrency,
+                                 .started_at = at_ms(0)});
+    EXPECT_TRUE(run) << (run ? "" : run.error().message);
+    return run ? *run : 0;
+}
+
+inline storage::DownloadRecord download(std::int64_t run_id, const std::string& url,
+                                        std::optional<int> status, double elapsed_ms,
+                                        std::optional<std::string> error = std::nullopt,
+                                        std::uint64_t bytes = 100) {
+    storage::DownloadRecord d;
+    d.run_id = run_id;
+    d.url = url;
+    if (status) {
+        d.final_url = url;
+    }
+    d.http_status = status;
+    d.bytes = bytes;
+    d.elapsed_ms = elapsed_ms;
+    d.error = std::move(error);
+    d.fetched_at = at_ms(elapsed_ms);
+    return d;
+}
+
+inline storage::PageRecord page(std::int64_t crawl_id, std::int64_t run_id, std::int64_t seq,
+                                const std::string& url, std::optional<int> status, int depth,
+                                double elapsed_ms, double fetched_ms,
+                                std::optional<std::string> error = std::nullopt) {
+    storage::PageRecord p;
+    p.crawl_id = crawl_id;
+    p.run_id = run_id;
+    p.seq = seq;
+    p.url = url;
+    if (status) {
+        p.final_url = url;
+    }
+    p.http_status = status;
+    p.depth = depth;
+    p.elapsed_ms = elapsed_ms;
+    p.fetched_at = at_ms(fetched_ms);
+    p.error = std::move(error);
+    p.bytes = error ? 0 : 1000;
+    return p;
+}
+
+// Begins a new crawl (is_new) or resumes `crawl_id` in a new run; returns the run id.
+inline std::int64_t begin_crawl_run(storage::Writer& writer, std::int64_t crawl_id = 0) {
+    const std::int64_t run = begin_run(writer, "crawl");
+    storage::CrawlBeginRecord begin;
+    begin.crawl_id = crawl_id == 0 ? run : crawl_id;
+    begin.run_id = run;
+    begin.is_new = crawl_id == 0;
+    begin.seeds = R"(["http://a.test/"])";
+    begin.options = R"({"scope":"host"})";
+    EXPECT_TRUE(writer.submit(std::move(begin)));
+    return run;
+}
+
+} // namespace flagcrawl::testing_support

@@ -1,0 +1,462 @@
+// storage/stats.hpp on real SQLite files written by storage::Writer: a download run, a crawl
+// resumed once (whole crawl and each run), nearest-rank percentiles on known data, the per-host
+// table (in-memory and SQL-grouped paths), depth buckets, and the error classification.
+#include "stats_fixture.hpp"
+
+#include "storage/reader.hpp"
+#include "storage/stats.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <numeric>
+#include <random>
+
+using namespace flagcrawl::storage;
+using flagcrawl::testing_support::at_ms;
+using flagcrawl::testing_support::begin_crawl_run;
+using flagcrawl::testing_support::begin_run;
+using flagcrawl::testing_support::download;
+using flagcrawl::testing_support::page;
+using flagcrawl::testing_support::TempDir;
+
+namespace {
+
+Reader open_reader(const std::string& path) {
+    auto reader = Reader::open(path);
+    EXPECT_TRUE(reader) << (reader ? "" : reader.error().message);
+    return std::move(*reader);
+}
+
+std::uint64_t kind_count(const Summary& s, std::string_view kind) {
+    for (const auto& k : s.errors_by_kind) {
+        if (k.kind == kind) {
+            return k.count;
+        }
+    }
+    return 0;
+}
+
+TEST(Stats, DownloadRunOutcomesStatusesErrorsLatencyAndHosts) {
+    TempDir dir;
+    const auto path = dir.file("d.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    const auto run = begin_run(*writer, "download");
+    auto ok1 = download(run, "http://a.test/1", 200, 10);
+    ok1.ttfb_ms = 5;
+    auto ok2 = download(run, "http://a.test/2", 200, 20);
+    ok2.ttfb_ms = 8;
+    ASSERT_TRUE(writer->submit(ok1));
+    ASSERT_TRUE(writer->submit(ok2));
+    ASSERT_TRUE(writer->submit(download(run, "http://a.test/3", 404, 30, "HTTP 404 Not Found", 0)));
+    ASSERT_TRUE(writer->submit(
+        download(run, "http://a.test/4", 500, 40, "HTTP 500 Internal Server Error", 0)));
+    ASSERT_TRUE(writer->submit(download(run, "http://a.test/5", std::nullopt, 50,
+                                        "timed out after 5000 ms (http://a.test/5)", 0)));
+    ASSERT_TRUE(writer->submit(
+        download(run, "http://a.test/6", std::nullopt, 60, "connection refused (a.test:80)", 0)));
+    for (int i = 1; i <= 3; ++i) { // mixed case: one host
+        ASSERT_TRUE(writer->submit(
+            download(run, "http://B.Test:8080/" + std::to_string(i), 200, i, std::nullopt, 50)));
+    }
+    auto unfetched =
+        download(run, "ftp://c.test/x", std::nullopt, 0, "unsupported URL scheme 'ftp'", 0);
+    unfetched.attempts = 0;
+    ASSERT_TRUE(writer->submit(unfetched));
+    ASSERT_TRUE(writer->close());
+
+    Reader reader = open_reader(path);
+    auto summary = summarize_run(reader, run);
+    ASSERT_TRUE(summary) << summary.error().message;
+    const Summary& s = *summary;
+    EXPECT_EQ(s.source, Summary::Source::downloads);
+    EXPECT_EQ(s.items, 10u);
+    EXPECT_EQ(s.fetched, 9u);
+    EXPECT_EQ(s.ok, 5u);
+    EXPECT_EQ(s.redirects, 0u);
+    EXPECT_EQ(s.not_found, 1u);
+    EXPECT_EQ(s.errors, 4u);
+    EXPECT_EQ(s.requests, 9u);
+    EXPECT_EQ(s.bytes, 2 * 100u + 3 * 50u);
+    EXPECT_EQ(s.status_classes, (std::array<std::uint64_t, 6>{3, 0, 5, 0, 1, 1}));
+    ASSERT_EQ(s.top_statuses.size(), 3u);
+    EXPECT_EQ(s.top_statuses[0].status, 200);
+    EXPECT_EQ(s.top_statuses[0].count, 5u);
+    EXPECT_EQ(s.top_statuses[1].status, 404); // ties by code
+    EXPECT_EQ(s.top_statuses[2].status, 500);
+
+    ASSERT_EQ(s.errors_by_kind.size(), 5u);
+    EXPECT_EQ(kind_count(s, "not_found"), 1u);
+    EXPECT_EQ(kind_count(s, "http_5xx"), 1u);
+    EXPECT_EQ(kind_count(s, "timeout"), 1u);
+    EXPECT_EQ(kind_count(s, "connect"), 1u);
+    EXPECT_EQ(kind_count(s, "bad_url"), 1u);
+    EXPECT_EQ(s.reason_count, 5u);
+    std::vector<std::string> reasons;
+    for (const auto& r : s.top_reasons) {
+        reasons.push_back(r.reason);
+    }
+    std::sort(reasons.begin(), reasons.end());
+    EXPECT_EQ(reasons,
+              (std::vector<std::string>{"HTTP 404 Not Found", "HTTP 500 Internal Server Error",
+                                        "connection refused", "timed out after 5000 ms",
+                                        "unsupported URL scheme 'ftp'"}));
+
+    // Fetched values 1 2 3 10 20 30 40 50 60: ranks ceil(.5*9)=5, ceil(.9*9)=9, ceil(.99*9)=9.
+    EXPECT_EQ(s.elapsed_ms.count, 9u);
+    EXPECT_DOUBLE_EQ(s.elapsed_ms.p50, 20);
+    EXPECT_DOUBLE_EQ(s.elapsed_ms.p90, 60);
+    EXPECT_DOUBLE_EQ(s.elapsed_ms.p99, 60);
+    EXPECT_DOUBLE_EQ(s.elapsed_ms.max, 60);
+    ASSERT_TRUE(s.ttfb_ms);
+    EXPECT_EQ(s.ttfb_ms->count, 2u);
+    EXPECT_DOUBLE_EQ(s.ttfb_ms->p50, 5);
+    EXPECT_DOUBLE_EQ(s.ttfb_ms->p90, 8);
+    EXPECT_DOUBLE_EQ(s.ttfb_ms->max, 8);
+
+    // Every fetch started at t=0 (fetched_at = elapsed) and the last ended at 60 ms.
+    ASSERT_TRUE(s.first_fetch && s.last_fetch);
+    EXPECT_EQ(*s.first_fetch, at_ms(0));
+    EXPECT_EQ(*s.last_fetch, at_ms(60));
+    EXPECT_NEAR(s.active_s, 0.060, 1e-9);
+
+    EXPECT_EQ(s.host_count, 3u);
+    ASSERT_EQ(s.hosts.size(), 3u);
+    EXPECT_EQ(s.hosts[0].host, "a.test");
+    EXPECT_EQ(s.hosts[0].items, 6u);
+    EXPECT_EQ(s.hosts[0].fetched, 6u);
+    EXPECT_EQ(s.hosts[0].failed, 4u);
+    EXPECT_EQ(s.hosts[0].bytes, 200u);
+    EXPECT_EQ(s.hosts[0].median_ms, 30.0); // 10 20 30 40 50 60: rank 3
+    EXPECT_EQ(s.hosts[1].host, "b.test:8080");
+    EXPECT_EQ(s.hosts[1].items, 3u);
+    EXPECT_EQ(s.hosts[1].failed, 0u);
+    EXPECT_EQ(s.hosts[1].median_ms, 2.0);
+    EXPECT_EQ(s.hosts[2].host, "c.test");
+    EXPECT_EQ(s.hosts[2].fetched, 0u);
+    EXPECT_FALSE(s.hosts[2].median_ms);
+    EXPECT_TRUE(s.depths.empty());
+
+    // Top limits.
+    SummaryOptions few;
+    few.top_hosts = 1;
+    few.top_statuses = 1;
+    few.top_reasons = 2;
+    auto limited = summarize_run(reader, run, few);
+    ASSERT_TRUE(limited);
+    ASSERT_EQ(limited->hosts.size(), 1u);
+    EXPECT_EQ(limited->hosts[0].host, "a.test");
+    EXPECT_EQ(limited->hosts[0].median_ms, 30.0);
+    EXPECT_EQ(limited->host_count, 3u);
+    EXPECT_EQ(limited->top_statuses.size(), 1u);
+    EXPECT_EQ(limited->top_reasons.size(), 2u);
+    EXPECT_EQ(limited->reason_count, 5u);
+}
+
+TEST(Stats, NearestRankPercentilesOfKnownData) {
+    TempDir dir;
+    const auto path = dir.file("p.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    const auto hundred = begin_run(*writer, "download");
+    std::vector<int> values(100);
+    std::iota(values.begin(), values.end(), 1);
+    std::shuffle(values.begin(), values.end(), std::mt19937(7));
+    for (int v : values) {
+        ASSERT_TRUE(
+            writer->submit(download(hundred, "http://h.test/" + std::to_string(v), 200, v)));
+    }
+    const auto one = begin_run(*writer, "download");
+    ASSERT_TRUE(writer->submit(download(one, "http://h.test/only", 200, 7.5)));
+    const auto thousand = begin_run(*writer, "flags");
+    for (int v = 1000; v >= 1; --v) {
+        ASSERT_TRUE(writer->submit(
+            download(thousand, "http://h.test/" + std::to_string(v), 200, v / 10.0)));
+    }
+    const auto empty = begin_run(*writer, "download");
+    ASSERT_TRUE(writer->close());
+
+    Reader reader = open_reader(path);
+    auto s = summarize_run(reader, hundred);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->elapsed_ms.count, 100u);
+    EXPECT_DOUBLE_EQ(s->elapsed_ms.p50, 50);
+    EXPECT_DOUBLE_EQ(s->elapsed_ms.p90, 90);
+    EXPECT_DOUBLE_EQ(s->elapsed_ms.p99, 99);
+    EXPECT_DOUBLE_EQ(s->elapsed_ms.max, 100);
+    ASSERT_EQ(s->hosts.size(), 1u);
+    EXPECT_EQ(s->hosts[0].median_ms, 50.0);
+
+    s = summarize_run(reader, one);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->elapsed_ms.count, 1u);
+    EXPECT_DOUBLE_EQ(s->elapsed_ms.p50, 7.5);
+    EXPECT_DOUBLE_EQ(s->elapsed_ms.p99, 7.5);
+    EXPECT_DOUBLE_EQ(s->elapsed_ms.max, 7.5);
+
+    s = summarize_run(reader, thousand);
+    ASSERT_TRUE(s);
+    EXPECT_DOUBLE_EQ(s->elapsed_ms.p50, 50.0);
+    EXPECT_DOUBLE_EQ(s->elapsed_ms.p90, 90.0);
+    EXPECT_DOUBLE_EQ(s->elapsed_ms.p99, 99.0);
+    EXPECT_DOUBLE_EQ(s->elapsed_ms.max, 100.0);
+
+    s = summarize_run(reader, empty);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->items, 0u);
+    EXPECT_EQ(s->elapsed_ms.count, 0u);
+    EXPECT_FALSE(s->first_fetch);
+    EXPECT_EQ(s->active_s, 0);
+    EXPECT_TRUE(s->hosts.empty());
+    ASSERT_TRUE(s->ttfb_ms);
+    EXPECT_EQ(s->ttfb_ms->count, 0u);
+}
+
+// A crawl interrupted after its first run and resumed in a second one, 10 s later.
+class ResumedCrawl : public testing::Test {
+protected:
+    void SetUp() override {
+        m_path = m_dir.file("c.db");
+        auto writer = Writer::open(m_path);
+        ASSERT_TRUE(writer);
+        m_run1 = begin_crawl_run(*writer);
+        m_crawl = m_run1;
+        PageRecord robots = page(m_crawl, m_run1, 0, "http://a.test/robots.txt", 200, 0, 1, 1);
+        robots.seq.reset();
+        robots.kind = PageKind::robots;
+        ASSERT_TRUE(writer->submit(robots));
+        ASSERT_TRUE(writer->submit(page(m_crawl, m_run1, 1, "http://a.test/", 200, 0, 10, 10)));
+        PageRecord moved = page(m_crawl, m_run1, 2, "http://a.test/old", 301, 1, 2, 20);
+        moved.location = "http://a.test/new";
+        ASSERT_TRUE(writer->submit(moved));
+        PageRecord refused = page(m_crawl, m_run1, 3, "http://a.test/private", std::nullopt, 1, 0,
+                                  20, "disallowed by robots.txt");
+        refused.attempts = 0;
+        ASSERT_TRUE(writer->submit(refused));
+        ASSERT_TRUE(writer->finish_run(m_run1, {}, RunStatus::interrupted, at_ms(30)));
+        ASSERT_TRUE(
+            writer->submit(CrawlEndRecord{m_crawl, CrawlStatus::interrupted, "interrupted"}));
+
+        m_run2 = begin_crawl_run(*writer, m_crawl);
+        ASSERT_TRUE(
+            writer->submit(page(m_crawl, m_run2, 4, "http://a.test/new", 200, 1, 5, 10000)));
+        ASSERT_TRUE(writer->submit(
+            page(m_crawl, m_run2, 5, "http://b.test/x", 404, 2, 7, 10010, "HTTP 404 Not Found")));
+        PageRecord style = page(m_crawl, m_run2, 6, "http://a.test/style.css", 200, 2, 3, 10020);
+        style.kind = PageKind::requisite;
+        ASSERT_TRUE(writer->submit(style));
+        ASSERT_TRUE(writer->finish_run(m_run2, {}, RunStatus::finished, at_ms(10030)));
+        ASSERT_TRUE(
+            writer->submit(CrawlEndRecord{m_crawl, CrawlStatus::finished, "frontier exhausted"}));
+
+        m_download = begin_run(*writer, "download");
+        ASSERT_TRUE(writer->submit(download(m_download, "http://a.test/f", 200, 3)));
+        ASSERT_TRUE(writer->close());
+    }
+
+    TempDir m_dir;
+    std::string m_path;
+    std::int64_t m_crawl = 0, m_run1 = 0, m_run2 = 0, m_download = 0;
+};
+
+TEST_F(ResumedCrawl, WholeCrawlAcrossItsRuns) {
+    Reader reader = open_reader(m_path);
+    auto crawl = crawl_of_run(reader, m_run2);
+    ASSERT_TRUE(crawl);
+    EXPECT_EQ(*crawl, m_crawl);
+    auto none = crawl_of_run(reader, m_download);
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(*none);
+    auto runs = runs_of_crawl(reader, m_crawl);
+    ASSERT_TRUE(runs);
+    ASSERT_EQ(runs->size(), 2u);
+    EXPECT_EQ((*runs)[0].id, m_run1);
+    EXPECT_EQ((*runs)[0].status, RunStatus::interrupted);
+    EXPECT_EQ((*runs)[1].id, m_run2);
+
+    auto summary = summarize_crawl(reader, m_crawl);
+    ASSERT_TRUE(summary) << summary.error().message;
+    const Summary& s = *summary;
+    EXPECT_EQ(s.source, Summary::Source::pages);
+    EXPECT_EQ(s.items, 6u);
+    EXPECT_EQ(s.pages, 5u);
+    EXPECT_EQ(s.requisites, 1u);
+    EXPECT_EQ(s.fetched, 5u);
+    EXPECT_EQ(s.ok, 3u);
+    EXPECT_EQ(s.redirects, 1u);
+    EXPECT_EQ(s.not_found, 1u);
+    EXPECT_EQ(s.errors, 1u);
+    EXPECT_EQ(s.disallowed, 1u);
+    EXPECT_EQ(s.robots_fetches, 1u);
+    EXPECT_EQ(s.robots_failed, 0u);
+    EXPECT_EQ(s.requests, 5u);
+    EXPECT_EQ(s.bytes, 4 * 1000u);
+    EXPECT_EQ(s.status_classes, (std::array<std::uint64_t, 6>{1, 0, 3, 1, 1, 0}));
+    EXPECT_EQ(kind_count(s, "robots_disallowed"), 1u);
+    EXPECT_EQ(kind_count(s, "not_found"), 1u);
+    EXPECT_EQ(s.errors_by_kind.size(), 2u);
+    // Fetched values 2 3 5 7 10.
+    EXPECT_EQ(s.elapsed_ms.count, 5u);
+    EXPECT_DOUBLE_EQ(s.elapsed_ms.p50, 5);
+    EXPECT_DOUBLE_EQ(s.elapsed_ms.p90, 10);
+    EXPECT_DOUBLE_EQ(s.elapsed_ms.max, 10);
+    EXPECT_FALSE(s.ttfb_ms); // pages have no ttfb_ms column
+    // Run 1 fetched from 0 to 20 ms, run 2 from 9995 to 10020 ms: the pause does not count.
+    ASSERT_TRUE(s.first_fetch && s.last_fetch);
+    EXPECT_EQ(*s.first_fetch, at_ms(0));
+    EXPECT_EQ(*s.last_fetch, at_ms(10020));
+    EXPECT_NEAR(s.active_s, 0.045, 1e-9);
+    ASSERT_EQ(s.depths.size(), 3u);
+    EXPECT_EQ(s.depths[0].depth, 0);
+    EXPECT_EQ(s.depths[0].count, 1u);
+    EXPECT_EQ(s.depths[1].count, 3u);
+    EXPECT_EQ(s.depths[2].count, 2u);
+    ASSERT_EQ(s.hosts.size(), 2u);
+    EXPECT_EQ(s.hosts[0].host, "a.test");
+    EXPECT_EQ(s.hosts[0].items, 5u);
+    EXPECT_EQ(s.hosts[0].fetched, 4u);
+    EXPECT_EQ(s.hosts[0].failed, 1u);
+    EXPECT_EQ(s.hosts[0].median_ms, 3.0); // 2 3 5 10: rank 2
+    EXPECT_EQ(s.hosts[1].host, "b.test");
+    EXPECT_EQ(s.hosts[1].median_ms, 7.0);
+}
+
+TEST_F(ResumedCrawl, OneRunOfTheCrawl) {
+    Reader reader = open_reader(m_path);
+    auto second = summarize_run(reader, m_run2);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->source, Summary::Source::pages);
+    EXPECT_EQ(second->items, 3u);
+    EXPECT_EQ(second->ok, 2u);
+    EXPECT_EQ(second->not_found, 1u);
+    EXPECT_EQ(second->robots_fetches, 0u);
+    EXPECT_NEAR(second->active_s, 0.025, 1e-9);
+    auto first = summarize_run(reader, m_run1);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->items, 3u);
+    EXPECT_EQ(first->disallowed, 1u);
+    EXPECT_EQ(first->robots_fetches, 1u);
+    auto downloads = summarize_run(reader, m_download);
+    ASSERT_TRUE(downloads);
+    EXPECT_EQ(downloads->source, Summary::Source::downloads);
+    EXPECT_EQ(downloads->items, 1u);
+}
+
+TEST_F(ResumedCrawl, DeepPagesShareTheLastDepthBucket) {
+    Reader reader = open_reader(m_path);
+    SummaryOptions options;
+    options.depth_buckets = 2; // depth 0, then >= 1
+    auto s = summarize_crawl(reader, m_crawl, options);
+    ASSERT_TRUE(s);
+    ASSERT_EQ(s->depths.size(), 2u);
+    EXPECT_EQ(s->depths[0].count, 1u);
+    EXPECT_EQ(s->depths[1].depth, 1);
+    EXPECT_EQ(s->depths[1].count, 5u);
+}
+
+TEST(Stats, ManyHostsAreGroupedBySqlWithTheSameResult) {
+    TempDir dir;
+    const auto path = dir.file("h.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    const auto run = begin_run(*writer, "download");
+    // More distinct hosts than the scan keeps in memory.
+    for (int i = 0; i < 50'001; ++i) {
+        ASSERT_TRUE(
+            writer->submit(download(run, "http://h" + std::to_string(i) + ".test/", 200, 1)));
+    }
+    for (double v : {9.0, 1.0, 5.0}) {
+        ASSERT_TRUE(writer->submit(download(run, "http://big.test/", 200, v)));
+    }
+    ASSERT_TRUE(writer->submit(download(run, "http://mid.test/a", 200, 4)));
+    ASSERT_TRUE(writer->submit(download(run, "http://mid.test/b", 500, 2, "HTTP 500", 0)));
+    ASSERT_TRUE(writer->close());
+
+    Reader reader = open_reader(path);
+    SummaryOptions options;
+    options.top_hosts = 2;
+    auto s = summarize_run(reader, run, options);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->host_count, 50'003u);
+    ASSERT_EQ(s->hosts.size(), 2u);
+    EXPECT_EQ(s->hosts[0].host, "big.test");
+    EXPECT_EQ(s->hosts[0].items, 3u);
+    EXPECT_EQ(s->hosts[0].median_ms, 5.0);
+    EXPECT_EQ(s->hosts[1].host, "mid.test");
+    EXPECT_EQ(s->hosts[1].failed, 1u);
+    EXPECT_EQ(s->hosts[1].bytes, 100u);
+    EXPECT_EQ(s->hosts[1].median_ms, 2.0);
+    EXPECT_EQ(s->items, 50'006u);
+}
+
+TEST(Stats, ErrorKindsFollowTheRecordedMessages) {
+    EXPECT_EQ(error_kind("cannot resolve host (x.test:80)", std::nullopt, 1), "dns");
+    EXPECT_EQ(error_kind("connection refused (127.0.0.1:9)", std::nullopt, 3), "connect");
+    EXPECT_EQ(error_kind("cannot connect: No route to host (h:80)", std::nullopt, 1), "connect");
+    EXPECT_EQ(error_kind("connect timed out (h:80)", std::nullopt, 1), "connect");
+    EXPECT_EQ(error_kind("timed out after 5000 ms (http://h/)", std::nullopt, 1), "timeout");
+    EXPECT_EQ(error_kind("transfer too slow: under 10 B/s for 1000 ms (http://h/)", 200, 1),
+              "timeout");
+    EXPECT_EQ(error_kind("body larger than 1024 bytes (http://h/)", 200, 1), "too_large");
+    EXPECT_EQ(error_kind("more than 5 redirects (http://h/)", std::nullopt, 1),
+              "too_many_redirects");
+    EXPECT_EQ(error_kind("too many redirects (6)", 301, 1), "too_many_redirects");
+    EXPECT_EQ(error_kind("TLS: certificate expired (h:443)", std::nullopt, 1), "tls");
+    EXPECT_EQ(error_kind("connection closed without a reply (http://h/)", std::nullopt, 1),
+              "protocol");
+    EXPECT_EQ(error_kind("transfer closed with 10 bytes remaining to read (http://h/)", 200, 1),
+              "protocol");
+    EXPECT_EQ(error_kind("cannot store the body (http://h/)", 200, 1), "write_failed");
+    EXPECT_EQ(error_kind("cannot write /out/f.tmp: No space left on device", 200, 1),
+              "write_failed");
+    EXPECT_EQ(error_kind("interrupted (http://h/)", std::nullopt, 1), "interrupted");
+    EXPECT_EQ(error_kind("disallowed by robots.txt", std::nullopt, 0), "robots_disallowed");
+    EXPECT_EQ(error_kind("unsupported URL scheme 'ftp'", std::nullopt, 0), "bad_url");
+    EXPECT_EQ(error_kind("HTTP 404 Not Found", 404, 1), "not_found");
+    EXPECT_EQ(error_kind("HTTP 410 Gone", 410, 1), "not_found");
+    EXPECT_EQ(error_kind("HTTP 403 Forbidden", 403, 1), "http_4xx");
+    EXPECT_EQ(error_kind("HTTP 502 Bad Gateway", 502, 3), "http_5xx");
+    EXPECT_EQ(
+        error_kind("HTTP 503 Service Unavailable (still throttled after 3 deferrals)", 503, 1),
+        "throttled");
+    EXPECT_EQ(error_kind("something new", std::nullopt, 1), "other");
+    EXPECT_EQ(error_kind("something new", 500, 1), "http_5xx");
+
+    EXPECT_EQ(error_reason("connection refused (127.0.0.1:9)"), "connection refused");
+    EXPECT_EQ(error_reason("HTTP 503 Service Unavailable (still throttled after 3 deferrals)"),
+              "HTTP 503 Service Unavailable");
+    EXPECT_EQ(error_reason("HTTP 404 Not Found"), "HTTP 404 Not Found");
+    EXPECT_EQ(error_reason("(only parentheses)"), "(only parentheses)");
+
+    EXPECT_EQ(url_host("http://Example.COM:8080/a?b#c"), "example.com:8080");
+    EXPECT_EQ(url_host("https://user:pw@h.test?q"), "h.test");
+    EXPECT_EQ(url_host("http://[::1]:80/"), "[::1]:80");
+    EXPECT_EQ(url_host("not a url"), "");
+}
+
+TEST(Stats, ForeignFilesAreToldApartFromUnreadableOnes) {
+    TempDir dir;
+    const auto text = dir.file("notes.txt");
+    std::ofstream(text) << "this is not a database, just some text long enough to have a header";
+    auto r = Reader::open(text);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(is_foreign_database(r.error())) << r.error().message;
+
+    const auto other = dir.file("other.db");
+    {
+        auto db = Database::open(other);
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(db->exec("CREATE TABLE t (x)"));
+    }
+    r = Reader::open(other);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(is_foreign_database(r.error())) << r.error().message;
+
+    r = Reader::open(dir.file("missing.db"));
+    ASSERT_FALSE(r);
+    EXPECT_FALSE(is_foreign_database(r.error())) << r.error().message;
+}
+
+} // namespace
