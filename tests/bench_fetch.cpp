@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -109,8 +110,17 @@ public:
         }
         m_bytes += r.bytes;
         m_attempts += static_cast<std::uint64_t>(r.attempts);
+        m_total_ms.push_back(r.timings.total_ms);
+    }
+    // The median and the 99th percentile of the final attempts' durations.
+    std::pair<double, double> latency_ms() {
+        if (m_total_ms.empty())
+            return {0, 0};
+        std::sort(m_total_ms.begin(), m_total_ms.end());
+        return {m_total_ms[m_total_ms.size() / 2], m_total_ms[m_total_ms.size() * 99 / 100]};
     }
     std::uint64_t m_ok = 0, m_failed = 0, m_bytes = 0, m_attempts = 0;
+    std::vector<double> m_total_ms;
 };
 
 [[noreturn]] void usage() {
@@ -162,12 +172,14 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     fetcher->run(source, tally);
     const double wall = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("%s c=%d: %llu ok, %llu failed, %llu bytes, %llu attempts, %.3f s, %.0f files/s\n",
+    const auto [p50, p99] = tally.latency_ms();
+    std::printf("%s c=%d: %llu ok, %llu failed, %llu bytes, %llu attempts, %.3f s, %.0f files/s, "
+                "request p50 %.1f ms p99 %.1f ms\n",
                 std::string(to_string(*strategy)).c_str(), concurrency,
                 static_cast<unsigned long long>(tally.m_ok),
                 static_cast<unsigned long long>(tally.m_failed),
                 static_cast<unsigned long long>(tally.m_bytes),
                 static_cast<unsigned long long>(tally.m_attempts), wall,
-                static_cast<double>(tally.m_ok) / wall);
+                static_cast<double>(tally.m_ok) / wall, p50, p99);
     return tally.m_failed == 0 ? 0 : 1;
 }
