@@ -1,0 +1,139 @@
+// `flagcrawl serve` as a user runs it: the one "Serving ..." line, serving until SIGTERM or
+// SIGINT and then exiting 0, usage errors (exit 2) and a port already in use (exit 3).
+#include "process.hpp"
+#include "server/flags.hpp"
+#include "server/server.hpp"
+#include "server_test_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using flagcrawl::server::testing::TestClient;
+using flagcrawl::testing_support::flagcrawl_binary;
+using flagcrawl::testing_support::run_process;
+
+namespace {
+
+// A loopback port that was free a moment ago (bound to port 0, then released).
+std::uint16_t free_port() {
+    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(s);
+    return ntohs(addr.sin_port);
+}
+
+// Connects once the child listens (it may take a moment to start), or throws.
+std::unique_ptr<TestClient> connect_when_up(std::uint16_t port) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+        try {
+            return std::make_unique<TestClient>(port);
+        } catch (const std::exception&) {
+            if (std::chrono::steady_clock::now() > deadline)
+                throw;
+            std::this_thread::sleep_for(20ms);
+        }
+    }
+}
+
+int count_lines(const std::string& text) {
+    return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+} // namespace
+
+TEST(ServerCli, ServesFlagsUntilSigterm) {
+    const std::uint16_t port = free_port();
+    std::string gif;
+    int metadata_status = 0;
+    const auto result = run_process(
+        {flagcrawl_binary(), "serve", "--flags", "--port", std::to_string(port)}, {}, {},
+        [&](int pid) {
+            auto client = connect_when_up(port);
+            if (auto r = client->get("/flags/jp/jp.gif"))
+                gif = r->body;
+            if (auto r = client->get("/flags/jp/metadata.json"))
+                metadata_status = r->status;
+            ::kill(pid, SIGTERM);
+        },
+        30s);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out, "Serving the flags data set (194 countries) on http://127.0.0.1:" +
+                              std::to_string(port) + "/\n");
+    EXPECT_EQ(gif, flagcrawl::server::flag_gif("JP"));
+    EXPECT_EQ(metadata_status, 200);
+}
+
+TEST(ServerCli, ServesFilesUntilSigint) {
+    const fs::path root =
+        fs::temp_directory_path() / ("flagcrawl-serve-" + std::to_string(::getpid()));
+    fs::create_directories(root);
+    std::ofstream(root / "hello.txt") << "hi";
+    const std::uint16_t port = free_port();
+    std::string body;
+    const auto result = run_process(
+        {flagcrawl_binary(), "serve", "--root", root.string(), "--port", std::to_string(port),
+         "--threads", "2", "--delay", "0.01-0.02", "--error-rate", "0"},
+        {}, {},
+        [&](int pid) {
+            auto client = connect_when_up(port);
+            if (auto r = client->get("/hello.txt"))
+                body = r->body;
+            ::kill(pid, SIGINT);
+        },
+        30s);
+    fs::remove_all(root);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(body, "hi");
+    EXPECT_NE(result.out.find("Serving files from "), std::string::npos) << result.out;
+    EXPECT_EQ(count_lines(result.out), 1);
+}
+
+TEST(ServerCli, UsageErrorsExit2WithOneLine) {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"serve"}, "exactly one of"},
+        {{"serve", "--flags", "--site", "10"}, "exactly one of"},
+        {{"serve", "--root", "/nonexistent/flagcrawl"}, "not a directory"},
+        {{"serve", "--flags", "--delay", "0.3-0.1"}, "--delay"},
+        {{"serve", "--flags", "--delay", "soon"}, "--delay"},
+        {{"serve", "--flags", "--error-rate", "1.5"}, "--error-rate"},
+        {{"serve", "--site", "0"}, "--site"},
+        {{"serve", "--flags", "--threads", "0"}, "--threads"},
+    };
+    for (const auto& [args, expected] : cases) {
+        std::vector<std::string> argv{flagcrawl_binary()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto result = run_process(argv, {}, {}, {}, 20s);
+        EXPECT_EQ(result.exit_code, 2) << args.back();
+        EXPECT_EQ(count_lines(result.err), 1) << result.err;
+        EXPECT_NE(result.err.find(expected), std::string::npos) << result.err;
+        EXPECT_EQ(result.out, "");
+    }
+}
+
+TEST(ServerCli, PortInUseExits3NamingTheAddress) {
+    flagcrawl::server::Server taken(
+        [](const flagcrawl::server::Request&) { return flagcrawl::server::Reply::text(200, ""); });
+    ASSERT_FALSE(taken.start());
+    const std::string port = std::to_string(taken.port());
+    const auto result =
+        run_process({flagcrawl_binary(), "serve", "--flags", "--port", port}, {}, {}, {}, 20s);
+    EXPECT_EQ(result.exit_code, 3);
+    EXPECT_EQ(count_lines(result.err), 1) << result.err;
+    EXPECT_NE(result.err.find("127.0.0.1:" + port), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("in use"), std::string::npos) << result.err;
+}
