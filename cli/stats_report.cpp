@@ -156,8 +156,8 @@ void header(const StatsReport& report, std::string& out) {
         outcomes += fmt::format(", redirects {}", s.redirects);
     }
     outcomes += fmt::format(", not found {}, errors {}", s.not_found, s.errors);
-    if (s.disallowed > 0) {
-        outcomes += fmt::format(" ({} disallowed by robots.txt)", s.disallowed);
+    if (s.source == Summary::Source::pages) {
+        outcomes += fmt::format(", disallowed by robots.txt {}", s.disallowed);
     }
     lines.emplace_back("outcomes", outcomes);
     lines.emplace_back("requests", fmt::format("{} (retries included)", s.requests));
@@ -176,6 +176,10 @@ void header(const StatsReport& report, std::string& out) {
         lines.emplace_back("duration", "- (nothing fetched)");
     }
     if (s.source == Summary::Source::pages) {
+        if (s.seen_urls) {
+            lines.emplace_back("frontier", fmt::format("{} URLs seen, {} still queued",
+                                                       *s.seen_urls, s.queued_urls.value_or(0)));
+        }
         lines.emplace_back("RAM/seen URL", "- (not recorded)");
     }
     out += "summary\n";
@@ -423,6 +427,11 @@ nlohmann::ordered_json stats_json(const StatsReport& report) {
         for (const auto& d : s.depths) {
             j["depths"].push_back({{"depth", d.depth}, {"count", d.count}});
         }
+        const auto optional_count = [](const std::optional<std::uint64_t>& n) {
+            return n ? nlohmann::ordered_json(*n) : nullptr;
+        };
+        j["seen_urls"] = optional_count(s.seen_urls);
+        j["queued_urls"] = optional_count(s.queued_urls);
         j["ram_bytes_per_seen_url"] = nullptr;
     }
     return j;

@@ -22,17 +22,9 @@ bool starts_with_any(std::string_view text, std::initializer_list<std::string_vi
                        [&](std::string_view p) { return text.starts_with(p); });
 }
 
-std::string_view http_kind(int status) {
-    if (status == 404 || status == 410) {
-        return "not_found";
-    }
-    if (status >= 400 && status < 500) {
-        return "http_4xx";
-    }
-    if (status >= 500 && status < 600) {
-        return "http_5xx";
-    }
-    return "http_other";
+// The crawl command's own name for a failed HTTP status (its --json errors_by_kind).
+std::string http_kind(int status) {
+    return "http_" + std::to_string(status);
 }
 
 // url_host() without allocating when the host is already lowercase: the view is into `url`,
@@ -93,8 +85,12 @@ extern "C" void sql_error_kind(sqlite3_context* context, int, sqlite3_value** ar
     if (sqlite3_value_type(args[1]) != SQLITE_NULL) {
         status = sqlite3_value_int(args[1]);
     }
-    const std::string_view kind = error_kind(view_of(args[0]), status, sqlite3_value_int(args[2]));
-    sqlite3_result_text(context, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+    try {
+        const std::string kind = error_kind(view_of(args[0]), status, sqlite3_value_int(args[2]));
+        sqlite3_result_text(context, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
+    } catch (const std::bad_alloc&) {
+        sqlite3_result_error_nomem(context);
+    }
 }
 
 extern "C" void sql_error_reason(sqlite3_context* context, int, sqlite3_value** args) noexcept {
@@ -166,6 +162,7 @@ struct Scope {
     std::string table;
     std::string filter;
     std::int64_t id = 0;
+    bool whole_crawl = false; // id is a crawl: its frontier is counted too
 
     bool pages() const { return source == Summary::Source::pages; }
     std::string all() const { return " FROM " + table + " WHERE (" + filter + ")"; }
@@ -293,6 +290,8 @@ private:
         const bool missing = status && (*status == 404 || *status == 410);
         if (!failed) {
             ++(redirect_status ? m_s.redirects : m_s.ok);
+        } else if (m_scope.pages() && attempts == 0) {
+            ++m_s.disallowed; // a queued page robots.txt refused (crawl_records.hpp)
         } else {
             ++(missing ? m_s.not_found : m_s.errors);
         }
@@ -439,9 +438,6 @@ Result<void> read_errors(Database& db, const Scope& scope, const SummaryOptions&
     }
     for (const auto& [kind, count] : kinds) {
         s.errors_by_kind.push_back({kind, count});
-        if (kind == "robots_disallowed") {
-            s.disallowed = count;
-        }
     }
     std::stable_sort(s.errors_by_kind.begin(), s.errors_by_kind.end(),
                      [](const KindCount& a, const KindCount& b) { return a.count > b.count; });
@@ -540,6 +536,17 @@ Result<Percentiles> read_ttfb(Database& db, const Scope& scope, std::uint64_t co
     return picker.result();
 }
 
+Result<void> read_frontier(Database& db, std::int64_t crawl_id, Summary& s) {
+    Statement frontier = db.prepare(
+        "SELECT count(*), coalesce(sum(state = 0), 0) FROM frontier WHERE crawl_id = ?1");
+    frontier.bind(1, crawl_id);
+    return for_each_row(frontier, [&](const Statement& row) {
+        s.seen_urls = count_column(row, 0);
+        s.queued_urls = count_column(row, 1);
+        return false;
+    });
+}
+
 Result<Summary> summarize(Reader& reader, const Scope& scope, const SummaryOptions& options) {
     Database& db = reader.database();
     register_functions(db);
@@ -576,6 +583,11 @@ Result<Summary> summarize(Reader& reader, const Scope& scope, const SummaryOptio
         }
         s.ttfb_ms = *ttfb;
     }
+    if (scope.whole_crawl) {
+        if (auto r = read_frontier(db, scope.id, s); !r) {
+            return r.error();
+        }
+    }
     if (auto r = transaction->commit(); !r) {
         return r.error();
     }
@@ -593,7 +605,7 @@ bool is_foreign_database(const Error& error) {
     return primary == SQLITE_NOTADB || primary == SQLITE_ERROR;
 }
 
-std::string_view error_kind(std::string_view error, std::optional<int> http_status, int attempts) {
+std::string error_kind(std::string_view error, std::optional<int> http_status, int attempts) {
     if (error.starts_with("disallowed by robots")) {
         return "robots_disallowed";
     }
@@ -729,6 +741,7 @@ Result<Summary> summarize_crawl(Reader& reader, std::int64_t crawl_id,
     scope.table = "pages";
     scope.filter = "crawl_id = ?1";
     scope.id = crawl_id;
+    scope.whole_crawl = true;
     return summarize(reader, scope, options);
 }
 

@@ -66,9 +66,10 @@ struct SummaryOptions {
 // or one invocation of it). For pages, every figure but robots_fetches/robots_failed is over
 // the page and requisite rows: robots.txt fetches are counted apart.
 //
-// Outcomes (each row is exactly one): ok (no error, not 3xx), redirect (no error, 3xx: a crawl
-// records each hop), not_found (error with status 404 or 410), error (every other error,
-// robots.txt refusals included: see disallowed).
+// Outcomes (each row is exactly one), counted as `crawl` and `download` count them: ok (no
+// error, not 3xx), redirect (no error, 3xx: a crawl records each hop), not_found (error with
+// status 404 or 410), disallowed (pages never requested because robots.txt refused them), error
+// (every other failure, URLs refused before any request included).
 struct Summary {
     enum class Source { downloads, pages };
     Source source = Source::downloads;
@@ -79,7 +80,7 @@ struct Summary {
     std::uint64_t redirects = 0;
     std::uint64_t not_found = 0;
     std::uint64_t errors = 0;
-    std::uint64_t disallowed = 0; // errors of kind robots_disallowed
+    std::uint64_t disallowed = 0;
     std::uint64_t requests = 0;   // attempts, retries included (robots.txt excluded)
     std::uint64_t bytes = 0;      // body bytes received (robots.txt excluded)
     std::uint64_t pages = 0;      // pages source: rows of kind 'page'
@@ -90,7 +91,7 @@ struct Summary {
     // Rows by status class: [0] no response, [1] 1xx ... [5] 5xx (other values are not counted).
     std::array<std::uint64_t, 6> status_classes{};
     std::vector<StatusCount> top_statuses; // by count, then status
-    std::vector<KindCount> errors_by_kind; // every kind seen, by count, then kind
+    std::vector<KindCount> errors_by_kind; // every failure's kind, by count, then kind
     std::vector<ReasonCount> top_reasons;  // by count, then reason
     std::uint64_t reason_count = 0;        // distinct (kind, reason) pairs
 
@@ -107,6 +108,11 @@ struct Summary {
     std::uint64_t host_count = 0;   // distinct hosts
     std::vector<HostStats> hosts;   // the top_hosts with the most rows
     std::vector<DepthCount> depths; // pages source only, by depth
+
+    // summarize_crawl() only: the crawl's frontier, i.e. every URL it accepted (its seen-set)
+    // and those still queued.
+    std::optional<std::uint64_t> seen_urls;
+    std::optional<std::uint64_t> queued_urls;
 };
 
 // The crawl a run worked on (its crawl_runs row), if it is a crawl invocation.
@@ -125,11 +131,13 @@ Result<Summary> summarize_crawl(Reader& reader, std::int64_t crawl_id,
 // SQLite, someone else's tables, a newer schema), rather than because it could not be read.
 bool is_foreign_database(const Error& error);
 
-// The kind of a failed row, from its recorded error text, status and attempts: dns, connect,
-// timeout, too_large, too_many_redirects, tls, protocol, write_failed, bad_url, interrupted,
-// robots_disallowed, throttled, not_found, http_4xx, http_5xx, http_other, other. The store
-// keeps the reason as text, so this follows the wording of fetch/ and crawler/ messages.
-std::string_view error_kind(std::string_view error, std::optional<int> http_status, int attempts);
+// The kind of a failed row, from its recorded error text, status and attempts, named as
+// `crawl --json` names them in its errors_by_kind: the fetch error kinds (dns, connect, timeout,
+// too_large, too_many_redirects, tls, protocol, write_failed, bad_url, interrupted), throttled
+// (429/503 still refused after the crawler's deferrals), http_<status> for the other failed
+// responses (http_404, http_500, ...), robots_disallowed, and other. The store keeps the reason
+// as text, so this follows the wording of the fetch/ and crawler/ messages.
+std::string error_kind(std::string_view error, std::optional<int> http_status, int attempts);
 // The reason without the trailing " (...)" that names where it happened.
 std::string_view error_reason(std::string_view error);
 // "host[:port]" of a URL, lowercased, without user info; "" when it has no "//" authority.

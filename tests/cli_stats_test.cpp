@@ -192,6 +192,8 @@ TEST(CliStats, LatestRunIsSummarizedAndCrawlsAsAWhole) {
                             "host_count",
                             "hosts",
                             "depths",
+                            "seen_urls",
+                            "queued_urls",
                             "ram_bytes_per_seen_url"}) {
         EXPECT_TRUE(j.contains(key)) << key;
     }
@@ -205,7 +207,8 @@ TEST(CliStats, LatestRunIsSummarizedAndCrawlsAsAWhole) {
     EXPECT_EQ(j["not_found"], 2);
     EXPECT_EQ(j["statuses"]["2xx"], 6);
     EXPECT_EQ(j["statuses"]["4xx"], 2);
-    EXPECT_EQ(j["errors_by_kind"]["not_found"], 2);
+    EXPECT_EQ(j["errors_by_kind"]["http_404"], 2);
+    EXPECT_EQ(j["seen_urls"], 0);
     EXPECT_EQ(j["latency_ms"]["elapsed"]["count"], 8);
     EXPECT_EQ(j["latency_ms"]["elapsed"]["p50"], 4.0);
     EXPECT_EQ(j["latency_ms"]["elapsed"]["max"], 8.0);
@@ -232,7 +235,8 @@ TEST(CliStats, LatestRunIsSummarizedAndCrawlsAsAWhole) {
         text.out.find("crawl " + std::to_string(store.crawl) + ": finished (frontier exhausted)"),
         std::string::npos)
         << text.out;
-    EXPECT_NE(text.out.find("ok 6, redirects 0, not found 2, errors 0"), std::string::npos)
+    EXPECT_NE(text.out.find("ok 6, redirects 0, not found 2, errors 0, disallowed by robots.txt 0"),
+              std::string::npos)
         << text.out;
     EXPECT_NE(text.out.find("a.test"), std::string::npos);
     EXPECT_NE(text.out.find("RAM/seen URL"), std::string::npos);
