@@ -134,8 +134,16 @@ int run_export(const ExportOptions& o) {
             throw UsageError(fmt::format("export: no run {} in {}", *o.run, path));
         }
     }
+    const bool has_crawls = reader.schema_version() >= storage::k_crawl_tables_version;
+    if (!has_crawls && *table != storage::ExportTable::runs &&
+        *table != storage::ExportTable::downloads) {
+        throw UsageError(fmt::format("export: {} has no {} table (written by a flagcrawl that "
+                                     "recorded no crawls)",
+                                     path, o.table));
+    }
     if (o.crawl) {
-        auto crawl = reader.find_crawl(*o.crawl);
+        auto crawl = has_crawls ? reader.find_crawl(*o.crawl)
+                                : storage::Result<std::optional<storage::CrawlRow>>();
         if (!crawl) {
             throw_read_error(crawl.error());
         }

@@ -4,6 +4,8 @@
 #include "stats_db.hpp"
 #include "stats_report.hpp"
 
+#include "storage/export.hpp"
+
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -87,7 +89,9 @@ int run_stats(const StatsOptions& o) {
         }
     }
     if (crawl_id && !run_id) {
-        auto crawl = checked(reader.find_crawl(*crawl_id));
+        auto crawl = reader.schema_version() >= storage::k_crawl_tables_version
+                         ? checked(reader.find_crawl(*crawl_id))
+                         : std::nullopt; // a file from before crawls were recorded
         if (!crawl) {
             throw UsageError(fmt::format("stats: no crawl {} in {}", *crawl_id, path));
         }

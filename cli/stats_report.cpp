@@ -126,8 +126,13 @@ void header(const StatsReport& report, std::string& out) {
     const Summary& s = report.summary;
     if (report.crawl) {
         const auto& crawl = *report.crawl;
-        out += fmt::format("crawl {}: {}{}", crawl.id, storage::to_string(crawl.status),
-                           crawl.stop_reason ? " (" + *crawl.stop_reason + ")" : "");
+        // The crawl writes stop reasons such as "finished: frontier exhausted".
+        const std::string status(storage::to_string(crawl.status));
+        out += fmt::format("crawl {}: {}", crawl.id,
+                           !crawl.stop_reason ? status
+                           : crawl.stop_reason->starts_with(status)
+                               ? *crawl.stop_reason
+                               : status + " (" + *crawl.stop_reason + ")");
         if (report.one_run_of_crawl && !report.runs.empty()) {
             out += fmt::format(", run {} only", report.runs.front().id);
         }

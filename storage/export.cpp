@@ -2,6 +2,7 @@
 
 #include <array>
 #include <stdexcept>
+#include <system_error>
 #include <utility>
 
 namespace flagcrawl::storage {
@@ -146,11 +147,18 @@ Result<void> export_rows(Reader& reader, ExportTable table, const ExportFilter& 
                          const std::function<void(const std::vector<ExportColumn>&)>& on_columns,
                          const std::function<bool(const Statement&)>& on_row) {
     Database& db = reader.database();
-    const std::string where = where_clause(table, filter);
     const std::string name(to_string(table));
+    if (filter.crawl_id && reader.schema_version() < k_crawl_tables_version) {
+        throw std::invalid_argument("storage: a crawl filter on a file without crawl tables");
+    }
+    const std::string where = where_clause(table, filter);
     auto columns = table_columns(db, name);
     if (!columns) {
         return columns.error();
+    }
+    if (columns->empty()) {
+        return Error{std::make_error_code(std::errc::invalid_argument),
+                     db.path() + ": no " + name + " table (written by an older flagcrawl)"};
     }
     std::string sql;
     if (table == ExportTable::links) {

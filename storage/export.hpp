@@ -13,6 +13,10 @@
 
 namespace flagcrawl::storage {
 
+// The schema version that added crawls, crawl_runs, pages, links and frontier: older files (of a
+// build that only downloaded) have runs and downloads alone.
+inline constexpr int k_crawl_tables_version = 2;
+
 enum class ExportTable { runs, downloads, crawls, pages, links, frontier };
 std::string_view to_string(ExportTable table);
 std::optional<ExportTable> parse_export_table(std::string_view text);
@@ -42,8 +46,9 @@ struct ExportFilter {
 
 // Calls on_columns once, then on_row for each row in a stable order (by id; links by page and
 // position; frontier by crawl and seq), column i of the row being columns[i]; on_row returns
-// false to stop early. Streams: one row in memory at a time. Throws std::invalid_argument for a
-// filter that does not apply (crawl_id with downloads).
+// false to stop early. Streams: one row in memory at a time. Fails for a table the file does not
+// have (crawl tables before k_crawl_tables_version). Throws std::invalid_argument for a filter
+// that does not apply: crawl_id with downloads, or on a file without crawl tables.
 Result<void> export_rows(Reader& reader, ExportTable table, const ExportFilter& filter,
                          const std::function<void(const std::vector<ExportColumn>&)>& on_columns,
                          const std::function<bool(const Statement&)>& on_row);

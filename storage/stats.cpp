@@ -1,5 +1,7 @@
 #include "storage/stats.hpp"
 
+#include "storage/export.hpp"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -677,6 +679,9 @@ std::string url_host(std::string_view url) {
 }
 
 Result<std::optional<std::int64_t>> crawl_of_run(Reader& reader, std::int64_t run_id) {
+    if (reader.schema_version() < k_crawl_tables_version) {
+        return std::optional<std::int64_t>(); // a file from before crawls were recorded
+    }
     Statement statement = reader.database().prepare(
         "SELECT crawl_id FROM crawl_runs WHERE run_id = ?1 ORDER BY crawl_id LIMIT 1");
     statement.bind(1, run_id);

@@ -311,6 +311,53 @@ TEST(CliStats, ExportCsvAndJsonl) {
     EXPECT_TRUE(first["finished_at"].is_string());
 }
 
+TEST(CliStats, FileFromBeforeCrawlsWereRecorded) {
+    TempDir dir;
+    const auto path = dir.file("v1.db");
+    {
+        auto db = Database::open(path);
+        ASSERT_TRUE(db);
+        // What a build with only schema step 1 left behind: runs and downloads.
+        ASSERT_TRUE(db->exec(
+            "PRAGMA application_id = 1179403090; PRAGMA user_version = 1;"
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, command TEXT NOT NULL, arguments TEXT NOT "
+            "NULL, strategy TEXT NOT NULL, concurrency INTEGER NOT NULL, started_at TEXT NOT NULL, "
+            "finished_at TEXT, status TEXT NOT NULL, ok INTEGER NOT NULL DEFAULT 0, not_found "
+            "INTEGER NOT NULL DEFAULT 0, errors INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL "
+            "DEFAULT 0, requests INTEGER NOT NULL DEFAULT 0);"
+            "CREATE TABLE downloads (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, url TEXT NOT "
+            "NULL, final_url TEXT, http_status INTEGER, bytes INTEGER NOT NULL, path TEXT, sha256 "
+            "TEXT, elapsed_ms REAL NOT NULL, attempts INTEGER NOT NULL, error TEXT, dns_ms REAL, "
+            "connect_ms REAL, ttfb_ms REAL, fetched_at TEXT NOT NULL);"
+            "INSERT INTO runs VALUES (1, 'download', 'download x', 'async', 4, "
+            "'2026-01-02T03:04:05.000Z', '2026-01-02T03:04:06.000Z', 'finished', 1, 0, 0, 10, 1);"
+            "INSERT INTO downloads VALUES (1, 1, 'http://a.test/x', 'http://a.test/x', 200, 10, "
+            "NULL, NULL, 12.5, 1, NULL, NULL, NULL, 4.0, '2026-01-02T03:04:05.500Z');"));
+    }
+    auto stats = flagcrawl({"stats", "--db", path, "--json"});
+    ASSERT_EQ(stats.exit_code, 0) << stats.err;
+    auto j = nlohmann::json::parse(stats.out);
+    EXPECT_EQ(j["source"], "downloads");
+    EXPECT_EQ(j["ok"], 1);
+    EXPECT_EQ(j["latency_ms"]["elapsed"]["p50"], 12.5);
+    EXPECT_EQ(j["latency_ms"]["ttfb"]["max"], 4.0);
+    EXPECT_EQ(flagcrawl({"stats", "--db", path, "--list"}).exit_code, 0);
+    EXPECT_EQ(count_lines(flagcrawl({"export", "--db", path, "--table", "runs"}).out), 1u);
+    EXPECT_EQ(count_lines(flagcrawl({"export", "--db", path, "--table", "downloads"}).out), 1u);
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"stats", "--crawl", "1"},
+                                               {"export", "--table", "pages"},
+                                               {"export", "--table", "links"},
+                                               {"export", "--table", "runs", "--crawl", "1"}}) {
+        auto full = args;
+        full.push_back("--db");
+        full.push_back(path);
+        auto r = flagcrawl(full);
+        EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[2] << ": " << r.err;
+        EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    }
+}
+
 // Runs `export` with its standard output a pipe, reads one line and closes the pipe, as
 // `| head -1` does; returns the exit status and what it wrote on stderr.
 std::pair<int, std::string> export_into_closed_pipe(const std::string& db,
