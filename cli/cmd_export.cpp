@@ -1,6 +1,7 @@
 // `flagcrawl export`: stream a table of the store to standard output as JSON lines or CSV, in
 // constant memory, stopping quietly when the reader goes away.
 #include "commands.hpp"
+#include "common.hpp"
 #include "export_output.hpp"
 #include "stats_db.hpp"
 
@@ -185,7 +186,8 @@ void register_export(CLI::App& app, int& exit_code) {
         "database, not a flagcrawl database, no such run or crawl; 3 the database cannot be "
         "read.");
     cmd->add_option("--db", options->db,
-                    "SQLite file to read (default: the default store where runs are recorded)");
+                    "SQLite file to read (default: " + default_db_path() +
+                        ", where runs are recorded)");
     cmd->add_option("--format", options->format, "jsonl or csv")
         ->check(CLI::IsMember({"jsonl", "csv"}))
         ->capture_default_str();

@@ -1,5 +1,6 @@
 // `flagcrawl stats`: summarize what a run (or a whole crawl) recorded, or list the runs.
 #include "commands.hpp"
+#include "common.hpp"
 #include "export_output.hpp"
 #include "stats_db.hpp"
 #include "stats_report.hpp"
@@ -130,7 +131,8 @@ void register_stats(CLI::App& app, int& exit_code) {
         "no such database, not a flagcrawl database, no such run or crawl; 3 the database cannot "
         "be read.");
     cmd->add_option("--db", options->db,
-                    "SQLite file to read (default: the default store where runs are recorded)");
+                    "SQLite file to read (default: " + default_db_path() +
+                        ", where runs are recorded)");
     auto* run = cmd->add_option("--run", options->run,
                                 "This run only (for a crawl: the pages that invocation fetched)");
     auto* crawl = cmd->add_option("--crawl", options->crawl,
