@@ -66,7 +66,9 @@ std::string number(double value) {
         return fmt::format("{:.0f}", value);
     if (value >= 10)
         return fmt::format("{:.1f}", value);
-    return fmt::format("{:.2f}", value);
+    if (value >= 1)
+        return fmt::format("{:.2f}", value);
+    return fmt::format("{:.3f}", value);
 }
 
 // As many decimals as the step needs (0.25 -> 2), so that tick labels are exact.
@@ -103,6 +105,10 @@ Layout layout(const std::vector<BenchRow>& rows) {
         x += slot;
     }
     l.width = std::max(k_min_width, x + 16 + k_right);
+    // Few bars: centre them in the plot area.
+    const int spare = l.width - k_right - 16 - x;
+    for (int& bar : l.bar_x)
+        bar += spare / 2;
     return l;
 }
 
