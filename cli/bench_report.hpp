@@ -39,17 +39,17 @@ struct BenchRow {
 };
 
 struct BenchJob {
-    std::string command;     // "flags" | "download"
-    std::string server;      // base URL the runs used (may be empty: the URLs' own servers)
-    std::string server_mode; // "DELAY", ...; empty when not the embedded server
-    std::string delay;       // "0.25 s", "0.5-5 s"; empty when none or unknown
+    std::string command{};     // "flags" | "download"
+    std::string server{};      // base URL the runs used (may be empty: the URLs' own servers)
+    std::string server_mode{}; // "DELAY", ...; empty when not the embedded server
+    std::string delay{};       // "0.25 s", "0.5-5 s"; empty when none or unknown
     // When every request is delayed by exactly this, the ideal wall time of R requests at
     // concurrency C is max(ceil(R / C), chain) * delay, with chain the requests each item makes
     // one after another (2 with --metadata).
-    std::optional<double> fixed_delay_s;
+    std::optional<double> fixed_delay_s{};
     int chain = 1;
     int repeat = 1;
-    std::vector<std::string> arguments; // what every run got besides strategy and concurrency
+    std::vector<std::string> arguments{}; // what every run got besides strategy and concurrency
 };
 
 // The median of a non-empty list (the mean of the two middle values for an even count).

@@ -10,9 +10,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -241,4 +243,17 @@ TEST_F(CliBench, UsageErrorsExitTwo) {
         EXPECT_EQ(r.exit_code, 2) << testing::PrintToString(bad) << ": " << r.err;
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     }
+}
+
+TEST_F(CliBench, CtrlCStopsTheRunningChildAndExits130) {
+    // The signal goes to bench alone (not its process group): it passes it on to the run.
+    const auto started = std::chrono::steady_clock::now();
+    auto r = run_process(args({"flags", "--delay", "1", "--repeat", "1", "--no-db"}),
+                         m_dir.string(), {}, [](int pid) {
+                             std::this_thread::sleep_for(std::chrono::milliseconds(500));
+                             ::kill(pid, SIGINT);
+                         });
+    EXPECT_EQ(r.exit_code, 130) << r.err;
+    EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15)); // not 20 s
 }

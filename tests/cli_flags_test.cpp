@@ -10,10 +10,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -207,4 +209,24 @@ TEST_F(CliFlags, UsageErrorsAreOneLineAndExitTwo) {
         EXPECT_TRUE(r.out.empty()) << r.out;
     }
     EXPECT_FALSE(fs::exists(m_dir / "work" / "downloaded"));
+}
+
+TEST_F(CliFlags, CtrlCStopsTheRunLeavesNoPartialFileAndExits130) {
+    auto r = run_process(args({"-e", "-s", "delay", "--delay", "1", "-m", "5", "-o", "out"}),
+                         work(), {}, [](int pid) {
+                             std::this_thread::sleep_for(std::chrono::milliseconds(500));
+                             ::kill(pid, SIGINT);
+                         });
+    EXPECT_EQ(r.exit_code, 130) << r.err;
+    EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+    for (const auto& [name, bytes] : folder(m_dir / "work" / "out")) {
+        EXPECT_EQ(name.find(".part"), std::string::npos) << name;
+        EXPECT_EQ(bytes, server::flag_gif(name.substr(0, 2)));
+    }
+    auto reader = storage::Reader::open((m_dir / "runs.db").string());
+    ASSERT_TRUE(reader);
+    auto run = reader->latest_run(std::string("flags"));
+    ASSERT_TRUE(run && *run);
+    EXPECT_EQ((*run)->status, storage::RunStatus::interrupted);
+    EXPECT_LT((*run)->totals.ok + (*run)->totals.not_found + (*run)->totals.errors, 676u);
 }
