@@ -351,7 +351,7 @@ private:
         std::sort(statuses.begin(), statuses.end(), [](const StatusCount& a, const StatusCount& b) {
             return a.count != b.count ? a.count > b.count : a.status < b.status;
         });
-        if (statuses.size() > m_options.top_statuses) {
+        if (m_options.top_statuses > 0 && statuses.size() > m_options.top_statuses) {
             statuses.resize(m_options.top_statuses);
         }
         m_s.top_statuses = std::move(statuses);
@@ -421,8 +421,7 @@ Result<void> read_errors(Database& db, const Scope& scope, const SummaryOptions&
     auto better = [](const ReasonCount& a, const ReasonCount& b) {
         return a.count != b.count ? a.count > b.count : a.reason < b.reason;
     };
-    TopN<ReasonCount, decltype(better)> reasons(std::max<std::size_t>(options.top_reasons, 1),
-                                                better);
+    TopN<ReasonCount, decltype(better)> reasons(options.top_reasons, better);
     auto r = for_each_row(statement, [&](const Statement& row) {
         const std::uint64_t count = count_column(row, 2);
         const std::string_view kind = row.column_text(0);
@@ -444,9 +443,6 @@ Result<void> read_errors(Database& db, const Scope& scope, const SummaryOptions&
     std::stable_sort(s.errors_by_kind.begin(), s.errors_by_kind.end(),
                      [](const KindCount& a, const KindCount& b) { return a.count > b.count; });
     s.top_reasons = reasons.take_sorted();
-    if (options.top_reasons == 0) {
-        s.top_reasons.clear();
-    }
     return {};
 }
 

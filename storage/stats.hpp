@@ -56,7 +56,8 @@ struct DepthCount {
 };
 
 struct SummaryOptions {
-    std::size_t top_hosts = 20; // hosts kept, by rows (then name); 0: all of them
+    // How many of each are kept (0: all of them).
+    std::size_t top_hosts = 20; // by rows, then name
     std::size_t top_statuses = 10;
     std::size_t top_reasons = 10;
     int depth_buckets = 50; // depths 0 .. depth_buckets-2 alone, the rest in one last bucket

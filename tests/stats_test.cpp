@@ -153,6 +153,13 @@ TEST(Stats, DownloadRunOutcomesStatusesErrorsLatencyAndHosts) {
     EXPECT_EQ(limited->top_statuses.size(), 1u);
     EXPECT_EQ(limited->top_reasons.size(), 2u);
     EXPECT_EQ(limited->reason_count, 5u);
+    SummaryOptions all;
+    all.top_hosts = all.top_statuses = all.top_reasons = 0;
+    auto unlimited = summarize_run(reader, run, all);
+    ASSERT_TRUE(unlimited);
+    EXPECT_EQ(unlimited->hosts.size(), 3u);
+    EXPECT_EQ(unlimited->top_statuses.size(), 3u);
+    EXPECT_EQ(unlimited->top_reasons.size(), 5u);
 }
 
 TEST(Stats, NearestRankPercentilesOfKnownData) {
