@@ -8,9 +8,10 @@
 #include "storage/export.hpp"
 
 #include <CLI/CLI.hpp>
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <cstdio>
+#include <iterator>
 #include <memory>
 #include <optional>
 
@@ -79,7 +80,7 @@ public:
             case storage::ColumnType::real:
                 if (m_csv) {
                     // CSV has no null for infinities: the number's text, as fmt writes it.
-                    out += fmt::format("{}", row.column_double(column));
+                    fmt::format_to(std::back_inserter(out), "{}", row.column_double(column));
                 } else {
                     append_json_number(out, row.column_double(column));
                 }
