@@ -16,7 +16,6 @@
 #include <filesystem>
 #include <memory>
 #include <pthread.h>
-#include <sys/resource.h>
 
 namespace flagcrawl::cli {
 namespace {
@@ -32,15 +31,6 @@ struct ServeOptions {
     double error_rate = 0.0;
     int threads = 1;
 };
-
-// Many concurrent connections need many descriptors: raise the soft limit to the hard one.
-void raise_descriptor_limit() {
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &limit);
-    }
-}
 
 void run_serve(const ServeOptions& options, CLI::App& command) {
     const int sources =
@@ -90,7 +80,6 @@ void run_serve(const ServeOptions& options, CLI::App& command) {
     sigset_t old_mask;
     pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
 
-    raise_descriptor_limit();
     server::Server server(std::move(handler),
                           server::ServerOptions{.host = options.host,
                                                 .port = static_cast<std::uint16_t>(options.port),

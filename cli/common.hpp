@@ -54,8 +54,9 @@ std::string db_path(const CommonOptions& options);
 // store's one-line reason. Returns null when recording is off.
 std::unique_ptr<storage::Writer> open_store(const CommonOptions& options);
 
-// Raises the soft limit on open descriptors to the hard one: many concurrent connections need
-// many descriptors (two per connection when a server and its clients share the process).
+// Raises the soft limit on open descriptors to the hard one, once at startup for every command:
+// many concurrent connections need many descriptors (two per connection when a server and its
+// clients share the process, plus the files being written).
 void raise_descriptor_limit();
 
 // The process's command line, saved once by main(); process_arguments() returns it as one

@@ -67,7 +67,6 @@ std::unique_ptr<server::Server> start_embedded_flags_server(FlagsSite& site) {
         chaos.seed = std::random_device{}();
         handler = server::with_chaos(std::move(handler), chaos);
     }
-    raise_descriptor_limit();
     auto embedded = std::make_unique<server::Server>(std::move(handler));
     if (const auto ec = embedded->start())
         throw FatalError(fmt::format("cannot start the embedded flags server: {}", ec.message()));

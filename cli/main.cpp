@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     register_bench(app, exit_code);
 
     set_process_arguments(argc, argv);
+    raise_descriptor_limit();
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
