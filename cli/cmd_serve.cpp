@@ -122,7 +122,7 @@ void register_serve(CLI::App& app, int& exit_code) {
                       "Delay every reply: seconds (0.5) or a uniform range (0.1-0.3)");
     serve
         ->add_option("--error-rate", options->error_rate,
-                     "Fraction of requests answered 418 I'm a teapot")
+                     "Fraction of would-be successes (2xx) answered 418 I'm a teapot instead")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
     serve->add_option("--threads", options->threads, "Server threads")
