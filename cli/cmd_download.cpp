@@ -29,34 +29,45 @@ struct DownloadOptions {
 
 constexpr int k_default_concurrency = 16;
 
-// One URL a line; blank lines and lines starting with '#' are skipped; spaces trimmed.
-void read_url_list(std::istream& in, std::vector<std::string>& urls) {
-    std::string line;
-    while (std::getline(in, line)) {
-        auto begin = line.find_first_not_of(" \t\r");
-        if (begin == std::string::npos || line[begin] == '#')
-            continue;
-        auto end = line.find_last_not_of(" \t\r");
-        urls.push_back(line.substr(begin, end - begin + 1));
-    }
-}
+// The URL list: the command line's URLs, then -i FILE or -i - (stdin). Files are counted ahead
+// (for the progress total) and then read lazily by the job. Throws UsageError when the file
+// cannot be read or there are no URLs at all.
+struct UrlInput {
+    std::vector<std::string> args;
+    std::ifstream file;
+    std::istream* stream = nullptr; // &file, &std::cin or null
+    std::size_t expected = 0;       // URLs in all; 0 when unknown (stdin)
+};
 
-std::vector<std::string> collect_urls(const DownloadOptions& o) {
-    std::vector<std::string> urls = o.urls;
+void open_url_input(const DownloadOptions& o, UrlInput& in) {
+    in.args = o.urls;
     if (o.input == "-") {
-        read_url_list(std::cin, urls);
+        // Peek at the first URL so that an empty stdin is a usage error before anything starts.
+        if (auto first = crawler::read_url_line(std::cin)) {
+            in.args.push_back(std::move(*first));
+            in.stream = &std::cin;
+        }
     } else if (!o.input.empty()) {
-        std::ifstream in(o.input);
-        if (!in)
+        in.file.open(o.input);
+        if (!in.file)
             throw UsageError(fmt::format("cannot read input list {}: {}", o.input,
                                          std::generic_category().message(errno)));
-        read_url_list(in, urls);
-        if (in.bad())
+        std::size_t lines = crawler::count_url_lines(in.file);
+        if (in.file.bad())
             throw UsageError(fmt::format("cannot read input list {}", o.input));
+        in.file.clear();
+        in.file.seekg(0);
+        in.stream = &in.file;
+        in.expected = in.args.size() + lines;
     }
-    if (urls.empty())
-        throw UsageError("download: no URLs given (pass URLs, or -i FILE, or -i - for stdin)");
-    return urls;
+    if (in.args.empty() && in.stream == nullptr) {
+        if (o.input.empty())
+            throw UsageError("download: no URLs given (pass URLs, or -i FILE, or -i - for stdin)");
+        throw UsageError(
+            fmt::format("download: no URLs in {}", o.input == "-" ? "standard input" : o.input));
+    }
+    if (in.stream == nullptr)
+        in.expected = in.args.size();
 }
 
 void print_item(const crawler::ItemReport& item, const CommonOptions& o) {
@@ -79,7 +90,8 @@ int run_download(const DownloadOptions& o) {
     int concurrency = strategy == fetch::Strategy::sequential ? 1
                       : o.common.concurrency > 0              ? o.common.concurrency
                                                               : k_default_concurrency;
-    std::vector<std::string> urls = collect_urls(o);
+    UrlInput input;
+    open_url_input(o, input);
 
     std::error_code ec;
     fs::create_directories(o.out, ec);
@@ -106,7 +118,7 @@ int run_download(const DownloadOptions& o) {
 
     crawler::Recorder recorder(
         store.get(), run_id, [&](const crawler::ItemReport& item) { print_item(item, o.common); });
-    crawler::DownloadJob job(urls, o.out, recorder);
+    crawler::DownloadJob job(std::move(input.args), input.stream, o.out, recorder);
     const auto& counters = recorder.counters();
 
     auto started = std::chrono::steady_clock::now();
@@ -115,20 +127,28 @@ int run_download(const DownloadOptions& o) {
             progress_enabled(progress_mode) && !o.common.quiet, [&](double elapsed) {
                 std::uint64_t done = counters.done;
                 double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
-                std::uint64_t left = job.total() - std::min<std::uint64_t>(done, job.total());
+                std::string counts =
+                    fmt::format("ok {}  not found {}  errors {}  {}  {:.0f}/s", counters.ok.load(),
+                                counters.not_found.load(), counters.errors.load(),
+                                format_bytes(double(counters.bytes)), rate);
+                if (input.expected == 0) // stdin: no total, no ETA
+                    return fmt::format("{} done  {}", done, counts);
+                std::uint64_t total = input.expected - std::min(input.expected, job.duplicates());
+                std::uint64_t left = total - std::min<std::uint64_t>(done, total);
                 std::string eta =
                     rate > 0 ? format_duration(static_cast<double>(left) / rate) : "?";
-                return fmt::format("{} {}/{}  ok {}  not found {}  errors {}  {}  {:.0f}/s  ETA {}",
-                                   format_bar(done, job.total(), 24), done, job.total(),
-                                   counters.ok.load(), counters.not_found.load(),
-                                   counters.errors.load(), format_bytes(double(counters.bytes)),
-                                   rate, eta);
+                return fmt::format("{} {}/{}  {}  ETA {}", format_bar(done, total, 24), done, total,
+                                   counts, eta);
             });
         fetcher->run(job, job);
     }
     double elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
+    if (job.input_failed())
+        print_line(stderr, fmt::format("flagcrawl: reading {} failed: the rest of the list was "
+                                       "not downloaded",
+                                       o.input == "-" ? "standard input" : o.input));
     storage::RunTotals totals = recorder.totals();
     bool interrupted = interrupt.interrupted();
     const auto& store_error = recorder.store_error();

@@ -1,68 +1,88 @@
 #include "crawler/download_job.hpp"
 
-#include "crawler/file_names.hpp"
 #include "crawler/file_sink.hpp"
 #include "crawler/url.hpp"
 
 #include <fmt/core.h>
 
-#include <unordered_set>
-
 namespace flagcrawl::crawler {
 
-DownloadJob::DownloadJob(const std::vector<std::string>& urls, std::filesystem::path out_dir,
-                         Recorder& recorder)
-    : m_out_dir(std::move(out_dir))
-    , m_recorder(recorder) {
-    NameAllocator names;
-    std::unordered_set<std::string> seen;
-    m_items.reserve(urls.size());
-    for (const std::string& text : urls) {
-        auto parsed = parse(text);
-        // Like curl and wget, a URL without a scheme ("example.com/a.gif") means http.
-        if (!parsed && parsed.error() == UrlError::no_base && text.find("://") == std::string::npos)
-            parsed = parse("http://" + text);
-        if (!parsed) {
-            m_items.push_back(
-                {text, {}, fmt::format("invalid URL: {}", to_string(parsed.error()))});
+std::optional<std::string> read_url_line(std::istream& in) {
+    std::string line;
+    while (std::getline(in, line)) {
+        auto begin = line.find_first_not_of(" \t\r");
+        if (begin == std::string::npos || line[begin] == '#')
             continue;
-        }
-        const Url& url = *parsed;
-        if (url.scheme() != "http" && url.scheme() != "https") {
-            m_items.push_back({text, {}, fmt::format("unsupported URL scheme '{}'", url.scheme())});
-            continue;
-        }
-        std::string href(url.href_without_fragment());
-        if (!seen.insert(href).second) {
-            ++m_duplicates;
-            continue;
-        }
-        m_items.push_back({std::move(href), names.claim(file_name_for_path(url.path())), {}});
+        auto end = line.find_last_not_of(" \t\r");
+        line.erase(end + 1);
+        line.erase(0, begin);
+        return line;
     }
+    return std::nullopt;
+}
+
+std::size_t count_url_lines(std::istream& in) {
+    std::size_t count = 0;
+    while (read_url_line(in))
+        ++count;
+    return count;
+}
+
+DownloadJob::DownloadJob(std::vector<std::string> urls, std::istream* input,
+                         std::filesystem::path out_dir, Recorder& recorder)
+    : m_args(std::move(urls))
+    , m_input(input)
+    , m_out_dir(std::move(out_dir))
+    , m_recorder(recorder) {}
+
+std::optional<std::string> DownloadJob::next_url() {
+    if (m_next_arg < m_args.size())
+        return std::move(m_args[m_next_arg++]);
+    if (m_input == nullptr)
+        return std::nullopt;
+    auto line = read_url_line(*m_input);
+    if (!line && m_input->bad())
+        m_input_failed = true;
+    return line;
 }
 
 fetch::WorkSource::Next DownloadJob::next(fetch::Clock::time_point) {
     // Stop handing out work once results can no longer be recorded: downloading on without a
     // record would lose track of what was fetched.
-    while (m_next < m_items.size() && !m_recorder.store_error()) {
-        std::size_t index = m_next++;
-        const Item& item = m_items[index];
-        if (!item.reason.empty()) {
-            m_recorder.record_unfetched(item.url, item.url, item.reason);
+    while (!m_recorder.store_error()) {
+        std::optional<std::string> text = next_url();
+        if (!text)
+            break;
+        auto parsed = parse(*text);
+        if (!parsed && parsed.error() == UrlError::no_base &&
+            text->find("://") == std::string::npos)
+            parsed = parse("http://" + *text);
+        if (!parsed) {
+            m_recorder.record_unfetched(*text, *text,
+                                        fmt::format("invalid URL: {}", to_string(parsed.error())));
+            continue;
+        }
+        const Url& url = *parsed;
+        if (url.scheme() != "http" && url.scheme() != "https") {
+            m_recorder.record_unfetched(*text, *text,
+                                        fmt::format("unsupported URL scheme '{}'", url.scheme()));
+            continue;
+        }
+        if (!m_seen.insert(key_hash(url.href_without_fragment()))) {
+            m_duplicates.fetch_add(1, std::memory_order_relaxed);
             continue;
         }
         Next next;
         next.state = State::ready;
-        next.request.id = index;
-        next.request.url = item.url;
-        next.request.sink = std::make_unique<FileSink>(m_out_dir, item.name);
+        next.request.url = url.href_without_fragment();
+        next.request.sink =
+            std::make_unique<FileSink>(m_out_dir, m_names.claim(file_name_for_path(url.path())));
         return next;
     }
     return {};
 }
 
 void DownloadJob::on_response(fetch::Response&& response) {
-    const Item& item = m_items.at(response.id);
     auto& sink = static_cast<FileSink&>(*response.sink);
     std::string reason;
     Outcome outcome = classify(response, reason);
@@ -82,7 +102,8 @@ void DownloadJob::on_response(fetch::Response&& response) {
             reason = sink.error();
         sink.discard();
     }
-    m_recorder.record(response, item.name, outcome, reason, std::move(path), std::move(sha256));
+    const std::string name = sink.final_path().filename().string();
+    m_recorder.record(response, name, outcome, reason, std::move(path), std::move(sha256));
 }
 
 } // namespace flagcrawl::crawler

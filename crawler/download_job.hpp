@@ -3,44 +3,61 @@
 // response handler; the engine (any strategy) does the scheduling.
 #pragma once
 
+#include "crawler/file_names.hpp"
 #include "crawler/recorder.hpp"
+#include "crawler/seen_set.hpp"
 #include "fetch/fetch.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <filesystem>
+#include <istream>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace flagcrawl::crawler {
 
-// Called by the fetch engine (serialized, per its contract); counters() from any thread.
+// The URL list format: one URL a line, surrounding spaces ignored, blank lines and lines
+// starting with '#' skipped. Returns the next URL of `in`, or nullopt at the end.
+std::optional<std::string> read_url_line(std::istream& in);
+// How many URLs read_url_line() would return (reads `in` to its end).
+std::size_t count_url_lines(std::istream& in);
+
+// The list is read lazily, one URL per request handed out, and only 64-bit hashes of the URLs
+// and names taken are kept (about 20 bytes per URL): a list of millions of URLs needs no more
+// memory than its hashes. Names and de-duplication depend only on the URLs before, so they are
+// the same whatever the strategy. Called by the fetch engine (serialized, per its contract);
+// duplicates() from any thread.
 class DownloadJob final : public fetch::WorkSource, public fetch::ResponseHandler {
 public:
-    // `urls` in input order: invalid URLs (not absolute http(s)) are recorded as errors without
-    // a request; repeated URLs (same normalized form) are fetched once. File names are assigned
-    // here, in input order, so collisions resolve the same way whatever the strategy. `out_dir`
-    // must exist. `recorder` must outlive the job.
-    DownloadJob(const std::vector<std::string>& urls, std::filesystem::path out_dir,
+    // `urls` (the command line's) come first, then the lines of `input` (may be null; must
+    // outlive the job). Invalid URLs (not absolute http(s); a missing scheme means http, as in
+    // curl and wget) are recorded as errors without a request; a URL seen before (same
+    // normalized form) is skipped. `out_dir` must exist; `recorder` must outlive the job.
+    DownloadJob(std::vector<std::string> urls, std::istream* input, std::filesystem::path out_dir,
                 Recorder& recorder);
 
     Next next(fetch::Clock::time_point now) override;
     void on_response(fetch::Response&& response) override;
 
-    std::size_t total() const { return m_items.size(); }    // items to report, duplicates excluded
-    std::size_t duplicates() const { return m_duplicates; } // repeated URLs skipped
+    // Repeated URLs skipped so far.
+    std::size_t duplicates() const { return m_duplicates.load(std::memory_order_relaxed); }
+    // The input stream failed (an I/O error, not its end): the rest of the list was not read.
+    bool input_failed() const { return m_input_failed; }
 
 private:
-    struct Item {
-        std::string url;    // normalized serialization when valid, else as given
-        std::string name;   // file name in out_dir; empty when invalid
-        std::string reason; // why the URL is invalid; empty when valid
-    };
+    std::optional<std::string> next_url();
 
-    std::vector<Item> m_items;
-    std::size_t m_next = 0;
-    std::size_t m_duplicates = 0;
+    std::vector<std::string> m_args;
+    std::size_t m_next_arg = 0;
+    std::istream* m_input;
+    bool m_input_failed = false;
     std::filesystem::path m_out_dir;
     Recorder& m_recorder;
+    SeenSet m_seen; // key_hash of every URL taken
+    NameAllocator m_names;
+    std::atomic<std::size_t> m_duplicates{0};
 };
 
 } // namespace flagcrawl::crawler

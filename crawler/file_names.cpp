@@ -1,5 +1,7 @@
 #include "crawler/file_names.hpp"
 
+#include "crawler/url.hpp"
+
 namespace flagcrawl::crawler {
 namespace {
 
@@ -80,12 +82,12 @@ std::string file_name_for_path(std::string_view url_path) {
 }
 
 std::string NameAllocator::claim(const std::string& name) {
-    if (m_used.insert(name).second)
+    if (m_used.insert(key_hash(name)))
         return name;
     auto [stem, ext] = split_extension(name);
     for (unsigned n = 1;; ++n) {
         std::string candidate = std::string(stem) + '.' + std::to_string(n) + std::string(ext);
-        if (m_used.insert(candidate).second)
+        if (m_used.insert(key_hash(candidate)))
             return candidate;
     }
 }

@@ -2,9 +2,10 @@
 // written outside the output folder, and made unique deterministically (in input order).
 #pragma once
 
+#include "crawler/seen_set.hpp"
+
 #include <string>
 #include <string_view>
-#include <unordered_set>
 
 namespace flagcrawl::crawler {
 
@@ -18,13 +19,15 @@ std::string file_name_for_path(std::string_view url_path);
 inline constexpr std::size_t k_max_file_name = 200; // NAME_MAX 255 minus room for suffixes
 
 // Hands out unique names in the order asked: the first "a.gif" keeps its name, later ones
-// become "a.1.gif", "a.2.gif", ... (a counter before the extension). Not thread-safe.
+// become "a.1.gif", "a.2.gif", ... (a counter before the extension). Remembers names by their
+// 64-bit hash (about 10 bytes each): two different names with the same hash would only cost
+// one of them a needless counter. Not thread-safe.
 class NameAllocator {
 public:
     std::string claim(const std::string& name);
 
 private:
-    std::unordered_set<std::string> m_used;
+    SeenSet m_used;
 };
 
 } // namespace flagcrawl::crawler
