@@ -339,9 +339,9 @@ void add_bench_options(CLI::App& cmd, BenchOptions& o) {
 
 void register_bench(CLI::App& app, int& exit_code) {
     CLI::App* bench = app.add_subcommand(
-        "bench", "Run the same job under each strategy (and concurrency), each run a measured "
-                 "child process, and compare: wall time, requests/s, speedup, efficiency, CPU, "
-                 "memory");
+        "bench", "Run one job under each strategy and concurrency, and compare them");
+    bench->footer("Each run is a child process measured for wall time, CPU and peak memory; the "
+                  "table shows requests/s, speedup vs sequential and efficiency vs the ideal.");
     bench->require_subcommand(1);
 
     auto flags_options = std::make_shared<BenchOptions>();

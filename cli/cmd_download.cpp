@@ -203,8 +203,14 @@ int run_download(const DownloadOptions& o) {
 void register_download(CLI::App& app, int& exit_code) {
     auto options = std::make_shared<DownloadOptions>();
     CLI::App* cmd = app.add_subcommand(
-        "download", "Download URLs into a folder (files named after the URL path, written "
-                    "atomically), recording every result");
+        "download", "Download a list of URLs into a folder, recording every result");
+    cmd->footer(
+        "Files are named after the last segment of the URL path (\"index.html\" for \"/\"), "
+        "never outside the folder; a name taken earlier in the list gets a counter (a.1.gif). "
+        "They are written under a hidden temporary name and renamed when complete. Default "
+        "concurrency: 16.\n"
+        "Exit codes: 0 all downloaded; 1 some failed (not found, errors); 2 usage error or "
+        "unreadable input list; 3 cannot open the DB or create the folder; 130 interrupted.");
     cmd->add_option("urls", options->urls, "URLs to download");
     cmd->add_option("-i,--input", options->input,
                     "File with one URL per line ('-' reads standard input; '#' lines skipped)");

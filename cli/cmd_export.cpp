@@ -177,15 +177,15 @@ int run_export(const ExportOptions& o) {
 
 void register_export(CLI::App& app, int& exit_code) {
     auto options = std::make_shared<ExportOptions>();
-    CLI::App* cmd = app.add_subcommand(
-        "export",
-        "Stream a table of the store to standard output, one row at a time: JSON lines (one "
-        "object a row; NULL as null; text as JSON strings, invalid UTF-8 replaced by U+FFFD) or "
-        "CSV (RFC 4180: header row, CRLF line ends, NULL as an empty field). Rows come in a "
-        "stable order (by id; links by page and position). A reader that stops early "
-        "(| head) ends it quietly with exit 0. Exit codes: 0 done; 2 bad option, no such "
-        "database, not a flagcrawl database, no such run or crawl; 3 the database cannot be "
-        "read.");
+    CLI::App* cmd =
+        app.add_subcommand("export", "Stream a table of the store to stdout as JSON lines or CSV");
+    cmd->footer(
+        "One row at a time: JSON lines (one object a row; NULL as null; text as JSON strings, "
+        "invalid UTF-8 replaced by U+FFFD) or CSV (RFC 4180: header row, CRLF line ends, NULL as "
+        "an empty field). Rows come in a stable order (by id; links by page and position). A "
+        "reader that stops early (| head) ends it quietly with exit 0.\n"
+        "Exit codes: 0 done; 2 bad option, no such database, not a flagcrawl database, no such "
+        "run or crawl; 3 the database cannot be read.");
     cmd->add_option("--db", options->db,
                     "SQLite file to read (default: " + default_db_path() +
                         ", where runs are recorded)");

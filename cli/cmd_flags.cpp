@@ -254,8 +254,10 @@ int run_flags(const FlagsOptions& o, const CLI::App& command) {
 void register_flags(CLI::App& app, int& exit_code) {
     auto options = std::make_shared<FlagsOptions>();
     CLI::App* cmd = app.add_subcommand(
-        "flags", "Download country flags, as in the book Fluent Python (flags2/flags3), by "
-                 "default from a built-in server in this process (no network needed)");
+        "flags", "Download country flags like the book Fluent Python's flags2/flags3 scripts");
+    cmd->footer("By default the flags come from a server built into this process (-s embedded), "
+                "so no network is needed; -s delay and -s error add the book's slow server and "
+                "its injected errors.");
     cmd->add_option("codes", options->codes,
                     "Country codes (AA to ZZ, any case); a single letter A to Z stands for its 26 "
                     "codes (default: the 20 most populous countries)");

@@ -105,8 +105,7 @@ void run_serve(const ServeOptions& options, CLI::App& command) {
 void register_serve(CLI::App& app, int& exit_code) {
     auto options = std::make_shared<ServeOptions>();
     CLI::App* serve = app.add_subcommand(
-        "serve", "Run the local HTTP server: static files, the flags data set or a synthetic "
-                 "site, with optional delays and errors, until Ctrl-C");
+        "serve", "Serve a folder, the flags data set or a synthetic site over HTTP, until Ctrl-C");
     serve->add_option("--host", options->host, "Address to listen on")->capture_default_str();
     serve->add_option("--port", options->port, "Port (0: any free port, printed at start)")
         ->check(CLI::Range(0, 65535))

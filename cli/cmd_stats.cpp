@@ -123,13 +123,13 @@ int run_stats(const StatsOptions& o) {
 void register_stats(CLI::App& app, int& exit_code) {
     auto options = std::make_shared<StatsOptions>();
     CLI::App* cmd = app.add_subcommand(
-        "stats",
-        "Summarize what a run recorded: outcomes, statuses, errors by kind, bytes, latency "
-        "percentiles (nearest rank), a per-host table, duration and rate; for a crawl also the "
-        "depth histogram, across all its resumed runs. Default: the most recent run (its whole "
-        "crawl if it was a crawl). Exit codes: 0 done; 1 the database holds no run; 2 bad option, "
-        "no such database, not a flagcrawl database, no such run or crawl; 3 the database cannot "
-        "be read.");
+        "stats", "Summarize what a run recorded (a whole crawl across its resumed runs)");
+    cmd->footer(
+        "Outcomes, statuses, errors by kind, bytes, latency percentiles (nearest rank), a "
+        "per-host table, duration and rate; for a crawl also the depth histogram. Default: the "
+        "most recent run (its whole crawl if it was a crawl).\n"
+        "Exit codes: 0 done; 1 the database holds no run; 2 bad option, no such database, not a "
+        "flagcrawl database, no such run or crawl; 3 the database cannot be read.");
     cmd->add_option("--db", options->db,
                     "SQLite file to read (default: " + default_db_path() +
                         ", where runs are recorded)");

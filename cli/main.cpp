@@ -19,14 +19,15 @@ int main(int argc, char** argv) {
     app.fallthrough(); // common options may follow the subcommand's own
 
     int exit_code = k_exit_ok;
+    // Listed in --help in this order: the book's job, the comparison, the tools, the store.
+    register_flags(app, exit_code);
+    register_bench(app, exit_code);
     register_download(app, exit_code);
-    register_url(app, exit_code);
+    register_crawl(app, exit_code);
     register_serve(app, exit_code);
     register_stats(app, exit_code);
     register_export(app, exit_code);
-    register_crawl(app, exit_code);
-    register_flags(app, exit_code);
-    register_bench(app, exit_code);
+    register_url(app, exit_code);
 
     set_process_arguments(argc, argv);
     raise_descriptor_limit();
