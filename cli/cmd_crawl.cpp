@@ -22,6 +22,8 @@
 #include <mutex>
 #include <thread>
 
+#include <sched.h>
+
 namespace flagcrawl::cli {
 namespace {
 
@@ -30,6 +32,7 @@ constexpr int k_default_per_host = 8;             // Scrapy's CONCURRENT_REQUEST
 constexpr double k_default_timeout_s = 30;        // per request
 constexpr const char* k_default_max_size = "16M"; // a crawler keeps bodies in memory
 constexpr std::chrono::seconds k_stall_after{10};
+constexpr int k_max_parse_threads = 4;
 
 struct CrawlCliOptions {
     std::vector<std::string> urls;
@@ -47,11 +50,21 @@ struct CrawlCliOptions {
     bool save_bodies = false;
     bool page_requisites = false;
     bool resume = false;
-    int parse_threads = 0;
+    int parse_threads = -1; // -1: by the CPUs this process may use
     std::size_t window = 10'000;
     int max_redirects = 10;
     CommonOptions common;
 };
+
+// CPUs this process may run on (its affinity mask), else the machine's.
+int usable_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        return std::max(1, CPU_COUNT(&set));
+    }
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 // The options that define a crawl: stored with it, and taken back by --resume.
 nlohmann::json defining_options(const crawler::CrawlOptions& o) {
@@ -116,9 +129,13 @@ crawler::CrawlOptions make_crawl_options(const CrawlCliOptions& o) {
     c.page_requisites = o.page_requisites;
     c.max_redirects = o.max_redirects;
     c.agent_token = agent_token_of(o.common.user_agent);
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    c.parse_threads =
-        o.parse_threads > 0 ? o.parse_threads : static_cast<int>(std::clamp(cores - 1, 1u, 4u));
+    if (o.parse_threads < -1) {
+        throw UsageError("--parse-threads: expected a number >= 0");
+    }
+    // One usable CPU (taskset, a container's cpuset): parse on the fetch thread, since a pool
+    // would only add two context switches per page. Otherwise one parser per spare CPU.
+    c.parse_threads = o.parse_threads >= 0 ? o.parse_threads
+                                           : std::clamp(usable_cpus() - 1, 0, k_max_parse_threads);
     for (const auto& seed : o.urls) {
         auto url = crawler::parse(seed);
         if (!url || (url->scheme() != "http" && url->scheme() != "https")) {
@@ -521,7 +538,8 @@ void register_crawl(CLI::App& app, int& exit_code) {
                   "Continue the most recent unfinished crawl in the DB (its seeds and scope)")
         ->group("Output");
     cmd->add_option("--parse-threads", o->parse_threads,
-                    "HTML parser threads (default: cores - 1, 1 to 4)")
+                    "HTML parser threads; 0 parses on the fetch thread (default: usable CPUs - "
+                    "1, 0 to 4)")
         ->group("Tuning");
     cmd->add_option("--frontier-window", o->window,
                     "Queued URLs kept in memory; the rest wait in the DB")

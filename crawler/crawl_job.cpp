@@ -51,6 +51,13 @@ bool is_http(const Url& url) {
     return url.scheme() == "http" || url.scheme() == "https";
 }
 
+// key_hash(normalize_key(url, canonical_query)); without canonical_query the key is the href
+// without its fragment, hashed in place instead of copied.
+std::uint64_t url_key(const Url& url, bool canonical_query) {
+    return canonical_query ? key_hash(normalize_key(url, true))
+                           : key_hash(url.href_without_fragment());
+}
+
 double seconds_between(fetch::Clock::time_point from, fetch::Clock::time_point to) {
     return std::chrono::duration<double>(to - from).count();
 }
@@ -161,8 +168,11 @@ CrawlJob::CrawlJob(CrawlOptions options, Frontier& frontier, storage::Writer* wr
               return seeds;
           }(),
           m_options.include, m_options.exclude) {
-    const int threads = std::max(1, m_options.parse_threads);
-    for (int i = 0; i < threads; ++i) {
+    if (m_options.parse_threads <= 0) {
+        m_inline_extractor = std::make_unique<LinkExtractor>(extractor_options());
+        return;
+    }
+    for (int i = 0; i < m_options.parse_threads; ++i) {
         m_workers.emplace_back([this] { worker_loop(); });
     }
 }
@@ -185,7 +195,7 @@ std::vector<storage::FrontierRow> CrawlJob::push_seeds() {
         if (!url || !is_http(*url)) {
             continue;
         }
-        const std::uint64_t key = key_hash(normalize_key(*url, m_options.canonical_query));
+        const std::uint64_t key = url_key(*url, m_options.canonical_query);
         if (auto entry =
                 m_frontier.push(std::string(url->href_without_fragment()), key, 0, 0, false)) {
             rows.push_back({entry->seq, entry->key, entry->url, 0, 0, false});
@@ -318,25 +328,33 @@ void CrawlJob::on_response(fetch::Response&& response) {
             return;
         }
     }
-    Result result = start_result(job, response);
-    if (status == 429 || status == 503) {
-        result.record.error = *result.record.error + " (still throttled after " +
-                              std::to_string(job.entry.deferrals) + " deferrals)";
-        result.error_kind = "throttled";
-    }
     if (status >= 200 && status < 300 && is_html(response.content_type, response.body)) {
         const bool links_usable = !job.entry.requisite && (m_options.max_depth < 0 ||
                                                            job.entry.depth < m_options.max_depth ||
                                                            m_options.page_requisites);
         ParseTask task{std::move(job), std::move(response), !links_usable};
+        if (m_inline_extractor) {
+            commit(parse_page(task, *m_inline_extractor));
+            return;
+        }
+        bool wake_worker = false;
         {
             std::lock_guard lock(m_pool_mutex);
             m_tasks.push_back(std::move(task));
             ++m_parsing;
+            wake_worker = m_idle_workers > 0;
         }
         ++m_counters.parsing;
-        m_pool_cv.notify_one();
+        if (wake_worker) {
+            m_pool_cv.notify_one();
+        }
         return;
+    }
+    Result result = start_result(job, response);
+    if (status == 429 || status == 503) {
+        result.record.error = *result.record.error + " (still throttled after " +
+                              std::to_string(job.entry.deferrals) + " deferrals)";
+        result.error_kind = "throttled";
     }
     add_redirect(result, response);
     if (m_options.save_bodies && !response.error) {
@@ -406,8 +424,8 @@ void CrawlJob::add_redirect(Result& result, const fetch::Response& response) con
     if (!target || m_filter.check(*target) != UrlFilter::Verdict::accepted) {
         return;
     }
-    result.candidates.push_back({std::string(target->href_without_fragment()),
-                                 key_hash(normalize_key(*target, m_options.canonical_query)),
+    result.candidates.push_back({std::string(target->href_without_fragment()), -1,
+                                 url_key(*target, m_options.canonical_query),
                                  result.job.entry.depth, hops, result.job.entry.requisite});
 }
 
@@ -416,11 +434,13 @@ void CrawlJob::accept(Result& result) {
         if (m_frontier.seen(c.key)) {
             continue;
         }
-        if (m_options.robots && !m_frontier.allowed_now(c.url)) {
+        const std::string& url =
+            c.link < 0 ? c.url : result.record.links[static_cast<std::size_t>(c.link)].to_url;
+        if (m_options.robots && !m_frontier.allowed_now(url)) {
             continue;
         }
-        if (auto entry =
-                m_frontier.push(std::move(c.url), c.key, c.depth, c.redirects, c.requisite)) {
+        if (auto entry = m_frontier.push(c.link < 0 ? std::move(c.url) : url, c.key, c.depth,
+                                         c.redirects, c.requisite)) {
             result.record.discovered.push_back({entry->seq, entry->key, std::move(entry->url),
                                                 entry->depth, entry->redirects, entry->requisite});
         }
@@ -538,6 +558,7 @@ void CrawlJob::finish() {
     for (;;) {
         {
             std::unique_lock lock(m_pool_mutex);
+            m_finishing = true;
             m_idle_cv.wait(lock, [this] { return m_parsing == 0 || !m_parsed.empty(); });
             if (m_parsing == 0 && m_parsed.empty()) {
                 break;
@@ -620,15 +641,23 @@ std::map<std::string, std::uint64_t> CrawlJob::errors_by_kind() const {
 
 // ---- parse workers ----
 
+ExtractorOptions CrawlJob::extractor_options() const {
+    ExtractorOptions options;
+    options.agent_token = m_options.agent_token;
+    return options;
+}
+
+// The loop is woken only when a result lands in an empty m_parsed: until it drains them, later
+// results join the same batch. A worker is notified only when one sleeps (on_response()).
 void CrawlJob::worker_loop() {
-    ExtractorOptions extractor_options;
-    extractor_options.agent_token = m_options.agent_token;
-    LinkExtractor extractor(extractor_options);
+    LinkExtractor extractor(extractor_options());
     for (;;) {
         ParseTask task;
         {
             std::unique_lock lock(m_pool_mutex);
+            ++m_idle_workers;
             m_pool_cv.wait(lock, [this] { return m_pool_stop || !m_tasks.empty(); });
+            --m_idle_workers;
             if (m_tasks.empty()) {
                 return;
             }
@@ -636,14 +665,20 @@ void CrawlJob::worker_loop() {
             m_tasks.pop_front();
         }
         Result result = parse_page(task, extractor);
+        bool wake_loop = false;
+        bool finishing = false;
         {
             std::lock_guard lock(m_pool_mutex);
+            wake_loop = m_parsed.empty();
             m_parsed.push_back(std::move(result));
             --m_parsing;
+            finishing = m_finishing;
         }
         --m_counters.parsing;
-        m_idle_cv.notify_all();
-        if (m_wake) {
+        if (finishing) {
+            m_idle_cv.notify_all();
+        }
+        if (wake_loop && m_wake) {
             m_wake();
         }
     }
@@ -702,9 +737,12 @@ CrawlJob::Result CrawlJob::parse_page(ParseTask& task, LinkExtractor& extractor)
             if (m_filter.check(*url) != UrlFilter::Verdict::accepted) {
                 continue;
             }
-            result.candidates.push_back({r.links.back().to_url,
-                                         key_hash(normalize_key(*url, m_options.canonical_query)),
-                                         child_depth, 0, requisite});
+            result.candidates.push_back({{},
+                                         static_cast<std::int32_t>(r.links.size() - 1),
+                                         url_key(*url, m_options.canonical_query),
+                                         child_depth,
+                                         0,
+                                         requisite});
         }
     }
     if (m_options.save_bodies && !noindex) {

@@ -1,6 +1,7 @@
 // The crawl loop: a WorkSource and ResponseHandler for the fetch engine that takes URLs from a
-// Frontier, parses HTML on a small worker pool, feeds discovered URLs back, records every page
-// with its links and discoveries in one storage record, and stops at the first limit reached.
+// Frontier, parses HTML inline or on a small worker pool, feeds discovered URLs back, records
+// every page with its links and discoveries in one storage record, and stops at the first limit
+// reached.
 #pragma once
 
 #include "crawler/frontier.hpp"
@@ -27,6 +28,7 @@
 namespace flagcrawl::crawler {
 
 class LinkExtractor;
+struct ExtractorOptions;
 
 struct CrawlOptions {
     std::vector<std::string> seeds; // absolute http(s) URLs (the command validates them)
@@ -42,6 +44,8 @@ struct CrawlOptions {
     bool save_bodies = false;
     bool page_requisites = false;
     int max_redirects = 10; // redirect hops followed from one URL
+    // HTML parser threads. 0: parse on the engine's thread inside on_response() (no hand-off:
+    // the cheapest when the process has one CPU, where a pool only adds context switches).
     int parse_threads = 1;
     std::string agent_token = "flagcrawl";
 };
@@ -74,8 +78,9 @@ struct CrawlItem {
     bool failed = false; // not found or error
 };
 
-// Threads: next() and on_response() run serialized on the engine's thread(s); parse workers run
-// on their own threads and hand results back through a locked queue and Fetcher::wake().
+// Threads: next() and on_response() run serialized on the engine's thread(s). With parse_threads
+// 0 they parse too; otherwise parse workers run on their own threads and hand results back
+// through a locked queue, waking the engine (Fetcher::wake()) once per batch, not per page.
 // counters(), stall_report() and request_stall_report() may be called from any thread.
 class CrawlJob final : public fetch::WorkSource, public fetch::ResponseHandler {
 public:
@@ -119,8 +124,11 @@ public:
     std::string stall_report() const;
 
 private:
+    // A discovered URL to offer the frontier: a link of the record (`link` indexes
+    // record.links, whose to_url it is: not copied) or a redirect target (`url`, link -1).
     struct Candidate {
         std::string url;
+        std::int32_t link = -1;
         std::uint64_t key = 0;
         int depth = 0;
         int redirects = 0;
@@ -139,6 +147,7 @@ private:
         bool facts_only = false;
     };
 
+    ExtractorOptions extractor_options() const;
     void worker_loop();
     Result parse_page(ParseTask& task, LinkExtractor& extractor) const;
     Result start_result(const FrontierJob& job, const fetch::Response& response) const;
@@ -174,6 +183,9 @@ private:
     std::atomic<bool> m_interrupted{false};
     CrawlCounters m_counters;
 
+    // parse_threads 0: the one extractor, used on the engine's thread.
+    std::unique_ptr<LinkExtractor> m_inline_extractor;
+
     // Parse pool.
     std::vector<std::thread> m_workers;
     mutable std::mutex m_pool_mutex;
@@ -181,7 +193,9 @@ private:
     std::condition_variable m_idle_cv; // a result is ready (finish())
     std::deque<ParseTask> m_tasks;
     std::vector<Result> m_parsed;
-    std::size_t m_parsing = 0; // queued or being parsed
+    std::size_t m_parsing = 0;      // queued or being parsed
+    std::size_t m_idle_workers = 0; // waiting on m_pool_cv
+    bool m_finishing = false;       // finish() waits on m_idle_cv
     bool m_pool_stop = false;
 
     // Stall watchdog.

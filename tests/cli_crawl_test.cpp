@@ -128,6 +128,7 @@ TEST(CliCrawl, UsageErrorsAreOneLineAndExit2) {
         {"not a url"},
         {},
         {"http://127.0.0.1:1/", "--resume"},
+        {"http://127.0.0.1:1/", "--parse-threads", "-2"},
     };
     for (const auto& extra : cases) {
         std::vector<std::string> args = {flagcrawl_binary(), "crawl", "--db", dir.file("u.db")};
@@ -159,6 +160,18 @@ TEST(CliCrawl, JsonSummaryNamesTheLimit) {
     EXPECT_EQ(summary["pages"], 20);
     EXPECT_EQ(summary["resumed"], true);
     EXPECT_EQ(read_pages(dir.file("c.db")).rows, 50u);
+}
+
+// --parse-threads 0 (the default on one usable CPU): pages are parsed on the fetch thread.
+TEST(CliCrawl, ParseThreadsZeroCrawlsTheWholeSite) {
+    TempDir dir;
+    SlowSite site(120, 0ms);
+    auto r = run_process(crawl_args(dir.file("c.db"), {site.seed(), "--parse-threads", "0"}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const DbPages done = read_pages(dir.file("c.db"));
+    EXPECT_EQ(done.ok_paths, site.page_paths());
+    EXPECT_EQ(done.rows, done.distinct_urls) << "a URL was fetched twice";
+    EXPECT_EQ(done.crawl_status, "finished");
 }
 
 void interrupted_then_resumed(int signal_number, int expected_exit, const char* strategy) {

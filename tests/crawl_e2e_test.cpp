@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -162,6 +163,48 @@ TEST_P(CrawlE2E, EverySitePageOnceAndNothingTwice) {
                             [](const PageRow& p) { return p.kind == "robots"; }),
               1);
     EXPECT_EQ(urls.size(), site->stats().urls_fragment_stripped);
+}
+
+// Every links row of a crawl as "page url -> n: to_url kind nofollow", sorted.
+std::vector<std::string> links_of(const std::string& db) {
+    std::vector<std::string> links;
+    auto reader = storage::Reader::open(db);
+    EXPECT_TRUE(reader);
+    auto statement =
+        reader->database().prepare("SELECT pages.url, n, to_url, links.kind, nofollow FROM links "
+                                   "JOIN pages ON pages.id = links.page_id");
+    EXPECT_TRUE(storage::for_each_row(statement, [&](const storage::Statement& row) {
+        links.push_back(std::string(row.column_text(0)) + " -> " +
+                        std::to_string(row.column_int64(1)) + ": " +
+                        std::string(row.column_text(2)) + " " + std::string(row.column_text(3)) +
+                        (row.column_int64(4) != 0 ? " nofollow" : ""));
+        return true;
+    }));
+    std::sort(links.begin(), links.end());
+    return links;
+}
+
+// parse_threads 0 parses on the engine's thread: the same pages and links as a parse pool.
+TEST_P(CrawlE2E, InlineParsingRecordsWhatThePoolRecords) {
+    auto site = std::make_shared<const server::Site>(server::SiteOptions{.pages = 200, .seed = 5});
+    start(server::site_handler(site));
+    auto inline_options = options();
+    inline_options.parse_threads = 0;
+    auto inline_out = crawl(GetParam(), inline_options, m_dir.file("inline.db"));
+    auto pool_out = crawl(GetParam(), options(), m_dir.file("pool.db"));
+    EXPECT_EQ(inline_out.reason, crawler::StopReason::frontier_exhausted);
+    auto pages = [](const Outcome& out) {
+        std::set<std::string> urls;
+        for (const auto& p : out.pages) {
+            urls.insert(p.url + " " + std::to_string(p.status)); // depth: by discovery order
+        }
+        return urls;
+    };
+    EXPECT_EQ(pages(inline_out), pages(pool_out));
+    EXPECT_EQ(inline_out.pages.size(), pool_out.pages.size());
+    const auto links = links_of(m_dir.file("inline.db"));
+    EXPECT_GT(links.size(), 20 * site->pages());
+    EXPECT_EQ(links, links_of(m_dir.file("pool.db")));
 }
 
 // A small site that exercises the robots rules, redirects and throttling.
