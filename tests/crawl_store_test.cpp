@@ -133,6 +133,49 @@ TEST(CrawlStore, PageLinksAndDiscoveriesLandTogether) {
     EXPECT_EQ(*body, 3);
 }
 
+// The writer inserts a page's links in multi-row statements of 16, 4 and 1 rows: every count
+// around those sizes must keep every link, in order, with its own kind and nofollow.
+TEST(CrawlStore, EveryLinkOfAPageInDocumentOrder) {
+    TempDir dir;
+    const auto path = dir.file("c.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    const std::int64_t crawl = begin_crawl(*writer);
+    const std::vector<std::size_t> counts = {0, 1, 3, 4, 5, 15, 16, 17, 20, 21, 37, 100};
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+        PageRecord page;
+        page.crawl_id = crawl;
+        page.run_id = crawl;
+        page.url = "http://h/p" + std::to_string(i);
+        for (std::size_t n = 0; n < counts[i]; ++n) {
+            page.links.push_back(
+                {page.url + "/l" + std::to_string(n), n % 3 == 0 ? "anchor" : "image", n % 5 == 0});
+        }
+        ASSERT_TRUE(writer->submit(std::move(page)));
+    }
+    ASSERT_TRUE(writer->close());
+
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+        const std::string url = "http://h/p" + std::to_string(i);
+        auto statement = reader->database().prepare("SELECT n, to_url, links.kind, nofollow FROM "
+                                                    "links JOIN pages ON pages.id = links.page_id "
+                                                    "WHERE pages.url = ? ORDER BY n");
+        statement.bind(1, url);
+        std::size_t n = 0;
+        ASSERT_TRUE(for_each_row(statement, [&](const Statement& r) {
+            EXPECT_EQ(r.column_int64(0), static_cast<std::int64_t>(n));
+            EXPECT_EQ(r.column_text(1), url + "/l" + std::to_string(n));
+            EXPECT_EQ(r.column_text(2), n % 3 == 0 ? "anchor" : "image");
+            EXPECT_EQ(r.column_int64(3), n % 5 == 0 ? 1 : 0);
+            ++n;
+            return true;
+        }));
+        EXPECT_EQ(n, counts[i]) << url;
+    }
+}
+
 TEST(CrawlStore, ResumeAddsARunToTheCrawl) {
     TempDir dir;
     const auto path = dir.file("c.db");
