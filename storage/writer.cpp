@@ -161,12 +161,14 @@ struct Writer::Impl {
         return {};
     }
 
-    // While lingering, the writer wants to run again once this many records are queued: a
-    // chunk, a full queue (producers are about to block), or what completes the batch.
+    // While lingering, the writer wants to run again once this many records are queued:
+    // wake_records (at most a chunk), a full queue (producers are about to block), or what
+    // completes the batch.
     std::size_t wake_threshold() const noexcept {
         const std::uint64_t to_complete = options.batch_records - batch_size;
         return static_cast<std::size_t>(std::min<std::uint64_t>(
-            std::min(k_chunk, options.queue_capacity), std::max<std::uint64_t>(to_complete, 1)));
+            std::min({k_chunk, options.wake_records, options.queue_capacity}),
+            std::max<std::uint64_t>(to_complete, 1)));
     }
 
     // ---- writer thread ----
@@ -548,8 +550,9 @@ struct Writer::Impl {
 };
 
 Result<Writer> Writer::open(const std::string& path, const WriterOptions& options) {
-    if (options.queue_capacity == 0 || options.batch_records == 0) {
-        throw std::invalid_argument("storage: queue_capacity and batch_records must be > 0");
+    if (options.queue_capacity == 0 || options.batch_records == 0 || options.wake_records == 0) {
+        throw std::invalid_argument(
+            "storage: queue_capacity, batch_records and wake_records must be > 0");
     }
     OpenOptions open_options;
     open_options.mode = OpenMode::read_write_create;

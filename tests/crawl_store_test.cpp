@@ -7,9 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <random>
 #include <set>
+#include <thread>
 
 namespace fs = std::filesystem;
 using namespace flagcrawl::storage;
@@ -174,6 +176,41 @@ TEST(CrawlStore, EveryLinkOfAPageInDocumentOrder) {
         }));
         EXPECT_EQ(n, counts[i]) << url;
     }
+}
+
+// The crawl opens its writer with wake_records 16: while a batch is open, the writer takes
+// records as soon as that many are queued (so few wait in memory), and still commits them in
+// one transaction.
+TEST(CrawlStore, WriterTakesRecordsByWakeRecordsAndStillBatches) {
+    TempDir dir;
+    const auto path = dir.file("c.db");
+    WriterOptions options;
+    options.wake_records = 4;
+    options.batch_delay = std::chrono::hours(1);
+    auto writer = Writer::open(path, options);
+    ASSERT_TRUE(writer);
+    const std::int64_t crawl = begin_crawl(*writer);
+    for (int round = 0; round < 10; ++round) {
+        for (int i = 0; i < 4; ++i) {
+            PageRecord page;
+            page.crawl_id = crawl;
+            page.run_id = crawl;
+            page.url = "http://h/p" + std::to_string(round * 4 + i);
+            page.links = {{page.url + "/a", "anchor", false}};
+            ASSERT_TRUE(writer->submit(std::move(page)));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    // Four at a time (a few more if the writer was slow to wake); with the default (256) the
+    // records submitted after the first wakeup, 36 or more, would all have waited queued.
+    EXPECT_LT(writer->stats().peak_queued, 20u);
+    EXPECT_EQ(writer->stats().committed, 0u); // one open batch: the deadline is an hour away
+    ASSERT_TRUE(writer->close());
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    auto links = reader->database().query_int("SELECT count(*) FROM links");
+    ASSERT_TRUE(links);
+    EXPECT_EQ(*links, 40);
 }
 
 TEST(CrawlStore, ResumeAddsARunToTheCrawl) {
