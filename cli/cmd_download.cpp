@@ -104,20 +104,11 @@ int run_download(const DownloadOptions& o) {
     InterruptWatcher interrupt([&](fetch::StopMode mode) { fetcher->stop(mode); },
                                std::chrono::seconds(2));
 
-    auto store = open_store(o.common);
-    std::int64_t run_id = 0;
-    if (store) {
-        auto run = store->begin_run({.command = "download",
-                                     .arguments = process_arguments(),
-                                     .strategy = std::string(fetch::to_string(strategy)),
-                                     .concurrency = concurrency});
-        if (!run)
-            throw FatalError(run.error().message);
-        run_id = *run;
-    }
+    RecordedRun run(o.common, "download", strategy, concurrency);
 
-    crawler::Recorder recorder(
-        store.get(), run_id, [&](const crawler::ItemReport& item) { print_item(item, o.common); });
+    crawler::Recorder recorder(run.writer(), run.id(), [&](const crawler::ItemReport& item) {
+        print_item(item, o.common);
+    });
     crawler::DownloadJob job(std::move(input.args), input.stream, o.out, recorder);
     const auto& counters = recorder.counters();
 
@@ -151,20 +142,7 @@ int run_download(const DownloadOptions& o) {
                                        o.input == "-" ? "standard input" : o.input));
     storage::RunTotals totals = recorder.totals();
     bool interrupted = interrupt.interrupted();
-    const auto& store_error = recorder.store_error();
-    if (store) {
-        auto status = store_error   ? storage::RunStatus::failed
-                      : interrupted ? storage::RunStatus::interrupted
-                                    : storage::RunStatus::finished;
-        auto finished = store->finish_run(run_id, totals, status);
-        auto closed = store->close();
-        if (store_error)
-            throw FatalError(store_error->message);
-        if (!finished)
-            throw FatalError(finished.error().message);
-        if (!closed)
-            throw FatalError(closed.error().message);
-    }
+    run.finish(totals, interrupted, recorder.store_error());
 
     double rate = elapsed_s > 0 ? static_cast<double>(totals.requests) / elapsed_s : 0;
     if (o.common.json) {
@@ -181,7 +159,7 @@ int run_download(const DownloadOptions& o) {
                                   {"duplicates", job.duplicates()},
                                   {"interrupted", interrupted},
                                   {"db", db_path(o.common)},
-                                  {"run_id", run_id}};
+                                  {"run_id", run.id()}};
         std::cout << summary.dump() << '\n';
     } else if (!o.common.quiet) {
         print_line(stdout, fmt::format("{} downloaded, {} not found, {} errors; {} in {:.2f} s, "

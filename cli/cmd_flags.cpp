@@ -144,21 +144,11 @@ int run_flags(const FlagsOptions& o, const CLI::App& command) {
     if (crawler::is_embedded(site.server.mode))
         embedded = start_embedded_flags_server(site);
 
-    auto store = open_store(o.common);
-    std::int64_t run_id = 0;
-    if (store) {
-        auto run = store->begin_run({.command = "flags",
-                                     .arguments = process_arguments(),
-                                     .strategy = std::string(fetch::to_string(strategy)),
-                                     .concurrency = concurrency});
-        if (!run)
-            throw FatalError(run.error().message);
-        run_id = *run;
-    }
+    RecordedRun run(o.common, "flags", strategy, concurrency);
 
     const bool text = !o.common.json && !o.common.quiet;
     const bool verbose = text && o.common.verbose;
-    crawler::Recorder recorder(store.get(), run_id, [&](const crawler::ItemReport& item) {
+    crawler::Recorder recorder(run.writer(), run.id(), [&](const crawler::ItemReport& item) {
         if (verbose)
             print_item(item);
     });
@@ -191,20 +181,7 @@ int run_flags(const FlagsOptions& o, const CLI::App& command) {
     storage::RunTotals totals = recorder.totals();
     totals.requests += job.metadata_attempts();
     bool interrupted = interrupt.interrupted();
-    const auto& store_error = recorder.store_error();
-    if (store) {
-        auto status = store_error   ? storage::RunStatus::failed
-                      : interrupted ? storage::RunStatus::interrupted
-                                    : storage::RunStatus::finished;
-        auto finished = store->finish_run(run_id, totals, status);
-        auto closed = store->close();
-        if (store_error)
-            throw FatalError(store_error->message);
-        if (!finished)
-            throw FatalError(finished.error().message);
-        if (!closed)
-            throw FatalError(closed.error().message);
-    }
+    run.finish(totals, interrupted, recorder.store_error());
 
     if (o.common.json) {
         nlohmann::json delay = nullptr;
@@ -233,7 +210,7 @@ int run_flags(const FlagsOptions& o, const CLI::App& command) {
             {"peak_rss_kb", self_peak_rss_kb()},
             {"interrupted", interrupted},
             {"db", db_path(o.common)},
-            {"run_id", run_id}};
+            {"run_id", run.id()}};
         std::cout << summary.dump() << '\n';
     } else if (text) {
         print_summary(totals, elapsed_s);

@@ -149,6 +149,37 @@ std::unique_ptr<storage::Writer> open_store(const CommonOptions& options) {
     return std::make_unique<storage::Writer>(std::move(*writer));
 }
 
+RecordedRun::RecordedRun(const CommonOptions& options, std::string command,
+                         fetch::Strategy strategy, int concurrency)
+    : m_writer(open_store(options)) {
+    if (!m_writer)
+        return;
+    auto run = m_writer->begin_run({.command = std::move(command),
+                                    .arguments = process_arguments(),
+                                    .strategy = std::string(fetch::to_string(strategy)),
+                                    .concurrency = concurrency});
+    if (!run)
+        throw FatalError(run.error().message);
+    m_id = *run;
+}
+
+void RecordedRun::finish(const storage::RunTotals& totals, bool interrupted,
+                         const std::optional<storage::Error>& store_error) {
+    if (!m_writer)
+        return;
+    auto status = store_error   ? storage::RunStatus::failed
+                  : interrupted ? storage::RunStatus::interrupted
+                                : storage::RunStatus::finished;
+    auto finished = m_writer->finish_run(m_id, totals, status);
+    auto closed = m_writer->close();
+    if (store_error)
+        throw FatalError(store_error->message);
+    if (!finished)
+        throw FatalError(finished.error().message);
+    if (!closed)
+        throw FatalError(closed.error().message);
+}
+
 void raise_descriptor_limit() {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {

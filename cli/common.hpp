@@ -59,6 +59,26 @@ std::unique_ptr<storage::Writer> open_store(const CommonOptions& options);
 // clients share the process, plus the files being written).
 void raise_descriptor_limit();
 
+// The run this invocation records: opens the store (open_store) and begins a `runs` row; with
+// --no-db, writer() is null and id() 0. Construct it after the InterruptWatcher (the writer
+// starts a thread). Used by the main thread only.
+class RecordedRun {
+public:
+    // Throws FatalError when the store cannot be opened or the run not begun.
+    RecordedRun(const CommonOptions& options, std::string command, fetch::Strategy strategy,
+                int concurrency);
+    storage::Writer* writer() const { return m_writer.get(); }
+    std::int64_t id() const { return m_id; }
+    // Records the totals and the final status (failed when `store_error`, else interrupted or
+    // finished) and closes the store. Throws FatalError with the first store error.
+    void finish(const storage::RunTotals& totals, bool interrupted,
+                const std::optional<storage::Error>& store_error);
+
+private:
+    std::unique_ptr<storage::Writer> m_writer;
+    std::int64_t m_id = 0;
+};
+
 // The process's command line, saved once by main(); process_arguments() returns it as one
 // string for the `runs` table (arguments quoted when they hold spaces or quotes).
 void set_process_arguments(int argc, char** argv);

@@ -84,26 +84,7 @@ fetch::WorkSource::Next DownloadJob::next(fetch::Clock::time_point) {
 
 void DownloadJob::on_response(fetch::Response&& response) {
     auto& sink = static_cast<FileSink&>(*response.sink);
-    std::string reason;
-    Outcome outcome = classify(response, reason);
-    std::string path;
-    std::string sha256;
-    if (outcome == Outcome::ok) {
-        reason = sink.commit();
-        if (reason.empty()) {
-            path = sink.final_path().string();
-            sha256 = sink.sha256();
-        } else {
-            outcome = Outcome::error;
-        }
-    } else {
-        if (response.error && response.error->kind == fetch::ErrorKind::write_failed &&
-            !sink.error().empty())
-            reason = sink.error();
-        sink.discard();
-    }
-    const std::string name = sink.final_path().filename().string();
-    m_recorder.record(response, name, outcome, reason, std::move(path), std::move(sha256));
+    m_recorder.record_file(response, sink, sink.final_path().filename().string());
 }
 
 } // namespace flagcrawl::crawler

@@ -150,27 +150,8 @@ void FlagsJob::on_metadata(std::size_t index, fetch::Response&& response) {
 }
 
 void FlagsJob::on_gif(std::size_t index, fetch::Response&& response) {
-    const Item& item = m_items.at(index);
-    auto& sink = static_cast<FileSink&>(*response.sink);
-    std::string reason;
-    Outcome outcome = classify(response, reason);
-    std::string path;
-    std::string sha256;
-    if (outcome == Outcome::ok) {
-        reason = sink.commit();
-        if (reason.empty()) {
-            path = sink.final_path().string();
-            sha256 = sink.sha256();
-        } else {
-            outcome = Outcome::error;
-        }
-    } else {
-        if (response.error && response.error->kind == fetch::ErrorKind::write_failed &&
-            !sink.error().empty())
-            reason = sink.error();
-        sink.discard();
-    }
-    m_recorder.record(response, item.code, outcome, reason, std::move(path), std::move(sha256));
+    m_recorder.record_file(response, static_cast<FileSink&>(*response.sink),
+                           m_items.at(index).code);
 }
 
 } // namespace flagcrawl::crawler

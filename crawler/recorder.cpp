@@ -1,5 +1,7 @@
 #include "crawler/recorder.hpp"
 
+#include "crawler/file_sink.hpp"
+
 #include <fmt/core.h>
 
 namespace flagcrawl::crawler {
@@ -170,6 +172,30 @@ void Recorder::record(const fetch::Response& response, std::string_view label, O
     if (outcome != Outcome::ok)
         row.error = std::string(reason);
     submit(std::move(row));
+}
+
+void Recorder::record_file(const fetch::Response& response, FileSink& sink,
+                           std::string_view label) {
+    std::string reason;
+    Outcome outcome = classify(response, reason);
+    std::string path;
+    std::string sha256;
+    if (outcome == Outcome::ok) {
+        reason = sink.commit();
+        if (reason.empty()) {
+            path = sink.final_path().string();
+            sha256 = sink.sha256();
+        } else {
+            outcome = Outcome::error;
+        }
+    } else {
+        // The sink's own reason ("cannot write FILE: No space left") says more than curl's.
+        if (response.error && response.error->kind == fetch::ErrorKind::write_failed &&
+            !sink.error().empty())
+            reason = sink.error();
+        sink.discard();
+    }
+    record(response, label, outcome, reason, std::move(path), std::move(sha256));
 }
 
 void Recorder::record_unfetched(std::string_view url, std::string_view label,

@@ -14,6 +14,8 @@
 
 namespace flagcrawl::crawler {
 
+class FileSink;
+
 enum class Outcome { ok, not_found, error };
 std::string_view to_string(Outcome outcome);
 
@@ -59,6 +61,9 @@ public:
     // recording stops; the caller decides whether to go on.
     void record(const fetch::Response& response, std::string_view label, Outcome outcome,
                 std::string_view reason, std::string path, std::string sha256);
+    // A response whose body went to `sink`: when ok, the file is renamed into place (a failed
+    // rename makes the item an error); otherwise it is removed. Then recorded as by record().
+    void record_file(const fetch::Response& response, FileSink& sink, std::string_view label);
     // An item that was never fetched (an invalid URL): recorded as an error without response.
     void record_unfetched(std::string_view url, std::string_view label, std::string_view reason);
 
