@@ -85,19 +85,71 @@ std::optional<FrontierEntry> LocalFrontier::push(std::string url, std::uint64_t 
         return entry;
     }
     m_memory_max_seq = entry.seq;
-    FrontierEntry stored = entry;
-    enqueue(std::move(stored));
+    enqueue(entry);
     return entry;
 }
 
-void LocalFrontier::enqueue(FrontierEntry&& entry) {
+void LocalFrontier::enqueue(const FrontierEntry& entry) {
     const std::uint32_t id = host_for(origin_of(entry.url));
     Host& host = m_hosts[id];
-    host.queue.push_back(std::move(entry));
+    host.queue.push_back(store(host, entry));
     ++m_in_memory;
     if (host.queue.size() == 1) {
         reschedule(id, m_now);
     }
+}
+
+LocalFrontier::Queued LocalFrontier::store(Host& host, const FrontierEntry& entry) {
+    const std::string_view path = std::string_view(entry.url).substr(host.origin.size());
+    Queued q;
+    q.seq = entry.seq;
+    q.key = entry.key;
+    q.path = host.paths.size();
+    q.path_size = static_cast<std::uint32_t>(path.size());
+    q.depth = entry.depth;
+    q.redirects = entry.redirects;
+    q.deferrals = entry.deferrals;
+    q.requisite = entry.requisite;
+    // Grow by a quarter, not std::string's doubling: the slack is RSS.
+    if (host.paths.size() + path.size() > host.paths.capacity()) {
+        host.paths.reserve(host.paths.size() + host.paths.size() / 4 + path.size() + 256);
+    }
+    host.paths.append(path);
+    return q;
+}
+
+FrontierEntry LocalFrontier::take_front(Host& host) {
+    const Queued q = host.queue.front();
+    host.queue.pop_front();
+    FrontierEntry entry;
+    entry.seq = q.seq;
+    entry.key = q.key;
+    entry.url.reserve(host.origin.size() + q.path_size);
+    entry.url.append(host.origin).append(host.paths, q.path, q.path_size);
+    entry.depth = q.depth;
+    entry.redirects = q.redirects;
+    entry.deferrals = q.deferrals;
+    entry.requisite = q.requisite;
+    host.paths_dead += q.path_size;
+    // Compact once a quarter of `paths` is dead (each compaction copies the live bytes: ~4
+    // bytes copied per byte handed out), and free it when the queue is empty, so that a host's
+    // queue holds about what it queues now, not its peak.
+    constexpr std::size_t k_compact_above = 4096;
+    if (host.queue.empty()) {
+        std::string().swap(host.paths);
+        host.paths_dead = 0;
+    } else if (host.paths_dead > k_compact_above && host.paths_dead * 4 > host.paths.size()) {
+        std::string live;
+        live.reserve(host.paths.size() - host.paths_dead);
+        for (Queued& queued : host.queue) {
+            const std::size_t at = live.size();
+            live.append(host.paths, queued.path, queued.path_size);
+            queued.path = at;
+        }
+        host.paths.swap(live);
+        host.paths_dead = 0;
+    }
+    return entry;
 }
 
 bool LocalFrontier::allowed_now(std::string_view url) const {
@@ -162,7 +214,7 @@ void LocalFrontier::page_in_if_low() {
     std::uint64_t got = 0;
     m_store->page_in(m_memory_max_seq, m_options.window - m_in_memory, [&](FrontierEntry&& entry) {
         m_memory_max_seq = std::max(m_memory_max_seq, entry.seq);
-        enqueue(std::move(entry));
+        enqueue(entry);
         ++got;
     });
     // The store holds fewer than counted (rows lost with a crash's last batch): trust it.
@@ -200,8 +252,7 @@ FrontierNext LocalFrontier::next(TimePoint now) {
         reschedule(id, now);
         return out;
     }
-    out.job.entry = std::move(host.queue.front());
-    host.queue.pop_front();
+    out.job.entry = take_front(host);
     --m_in_memory;
     if (host.robots == Robots::given_up ||
         (host.rules && !host.rules->allowed(path_and_query_of(out.job.entry.url)))) {
@@ -245,7 +296,7 @@ bool LocalFrontier::defer(FrontierJob& job, std::optional<Duration> retry_after,
         wait = std::min(p.backoff_base * (std::int64_t{1} << shift), p.backoff_max);
     }
     host.paused_until = std::max(host.paused_until, now + wait);
-    host.queue.push_front(std::move(job.entry));
+    host.queue.push_front(store(host, job.entry));
     ++m_in_memory;
     --host.in_flight;
     --m_in_flight;

@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <random>
+#include <set>
 
 using namespace flagcrawl::crawler;
 using namespace std::chrono_literals;
@@ -240,6 +242,60 @@ public:
 private:
     fs::path m_path;
 };
+
+// Queued URLs live in a per-host byte pool that is compacted as entries are handed out:
+// thousands of URLs of many lengths on two hosts, with deferrals (put back at the front)
+// interleaved, all come back intact, once each, with their fields.
+TEST(Frontier, QueuedUrlsSurviveThePathPoolsCompaction) {
+    LocalFrontier f(options(4), nullptr);
+    auto url_of = [](int i) {
+        return std::string(i % 3 == 0 ? "http://b:81" : "http://a") + "/" +
+               std::string(static_cast<std::size_t>(i % 97), 'x') + "?n=" + std::to_string(i);
+    };
+    std::map<std::string, int> depth_of;
+    int next = 0;
+    auto push_some = [&](int count) {
+        for (int i = 0; i < count; ++i, ++next) {
+            ASSERT_TRUE(f.push(url_of(next), std::hash<std::string>{}(url_of(next)), next % 7,
+                               next % 3, next % 5 == 0));
+            depth_of[url_of(next)] = next % 7;
+        }
+    };
+    push_some(3000);
+    std::vector<std::string> seen;
+    std::map<std::string, int> deferrals;
+    TimePoint now = t0;
+    int handed_out = 0;
+    for (;;) {
+        auto n = f.next(now);
+        if (n.state == FrontierNext::State::finished) {
+            break;
+        }
+        if (n.state == FrontierNext::State::waiting) {
+            now += 120s; // past any backoff
+            continue;
+        }
+        FrontierJob& job = n.job;
+        ASSERT_EQ(job.kind, FrontierJob::Kind::fetch);
+        const std::string url = job.entry.url;
+        ASSERT_TRUE(depth_of.count(url)) << url;
+        EXPECT_EQ(job.entry.depth, depth_of[url]);
+        EXPECT_EQ(job.entry.key, std::hash<std::string>{}(url));
+        EXPECT_EQ(job.entry.deferrals, deferrals[url]);
+        if (++handed_out % 11 == 0 && deferrals[url] < 2) {
+            ++deferrals[url];
+            ASSERT_TRUE(f.defer(job, Duration(1s), now));
+            continue;
+        }
+        seen.push_back(url);
+        f.complete(job, now);
+        if (handed_out == 1500) {
+            push_some(2000); // more while the pools hold dead bytes
+        }
+    }
+    EXPECT_EQ(seen.size(), depth_of.size());
+    EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), seen.size());
+}
 
 TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
     TempDir dir;
