@@ -1,7 +1,8 @@
 // The async strategy: one curl multi handle driven by a Boost.Asio io_context on the caller's
 // thread, through CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION (the wiring of curl's
 // hiperfifo.c / multi-uv.c examples). At most N transfers are in flight; easy handles come from
-// a pool and keep their connections in the multi handle's cache.
+// a pool and keep their connections in the multi handle's cache, and a cached connection's
+// socket stays registered with the reactor until curl closes it (see watch_socket()).
 #include "fetch/strategies.hpp"
 #include "fetch/transfer.hpp"
 
@@ -11,7 +12,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <memory>
 #include <new>
 #include <optional>
@@ -50,24 +55,44 @@ private:
         std::uint64_t generation = 0; // tells a stale backoff completion from the current one
     };
 
-    // A socket curl asked us to watch (any socket: connections, resolver wakeups, ...).
-    // Pooled; back in the pool once curl said CURL_POLL_REMOVE and no wait is outstanding.
+    // A socket curl asked us to watch (any socket: connections, resolver wakeups, ...), its
+    // descriptor registered with the reactor while not free. Pooled: a free watch is back in
+    // m_idle_watches once no wait is outstanding.
     struct Watch {
         explicit Watch(asio::io_context& io)
             : descriptor(io) {}
+        enum class State {
+            free,   // not registered; the fd (if any) is curl's alone
+            active, // curl watches the socket; curl_multi_assign gave it this watch as socketp
+            parked, // a connection socket curl keeps open but said CURL_POLL_REMOVE for: still
+                    // registered, no wait wanted, until curl hands it over again or closes it
+        };
         asio::posix::stream_descriptor descriptor;
         curl_socket_t fd = CURL_SOCKET_BAD;
-        int wanted = 0;       // CURL_POLL_IN / CURL_POLL_OUT bits curl asked for last
-        bool reading = false; // an async_wait(read) is outstanding
-        bool writing = false; // an async_wait(write) is outstanding
-        bool removed = false; // curl said CURL_POLL_REMOVE; the fd is curl's again
+        State state = State::free;
+        bool connection = false; // opened by on_open_socket: its close comes to on_close_socket
+        int wanted = 0;          // CURL_POLL_IN / CURL_POLL_OUT bits curl asked for last
+        bool reading = false;    // an async_wait(read) is outstanding
+        bool writing = false;    // an async_wait(write) is outstanding
+    };
+
+    // What we know of one socket number.
+    struct FdEntry {
+        Watch* watch = nullptr; // its registered (active or parked) watch, if any
+        bool opened = false;    // opened by on_open_socket and not closed by on_close_socket yet
     };
 
     static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* watch) noexcept;
     static int on_timer(CURLM* multi, long timeout_ms, void* self) noexcept;
+    static curl_socket_t on_open_socket(void* self, curlsocktype purpose,
+                                        curl_sockaddr* address) noexcept;
+    static int on_close_socket(void* self, curl_socket_t fd) noexcept;
 
+    FdEntry& fd_entry(curl_socket_t fd);
     void watch_socket(curl_socket_t fd, int what, Watch* watch);
-    void forget_socket(Watch& watch);
+    Watch& take_watch(curl_socket_t fd);
+    void park(Watch& watch);
+    void release_watch(Watch& watch);
     void arm(Watch& watch, int direction);
     void on_socket_ready(Watch& watch, int direction, const error_code& ec);
     void on_curl_timeout();
@@ -98,8 +123,8 @@ private:
     std::vector<std::unique_ptr<Slot>> m_slots;
     std::vector<Slot*> m_idle_slots;
     std::vector<std::unique_ptr<Watch>> m_watches;
-    std::vector<Watch*> m_idle_watches;
-    std::vector<Watch*> m_by_fd; // the live (not removed) watch of each socket number
+    std::vector<Watch*> m_idle_watches; // capacity >= m_watches.size(): pushing never throws
+    std::vector<FdEntry> m_fds;         // indexed by socket number
 
     WorkSource* m_source = nullptr;
     ResponseHandler* m_handler = nullptr;
@@ -128,7 +153,9 @@ AsyncFetcher::AsyncFetcher(Policy policy, int concurrency)
 }
 
 AsyncFetcher::~AsyncFetcher() {
-    // libcurl's order: remove the easy handles, clean them up, then the multi handle.
+    // libcurl's order: remove the easy handles, clean them up, then the multi handle. The watches
+    // outlive all three: each may close connections through on_close_socket (curl_multi_cleanup
+    // closes every cached one), which releases their registrations.
     for (auto& slot : m_slots)
         if (slot->state == Slot::State::in_multi)
             curl_multi_remove_handle(m_multi, slot->transfer.easy());
@@ -215,32 +242,81 @@ int AsyncFetcher::on_timer(CURLM*, long timeout_ms, void* self) noexcept {
     }
 }
 
+// CURLOPT_OPENSOCKETFUNCTION, set on this fetcher's easy handles only: creates a connection
+// socket as curl itself would (curl then makes it non-blocking and sets its options) and notes
+// that its close will come through on_close_socket. curl copies both callbacks into the
+// connection, which may outlive the easy handle in the multi handle's cache: the data pointer
+// is the fetcher, which outlives the multi handle. Called from inside curl: bookkeeping only.
+curl_socket_t AsyncFetcher::on_open_socket(void* self, curlsocktype,
+                                           curl_sockaddr* address) noexcept {
+    auto& f = *static_cast<AsyncFetcher*>(self);
+    const int fd = ::socket(address->family, address->socktype, address->protocol);
+    if (fd < 0)
+        return CURL_SOCKET_BAD; // curl reports errno
+    try {
+        FdEntry& entry = f.fd_entry(fd);
+        // A registration still under this number belongs to a socket curl closed without
+        // telling us; drop it before the number is watched again (the new socket is not in
+        // epoll yet, so the deregistration cannot touch it).
+        if (entry.watch)
+            f.release_watch(*entry.watch);
+        entry.opened = true;
+    } catch (...) {
+        ::close(fd);
+        errno = ENOMEM;
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
+// CURLOPT_CLOSESOCKETFUNCTION: curl closes a socket on_open_socket opened, replacing close(2).
+// Called from inside curl_multi_socket_action, curl_multi_remove_handle, curl_easy_cleanup and
+// curl_multi_cleanup (the cached connections), after the CURL_POLL_REMOVE if curl was watching
+// the socket: touches only our bookkeeping. The registration goes first: once the fd is closed,
+// its number may be given to a new socket at any time.
+int AsyncFetcher::on_close_socket(void* self, curl_socket_t fd) noexcept {
+    auto& f = *static_cast<AsyncFetcher*>(self);
+    if (fd >= 0 && static_cast<std::size_t>(fd) < f.m_fds.size()) {
+        FdEntry& entry = f.m_fds[static_cast<std::size_t>(fd)];
+        entry.opened = false;
+        if (entry.watch)
+            f.release_watch(*entry.watch);
+    }
+    return ::close(fd) == 0 ? 0 : 1;
+}
+
+AsyncFetcher::FdEntry& AsyncFetcher::fd_entry(curl_socket_t fd) {
+    const auto index = static_cast<std::size_t>(fd);
+    if (index >= m_fds.size())
+        m_fds.resize(index + 1);
+    return m_fds[index];
+}
+
+// curl hands a kept-alive connection's socket over anew (with a null socketp) for every
+// transfer on it and says CURL_POLL_REMOVE when each transfer ends. STYLE §1.2 releases the
+// descriptor on REMOVE, because curl owns the fd and may close it: a registration that outlived
+// the fd would go stale, and once the kernel gave the number to a new socket, asio's
+// epoll_ctl(MOD) for a wait on it would fail unseen (epoll_reactor::start_op ignores it) and the
+// wait would never fire. Followed literally, that costs an epoll ADD, the FIONBIO ioctl of the
+// first wait and an epoll DEL per request. We depart from it for the sockets we opened
+// (on_open_socket), because for those curl tells us when it closes them (on_close_socket, which
+// releases the registration before the close): REMOVE only parks their watch. A parked socket is
+// still open, so its number cannot belong to any other socket: curl handing that number over
+// again means the same connection, and the parked watch is reused without a new registration.
+// Any other socket (not from on_open_socket, e.g. a resolver's wakeup socket: curl closes it
+// without telling us) keeps §1.2's rule.
 void AsyncFetcher::watch_socket(curl_socket_t fd, int what, Watch* watch) {
     if (what == CURL_POLL_REMOVE) {
-        if (watch)
-            forget_socket(*watch);
+        if (watch) {
+            if (watch->connection)
+                park(*watch);
+            else
+                release_watch(*watch);
+        }
         return;
     }
-    if (!watch) {
-        // A socket number curl hands over anew must not still be registered under a socket it
-        // closed without telling us: releasing that stale registration later would deregister
-        // the new socket (same number) from epoll.
-        if (static_cast<std::size_t>(fd) < m_by_fd.size() && m_by_fd[fd])
-            forget_socket(*m_by_fd[fd]);
-        if (m_idle_watches.empty()) {
-            m_watches.push_back(std::make_unique<Watch>(m_io));
-            m_idle_watches.push_back(m_watches.back().get());
-        }
-        watch = m_idle_watches.back();
-        watch->descriptor.assign(fd); // registers fd with the reactor; throws on failure
-        m_idle_watches.pop_back();
-        watch->fd = fd;
-        watch->removed = false;
-        if (static_cast<std::size_t>(fd) >= m_by_fd.size())
-            m_by_fd.resize(static_cast<std::size_t>(fd) + 1);
-        m_by_fd[fd] = watch;
-        curl_multi_assign(m_multi, fd, watch);
-    }
+    if (!watch)
+        watch = &take_watch(fd);
     watch->wanted = what & (CURL_POLL_IN | CURL_POLL_OUT);
     // A direction with a wait outstanding is left alone: its completion re-arms if needed.
     if ((watch->wanted & CURL_POLL_IN) && !watch->reading)
@@ -249,15 +325,59 @@ void AsyncFetcher::watch_socket(curl_socket_t fd, int what, Watch* watch) {
         arm(*watch, CURL_POLL_OUT);
 }
 
-void AsyncFetcher::forget_socket(Watch& watch) {
-    watch.removed = true;
+// The watch for a socket curl hands over without a socketp: its parked one, or a new
+// registration.
+AsyncFetcher::Watch& AsyncFetcher::take_watch(curl_socket_t fd) {
+    FdEntry& entry = fd_entry(fd);
+    Watch* watch = entry.watch;
+    if (watch && watch->state == Watch::State::parked && entry.opened) {
+        watch->state = Watch::State::active;
+    } else {
+        // A socket number curl hands over anew must not still be registered under a socket it
+        // closed without telling us: releasing that stale registration later would deregister
+        // the new socket (same number) from epoll.
+        if (watch)
+            release_watch(*watch);
+        if (m_idle_watches.empty()) {
+            m_watches.push_back(std::make_unique<Watch>(m_io));
+            m_idle_watches.reserve(m_watches.size());
+            m_idle_watches.push_back(m_watches.back().get());
+        }
+        watch = m_idle_watches.back();
+        watch->descriptor.assign(fd); // registers fd with the reactor; throws on failure
+        m_idle_watches.pop_back();
+        watch->fd = fd;
+        watch->state = Watch::State::active;
+        watch->connection = entry.opened;
+        entry.watch = watch;
+    }
+    curl_multi_assign(m_multi, fd, watch);
+    return *watch;
+}
+
+// REMOVE for a connection socket: no wait is wanted any more, the registration stays. The
+// assignment is cleared as §1.2 says, so that curl hands the socket over again without a socketp
+// (take_watch re-activates the watch) whatever it keeps of its own entry for the socket.
+void AsyncFetcher::park(Watch& watch) {
+    curl_multi_assign(m_multi, watch.fd, nullptr);
+    watch.state = Watch::State::parked;
     watch.wanted = 0;
     error_code ignored;
     watch.descriptor.cancel(ignored); // outstanding waits complete with operation_aborted
-    watch.descriptor.release();       // deregisters it; curl closes the fd itself
-    curl_multi_assign(m_multi, watch.fd, nullptr);
-    m_by_fd[watch.fd] = nullptr;
+}
+
+// Deregisters the socket (curl closes the fd itself, never us). Does not throw.
+void AsyncFetcher::release_watch(Watch& watch) {
+    if (watch.state == Watch::State::active)
+        curl_multi_assign(m_multi, watch.fd, nullptr); // curl may still hold it as socketp
+    watch.state = Watch::State::free;
+    watch.wanted = 0;
+    error_code ignored;
+    watch.descriptor.cancel(ignored); // outstanding waits complete with operation_aborted
+    watch.descriptor.release();       // epoll DEL
+    m_fds[static_cast<std::size_t>(watch.fd)].watch = nullptr;
     watch.fd = CURL_SOCKET_BAD;
+    watch.connection = false;
     if (!watch.reading && !watch.writing)
         m_idle_watches.push_back(&watch);
 }
@@ -274,21 +394,31 @@ void AsyncFetcher::arm(Watch& watch, int direction) {
 void AsyncFetcher::on_socket_ready(Watch& watch, int direction, const error_code& ec) {
     const bool read = direction == CURL_POLL_IN;
     bool acted = false;
-    // The wait stays marked outstanding during socket_action: a CURL_POLL_REMOVE from inside
-    // it then cannot recycle `watch` under us, and curl re-asking for this direction does not
-    // arm a second wait.
-    if (ec != asio::error::operation_aborted && !watch.removed && (watch.wanted & direction)) {
+    // The wait stays marked outstanding during socket_action: a CURL_POLL_REMOVE or a close from
+    // inside it then cannot recycle `watch` under us, and curl re-asking for this direction does
+    // not arm a second wait.
+    if (ec != asio::error::operation_aborted && watch.state == Watch::State::active &&
+        (watch.wanted & direction)) {
         int running = 0;
         const int event = ec ? CURL_CSELECT_ERR : read ? CURL_CSELECT_IN : CURL_CSELECT_OUT;
         check(curl_multi_socket_action(m_multi, watch.fd, event, &running));
         acted = true;
     }
     (read ? watch.reading : watch.writing) = false;
-    if (watch.removed) {
+    switch (watch.state) {
+    case Watch::State::free: // released meanwhile: back to the pool after its last wait
         if (!watch.reading && !watch.writing)
             m_idle_watches.push_back(&watch);
-    } else if (watch.wanted & direction) {
-        arm(watch, direction); // still registered and still wanted: wait again
+        break;
+    case Watch::State::parked:
+        // curl said REMOVE during this wait's socket_action, or the park cancelled it: never
+        // back to the pool (the socket is still registered and in m_fds) nor re-armed until
+        // curl hands the socket over again (take_watch), which arms what curl then asks for.
+        break;
+    case Watch::State::active: // still or again watched (re-activated after a park): wait again
+        if (watch.wanted & direction)
+            arm(watch, direction);
+        break;
     }
     if (acted)
         collect_done();
@@ -370,7 +500,14 @@ void AsyncFetcher::arm_wake(Clock::time_point when) {
 void AsyncFetcher::start(Request&& request) {
     if (m_idle_slots.empty()) {
         m_slots.push_back(std::make_unique<Slot>(m_policy, m_io));
-        m_slots.back()->transfer.set_private(m_slots.back().get());
+        Transfer& transfer = m_slots.back()->transfer;
+        transfer.set_private(m_slots.back().get());
+        // Connection sockets through our callbacks: see watch_socket().
+        CURL* easy = transfer.easy();
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &AsyncFetcher::on_open_socket);
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
+        curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &AsyncFetcher::on_close_socket);
+        curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
         m_idle_slots.push_back(m_slots.back().get());
     }
     Slot& slot = *m_idle_slots.back();

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -812,6 +813,113 @@ TEST_P(FetchEngine, ManyRequestsOverFewConnections) {
             EXPECT_EQ(r[i].body, expected);
     }
     EXPECT_LE(m_server->stats().connections, 8u);
+}
+
+TEST_P(FetchEngine, ConnectionsClosedAmongKeptAliveOnes) {
+    // Every third reply closes its connection (Connection: close, or no length and a close after
+    // the body), the others keep theirs: the client closes sockets all along and the kernel hands
+    // their numbers to new connections while other sockets wait idle in the connection cache
+    // (the async strategy keeps those registered with its reactor). A socket watch confused
+    // between an old and a new socket of the same number would wait forever (the watchdog
+    // fails the test) or deliver another transfer's bytes.
+    m_router.add_prefix("/keep/", [](const srv::Request& req) {
+        return srv::Reply::text(200, std::string(req.path) + "\n");
+    });
+    m_router.add_prefix("/close/", [](const srv::Request& req) {
+        auto reply = srv::Reply::text(200, std::string(req.path) + "\n");
+        reply.close = true;
+        return reply;
+    });
+    m_router.add_prefix("/eof/", [](const srv::Request& req) {
+        auto reply = srv::Reply::text(200, std::string(req.path) + "\n");
+        reply.framing = srv::Framing::until_close;
+        return reply;
+    });
+    constexpr int k_requests = 1200;
+    std::vector<std::string> paths;
+    std::vector<fetch::Request> requests;
+    for (int i = 0; i < k_requests; ++i) {
+        const char* kind = i % 6 == 0 ? "/close/" : i % 6 == 3 ? "/eof/" : "/keep/";
+        paths.push_back(kind + std::to_string(i));
+        requests.push_back(make_request(static_cast<std::uint64_t>(i), url(paths.back())));
+    }
+    const auto r = fetch_all(std::move(requests), test_policy(), 8);
+    ASSERT_EQ(r.size(), static_cast<std::size_t>(k_requests));
+    for (std::size_t i = 0; i < r.size(); ++i) {
+        EXPECT_FALSE(r[i].error) << paths[i] << ": " << r[i].error->message;
+        EXPECT_EQ(r[i].http_status, 200) << paths[i];
+        EXPECT_EQ(r[i].body, paths[i] + "\n");
+    }
+    // One connection per closing reply at least: closed sockets' numbers were taken again.
+    EXPECT_GE(m_server->stats().connections, static_cast<std::uint64_t>(k_requests / 3));
+}
+
+// Hands out `batch` requests, then, once all are answered, waits `pause` and hands out `batch`
+// more; keeps the responses. Notes the server's connection count when the second batch starts.
+class TwoBatches final : public fetch::WorkSource, public fetch::ResponseHandler {
+public:
+    TwoBatches(const srv::Server& server, int batch, Millis pause)
+        : m_server(server)
+        , m_batch(batch)
+        , m_pause(pause) {}
+    Next next(Clock::time_point now) override {
+        Next n;
+        if (m_handed == 2 * m_batch)
+            return n; // finished
+        if (m_handed == m_batch) {
+            n.state = State::waiting;
+            if (static_cast<int>(m_responses.size()) < m_batch)
+                return n; // asked again after each response
+            if (!m_resume_at)
+                m_resume_at = now + m_pause;
+            if (now < *m_resume_at) {
+                n.wake_at = *m_resume_at;
+                return n;
+            }
+            m_connections_before = m_server.stats().connections;
+        }
+        n.state = State::ready;
+        n.request = make_request(static_cast<std::uint64_t>(m_handed),
+                                 m_server.base_url() + "/n/" + std::to_string(m_handed));
+        ++m_handed;
+        return n;
+    }
+    void on_response(fetch::Response&& r) override { m_responses.push_back(std::move(r)); }
+
+    const srv::Server& m_server;
+    const int m_batch;
+    const Millis m_pause;
+    int m_handed = 0;
+    std::optional<Clock::time_point> m_resume_at;
+    std::uint64_t m_connections_before = 0;
+    std::vector<fetch::Response> m_responses;
+};
+
+TEST_P(FetchEngine, IdleConnectionsClosedByTheServerAreReplaced) {
+    // The server closes connections idle for 1 s (its sweep runs every second, so within 2 s);
+    // the client pauses longer than that between two batches, so every cached connection is closed
+    // under it while idle (the async strategy's registered sockets see the close with no wait
+    // outstanding), and the second batch finds them dead and opens new ones, likely under the same
+    // socket numbers.
+    srv::Router router;
+    router.add_prefix("/n/", [](const srv::Request& req) {
+        return srv::Reply::text(200, std::string(req.path) + "\n");
+    });
+    srv::ServerOptions options;
+    options.idle_timeout = 1s;
+    srv::Server server(router.handler(), options);
+    ASSERT_FALSE(server.start());
+    constexpr int k_batch = 40;
+    auto fetcher = fetch::make_fetcher(GetParam(), test_policy(), 4);
+    TwoBatches source(server, k_batch, 2500ms);
+    run_guarded(*fetcher, source, source);
+    ASSERT_EQ(source.m_responses.size(), 2u * k_batch);
+    for (const auto& resp : source.m_responses) {
+        EXPECT_FALSE(resp.error) << resp.error->message;
+        EXPECT_EQ(resp.http_status, 200);
+        EXPECT_EQ(resp.body, "/n/" + std::to_string(resp.id) + "\n");
+    }
+    EXPECT_GT(server.stats().connections, source.m_connections_before); // new ones were needed
 }
 
 INSTANTIATE_TEST_SUITE_P(Strategies, FetchEngine,
