@@ -2,6 +2,7 @@
 
 #include "crawler/file_sink.hpp"
 
+#include <boost/beast/http/status.hpp>
 #include <fmt/core.h>
 
 namespace flagcrawl::crawler {
@@ -19,86 +20,12 @@ std::string_view to_string(Outcome outcome) {
 }
 
 std::string_view http_reason(int status) {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 202:
-        return "Accepted";
-    case 203:
-        return "Non-Authoritative Information";
-    case 204:
-        return "No Content";
-    case 206:
-        return "Partial Content";
-    case 300:
-        return "Multiple Choices";
-    case 301:
-        return "Moved Permanently";
-    case 302:
-        return "Found";
-    case 303:
-        return "See Other";
-    case 304:
-        return "Not Modified";
-    case 307:
-        return "Temporary Redirect";
-    case 308:
-        return "Permanent Redirect";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 406:
-        return "Not Acceptable";
-    case 408:
-        return "Request Timeout";
-    case 409:
-        return "Conflict";
-    case 410:
-        return "Gone";
-    case 413:
-        return "Content Too Large";
-    case 414:
-        return "URI Too Long";
-    case 415:
-        return "Unsupported Media Type";
-    case 416:
-        return "Range Not Satisfiable";
-    case 418:
+    namespace http = boost::beast::http;
+    if (status == 418) // the flags error mode's status; not in Beast's table
         return "I'm a teapot";
-    case 421:
-        return "Misdirected Request";
-    case 425:
-        return "Too Early";
-    case 429:
-        return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 451:
-        return "Unavailable For Legal Reasons";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    case 505:
-        return "HTTP Version Not Supported";
-    default:
+    if (status < 0 || http::int_to_status(static_cast<unsigned>(status)) == http::status::unknown)
         return "";
-    }
+    return http::obsolete_reason(static_cast<http::status>(status));
 }
 
 Outcome classify(const fetch::Response& response, std::string& reason) {
