@@ -34,7 +34,11 @@ constexpr double k_default_timeout_s = 30;        // per request
 constexpr const char* k_default_max_size = "16M"; // a crawler keeps bodies in memory
 constexpr std::chrono::seconds k_stall_after{10};
 constexpr int k_max_parse_threads = 4;
-constexpr std::size_t k_writer_queue = 1024; // records: 0.5 s of a 2000 pages/s crawl
+// The crawl's store. A crawl submits a record of ~30 links per page, ~2000 a second; 1024 queued
+// records are 0.5 s of that. The writer takes them 16 at a time (wake_records) so that few wait
+// in memory, which cut the peak RSS of a 5000-page crawl by ~0.5 MiB against 256 at a time, for
+// ~2 context switches per 16 pages.
+constexpr storage::WriterOptions k_writer_options{.queue_capacity = 1024, .wake_records = 16};
 
 struct CrawlCliOptions {
     std::vector<std::string> urls;
@@ -57,27 +61,6 @@ struct CrawlCliOptions {
     int max_redirects = 10;
     CommonOptions common;
 };
-
-// The crawl's store. A crawl submits a record of ~30 links per page, ~2000 a second: the writer
-// takes them 16 at a time (wake_records) so that few wait in memory, which cut the peak RSS of
-// a 5000-page crawl by ~0.5 MiB against 256 at a time, for ~2 context switches per 16 pages.
-std::unique_ptr<storage::Writer> open_crawl_store(const CommonOptions& options) {
-    const std::string path = db_path(options);
-    if (path.empty()) {
-        return nullptr;
-    }
-    if (options.db.empty()) {
-        // The default location may not exist yet on a fresh account; a --db folder must.
-        std::error_code ec;
-        std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    }
-    auto writer =
-        storage::Writer::open(path, {.queue_capacity = k_writer_queue, .wake_records = 16});
-    if (!writer) {
-        throw FatalError(writer.error().message);
-    }
-    return std::make_unique<storage::Writer>(std::move(*writer));
-}
 
 // CPUs this process may run on (its affinity mask), else the machine's.
 int usable_cpus() {
@@ -333,18 +316,9 @@ int run_crawl(CrawlCliOptions& o) {
         },
         std::chrono::seconds(2));
 
-    auto store = open_crawl_store(o.common);
-    std::int64_t run_id = 0;
-    if (store) {
-        auto run = store->begin_run({.command = "crawl",
-                                     .arguments = process_arguments(),
-                                     .strategy = std::string(fetch::to_string(strategy)),
-                                     .concurrency = concurrency});
-        if (!run) {
-            throw FatalError(run.error().message);
-        }
-        run_id = *run;
-    }
+    RecordedRun run(o.common, "crawl", strategy, concurrency, k_writer_options);
+    storage::Writer* const store = run.writer();
+    const std::int64_t run_id = run.id();
     const std::int64_t crawl_id = resumed ? resumed->id : run_id;
 
     std::unique_ptr<crawler::SqliteFrontierStore> frontier_store;
@@ -357,7 +331,7 @@ int run_crawl(CrawlCliOptions& o) {
         }
     }
     crawler::LocalFrontier frontier(frontier_options, frontier_store.get());
-    crawler::CrawlJob job(options, frontier, store.get(), crawl_id, run_id,
+    crawler::CrawlJob job(options, frontier, store, crawl_id, run_id,
                           [&](const crawler::CrawlItem& item) { print_item(item, o.common); });
 
     storage::CrawlBeginRecord begin;
@@ -429,23 +403,10 @@ int run_crawl(CrawlCliOptions& o) {
             : reason == crawler::StopReason::interrupted      ? storage::CrawlStatus::interrupted
             : reason == crawler::StopReason::failed           ? storage::CrawlStatus::failed
                                                               : storage::CrawlStatus::stopped;
-        auto run_status = reason == crawler::StopReason::failed ? storage::RunStatus::failed
-                          : reason == crawler::StopReason::interrupted
-                              ? storage::RunStatus::interrupted
-                              : storage::RunStatus::finished;
         (void)store->submit(storage::CrawlEndRecord{crawl_id, crawl_status, stop_text});
-        auto finished = store->finish_run(run_id, totals, run_status);
-        auto closed = store->close();
-        if (job.store_error()) {
-            throw FatalError(job.store_error()->message);
-        }
-        if (!finished) {
-            throw FatalError(finished.error().message);
-        }
-        if (!closed) {
-            throw FatalError(closed.error().message);
-        }
     }
+    // The run fails exactly when the store did (StopReason::failed).
+    run.finish(totals, reason == crawler::StopReason::interrupted, job.store_error());
 
     const crawler::FrontierStats fs = job.frontier_stats();
     const std::uint64_t pages = c.pages;

@@ -132,7 +132,10 @@ std::string db_path(const CommonOptions& options) {
     return options.db.empty() ? default_db_path() : options.db;
 }
 
-std::unique_ptr<storage::Writer> open_store(const CommonOptions& options) {
+namespace {
+
+std::unique_ptr<storage::Writer> open_store(const CommonOptions& options,
+                                            const storage::WriterOptions& writer_options) {
     std::string path = db_path(options);
     if (path.empty())
         return nullptr;
@@ -141,17 +144,18 @@ std::unique_ptr<storage::Writer> open_store(const CommonOptions& options) {
         std::error_code ec;
         std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
     }
-    // 1024 queued records hold the writer's batches with room to spare (it applies a record in
-    // about 2 us) and cost a quarter of the default queue's memory.
-    auto writer = storage::Writer::open(path, {.queue_capacity = 1024});
+    auto writer = storage::Writer::open(path, writer_options);
     if (!writer)
         throw FatalError(writer.error().message);
     return std::make_unique<storage::Writer>(std::move(*writer));
 }
 
+} // namespace
+
 RecordedRun::RecordedRun(const CommonOptions& options, std::string command,
-                         fetch::Strategy strategy, int concurrency)
-    : m_writer(open_store(options)) {
+                         fetch::Strategy strategy, int concurrency,
+                         const storage::WriterOptions& writer_options)
+    : m_writer(open_store(options, writer_options)) {
     if (!m_writer)
         return;
     auto run = m_writer->begin_run({.command = std::move(command),

@@ -50,23 +50,24 @@ std::string default_db_path();
 // The DB to use given the options; empty when recording is off.
 std::string db_path(const CommonOptions& options);
 
-// Opens the store (creating its folder for the default path); throws FatalError with the
-// store's one-line reason. Returns null when recording is off.
-std::unique_ptr<storage::Writer> open_store(const CommonOptions& options);
-
 // Raises the soft limit on open descriptors to the hard one, once at startup for every command:
 // many concurrent connections need many descriptors (two per connection when a server and its
 // clients share the process, plus the files being written).
 void raise_descriptor_limit();
 
-// The run this invocation records: opens the store (open_store) and begins a `runs` row; with
-// --no-db, writer() is null and id() 0. Construct it after the InterruptWatcher (the writer
-// starts a thread). Used by the main thread only.
+// The run this invocation records: opens the store (creating its folder for the default path)
+// and begins a `runs` row; with --no-db, writer() is null and id() 0. Construct it after the
+// InterruptWatcher (the writer starts a thread). Used by the main thread only.
 class RecordedRun {
 public:
-    // Throws FatalError when the store cannot be opened or the run not begun.
+    // 1024 queued records hold the writer's batches with room to spare (it applies a record in
+    // about 2 us) and cost a quarter of the default queue's memory.
+    static constexpr storage::WriterOptions k_writer_options{.queue_capacity = 1024};
+
+    // Throws FatalError (the store's one-line reason) when the store cannot be opened or the
+    // run not begun.
     RecordedRun(const CommonOptions& options, std::string command, fetch::Strategy strategy,
-                int concurrency);
+                int concurrency, const storage::WriterOptions& writer_options = k_writer_options);
     storage::Writer* writer() const { return m_writer.get(); }
     std::int64_t id() const { return m_id; }
     // Records the totals and the final status (failed when `store_error`, else interrupted or
