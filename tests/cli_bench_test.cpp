@@ -1,7 +1,9 @@
 // `flagcrawl bench` as a user runs it: one row per strategy with sane measures (never speed
 // ratios: those are benchmark figures), the runs recorded, a well-formed SVG chart, a download
 // list, and usage errors (its own and those of the job's options) with exit 2.
+#include "file_contents.hpp"
 #include "process.hpp"
+#include "temp_dir.hpp"
 
 #include "server/router.hpp"
 #include "server/server.hpp"
@@ -20,16 +22,11 @@
 namespace fs = std::filesystem;
 using namespace flagcrawl;
 using testing_support::flagcrawl_binary;
+using testing_support::read_file;
 using testing_support::run_process;
+using testing_support::TempDir;
 
 namespace {
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 // A small XML well-formedness check (enough for the SVG we write): every tag closes in order,
 // attribute values are quoted, '&' starts an entity, '<' never appears in text. Returns "" when
@@ -93,32 +90,23 @@ std::string xml_problem(const std::string& xml, std::vector<std::string>& elemen
 
 class CliBench : public testing::Test {
 protected:
-    void SetUp() override {
-        m_dir = fs::temp_directory_path() /
-                ("flagcrawl-cli-bench-" + std::to_string(::getpid()) + "-" +
-                 testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(m_dir);
-        fs::create_directories(m_dir);
-    }
-    void TearDown() override { fs::remove_all(m_dir); }
-
     std::vector<std::string> args(std::initializer_list<std::string> rest) const {
         std::vector<std::string> a = {flagcrawl_binary(), "bench"};
         a.insert(a.end(), rest);
-        a.insert(a.end(), {"--db", (m_dir / "runs.db").string()});
+        a.insert(a.end(), {"--db", m_dir.file("runs.db")});
         return a;
     }
 
-    fs::path m_dir;
+    TempDir m_dir{"cli-bench"};
 };
 
 } // namespace
 
 TEST_F(CliBench, FlagsRowsForTheThreeStrategiesWithSaneNumbersAndAChart) {
-    const auto svg = m_dir / "chart.svg";
+    const auto svg = m_dir.path() / "chart.svg";
     auto r = run_process(args({"flags", "--json", "--delay", "0.05", "--repeat", "1", "--plot",
                                svg.string(), "--progress", "never"}),
-                         m_dir.string());
+                         m_dir.path().string());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto report = nlohmann::json::parse(r.out);
     EXPECT_EQ(report["job"]["command"], "flags");
@@ -151,7 +139,7 @@ TEST_F(CliBench, FlagsRowsForTheThreeStrategiesWithSaneNumbersAndAChart) {
     }
 
     // Each run was an ordinary flags run, recorded in the DB.
-    auto reader = storage::Reader::open((m_dir / "runs.db").string());
+    auto reader = storage::Reader::open(m_dir.file("runs.db"));
     ASSERT_TRUE(reader);
     int runs = 0;
     ASSERT_TRUE(reader->for_each_run([&](const storage::RunRow& run) {
@@ -162,9 +150,9 @@ TEST_F(CliBench, FlagsRowsForTheThreeStrategiesWithSaneNumbersAndAChart) {
     }));
     EXPECT_EQ(runs, 3);
     // The temporary output folders are gone; the working folder got no files.
-    EXPECT_FALSE(fs::exists(m_dir / "downloaded"));
+    EXPECT_FALSE(fs::exists(m_dir.path() / "downloaded"));
 
-    const std::string text = slurp(svg);
+    const std::string text = read_file(svg);
     std::vector<std::string> elements;
     EXPECT_EQ(xml_problem(text, elements), "") << text;
     ASSERT_FALSE(elements.empty());
@@ -180,7 +168,7 @@ TEST_F(CliBench, FlagsRowsForTheThreeStrategiesWithSaneNumbersAndAChart) {
 TEST_F(CliBench, TextTableAndAConcurrencySweep) {
     auto r = run_process(args({"flags", "--strategies", "async,threaded", "--concurrency", "2,5",
                                "--repeat", "2", "--delay", "0.01", "-l", "5", "--no-db"}),
-                         m_dir.string());
+                         m_dir.path().string());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("strategy"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("efficiency"), std::string::npos);
@@ -213,10 +201,10 @@ TEST_F(CliBench, DownloadList) {
     std::string path;
     while (std::getline(in, path))
         urls += site.base_url() + path + "\n";
-    std::ofstream(m_dir / "urls.txt") << urls;
-    auto r = run_process(args({"download", "-i", (m_dir / "urls.txt").string(), "--repeat", "1",
+    std::ofstream(m_dir.path() / "urls.txt") << urls;
+    auto r = run_process(args({"download", "-i", m_dir.file("urls.txt"), "--repeat", "1",
                                "--concurrency", "4", "--json", "--no-db"}),
-                         m_dir.string());
+                         m_dir.path().string());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto report = nlohmann::json::parse(r.out);
     ASSERT_EQ(report["results"].size(), 3u);
@@ -239,7 +227,7 @@ TEST_F(CliBench, UsageErrorsExitTwo) {
                      std::vector<std::string>{}}) {
         auto a = args({});
         a.insert(a.begin() + 2, bad.begin(), bad.end());
-        auto r = run_process(a, m_dir.string());
+        auto r = run_process(a, m_dir.path().string());
         EXPECT_EQ(r.exit_code, 2) << testing::PrintToString(bad) << ": " << r.err;
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     }
@@ -249,7 +237,7 @@ TEST_F(CliBench, CtrlCStopsTheRunningChildAndExits130) {
     // The signal goes to bench alone (not its process group): it passes it on to the run.
     const auto started = std::chrono::steady_clock::now();
     auto r = run_process(args({"flags", "--delay", "1", "--repeat", "1", "--no-db"}),
-                         m_dir.string(), {}, [](int pid) {
+                         m_dir.path().string(), {}, [](int pid) {
                              std::this_thread::sleep_for(std::chrono::milliseconds(500));
                              ::kill(pid, SIGINT);
                          });

@@ -2,6 +2,7 @@
 // killed with SIGKILL or interrupted with Ctrl-C and then resumed ends with exactly the pages of
 // an uninterrupted crawl, none fetched twice.
 #include "process.hpp"
+#include "temp_dir.hpp"
 
 #include "server/server.hpp"
 #include "server/site.hpp"
@@ -11,36 +12,16 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
-#include <filesystem>
-#include <random>
 #include <set>
 #include <thread>
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using namespace flagcrawl;
 using testing_support::flagcrawl_binary;
 using testing_support::run_process;
+using testing_support::TempDir;
 
 namespace {
-
-class TempDir {
-public:
-    TempDir() {
-        std::random_device random;
-        m_path = fs::temp_directory_path() /
-                 ("flagcrawl-clicrawl-" + std::to_string(random()) + std::to_string(random()));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(m_path, ignored);
-    }
-    std::string file(const std::string& name) const { return (m_path / name).string(); }
-
-private:
-    fs::path m_path;
-};
 
 // A synthetic site whose replies take `delay`, so that a crawl can be cut in the middle.
 class SlowSite {
@@ -120,7 +101,7 @@ std::vector<std::string> crawl_args(const std::string& db, std::vector<std::stri
 }
 
 TEST(CliCrawl, UsageErrorsAreOneLineAndExit2) {
-    TempDir dir;
+    TempDir dir("clicrawl");
     const std::vector<std::vector<std::string>> cases = {
         {"http://127.0.0.1:1/", "--exclude", "(unclosed"},
         {"http://127.0.0.1:1/", "--scope", "planet"},
@@ -143,7 +124,7 @@ TEST(CliCrawl, UsageErrorsAreOneLineAndExit2) {
 }
 
 TEST(CliCrawl, JsonSummaryNamesTheLimit) {
-    TempDir dir;
+    TempDir dir("clicrawl");
     SlowSite site(200, 0ms);
     auto r =
         run_process(crawl_args(dir.file("c.db"), {site.seed(), "--max-pages", "30", "--json"}));
@@ -164,7 +145,7 @@ TEST(CliCrawl, JsonSummaryNamesTheLimit) {
 
 // --parse-threads 0 (the default on one usable CPU): pages are parsed on the fetch thread.
 TEST(CliCrawl, ParseThreadsZeroCrawlsTheWholeSite) {
-    TempDir dir;
+    TempDir dir("clicrawl");
     SlowSite site(120, 0ms);
     auto r = run_process(crawl_args(dir.file("c.db"), {site.seed(), "--parse-threads", "0"}));
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -175,7 +156,7 @@ TEST(CliCrawl, ParseThreadsZeroCrawlsTheWholeSite) {
 }
 
 void interrupted_then_resumed(int signal_number, int expected_exit, const char* strategy) {
-    TempDir dir;
+    TempDir dir("clicrawl");
     SlowSite site(150, 20ms);
     const auto db = dir.file("c.db");
     auto first = run_process(crawl_args(db, {site.seed(), "-c", "4", "--strategy", strategy}), {},

@@ -1,6 +1,8 @@
 // `flagcrawl download` as a user runs it: exit codes, messages, the JSON summary, the record in
 // the DB, and Ctrl-C (nothing partial under a final name, the run marked interrupted).
+#include "file_contents.hpp"
 #include "process.hpp"
+#include "temp_dir.hpp"
 
 #include "server/router.hpp"
 #include "server/server.hpp"
@@ -13,8 +15,6 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 
@@ -22,22 +22,12 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using namespace flagcrawl;
 using testing_support::flagcrawl_binary;
+using testing_support::read_file;
 using testing_support::run_process;
+using testing_support::TempDir;
+using testing_support::unused_loopback_port;
 
 namespace {
-
-// A loopback port nothing listens on (bound, then released).
-int closed_port() {
-    int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(s);
-    return ntohs(addr.sin_port);
-}
 
 std::string file_name(int i) {
     return fmt::format("f{}.txt", i);
@@ -46,11 +36,6 @@ std::string file_name(int i) {
 class CliDownload : public testing::Test {
 protected:
     void SetUp() override {
-        m_dir = fs::temp_directory_path() /
-                ("flagcrawl-cli-" + std::to_string(::getpid()) + "-" +
-                 testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(m_dir);
-        fs::create_directories(m_dir);
         for (int i = 0; i < 40; ++i) {
             std::string name = file_name(i);
             std::string body(static_cast<std::size_t>(1000 + i), static_cast<char>('a' + i % 26));
@@ -63,27 +48,24 @@ protected:
         m_server = std::make_unique<server::Server>(m_router.handler());
         ASSERT_FALSE(m_server->start());
     }
-    void TearDown() override {
-        m_server.reset();
-        fs::remove_all(m_dir);
-    }
+    void TearDown() override { m_server.reset(); }
 
     std::vector<std::string> args(std::initializer_list<std::string> rest) const {
-        std::vector<std::string> a = {flagcrawl_binary(),           "download",   "--db",
-                                      (m_dir / "runs.db").string(), "--progress", "never"};
+        std::vector<std::string> a = {flagcrawl_binary(),    "download",   "--db",
+                                      m_dir.file("runs.db"), "--progress", "never"};
         a.insert(a.end(), rest);
         return a;
     }
     std::string url(const std::string& path) const { return m_server->base_url() + path; }
 
-    fs::path m_dir;
+    TempDir m_dir{"cli-download"};
     std::map<std::string, std::string> m_bodies;
     server::Router m_router;
     std::unique_ptr<server::Server> m_server;
 };
 
 TEST_F(CliDownload, MissingInputListIsAUsageErrorNamingTheFile) {
-    auto r = run_process(args({"-i", (m_dir / "missing.txt").string()}));
+    auto r = run_process(args({"-i", m_dir.file("missing.txt")}));
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("missing.txt"), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -104,19 +86,20 @@ TEST_F(CliDownload, BadOptionsAreUsageErrors) {
 
 TEST_F(CliDownload, UnusableDbOrOutputFolderIsFatal) {
     auto r = run_process({flagcrawl_binary(), "download", "--db", "/nonexistent/dir/x.db", "-o",
-                          m_dir.string(), url("/f1.txt")});
+                          m_dir.path().string(), url("/f1.txt")});
     EXPECT_EQ(r.exit_code, 3);
     EXPECT_NE(r.err.find("/nonexistent/dir/x.db"), std::string::npos) << r.err;
 
-    std::ofstream(m_dir / "plain-file") << "x";
-    r = run_process(args({"-o", (m_dir / "plain-file" / "sub").string(), url("/f1.txt")}));
+    std::ofstream(m_dir.path() / "plain-file") << "x";
+    r = run_process(args({"-o", (m_dir.path() / "plain-file" / "sub").string(), url("/f1.txt")}));
     EXPECT_EQ(r.exit_code, 3);
     EXPECT_NE(r.err.find("plain-file"), std::string::npos) << r.err;
 }
 
 TEST_F(CliDownload, ClosedPortFailsWritesNoFileAndRecordsTheError) {
-    const std::string target = "http://127.0.0.1:" + std::to_string(closed_port()) + "/x.gif";
-    auto out = m_dir / "out";
+    const std::string target =
+        "http://127.0.0.1:" + std::to_string(unused_loopback_port()) + "/x.gif";
+    auto out = m_dir.path() / "out";
     auto r = run_process(args({"-o", out.string(), "--retries", "0", "--json", target}));
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_TRUE(fs::is_empty(out));
@@ -124,7 +107,7 @@ TEST_F(CliDownload, ClosedPortFailsWritesNoFileAndRecordsTheError) {
     EXPECT_EQ(summary["errors"], 1);
     EXPECT_EQ(summary["ok"], 0);
 
-    auto reader = storage::Reader::open((m_dir / "runs.db").string());
+    auto reader = storage::Reader::open(m_dir.file("runs.db"));
     ASSERT_TRUE(reader);
     int rows = 0;
     ASSERT_TRUE(reader->for_each_download(std::nullopt, [&](const storage::DownloadRecord& row) {
@@ -142,7 +125,7 @@ TEST_F(CliDownload, ListFromStdinAllOkExitsZeroWithJsonSummary) {
     std::string list = "# comment\n\n";
     for (int i = 0; i < 40; ++i)
         list += "  " + url("/" + file_name(i)) + "  \n";
-    auto out = m_dir / "out";
+    auto out = m_dir.path() / "out";
     auto r = run_process(args({"-i", "-", "-o", out.string(), "--json", "-c", "8"}), {}, list);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto summary = nlohmann::json::parse(r.out);
@@ -150,9 +133,7 @@ TEST_F(CliDownload, ListFromStdinAllOkExitsZeroWithJsonSummary) {
     EXPECT_EQ(summary["strategy"], "async");
     EXPECT_EQ(summary["concurrency"], 8);
     for (const auto& [name, body] : m_bodies) {
-        std::ifstream in(out / name, std::ios::binary);
-        std::string got((std::istreambuf_iterator<char>(in)), {});
-        EXPECT_EQ(got, body) << name;
+        EXPECT_EQ(read_file(out / name), body) << name;
     }
 }
 
@@ -160,7 +141,7 @@ TEST_F(CliDownload, InterruptStopsCleanlyWithExit130) {
     std::string list;
     for (int i = 0; i < 40; ++i)
         list += url("/slow/" + file_name(i)) + "\n";
-    auto out = m_dir / "out";
+    auto out = m_dir.path() / "out";
     // 40 requests of 300 ms, 2 at a time: 6 s uninterrupted; interrupted after about 1 s.
     auto r = run_process(args({"-i", "-", "-o", out.string(), "-c", "2", "--json"}), {}, list,
                          [](int pid) {
@@ -174,16 +155,15 @@ TEST_F(CliDownload, InterruptStopsCleanlyWithExit130) {
     for (const auto& entry : fs::directory_iterator(out)) {
         std::string name = entry.path().filename().string();
         ASSERT_FALSE(name.starts_with(".")) << "temporary file left: " << name;
-        std::ifstream in(entry.path(), std::ios::binary);
-        std::string got((std::istreambuf_iterator<char>(in)), {});
-        EXPECT_EQ(got, m_bodies.at(name)) << "partial file under a final name: " << name;
+        EXPECT_EQ(read_file(entry.path()), m_bodies.at(name))
+            << "partial file under a final name: " << name;
         ++files;
     }
     EXPECT_GT(files, 0);
     EXPECT_LT(files, 40);
     EXPECT_EQ(summary["ok"], files);
 
-    auto reader = storage::Reader::open((m_dir / "runs.db").string());
+    auto reader = storage::Reader::open(m_dir.file("runs.db"));
     ASSERT_TRUE(reader);
     int runs = 0;
     ASSERT_TRUE(reader->for_each_run([&](const storage::RunRow& run) {

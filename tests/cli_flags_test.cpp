@@ -1,7 +1,9 @@
 // `flagcrawl flags` as a user runs it: the book's output, the files (byte for byte), -a, -e
 // against the failing server, --metadata names, -v lines, a base URL, the DB record, exit codes
 // and one-line usage errors.
+#include "file_contents.hpp"
 #include "process.hpp"
+#include "temp_dir.hpp"
 
 #include "server/flags.hpp"
 #include "server/server.hpp"
@@ -12,7 +14,6 @@
 
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -21,23 +22,11 @@
 namespace fs = std::filesystem;
 using namespace flagcrawl;
 using testing_support::flagcrawl_binary;
+using testing_support::read_folder;
 using testing_support::run_process;
+using testing_support::TempDir;
 
 namespace {
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-std::map<std::string, std::string> folder(const fs::path& dir) {
-    std::map<std::string, std::string> files;
-    for (const auto& entry : fs::directory_iterator(dir))
-        files[entry.path().filename().string()] = slurp(entry.path());
-    return files;
-}
 
 std::vector<std::string> lines(const std::string& text) {
     std::vector<std::string> out;
@@ -50,24 +39,17 @@ std::vector<std::string> lines(const std::string& text) {
 
 class CliFlags : public testing::Test {
 protected:
-    void SetUp() override {
-        m_dir = fs::temp_directory_path() /
-                ("flagcrawl-cli-flags-" + std::to_string(::getpid()) + "-" +
-                 testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(m_dir);
-        fs::create_directories(m_dir / "work");
-    }
-    void TearDown() override { fs::remove_all(m_dir); }
+    void SetUp() override { fs::create_directories(m_dir.path() / "work"); }
 
     std::vector<std::string> args(std::initializer_list<std::string> rest) const {
-        std::vector<std::string> a = {flagcrawl_binary(),           "flags",      "--db",
-                                      (m_dir / "runs.db").string(), "--progress", "never"};
+        std::vector<std::string> a = {flagcrawl_binary(),    "flags",      "--db",
+                                      m_dir.file("runs.db"), "--progress", "never"};
         a.insert(a.end(), rest);
         return a;
     }
-    std::string work() const { return (m_dir / "work").string(); }
+    std::string work() const { return m_dir.file("work"); }
 
-    fs::path m_dir;
+    TempDir m_dir{"cli-flags"};
 };
 
 } // namespace
@@ -90,10 +72,10 @@ TEST_F(CliFlags, DefaultDownloadsThePop20IntoDownloadedLikeTheBook) {
     for (const char* cc : {"CN", "IN", "US", "ID", "BR", "PK", "NG", "BD", "RU", "JP",
                            "MX", "PH", "VN", "ET", "EG", "DE", "IR", "TR", "CD", "FR"})
         expected[std::string(cc) + ".gif"] = server::flag_gif(cc);
-    EXPECT_EQ(folder(m_dir / "work" / "downloaded"), expected);
+    EXPECT_EQ(read_folder(m_dir.path() / "work" / "downloaded"), expected);
 
     // Recorded like download: one run of command "flags", one row per code.
-    auto reader = storage::Reader::open((m_dir / "runs.db").string());
+    auto reader = storage::Reader::open(m_dir.file("runs.db"));
     ASSERT_TRUE(reader);
     auto run = reader->latest_run(std::string("flags"));
     ASSERT_TRUE(run && *run);
@@ -116,7 +98,7 @@ TEST_F(CliFlags, AllWritesTheWholeDataSet) {
     EXPECT_NE(r.out.find("Searching for 194 flags: from AD to ZW"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("30 concurrent connections will be used."), std::string::npos);
     EXPECT_NE(r.out.find("194 flags downloaded."), std::string::npos) << r.out;
-    const auto files = folder(m_dir / "work" / "out");
+    const auto files = read_folder(m_dir.path() / "work" / "out");
     EXPECT_EQ(files.size(), 194u);
     EXPECT_EQ(files.at("ZW.gif"), server::flag_gif("ZW"));
 }
@@ -136,7 +118,8 @@ TEST_F(CliFlags, EveryCodeFromTheErrorServer) {
     EXPECT_EQ(summary["strategy"], "async");
     EXPECT_EQ(summary["server_mode"], "ERROR");
     EXPECT_EQ(summary["codes"], 676);
-    EXPECT_EQ(folder(m_dir / "work" / "downloaded").size(), static_cast<std::size_t>(ok));
+    EXPECT_EQ(read_folder(m_dir.path() / "work" / "downloaded").size(),
+              static_cast<std::size_t>(ok));
 }
 
 TEST_F(CliFlags, VerboseLinesAndNotFoundAloneExitsZero) {
@@ -160,7 +143,7 @@ TEST_F(CliFlags, MetadataNamesFilesAfterTheCountry) {
     auto summary = nlohmann::json::parse(r.out);
     EXPECT_EQ(summary["ok"], 3);
     EXPECT_EQ(summary["requests"], 6); // metadata, then the flag
-    EXPECT_EQ(folder(m_dir / "work" / "downloaded"),
+    EXPECT_EQ(read_folder(m_dir.path() / "work" / "downloaded"),
               (std::map<std::string, std::string>{
                   {"Bangladesh-BD.gif", server::flag_gif("BD")},
                   {"Brazil-BR.gif", server::flag_gif("BR")},
@@ -208,7 +191,7 @@ TEST_F(CliFlags, UsageErrorsAreOneLineAndExitTwo) {
         EXPECT_NE(r.err.find(bad.back() == "1" ? "local" : bad.back()), std::string::npos) << r.err;
         EXPECT_TRUE(r.out.empty()) << r.out;
     }
-    EXPECT_FALSE(fs::exists(m_dir / "work" / "downloaded"));
+    EXPECT_FALSE(fs::exists(m_dir.path() / "work" / "downloaded"));
 }
 
 TEST_F(CliFlags, CtrlCStopsTheRunLeavesNoPartialFileAndExits130) {
@@ -219,11 +202,11 @@ TEST_F(CliFlags, CtrlCStopsTheRunLeavesNoPartialFileAndExits130) {
                          });
     EXPECT_EQ(r.exit_code, 130) << r.err;
     EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
-    for (const auto& [name, bytes] : folder(m_dir / "work" / "out")) {
+    for (const auto& [name, bytes] : read_folder(m_dir.path() / "work" / "out")) {
         EXPECT_EQ(name.find(".part"), std::string::npos) << name;
         EXPECT_EQ(bytes, server::flag_gif(name.substr(0, 2)));
     }
-    auto reader = storage::Reader::open((m_dir / "runs.db").string());
+    auto reader = storage::Reader::open(m_dir.file("runs.db"));
     ASSERT_TRUE(reader);
     auto run = reader->latest_run(std::string("flags"));
     ASSERT_TRUE(run && *run);

@@ -73,7 +73,7 @@ struct Store {
 };
 
 TEST(CliStats, MissingDatabaseIsAUsageErrorNamingTheFile) {
-    TempDir dir;
+    TempDir dir("stats");
     const auto missing = dir.file("nope.db");
     for (const char* command : {"stats", "export"}) {
         auto r = flagcrawl({command, "--db", missing});
@@ -85,7 +85,7 @@ TEST(CliStats, MissingDatabaseIsAUsageErrorNamingTheFile) {
 }
 
 TEST(CliStats, MissingDefaultStoreSaysHowToPickOne) {
-    TempDir dir;
+    TempDir dir("stats");
     ::setenv("XDG_STATE_HOME", dir.file("state").c_str(), 1);
     auto r = flagcrawl({"stats"});
     ::unsetenv("XDG_STATE_HOME");
@@ -96,7 +96,7 @@ TEST(CliStats, MissingDefaultStoreSaysHowToPickOne) {
 }
 
 TEST(CliStats, FileThatIsNotAFlagcrawlDatabase) {
-    TempDir dir;
+    TempDir dir("stats");
     const auto text = dir.file("list.txt");
     std::ofstream(text) << "http://a.test/\nhttp://b.test/ and enough text for a database header\n";
     const auto other = dir.file("other.db");
@@ -117,7 +117,7 @@ TEST(CliStats, FileThatIsNotAFlagcrawlDatabase) {
 }
 
 TEST(CliStats, EmptyStore) {
-    TempDir dir;
+    TempDir dir("stats");
     const auto path = dir.file("empty.db");
     {
         auto writer = Writer::open(path);
@@ -145,7 +145,7 @@ TEST(CliStats, EmptyStore) {
 }
 
 TEST(CliStats, LatestRunIsSummarizedAndCrawlsAsAWhole) {
-    TempDir dir;
+    TempDir dir("stats");
     Store store(dir.file("s.db"), 8);
     // The latest run is the download run.
     auto latest = flagcrawl({"stats", "--db", store.path, "--json"});
@@ -248,7 +248,7 @@ TEST(CliStats, LatestRunIsSummarizedAndCrawlsAsAWhole) {
 }
 
 TEST(CliStats, UnknownRunOrCrawlAndBadOptions) {
-    TempDir dir;
+    TempDir dir("stats");
     Store store(dir.file("s.db"));
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"stats", "--run", "999"},
@@ -271,7 +271,7 @@ TEST(CliStats, UnknownRunOrCrawlAndBadOptions) {
 }
 
 TEST(CliStats, ExportCsvAndJsonl) {
-    TempDir dir;
+    TempDir dir("stats");
     Store store(dir.file("s.db"));
     auto csv = flagcrawl(
         {"export", "--db", store.path, "--format", "csv", "--run", std::to_string(store.run2)});
@@ -312,7 +312,7 @@ TEST(CliStats, ExportCsvAndJsonl) {
 }
 
 TEST(CliStats, FileFromBeforeCrawlsWereRecorded) {
-    TempDir dir;
+    TempDir dir("stats");
     const auto path = dir.file("v1.db");
     {
         auto db = Database::open(path);
@@ -400,7 +400,7 @@ std::pair<int, std::string> export_into_closed_pipe(const std::string& db,
 }
 
 TEST(CliStats, ExportStopsQuietlyWhenTheReaderCloses) {
-    TempDir dir;
+    TempDir dir("stats");
     // Far more than a pipe holds (64 KiB): the export is still writing when the pipe closes.
     Store store(dir.file("big.db"), 20'000);
     for (const char* format : {"jsonl", "csv"}) {

@@ -2,6 +2,8 @@
 // pages all found and none fetched twice; robots.txt, nofollow, noindex and X-Robots-Tag
 // honoured; redirects followed in scope only; 429 deferred without retries; limits and their
 // stop reasons. Real SQLite files in a temp folder.
+#include "temp_dir.hpp"
+
 #include "crawler/crawl_job.hpp"
 #include "crawler/frontier_store.hpp"
 #include "server/router.hpp"
@@ -13,34 +15,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
-#include <random>
 #include <set>
 
 using namespace flagcrawl;
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
+using flagcrawl::testing_support::TempDir;
 
 namespace {
-
-class TempDir {
-public:
-    TempDir() {
-        std::random_device random;
-        m_path = fs::temp_directory_path() /
-                 ("flagcrawl-crawl-" + std::to_string(random()) + std::to_string(random()));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(m_path, ignored);
-    }
-    std::string file(const std::string& name) const { return (m_path / name).string(); }
-
-private:
-    fs::path m_path;
-};
 
 struct PageRow {
     std::string url;
@@ -132,7 +114,7 @@ protected:
         return o;
     }
 
-    TempDir m_dir;
+    TempDir m_dir{"crawl"};
     std::unique_ptr<server::Server> m_server;
     std::string m_base;
 };

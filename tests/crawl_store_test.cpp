@@ -1,6 +1,8 @@
 // The crawl tables through the writer and reader: a crawl begun, pages with their links and
 // discoveries committed together, frontier state, seen keys, resume bookkeeping, and the
 // migration of a schema-1 file. Real SQLite files in a temp folder.
+#include "temp_dir.hpp"
+
 #include "storage/reader.hpp"
 #include "storage/schema.hpp"
 #include "storage/writer.hpp"
@@ -8,33 +10,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <filesystem>
-#include <random>
 #include <set>
 #include <thread>
 
-namespace fs = std::filesystem;
 using namespace flagcrawl::storage;
+using flagcrawl::testing_support::TempDir;
 
 namespace {
-
-class TempDir {
-public:
-    TempDir() {
-        std::random_device random;
-        m_path = fs::temp_directory_path() /
-                 ("flagcrawl-crawlstore-" + std::to_string(random()) + std::to_string(random()));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(m_path, ignored);
-    }
-    std::string file(const std::string& name) const { return (m_path / name).string(); }
-
-private:
-    fs::path m_path;
-};
 
 FrontierRow row(std::int64_t seq, std::uint64_t hash, int depth) {
     return FrontierRow{seq, hash, "http://h/" + std::to_string(seq), depth, 0, false};
@@ -58,7 +40,7 @@ std::int64_t begin_crawl(Writer& writer) {
 }
 
 TEST(CrawlStore, PageLinksAndDiscoveriesLandTogether) {
-    TempDir dir;
+    TempDir dir("crawlstore");
     const auto path = dir.file("c.db");
     auto writer = Writer::open(path);
     ASSERT_TRUE(writer);
@@ -138,7 +120,7 @@ TEST(CrawlStore, PageLinksAndDiscoveriesLandTogether) {
 // The writer inserts a page's links in multi-row statements of 16, 4 and 1 rows: every count
 // around those sizes must keep every link, in order, with its own kind and nofollow.
 TEST(CrawlStore, EveryLinkOfAPageInDocumentOrder) {
-    TempDir dir;
+    TempDir dir("crawlstore");
     const auto path = dir.file("c.db");
     auto writer = Writer::open(path);
     ASSERT_TRUE(writer);
@@ -182,7 +164,7 @@ TEST(CrawlStore, EveryLinkOfAPageInDocumentOrder) {
 // records as soon as that many are queued (so few wait in memory), and still commits them in
 // one transaction.
 TEST(CrawlStore, WriterTakesRecordsByWakeRecordsAndStillBatches) {
-    TempDir dir;
+    TempDir dir("crawlstore");
     const auto path = dir.file("c.db");
     WriterOptions options;
     options.wake_records = 4;
@@ -214,7 +196,7 @@ TEST(CrawlStore, WriterTakesRecordsByWakeRecordsAndStillBatches) {
 }
 
 TEST(CrawlStore, ResumeAddsARunToTheCrawl) {
-    TempDir dir;
+    TempDir dir("crawlstore");
     const auto path = dir.file("c.db");
     std::int64_t crawl = 0;
     {
@@ -250,7 +232,7 @@ TEST(CrawlStore, ResumeAddsARunToTheCrawl) {
 }
 
 TEST(CrawlStore, ResumingAnUnknownCrawlFailsTheWriter) {
-    TempDir dir;
+    TempDir dir("crawlstore");
     auto writer = Writer::open(dir.file("c.db"));
     ASSERT_TRUE(writer);
     auto run = writer->begin_run(
@@ -267,7 +249,7 @@ TEST(CrawlStore, ResumingAnUnknownCrawlFailsTheWriter) {
 }
 
 TEST(CrawlStore, SchemaOneFileIsMigrated) {
-    TempDir dir;
+    TempDir dir("crawlstore");
     const auto path = dir.file("old.db");
     {
         auto db = Database::open(path);

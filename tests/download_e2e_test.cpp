@@ -1,5 +1,8 @@
 // The project's core guarantee: the three strategies, run by the download job over the same
 // table of served routes, produce the same outcomes, the same records and byte-identical files.
+#include "file_contents.hpp"
+#include "temp_dir.hpp"
+
 #include "crawler/download_job.hpp"
 #include "fetch/fetch.hpp"
 #include "server/router.hpp"
@@ -10,15 +13,15 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <random>
-#include <sstream>
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using namespace flagcrawl;
 using crawler::Outcome;
+using testing_support::read_folder;
+using testing_support::TempDir;
 
 namespace {
 
@@ -28,13 +31,6 @@ std::string random_bytes(std::size_t n, unsigned seed) {
     for (char& c : s)
         c = static_cast<char>(rng());
     return s;
-}
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 // What each route must end as, whatever the strategy.
@@ -48,10 +44,7 @@ struct Expected {
 class DownloadE2E : public testing::TestWithParam<fetch::Strategy> {
 protected:
     void SetUp() override {
-        m_dir = fs::temp_directory_path() / ("flagcrawl-e2e-" + std::to_string(::getpid()) + "-" +
-                                             std::string(fetch::to_string(GetParam())));
-        fs::remove_all(m_dir);
-        fs::create_directories(m_dir / "out");
+        fs::create_directories(m_dir.path() / "out");
 
         auto bytes = [&](int status, const std::string& body) {
             return server::Reply::bytes(status, server::make_body(body),
@@ -101,10 +94,7 @@ protected:
             {"/reset.bin", {Outcome::error, 200, "", nullptr}},
         };
     }
-    void TearDown() override {
-        m_server.reset();
-        fs::remove_all(m_dir);
-    }
+    void TearDown() override { m_server.reset(); }
 
     fetch::Policy policy() const {
         fetch::Policy p;
@@ -125,7 +115,7 @@ protected:
     server::Router m_router;
     std::unique_ptr<server::Server> m_server;
     std::string m_base;
-    fs::path m_dir;
+    TempDir m_dir{"e2e"};
     std::map<std::string, Expected> m_expected;
 };
 
@@ -135,7 +125,7 @@ TEST_P(DownloadE2E, SameOutcomesRecordsAndFilesForEveryStrategy) {
         urls.push_back(m_base + path);
     urls.push_back(m_base + "/files/small.bin"); // a repeat: fetched once
 
-    const std::string db = (m_dir / "run.db").string();
+    const std::string db = m_dir.file("run.db");
     auto writer = storage::Writer::open(db);
     ASSERT_TRUE(writer) << writer.error().message;
     auto run_id = writer->begin_run(
@@ -149,7 +139,7 @@ TEST_P(DownloadE2E, SameOutcomesRecordsAndFilesForEveryStrategy) {
         reports[path] = item;
         reasons[path] = std::string(item.reason);
     });
-    crawler::DownloadJob job(std::move(urls), nullptr, m_dir / "out", recorder);
+    crawler::DownloadJob job(std::move(urls), nullptr, m_dir.path() / "out", recorder);
 
     auto fetcher = fetch::make_fetcher(GetParam(), policy(), 4);
     fetcher->run(job, job);
@@ -173,9 +163,7 @@ TEST_P(DownloadE2E, SameOutcomesRecordsAndFilesForEveryStrategy) {
     EXPECT_EQ(m_router.count("/reset.bin"), 3u);
 
     // Files: exactly the ok ones, byte-identical, no temporary file left.
-    std::map<std::string, std::string> files;
-    for (const auto& entry : fs::directory_iterator(m_dir / "out"))
-        files[entry.path().filename().string()] = read_file(entry.path());
+    auto files = read_folder(m_dir.path() / "out");
     // Names follow input order: "/dup/small.bin" comes first, so it keeps "small.bin".
     std::map<std::string, std::string> expected_files = {
         {"small.bin", m_other},   {"empty.bin", ""},      {"large.bin", m_large},

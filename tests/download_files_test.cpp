@@ -1,18 +1,21 @@
 // File naming and the atomic file sink of the download job.
+#include "file_contents.hpp"
+#include "temp_dir.hpp"
+
 #include "crawler/file_names.hpp"
 #include "crawler/file_sink.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace fs = std::filesystem;
 using flagcrawl::crawler::file_name_for_path;
 using flagcrawl::crawler::FileSink;
 using flagcrawl::crawler::k_max_file_name;
 using flagcrawl::crawler::NameAllocator;
+using flagcrawl::testing_support::read_file;
+using flagcrawl::testing_support::TempDir;
 
 namespace {
 
@@ -74,72 +77,57 @@ TEST(NameAllocator, CollisionsGetACounterInOrder) {
 
 class FileSinkTest : public testing::Test {
 protected:
-    void SetUp() override {
-        m_dir = fs::temp_directory_path() /
-                ("flagcrawl-sink-" + std::to_string(::getpid()) + "-" +
-                 testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(m_dir);
-        fs::create_directories(m_dir);
-    }
-    void TearDown() override { fs::remove_all(m_dir); }
-
-    std::string read(const fs::path& p) {
-        std::ifstream in(p, std::ios::binary);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return ss.str();
-    }
     std::size_t entries() {
-        return static_cast<std::size_t>(std::distance(fs::directory_iterator(m_dir), {}));
+        return static_cast<std::size_t>(std::distance(fs::directory_iterator(m_dir.path()), {}));
     }
 
-    fs::path m_dir;
+    TempDir m_dir{"sink"};
 };
 
 TEST_F(FileSinkTest, CommitRenamesAndHashes) {
-    FileSink sink(m_dir, "x.txt");
+    FileSink sink(m_dir.path(), "x.txt");
     ASSERT_TRUE(sink.write(std::string_view("hello ")));
-    EXPECT_FALSE(fs::exists(m_dir / "x.txt")) << "no final name before commit";
-    EXPECT_TRUE(fs::exists(m_dir / ".x.txt.part"));
+    EXPECT_FALSE(fs::exists(m_dir.path() / "x.txt")) << "no final name before commit";
+    EXPECT_TRUE(fs::exists(m_dir.path() / ".x.txt.part"));
     ASSERT_TRUE(sink.write(std::string_view("world")));
     ASSERT_EQ(sink.commit(), "");
-    EXPECT_EQ(read(m_dir / "x.txt"), "hello world");
+    EXPECT_EQ(read_file(m_dir.path() / "x.txt"), "hello world");
     EXPECT_EQ(sink.sha256(), "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
     EXPECT_EQ(entries(), 1u);
 }
 
 TEST_F(FileSinkTest, EmptyBodyStillMakesAFile) {
-    FileSink sink(m_dir, "empty");
+    FileSink sink(m_dir.path(), "empty");
     ASSERT_EQ(sink.commit(), "");
-    EXPECT_TRUE(fs::exists(m_dir / "empty"));
+    EXPECT_TRUE(fs::exists(m_dir.path() / "empty"));
     EXPECT_EQ(sink.sha256(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST_F(FileSinkTest, ResetStartsOver) {
-    FileSink sink(m_dir, "r.bin");
+    FileSink sink(m_dir.path(), "r.bin");
     ASSERT_TRUE(sink.write(std::string_view("partial garbage")));
     sink.reset();
     ASSERT_TRUE(sink.write(std::string_view("hello world")));
     ASSERT_EQ(sink.commit(), "");
-    EXPECT_EQ(read(m_dir / "r.bin"), "hello world");
+    EXPECT_EQ(read_file(m_dir.path() / "r.bin"), "hello world");
     EXPECT_EQ(sink.sha256(), "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
 }
 
 TEST_F(FileSinkTest, DiscardAndDestructorLeaveNothing) {
     {
-        FileSink sink(m_dir, "gone");
+        FileSink sink(m_dir.path(), "gone");
         ASSERT_TRUE(sink.write(std::string_view("x")));
         sink.discard();
     }
     {
-        FileSink sink(m_dir, "dropped");
+        FileSink sink(m_dir.path(), "dropped");
         ASSERT_TRUE(sink.write(std::string_view("x")));
     }
     EXPECT_EQ(entries(), 0u);
 }
 
 TEST_F(FileSinkTest, UnwritableFolderIsAnErrorValue) {
-    FileSink sink(m_dir / "missing", "x");
+    FileSink sink(m_dir.path() / "missing", "x");
     EXPECT_FALSE(sink.write(std::string_view("x")));
     EXPECT_NE(sink.error().find("missing"), std::string::npos) << sink.error();
     EXPECT_NE(sink.commit(), "");

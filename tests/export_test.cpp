@@ -95,7 +95,7 @@ protected:
         ASSERT_TRUE(writer->close());
     }
 
-    TempDir m_dir;
+    TempDir m_dir{"stats"};
     std::string m_path;
     std::int64_t m_crawl = 0, m_run1 = 0, m_run2 = 0, m_download = 0;
 };

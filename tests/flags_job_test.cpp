@@ -1,5 +1,8 @@
 // The flags job under each strategy against the real flags server on loopback: files and their
 // bytes, not found and errors, --metadata names and the two-step hand-out.
+#include "file_contents.hpp"
+#include "temp_dir.hpp"
+
 #include "crawler/flags_codes.hpp"
 #include "crawler/flags_job.hpp"
 #include "fetch/fetch.hpp"
@@ -9,32 +12,15 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
-#include <sstream>
-#include <unistd.h>
 
-namespace fs = std::filesystem;
 using namespace flagcrawl;
 using namespace std::chrono_literals;
+using testing_support::read_folder;
+using testing_support::TempDir;
 
 namespace {
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-std::map<std::string, std::string> folder(const fs::path& dir) {
-    std::map<std::string, std::string> files;
-    for (const auto& entry : fs::directory_iterator(dir))
-        files[entry.path().filename().string()] = slurp(entry.path());
-    return files;
-}
 
 struct Outcome {
     std::map<std::string, std::string> reported; // code -> "ok" | "not found" | "error: ..."
@@ -43,15 +29,6 @@ struct Outcome {
 
 class FlagsJob : public testing::TestWithParam<fetch::Strategy> {
 protected:
-    void SetUp() override {
-        m_dir =
-            fs::temp_directory_path() / ("flagcrawl-flagsjob-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-        fs::remove_all(m_dir);
-        fs::create_directories(m_dir);
-    }
-    void TearDown() override { fs::remove_all(m_dir); }
-
     Outcome run(server::Handler handler, std::vector<std::string> codes, bool metadata,
                 int concurrency = 8) {
         server::Server server(std::move(handler));
@@ -66,10 +43,11 @@ protected:
             EXPECT_TRUE(outcome.reported.emplace(std::string(item.label), text).second)
                 << "reported twice: " << item.label;
         });
-        crawler::FlagsJob job(
-            std::move(codes),
-            {.base_url = server.base_url() + "/flags", .out_dir = m_dir, .metadata = metadata},
-            recorder);
+        crawler::FlagsJob job(std::move(codes),
+                              {.base_url = server.base_url() + "/flags",
+                               .out_dir = m_dir.path(),
+                               .metadata = metadata},
+                              recorder);
         fetch::Policy policy;
         policy.retries = 0;
         auto fetcher = fetch::make_fetcher(GetParam(), policy, concurrency);
@@ -83,7 +61,7 @@ protected:
         return outcome;
     }
 
-    fs::path m_dir;
+    TempDir m_dir{"flagsjob"};
 };
 
 } // namespace
@@ -97,7 +75,7 @@ TEST_P(FlagsJob, WritesEachFlagAsCodeDotGifByteForByte) {
     EXPECT_EQ(outcome.reported,
               (std::map<std::string, std::string>{
                   {"BR", "ok"}, {"CN", "ok"}, {"XX", "not found"}, {"ZW", "ok"}}));
-    EXPECT_EQ(folder(m_dir),
+    EXPECT_EQ(read_folder(m_dir.path()),
               (std::map<std::string, std::string>{{"BR.gif", server::flag_gif("BR")},
                                                   {"CN.gif", server::flag_gif("CN")},
                                                   {"ZW.gif", server::flag_gif("ZW")}}));
@@ -110,7 +88,7 @@ TEST_P(FlagsJob, InjectedErrorsAreErrorsAndLeaveNoFile) {
     EXPECT_EQ(outcome.not_found, 1u); // no flag to fail: still a 404
     EXPECT_EQ(outcome.errors, 1u);
     EXPECT_EQ(outcome.reported["CN"], "error: HTTP 418 I'm a teapot");
-    EXPECT_TRUE(folder(m_dir).empty());
+    EXPECT_TRUE(read_folder(m_dir.path()).empty());
 }
 
 TEST_P(FlagsJob, MetadataNamesTheFilesAfterTheCountry) {
@@ -120,10 +98,10 @@ TEST_P(FlagsJob, MetadataNamesTheFilesAfterTheCountry) {
     // 3 metadata + 3 GIFs + QQ's failed metadata (counted by the recorder).
     EXPECT_EQ(outcome.requests + outcome.metadata_attempts, 7u);
     EXPECT_EQ(outcome.metadata_attempts, 3u);
-    EXPECT_EQ(folder(m_dir), (std::map<std::string, std::string>{
-                                 {"China-CN.gif", server::flag_gif("CN")},
-                                 {"Cote_dIvoire-CI.gif", server::flag_gif("CI")},
-                                 {"United_States-US.gif", server::flag_gif("US")}}));
+    EXPECT_EQ(read_folder(m_dir.path()), (std::map<std::string, std::string>{
+                                             {"China-CN.gif", server::flag_gif("CN")},
+                                             {"Cote_dIvoire-CI.gif", server::flag_gif("CI")},
+                                             {"United_States-US.gif", server::flag_gif("US")}}));
 }
 
 TEST_P(FlagsJob, MetadataRequestsPrecedeTheirGifAndShareTheConcurrencyLimit) {

@@ -2,20 +2,20 @@
 // before a host's first page (Crawl-delay capped, disallowed URLs, unreachable robots.txt
 // refetched), 429/503 deferrals that keep the URL and pause the host, waiting vs finished, and
 // the in-memory window spilling to SQLite and paging back in BFS order.
+#include "temp_dir.hpp"
+
 #include "crawler/frontier.hpp"
 #include "crawler/frontier_store.hpp"
 #include "storage/writer.hpp"
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <map>
-#include <random>
 #include <set>
 
 using namespace flagcrawl::crawler;
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
+using flagcrawl::testing_support::TempDir;
 
 namespace {
 
@@ -225,24 +225,6 @@ TEST(Frontier, ThrottledUrlIsDeferredAndTheHostPaused) {
     EXPECT_EQ(expect_ready(f, t0 + 32s).entry.url, "http://a/2");
 }
 
-class TempDir {
-public:
-    TempDir() {
-        std::random_device random;
-        m_path = fs::temp_directory_path() /
-                 ("flagcrawl-frontier-" + std::to_string(random()) + std::to_string(random()));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(m_path, ignored);
-    }
-    std::string file(const std::string& name) const { return (m_path / name).string(); }
-
-private:
-    fs::path m_path;
-};
-
 // Queued URLs live in a per-host byte pool that is compacted as entries are handed out:
 // thousands of URLs of many lengths on two hosts, with deferrals (put back at the front)
 // interleaved, all come back intact, once each, with their fields.
@@ -298,7 +280,7 @@ TEST(Frontier, QueuedUrlsSurviveThePathPoolsCompaction) {
 }
 
 TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
-    TempDir dir;
+    TempDir dir("frontier");
     const auto path = dir.file("f.db");
     auto writer = flagcrawl::storage::Writer::open(path);
     ASSERT_TRUE(writer);

@@ -1,28 +1,20 @@
 #include "process.hpp"
 
+#include "file_contents.hpp"
+#include "temp_dir.hpp"
+
 #include <cerrno>
 #include <csignal>
-#include <cstdio>
-#include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
-#include <sstream>
+#include <netinet/in.h>
 #include <stdexcept>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
 namespace flagcrawl::testing_support {
-namespace {
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-} // namespace
 
 const char* flagcrawl_binary() {
     return FLAGCRAWL_BINARY;
@@ -31,11 +23,9 @@ const char* flagcrawl_binary() {
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& cwd,
                           const std::string& input, const std::function<void(int)>& while_running,
                           std::chrono::seconds limit) {
-    char dir_template[] = "/tmp/flagcrawl-proc-XXXXXX";
-    if (::mkdtemp(dir_template) == nullptr)
-        throw std::runtime_error("mkdtemp failed");
-    const std::string dir = dir_template;
-    const std::string in_path = dir + "/in", out_path = dir + "/out", err_path = dir + "/err";
+    const TempDir dir("proc");
+    const std::string in_path = dir.file("in"), out_path = dir.file("out"),
+                      err_path = dir.file("err");
     std::ofstream(in_path, std::ios::binary) << input;
 
     pid_t pid = ::fork();
@@ -80,13 +70,21 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
     }
     if (WIFEXITED(status))
         result.exit_code = WEXITSTATUS(status);
-    result.out = slurp(out_path);
-    result.err = slurp(err_path);
-    std::remove(in_path.c_str());
-    std::remove(out_path.c_str());
-    std::remove(err_path.c_str());
-    ::rmdir(dir.c_str());
+    result.out = read_file(out_path);
+    result.err = read_file(err_path);
     return result;
+}
+
+std::uint16_t unused_loopback_port() {
+    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(s);
+    return ntohs(addr.sin_port);
 }
 
 } // namespace flagcrawl::testing_support

@@ -1,8 +1,10 @@
-// Test helper: runs the flagcrawl binary as a child process with arguments, capturing its
-// output and exit code, optionally signalling it while it runs. Bounded in time.
+// Test helpers for the command line: run the flagcrawl binary as a child process with arguments,
+// capturing its output and exit code, optionally signalling it while it runs (bounded in time);
+// pick a loopback port to give it.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -25,5 +27,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
                           const std::string& input = {},
                           const std::function<void(int pid)>& while_running = {},
                           std::chrono::seconds limit = std::chrono::seconds(60));
+
+// A loopback port nothing listened on a moment ago (bound to port 0, then released): for a
+// child to listen on, or to be refused on.
+std::uint16_t unused_loopback_port();
 
 } // namespace flagcrawl::testing_support

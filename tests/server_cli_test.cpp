@@ -4,37 +4,23 @@
 #include "server/flags.hpp"
 #include "server/server.hpp"
 #include "server_test_client.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <filesystem>
 #include <fstream>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using flagcrawl::server::testing::TestClient;
 using flagcrawl::testing_support::flagcrawl_binary;
 using flagcrawl::testing_support::run_process;
+using flagcrawl::testing_support::TempDir;
+using flagcrawl::testing_support::unused_loopback_port;
 
 namespace {
-
-// A loopback port that was free a moment ago (bound to port 0, then released).
-std::uint16_t free_port() {
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(s);
-    return ntohs(addr.sin_port);
-}
 
 // Connects once the child listens (it may take a moment to start), or throws.
 std::unique_ptr<TestClient> connect_when_up(std::uint16_t port) {
@@ -57,7 +43,7 @@ int count_lines(const std::string& text) {
 } // namespace
 
 TEST(ServerCli, ServesFlagsUntilSigterm) {
-    const std::uint16_t port = free_port();
+    const std::uint16_t port = unused_loopback_port();
     std::string gif;
     int metadata_status = 0;
     const auto result = run_process(
@@ -79,15 +65,13 @@ TEST(ServerCli, ServesFlagsUntilSigterm) {
 }
 
 TEST(ServerCli, ServesFilesUntilSigint) {
-    const fs::path root =
-        fs::temp_directory_path() / ("flagcrawl-serve-" + std::to_string(::getpid()));
-    fs::create_directories(root);
-    std::ofstream(root / "hello.txt") << "hi";
-    const std::uint16_t port = free_port();
+    const TempDir root("serve");
+    std::ofstream(root.file("hello.txt")) << "hi";
+    const std::uint16_t port = unused_loopback_port();
     std::string body;
     const auto result = run_process(
-        {flagcrawl_binary(), "serve", "--root", root.string(), "--port", std::to_string(port),
-         "--threads", "2", "--delay", "0.01-0.02", "--error-rate", "0"},
+        {flagcrawl_binary(), "serve", "--root", root.path().string(), "--port",
+         std::to_string(port), "--threads", "2", "--delay", "0.01-0.02", "--error-rate", "0"},
         {}, {},
         [&](int pid) {
             auto client = connect_when_up(port);
@@ -96,7 +80,6 @@ TEST(ServerCli, ServesFilesUntilSigint) {
             ::kill(pid, SIGINT);
         },
         30s);
-    fs::remove_all(root);
     EXPECT_EQ(result.exit_code, 0) << result.err;
     EXPECT_EQ(body, "hi");
     EXPECT_NE(result.out.find("Serving files from "), std::string::npos) << result.out;

@@ -1,5 +1,7 @@
 // Static files (`serve --root`): path resolution, content types, index.html and directory
 // redirects, cache revalidation, and every way out of the root we could think of.
+#include "temp_dir.hpp"
+
 #include "server/server.hpp"
 #include "server/static_files.hpp"
 #include "server_test_client.hpp"
@@ -8,10 +10,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 using namespace flagcrawl::server;
 using flagcrawl::server::testing::TestClient;
+using flagcrawl::testing_support::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -25,12 +27,9 @@ void write_file(const fs::path& path, const std::string& text) {
 class ServerStaticFiles : public ::testing::Test {
 protected:
     void SetUp() override {
-        std::random_device rd;
-        m_base = fs::temp_directory_path() / ("flagcrawl-static-" + std::to_string(rd()));
-        m_root = m_base / "root";
         fs::create_directories(m_root);
-        write_file(m_base / "outside" / "secret.txt", "SECRET");
-        write_file(m_base / "secret.txt", "SECRET");
+        write_file(m_base.path() / "outside" / "secret.txt", "SECRET");
+        write_file(m_base.path() / "secret.txt", "SECRET");
         write_file(m_root / "index.html", "<h1>home</h1>");
         write_file(m_root / "style.css", "body{}");
         write_file(m_root / "app.js", "let x;");
@@ -47,21 +46,17 @@ protected:
         write_file(m_root / "sub" / "page.html", "<p>page</p>");
         write_file(m_root / "sub" / "deeper" / "x.txt", "x");
         fs::create_directories(m_root / "empty");
-        fs::create_symlink(m_base / "outside" / "secret.txt", m_root / "link-out.txt");
-        fs::create_directory_symlink(m_base / "outside", m_root / "dir-out");
+        fs::create_symlink(m_base.path() / "outside" / "secret.txt", m_root / "link-out.txt");
+        fs::create_directory_symlink(m_base.path() / "outside", m_root / "dir-out");
         fs::create_symlink(m_root / "notes.txt", m_root / "link-in.txt");
         fs::create_symlink("../notes.txt", m_root / "sub" / "relative-link.txt");
         m_server = std::make_unique<Server>(static_files_handler(m_root));
         ASSERT_FALSE(m_server->start());
     }
-    void TearDown() override {
-        m_server.reset();
-        std::error_code ec;
-        fs::remove_all(m_base, ec);
-    }
+    void TearDown() override { m_server.reset(); }
 
-    fs::path m_base;
-    fs::path m_root;
+    TempDir m_base{"static"};
+    fs::path m_root = m_base.path() / "root";
     std::unique_ptr<Server> m_server;
 };
 

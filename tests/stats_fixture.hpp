@@ -1,38 +1,18 @@
-// Test helpers for stats and export: a temporary folder, and rows written through the real
-// storage::Writer into a real SQLite file.
+// Test helpers for stats and export: rows written through the real storage::Writer into a real
+// SQLite file (in a TempDir, from temp_dir.hpp).
 #pragma once
+
+#include "temp_dir.hpp"
 
 #include "storage/writer.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <filesystem>
 #include <optional>
-#include <random>
 #include <string>
 
 namespace flagcrawl::testing_support {
-
-class TempDir {
-public:
-    TempDir() {
-        std::random_device random;
-        m_path = std::filesystem::temp_directory_path() /
-                 ("flagcrawl-stats-" + std::to_string(random()) + std::to_string(random()));
-        std::filesystem::create_directories(m_path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(m_path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (m_path / name).string(); }
-
-private:
-    std::filesystem::path m_path;
-};
 
 // A fixed clock for fetched_at: 2026-01-02T03:04:05.000Z plus `ms`.
 inline storage::TimePoint at_ms(double ms) {

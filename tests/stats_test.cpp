@@ -39,7 +39,7 @@ std::uint64_t kind_count(const Summary& s, std::string_view kind) {
 }
 
 TEST(Stats, DownloadRunOutcomesStatusesErrorsLatencyAndHosts) {
-    TempDir dir;
+    TempDir dir("stats");
     const auto path = dir.file("d.db");
     auto writer = Writer::open(path);
     ASSERT_TRUE(writer);
@@ -163,7 +163,7 @@ TEST(Stats, DownloadRunOutcomesStatusesErrorsLatencyAndHosts) {
 }
 
 TEST(Stats, NearestRankPercentilesOfKnownData) {
-    TempDir dir;
+    TempDir dir("stats");
     const auto path = dir.file("p.db");
     auto writer = Writer::open(path);
     ASSERT_TRUE(writer);
@@ -263,7 +263,7 @@ protected:
         ASSERT_TRUE(writer->close());
     }
 
-    TempDir m_dir;
+    TempDir m_dir{"stats"};
     std::string m_path;
     std::int64_t m_crawl = 0, m_run1 = 0, m_run2 = 0, m_download = 0;
 };
@@ -368,7 +368,7 @@ TEST_F(ResumedCrawl, DeepPagesShareTheLastDepthBucket) {
 }
 
 TEST(Stats, ManyHostsAreGroupedBySqlWithTheSameResult) {
-    TempDir dir;
+    TempDir dir("stats");
     const auto path = dir.file("h.db");
     auto writer = Writer::open(path);
     ASSERT_TRUE(writer);
@@ -448,7 +448,7 @@ TEST(Stats, ErrorKindsFollowTheRecordedMessages) {
 }
 
 TEST(Stats, ForeignFilesAreToldApartFromUnreadableOnes) {
-    TempDir dir;
+    TempDir dir("stats");
     const auto text = dir.file("notes.txt");
     std::ofstream(text) << "this is not a database, just some text long enough to have a header";
     auto r = Reader::open(text);

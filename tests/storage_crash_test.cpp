@@ -2,6 +2,8 @@
 // moments; the parent then finds an intact database holding whole batches only, a prefix of what
 // was submitted, and the child's run left 'running'. Repeated on the same file, so each child
 // also recovers the previous one's hot WAL.
+#include "temp_dir.hpp"
+
 #include "storage/reader.hpp"
 #include "storage/sqlite.hpp"
 #include "storage/writer.hpp"
@@ -13,33 +15,13 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
-#include <random>
 #include <thread>
 #include <vector>
 
-namespace fs = std::filesystem;
 using namespace flagcrawl::storage;
+using flagcrawl::testing_support::TempDir;
 
 namespace {
-
-class TempDir {
-public:
-    TempDir() {
-        std::random_device random;
-        m_path = fs::temp_directory_path() /
-                 ("flagcrawl-storage-" + std::to_string(random()) + std::to_string(random()));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(m_path, ignored);
-    }
-    std::string file(const std::string& name) const { return (m_path / name).string(); }
-
-private:
-    fs::path m_path;
-};
 
 constexpr std::size_t k_batch = 100;
 constexpr int k_ready_after = 3 * static_cast<int>(k_batch); // rows committed before "ready"
@@ -84,7 +66,7 @@ constexpr int k_ready_after = 3 * static_cast<int>(k_batch); // rows committed b
 }
 
 TEST(StorageCrash, SigkillLeavesWholeBatchesAndARunningRun) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("crash.db");
     std::vector<std::int64_t> rows_of_earlier_runs;
 

@@ -1,5 +1,8 @@
 // The SQLite wrapper and the schema on real files in a temp folder: statements, transactions,
 // schema creation and reopen, and errors as values that name the file.
+#include "in_child.hpp"
+#include "temp_dir.hpp"
+
 #include "storage/reader.hpp"
 #include "storage/schema.hpp"
 #include "storage/sqlite.hpp"
@@ -15,32 +18,13 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <random>
 
 namespace fs = std::filesystem;
 using namespace flagcrawl::storage;
+using flagcrawl::testing_support::run_in_child;
+using flagcrawl::testing_support::TempDir;
 
 namespace {
-
-class TempDir {
-public:
-    TempDir() {
-        std::random_device random;
-        m_path = fs::temp_directory_path() /
-                 ("flagcrawl-storage-" + std::to_string(random()) + std::to_string(random()));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::permissions(m_path, fs::perms::owner_all, ignored);
-        fs::remove_all(m_path, ignored);
-    }
-    const fs::path& path() const { return m_path; }
-    std::string file(const std::string& name) const { return (m_path / name).string(); }
-
-private:
-    fs::path m_path;
-};
 
 Database open_or_die(const std::string& path, OpenMode mode = OpenMode::read_write_create) {
     OpenOptions options;
@@ -74,7 +58,7 @@ RunInfo run_info(const std::string& command) {
 }
 
 TEST(StorageSqlite, StatementBindStepResetAndNulls) {
-    TempDir dir;
+    TempDir dir("storage");
     Database db = open_or_die(dir.file("t.db"));
     ASSERT_TRUE(db.exec("CREATE TABLE t (i INTEGER, r REAL, s TEXT)"));
     Statement insert = db.prepare("INSERT INTO t VALUES (?, ?, ?)");
@@ -111,7 +95,7 @@ TEST(StorageSqlite, StatementBindStepResetAndNulls) {
 }
 
 TEST(StorageSqlite, BugsThrowAndNameTheFile) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("bugs.db");
     Database db = open_or_die(path);
     try {
@@ -131,7 +115,7 @@ TEST(StorageSqlite, BugsThrowAndNameTheFile) {
 }
 
 TEST(StorageSqlite, StatementOutlivesMovesOfItsDatabase) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("moved.db");
     Database first = open_or_die(path);
     ASSERT_TRUE(first.exec("CREATE TABLE t (i INTEGER NOT NULL)"));
@@ -148,7 +132,7 @@ TEST(StorageSqlite, StatementOutlivesMovesOfItsDatabase) {
 }
 
 TEST(StorageSqlite, TransactionRollsBackUnlessCommitted) {
-    TempDir dir;
+    TempDir dir("storage");
     Database db = open_or_die(dir.file("tx.db"));
     ASSERT_TRUE(db.exec("CREATE TABLE t (i INTEGER)"));
     {
@@ -174,7 +158,7 @@ TEST(StorageSqlite, TransactionRollsBackUnlessCommitted) {
 }
 
 TEST(StorageSqlite, CloseSurfacesErrors) {
-    TempDir dir;
+    TempDir dir("storage");
     Database db = open_or_die(dir.file("close.db"));
     auto statement = std::make_unique<Statement>(db.prepare("SELECT 1"));
     auto closed = db.close(); // a statement is still alive: SQLite refuses
@@ -187,7 +171,7 @@ TEST(StorageSqlite, CloseSurfacesErrors) {
 }
 
 TEST(StorageSqlite, WalAndPragmasOnWritableOpen) {
-    TempDir dir;
+    TempDir dir("storage");
     Database db = open_or_die(dir.file("wal.db"));
     EXPECT_EQ(text_of(db, "PRAGMA journal_mode"), "wal");
     EXPECT_EQ(*db.query_int("PRAGMA synchronous"), 1); // NORMAL
@@ -196,7 +180,7 @@ TEST(StorageSqlite, WalAndPragmasOnWritableOpen) {
 }
 
 TEST(StorageSchema, CreatedThenReopened) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("schema.db");
     std::int64_t run_id = 0;
     {
@@ -234,7 +218,7 @@ TEST(StorageSchema, CreatedThenReopened) {
 }
 
 TEST(StorageSchema, RefusesForeignAndNewerDatabases) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto foreign = dir.file("foreign.db");
     {
         Database db = open_or_die(foreign);
@@ -271,7 +255,7 @@ TEST(StorageSchema, RefusesForeignAndNewerDatabases) {
 }
 
 TEST(StorageErrors, BadPathsAreValuesNamingTheFile) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto not_db = dir.file("not-a-db.db");
     std::ofstream(not_db) << std::string(4096, 'x');
     const auto missing_folder = dir.file("no/such/folder/run.db");
@@ -297,7 +281,7 @@ TEST(StorageErrors, BadPathsAreValuesNamingTheFile) {
 
 // Permissions do not bind root, so the check runs in a child that drops to "nobody" if needed.
 TEST(StorageErrors, UnwritablePathsAreValuesNamingTheFile) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto existing = dir.file("existing.db");
     ASSERT_TRUE(Writer::open(existing).value().close());
     const fs::path locked = dir.path() / "locked";
@@ -307,33 +291,18 @@ TEST(StorageErrors, UnwritablePathsAreValuesNamingTheFile) {
     ASSERT_EQ(chmod(locked.c_str(), 0555), 0);
     ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);
 
-    int pipe_fds[2];
-    ASSERT_EQ(pipe(pipe_fds), 0);
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        close(pipe_fds[0]);
+    const auto [status, out] = run_in_child([&] {
         if (geteuid() == 0 && setuid(65534) != 0) {
             _exit(3);
         }
-        std::string out;
+        std::string opened;
         for (const auto& path : {existing, in_locked}) {
             auto writer = Writer::open(path);
-            out += writer ? std::string("opened") : writer.error().message;
-            out += '\n';
+            opened += writer ? std::string("opened") : writer.error().message;
+            opened += '\n';
         }
-        (void)!write(pipe_fds[1], out.data(), out.size());
-        _exit(0);
-    }
-    close(pipe_fds[1]);
-    std::string out;
-    char buffer[512];
-    for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
-        out.append(buffer, static_cast<std::size_t>(n));
-    }
-    close(pipe_fds[0]);
-    int status = 0;
-    ASSERT_EQ(waitpid(child, &status, 0), child);
+        return opened;
+    });
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 
     const auto newline = out.find('\n');
@@ -347,7 +316,7 @@ TEST(StorageErrors, UnwritablePathsAreValuesNamingTheFile) {
 }
 
 TEST(StorageErrors, BusyIsAValue) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("busy.db");
     ASSERT_TRUE(Writer::open(path).value().close());
     Database holder = open_or_die(path);

@@ -1,6 +1,9 @@
 // The single writer: runs and downloads through the queue, NULL handling, flush semantics,
 // backpressure with a tiny queue, concurrent producers, failures. Real SQLite files in a temp
 // folder.
+#include "in_child.hpp"
+#include "temp_dir.hpp"
+
 #include "storage/reader.hpp"
 #include "storage/writer.hpp"
 
@@ -12,34 +15,15 @@
 
 #include <atomic>
 #include <csignal>
-#include <filesystem>
-#include <random>
 #include <set>
 #include <thread>
 #include <vector>
 
-namespace fs = std::filesystem;
 using namespace flagcrawl::storage;
+using flagcrawl::testing_support::run_in_child;
+using flagcrawl::testing_support::TempDir;
 
 namespace {
-
-class TempDir {
-public:
-    TempDir() {
-        std::random_device random;
-        m_path = fs::temp_directory_path() /
-                 ("flagcrawl-storage-" + std::to_string(random()) + std::to_string(random()));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(m_path, ignored);
-    }
-    std::string file(const std::string& name) const { return (m_path / name).string(); }
-
-private:
-    fs::path m_path;
-};
 
 RunInfo download_run() {
     RunInfo info;
@@ -80,7 +64,7 @@ std::int64_t count_downloads(const std::string& path, std::optional<std::int64_t
 }
 
 TEST(StorageWriter, BeginAndFinishRun) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("runs.db");
     auto writer = Writer::open(path);
     ASSERT_TRUE(writer) << writer.error().message;
@@ -127,7 +111,7 @@ TEST(StorageWriter, BeginAndFinishRun) {
 }
 
 TEST(StorageWriter, ManyDownloadsCountedAfterClose) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("many.db");
     WriterOptions options;
     options.batch_records = 100; // several batches
@@ -170,7 +154,7 @@ TEST(StorageWriter, ManyDownloadsCountedAfterClose) {
 }
 
 TEST(StorageWriter, NullHandling) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("nulls.db");
     auto writer = Writer::open(path);
     ASSERT_TRUE(writer);
@@ -234,7 +218,7 @@ template <class Done> bool eventually(Done&& done) {
 }
 
 TEST(StorageWriter, TinyQueueLosesNothing) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("tiny.db");
     WriterOptions options;
     options.queue_capacity = 2;
@@ -254,7 +238,7 @@ TEST(StorageWriter, TinyQueueLosesNothing) {
 }
 
 TEST(StorageWriter, FlushCommitsEverythingSubmittedBefore) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("flush.db");
     WriterOptions options;
     options.batch_records = 1'000'000;           // never by count ...
@@ -284,7 +268,7 @@ TEST(StorageWriter, FlushCommitsEverythingSubmittedBefore) {
 }
 
 TEST(StorageWriter, CommitsWhenTheQueueRunsDryAndAtTheDeadline) {
-    TempDir dir;
+    TempDir dir("storage");
     for (auto delay : {std::chrono::milliseconds(0), std::chrono::milliseconds(30)}) {
         const auto path = dir.file("dry-" + std::to_string(delay.count()) + ".db");
         WriterOptions options;
@@ -302,7 +286,7 @@ TEST(StorageWriter, CommitsWhenTheQueueRunsDryAndAtTheDeadline) {
 }
 
 TEST(StorageWriter, BatchesByCount) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("count.db");
     WriterOptions options;
     options.batch_records = 7;
@@ -326,7 +310,7 @@ TEST(StorageWriter, BatchesByCount) {
 }
 
 TEST(StorageWriter, ConcurrentProducers) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("threads.db");
     WriterOptions options;
     options.queue_capacity = 64;
@@ -385,7 +369,7 @@ TEST(StorageWriter, ConcurrentProducers) {
 }
 
 TEST(StorageWriter, FirstErrorStopsTheWriterAndIsReported) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("error.db");
     WriterOptions options;
     options.batch_delay = std::chrono::hours(1);
@@ -420,42 +404,24 @@ TEST(StorageWriter, FirstErrorStopsTheWriterAndIsReported) {
 // An I/O failure mid-run (a file size limit makes writes fail, as a full disk would) reaches the
 // caller as an Error; run in a child because the limit applies to the whole process.
 TEST(StorageWriter, WriteFailureIsAValue) {
-    TempDir dir;
+    TempDir dir("storage");
     const auto path = dir.file("limit.db");
-    int pipe_fds[2];
-    ASSERT_EQ(pipe(pipe_fds), 0);
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        close(pipe_fds[0]);
+    const auto [status, out] = run_in_child([&] {
         signal(SIGXFSZ, SIG_IGN);
-        std::string out = "no error";
         auto writer = Writer::open(path);
         if (!writer) {
-            out = "open: " + writer.error().message;
-        } else {
-            auto run = writer->begin_run(download_run());
-            const rlimit limit{256 * 1024, 256 * 1024};
-            setrlimit(RLIMIT_FSIZE, &limit);
-            bool failed = !run;
-            for (int i = 0; i < 200'000 && !failed; ++i) {
-                failed = !writer->submit(ok_download(*run, i));
-            }
-            auto closed = writer->close();
-            out = closed ? "closed without error" : closed.error().message;
+            return "open: " + writer.error().message;
         }
-        (void)!write(pipe_fds[1], out.data(), out.size());
-        _exit(0);
-    }
-    close(pipe_fds[1]);
-    std::string out;
-    char buffer[512];
-    for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
-        out.append(buffer, static_cast<std::size_t>(n));
-    }
-    close(pipe_fds[0]);
-    int status = 0;
-    ASSERT_EQ(waitpid(child, &status, 0), child);
+        auto run = writer->begin_run(download_run());
+        const rlimit limit{256 * 1024, 256 * 1024};
+        setrlimit(RLIMIT_FSIZE, &limit);
+        bool failed = !run;
+        for (int i = 0; i < 200'000 && !failed; ++i) {
+            failed = !writer->submit(ok_download(*run, i));
+        }
+        auto closed = writer->close();
+        return closed ? std::string("closed without error") : closed.error().message;
+    });
     ASSERT_TRUE(WIFEXITED(status)) << status;
     EXPECT_NE(out.find(path), std::string::npos) << out;
     // SQLite's reason: "disk I/O error" here, "database or disk is full" on a full disk.
