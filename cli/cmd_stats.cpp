@@ -126,7 +126,8 @@ void register_stats(CLI::App& app, int& exit_code) {
         "stats", "Summarize what a run recorded (a whole crawl across its resumed runs)");
     cmd->footer(
         "Outcomes, statuses, errors by kind, bytes, latency percentiles (nearest rank), a "
-        "per-host table, duration and rate; for a crawl also the depth histogram. Default: the "
+        "per-host table, duration and rate; for a crawl also the depth histogram and its "
+        "seen-set's RAM per seen URL (as its latest run recorded it). Default: the "
         "most recent run (its whole crawl if it was a crawl).\n"
         "Exit codes: 0 done; 1 the database holds no run; 2 bad option, no such database, not a "
         "flagcrawl database, no such run or crawl; 3 the database cannot be read.");

@@ -91,6 +91,14 @@ double per_second(std::uint64_t count, double seconds) {
     return seconds > 0 ? static_cast<double>(count) / seconds : 0;
 }
 
+// The seen-set's RAM per key, as the crawl's latest run recorded them; nullopt when not recorded.
+std::optional<double> ram_per_seen_url(const Summary& s) {
+    if (!s.seen_set_bytes || !s.seen_set_urls || *s.seen_set_urls == 0) {
+        return std::nullopt;
+    }
+    return static_cast<double>(*s.seen_set_bytes) / static_cast<double>(*s.seen_set_urls);
+}
+
 std::string seeds_text(const std::string& seeds_json) {
     auto seeds = nlohmann::json::parse(seeds_json, nullptr, false);
     if (!seeds.is_array()) {
@@ -180,12 +188,16 @@ void header(const StatsReport& report, std::string& out) {
     } else {
         lines.emplace_back("duration", "- (nothing fetched)");
     }
-    if (s.source == Summary::Source::pages) {
-        if (s.seen_urls) {
-            lines.emplace_back("frontier", fmt::format("{} URLs seen, {} still queued",
-                                                       *s.seen_urls, s.queued_urls.value_or(0)));
-        }
-        lines.emplace_back("RAM/seen URL", "- (not recorded)");
+    if (s.seen_urls) { // a whole crawl
+        lines.emplace_back("frontier", fmt::format("{} URLs seen, {} still queued", *s.seen_urls,
+                                                   s.queued_urls.value_or(0)));
+        const auto ram = ram_per_seen_url(s);
+        lines.emplace_back("RAM/seen URL",
+                           ram ? fmt::format("{:.1f} B (seen-set {} for {} URLs when the last "
+                                             "run ended)",
+                                             *ram, format_bytes(double(*s.seen_set_bytes)),
+                                             *s.seen_set_urls)
+                               : "- (not recorded)");
     }
     out += "summary\n";
     std::size_t width = 0;
@@ -437,7 +449,10 @@ nlohmann::ordered_json stats_json(const StatsReport& report) {
         };
         j["seen_urls"] = optional_count(s.seen_urls);
         j["queued_urls"] = optional_count(s.queued_urls);
-        j["ram_bytes_per_seen_url"] = nullptr;
+        j["seen_set_urls"] = optional_count(s.seen_set_urls);
+        j["seen_set_bytes"] = optional_count(s.seen_set_bytes);
+        const auto ram = ram_per_seen_url(s);
+        j["ram_bytes_per_seen_url"] = ram ? nlohmann::ordered_json(*ram) : nullptr;
     }
     return j;
 }

@@ -1,6 +1,6 @@
-// The records of `flagcrawl crawl` and the tables they fill (schema step 2): crawls, crawl_runs,
-// pages, links, frontier. This comment is the reference for readers of those tables (stats,
-// export, crawl --resume).
+// The records of `flagcrawl crawl` and the tables they fill (schema steps 2 and 3): crawls,
+// crawl_runs, pages, links, frontier. This comment is the reference for readers of those tables
+// (stats, export, crawl --resume).
 #pragma once
 
 #include "storage/records.hpp"
@@ -25,6 +25,11 @@ namespace flagcrawl::storage {
 //                (frontier exhausted), 'failed' (the store failed).
 //   stop_reason  why the last invocation ended, e.g. "frontier exhausted",
 //                "--max-pages 100 reached", "interrupted"; NULL while running.
+//   seen_urls, seen_bytes  (step 3) the keys in the crawl's in-memory seen-set and the RAM it
+//                took (bytes) when the latest invocation that recorded them ended: a resumed
+//                run overwrites them. NULL until one has ended (and in crawls of older builds).
+//                The URL count is kept with the bytes because the frontier keeps growing while
+//                a later run works: bytes per seen URL is seen_bytes / seen_urls.
 // crawl_runs   (crawl_id, run_id): every invocation that worked on a crawl. Each invocation has
 //              its own `runs` row (its strategy, concurrency, start, end and totals); the whole
 //              crawl is `pages WHERE crawl_id = ?` and the sum over its runs.
@@ -43,6 +48,10 @@ namespace flagcrawl::storage {
 //   fetched_at, elapsed_ms (retries included), attempts (0: not fetched, e.g. disallowed by
 //   robots.txt, see error), error (NULL when the request produced a response that is not a
 //   failure; else a readable reason), body (BLOB, --save-bodies only; not for noindex pages).
+//   dns_ms, connect_ms, ttfb_ms  (step 3: the last columns, after body) the final attempt's
+//                time to resolve, to connect and to the first response byte, from its start
+//                (dns and connect are 0 on a reused connection); NULL without a response, and
+//                in rows of older builds.
 // links        the links found on a page (pages parsed for links only: none at the depth limit).
 //   page_id      pages.id; n: position in the document (0-based).
 //   to_url       absolute URL without fragment; kind: anchor, frame, refresh, canonical,
@@ -112,15 +121,21 @@ struct PageRecord {
     int attempts = 1;
     std::optional<std::string> error;
     std::optional<std::string> body; // --save-bodies
+    std::optional<double> dns_ms;    // the final attempt's timings; nullopt without a response
+    std::optional<double> connect_ms;
+    std::optional<double> ttfb_ms;
     std::vector<LinkRow> links;
     std::vector<FrontierRow> discovered;
 };
 
-// Sets a crawl's status and stop reason.
+// Sets a crawl's status and stop reason, and records its seen-set as the invocation leaves it
+// (nullopt: not measured; the row keeps what an earlier invocation recorded).
 struct CrawlEndRecord {
     std::int64_t crawl_id = 0;
     CrawlStatus status = CrawlStatus::finished;
     std::string stop_reason;
+    std::optional<std::uint64_t> seen_urls = {};  // keys in the seen-set
+    std::optional<std::uint64_t> seen_bytes = {}; // its RAM
 };
 
 // A crawls row, as read back.

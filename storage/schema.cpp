@@ -111,6 +111,16 @@ CREATE TABLE frontier (
     PRIMARY KEY (crawl_id, seq)
 ) WITHOUT ROWID;
 )sql",
+    // 3: what a crawl's seen-set held and cost when its latest run ended, and each page's
+    // timings (as downloads has them). ADD COLUMN only rewrites the schema text, not the rows:
+    // existing crawls and pages read NULL.
+    R"sql(
+ALTER TABLE crawls ADD COLUMN seen_urls INTEGER;
+ALTER TABLE crawls ADD COLUMN seen_bytes INTEGER;
+ALTER TABLE pages ADD COLUMN dns_ms REAL;
+ALTER TABLE pages ADD COLUMN connect_ms REAL;
+ALTER TABLE pages ADD COLUMN ttfb_ms REAL;
+)sql",
 };
 
 Error schema_error(const Database& db, const std::string& reason) {

@@ -538,9 +538,28 @@ Result<void> read_frontier(Database& db, std::int64_t crawl_id, Summary& s) {
     Statement frontier = db.prepare(
         "SELECT count(*), coalesce(sum(state = 0), 0) FROM frontier WHERE crawl_id = ?1");
     frontier.bind(1, crawl_id);
-    return for_each_row(frontier, [&](const Statement& row) {
+    auto r = for_each_row(frontier, [&](const Statement& row) {
         s.seen_urls = count_column(row, 0);
         s.queued_urls = count_column(row, 1);
+        return false;
+    });
+    if (!r) {
+        return r;
+    }
+    auto recorded = has_column(db, "crawls", "seen_bytes");
+    if (!recorded) {
+        return recorded.error();
+    }
+    if (!*recorded) {
+        return {}; // a file from before schema step 3
+    }
+    Statement seen_set = db.prepare("SELECT seen_urls, seen_bytes FROM crawls WHERE id = ?1");
+    seen_set.bind(1, crawl_id);
+    return for_each_row(seen_set, [&](const Statement& row) {
+        if (!row.is_null(0) && !row.is_null(1)) {
+            s.seen_set_urls = count_column(row, 0);
+            s.seen_set_bytes = count_column(row, 1);
+        }
         return false;
     });
 }

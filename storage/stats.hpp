@@ -114,6 +114,11 @@ struct Summary {
     // and those still queued.
     std::optional<std::uint64_t> seen_urls;
     std::optional<std::uint64_t> queued_urls;
+    // summarize_crawl() only: the in-memory seen-set as the crawl's latest run that recorded it
+    // left it (crawls.seen_urls, seen_bytes): its keys and its RAM in bytes. nullopt when no run
+    // has recorded them (none ended yet, or a file from before schema step 3).
+    std::optional<std::uint64_t> seen_set_urls;
+    std::optional<std::uint64_t> seen_set_bytes;
 };
 
 // The crawl a run worked on (its crawl_runs row), if it is a crawl invocation.

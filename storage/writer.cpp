@@ -83,12 +83,14 @@ struct Statements {
               db.prepare("UPDATE crawls SET status = 'running', stop_reason = NULL WHERE id = ?"))
         , insert_crawl_run(
               db.prepare("INSERT OR IGNORE INTO crawl_runs (crawl_id, run_id) VALUES (?, ?)"))
-        , end_crawl(db.prepare("UPDATE crawls SET status = ?, stop_reason = ? WHERE id = ?"))
+        , end_crawl(db.prepare("UPDATE crawls SET status = ?, stop_reason = ?, "
+                               "seen_urls = coalesce(?, seen_urls), "
+                               "seen_bytes = coalesce(?, seen_bytes) WHERE id = ?"))
         , insert_page(db.prepare(
               "INSERT INTO pages (crawl_id, run_id, seq, kind, url, final_url, http_status, "
               "content_type, bytes, title, depth, location, noindex, fetched_at, elapsed_ms, "
-              "attempts, error, body) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+              "attempts, error, body, dns_ms, connect_ms, ttfb_ms) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
         , insert_links{db.prepare(insert_links_sql(k_link_rows[0])),
                        db.prepare(insert_links_sql(k_link_rows[1])),
                        db.prepare(insert_links_sql(k_link_rows[2]))}
@@ -474,6 +476,9 @@ struct Writer::Impl {
         } else {
             insert.bind(18, std::nullopt);
         }
+        insert.bind(19, p.dns_ms);
+        insert.bind(20, p.connect_ms);
+        insert.bind(21, p.ttfb_ms);
         if (auto r = insert.run(); !r) {
             return r;
         }
@@ -513,7 +518,9 @@ struct Writer::Impl {
         auto& end = statements->end_crawl;
         end.bind(1, to_string(c.status));
         end.bind_view(2, c.stop_reason);
-        end.bind(3, c.crawl_id);
+        end.bind(3, c.seen_urls);
+        end.bind(4, c.seen_bytes);
+        end.bind(5, c.crawl_id);
         return end.run();
     }
 

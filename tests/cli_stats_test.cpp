@@ -1,7 +1,9 @@
 // `flagcrawl stats` and `flagcrawl export` as a user runs them: exit codes and one-line messages
 // for a missing file, a file that is not a flagcrawl database and an empty store; the JSON
-// summary's shape; CSV and JSONL output; and a reader that closes the pipe early (`| head -1`).
+// summary's shape; CSV and JSONL output; files of older schemas, read as they are and migrated;
+// and a reader that closes the pipe early (`| head -1`).
 #include "process.hpp"
+#include "schema_two_file.hpp"
 #include "stats_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -23,7 +25,9 @@ using testing_support::download;
 using testing_support::flagcrawl_binary;
 using testing_support::page;
 using testing_support::run_process;
+using testing_support::SchemaTwoCrawl;
 using testing_support::TempDir;
+using testing_support::write_schema_two_file;
 
 namespace {
 
@@ -37,7 +41,8 @@ std::size_t count_lines(const std::string& text) {
 }
 
 // A store with a crawl of `pages` pages over two runs (the second resumes the first) and a
-// download run.
+// download run. Page i took i ms, its first byte came after i/2 ms; the crawl ended with 10 URLs
+// in a seen-set of 160 bytes.
 struct Store {
     explicit Store(const std::string& file, int pages = 4)
         : path(file) {
@@ -56,12 +61,13 @@ struct Store {
                      missing ? 404 : 200, i == 1 ? 0 : 1, i, i * 10,
                      missing ? std::optional<std::string>("HTTP 404 Not Found") : std::nullopt);
             p.title = "Title " + std::to_string(i) + ", with \"quotes\"";
+            p.ttfb_ms = i / 2.0;
             p.links = {{"http://a.test/" + std::to_string(i + 1), "anchor", false}};
             EXPECT_TRUE(writer->submit(std::move(p)));
         }
         EXPECT_TRUE(writer->finish_run(run2, {}, RunStatus::finished));
-        EXPECT_TRUE(
-            writer->submit(CrawlEndRecord{crawl, CrawlStatus::finished, "frontier exhausted"}));
+        EXPECT_TRUE(writer->submit(
+            CrawlEndRecord{crawl, CrawlStatus::finished, "frontier exhausted", 10, 160}));
         download_run = begin_run(*writer, "download");
         EXPECT_TRUE(writer->submit(download(download_run, "http://b.test/f", 200, 3)));
         EXPECT_TRUE(
@@ -194,6 +200,8 @@ TEST(CliStats, LatestRunIsSummarizedAndCrawlsAsAWhole) {
                             "depths",
                             "seen_urls",
                             "queued_urls",
+                            "seen_set_urls",
+                            "seen_set_bytes",
                             "ram_bytes_per_seen_url"}) {
         EXPECT_TRUE(j.contains(key)) << key;
     }
@@ -212,12 +220,16 @@ TEST(CliStats, LatestRunIsSummarizedAndCrawlsAsAWhole) {
     EXPECT_EQ(j["latency_ms"]["elapsed"]["count"], 8);
     EXPECT_EQ(j["latency_ms"]["elapsed"]["p50"], 4.0);
     EXPECT_EQ(j["latency_ms"]["elapsed"]["max"], 8.0);
-    EXPECT_TRUE(j["latency_ms"]["ttfb"].is_null());
+    EXPECT_EQ(j["latency_ms"]["ttfb"]["count"], 8);
+    EXPECT_EQ(j["latency_ms"]["ttfb"]["p50"], 2.0);
+    EXPECT_EQ(j["latency_ms"]["ttfb"]["max"], 4.0);
     EXPECT_EQ(j["hosts"][0]["host"], "a.test");
     EXPECT_EQ(j["hosts"][0]["items"], 8);
     EXPECT_EQ(j["depths"],
               nlohmann::json::parse(R"([{"depth":0,"count":1},{"depth":1,"count":7}])"));
-    EXPECT_TRUE(j["ram_bytes_per_seen_url"].is_null());
+    EXPECT_EQ(j["seen_set_urls"], 10);
+    EXPECT_EQ(j["seen_set_bytes"], 160);
+    EXPECT_EQ(j["ram_bytes_per_seen_url"], 16.0);
 
     // --run on a crawl's run: that invocation only.
     auto one =
@@ -227,6 +239,7 @@ TEST(CliStats, LatestRunIsSummarizedAndCrawlsAsAWhole) {
     EXPECT_EQ(j["scope"], "run");
     EXPECT_EQ(j["crawl"]["id"], store.crawl);
     EXPECT_EQ(j["items"], 4);
+    EXPECT_TRUE(j["ram_bytes_per_seen_url"].is_null()); // the crawl's, not one run's
 
     // The human form: the same figures, aligned.
     auto text = flagcrawl({"stats", "--db", store.path, "--crawl", std::to_string(store.crawl)});
@@ -239,7 +252,11 @@ TEST(CliStats, LatestRunIsSummarizedAndCrawlsAsAWhole) {
               std::string::npos)
         << text.out;
     EXPECT_NE(text.out.find("a.test"), std::string::npos);
-    EXPECT_NE(text.out.find("RAM/seen URL"), std::string::npos);
+    EXPECT_NE(text.out.find("RAM/seen URL  16.0 B (seen-set 160 B for 10 URLs"), std::string::npos)
+        << text.out;
+    EXPECT_NE(text.out.find("ttfb         8  2.00 ms  4.00 ms  4.00 ms  4.00 ms"),
+              std::string::npos)
+        << text.out;
 
     auto list = flagcrawl({"stats", "--db", store.path, "--list"});
     ASSERT_EQ(list.exit_code, 0);
@@ -282,6 +299,7 @@ TEST(CliStats, ExportCsvAndJsonl) {
     std::getline(lines, header);
     EXPECT_EQ(header.substr(0, 33), "id,crawl_id,run_id,seq,kind,url,f");
     EXPECT_EQ(header.back(), '\r'); // CRLF line ends
+    EXPECT_TRUE(header.ends_with(",error,dns_ms,connect_ms,ttfb_ms\r")) << header;
     EXPECT_EQ(header.find("body"), std::string::npos);
     EXPECT_EQ(count_lines(csv.out), 3u); // header + the 2 pages of run 2
     EXPECT_NE(csv.out.find(",\"Title 3, with \"\"quotes\"\"\","), std::string::npos) << csv.out;
@@ -309,6 +327,52 @@ TEST(CliStats, ExportCsvAndJsonl) {
     EXPECT_EQ(first["command"], "crawl");
     EXPECT_EQ(first["status"], "interrupted");
     EXPECT_TRUE(first["finished_at"].is_string());
+    auto crawls = flagcrawl({"export", "--db", store.path, "--table", "crawls"});
+    ASSERT_EQ(crawls.exit_code, 0) << crawls.err;
+    auto crawl = nlohmann::json::parse(crawls.out);
+    EXPECT_EQ(crawl["seen_urls"], 10);
+    EXPECT_EQ(crawl["seen_bytes"], 160);
+}
+
+// A file of a schema-2 build: stats and export read it as it is (without the timings and the
+// seen-set it never recorded); once a writer opened it, export has the new columns, NULL in
+// the old rows.
+TEST(CliStats, FileFromBeforeTimingsAndSeenSetWereRecorded) {
+    TempDir dir("stats");
+    const auto path = dir.file("v2.db");
+    write_schema_two_file(path);
+    const std::string crawl = std::to_string(SchemaTwoCrawl::crawl_id);
+    auto text = flagcrawl({"stats", "--db", path, "--crawl", crawl});
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find("RAM/seen URL  - (not recorded)"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("ttfb         -"), std::string::npos) << text.out;
+    auto json = flagcrawl({"stats", "--db", path, "--crawl", crawl, "--json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    auto j = nlohmann::json::parse(json.out);
+    EXPECT_EQ(j["items"], SchemaTwoCrawl::pages);
+    EXPECT_TRUE(j["latency_ms"]["ttfb"].is_null());
+    EXPECT_TRUE(j["seen_set_bytes"].is_null());
+    EXPECT_TRUE(j["ram_bytes_per_seen_url"].is_null());
+    const auto first_page = [&] {
+        auto r = flagcrawl({"export", "--db", path, "--table", "pages"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+    };
+    EXPECT_FALSE(first_page().contains("ttfb_ms"));
+
+    ASSERT_TRUE(Writer::open(path).value().close()); // migrates
+    const auto page = first_page();
+    for (const char* column : {"dns_ms", "connect_ms", "ttfb_ms"}) {
+        ASSERT_TRUE(page.contains(column)) << column;
+        EXPECT_TRUE(page[column].is_null()) << column;
+    }
+    EXPECT_EQ(page["url"], "http://a.test/robots.txt");
+    auto migrated = flagcrawl({"stats", "--db", path, "--crawl", crawl, "--json"});
+    ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
+    j = nlohmann::json::parse(migrated.out);
+    EXPECT_EQ(j["items"], SchemaTwoCrawl::pages);
+    EXPECT_EQ(j["latency_ms"]["ttfb"]["count"], 0);
+    EXPECT_TRUE(j["ram_bytes_per_seen_url"].is_null());
 }
 
 TEST(CliStats, FileFromBeforeCrawlsWereRecorded) {

@@ -1,6 +1,8 @@
 // The crawl tables through the writer and reader: a crawl begun, pages with their links and
-// discoveries committed together, frontier state, seen keys, resume bookkeeping, and the
-// migration of a schema-1 file. Real SQLite files in a temp folder.
+// discoveries committed together, frontier state, seen keys, resume bookkeeping, the seen-set
+// and timings of schema step 3, and the migration of schema-1 and schema-2 files. Real SQLite
+// files in a temp folder.
+#include "schema_two_file.hpp"
 #include "temp_dir.hpp"
 
 #include "storage/reader.hpp"
@@ -14,7 +16,9 @@
 #include <thread>
 
 using namespace flagcrawl::storage;
+using flagcrawl::testing_support::SchemaTwoCrawl;
 using flagcrawl::testing_support::TempDir;
+using flagcrawl::testing_support::write_schema_two_file;
 
 namespace {
 
@@ -278,6 +282,160 @@ TEST(CrawlStore, SchemaOneFileIsMigrated) {
     ASSERT_TRUE(reader);
     EXPECT_EQ(reader->schema_version(), schema_version());
     EXPECT_GE(schema_version(), 2);
+}
+
+// The crawl's seen-set as its latest run left it: each end record overwrites the previous one's,
+// and an end record that measured nothing keeps them.
+TEST(CrawlStore, EndRecordKeepsTheNewestSeenSet) {
+    TempDir dir("crawlstore");
+    const auto path = dir.file("c.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    const std::int64_t crawl = begin_crawl(*writer);
+    const auto seen_set = [&] {
+        EXPECT_TRUE(writer->flush());
+        auto reader = Reader::open(path);
+        EXPECT_TRUE(reader);
+        auto statement = reader->database().prepare(
+            "SELECT coalesce(seen_urls, -1), coalesce(seen_bytes, -1) FROM crawls WHERE id = ?");
+        statement.bind(1, crawl);
+        std::pair<std::int64_t, std::int64_t> values{0, 0};
+        EXPECT_TRUE(for_each_row(statement, [&](const Statement& row) {
+            values = {row.column_int64(0), row.column_int64(1)};
+            return false;
+        }));
+        return values;
+    };
+    EXPECT_EQ(seen_set(), std::make_pair(std::int64_t{-1}, std::int64_t{-1})); // not ended yet
+    ASSERT_TRUE(
+        writer->submit(CrawlEndRecord{crawl, CrawlStatus::interrupted, "interrupted", 3, 64}));
+    EXPECT_EQ(seen_set(), std::make_pair(std::int64_t{3}, std::int64_t{64}));
+    ASSERT_TRUE(writer->submit(CrawlEndRecord{crawl, CrawlStatus::stopped, "limit", 900, 16384}));
+    EXPECT_EQ(seen_set(), std::make_pair(std::int64_t{900}, std::int64_t{16384}));
+    ASSERT_TRUE(writer->submit(CrawlEndRecord{crawl, CrawlStatus::failed, "store failed"}));
+    EXPECT_EQ(seen_set(), std::make_pair(std::int64_t{900}, std::int64_t{16384}));
+    ASSERT_TRUE(writer->close());
+}
+
+TEST(CrawlStore, PageTimingsAreStoredAndNullWhenUnknown) {
+    TempDir dir("crawlstore");
+    const auto path = dir.file("c.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    const std::int64_t crawl = begin_crawl(*writer);
+    PageRecord timed;
+    timed.crawl_id = crawl;
+    timed.run_id = crawl;
+    timed.seq = 1;
+    timed.url = "http://h/1";
+    timed.http_status = 200;
+    timed.dns_ms = 0.25;
+    timed.connect_ms = 0.5;
+    timed.ttfb_ms = 1.75;
+    ASSERT_TRUE(writer->submit(timed));
+    PageRecord refused = timed; // no response: no timings
+    refused.seq.reset();
+    refused.http_status.reset();
+    refused.dns_ms.reset();
+    refused.connect_ms.reset();
+    refused.ttfb_ms.reset();
+    refused.error = "connection refused (h:80)";
+    ASSERT_TRUE(writer->submit(refused));
+    ASSERT_TRUE(writer->close());
+
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    auto statement = reader->database().prepare(
+        "SELECT dns_ms, connect_ms, ttfb_ms FROM pages WHERE crawl_id = ? ORDER BY id");
+    statement.bind(1, crawl);
+    std::vector<std::optional<double>> values;
+    ASSERT_TRUE(for_each_row(statement, [&](const Statement& row) {
+        for (int c = 0; c < 3; ++c) {
+            values.push_back(row.column_optional_double(c));
+        }
+        return true;
+    }));
+    ASSERT_EQ(values.size(), 6u);
+    EXPECT_EQ(values[0], 0.25);
+    EXPECT_EQ(values[1], 0.5);
+    EXPECT_EQ(values[2], 1.75);
+    EXPECT_FALSE(values[3]);
+    EXPECT_FALSE(values[4]);
+    EXPECT_FALSE(values[5]);
+}
+
+// A file a schema-2 build wrote: the writer adds step 3's columns, keeps every row (NULL in the
+// new columns), and a resumed run of the old crawl records its timings and seen-set.
+TEST(CrawlStore, SchemaTwoFileIsMigratedKeepingItsRows) {
+    TempDir dir("crawlstore");
+    const auto path = dir.file("v2.db");
+    write_schema_two_file(path);
+    // The schema-2 rows (the resumed run below adds its own and ends the crawl again).
+    const auto rows_of = [](Database& db) {
+        std::vector<std::string> rows;
+        for (const char* sql :
+             {"SELECT * FROM runs WHERE id = 1",
+              "SELECT id, seeds, options FROM crawls ORDER BY id",
+              "SELECT * FROM crawl_runs WHERE run_id = 1",
+              "SELECT id, crawl_id, run_id, seq, kind, url, final_url, http_status, content_type, "
+              "bytes, title, depth, location, noindex, fetched_at, elapsed_ms, attempts, error, "
+              "body FROM pages WHERE run_id = 1 ORDER BY id",
+              "SELECT * FROM links", "SELECT * FROM frontier"}) {
+            Statement statement = db.prepare(sql);
+            EXPECT_TRUE(for_each_row(statement, [&](const Statement& row) {
+                std::string text;
+                for (int c = 0; c < statement.column_count(); ++c) {
+                    text += row.is_null(c) ? "NULL" : std::string(row.column_text(c));
+                    text += '|';
+                }
+                rows.push_back(std::move(text));
+                return true;
+            }));
+        }
+        return rows;
+    };
+    std::vector<std::string> before;
+    {
+        auto db = Database::open(path);
+        ASSERT_TRUE(db);
+        before = rows_of(*db);
+    }
+    ASSERT_EQ(before.size(), 1u + 1 + 1 + SchemaTwoCrawl::rows + 1 + 2);
+
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer) << writer.error().message;
+    auto run = writer->begin_run(
+        {.command = "crawl", .arguments = "crawl --resume", .strategy = "async", .concurrency = 1});
+    ASSERT_TRUE(run);
+    CrawlBeginRecord resume;
+    resume.crawl_id = SchemaTwoCrawl::crawl_id;
+    resume.run_id = *run;
+    resume.is_new = false;
+    ASSERT_TRUE(writer->submit(std::move(resume)));
+    PageRecord again;
+    again.crawl_id = SchemaTwoCrawl::crawl_id;
+    again.run_id = *run;
+    again.url = "http://a.test/robots.txt";
+    again.kind = PageKind::robots;
+    again.http_status = 200;
+    again.ttfb_ms = 2.5;
+    ASSERT_TRUE(writer->submit(std::move(again)));
+    ASSERT_TRUE(writer->submit(
+        CrawlEndRecord{SchemaTwoCrawl::crawl_id, CrawlStatus::finished, "finished", 2, 256}));
+    ASSERT_TRUE(writer->close());
+
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(reader->schema_version(), 3);
+    EXPECT_EQ(schema_version(), 3);
+    Database& db = reader->database();
+    EXPECT_EQ(rows_of(db), before);
+    EXPECT_EQ(*db.query_int("SELECT count(*) FROM pages WHERE ttfb_ms IS NULL AND dns_ms IS NULL "
+                            "AND connect_ms IS NULL"),
+              SchemaTwoCrawl::rows);
+    EXPECT_EQ(
+        *db.query_int("SELECT ttfb_ms * 10 FROM pages WHERE run_id = " + std::to_string(*run)), 25);
+    EXPECT_EQ(*db.query_int("SELECT seen_urls * 1000 + seen_bytes FROM crawls"), 2256);
 }
 
 } // namespace

@@ -84,6 +84,9 @@ protected:
         home.title = "Home, \"sweet\"\r\nhome";
         home.body = std::string("<p>\0\xff</p>", 9);
         home.links = {{"http://a.test/1", "anchor", false}, {"http://x.test/", "anchor", true}};
+        home.dns_ms = 0.25;
+        home.connect_ms = 0.5;
+        home.ttfb_ms = 1.5;
         ASSERT_TRUE(writer->submit(home));
         m_run2 = begin_crawl_run(*writer, m_crawl);
         PageRecord second = page(m_crawl, m_run2, 2, "http://a.test/1", 200, 1, 2, 2);
@@ -114,6 +117,15 @@ TEST_F(ExportStore, PagesColumnsFollowTheSchemaAndBodiesAreOptIn) {
     EXPECT_EQ(pages.columns[column_index(pages, "title")].type, ColumnType::text);
     EXPECT_EQ(pages.rows[0][column_index(pages, "title")], "Home, \"sweet\"\r\nhome");
     EXPECT_FALSE(pages.rows[0][column_index(pages, "error")]); // NULL
+    // The timings of schema step 3: REAL columns, NULL where the record had none.
+    for (const auto& [name, value] : {std::pair<std::string, std::string>{"dns_ms", "0.25"},
+                                      {"connect_ms", "0.5"},
+                                      {"ttfb_ms", "1.5"}}) {
+        const std::size_t c = column_index(pages, name);
+        EXPECT_EQ(pages.columns[c].type, ColumnType::real) << name;
+        EXPECT_EQ(pages.rows[0][c], value) << name;
+        EXPECT_FALSE(pages.rows[1][c]) << name;
+    }
 
     Exported bodies =
         export_table(*reader, ExportTable::pages, filter(std::nullopt, std::nullopt, true));

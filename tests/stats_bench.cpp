@@ -9,6 +9,7 @@
 // give the same rows.
 #include "storage/writer.hpp"
 
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
             }
             if (page.http_status) {
                 page.final_url = page.url;
+                page.ttfb_ms = page.elapsed_ms * 0.8;
             }
             for (std::uint64_t l = 0; l < a.links; ++l) {
                 page.links.push_back(
@@ -169,7 +171,10 @@ int main(int argc, char** argv) {
         clock += std::chrono::minutes(5); // the pause before the crawl is resumed
     }
     if (crawl_id != 0) {
-        must(writer.submit(CrawlEndRecord{crawl_id, CrawlStatus::finished, "frontier exhausted"}));
+        // A frontier row per page plus the seed; the seen-set's 8-byte slots at most half full.
+        const std::uint64_t seen = written + 1;
+        must(writer.submit(CrawlEndRecord{crawl_id, CrawlStatus::finished, "frontier exhausted",
+                                          seen, 8 * std::bit_ceil(2 * seen)}));
     }
 
     if (a.downloads > 0) {

@@ -1,6 +1,8 @@
 // storage/stats.hpp on real SQLite files written by storage::Writer: a download run, a crawl
 // resumed once (whole crawl and each run), nearest-rank percentiles on known data, the per-host
-// table (in-memory and SQL-grouped paths), depth buckets, and the error classification.
+// table (in-memory and SQL-grouped paths), depth buckets, the error classification, and a file
+// from before the crawl's seen-set and the pages' timings were recorded.
+#include "schema_two_file.hpp"
 #include "stats_fixture.hpp"
 
 #include "storage/reader.hpp"
@@ -19,7 +21,9 @@ using flagcrawl::testing_support::begin_crawl_run;
 using flagcrawl::testing_support::begin_run;
 using flagcrawl::testing_support::download;
 using flagcrawl::testing_support::page;
+using flagcrawl::testing_support::SchemaTwoCrawl;
 using flagcrawl::testing_support::TempDir;
+using flagcrawl::testing_support::write_schema_two_file;
 
 namespace {
 
@@ -221,7 +225,8 @@ TEST(Stats, NearestRankPercentilesOfKnownData) {
     EXPECT_EQ(s->ttfb_ms->count, 0u);
 }
 
-// A crawl interrupted after its first run and resumed in a second one, 10 s later.
+// A crawl interrupted after its first run and resumed in a second one, 10 s later. Pages with a
+// response have a TTFB (but the stylesheet's is unknown); each run records its seen-set.
 class ResumedCrawl : public testing::Test {
 protected:
     void SetUp() override {
@@ -233,30 +238,37 @@ protected:
         PageRecord robots = page(m_crawl, m_run1, 0, "http://a.test/robots.txt", 200, 0, 1, 1);
         robots.seq.reset();
         robots.kind = PageKind::robots;
+        robots.ttfb_ms = 0.5; // robots.txt is no page: not in the percentiles
         ASSERT_TRUE(writer->submit(robots));
-        ASSERT_TRUE(writer->submit(page(m_crawl, m_run1, 1, "http://a.test/", 200, 0, 10, 10)));
+        PageRecord home = page(m_crawl, m_run1, 1, "http://a.test/", 200, 0, 10, 10);
+        home.ttfb_ms = 4;
+        ASSERT_TRUE(writer->submit(home));
         PageRecord moved = page(m_crawl, m_run1, 2, "http://a.test/old", 301, 1, 2, 20);
         moved.location = "http://a.test/new";
+        moved.ttfb_ms = 1;
         ASSERT_TRUE(writer->submit(moved));
         PageRecord refused = page(m_crawl, m_run1, 3, "http://a.test/private", std::nullopt, 1, 0,
                                   20, "disallowed by robots.txt");
         refused.attempts = 0;
         ASSERT_TRUE(writer->submit(refused));
         ASSERT_TRUE(writer->finish_run(m_run1, {}, RunStatus::interrupted, at_ms(30)));
-        ASSERT_TRUE(
-            writer->submit(CrawlEndRecord{m_crawl, CrawlStatus::interrupted, "interrupted"}));
+        ASSERT_TRUE(writer->submit(
+            CrawlEndRecord{m_crawl, CrawlStatus::interrupted, "interrupted", 4, 64}));
 
         m_run2 = begin_crawl_run(*writer, m_crawl);
-        ASSERT_TRUE(
-            writer->submit(page(m_crawl, m_run2, 4, "http://a.test/new", 200, 1, 5, 10000)));
-        ASSERT_TRUE(writer->submit(
-            page(m_crawl, m_run2, 5, "http://b.test/x", 404, 2, 7, 10010, "HTTP 404 Not Found")));
+        PageRecord moved_to = page(m_crawl, m_run2, 4, "http://a.test/new", 200, 1, 5, 10000);
+        moved_to.ttfb_ms = 2;
+        ASSERT_TRUE(writer->submit(moved_to));
+        PageRecord missing =
+            page(m_crawl, m_run2, 5, "http://b.test/x", 404, 2, 7, 10010, "HTTP 404 Not Found");
+        missing.ttfb_ms = 6;
+        ASSERT_TRUE(writer->submit(missing));
         PageRecord style = page(m_crawl, m_run2, 6, "http://a.test/style.css", 200, 2, 3, 10020);
         style.kind = PageKind::requisite;
         ASSERT_TRUE(writer->submit(style));
         ASSERT_TRUE(writer->finish_run(m_run2, {}, RunStatus::finished, at_ms(10030)));
-        ASSERT_TRUE(
-            writer->submit(CrawlEndRecord{m_crawl, CrawlStatus::finished, "frontier exhausted"}));
+        ASSERT_TRUE(writer->submit(
+            CrawlEndRecord{m_crawl, CrawlStatus::finished, "frontier exhausted", 6, 200}));
 
         m_download = begin_run(*writer, "download");
         ASSERT_TRUE(writer->submit(download(m_download, "http://a.test/f", 200, 3)));
@@ -309,7 +321,12 @@ TEST_F(ResumedCrawl, WholeCrawlAcrossItsRuns) {
     EXPECT_DOUBLE_EQ(s.elapsed_ms.p50, 5);
     EXPECT_DOUBLE_EQ(s.elapsed_ms.p90, 10);
     EXPECT_DOUBLE_EQ(s.elapsed_ms.max, 10);
-    EXPECT_FALSE(s.ttfb_ms); // pages have no ttfb_ms column
+    // TTFB of the pages that have one: 1 2 4 6 (robots.txt's 0.5 apart).
+    ASSERT_TRUE(s.ttfb_ms);
+    EXPECT_EQ(s.ttfb_ms->count, 4u);
+    EXPECT_DOUBLE_EQ(s.ttfb_ms->p50, 2);
+    EXPECT_DOUBLE_EQ(s.ttfb_ms->p90, 6);
+    EXPECT_DOUBLE_EQ(s.ttfb_ms->max, 6);
     // Run 1 fetched from 0 to 20 ms, run 2 from 9995 to 10020 ms: the pause does not count.
     ASSERT_TRUE(s.first_fetch && s.last_fetch);
     EXPECT_EQ(*s.first_fetch, at_ms(0));
@@ -331,6 +348,9 @@ TEST_F(ResumedCrawl, WholeCrawlAcrossItsRuns) {
     // Nothing wrote frontier rows in this test but the pages' writes: none are queued.
     EXPECT_EQ(s.seen_urls, 0u);
     EXPECT_EQ(s.queued_urls, 0u);
+    // The seen-set as the second run left it, not the first.
+    EXPECT_EQ(s.seen_set_urls, 6u);
+    EXPECT_EQ(s.seen_set_bytes, 200u);
 }
 
 TEST_F(ResumedCrawl, OneRunOfTheCrawl) {
@@ -349,6 +369,10 @@ TEST_F(ResumedCrawl, OneRunOfTheCrawl) {
     EXPECT_EQ(first->disallowed, 1u);
     EXPECT_EQ(first->robots_fetches, 1u);
     EXPECT_FALSE(first->seen_urls); // the frontier belongs to the crawl, not to one run
+    EXPECT_FALSE(first->seen_set_bytes);
+    ASSERT_TRUE(first->ttfb_ms);
+    EXPECT_EQ(first->ttfb_ms->count, 2u); // 4 and 1
+    EXPECT_DOUBLE_EQ(first->ttfb_ms->max, 4);
     auto downloads = summarize_run(reader, m_download);
     ASSERT_TRUE(downloads);
     EXPECT_EQ(downloads->source, Summary::Source::downloads);
@@ -365,6 +389,27 @@ TEST_F(ResumedCrawl, DeepPagesShareTheLastDepthBucket) {
     EXPECT_EQ(s->depths[0].count, 1u);
     EXPECT_EQ(s->depths[1].depth, 1);
     EXPECT_EQ(s->depths[1].count, 5u);
+}
+
+// A file of a schema-2 build, read as it is (readers never migrate): the crawl is summarized, but
+// without TTFB or seen-set, which it did not record.
+TEST(Stats, SchemaTwoCrawlHasNoTimingsOrSeenSet) {
+    TempDir dir("stats");
+    const auto path = dir.file("v2.db");
+    write_schema_two_file(path);
+    Reader reader = open_reader(path);
+    EXPECT_EQ(reader.schema_version(), 2);
+    auto s = summarize_crawl(reader, SchemaTwoCrawl::crawl_id);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->items, static_cast<std::uint64_t>(SchemaTwoCrawl::pages));
+    EXPECT_EQ(s->ok, 1u);
+    EXPECT_EQ(s->not_found, 1u);
+    EXPECT_EQ(s->robots_fetches, 1u);
+    EXPECT_DOUBLE_EQ(s->elapsed_ms.max, 40);
+    EXPECT_FALSE(s->ttfb_ms);
+    EXPECT_EQ(s->seen_urls, 2u);
+    EXPECT_FALSE(s->seen_set_urls);
+    EXPECT_FALSE(s->seen_set_bytes);
 }
 
 TEST(Stats, ManyHostsAreGroupedBySqlWithTheSameResult) {
