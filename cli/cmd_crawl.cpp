@@ -397,18 +397,20 @@ int run_crawl(CrawlCliOptions& o) {
                               .errors = c.errors,
                               .bytes = c.bytes,
                               .requests = c.requests};
+    const crawler::FrontierStats fs = job.frontier_stats();
     if (store) {
         storage::CrawlStatus crawl_status =
             reason == crawler::StopReason::frontier_exhausted ? storage::CrawlStatus::finished
             : reason == crawler::StopReason::interrupted      ? storage::CrawlStatus::interrupted
             : reason == crawler::StopReason::failed           ? storage::CrawlStatus::failed
                                                               : storage::CrawlStatus::stopped;
-        (void)store->submit(storage::CrawlEndRecord{crawl_id, crawl_status, stop_text});
+        // The seen-set as this run leaves it: `stats` reports its RAM per seen URL from these.
+        (void)store->submit(
+            storage::CrawlEndRecord{crawl_id, crawl_status, stop_text, fs.seen, fs.seen_bytes});
     }
     // The run fails exactly when the store did (StopReason::failed).
     run.finish(totals, reason == crawler::StopReason::interrupted, job.store_error());
 
-    const crawler::FrontierStats fs = job.frontier_stats();
     const std::uint64_t pages = c.pages;
     const double rate = elapsed_s > 0 ? double(pages) / elapsed_s : 0;
     if (o.common.json) {

@@ -62,6 +62,25 @@ double seconds_between(fetch::Clock::time_point from, fetch::Clock::time_point t
     return std::chrono::duration<double>(to - from).count();
 }
 
+// The pages row's columns that come from the response alone (page and robots.txt rows alike).
+// Without a response there is no final URL, status or timings: they stay NULL.
+void set_response_columns(storage::PageRecord& r, const fetch::Response& response) {
+    r.url = response.url;
+    r.bytes = response.bytes;
+    r.elapsed_ms = response.timings.elapsed_ms;
+    r.attempts = response.attempts;
+    if (response.http_status > 0) {
+        r.final_url = response.final_url;
+        r.http_status = response.http_status;
+        r.dns_ms = response.timings.dns_ms;
+        r.connect_ms = response.timings.connect_ms;
+        r.ttfb_ms = response.timings.ttfb_ms;
+    }
+    if (!response.content_type.empty()) {
+        r.content_type = response.content_type;
+    }
+}
+
 } // namespace
 
 std::string_view to_string(StopReason reason) {
@@ -377,19 +396,9 @@ CrawlJob::Result CrawlJob::start_result(const FrontierJob& job,
     r.run_id = m_run_id;
     r.seq = job.entry.seq;
     r.kind = job.entry.requisite ? storage::PageKind::requisite : storage::PageKind::page;
-    r.url = response.url;
+    set_response_columns(r, response);
     r.depth = job.entry.depth;
-    r.bytes = response.bytes;
-    r.elapsed_ms = response.timings.elapsed_ms;
-    r.attempts = response.attempts;
     r.fetched_at = std::chrono::system_clock::now();
-    if (response.http_status > 0) {
-        r.final_url = response.final_url;
-        r.http_status = response.http_status;
-    }
-    if (!response.content_type.empty()) {
-        r.content_type = response.content_type;
-    }
     if (!response.location.empty()) {
         r.location = response.location;
     }
@@ -498,17 +507,7 @@ void CrawlJob::on_robots(FrontierJob&& job, fetch::Response&& response) {
     r.crawl_id = m_crawl_id;
     r.run_id = m_run_id;
     r.kind = storage::PageKind::robots;
-    r.url = response.url;
-    r.bytes = response.bytes;
-    r.elapsed_ms = response.timings.elapsed_ms;
-    r.attempts = response.attempts;
-    if (response.http_status > 0) {
-        r.final_url = response.final_url;
-        r.http_status = response.http_status;
-    }
-    if (!response.content_type.empty()) {
-        r.content_type = response.content_type;
-    }
+    set_response_columns(r, response);
     if (response.error) {
         r.error = response.error->message;
     } else if (policy != RobotsFetchPolicy::parse) {

@@ -1,6 +1,7 @@
-// `flagcrawl crawl` as a user runs it: usage errors, the JSON summary and stop reason, a crawl
-// killed with SIGKILL or interrupted with Ctrl-C and then resumed ends with exactly the pages of
-// an uninterrupted crawl, none fetched twice.
+// `flagcrawl crawl` as a user runs it: usage errors, the JSON summary and stop reason, what
+// `stats` then reports of its seen-set and timings, a crawl killed with SIGKILL or interrupted
+// with Ctrl-C and then resumed ends with exactly the pages of an uninterrupted crawl, none
+// fetched twice.
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -100,6 +101,26 @@ std::vector<std::string> crawl_args(const std::string& db, std::vector<std::stri
     return args;
 }
 
+// `flagcrawl stats --json` of the store's latest crawl.
+nlohmann::json crawl_stats(const std::string& db) {
+    auto r = run_process({flagcrawl_binary(), "stats", "--db", db, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
+}
+
+// stats shows the seen-set the crawl's latest run reported in its --json summary, and a TTFB
+// for every page fetched.
+void expect_stats_of_run(const std::string& db, const nlohmann::json& summary) {
+    const nlohmann::json stats = crawl_stats(db);
+    EXPECT_GT(summary["seen_bytes"], 0);
+    EXPECT_EQ(stats["seen_set_urls"], summary["seen"]);
+    EXPECT_EQ(stats["seen_set_bytes"], summary["seen_bytes"]);
+    EXPECT_DOUBLE_EQ(stats["ram_bytes_per_seen_url"].get<double>(),
+                     summary["seen_bytes"].get<double>() / summary["seen"].get<double>());
+    EXPECT_EQ(stats["latency_ms"]["ttfb"]["count"], stats["fetched"]);
+    EXPECT_GT(stats["latency_ms"]["ttfb"]["max"], 0);
+}
+
 TEST(CliCrawl, UsageErrorsAreOneLineAndExit2) {
     TempDir dir("clicrawl");
     const std::vector<std::vector<std::string>> cases = {
@@ -134,6 +155,7 @@ TEST(CliCrawl, JsonSummaryNamesTheLimit) {
     EXPECT_EQ(summary["stop_reason"], "max_pages");
     EXPECT_EQ(summary["stop"], "stopped: --max-pages 30 reached");
     EXPECT_EQ(read_pages(dir.file("c.db")).crawl_status, "stopped");
+    expect_stats_of_run(dir.file("c.db"), summary);
     // Resuming a crawl stopped by its page limit: the limit covers the whole crawl.
     r = run_process(crawl_args(dir.file("c.db"), {"--resume", "--max-pages", "50", "--json"}));
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -141,6 +163,8 @@ TEST(CliCrawl, JsonSummaryNamesTheLimit) {
     EXPECT_EQ(summary["pages"], 20);
     EXPECT_EQ(summary["resumed"], true);
     EXPECT_EQ(read_pages(dir.file("c.db")).rows, 50u);
+    expect_stats_of_run(dir.file("c.db"),
+                        summary); // the resumed run's seen-set replaced the first's
 }
 
 // --parse-threads 0 (the default on one usable CPU): pages are parsed on the fetch thread.
