@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <stdexcept>
 #include <string>
 
 namespace flagcrawl::storage {
@@ -161,6 +162,13 @@ int schema_version() noexcept {
 }
 
 Result<void> migrate(Database& db) {
+    return migrate(db, schema_version());
+}
+
+Result<void> migrate(Database& db, int target) {
+    if (target < 1 || target > schema_version()) {
+        throw std::invalid_argument("storage: no schema version " + std::to_string(target));
+    }
     auto transaction = Transaction::begin(db, Transaction::Kind::immediate);
     if (!transaction) {
         return transaction.error();
@@ -169,17 +177,20 @@ Result<void> migrate(Database& db) {
     if (!version) {
         return version.error();
     }
-    if (*version == schema_version()) {
+    if (*version > target) {
+        return schema_error(db, "already at schema version " + std::to_string(*version));
+    }
+    if (*version == target) {
         return transaction->commit();
     }
-    for (int step = *version; step < schema_version(); ++step) {
+    for (int step = *version; step < target; ++step) {
         if (auto r = db.exec(k_migrations[static_cast<std::size_t>(step)]); !r) {
             return r.error();
         }
     }
     // PRAGMA values cannot be bound; both are our own integers.
     if (auto r = db.exec("PRAGMA application_id = " + std::to_string(k_application_id) +
-                         "; PRAGMA user_version = " + std::to_string(schema_version()));
+                         "; PRAGMA user_version = " + std::to_string(target));
         !r) {
         return r.error();
     }

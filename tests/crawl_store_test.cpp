@@ -1,7 +1,7 @@
 // The crawl tables through the writer and reader: a crawl begun, pages with their links and
 // discoveries committed together, frontier state, seen keys, resume bookkeeping, the seen-set
-// and timings of schema step 3, and the migration of schema-1 and schema-2 files. Real SQLite
-// files in a temp folder.
+// of schema step 3, and the migration of schema-1 and schema-2 files. Real SQLite files in a
+// temp folder.
 #include "schema_two_file.hpp"
 #include "temp_dir.hpp"
 
@@ -317,53 +317,6 @@ TEST(CrawlStore, EndRecordKeepsTheNewestSeenSet) {
     ASSERT_TRUE(writer->close());
 }
 
-TEST(CrawlStore, PageTimingsAreStoredAndNullWhenUnknown) {
-    TempDir dir("crawlstore");
-    const auto path = dir.file("c.db");
-    auto writer = Writer::open(path);
-    ASSERT_TRUE(writer);
-    const std::int64_t crawl = begin_crawl(*writer);
-    PageRecord timed;
-    timed.crawl_id = crawl;
-    timed.run_id = crawl;
-    timed.seq = 1;
-    timed.url = "http://h/1";
-    timed.http_status = 200;
-    timed.dns_ms = 0.25;
-    timed.connect_ms = 0.5;
-    timed.ttfb_ms = 1.75;
-    ASSERT_TRUE(writer->submit(timed));
-    PageRecord refused = timed; // no response: no timings
-    refused.seq.reset();
-    refused.http_status.reset();
-    refused.dns_ms.reset();
-    refused.connect_ms.reset();
-    refused.ttfb_ms.reset();
-    refused.error = "connection refused (h:80)";
-    ASSERT_TRUE(writer->submit(refused));
-    ASSERT_TRUE(writer->close());
-
-    auto reader = Reader::open(path);
-    ASSERT_TRUE(reader);
-    auto statement = reader->database().prepare(
-        "SELECT dns_ms, connect_ms, ttfb_ms FROM pages WHERE crawl_id = ? ORDER BY id");
-    statement.bind(1, crawl);
-    std::vector<std::optional<double>> values;
-    ASSERT_TRUE(for_each_row(statement, [&](const Statement& row) {
-        for (int c = 0; c < 3; ++c) {
-            values.push_back(row.column_optional_double(c));
-        }
-        return true;
-    }));
-    ASSERT_EQ(values.size(), 6u);
-    EXPECT_EQ(values[0], 0.25);
-    EXPECT_EQ(values[1], 0.5);
-    EXPECT_EQ(values[2], 1.75);
-    EXPECT_FALSE(values[3]);
-    EXPECT_FALSE(values[4]);
-    EXPECT_FALSE(values[5]);
-}
-
 // A file a schema-2 build wrote: the writer adds step 3's columns, keeps every row (NULL in the
 // new columns), and a resumed run of the old crawl records its timings and seen-set.
 TEST(CrawlStore, SchemaTwoFileIsMigratedKeepingItsRows) {
@@ -436,6 +389,15 @@ TEST(CrawlStore, SchemaTwoFileIsMigratedKeepingItsRows) {
     EXPECT_EQ(
         *db.query_int("SELECT ttfb_ms * 10 FROM pages WHERE run_id = " + std::to_string(*run)), 25);
     EXPECT_EQ(*db.query_int("SELECT seen_urls * 1000 + seen_bytes FROM crawls"), 2256);
+    ASSERT_TRUE(reader->close());
+
+    // A file is never taken back to an older schema.
+    auto writable = Database::open(path);
+    ASSERT_TRUE(writable);
+    auto back = migrate(*writable, 2);
+    ASSERT_FALSE(back);
+    EXPECT_NE(back.error().message.find("already at schema version 3"), std::string::npos);
+    EXPECT_THROW((void)migrate(*writable, 0), std::invalid_argument);
 }
 
 } // namespace
