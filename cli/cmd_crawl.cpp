@@ -32,7 +32,7 @@ constexpr int k_default_concurrency = 16;         // Scrapy's CONCURRENT_REQUEST
 constexpr int k_default_per_host = 8;             // Scrapy's CONCURRENT_REQUESTS_PER_DOMAIN
 constexpr double k_default_timeout_s = 30;        // per request
 constexpr const char* k_default_max_size = "16M"; // a crawler keeps bodies in memory
-constexpr std::chrono::seconds k_stall_after{10};
+constexpr double k_default_stall_after_s = 10;
 constexpr int k_max_parse_threads = 4;
 // The crawl's store. A crawl submits a record of ~30 links per page, ~2000 a second; 1024 queued
 // records are 0.5 s of that. The writer takes them 16 at a time (wake_records) so that few wait
@@ -59,6 +59,7 @@ struct CrawlCliOptions {
     int parse_threads = -1; // -1: by the CPUs this process may use
     std::size_t window = 10'000;
     int max_redirects = 10;
+    double stall_after_s = k_default_stall_after_s;
     CommonOptions common;
 };
 
@@ -177,12 +178,17 @@ crawler::FrontierOptions make_frontier_options(const CrawlCliOptions& o, bool ro
     return f;
 }
 
-// Prints one line when nothing completed for k_stall_after, naming what everything waits on.
+// Prints one line when nothing completed for `stall_after` while work is pending, naming what
+// everything waits on; again after each later completion that is followed by another stall.
+// A zero `stall_after` disables it. Checks a few times per period, at most once a second.
 class StallWatchdog {
 public:
-    StallWatchdog(crawler::CrawlJob& job, bool enabled)
-        : m_job(job) {
-        if (enabled) {
+    StallWatchdog(crawler::CrawlJob& job, std::chrono::nanoseconds stall_after)
+        : m_job(job)
+        , m_stall_after(stall_after)
+        , m_tick(std::clamp<std::chrono::nanoseconds>(
+              stall_after / 4, std::chrono::milliseconds(50), std::chrono::seconds(1))) {
+        if (stall_after.count() > 0) {
             m_thread = std::thread([this] { watch(); });
         }
     }
@@ -203,7 +209,7 @@ private:
         bool asked = false;
         std::unique_lock lock(m_mutex);
         auto started = std::chrono::steady_clock::now().time_since_epoch().count();
-        while (!m_cv.wait_for(lock, std::chrono::seconds(1), [this] { return m_stop; })) {
+        while (!m_cv.wait_for(lock, m_tick, [this] { return m_stop; })) {
             const auto& c = m_job.counters();
             std::int64_t last = c.last_completion_ns.load();
             if (last == 0) {
@@ -212,7 +218,7 @@ private:
             const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
             const bool busy = c.in_flight.load() > 0 || c.queued.load() > 0;
             if (!busy || last == reported_for ||
-                std::chrono::nanoseconds(now - last) < k_stall_after) {
+                std::chrono::nanoseconds(now - last) < m_stall_after) {
                 asked = false;
                 continue;
             }
@@ -222,10 +228,11 @@ private:
                 continue;
             }
             std::string what = m_job.stall_report();
+            const double stalled_s =
+                std::chrono::duration<double>(std::chrono::nanoseconds(now - last)).count();
             print_line(stderr, fmt::format("flagcrawl: nothing completed for {}: {}",
-                                           format_duration(std::chrono::duration<double>(
-                                                               std::chrono::nanoseconds(now - last))
-                                                               .count()),
+                                           stalled_s < 60 ? fmt::format("{:.1f} s", stalled_s)
+                                                          : format_duration(stalled_s),
                                            what.empty() ? "waiting" : what));
             reported_for = last;
             asked = false;
@@ -233,6 +240,8 @@ private:
     }
 
     crawler::CrawlJob& m_job;
+    const std::chrono::nanoseconds m_stall_after;
+    const std::chrono::nanoseconds m_tick;
     std::mutex m_mutex;
     std::condition_variable m_cv;
     bool m_stop = false;
@@ -370,7 +379,10 @@ int run_crawl(CrawlCliOptions& o) {
     const auto& c = job.counters();
     auto started = std::chrono::steady_clock::now();
     {
-        StallWatchdog watchdog(job, !o.common.quiet);
+        StallWatchdog watchdog(job, o.common.quiet
+                                        ? std::chrono::nanoseconds(0)
+                                        : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                              std::chrono::duration<double>(o.stall_after_s)));
         ProgressLine progress(
             progress_enabled(progress_mode) && !o.common.quiet, [&](double elapsed) {
                 const std::uint64_t done = c.pages.load();
@@ -530,6 +542,12 @@ void register_crawl(CLI::App& app, int& exit_code) {
     cmd->add_option("--parse-threads", o->parse_threads,
                     "HTML parser threads; 0 parses on the fetch thread (default: 0 on one "
                     "usable CPU, else one per CPU up to 4)")
+        ->group("Tuning");
+    cmd->add_option("--stall-after", o->stall_after_s,
+                    "When nothing completes for this many seconds, say what the crawl waits on "
+                    "(0 = never)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber)
         ->group("Tuning");
     cmd->add_option("--frontier-window", o->window,
                     "Queued URLs kept in memory; the rest wait in the DB")

@@ -264,8 +264,9 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
             return out;
         }
         FrontierJob& job = f.job;
-        if (job.kind == FrontierJob::Kind::disallowed) {
-            record_disallowed(std::move(job));
+        if (job.kind == FrontierJob::Kind::disallowed ||
+            job.kind == FrontierJob::Kind::unreachable) {
+            record_refused(std::move(job));
             continue;
         }
         Next out;
@@ -525,7 +526,7 @@ void CrawlJob::on_robots(FrontierJob&& job, fetch::Response&& response) {
     }
 }
 
-void CrawlJob::record_disallowed(FrontierJob&& job) {
+void CrawlJob::record_refused(FrontierJob&& job) {
     storage::PageRecord r;
     r.crawl_id = m_crawl_id;
     r.run_id = m_run_id;
@@ -534,8 +535,20 @@ void CrawlJob::record_disallowed(FrontierJob&& job) {
     r.url = std::move(job.entry.url);
     r.depth = job.entry.depth;
     r.attempts = 0;
-    r.error = "disallowed by robots.txt";
-    ++m_counters.disallowed;
+    if (job.kind == FrontierJob::Kind::disallowed) {
+        // The site's choice, not a failure (wget and Scrapy only log it).
+        r.error = "disallowed by robots.txt";
+        ++m_counters.disallowed;
+    } else {
+        // Never fetched because the host failed: an error, so the exit status says so.
+        r.error = "robots.txt unreachable, host given up";
+        ++m_errors_by_kind["robots_unreachable"];
+        ++m_counters.errors;
+        ++m_counters.pages;
+        if (m_on_item) {
+            m_on_item(CrawlItem{r, true});
+        }
+    }
     submit(std::move(r));
 }
 

@@ -98,7 +98,7 @@ public:
     // Pushes the seeds into the frontier; returns their frontier rows (for CrawlBeginRecord).
     std::vector<storage::FrontierRow> push_seeds();
     void set_totals_before(std::uint64_t pages, std::uint64_t bytes);
-    // Wakes the engine from the parse workers; set before run().
+    // Wakes the engine from the parse workers and the stall watchdog; set before run().
     void set_waker(std::function<void()> wake) { m_wake = std::move(wake); }
     // The crawl was interrupted (Ctrl-C): the stop reason says so.
     void mark_interrupted() { m_interrupted = true; }
@@ -118,9 +118,15 @@ public:
     const std::optional<storage::Error>& store_error() const { return m_store_error; }
     FrontierStats frontier_stats() const; // after run() only
 
-    // The stall watchdog: asks the loop to describe what it waits on at its next call, and
-    // reads the latest description (oldest request in flight, host held back).
-    void request_stall_report() { m_stall_requested = true; }
+    // The stall watchdog: asks the loop to describe what it waits on (woken now, so the
+    // description is fresh even while every host waits on a timer), and reads the latest
+    // description (oldest request in flight, host held back).
+    void request_stall_report() {
+        m_stall_requested = true;
+        if (m_wake) {
+            m_wake();
+        }
+    }
     std::string stall_report() const;
 
 private:
@@ -157,7 +163,8 @@ private:
     void drain_parsed();
     void submit(storage::PageRecord&& record);
     void on_robots(FrontierJob&& job, fetch::Response&& response);
-    void record_disallowed(FrontierJob&& job);
+    // A URL handed out as disallowed or unreachable: recorded, never fetched.
+    void record_refused(FrontierJob&& job);
     std::optional<StopReason> limit_reached(fetch::Clock::time_point now) const;
     void publish_stats();
     void update_stall(fetch::Clock::time_point now);

@@ -254,8 +254,12 @@ FrontierNext LocalFrontier::next(TimePoint now) {
     }
     out.job.entry = take_front(host);
     --m_in_memory;
-    if (host.robots == Robots::given_up ||
-        (host.rules && !host.rules->allowed(path_and_query_of(out.job.entry.url)))) {
+    if (host.robots == Robots::given_up) {
+        out.job.kind = FrontierJob::Kind::unreachable;
+        reschedule(id, now);
+        return out;
+    }
+    if (host.rules && !host.rules->allowed(path_and_query_of(out.job.entry.url))) {
         out.job.kind = FrontierJob::Kind::disallowed;
         reschedule(id, now);
         return out;

@@ -40,9 +40,11 @@ struct FrontierEntry {
 // What next() hands out.
 struct FrontierJob {
     enum class Kind {
-        fetch,      // fetch entry.url
-        robots,     // fetch `origin` + "/robots.txt" and report it with robots_fetched()
-        disallowed, // entry may not be fetched (robots.txt): record it; nothing to complete
+        fetch,       // fetch entry.url
+        robots,      // fetch `origin` + "/robots.txt" and report it with robots_fetched()
+        disallowed,  // entry may not be fetched (robots.txt): record it; nothing to complete
+        unreachable, // the host's robots.txt stayed unreachable (given up): record entry as
+                     // failed; nothing to complete
     };
     Kind kind = Kind::fetch;
     std::uint32_t host = 0; // the host slot: give it back to complete()/defer()/robots_fetched()
@@ -127,7 +129,7 @@ struct PolitenessOptions {
     Duration backoff_max = std::chrono::seconds(60);     // ... up to this
     Duration retry_after_max = std::chrono::minutes(10); // a longer Retry-After is capped
     // robots.txt unreachable: refetch after these waits, then give up on the host (its URLs
-    // are handed out as disallowed).
+    // are handed out as unreachable: RFC 9309 says to assume complete disallow).
     std::vector<Duration> robots_retry = {std::chrono::seconds(2), std::chrono::seconds(10),
                                           std::chrono::seconds(30)};
 };

@@ -626,6 +626,9 @@ std::string error_kind(std::string_view error, std::optional<int> http_status, i
     if (error.starts_with("disallowed by robots")) {
         return "robots_disallowed";
     }
+    if (error.starts_with("robots.txt unreachable")) {
+        return "robots_unreachable";
+    }
     if (attempts == 0) {
         return "bad_url"; // never requested: the URL was refused before any fetch
     }

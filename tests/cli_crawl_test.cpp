@@ -131,6 +131,7 @@ TEST(CliCrawl, UsageErrorsAreOneLineAndExit2) {
         {},
         {"http://127.0.0.1:1/", "--resume"},
         {"http://127.0.0.1:1/", "--parse-threads", "-2"},
+        {"http://127.0.0.1:1/", "--stall-after", "-1"},
     };
     for (const auto& extra : cases) {
         std::vector<std::string> args = {flagcrawl_binary(), "crawl", "--db", dir.file("u.db")};
@@ -165,6 +166,39 @@ TEST(CliCrawl, JsonSummaryNamesTheLimit) {
     EXPECT_EQ(read_pages(dir.file("c.db")).rows, 50u);
     expect_stats_of_run(dir.file("c.db"),
                         summary); // the resumed run's seen-set replaced the first's
+}
+
+// The stall watchdog: while the only pending request hangs, the crawl says once what it waits
+// on (the URL); with --stall-after 0 it says nothing.
+TEST(CliCrawl, StallWatchdogNamesTheUrlEverythingWaitsOn) {
+    TempDir dir("clicrawl");
+    server::Server hanging([](const server::Request& r) {
+        if (r.path == "/") {
+            return server::Reply::bytes(200, server::make_body("<a href=/hangs>x</a>"),
+                                        "text/html");
+        }
+        if (r.path == "/hangs") {
+            auto reply = server::Reply::text(200, "late");
+            reply.delay = 2500ms; // beyond the crawl's --timeout
+            return reply;
+        }
+        return server::Reply::text(404, "no");
+    });
+    ASSERT_FALSE(hanging.start());
+    const std::string seed = "http://127.0.0.1:" + std::to_string(hanging.port()) + "/";
+    for (const char* stall_after : {"0.3", "0"}) {
+        auto r = run_process({flagcrawl_binary(), "crawl", seed, "--db", dir.file("s.db"),
+                              "--progress", "never", "--retries", "0", "--timeout", "1.5",
+                              "--stall-after", stall_after});
+        EXPECT_EQ(r.exit_code, 1) << r.err; // /hangs timed out
+        const bool reported = r.err.find("nothing completed for") != std::string::npos;
+        EXPECT_EQ(reported, std::string_view(stall_after) != "0") << r.err;
+        if (reported) {
+            EXPECT_NE(r.err.find("waiting for " + seed + "hangs"), std::string::npos) << r.err;
+            EXPECT_EQ(r.err.find("nothing completed for"), r.err.rfind("nothing completed for"))
+                << "reported once per stall: " << r.err;
+        }
+    }
 }
 
 // --parse-threads 0 (the default on one usable CPU): pages are parsed on the fetch thread.

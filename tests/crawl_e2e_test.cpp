@@ -38,6 +38,7 @@ struct Outcome {
     crawler::StopReason reason = crawler::StopReason::failed;
     std::vector<PageRow> pages; // every pages row, by id
     std::uint64_t deferred = 0;
+    std::uint64_t errors = 0;
 };
 
 // Runs one crawl the way `flagcrawl crawl` does, recording into `db`.
@@ -76,6 +77,7 @@ Outcome crawl(fetch::Strategy strategy, crawler::CrawlOptions options, const std
     Outcome out;
     out.reason = job.stop_reason();
     out.deferred = job.counters().deferred;
+    out.errors = job.counters().errors;
     auto reader = storage::Reader::open(db);
     EXPECT_TRUE(reader);
     auto statement = reader->database().prepare(
@@ -274,6 +276,27 @@ TEST_P(CrawlE2E, NoRobotsIgnoresEveryRobotsRule) {
     EXPECT_EQ(router.count("/nofollow-target.html"), 1u);
     EXPECT_EQ(router.count("/hidden1.html"), 1u);
     EXPECT_EQ(router.count("/hidden2.html"), 1u);
+}
+
+// RFC 9309: robots.txt unreachable (5xx) means complete disallow; refetched after each wait,
+// then the host is given up and its URLs are recorded as failures (not as disallowed by rule).
+TEST_P(CrawlE2E, UnreachableRobotsIsRetriedThenTheHostsUrlsFail) {
+    server::Router router;
+    start([&router](const server::Request& r) { return router.handler()(r); });
+    router.add("/robots.txt", server::Reply::text(503, "down"));
+    router.add("/index.html", server::Reply::text(200, "never fetched"));
+    crawler::FrontierOptions frontier_options;
+    frontier_options.politeness.robots_retry = {20ms, 20ms};
+    auto out = crawl(GetParam(), options(), m_dir.file("c.db"), frontier_options);
+    EXPECT_EQ(out.reason, crawler::StopReason::frontier_exhausted);
+    EXPECT_EQ(router.count("/robots.txt"), 3u);
+    EXPECT_EQ(router.count("/index.html"), 0u);
+    EXPECT_EQ(out.errors, 1u);
+    const auto seed = std::find_if(out.pages.begin(), out.pages.end(),
+                                   [](const PageRow& p) { return p.kind == "page"; });
+    ASSERT_NE(seed, out.pages.end());
+    EXPECT_EQ(seed->attempts, 0);
+    EXPECT_EQ(seed->error, "robots.txt unreachable, host given up");
 }
 
 TEST_P(CrawlE2E, MaxPagesStopsAndSaysSo) {

@@ -176,7 +176,7 @@ TEST(Frontier, UnreachableRobotsIsRefetchedThenTheHostGivenUp) {
     f.robots_fetched(robots, std::nullopt, t0 + 12s);
     // Retries used up: the host's URLs are refused, and the crawl can finish.
     auto job = expect_ready(f, t0 + 12s);
-    EXPECT_EQ(job.kind, FrontierJob::Kind::disallowed);
+    EXPECT_EQ(job.kind, FrontierJob::Kind::unreachable);
     EXPECT_EQ(f.next(t0 + 12s).state, FrontierNext::State::finished);
 }
 

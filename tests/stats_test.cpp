@@ -469,6 +469,8 @@ TEST(Stats, ErrorKindsFollowTheRecordedMessages) {
               "write_failed");
     EXPECT_EQ(error_kind("interrupted (http://h/)", std::nullopt, 1), "interrupted");
     EXPECT_EQ(error_kind("disallowed by robots.txt", std::nullopt, 0), "robots_disallowed");
+    EXPECT_EQ(error_kind("robots.txt unreachable, host given up", std::nullopt, 0),
+              "robots_unreachable");
     EXPECT_EQ(error_kind("unsupported URL scheme 'ftp'", std::nullopt, 0), "bad_url");
     EXPECT_EQ(error_kind("HTTP 404 Not Found", 404, 1), "http_404");
     EXPECT_EQ(error_kind("HTTP 410 Gone", 410, 1), "http_410");
