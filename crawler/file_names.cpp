@@ -1,37 +1,10 @@
 #include "crawler/file_names.hpp"
 
+#include "crawler/percent.hpp"
 #include "crawler/url.hpp"
 
 namespace flagcrawl::crawler {
 namespace {
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            int hi = hex_value(s[i + 1]);
-            int lo = hex_value(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-                continue;
-            }
-        }
-        out.push_back(s[i]);
-    }
-    return out;
-}
 
 // Largest n <= limit such that s[0, n) does not end inside a UTF-8 sequence.
 std::size_t utf8_cut(std::string_view s, std::size_t limit) {
@@ -60,7 +33,8 @@ std::string file_name_for_path(std::string_view url_path) {
     auto slash = url_path.rfind('/');
     std::string_view segment =
         slash == std::string_view::npos ? url_path : url_path.substr(slash + 1);
-    std::string name = percent_decode(segment);
+    std::string name;
+    percent_decode_into(segment, name);
     for (char& c : name) {
         auto u = static_cast<unsigned char>(c);
         if (u < 0x20 || u == 0x7F || c == '/' || c == '\\')

@@ -1,5 +1,7 @@
 #include "crawler/robots.hpp"
 
+#include "crawler/percent.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -27,19 +29,6 @@ constexpr std::array<std::uint8_t, 256> make_octet_classes() {
 constexpr auto k_octet_classes = make_octet_classes();
 
 constexpr char k_hex_upper[] = "0123456789ABCDEF";
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 bool is_unreserved(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||

@@ -2,6 +2,9 @@
 // opaque hosts, percent-decoding and "domain to ASCII" of domains, IPv4 number forms.
 #include "crawler/url_host.hpp"
 
+#include "crawler/percent.hpp"
+
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -10,16 +13,6 @@ namespace {
 
 constexpr bool is_digit(char c) noexcept {
     return c >= '0' && c <= '9';
-}
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 // Forbidden host code points (opaque hosts), and forbidden domain code points: those plus C0
@@ -375,17 +368,10 @@ std::optional<UrlError> parse_host(std::string_view input, bool special, std::st
     thread_local std::string decoded;
     thread_local std::string ascii;
     decoded.clear();
-    bool non_ascii = false;
-    for (std::size_t i = 0; i < input.size(); ++i) {
-        char c = input[i];
-        if (c == '%' && i + 2 < input.size() && hex_value(input[i + 1]) >= 0 &&
-            hex_value(input[i + 2]) >= 0) {
-            c = static_cast<char>(hex_value(input[i + 1]) * 16 + hex_value(input[i + 2]));
-            i += 2;
-        }
-        non_ascii = non_ascii || static_cast<unsigned char>(c) >= 0x80;
-        decoded.push_back(c);
-    }
+    percent_decode_into(input, decoded);
+    const bool non_ascii = std::any_of(decoded.begin(), decoded.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x80;
+    });
     std::string_view domain;
     if (!non_ascii) {
         // UTS #46 maps ASCII to its lower case and, with UseSTD3ASCIIRules=false, leaves every

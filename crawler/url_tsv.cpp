@@ -1,22 +1,10 @@
 // TSV field escaping and the per-line work of `flagcrawl url resolve|normalize`.
 #include "crawler/url_tsv.hpp"
 
+#include "crawler/percent.hpp"
 #include "crawler/url.hpp"
 
 namespace flagcrawl::crawler {
-namespace {
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-} // namespace
 
 std::string unescape_tsv_field(std::string_view field) {
     std::string out;
