@@ -11,14 +11,11 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 namespace flagcrawl::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct DownloadOptions {
     std::vector<std::string> urls;
@@ -93,11 +90,7 @@ int run_download(const DownloadOptions& o) {
     UrlInput input;
     open_url_input(o, input);
 
-    std::error_code ec;
-    fs::create_directories(o.out, ec);
-    if (ec || !fs::is_directory(o.out))
-        throw FatalError(fmt::format("cannot create output folder {}: {}", o.out,
-                                     ec ? ec.message() : "not a directory"));
+    create_output_folder(o.out);
 
     auto fetcher = fetch::make_fetcher(strategy, policy, concurrency);
     // Before any other thread starts: the watcher blocks the signals for the threads to come.

@@ -17,13 +17,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <filesystem>
 #include <iostream>
 
 namespace flagcrawl::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct FlagsOptions {
     std::vector<std::string> codes;
@@ -129,11 +126,7 @@ int run_flags(const FlagsOptions& o, const CLI::App& command) {
     FlagsSite site = resolve_flags_site(o.server, o.delay, k_book_delay);
     const int concurrency = concurrency_for(strategy, o, command, codes.size());
 
-    std::error_code ec;
-    fs::create_directories(o.out, ec);
-    if (ec || !fs::is_directory(o.out))
-        throw FatalError(fmt::format("cannot create output folder {}: {}", o.out,
-                                     ec ? ec.message() : "not a directory"));
+    create_output_folder(o.out);
 
     auto fetcher = fetch::make_fetcher(strategy, policy, concurrency);
     // Before any other thread starts (the embedded server's included): the watcher blocks the

@@ -184,6 +184,14 @@ void RecordedRun::finish(const storage::RunTotals& totals, bool interrupted,
         throw FatalError(closed.error().message);
 }
 
+void create_output_folder(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir))
+        throw FatalError(fmt::format("cannot create output folder {}: {}", dir,
+                                     ec ? ec.message() : "not a directory"));
+}
+
 void raise_descriptor_limit() {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {

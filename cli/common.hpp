@@ -50,6 +50,10 @@ std::string default_db_path();
 // The DB to use given the options; empty when recording is off.
 std::string db_path(const CommonOptions& options);
 
+// Creates the output folder `dir` (and its parents) unless it exists; throws FatalError
+// ("cannot create output folder DIR: reason") when it cannot.
+void create_output_folder(const std::string& dir);
+
 // Raises the soft limit on open descriptors to the hard one, once at startup for every command:
 // many concurrent connections need many descriptors (two per connection when a server and its
 // clients share the process, plus the files being written).
