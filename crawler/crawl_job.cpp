@@ -520,7 +520,11 @@ void CrawlJob::on_robots(FrontierJob&& job, fetch::Response&& response) {
     }
     const bool interrupted =
         response.error && response.error->kind == fetch::ErrorKind::interrupted;
-    m_frontier.robots_fetched(job, interrupted ? std::nullopt : std::move(rules), now);
+    if (policy == RobotsFetchPolicy::give_up_host) {
+        m_frontier.robots_host_down(job, now);
+    } else {
+        m_frontier.robots_fetched(job, interrupted ? std::nullopt : std::move(rules), now);
+    }
     if (!interrupted) {
         submit(std::move(r));
     }

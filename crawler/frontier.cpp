@@ -334,6 +334,15 @@ void LocalFrontier::robots_fetched(const FrontierJob& job, std::optional<RobotsR
     reschedule(job.host, now);
 }
 
+void LocalFrontier::robots_host_down(const FrontierJob& job, TimePoint now) {
+    m_now = now;
+    Host& host = m_hosts[job.host];
+    --host.in_flight;
+    --m_in_flight;
+    host.robots = Robots::given_up;
+    reschedule(job.host, now);
+}
+
 FrontierStats LocalFrontier::stats() const {
     FrontierStats s;
     s.queued = m_in_memory + m_spilled;

@@ -101,6 +101,9 @@ public:
     // was unreachable (5xx, 429, no response): the host is held and robots.txt refetched later.
     virtual void robots_fetched(const FrontierJob& job, std::optional<RobotsRules> rules,
                                 TimePoint now) = 0;
+    // The outcome of a robots job whose host is down (RobotsFetchPolicy::give_up_host): no
+    // refetch; the host's URLs are handed out as unreachable at once.
+    virtual void robots_host_down(const FrontierJob& job, TimePoint now) = 0;
 
     virtual FrontierStats stats() const = 0;
     // One line naming what the frontier waits on ("127.0.0.1:8000: politeness until +1.2s"),
@@ -166,6 +169,7 @@ public:
     bool defer(FrontierJob& job, std::optional<Duration> retry_after, TimePoint now) override;
     void robots_fetched(const FrontierJob& job, std::optional<RobotsRules> rules,
                         TimePoint now) override;
+    void robots_host_down(const FrontierJob& job, TimePoint now) override;
     FrontierStats stats() const override;
     std::string waiting_on(TimePoint now) const override;
 

@@ -232,9 +232,15 @@ RobotsFetchPolicy robots_policy_for_status(int http_status) {
 }
 
 RobotsFetchPolicy robots_policy_for_error(fetch::ErrorKind error) {
-    return error == fetch::ErrorKind::too_many_redirects
-               ? RobotsFetchPolicy::allow_all
-               : RobotsFetchPolicy::disallow_all_retry_later;
+    switch (error) {
+    case fetch::ErrorKind::too_many_redirects:
+        return RobotsFetchPolicy::allow_all;
+    case fetch::ErrorKind::dns:
+    case fetch::ErrorKind::connect:
+        return RobotsFetchPolicy::give_up_host;
+    default:
+        return RobotsFetchPolicy::disallow_all_retry_later;
+    }
 }
 
 std::string_view to_string(RobotsFetchPolicy policy) {
@@ -245,6 +251,8 @@ std::string_view to_string(RobotsFetchPolicy policy) {
         return "allow_all";
     case RobotsFetchPolicy::disallow_all_retry_later:
         return "disallow_all_retry_later";
+    case RobotsFetchPolicy::give_up_host:
+        return "give_up_host";
     }
     return "?";
 }

@@ -22,9 +22,11 @@ inline constexpr std::size_t k_robots_max_bytes = 500 * 1024;
 // What to do after fetching /robots.txt (RFC 9309 2.3.1). Redirects are followed by the fetcher
 // (RFC: at least 5 hops).
 enum class RobotsFetchPolicy {
-    parse,                   // 2xx: parse the body with RobotsRules::parse
-    allow_all,               // "unavailable": 4xx (not 429), or too many redirects
-    disallow_all_retry_later // "unreachable": 5xx, 429, no response; retry robots.txt later
+    parse,                    // 2xx: parse the body with RobotsRules::parse
+    allow_all,                // "unavailable": 4xx (not 429), or too many redirects
+    disallow_all_retry_later, // "unreachable": 5xx, 429, no response; retry robots.txt later
+    give_up_host // the host does not resolve or refuses connections (after the fetcher's own
+                 // retries): its pages would fail the same way, so fail them now
 };
 
 // Final HTTP status of the robots.txt fetch (after redirects): 2xx parse; 3xx (a redirect the
@@ -32,7 +34,8 @@ enum class RobotsFetchPolicy {
 // the server asks us to slow down); anything else (0, 1xx, >= 600) is unreachable too.
 RobotsFetchPolicy robots_policy_for_status(int http_status);
 // The fetch produced no HTTP response. too_many_redirects is "unavailable" (RFC 2.3.1.2: more
-// than five hops MAY be taken as unavailable); every other error is "unreachable".
+// than five hops MAY be taken as unavailable); dns and connect errors give the host up; every
+// other error is "unreachable".
 RobotsFetchPolicy robots_policy_for_error(fetch::ErrorKind error);
 
 std::string_view to_string(RobotsFetchPolicy policy);

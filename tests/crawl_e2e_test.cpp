@@ -2,6 +2,7 @@
 // pages all found and none fetched twice; robots.txt, nofollow, noindex and X-Robots-Tag
 // honoured; redirects followed in scope only; 429 deferred without retries; limits and their
 // stop reasons. Real SQLite files in a temp folder.
+#include "process.hpp"
 #include "temp_dir.hpp"
 
 #include "crawler/crawl_job.hpp"
@@ -297,6 +298,41 @@ TEST_P(CrawlE2E, UnreachableRobotsIsRetriedThenTheHostsUrlsFail) {
     ASSERT_NE(seed, out.pages.end());
     EXPECT_EQ(seed->attempts, 0);
     EXPECT_EQ(seed->error, "robots.txt unreachable, host given up");
+}
+
+// A linked host that refuses connections: its robots.txt gives it up at once (no refetch
+// waits), and its URLs are recorded as failures while the rest of the site is crawled.
+TEST_P(CrawlE2E, HostDownFailsItsUrlsWithoutWaiting) {
+    const std::string down =
+        "http://127.0.0.1:" + std::to_string(testing_support::unused_loopback_port());
+    server::Router router;
+    start([&router](const server::Request& r) { return router.handler()(r); });
+    router.add("/robots.txt", server::Reply::text(404, "none"));
+    router.add("/index.html",
+               server::Reply::bytes(200,
+                                    server::make_body("<a href='" + down + "/a'>a</a><a href='" +
+                                                      down + "/b'>b</a><a href=/c.html>c</a>"),
+                                    "text/html"));
+    router.add("/c.html", server::Reply::text(200, "c"));
+    auto o = options();
+    o.scope = crawler::ScopeKind::any;
+    crawler::FrontierOptions frontier_options;
+    frontier_options.politeness.robots_retry = {
+        std::chrono::seconds(30)}; // would time the test out
+    const auto started = std::chrono::steady_clock::now();
+    auto out = crawl(GetParam(), o, m_dir.file("c.db"), frontier_options);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+    EXPECT_EQ(out.reason, crawler::StopReason::frontier_exhausted);
+    EXPECT_EQ(router.count("/c.html"), 1u);
+    EXPECT_EQ(out.errors, 2u);
+    int given_up = 0;
+    for (const auto& p : out.pages) {
+        if (p.kind == "page" && p.url.starts_with(down)) {
+            EXPECT_EQ(p.error, "robots.txt unreachable, host given up") << p.url;
+            ++given_up;
+        }
+    }
+    EXPECT_EQ(given_up, 2);
 }
 
 TEST_P(CrawlE2E, MaxPagesStopsAndSaysSo) {

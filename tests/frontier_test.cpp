@@ -180,6 +180,18 @@ TEST(Frontier, UnreachableRobotsIsRefetchedThenTheHostGivenUp) {
     EXPECT_EQ(f.next(t0 + 12s).state, FrontierNext::State::finished);
 }
 
+TEST(Frontier, HostDownIsGivenUpWithoutWaiting) {
+    LocalFrontier f(options(8, 0s, true), nullptr);
+    push(f, "http://a/1");
+    push(f, "http://a/2");
+    auto robots = expect_ready(f, t0);
+    ASSERT_EQ(robots.kind, FrontierJob::Kind::robots);
+    f.robots_host_down(robots, t0);
+    EXPECT_EQ(expect_ready(f, t0).kind, FrontierJob::Kind::unreachable);
+    EXPECT_EQ(expect_ready(f, t0).kind, FrontierJob::Kind::unreachable);
+    EXPECT_EQ(f.next(t0).state, FrontierNext::State::finished);
+}
+
 TEST(Frontier, RobotsRecoveringAfterA5xxAllowsTheHost) {
     LocalFrontier f(options(8, 0s, true), nullptr);
     push(f, "http://a/1");

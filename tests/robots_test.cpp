@@ -369,7 +369,9 @@ TEST(RobotsPolicy, Statuses) {
     }
     EXPECT_EQ(fc::robots_policy_for_error(flagcrawl::fetch::ErrorKind::too_many_redirects),
               P::allow_all);
-    EXPECT_EQ(fc::robots_policy_for_error(flagcrawl::fetch::ErrorKind::dns),
+    EXPECT_EQ(fc::robots_policy_for_error(flagcrawl::fetch::ErrorKind::dns), P::give_up_host);
+    EXPECT_EQ(fc::robots_policy_for_error(flagcrawl::fetch::ErrorKind::connect), P::give_up_host);
+    EXPECT_EQ(fc::robots_policy_for_error(flagcrawl::fetch::ErrorKind::protocol),
               P::disallow_all_retry_later);
     EXPECT_EQ(fc::robots_policy_for_error(flagcrawl::fetch::ErrorKind::timeout),
               P::disallow_all_retry_later);
