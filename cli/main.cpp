@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 int main(int argc, char** argv) {
     using namespace flagcrawl::cli;
@@ -39,6 +40,17 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
+    } catch (const CLI::RequiredError& e) {
+        // CLI11 reports a mistyped command ("flagcrawl crawll") as a missing subcommand.
+        if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
+            std::string names;
+            for (const CLI::App* command : app.get_subcommands({}))
+                names += (names.empty() ? "" : ", ") + command->get_name();
+            fmt::print(stderr, "flagcrawl: unknown command '{}' (commands: {})\n", argv[1], names);
+        } else {
+            fmt::print(stderr, "flagcrawl: {} (see flagcrawl --help)\n", e.what());
+        }
+        return k_exit_usage;
     } catch (const CLI::ParseError& e) {
         // One line: the option and the reason, and where to look.
         fmt::print(stderr, "flagcrawl: {} (see flagcrawl --help)\n", e.what());
