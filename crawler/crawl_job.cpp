@@ -515,6 +515,12 @@ void CrawlJob::on_robots(FrontierJob&& job, fetch::Response&& response) {
         r.error = "HTTP " + std::to_string(response.http_status) + ": robots.txt " +
                   std::string(to_string(policy));
     }
+    if (policy == RobotsFetchPolicy::disallow_all_retry_later ||
+        policy == RobotsFetchPolicy::give_up_host) {
+        m_robots_failures[job.host] = response.error
+                                          ? response.error->message
+                                          : "HTTP " + std::to_string(response.http_status);
+    }
     if (m_options.save_bodies && !response.error) {
         r.body = std::move(response.body);
     }
@@ -545,7 +551,10 @@ void CrawlJob::record_refused(FrontierJob&& job) {
         ++m_counters.disallowed;
     } else {
         // Never fetched because the host failed: an error, so the exit status says so.
-        r.error = "robots.txt unreachable, host given up";
+        const auto failure = m_robots_failures.find(job.host);
+        r.error = "robots.txt unreachable (" +
+                  (failure != m_robots_failures.end() ? failure->second : std::string("?")) +
+                  "), host given up";
         ++m_errors_by_kind["robots_unreachable"];
         ++m_counters.errors;
         ++m_counters.pages;

@@ -469,7 +469,7 @@ TEST(Stats, ErrorKindsFollowTheRecordedMessages) {
               "write_failed");
     EXPECT_EQ(error_kind("interrupted (http://h/)", std::nullopt, 1), "interrupted");
     EXPECT_EQ(error_kind("disallowed by robots.txt", std::nullopt, 0), "robots_disallowed");
-    EXPECT_EQ(error_kind("robots.txt unreachable, host given up", std::nullopt, 0),
+    EXPECT_EQ(error_kind("robots.txt unreachable (HTTP 503), host given up", std::nullopt, 0),
               "robots_unreachable");
     EXPECT_EQ(error_kind("unsupported URL scheme 'ftp'", std::nullopt, 0), "bad_url");
     EXPECT_EQ(error_kind("HTTP 404 Not Found", 404, 1), "http_404");
