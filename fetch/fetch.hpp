@@ -27,17 +27,17 @@ std::string_view to_string(Strategy strategy);
 // Durations are per attempt. A zero limit means "no limit" where noted.
 struct Policy {
     Millis connect_timeout{10'000};
-    Millis total_timeout{60'000};   // whole attempt, redirects included; 0 = none
-    long low_speed_bytes_per_s = 1; // abort when slower than this ...
-    Millis low_speed_window{30'000}; // ... for this long (whole seconds, rounded up); 0 = never
-    std::uint64_t max_body_bytes = 0;  // decoded body; 0 = unlimited
+    Millis total_timeout{60'000};     // whole attempt, redirects included; 0 = none
+    long low_speed_bytes_per_s = 1;   // abort when slower than this ...
+    Millis low_speed_window{30'000};  // ... for this long (whole seconds, rounded up); 0 = never
+    std::uint64_t max_body_bytes = 0; // decoded body; 0 = unlimited
     int max_redirects = 10;
     // Attempts after the first one. Retried: 408, 429 and 5xx responses; connection failures
     // (refused, connect timeout); a connection reset or closed before or during the response.
     // Not retried: DNS failures, total timeouts and low-speed aborts (another attempt would
     // likely cost as much again), TLS, too large, too many redirects, bad URLs.
     int retries = 2;
-    Millis backoff_base{500};          // exponential: base * 2^(attempt-1), full jitter
+    Millis backoff_base{500}; // exponential: base * 2^(attempt-1), full jitter
     Millis backoff_max{30'000};
     // A retryable response's Retry-After (seconds or HTTP-date) replaces the backoff; a longer
     // one than this is not waited for: the response is returned as is.
@@ -45,9 +45,9 @@ struct Policy {
     // false: 429 and 503 are returned at once, never retried here (a crawler re-queues the URL
     // and pauses the host itself, without using up the retry budget).
     bool retry_throttled = true;
-    bool compressed = true;            // Accept-Encoding: gzip, br, zstd (decoded transparently)
-    std::string user_agent;            // empty = "flagcrawl/<version>"
-    std::vector<std::string> headers;  // extra "Name: value" lines
+    bool compressed = true;           // Accept-Encoding: gzip, br, zstd (decoded transparently)
+    std::string user_agent;           // empty = "flagcrawl/<version>"
+    std::vector<std::string> headers; // extra "Name: value" lines
     bool verify_tls = true;
 };
 
@@ -73,16 +73,16 @@ struct Request {
 // Why a request produced no usable response. HTTP statuses are not errors at this level:
 // a 404 is a response (the caller classifies it); a 5xx is one after the retries ran out.
 enum class ErrorKind {
-    dns,                // name resolution failed
-    connect,            // refused, unreachable, connect timeout
-    timeout,            // total timeout or low-speed abort
-    too_large,          // decoded body exceeded Policy::max_body_bytes
+    dns,       // name resolution failed
+    connect,   // refused, unreachable, connect timeout
+    timeout,   // total timeout or low-speed abort
+    too_large, // decoded body exceeded Policy::max_body_bytes
     too_many_redirects,
     tls,
-    protocol,           // malformed response, reset or closed mid-body, bad encoding
-    write_failed,       // the BodySink refused the data
-    bad_url,            // unsupported scheme or malformed URL
-    interrupted,        // Fetcher::stop(abort) cut it short
+    protocol,     // malformed response, reset or closed mid-body, bad encoding
+    write_failed, // the BodySink refused the data
+    bad_url,      // unsupported scheme or malformed URL
+    interrupted,  // Fetcher::stop(abort) cut it short
     other,
 };
 std::string_view to_string(ErrorKind kind);
@@ -98,22 +98,22 @@ struct Timings {
     double dns_ms = 0;
     double connect_ms = 0;
     double ttfb_ms = 0;
-    double total_ms = 0;  // final attempt
+    double total_ms = 0;   // final attempt
     double elapsed_ms = 0; // first attempt start to completion, backoff waits included
 };
 
 struct Response {
     std::uint64_t id = 0;
-    std::string url;        // as requested
-    std::string final_url;  // after redirects (== url when none)
-    int http_status = 0;    // 0 = no HTTP response at all
+    std::string url;       // as requested
+    std::string final_url; // after redirects (== url when none)
+    int http_status = 0;   // 0 = no HTTP response at all
     std::string content_type;
-    std::string location;        // Location of a 3xx that was not followed, made absolute
-    std::string x_robots_tag;    // X-Robots-Tag, if any (crawler honours it)
+    std::string location;     // Location of a 3xx that was not followed, made absolute
+    std::string x_robots_tag; // X-Robots-Tag, if any (crawler honours it)
     std::string content_disposition;
     std::optional<Millis> retry_after; // parsed Retry-After of the final response
-    std::string body;            // only when the request had no sink
-    std::uint64_t bytes = 0;     // decoded body bytes delivered (to body or sink)
+    std::string body;                  // only when the request had no sink
+    std::uint64_t bytes = 0;           // decoded body bytes delivered (to body or sink)
     int attempts = 0;
     Timings timings;
     std::optional<Error> error;
