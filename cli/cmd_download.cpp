@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -26,36 +27,46 @@ struct DownloadOptions {
 
 constexpr int k_default_concurrency = 16;
 
-// The URL list: the command line's URLs, then -i FILE or -i - (stdin). Files are counted ahead
-// (for the progress total) and then read lazily by the job. Throws UsageError when the file
-// cannot be read or there are no URLs at all.
+// The URL list: the command line's URLs, then -i FILE or -i - (stdin). Regular files are counted
+// ahead (for the progress total) and then read lazily by the job; stdin and pipes once, lazily.
+// Throws UsageError when the file cannot be read or there are no URLs at all.
 struct UrlInput {
     std::vector<std::string> args;
     std::ifstream file;
     std::istream* stream = nullptr; // &file, &std::cin or null
-    std::size_t expected = 0;       // URLs in all; 0 when unknown (stdin)
+    std::size_t expected = 0;       // URLs in all; 0 when unknown (stdin, a pipe)
 };
 
 void open_url_input(const DownloadOptions& o, UrlInput& in) {
     in.args = o.urls;
-    if (o.input == "-") {
-        // Peek at the first URL so that an empty stdin is a usage error before anything starts.
-        if (auto first = crawler::read_url_line(std::cin)) {
+    // A stream read once (stdin, a pipe): peek at the first URL, so that an empty one is a
+    // usage error before anything starts.
+    const auto peek = [&in](std::istream& stream) {
+        if (auto first = crawler::read_url_line(stream)) {
             in.args.push_back(std::move(*first));
-            in.stream = &std::cin;
+            in.stream = &stream;
         }
+    };
+    if (o.input == "-") {
+        peek(std::cin);
     } else if (!o.input.empty()) {
         in.file.open(o.input);
         if (!in.file)
             throw UsageError(fmt::format("cannot read input list {}: {}", o.input,
                                          std::generic_category().message(errno)));
-        std::size_t lines = crawler::count_url_lines(in.file);
-        if (in.file.bad())
-            throw UsageError(fmt::format("cannot read input list {}", o.input));
-        in.file.clear();
-        in.file.seekg(0);
-        in.stream = &in.file;
-        in.expected = in.args.size() + lines;
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(o.input, ec)) {
+            peek(in.file); // a pipe or FIFO (-i <(...)) cannot be rewound to read it twice
+        } else {
+            const std::size_t lines = crawler::count_url_lines(in.file);
+            if (in.file.bad())
+                throw UsageError(fmt::format("cannot read input list {}", o.input));
+            in.file.clear();
+            in.file.seekg(0);
+            if (lines > 0)
+                in.stream = &in.file;
+            in.expected = in.args.size() + lines;
+        }
     }
     if (in.args.empty() && in.stream == nullptr) {
         if (o.input.empty())
