@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -91,7 +92,13 @@ std::vector<int> parse_concurrency_list(const std::string& text, int max) {
 
 // Options each run gets from bench itself: the user may not set them for the runs.
 void check_passed_options(const std::vector<std::string>& extras) {
-    for (const std::string& arg : extras) {
+    for (std::size_t i = 0; i < extras.size(); ++i) {
+        const std::string& arg = extras[i];
+        // Each run reads the list again, and runs get no standard input.
+        if (((arg == "-i" || arg == "--input") && i + 1 < extras.size() && extras[i + 1] == "-") ||
+            arg == "-i-" || arg == "--input=-")
+            throw UsageError("bench runs the job several times: give the URL list as -i FILE, "
+                             "not standard input");
         for (const char* owned :
              {"--strategy", "--max-req", "--concurrency", "--out", "--json", "--progress"}) {
             const std::string name = owned;
@@ -233,7 +240,10 @@ int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
     const std::string program = k_self_exe;
     const std::string self = self_executable();
     std::uint64_t items = 0;
+    std::vector<bool> left_out(rows.size(), false); // rows whose job ran at another concurrency
     for (std::size_t n = 0; n < order.size() && !interrupt.interrupted(); ++n) {
+        if (left_out[order[n]])
+            continue;
         BenchRow& row = rows[order[n]];
         TempFolder out;
         std::vector<std::string> argv = {self, o.command};
@@ -249,8 +259,12 @@ int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
             argv.push_back(std::to_string(row.concurrency));
         }
         ChildRun run = run_child(program, argv, &child);
-        if (run.exit_code == k_exit_interrupted || run.signal != 0 || interrupt.interrupted())
+        if (interrupt.interrupted())
             break;
+        if (run.signal != 0)
+            throw FatalError(fmt::format("a {} run was killed by signal {} ({}){}", o.command,
+                                         run.signal, strsignal(run.signal),
+                                         run.err.empty() ? "" : ": " + child_message(run.err)));
         if (run.exit_code == k_exit_usage)
             throw UsageError(child_message(run.err));
         if (run.exit_code != k_exit_ok && run.exit_code != k_exit_failed)
@@ -275,6 +289,17 @@ int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
         items = measured.ok + measured.not_found + measured.errors;
         if (n == 0)
             print_header();
+        // flags caps its concurrency at the number of codes: such a row would only repeat the
+        // row of the concurrency it really ran at, under another label.
+        if (const int ran_at = summary.value("concurrency", row.concurrency);
+            ran_at != row.concurrency) {
+            print_line(stderr, fmt::format("flagcrawl: bench: {} c={} ran at c={} ({} items): "
+                                           "row left out",
+                                           row.strategy, row.concurrency, ran_at, items));
+            left_out[order[n]] = true;
+            row.runs.clear();
+            continue;
+        }
         row.runs.push_back(measured);
         if (report_runs)
             print_line(stderr,
