@@ -15,7 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <filesystem>
@@ -73,7 +72,8 @@ int usable_cpus() {
     return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-// The options that define a crawl: stored with it, and taken back by --resume.
+// The options that define a crawl, stored with it: --resume takes back all but the limits
+// (max_pages, max_bytes: recorded only; each invocation gives its own, over the whole crawl).
 nlohmann::json defining_options(const crawler::CrawlOptions& o) {
     return {{"depth", o.max_depth},
             {"scope", crawler::to_string(o.scope)},
@@ -230,10 +230,9 @@ private:
             std::string what = m_job.stall_report();
             const double stalled_s =
                 std::chrono::duration<double>(std::chrono::nanoseconds(now - last)).count();
-            print_line(stderr, fmt::format("flagcrawl: nothing completed for {}: {}",
-                                           stalled_s < 60 ? fmt::format("{:.1f} s", stalled_s)
-                                                          : format_duration(stalled_s),
-                                           what.empty() ? "waiting" : what));
+            print_line(stderr,
+                       fmt::format("flagcrawl: nothing completed for {}: {}",
+                                   format_seconds(stalled_s), what.empty() ? "waiting" : what));
             reported_for = last;
             asked = false;
         }
@@ -289,8 +288,9 @@ int run_crawl(CrawlCliOptions& o) {
         throw UsageError(e.what());
     }
 
-    // The crawl to resume, read before the writer opens the file.
+    // The crawl to resume and what it did so far, read before the writer opens the file.
     std::optional<storage::CrawlRow> resumed;
+    storage::CrawlProgress before;
     if (o.resume) {
         auto reader = storage::Reader::open(db_path(o.common));
         if (!reader) {
@@ -305,6 +305,11 @@ int run_crawl(CrawlCliOptions& o) {
                 fmt::format("crawl --resume: no unfinished crawl in {}", db_path(o.common)));
         }
         resumed = std::move(**found);
+        auto progress = reader->crawl_progress(resumed->id);
+        if (!progress) {
+            throw FatalError(progress.error().message);
+        }
+        before = *progress;
         try {
             options.seeds = nlohmann::json::parse(resumed->seeds).get<std::vector<std::string>>();
             apply_stored_options(nlohmann::json::parse(resumed->options), options);
@@ -316,14 +321,9 @@ int run_crawl(CrawlCliOptions& o) {
     crawler::FrontierOptions frontier_options = make_frontier_options(o, options.robots);
 
     auto fetcher = fetch::make_fetcher(strategy, policy, concurrency);
-    std::atomic<bool> interrupted{false};
     // Before any other thread starts: the watcher blocks the signals for the threads to come.
-    InterruptWatcher interrupt(
-        [&](fetch::StopMode mode) {
-            interrupted = true;
-            fetcher->stop(mode);
-        },
-        std::chrono::seconds(2));
+    InterruptWatcher interrupt([&](fetch::StopMode mode) { fetcher->stop(mode); },
+                               std::chrono::seconds(2));
 
     RecordedRun run(o.common, "crawl", strategy, concurrency, k_writer_options);
     storage::Writer* const store = run.writer();
@@ -346,20 +346,11 @@ int run_crawl(CrawlCliOptions& o) {
     storage::CrawlBeginRecord begin;
     begin.crawl_id = crawl_id;
     begin.run_id = run_id;
-    std::uint64_t pages_before = 0;
+    const std::uint64_t pages_before = before.pages;
     if (resumed) {
         begin.is_new = false;
         try {
-            auto reader = storage::Reader::open(db_path(o.common));
-            if (!reader) {
-                throw std::runtime_error(reader.error().message);
-            }
-            auto progress = reader->crawl_progress(crawl_id);
-            if (!progress) {
-                throw std::runtime_error(progress.error().message);
-            }
-            pages_before = progress->pages;
-            job.set_totals_before(progress->pages, progress->bytes);
+            job.set_totals_before(before.pages, before.bytes);
             frontier_store->restore(frontier);
         } catch (const std::runtime_error& e) {
             throw FatalError(e.what());
@@ -394,7 +385,7 @@ int run_crawl(CrawlCliOptions& o) {
                                    format_bytes(double(c.bytes.load())), c.hosts_waiting.load());
             });
         fetcher->run(job, job);
-        if (interrupted) {
+        if (interrupt.interrupted()) {
             job.mark_interrupted();
         }
         job.finish();
@@ -557,7 +548,21 @@ void register_crawl(CLI::App& app, int& exit_code) {
     cmd->footer("Defaults: concurrency 16, per host 8, delay 0, robots.txt obeyed, scope host, "
                 "depth unlimited, timeout 30 s, --max-size 16M. Exit: 0 all pages ok, 1 some "
                 "failed (404s included), 2 usage, 3 fatal, 130 interrupted (resumable).");
-    cmd->callback([o, &exit_code] { exit_code = run_crawl(*o); });
+    cmd->callback([o, cmd, &exit_code] {
+        if (o->resume) {
+            // The resumed crawl keeps the options it was started with (apply_stored_options).
+            for (const char* name :
+                 {"--depth", "--scope", "--include", "--exclude", "--page-requisites",
+                  "--canonical-query", "--max-redirect", "--no-robots", "--save-bodies"}) {
+                if (cmd->count(name) > 0) {
+                    throw UsageError(fmt::format("crawl --resume: {} cannot be changed (the crawl "
+                                                 "keeps the options it was started with)",
+                                                 name));
+                }
+            }
+        }
+        exit_code = run_crawl(*o);
+    });
 }
 
 } // namespace flagcrawl::cli
