@@ -32,8 +32,7 @@ FlagsSite resolve_flags_site(const std::string& server_text, const std::string& 
                              server::DelayRange delay_default);
 
 // Starts the embedded flags server for `site` (an embedded mode) and sets site.server.base_url
-// to its "/flags" URL. Raises the descriptor limit first (a server and its clients in one
-// process hold two descriptors per connection). Throws FatalError if it cannot listen.
+// to its "/flags" URL. Throws FatalError if it cannot listen.
 std::unique_ptr<server::Server> start_embedded_flags_server(FlagsSite& site);
 
 // "0.25 s" or "0.5-5 s".

@@ -101,6 +101,10 @@ std::string format_duration(double seconds) {
     return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
 }
 
+std::string format_seconds(double seconds) {
+    return seconds < 60 ? fmt::format("{:.2f} s", seconds) : format_duration(seconds);
+}
+
 std::string format_bar(std::uint64_t done, std::uint64_t total, int width) {
     std::string bar(static_cast<std::size_t>(width), ' ');
     if (total > 0) {

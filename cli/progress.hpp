@@ -50,6 +50,7 @@ void print_line(std::FILE* stream, const std::string& line);
 // Helpers for progress and summary text.
 std::string format_bytes(double bytes);      // "1.5 MiB"
 std::string format_duration(double seconds); // "59s", "2m05s", "1h02m"
+std::string format_seconds(double seconds);  // "12.34 s" under a minute, else format_duration
 // "[=====>     ]" of `width` cells for done/total (total 0: an empty bar).
 std::string format_bar(std::uint64_t done, std::uint64_t total, int width);
 

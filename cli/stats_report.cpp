@@ -80,11 +80,19 @@ std::string item_word(const StatsReport& report) {
     return report.summary.source == Summary::Source::pages ? "pages" : "downloads";
 }
 
-std::string count_or_dash(std::optional<double> value, bool ms) {
-    if (!value) {
-        return "-";
+// "0.42 ms", "12.3 ms", "1.25 s".
+std::string format_ms(double ms) {
+    if (ms < 10) {
+        return fmt::format("{:.2f} ms", ms);
     }
-    return ms ? format_ms(*value) : format_seconds(*value);
+    if (ms < 1000) {
+        return fmt::format("{:.1f} ms", ms);
+    }
+    return fmt::format("{:.2f} s", ms / 1000);
+}
+
+std::string seconds_or_dash(std::optional<double> seconds) {
+    return seconds ? format_seconds(*seconds) : "-";
 }
 
 double per_second(std::uint64_t count, double seconds) {
@@ -120,7 +128,7 @@ void runs_table(const StatsReport& report, std::string& out) {
                     {true, false, false, true, false, true, false, true, true, true, true});
     for (const auto& run : report.runs) {
         table.add({std::to_string(run.id), run.info.command, human_time(run.info.started_at, false),
-                   count_or_dash(run_duration_s(run), false), run.info.strategy,
+                   seconds_or_dash(run_duration_s(run)), run.info.strategy,
                    std::to_string(run.info.concurrency),
                    std::string(storage::to_string(run.status)), std::to_string(run.totals.ok),
                    std::to_string(run.totals.not_found), std::to_string(run.totals.errors),
@@ -320,20 +328,6 @@ nlohmann::ordered_json optional_time(const std::optional<storage::TimePoint>& ti
 
 } // namespace
 
-std::string format_ms(double ms) {
-    if (ms < 10) {
-        return fmt::format("{:.2f} ms", ms);
-    }
-    if (ms < 1000) {
-        return fmt::format("{:.1f} ms", ms);
-    }
-    return fmt::format("{:.2f} s", ms / 1000);
-}
-
-std::string format_seconds(double seconds) {
-    return seconds < 60 ? fmt::format("{:.2f} s", seconds) : format_duration(seconds);
-}
-
 std::string format_stats_text(const StatsReport& report) {
     std::string out;
     header(report, out);
@@ -466,9 +460,9 @@ std::string format_run_list_header() {
 std::string format_run_list_line(const storage::RunRow& run) {
     return fmt::format("{:>6}  {:<9} {:<10} {:>5}  {:<19}  {:>9}  {:<11} {:>8} {:>9} {:>8}\n",
                        run.id, run.info.command, run.info.strategy, run.info.concurrency,
-                       human_time(run.info.started_at, false),
-                       count_or_dash(run_duration_s(run), false), storage::to_string(run.status),
-                       run.totals.ok, run.totals.not_found, run.totals.errors);
+                       human_time(run.info.started_at, false), seconds_or_dash(run_duration_s(run)),
+                       storage::to_string(run.status), run.totals.ok, run.totals.not_found,
+                       run.totals.errors);
 }
 
 } // namespace flagcrawl::cli

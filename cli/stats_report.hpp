@@ -28,8 +28,4 @@ std::string format_run_list_header();
 std::string format_run_list_line(const storage::RunRow& run);
 nlohmann::ordered_json run_json(const storage::RunRow& run);
 
-// Readable units: "0.42 ms", "12.3 ms", "1.25 s"; "12.34 s", "2m05s".
-std::string format_ms(double ms);
-std::string format_seconds(double seconds);
-
 } // namespace flagcrawl::cli
