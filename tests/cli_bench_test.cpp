@@ -1,6 +1,7 @@
 // `flagcrawl bench` as a user runs it: one row per strategy with sane measures (never speed
 // ratios: those are benchmark figures), the runs recorded, a well-formed SVG chart, a download
 // list, and usage errors (its own and those of the job's options) with exit 2.
+#include "eventually.hpp"
 #include "file_contents.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
@@ -12,15 +13,20 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
-#include <thread>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace flagcrawl;
+using testing_support::count_finished_files;
+using testing_support::count_lines;
+using testing_support::eventually;
 using testing_support::flagcrawl_binary;
 using testing_support::read_file;
 using testing_support::run_process;
@@ -87,6 +93,29 @@ std::string xml_problem(const std::string& xml, std::vector<std::string>& elemen
     }
     return open.empty() ? "" : "unclosed <" + open.back() + ">";
 }
+
+// Sets an environment variable (for the children started meanwhile) until the end of the scope.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const std::string& value)
+        : m_name(name) {
+        if (const char* before = std::getenv(name))
+            m_before = before;
+        ::setenv(name, value.c_str(), 1);
+    }
+    ~ScopedEnv() {
+        if (m_before)
+            ::setenv(m_name, m_before->c_str(), 1);
+        else
+            ::unsetenv(m_name);
+    }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    const char* m_name;
+    std::optional<std::string> m_before;
+};
 
 class CliBench : public testing::Test {
 protected:
@@ -229,18 +258,34 @@ TEST_F(CliBench, UsageErrorsExitTwo) {
         a.insert(a.begin() + 2, bad.begin(), bad.end());
         auto r = run_process(a, m_dir.path().string());
         EXPECT_EQ(r.exit_code, 2) << testing::PrintToString(bad) << ": " << r.err;
-        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_EQ(count_lines(r.err), 1u) << r.err;
     }
 }
 
 TEST_F(CliBench, CtrlCStopsTheRunningChildAndExits130) {
-    // The signal goes to bench alone (not its process group): it passes it on to the run.
+    // The signal goes to bench alone (not its process group): it passes it on to the run. It is
+    // sent once a run has saved a flag, so that a child is surely running: bench gives each run a
+    // fresh folder under the temporary folder, here pointed (TMPDIR, inherited) at our own.
+    const fs::path tmp = m_dir.path() / "tmp";
+    fs::create_directories(tmp);
+    const ScopedEnv tmpdir("TMPDIR", tmp.string());
+    bool child_saved_a_flag = false;
     const auto started = std::chrono::steady_clock::now();
-    auto r = run_process(args({"flags", "--delay", "1", "--repeat", "1", "--no-db"}),
-                         m_dir.path().string(), {}, [](int pid) {
-                             std::this_thread::sleep_for(std::chrono::milliseconds(500));
-                             ::kill(pid, SIGINT);
-                         });
+    auto r = run_process(
+        args({"flags", "--delay", "1", "--repeat", "1", "--no-db"}), m_dir.path().string(), {},
+        [&](int pid) {
+            child_saved_a_flag = eventually([&] {
+                std::error_code error;
+                for (fs::directory_iterator it(tmp, error), end; !error && it != end;
+                     it.increment(error))
+                    if (it->path().filename().string().starts_with("flagcrawl-bench-") &&
+                        count_finished_files(it->path()) > 0)
+                        return true;
+                return false;
+            });
+            ::kill(pid, SIGINT);
+        });
+    EXPECT_TRUE(child_saved_a_flag);
     EXPECT_EQ(r.exit_code, 130) << r.err;
     EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15)); // not 20 s

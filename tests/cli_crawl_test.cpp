@@ -2,6 +2,7 @@
 // `stats` then reports of its seen-set and timings, a crawl killed with SIGKILL or interrupted
 // with Ctrl-C and then resumed ends with exactly the pages of an uninterrupted crawl, none
 // fetched twice.
+#include "eventually.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -14,10 +15,11 @@
 
 #include <csignal>
 #include <set>
-#include <thread>
 
 using namespace std::chrono_literals;
 using namespace flagcrawl;
+using testing_support::count_lines;
+using testing_support::eventually;
 using testing_support::flagcrawl_binary;
 using testing_support::run_process;
 using testing_support::TempDir;
@@ -138,7 +140,7 @@ TEST(CliCrawl, UsageErrorsAreOneLineAndExit2) {
         args.insert(args.end(), extra.begin(), extra.end());
         auto r = run_process(args);
         EXPECT_EQ(r.exit_code, 2) << r.err;
-        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_EQ(count_lines(r.err), 1u) << r.err;
     }
     // Nothing to resume: fatal, exit 3.
     auto r = run_process({flagcrawl_binary(), "crawl", "--resume", "--db", dir.file("none.db")});
@@ -213,15 +215,27 @@ TEST(CliCrawl, ParseThreadsZeroCrawlsTheWholeSite) {
     EXPECT_EQ(done.crawl_status, "finished");
 }
 
+// The pages fetched so far, as read_pages() counts them (0 while the store is not there yet).
+std::int64_t fetched_pages(const std::string& db) {
+    auto reader = storage::Reader::open(db);
+    if (!reader)
+        return 0;
+    auto pages = reader->database().query_int(
+        "SELECT count(*) FROM pages WHERE kind = 'page' AND attempts > 0");
+    return pages ? *pages : 0;
+}
+
 void interrupted_then_resumed(int signal_number, int expected_exit, const char* strategy) {
     TempDir dir("clicrawl");
     SlowSite site(150, 20ms);
     const auto db = dir.file("c.db");
-    auto first = run_process(crawl_args(db, {site.seed(), "-c", "4", "--strategy", strategy}), {},
-                             {}, [&](int pid) {
-                                 std::this_thread::sleep_for(600ms);
-                                 ::kill(pid, signal_number);
-                             });
+    // Cut once the store holds a fetched page (the crawl's writer commits every 50 ms; reading
+    // the WAL store meanwhile is fine).
+    auto first = run_process(
+        crawl_args(db, {site.seed(), "-c", "4", "--strategy", strategy}), {}, {}, [&](int pid) {
+            EXPECT_TRUE(eventually([&] { return fetched_pages(db) > 0; })) << "no page fetched";
+            ::kill(pid, signal_number);
+        });
     EXPECT_EQ(first.exit_code, expected_exit) << first.err;
     const DbPages cut = read_pages(db);
     EXPECT_GT(cut.rows, 0u);

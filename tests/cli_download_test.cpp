@@ -1,5 +1,6 @@
 // `flagcrawl download` as a user runs it: exit codes, messages, the JSON summary, the record in
 // the DB, and Ctrl-C (nothing partial under a final name, the run marked interrupted).
+#include "eventually.hpp"
 #include "file_contents.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
@@ -15,12 +16,14 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using namespace flagcrawl;
+using testing_support::count_finished_files;
+using testing_support::count_lines;
+using testing_support::eventually;
 using testing_support::flagcrawl_binary;
 using testing_support::read_file;
 using testing_support::run_process;
@@ -68,7 +71,7 @@ TEST_F(CliDownload, MissingInputListIsAUsageErrorNamingTheFile) {
     auto r = run_process(args({"-i", m_dir.file("missing.txt")}));
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("missing.txt"), std::string::npos) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
 }
 
 TEST_F(CliDownload, BadOptionsAreUsageErrors) {
@@ -80,7 +83,7 @@ TEST_F(CliDownload, BadOptionsAreUsageErrors) {
         a.insert(a.end(), bad.begin(), bad.end());
         auto r = run_process(a);
         EXPECT_EQ(r.exit_code, 2) << r.err;
-        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_EQ(count_lines(r.err), 1u) << r.err;
     }
 }
 
@@ -142,10 +145,11 @@ TEST_F(CliDownload, InterruptStopsCleanlyWithExit130) {
     for (int i = 0; i < 40; ++i)
         list += url("/slow/" + file_name(i)) + "\n";
     auto out = m_dir.path() / "out";
-    // 40 requests of 300 ms, 2 at a time: 6 s uninterrupted; interrupted after about 1 s.
+    // 40 requests of 300 ms, 2 at a time: 6 s uninterrupted; interrupted once a file is saved.
     auto r = run_process(args({"-i", "-", "-o", out.string(), "-c", "2", "--json"}), {}, list,
-                         [](int pid) {
-                             std::this_thread::sleep_for(1s);
+                         [&](int pid) {
+                             EXPECT_TRUE(eventually([&] { return count_finished_files(out) > 0; }))
+                                 << "no file saved";
                              ::kill(pid, SIGINT);
                          });
     EXPECT_EQ(r.exit_code, 130) << r.err;

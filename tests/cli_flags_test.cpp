@@ -1,6 +1,7 @@
 // `flagcrawl flags` as a user runs it: the book's output, the files (byte for byte), -a, -e
 // against the failing server, --metadata names, -v lines, a base URL, the DB record, exit codes
 // and one-line usage errors.
+#include "eventually.hpp"
 #include "file_contents.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
@@ -16,11 +17,13 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
-#include <thread>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace flagcrawl;
+using testing_support::count_finished_files;
+using testing_support::count_lines;
+using testing_support::eventually;
 using testing_support::flagcrawl_binary;
 using testing_support::read_folder;
 using testing_support::run_process;
@@ -187,7 +190,7 @@ TEST_F(CliFlags, UsageErrorsAreOneLineAndExitTwo) {
         a.insert(a.end(), bad.begin(), bad.end());
         auto r = run_process(a, work());
         EXPECT_EQ(r.exit_code, 2) << bad[0] << ": " << r.err;
-        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_EQ(count_lines(r.err), 1u) << r.err;
         EXPECT_NE(r.err.find(bad.back() == "1" ? "local" : bad.back()), std::string::npos) << r.err;
         EXPECT_TRUE(r.out.empty()) << r.out;
     }
@@ -195,17 +198,24 @@ TEST_F(CliFlags, UsageErrorsAreOneLineAndExitTwo) {
 }
 
 TEST_F(CliFlags, CtrlCStopsTheRunLeavesNoPartialFileAndExits130) {
-    auto r = run_process(args({"-e", "-s", "delay", "--delay", "1", "-m", "5", "-o", "out"}),
-                         work(), {}, [](int pid) {
-                             std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // 676 requests of 0.2 s, 5 at a time: about 27 s uninterrupted. Ctrl-C once a flag is saved,
+    // so that the run is cut with files done and requests in flight.
+    const fs::path out = m_dir.path() / "work" / "out";
+    auto r = run_process(args({"-e", "-s", "delay", "--delay", "0.2", "-m", "5", "-o", "out"}),
+                         work(), {}, [&](int pid) {
+                             EXPECT_TRUE(eventually([&] { return count_finished_files(out) > 0; }))
+                                 << "no flag saved";
                              ::kill(pid, SIGINT);
                          });
     EXPECT_EQ(r.exit_code, 130) << r.err;
     EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
-    for (const auto& [name, bytes] : read_folder(m_dir.path() / "work" / "out")) {
+    const auto files = read_folder(out);
+    for (const auto& [name, bytes] : files) {
         EXPECT_EQ(name.find(".part"), std::string::npos) << name;
         EXPECT_EQ(bytes, server::flag_gif(name.substr(0, 2)));
     }
+    EXPECT_GE(files.size(), 1u);
+    EXPECT_LT(files.size(), server::flag_countries().size());
     auto reader = storage::Reader::open(m_dir.file("runs.db"));
     ASSERT_TRUE(reader);
     auto run = reader->latest_run(std::string("flags"));

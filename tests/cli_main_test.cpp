@@ -3,8 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-
+using flagcrawl::testing_support::count_lines;
 using flagcrawl::testing_support::flagcrawl_binary;
 using flagcrawl::testing_support::run_process;
 
@@ -24,6 +23,6 @@ TEST(CliMain, MistypedCommandIsNamedWithTheCommandsThereAre) {
 TEST(CliMain, NoCommandIsAOneLineUsageError) {
     auto r = run_process({flagcrawl_binary()});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
     EXPECT_NE(r.err.find("--help"), std::string::npos) << r.err;
 }

@@ -21,6 +21,7 @@ using namespace flagcrawl;
 using namespace flagcrawl::storage;
 using testing_support::begin_crawl_run;
 using testing_support::begin_run;
+using testing_support::count_lines;
 using testing_support::download;
 using testing_support::flagcrawl_binary;
 using testing_support::page;
@@ -34,10 +35,6 @@ namespace {
 testing_support::ProcessResult flagcrawl(std::vector<std::string> args) {
     args.insert(args.begin(), flagcrawl_binary());
     return run_process(args);
-}
-
-std::size_t count_lines(const std::string& text) {
-    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
 // A store with a crawl of `pages` pages over two runs (the second resumes the first) and a

@@ -1,5 +1,7 @@
 // The fetch engine end to end against the in-process loopback server: every case runs once per
 // strategy (sequential, threaded, async), so the three are held to the same request policy.
+#include "eventually.hpp"
+
 #include "fetch/fetch.hpp"
 #include "server/router.hpp"
 #include "server/server.hpp"
@@ -31,6 +33,7 @@ using fetch::Clock;
 using fetch::ErrorKind;
 using fetch::Millis;
 using fetch::Strategy;
+using flagcrawl::testing_support::eventually;
 
 // Keeps a sink's bytes and counts resets, for assertions after run().
 class MemorySink final : public fetch::BodySink {
@@ -615,9 +618,8 @@ TEST_P(FetchEngine, WaitingSourceIsAskedAgainAtWakeAtAndOnWake) {
     Collector collector;
     std::thread feeder([&] {
         // Wait until the engine found the source starved, then feed it and wake the engine.
-        const auto give_up = Clock::now() + 10s;
-        while (!source.starved() && Clock::now() < give_up)
-            std::this_thread::sleep_for(5ms);
+        EXPECT_TRUE(eventually([&] { return source.starved(); }))
+            << "the engine never found the source starved";
         std::this_thread::sleep_for(50ms);
         source.feed();
         fetcher->wake();
@@ -639,17 +641,6 @@ std::vector<fetch::Request> numbered(const std::string& url, int n) {
     for (int i = 0; i < n; ++i)
         v.push_back(make_request(static_cast<std::uint64_t>(i), url));
     return v;
-}
-
-// Polls until `done` or 10 s; true if `done`.
-template <class Predicate> bool eventually(Predicate done) {
-    const auto give_up = Clock::now() + 10s;
-    while (!done()) {
-        if (Clock::now() > give_up)
-            return false;
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
 }
 
 void expect_one_response_each(const std::vector<fetch::Response>& r, int handed) {

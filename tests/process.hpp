@@ -1,12 +1,14 @@
 // Test helpers for the command line: run the flagcrawl binary as a child process with arguments,
 // capturing its output and exit code, optionally signalling it while it runs (bounded in time);
-// pick a loopback port to give it.
+// pick a loopback port to give it; count the lines it wrote.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace flagcrawl::testing_support {
@@ -31,5 +33,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
 // A loopback port nothing listened on a moment ago (bound to port 0, then released): for a
 // child to listen on, or to be refused on.
 std::uint16_t unused_loopback_port();
+
+// The number of '\n' in `text`: the lines of a child's output ("one-line error" checks).
+inline std::size_t count_lines(std::string_view text) {
+    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 
 } // namespace flagcrawl::testing_support

@@ -15,6 +15,7 @@
 
 using namespace std::chrono_literals;
 using flagcrawl::server::testing::TestClient;
+using flagcrawl::testing_support::count_lines;
 using flagcrawl::testing_support::flagcrawl_binary;
 using flagcrawl::testing_support::run_process;
 using flagcrawl::testing_support::TempDir;
@@ -34,10 +35,6 @@ std::unique_ptr<TestClient> connect_when_up(std::uint16_t port) {
             std::this_thread::sleep_for(20ms);
         }
     }
-}
-
-int count_lines(const std::string& text) {
-    return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
 }
 
 } // namespace
@@ -83,7 +80,7 @@ TEST(ServerCli, ServesFilesUntilSigint) {
     EXPECT_EQ(result.exit_code, 0) << result.err;
     EXPECT_EQ(body, "hi");
     EXPECT_NE(result.out.find("Serving files from "), std::string::npos) << result.out;
-    EXPECT_EQ(count_lines(result.out), 1);
+    EXPECT_EQ(count_lines(result.out), 1u);
 }
 
 TEST(ServerCli, UsageErrorsExit2WithOneLine) {
@@ -102,7 +99,7 @@ TEST(ServerCli, UsageErrorsExit2WithOneLine) {
         argv.insert(argv.end(), args.begin(), args.end());
         const auto result = run_process(argv, {}, {}, {}, 20s);
         EXPECT_EQ(result.exit_code, 2) << args.back();
-        EXPECT_EQ(count_lines(result.err), 1) << result.err;
+        EXPECT_EQ(count_lines(result.err), 1u) << result.err;
         EXPECT_NE(result.err.find(expected), std::string::npos) << result.err;
         EXPECT_EQ(result.out, "");
     }
@@ -116,7 +113,7 @@ TEST(ServerCli, PortInUseExits3NamingTheAddress) {
     const auto result =
         run_process({flagcrawl_binary(), "serve", "--flags", "--port", port}, {}, {}, {}, 20s);
     EXPECT_EQ(result.exit_code, 3);
-    EXPECT_EQ(count_lines(result.err), 1) << result.err;
+    EXPECT_EQ(count_lines(result.err), 1u) << result.err;
     EXPECT_NE(result.err.find("127.0.0.1:" + port), std::string::npos) << result.err;
     EXPECT_NE(result.err.find("in use"), std::string::npos) << result.err;
 }

@@ -229,9 +229,15 @@ TEST(ServerCore, StatefulHandlerFailsFirstThenSucceeds) {
     });
     Running run(routes.handler());
     TestClient client(run.server.port());
-    EXPECT_EQ(client.get("/flaky")->status, 500);
-    EXPECT_EQ(client.get("/flaky")->status, 200);
-    EXPECT_EQ(client.get("/flaky?again")->status, 200);
+    auto first = client.get("/flaky");
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->status, 500);
+    auto second = client.get("/flaky");
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->status, 200);
+    auto third = client.get("/flaky?again");
+    ASSERT_TRUE(third);
+    EXPECT_EQ(third->status, 200);
     EXPECT_EQ(routes.count("/flaky"), 3u);
 }
 
@@ -453,11 +459,17 @@ TEST(ServerCore, InvalidStatusAndStopFromAHandlerBecome500) {
     Running run(routes.handler());
     self = &run.server;
     TestClient client(run.server.port());
-    EXPECT_EQ(client.get("/zero")->status, 500);
-    EXPECT_EQ(client.get("/informational")->status, 500);
+    auto zero = client.get("/zero");
+    ASSERT_TRUE(zero);
+    EXPECT_EQ(zero->status, 500);
+    auto informational = client.get("/informational");
+    ASSERT_TRUE(informational);
+    EXPECT_EQ(informational->status, 500);
     auto stop = client.get("/stop");
     ASSERT_TRUE(stop);
     EXPECT_EQ(stop->status, 500);
     EXPECT_NE(stop->body.find("server thread"), std::string::npos) << stop->body;
-    EXPECT_EQ(client.get("/zero")->status, 500); // still serving
+    auto again = client.get("/zero");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 500); // still serving
 }

@@ -1,6 +1,7 @@
 // The single writer: runs and downloads through the queue, NULL handling, flush semantics,
 // backpressure with a tiny queue, concurrent producers, failures. Real SQLite files in a temp
 // folder.
+#include "eventually.hpp"
 #include "in_child.hpp"
 #include "temp_dir.hpp"
 
@@ -20,6 +21,7 @@
 #include <vector>
 
 using namespace flagcrawl::storage;
+using flagcrawl::testing_support::eventually;
 using flagcrawl::testing_support::run_in_child;
 using flagcrawl::testing_support::TempDir;
 
@@ -203,18 +205,6 @@ TEST(StorageWriter, NullHandling) {
     EXPECT_EQ(*db.query_int("SELECT count(*) FROM downloads WHERE error IS NULL"), 0);
     EXPECT_EQ(*db.query_int("SELECT count(*) FROM downloads WHERE error = ''"), 1);
     EXPECT_EQ(*db.query_int("SELECT count(*) FROM downloads WHERE path IS NULL"), 2);
-}
-
-// Polls until `done` holds, for at most 10 s; false if it never did.
-template <class Done> bool eventually(Done&& done) {
-    const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > limit) {
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return true;
 }
 
 TEST(StorageWriter, TinyQueueLosesNothing) {
