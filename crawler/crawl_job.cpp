@@ -248,6 +248,12 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
             return {};
         }
         FrontierNext f = m_frontier.next(now);
+        if (m_frontier.store_error() && !m_store_error) {
+            // Queued URLs could not be read back: stop as failed. A job handed out now is
+            // dropped unrecorded: it stays queued in the store.
+            m_store_error = m_frontier.store_error();
+            continue;
+        }
         if (f.state == FrontierNext::State::finished) {
             m_stop = StopReason::frontier_exhausted;
             publish_stats();

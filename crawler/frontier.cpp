@@ -208,15 +208,24 @@ Duration LocalFrontier::jittered(Duration delay) {
 }
 
 void LocalFrontier::page_in_if_low() {
-    if (m_store == nullptr || m_spilled == 0 || m_in_memory > m_options.window / 2) {
+    if (m_store == nullptr || m_store_error || m_spilled == 0 ||
+        m_in_memory > m_options.window / 2) {
         return;
     }
     std::uint64_t got = 0;
-    m_store->page_in(m_memory_max_seq, m_options.window - m_in_memory, [&](FrontierEntry&& entry) {
-        m_memory_max_seq = std::max(m_memory_max_seq, entry.seq);
-        enqueue(entry);
-        ++got;
-    });
+    auto paged = m_store->page_in(m_memory_max_seq, m_options.window - m_in_memory,
+                                  [&](FrontierEntry&& entry) {
+                                      m_memory_max_seq = std::max(m_memory_max_seq, entry.seq);
+                                      enqueue(entry);
+                                      ++got;
+                                  });
+    if (!paged) {
+        // The entries given before the failure are queued in memory; the rest stay counted
+        // as in the store, never read again.
+        m_store_error = paged.error();
+        m_spilled -= std::min(m_spilled, got);
+        return;
+    }
     // The store holds fewer than counted (rows lost with a crash's last batch): trust it.
     m_spilled = got == 0 ? 0 : m_spilled - std::min(m_spilled, got);
 }

@@ -5,6 +5,7 @@
 
 #include "crawler/robots.hpp"
 #include "crawler/seen_set.hpp"
+#include "storage/sqlite.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -106,6 +107,9 @@ public:
     virtual void robots_host_down(const FrontierJob& job, TimePoint now) = 0;
 
     virtual FrontierStats stats() const = 0;
+    // The first failure of the store behind the frontier (queued URLs could not be read back):
+    // the crawl must stop as failed. The frontier keeps handing out what it holds in memory.
+    virtual const std::optional<storage::Error>& store_error() const = 0;
     // One line naming what the frontier waits on ("127.0.0.1:8000: politeness until +1.2s"),
     // for the stall watchdog; empty when nothing is held back.
     virtual std::string waiting_on(TimePoint now) const = 0;
@@ -117,8 +121,9 @@ public:
     virtual ~FrontierStore() = default;
     // Calls on_entry for up to `limit` queued entries with seq > after_seq, in seq order. Every
     // entry pushed before the call must be visible (the SQLite store flushes its writer first).
-    virtual void page_in(std::int64_t after_seq, std::size_t limit,
-                         const std::function<void(FrontierEntry&&)>& on_entry) = 0;
+    // An error (disk full, I/O) may come after some entries were given to on_entry.
+    virtual storage::Result<void> page_in(std::int64_t after_seq, std::size_t limit,
+                                          const std::function<void(FrontierEntry&&)>& on_entry) = 0;
 };
 
 struct PolitenessOptions {
@@ -171,6 +176,7 @@ public:
                         TimePoint now) override;
     void robots_host_down(const FrontierJob& job, TimePoint now) override;
     FrontierStats stats() const override;
+    const std::optional<storage::Error>& store_error() const override { return m_store_error; }
     std::string waiting_on(TimePoint now) const override;
 
     std::size_t in_memory() const { return m_in_memory; }
@@ -241,6 +247,7 @@ private:
     std::uint64_t m_spilled = 0;       // queued entries only in the store
     std::uint64_t m_in_flight = 0;
     std::uint64_t m_deferred = 0;
+    std::optional<storage::Error> m_store_error; // the first page_in() failure: no more page-ins
     std::mt19937_64 m_random;
     TimePoint m_now{}; // the latest time given to next()/complete()/defer()
 };

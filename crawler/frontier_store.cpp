@@ -28,21 +28,24 @@ SqliteFrontierStore::SqliteFrontierStore(const std::string& db_path, storage::Wr
     , m_writer(writer)
     , m_crawl_id(crawl_id) {}
 
-void SqliteFrontierStore::page_in(std::int64_t after_seq, std::size_t limit,
-                                  const std::function<void(FrontierEntry&&)>& on_entry) {
-    check(m_writer.flush());
-    check(m_reader.for_each_frontier(m_crawl_id, after_seq, limit, true,
-                                     [&](const storage::FrontierRow& row) {
-                                         FrontierEntry entry;
-                                         entry.seq = row.seq;
-                                         entry.key = row.key_hash;
-                                         entry.url = row.url;
-                                         entry.depth = row.depth;
-                                         entry.redirects = row.redirects;
-                                         entry.requisite = row.requisite;
-                                         on_entry(std::move(entry));
-                                         return true;
-                                     }));
+storage::Result<void>
+SqliteFrontierStore::page_in(std::int64_t after_seq, std::size_t limit,
+                             const std::function<void(FrontierEntry&&)>& on_entry) {
+    if (auto flushed = m_writer.flush(); !flushed) {
+        return flushed.error();
+    }
+    return m_reader.for_each_frontier(m_crawl_id, after_seq, limit, true,
+                                      [&](const storage::FrontierRow& row) {
+                                          FrontierEntry entry;
+                                          entry.seq = row.seq;
+                                          entry.key = row.key_hash;
+                                          entry.url = row.url;
+                                          entry.depth = row.depth;
+                                          entry.redirects = row.redirects;
+                                          entry.requisite = row.requisite;
+                                          on_entry(std::move(entry));
+                                          return true;
+                                      });
 }
 
 std::uint64_t SqliteFrontierStore::restore(LocalFrontier& frontier) {

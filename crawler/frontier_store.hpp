@@ -17,8 +17,8 @@ public:
     // Throws std::runtime_error with the store's message when the database cannot be read.
     SqliteFrontierStore(const std::string& db_path, storage::Writer& writer, std::int64_t crawl_id);
 
-    void page_in(std::int64_t after_seq, std::size_t limit,
-                 const std::function<void(FrontierEntry&&)>& on_entry) override;
+    storage::Result<void> page_in(std::int64_t after_seq, std::size_t limit,
+                                  const std::function<void(FrontierEntry&&)>& on_entry) override;
 
     // Resume: loads the crawl's seen keys and queue position into `frontier`. Returns the
     // number of queued entries.

@@ -40,11 +40,37 @@ struct Outcome {
     std::vector<PageRow> pages; // every pages row, by id
     std::uint64_t deferred = 0;
     std::uint64_t errors = 0;
+    std::string stop_text;
+};
+
+// The SQLite frontier store, failing like a full disk from its `fail_at`-th page-in (1, 2, ...;
+// 0: never).
+class FailingStore final : public crawler::FrontierStore {
+public:
+    FailingStore(crawler::FrontierStore& store, int fail_at)
+        : m_store(store)
+        , m_fail_at(fail_at) {}
+    storage::Result<void>
+    page_in(std::int64_t after_seq, std::size_t limit,
+            const std::function<void(crawler::FrontierEntry&&)>& on_entry) override {
+        if (m_fail_at > 0 && ++m_calls >= m_fail_at) {
+            constexpr int k_sqlite_full = 13; // SQLITE_FULL
+            return storage::Error{{k_sqlite_full, storage::sqlite_category()},
+                                  "c.db: database or disk is full"};
+        }
+        return m_store.page_in(after_seq, limit, on_entry);
+    }
+
+private:
+    crawler::FrontierStore& m_store;
+    int m_fail_at;
+    int m_calls = 0;
 };
 
 // Runs one crawl the way `flagcrawl crawl` does, recording into `db`.
 Outcome crawl(fetch::Strategy strategy, crawler::CrawlOptions options, const std::string& db,
-              crawler::FrontierOptions frontier_options = {}, int concurrency = 4) {
+              crawler::FrontierOptions frontier_options = {}, int concurrency = 4,
+              int fail_page_in_at = 0) {
     fetch::Policy policy;
     policy.retry_throttled = false;
     policy.backoff_base = 10ms;
@@ -57,7 +83,8 @@ Outcome crawl(fetch::Strategy strategy, crawler::CrawlOptions options, const std
                                   .strategy = std::string(fetch::to_string(strategy)),
                                   .concurrency = concurrency});
     EXPECT_TRUE(run);
-    crawler::SqliteFrontierStore store(db, *writer, *run);
+    crawler::SqliteFrontierStore sqlite_store(db, *writer, *run);
+    FailingStore store(sqlite_store, fail_page_in_at);
     frontier_options.seed = 1;
     frontier_options.politeness.robots = options.robots;
     crawler::LocalFrontier frontier(frontier_options, &store);
@@ -72,13 +99,14 @@ Outcome crawl(fetch::Strategy strategy, crawler::CrawlOptions options, const std
     job.set_waker([&] { fetcher->wake(); });
     fetcher->run(job, job);
     job.finish();
-    EXPECT_FALSE(job.store_error());
+    EXPECT_EQ(job.store_error().has_value(), fail_page_in_at > 0);
     EXPECT_TRUE(writer->close());
 
     Outcome out;
     out.reason = job.stop_reason();
     out.deferred = job.counters().deferred;
     out.errors = job.counters().errors;
+    out.stop_text = job.stop_text();
     auto reader = storage::Reader::open(db);
     EXPECT_TRUE(reader);
     auto statement = reader->database().prepare(
@@ -346,6 +374,22 @@ TEST_P(CrawlE2E, MaxPagesStopsAndSaysSo) {
     EXPECT_EQ(std::count_if(out.pages.begin(), out.pages.end(),
                             [](const PageRow& p) { return p.kind == "page"; }),
               25);
+}
+
+// Queued URLs that cannot be read back from the store (disk full) stop the crawl as failed,
+// through the normal end: no exception, the pages fetched so far recorded.
+TEST_P(CrawlE2E, AFrontierStoreFailureStopsTheCrawlAsFailed) {
+    auto site = std::make_shared<const server::Site>(server::SiteOptions{.pages = 400, .seed = 3});
+    start(server::site_handler(site));
+    crawler::FrontierOptions frontier_options;
+    frontier_options.window = 8;
+    auto out = crawl(GetParam(), options(), m_dir.file("c.db"), frontier_options, 4, 2);
+    EXPECT_EQ(out.reason, crawler::StopReason::failed);
+    EXPECT_EQ(out.stop_text, "failed: c.db: database or disk is full");
+    const auto pages = std::count_if(out.pages.begin(), out.pages.end(),
+                                     [](const PageRow& p) { return p.kind == "page"; });
+    EXPECT_GT(pages, 0);
+    EXPECT_LT(pages, 100);
 }
 
 TEST_P(CrawlE2E, DepthLimitKeepsToTheHops) {

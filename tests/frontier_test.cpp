@@ -340,4 +340,72 @@ TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
     ASSERT_TRUE(writer->close());
 }
 
+// A store that fails like a full disk on its second page-in, after handing out part of the
+// entries asked for: what a SQLite failure mid-read looks like to the frontier.
+class FailingStore final : public FrontierStore {
+public:
+    flagcrawl::storage::Result<void>
+    page_in(std::int64_t after_seq, std::size_t limit,
+            const std::function<void(FrontierEntry&&)>& on_entry) override {
+        ++calls;
+        std::size_t given = 0;
+        for (const FrontierEntry& entry : entries) {
+            if (entry.seq <= after_seq || given == limit) {
+                continue;
+            }
+            if (calls > 1 && given == 1) {
+                constexpr int k_sqlite_full = 13; // SQLITE_FULL
+                return flagcrawl::storage::Error{
+                    {k_sqlite_full, flagcrawl::storage::sqlite_category()},
+                    "f.db: database or disk is full"};
+            }
+            on_entry(FrontierEntry(entry));
+            ++given;
+        }
+        return {};
+    }
+
+    std::vector<FrontierEntry> entries;
+    int calls = 0;
+};
+
+TEST(Frontier, AStoreFailureIsKeptAndThePagedInEntriesStillHandedOut) {
+    FailingStore store;
+    auto o = options(1000);
+    o.window = 4;
+    LocalFrontier f(o, &store);
+    for (int i = 0; i < 20; ++i) {
+        auto e = push(f, "http://a/" + std::to_string(i));
+        ASSERT_TRUE(e);
+        store.entries.push_back(*e);
+    }
+    EXPECT_EQ(f.in_memory(), 4u);
+    EXPECT_EQ(f.in_store(), 16u);
+    EXPECT_FALSE(f.store_error());
+
+    std::vector<std::int64_t> order;
+    for (;;) {
+        auto n = f.next(t0);
+        if (n.state != FrontierNext::State::ready) {
+            EXPECT_EQ(n.state, FrontierNext::State::finished);
+            break;
+        }
+        order.push_back(n.job.entry.seq);
+        f.complete(n.job, t0);
+    }
+    // 4 in memory, 2 from the first page-in (window 4, paged in at 2 left), then 1 given
+    // before the second one failed; the other 13 stay counted as queued in the store.
+    ASSERT_TRUE(f.store_error());
+    EXPECT_TRUE(f.store_error()->disk_full());
+    EXPECT_EQ(f.store_error()->message, "f.db: database or disk is full");
+    EXPECT_EQ(store.calls, 2); // no page-in after the failure
+    ASSERT_EQ(order.size(), 7u);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        EXPECT_EQ(order[i], static_cast<std::int64_t>(i + 1));
+    }
+    EXPECT_EQ(f.in_memory(), 0u);
+    EXPECT_EQ(f.in_store(), 13u);
+    EXPECT_EQ(f.stats().queued, 13u);
+}
+
 } // namespace
