@@ -216,6 +216,20 @@ TEST_F(CliBench, TextTableAndAConcurrencySweep) {
     EXPECT_NE(r.out.find("5 items per run"), std::string::npos);
 }
 
+// flags runs at most one request per code: a concurrency above the number of codes would only
+// repeat the row it really ran at, so that row is left out, with a note.
+TEST_F(CliBench, ConcurrencyAboveTheItemsIsLeftOut) {
+    auto r = run_process(args({"flags", "--strategies", "async", "--concurrency", "2,8", "--repeat",
+                               "1", "--delay", "0.01", "-l", "5", "--json", "--no-db"}),
+                         m_dir.path().string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto report = nlohmann::json::parse(r.out);
+    ASSERT_EQ(report["results"].size(), 1u) << r.out;
+    EXPECT_EQ(report["results"][0]["concurrency"], 2);
+    EXPECT_NE(r.err.find("async c=8 ran at c=5 (5 items): row left out"), std::string::npos)
+        << r.err;
+}
+
 TEST_F(CliBench, DownloadList) {
     server::Router routes;
     std::string list;
@@ -251,8 +265,9 @@ TEST_F(CliBench, UsageErrorsExitTwo) {
                      std::vector<std::string>{"flags", "--strategy", "async"},
                      std::vector<std::string>{"flags", "-m", "5"},
                      std::vector<std::string>{"flags", "--delay", "soon"},
-                     std::vector<std::string>{"flags", "USA"}, // the job's own check
-                     std::vector<std::string>{"download"},     // no URLs
+                     std::vector<std::string>{"flags", "USA"},        // the job's own check
+                     std::vector<std::string>{"download"},            // no URLs
+                     std::vector<std::string>{"download", "-i", "-"}, // runs get no stdin
                      std::vector<std::string>{}}) {
         auto a = args({});
         a.insert(a.begin() + 2, bad.begin(), bad.end());

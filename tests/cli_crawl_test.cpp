@@ -134,6 +134,7 @@ TEST(CliCrawl, UsageErrorsAreOneLineAndExit2) {
         {"http://127.0.0.1:1/", "--resume"},
         {"http://127.0.0.1:1/", "--parse-threads", "-2"},
         {"http://127.0.0.1:1/", "--stall-after", "-1"},
+        {"--resume", "--depth", "2"}, // a resumed crawl keeps the options it was started with
     };
     for (const auto& extra : cases) {
         std::vector<std::string> args = {flagcrawl_binary(), "crawl", "--db", dir.file("u.db")};

@@ -16,6 +16,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -137,6 +139,32 @@ TEST_F(CliDownload, ListFromStdinAllOkExitsZeroWithJsonSummary) {
     EXPECT_EQ(summary["concurrency"], 8);
     for (const auto& [name, body] : m_bodies) {
         EXPECT_EQ(read_file(out / name), body) << name;
+    }
+}
+
+// A list from a pipe or FIFO (-i <(cmd)) can be read only once: every URL in it is fetched,
+// and an empty one is a usage error.
+TEST_F(CliDownload, ListFromAFifoIsReadOnce) {
+    const std::string fifo = m_dir.file("list.fifo");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    std::string list;
+    for (int i = 0; i < 40; ++i)
+        list += url("/" + file_name(i)) + "\n";
+    for (const std::string& content : {list, std::string()}) {
+        std::thread writer([&] { std::ofstream(fifo) << content; }); // blocks until read
+        auto out = m_dir.path() / "fifo-out";
+        auto r = run_process(args({"-i", fifo, "-o", out.string(), "--json"}));
+        writer.join();
+        if (content.empty()) {
+            EXPECT_EQ(r.exit_code, 2) << r.err;
+            EXPECT_NE(r.err.find("no URLs in"), std::string::npos) << r.err;
+            continue;
+        }
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(nlohmann::json::parse(r.out)["ok"], 40);
+        for (const auto& [name, body] : m_bodies) {
+            EXPECT_EQ(read_file(out / name), body) << name;
+        }
     }
 }
 
