@@ -81,8 +81,11 @@ struct Statements {
                                   "VALUES (?, ?, ?, 'running')"))
         , resume_crawl(
               db.prepare("UPDATE crawls SET status = 'running', stop_reason = NULL WHERE id = ?"))
-        , insert_crawl_run(
-              db.prepare("INSERT OR IGNORE INTO crawl_runs (crawl_id, run_id) VALUES (?, ?)"))
+        // Plain INSERTs: every run is a new runs row, so a (crawl, run) pair comes once; seqs
+        // are new (seeds of a new crawl, then numbered on from the crawl's max seq, and a resume
+        // sends none). A collision is a bug that must fail the writer: ignoring a frontier row
+        // would let frontier_done mark another URL's row as done and --resume lose both.
+        , insert_crawl_run(db.prepare("INSERT INTO crawl_runs (crawl_id, run_id) VALUES (?, ?)"))
         , end_crawl(db.prepare("UPDATE crawls SET status = ?, stop_reason = ?, "
                                "seen_urls = coalesce(?, seen_urls), "
                                "seen_bytes = coalesce(?, seen_bytes) WHERE id = ?"))
@@ -95,8 +98,8 @@ struct Statements {
                        db.prepare(insert_links_sql(k_link_rows[1])),
                        db.prepare(insert_links_sql(k_link_rows[2]))}
         , insert_frontier(db.prepare(
-              "INSERT OR IGNORE INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, "
-              "requisite) VALUES (?, ?, ?, ?, ?, ?, ?)"))
+              "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, requisite) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)"))
         , frontier_done(
               db.prepare("UPDATE frontier SET state = 1 WHERE crawl_id = ? AND seq = ?")) {}
 

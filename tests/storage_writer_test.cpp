@@ -424,4 +424,69 @@ TEST(StorageWriter, WriteFailureIsAValue) {
     EXPECT_EQ(check.column_text(0), "ok");
 }
 
+// A frontier row or crawl_runs pair that already exists is a bug upstream (crawl_records.hpp):
+// it fails the writer instead of being dropped, so no later page marks another URL's row done.
+TEST(StorageWriter, DuplicateFrontierSeqOrCrawlRunFailsTheWriter) {
+    TempDir dir("storage");
+    const auto path = dir.file("dup.db");
+    std::int64_t crawl = 0;
+    {
+        auto writer = Writer::open(path);
+        ASSERT_TRUE(writer);
+        auto run = writer->begin_run(download_run());
+        ASSERT_TRUE(run);
+        crawl = *run;
+        CrawlBeginRecord begin;
+        begin.crawl_id = crawl;
+        begin.run_id = *run;
+        begin.seeds = "[]";
+        begin.options = "{}";
+        begin.frontier = {{1, 11, "http://a.test/", 0, 0, false},
+                          {2, 12, "http://a.test/b", 1, 0, false}};
+        ASSERT_TRUE(writer->submit(std::move(begin)));
+        ASSERT_TRUE(writer->flush());
+
+        PageRecord page;
+        page.crawl_id = crawl;
+        page.run_id = *run;
+        page.seq = 1;
+        page.url = "http://a.test/";
+        page.discovered = {{2, 13, "http://a.test/c", 1, 0, false}}; // seq 2 is taken
+        ASSERT_TRUE(writer->submit(std::move(page)));
+        auto flushed = writer->flush();
+        ASSERT_FALSE(flushed);
+        EXPECT_NE(flushed.error().message.find("UNIQUE constraint failed: frontier"),
+                  std::string::npos)
+            << flushed.error().message;
+        (void)writer->close();
+    }
+    {
+        auto reader = Reader::open(path);
+        ASSERT_TRUE(reader);
+        // The page's batch was rolled back whole: both rows still queued, neither replaced.
+        EXPECT_EQ(*reader->database().query_int("SELECT count(*) FROM frontier WHERE state = 0"),
+                  2);
+        EXPECT_EQ(
+            *reader->database().query_int("SELECT count(*) FROM frontier WHERE key_hash = 12"), 1);
+        EXPECT_EQ(*reader->database().query_int("SELECT count(*) FROM pages"), 0);
+    }
+
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run(download_run());
+    ASSERT_TRUE(run);
+    for (int i = 0; i < 2; ++i) { // the same resume twice: one (crawl, run) pair
+        CrawlBeginRecord resume;
+        resume.crawl_id = crawl;
+        resume.run_id = *run;
+        resume.is_new = false;
+        ASSERT_TRUE(writer->submit(std::move(resume)));
+    }
+    auto flushed = writer->flush();
+    ASSERT_FALSE(flushed);
+    EXPECT_NE(flushed.error().message.find("UNIQUE constraint failed: crawl_runs"),
+              std::string::npos)
+        << flushed.error().message;
+}
+
 } // namespace
