@@ -17,11 +17,13 @@
 
 #include <atomic>
 #include <cerrno>
+#include <exception>
 #include <memory>
 #include <new>
 #include <optional>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace flagcrawl::fetch::detail {
@@ -70,10 +72,9 @@ private:
         asio::posix::stream_descriptor descriptor;
         curl_socket_t fd = CURL_SOCKET_BAD;
         State state = State::free;
-        bool connection = false; // opened by on_open_socket: its close comes to on_close_socket
-        int wanted = 0;          // CURL_POLL_IN / CURL_POLL_OUT bits curl asked for last
-        bool reading = false;    // an async_wait(read) is outstanding
-        bool writing = false;    // an async_wait(write) is outstanding
+        int wanted = 0;       // CURL_POLL_IN / CURL_POLL_OUT bits curl asked for last
+        bool reading = false; // an async_wait(read) is outstanding
+        bool writing = false; // an async_wait(write) is outstanding
     };
 
     // What we know of one socket number.
@@ -96,7 +97,10 @@ private:
     void arm(Watch& watch, int direction);
     void on_socket_ready(Watch& watch, int direction, const error_code& ec);
     void on_curl_timeout();
+    void note_callback_error(const char* what) noexcept;
     void check(CURLMcode code);
+    std::string failure_reason(CURLMcode code);
+    void fail_attempt(Slot& slot, const std::string& reason);
     void collect_done();
 
     void pump();
@@ -125,6 +129,8 @@ private:
     std::vector<std::unique_ptr<Watch>> m_watches;
     std::vector<Watch*> m_idle_watches; // capacity >= m_watches.size(): pushing never throws
     std::vector<FdEntry> m_fds;         // indexed by socket number
+    // What the first callback that failed since the last check() threw (curl only gets -1).
+    std::optional<std::string> m_callback_error;
 
     WorkSource* m_source = nullptr;
     ResponseHandler* m_handler = nullptr;
@@ -204,8 +210,13 @@ int AsyncFetcher::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*
     try {
         static_cast<AsyncFetcher*>(self)->watch_socket(fd, what, static_cast<Watch*>(watch));
         return 0;
+    } catch (const std::exception& e) {
+        // Cannot watch it (e.g. the reactor's epoll registration failed): curl marks the multi
+        // handle dead, and check() reports this reason on the transfers it fails.
+        static_cast<AsyncFetcher*>(self)->note_callback_error(e.what());
+        return -1;
     } catch (...) {
-        return -1; // cannot watch it: curl fails the transfers using it
+        return -1;
     }
 }
 
@@ -237,8 +248,19 @@ int AsyncFetcher::on_timer(CURLM*, long timeout_ms, void* self) noexcept {
             f.on_curl_timeout();
         });
         return 0;
+    } catch (const std::exception& e) {
+        f.note_callback_error(e.what());
+        return -1;
     } catch (...) {
         return -1;
+    }
+}
+
+void AsyncFetcher::note_callback_error(const char* what) noexcept {
+    try {
+        if (!m_callback_error)
+            m_callback_error = what;
+    } catch (...) { // no memory for the text: check() falls back to curl's
     }
 }
 
@@ -308,7 +330,9 @@ AsyncFetcher::FdEntry& AsyncFetcher::fd_entry(curl_socket_t fd) {
 void AsyncFetcher::watch_socket(curl_socket_t fd, int what, Watch* watch) {
     if (what == CURL_POLL_REMOVE) {
         if (watch) {
-            if (watch->connection)
+            // A socketp is only ever an active watch, registered under `fd` (so m_fds holds it);
+            // opened: its close will come to on_close_socket.
+            if (m_fds[static_cast<std::size_t>(fd)].opened)
                 park(*watch);
             else
                 release_watch(*watch);
@@ -348,7 +372,6 @@ AsyncFetcher::Watch& AsyncFetcher::take_watch(curl_socket_t fd) {
         m_idle_watches.pop_back();
         watch->fd = fd;
         watch->state = Watch::State::active;
-        watch->connection = entry.opened;
         entry.watch = watch;
     }
     curl_multi_assign(m_multi, fd, watch);
@@ -377,7 +400,6 @@ void AsyncFetcher::release_watch(Watch& watch) {
     watch.descriptor.release();       // epoll DEL
     m_fds[static_cast<std::size_t>(watch.fd)].watch = nullptr;
     watch.fd = CURL_SOCKET_BAD;
-    watch.connection = false;
     if (!watch.reading && !watch.writing)
         m_idle_watches.push_back(&watch);
 }
@@ -430,20 +452,41 @@ void AsyncFetcher::on_curl_timeout() {
     collect_done();
 }
 
-// A multi handle that failed (a callback could not allocate, so curl marked it dead) finishes
-// nothing any more: fail what it holds rather than wait for it forever.
+// A multi handle that failed (one of our callbacks threw, so curl marked it dead) finishes
+// nothing any more: fail what it holds rather than wait for it forever, with the callback's
+// reason (curl's own text for the code if it left none). Once all are removed, curl accepts
+// new transfers again.
 void AsyncFetcher::check(CURLMcode code) {
     if (code == CURLM_OK || code == CURLM_BAD_SOCKET)
         return;
+    const std::string reason = failure_reason(code);
     for (auto& owned : m_slots) {
         Slot& slot = *owned;
         if (slot.state != Slot::State::in_multi)
             continue;
         curl_multi_remove_handle(m_multi, slot.transfer.easy());
-        slot.state = Slot::State::idle;
-        attempt_done(slot, CURLE_OUT_OF_MEMORY);
+        fail_attempt(slot, reason);
     }
     pump();
+}
+
+// Why curl returned `code`: what a callback of ours threw, else curl's text. Clears the former.
+std::string AsyncFetcher::failure_reason(CURLMcode code) {
+    std::string reason =
+        m_callback_error ? std::move(*m_callback_error) : curl_multi_strerror(code);
+    m_callback_error.reset();
+    return reason;
+}
+
+// Ends the request in `slot` (out of the multi handle) with ErrorKind::other and `reason`, no
+// retry: the failure is this process's, not the server's.
+void AsyncFetcher::fail_attempt(Slot& slot, const std::string& reason) {
+    slot.state = Slot::State::idle;
+    // Reads what the attempt got (status, timings); the error is replaced below.
+    slot.transfer.after_attempt(CURLE_ABORTED_BY_CALLBACK, false, m_rng);
+    Response response = slot.transfer.finish(Clock::now());
+    response.error = Error{ErrorKind::other, reason + " (" + response.url + ")"};
+    deliver(slot, std::move(response));
 }
 
 // Drains curl's finished transfers, then refills the free slots if any came free.
@@ -520,9 +563,9 @@ void AsyncFetcher::start(Request&& request) {
 void AsyncFetcher::begin_attempt(Slot& slot) {
     slot.transfer.before_attempt();
     // Adding arms curl's timer (on_timer); the transfer starts when it fires on the loop.
-    if (curl_multi_add_handle(m_multi, slot.transfer.easy()) != CURLM_OK) {
-        slot.state = Slot::State::idle;
-        attempt_done(slot, CURLE_OUT_OF_MEMORY);
+    if (const CURLMcode code = curl_multi_add_handle(m_multi, slot.transfer.easy());
+        code != CURLM_OK) {
+        fail_attempt(slot, failure_reason(code));
         return;
     }
     slot.state = Slot::State::in_multi;

@@ -12,10 +12,15 @@
 #include <boost/crc.hpp>
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+#include <sys/epoll.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -34,6 +39,26 @@ using fetch::ErrorKind;
 using fetch::Millis;
 using fetch::Strategy;
 using flagcrawl::testing_support::eventually;
+
+// Set on a thread to make the kernel refuse that thread's epoll registrations (as a full
+// fs.epoll.max_user_watches would): the executable's epoll_ctl takes precedence over libc's, so
+// it covers the async fetcher's reactor (Asio is header-only) and leaves the server threads
+// alone.
+thread_local bool t_refuse_epoll_add = false;
+
+} // namespace
+
+extern "C" int epoll_ctl(int epfd, int op, int fd, epoll_event* event) noexcept {
+    using EpollCtl = int (*)(int, int, int, epoll_event*);
+    static const auto real = reinterpret_cast<EpollCtl>(dlsym(RTLD_NEXT, "epoll_ctl"));
+    if (t_refuse_epoll_add && op == EPOLL_CTL_ADD) {
+        errno = ENOSPC;
+        return -1;
+    }
+    return real(epfd, op, fd, event);
+}
+
+namespace {
 
 // Keeps a sink's bytes and counts resets, for assertions after run().
 class MemorySink final : public fetch::BodySink {
@@ -919,5 +944,35 @@ INSTANTIATE_TEST_SUITE_P(Strategies, FetchEngine,
                          [](const auto& param_info) {
                              return std::string(to_string(param_info.param));
                          });
+
+// A socket the async strategy cannot register with its reactor fails the transfers curl then
+// gives up on with the registration's own reason, not as "Out of memory".
+TEST(FetchEngineAsync, ReactorRegistrationFailureIsReportedWithItsReason) {
+    srv::Router router;
+    router.add("/a", srv::Reply::text(200, "a\n"));
+    srv::Server server(router.handler());
+    ASSERT_FALSE(server.start());
+    auto fetcher = fetch::make_fetcher(Strategy::async, test_policy(), 2);
+    std::vector<fetch::Request> requests;
+    for (std::uint64_t id = 1; id <= 3; ++id)
+        requests.push_back(make_request(id, server.base_url() + "/a"));
+    ListSource source(std::move(requests));
+    Collector collector;
+    t_refuse_epoll_add = true;
+    run_guarded(*fetcher, source, collector);
+    t_refuse_epoll_add = false;
+    const auto responses = collector.take();
+    ASSERT_EQ(responses.size(), 3u);
+    for (const auto& resp : responses) {
+        ASSERT_TRUE(resp.error);
+        EXPECT_EQ(resp.error->kind, ErrorKind::other);
+        EXPECT_NE(resp.error->message.find(std::strerror(ENOSPC)), std::string::npos)
+            << resp.error->message;
+        EXPECT_NE(resp.error->message.find(server.base_url() + "/a"), std::string::npos)
+            << resp.error->message;
+        EXPECT_EQ(resp.attempts, 1) << resp.error->message; // not retried
+    }
+    EXPECT_EQ(server.stats().requests, 0u);
+}
 
 } // namespace
