@@ -1,4 +1,5 @@
 #include "storage/export.hpp"
+#include "storage/schema.hpp"
 
 #include <array>
 #include <stdexcept>

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "storage/reader.hpp"
+#include "storage/schema.hpp" // k_crawl_tables_version
 
 #include <cstdint>
 #include <functional>
@@ -12,10 +13,6 @@
 #include <vector>
 
 namespace flagcrawl::storage {
-
-// The schema version that added crawls, crawl_runs, pages, links and frontier: older files (of a
-// build that only downloaded) have runs and downloads alone.
-inline constexpr int k_crawl_tables_version = 2;
 
 enum class ExportTable { runs, downloads, crawls, pages, links, frontier };
 std::string_view to_string(ExportTable table);

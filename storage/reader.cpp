@@ -18,11 +18,6 @@ TimePoint time_or_epoch(std::string_view text) {
     return parse_time(text).value_or(TimePoint{});
 }
 
-std::uint64_t unsigned_column(const Statement& row, int column) {
-    const std::int64_t value = row.column_int64(column);
-    return value < 0 ? 0 : static_cast<std::uint64_t>(value);
-}
-
 RunRow read_run(const Statement& row) {
     RunRow run;
     run.id = row.column_int64(0);
@@ -36,11 +31,11 @@ RunRow read_run(const Statement& row) {
     }
     // The CHECK constraint allows only the four statuses.
     run.status = parse_run_status(row.column_text(7)).value_or(RunStatus::failed);
-    run.totals.ok = unsigned_column(row, 8);
-    run.totals.not_found = unsigned_column(row, 9);
-    run.totals.errors = unsigned_column(row, 10);
-    run.totals.bytes = unsigned_column(row, 11);
-    run.totals.requests = unsigned_column(row, 12);
+    run.totals.ok = row.column_uint64(8);
+    run.totals.not_found = row.column_uint64(9);
+    run.totals.errors = row.column_uint64(10);
+    run.totals.bytes = row.column_uint64(11);
+    run.totals.requests = row.column_uint64(12);
     return run;
 }
 
@@ -53,7 +48,7 @@ void read_download(const Statement& row, DownloadRecord& d) {
     if (!row.is_null(4)) {
         d.http_status = static_cast<int>(row.column_int64(4));
     }
-    d.bytes = unsigned_column(row, 5);
+    d.bytes = row.column_uint64(5);
     d.path = row.column_optional_text(6);
     d.sha256 = row.column_optional_text(7);
     d.elapsed_ms = row.column_double(8);
@@ -169,8 +164,8 @@ Result<CrawlProgress> Reader::crawl_progress(std::int64_t crawl_id) {
                                    "WHERE crawl_id = ? AND kind != 'robots' AND attempts > 0");
     pages.bind(1, crawl_id);
     auto r = for_each_row(pages, [&](const Statement& row) {
-        progress.pages = unsigned_column(row, 0);
-        progress.bytes = unsigned_column(row, 1);
+        progress.pages = row.column_uint64(0);
+        progress.bytes = row.column_uint64(1);
         return false;
     });
     if (!r) {
@@ -181,7 +176,7 @@ Result<CrawlProgress> Reader::crawl_progress(std::int64_t crawl_id) {
     frontier.bind(1, crawl_id);
     r = for_each_row(frontier, [&](const Statement& row) {
         progress.max_seq = row.column_int64(0);
-        progress.queued = unsigned_column(row, 1);
+        progress.queued = row.column_uint64(1);
         return false;
     });
     if (!r) {

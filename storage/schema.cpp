@@ -157,6 +157,8 @@ Result<int> inspect(Database& db) {
 
 } // namespace
 
+static_assert(static_cast<int>(k_migrations.size()) >= k_crawl_timings_version);
+
 int schema_version() noexcept {
     return static_cast<int>(k_migrations.size());
 }

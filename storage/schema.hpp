@@ -9,6 +9,13 @@ namespace flagcrawl::storage {
 // The schema version this build writes: the number of migration steps.
 int schema_version() noexcept;
 
+// The steps readers test a file's version against (a file at an older version lacks what they
+// added). 2: crawls, crawl_runs, pages, links and frontier (older files, of a build that only
+// downloaded, have runs and downloads alone).
+inline constexpr int k_crawl_tables_version = 2;
+// 3: crawls.seen_urls / seen_bytes and the pages' dns_ms / connect_ms / ttfb_ms.
+inline constexpr int k_crawl_timings_version = 3;
+
 // Brings the file to schema_version() inside one IMMEDIATE transaction (all steps or none).
 // Fails, naming the file, for a database of another application or of a newer flagcrawl.
 Result<void> migrate(Database& db);

@@ -406,6 +406,11 @@ std::int64_t Statement::column_int64(int column) const noexcept {
     return sqlite3_column_int64(m_stmt, column);
 }
 
+std::uint64_t Statement::column_uint64(int column) const noexcept {
+    const std::int64_t value = column_int64(column);
+    return value < 0 ? 0 : static_cast<std::uint64_t>(value);
+}
+
 double Statement::column_double(int column) const noexcept {
     return sqlite3_column_double(m_stmt, column);
 }

@@ -186,6 +186,8 @@ public:
     std::optional<std::int64_t> column_optional_int64(int column) const noexcept;
     std::optional<double> column_optional_double(int column) const noexcept;
     std::optional<std::string> column_optional_text(int column) const;
+    // A count or size: NULL and negative values (never written) read as 0.
+    std::uint64_t column_uint64(int column) const noexcept;
 
     // The SQL text it was prepared from.
     std::string_view sql() const noexcept;

@@ -1,6 +1,7 @@
 #include "storage/stats.hpp"
 
 #include "storage/export.hpp"
+#include "storage/schema.hpp"
 
 #include <sqlite3.h>
 
@@ -152,11 +153,6 @@ private:
     sqlite3* m_db;
 };
 
-std::uint64_t count_column(const Statement& row, int column) {
-    const std::int64_t value = row.column_int64(column);
-    return value < 0 ? 0 : static_cast<std::uint64_t>(value);
-}
-
 // The rows a summary reads: `table WHERE filter` (filter binds ?1 to id). For pages, `rows` are
 // the page and requisite rows, robots.txt fetches apart.
 struct Scope {
@@ -170,21 +166,6 @@ struct Scope {
     std::string all() const { return " FROM " + table + " WHERE (" + filter + ")"; }
     std::string rows() const { return pages() ? all() + " AND kind != 'robots'" : all(); }
 };
-
-Result<bool> has_column(Database& db, std::string_view table, std::string_view column) {
-    Statement statement = db.prepare("SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2");
-    statement.bind(1, table);
-    statement.bind(2, column);
-    bool found = false;
-    auto r = for_each_row(statement, [&](const Statement& row) {
-        found = row.column_int64(0) > 0;
-        return false;
-    });
-    if (!r) {
-        return r.error();
-    }
-    return found;
-}
 
 // Keeps the `limit` best of a stream (0: all) in bounded memory: a heap whose top is the worst
 // kept element.
@@ -299,7 +280,7 @@ private:
         }
         m_s.fetched += attempts > 0 ? 1 : 0;
         m_s.requests += static_cast<std::uint64_t>(std::max<std::int64_t>(attempts, 0));
-        const std::uint64_t bytes = count_column(row, 6);
+        const std::uint64_t bytes = row.column_uint64(6);
         m_s.bytes += bytes;
         ++m_statuses[status ? static_cast<int>(*status) : -1];
         if (m_scope.pages()) {
@@ -400,8 +381,8 @@ Result<void> group_hosts(Database& db, const Scope& scope, const SummaryOptions&
     s.host_count = 0;
     auto r = for_each_row(groups, [&](const Statement& row) {
         ++s.host_count;
-        top.add({std::string(row.column_text(0)), count_column(row, 1), count_column(row, 2),
-                 count_column(row, 3), count_column(row, 4), std::nullopt});
+        top.add({std::string(row.column_text(0)), row.column_uint64(1), row.column_uint64(2),
+                 row.column_uint64(3), row.column_uint64(4), std::nullopt});
         return true;
     });
     if (!r) {
@@ -423,7 +404,7 @@ Result<void> read_errors(Database& db, const Scope& scope, const SummaryOptions&
     };
     TopN<ReasonCount, decltype(better)> reasons(options.top_reasons, better);
     auto r = for_each_row(statement, [&](const Statement& row) {
-        const std::uint64_t count = count_column(row, 2);
+        const std::uint64_t count = row.column_uint64(2);
         const std::string_view kind = row.column_text(0);
         auto it = kinds.find(kind);
         if (it == kinds.end()) {
@@ -534,31 +515,27 @@ Result<Percentiles> read_ttfb(Database& db, const Scope& scope, std::uint64_t co
     return picker.result();
 }
 
-Result<void> read_frontier(Database& db, std::int64_t crawl_id, Summary& s) {
+Result<void> read_frontier(Database& db, int schema, std::int64_t crawl_id, Summary& s) {
     Statement frontier = db.prepare(
         "SELECT count(*), coalesce(sum(state = 0), 0) FROM frontier WHERE crawl_id = ?1");
     frontier.bind(1, crawl_id);
     auto r = for_each_row(frontier, [&](const Statement& row) {
-        s.seen_urls = count_column(row, 0);
-        s.queued_urls = count_column(row, 1);
+        s.seen_urls = row.column_uint64(0);
+        s.queued_urls = row.column_uint64(1);
         return false;
     });
     if (!r) {
         return r;
     }
-    auto recorded = has_column(db, "crawls", "seen_bytes");
-    if (!recorded) {
-        return recorded.error();
-    }
-    if (!*recorded) {
-        return {}; // a file from before schema step 3
+    if (schema < k_crawl_timings_version) {
+        return {}; // a file from before the crawls' seen-set columns
     }
     Statement seen_set = db.prepare("SELECT seen_urls, seen_bytes FROM crawls WHERE id = ?1");
     seen_set.bind(1, crawl_id);
     return for_each_row(seen_set, [&](const Statement& row) {
         if (!row.is_null(0) && !row.is_null(1)) {
-            s.seen_set_urls = count_column(row, 0);
-            s.seen_set_bytes = count_column(row, 1);
+            s.seen_set_urls = row.column_uint64(0);
+            s.seen_set_bytes = row.column_uint64(1);
         }
         return false;
     });
@@ -572,13 +549,11 @@ Result<Summary> summarize(Reader& reader, const Scope& scope, const SummaryOptio
     if (!transaction) {
         return transaction.error();
     }
-    auto ttfb_recorded = has_column(db, scope.table, "ttfb_ms");
-    if (!ttfb_recorded) {
-        return ttfb_recorded.error();
-    }
+    // downloads has had ttfb_ms from the start, pages since k_crawl_timings_version.
+    const bool ttfb_recorded = !scope.pages() || reader.schema_version() >= k_crawl_timings_version;
     Summary s;
     s.source = scope.source;
-    Scan scan(scope, options, *ttfb_recorded, s);
+    Scan scan(scope, options, ttfb_recorded, s);
     if (auto r = scan.run(db); !r) {
         return r.error();
     }
@@ -593,7 +568,7 @@ Result<Summary> summarize(Reader& reader, const Scope& scope, const SummaryOptio
     if (auto r = read_latency(db, scope, s); !r) {
         return r.error();
     }
-    if (*ttfb_recorded) {
+    if (ttfb_recorded) {
         auto ttfb = read_ttfb(db, scope, scan.ttfb_count());
         if (!ttfb) {
             return ttfb.error();
@@ -601,7 +576,7 @@ Result<Summary> summarize(Reader& reader, const Scope& scope, const SummaryOptio
         s.ttfb_ms = *ttfb;
     }
     if (scope.whole_crawl) {
-        if (auto r = read_frontier(db, scope.id, s); !r) {
+        if (auto r = read_frontier(db, reader.schema_version(), scope.id, s); !r) {
             return r.error();
         }
     }
