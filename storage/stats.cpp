@@ -16,10 +16,6 @@ namespace flagcrawl::storage {
 
 namespace {
 
-// Distinct hosts the single scan aggregates in memory; past it, hosts are grouped by SQL (a
-// sort that SQLite spills to disk), so a crawl of a million hosts stays in bounded memory.
-constexpr std::size_t k_host_map_limit = 50'000;
-
 bool starts_with_any(std::string_view text, std::initializer_list<std::string_view> prefixes) {
     return std::any_of(prefixes.begin(), prefixes.end(),
                        [&](std::string_view p) { return text.starts_with(p); });
@@ -201,7 +197,8 @@ bool better_host(const HostStats& a, const HostStats& b) {
 }
 
 // Pass 1: one scan of the rows, no sort. Counts every outcome, status, depth and run's span in
-// small maps (their keys are few), and hosts in a map while they stay under k_host_map_limit.
+// small maps (their keys are few), and hosts in a map while they stay within
+// SummaryOptions::host_map_limit.
 class Scan {
 public:
     Scan(const Scope& scope, const SummaryOptions& options, bool ttfb, Summary& s)
@@ -296,7 +293,7 @@ private:
         const std::string_view host = host_view(row.column_text(9), m_scratch);
         auto it = m_hosts.find(host);
         if (it == m_hosts.end()) {
-            if (m_hosts.size() == k_host_map_limit) {
+            if (m_hosts.size() >= m_options.host_map_limit) {
                 m_hosts_overflowed = true;
                 m_hosts.clear();
                 return;

@@ -61,6 +61,10 @@ struct SummaryOptions {
     std::size_t top_statuses = 10;
     std::size_t top_reasons = 10;
     int depth_buckets = 50; // depths 0 .. depth_buckets-2 alone, the rest in one last bucket
+    // Distinct hosts aggregated in memory during the single scan; past it, hosts are grouped by
+    // SQL instead (a sort SQLite spills to disk), so a crawl of a million hosts stays in bounded
+    // memory. Both give the same table (0: always by SQL).
+    std::size_t host_map_limit = 50'000;
 };
 
 // What a set of rows says. Rows are `downloads` (a download or flags run) or `pages` (a crawl,

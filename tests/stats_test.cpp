@@ -166,6 +166,63 @@ TEST(Stats, DownloadRunOutcomesStatusesErrorsLatencyAndHosts) {
     EXPECT_EQ(unlimited->top_reasons.size(), 5u);
 }
 
+// The per-host table of `sql` (grouped by SQL past SummaryOptions::host_map_limit) is the one
+// of `map` (aggregated in memory during the scan).
+void expect_same_hosts(const Summary& sql, const Summary& map) {
+    EXPECT_EQ(sql.host_count, map.host_count);
+    ASSERT_EQ(sql.hosts.size(), map.hosts.size());
+    for (std::size_t i = 0; i < map.hosts.size(); ++i) {
+        SCOPED_TRACE(map.hosts[i].host);
+        EXPECT_EQ(sql.hosts[i].host, map.hosts[i].host);
+        EXPECT_EQ(sql.hosts[i].items, map.hosts[i].items);
+        EXPECT_EQ(sql.hosts[i].fetched, map.hosts[i].fetched);
+        EXPECT_EQ(sql.hosts[i].failed, map.hosts[i].failed);
+        EXPECT_EQ(sql.hosts[i].bytes, map.hosts[i].bytes);
+        EXPECT_EQ(sql.hosts[i].median_ms, map.hosts[i].median_ms);
+    }
+    EXPECT_EQ(sql.items, map.items); // the rest of the summary is the scan's either way
+    EXPECT_EQ(sql.errors, map.errors);
+}
+
+TEST(Stats, HostsGroupedBySqlPastTheMapLimitMatchTheInMemoryTable) {
+    TempDir dir("stats");
+    const auto path = dir.file("h.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    const auto run = begin_run(*writer, "download");
+    for (int i = 1; i <= 4; ++i) {
+        ASSERT_TRUE(writer->submit(download(run, "http://d.test/" + std::to_string(i), 200, i * 5,
+                                            std::nullopt, 10 * static_cast<std::uint64_t>(i))));
+    }
+    ASSERT_TRUE(writer->submit(download(run, "http://a.test/1", 200, 10)));
+    ASSERT_TRUE(writer->submit(download(run, "http://a.test/2", 404, 20, "HTTP 404 Not Found", 0)));
+    ASSERT_TRUE(writer->submit(download(run, "http://A.Test/3", 200, 30)));
+    ASSERT_TRUE(writer->submit(download(run, "http://B.test:8080/1", 200, 2, std::nullopt, 7)));
+    ASSERT_TRUE(writer->submit(download(run, "http://b.test:8080/2", 200, 4, std::nullopt, 9)));
+    auto unfetched =
+        download(run, "ftp://c.test/x", std::nullopt, 0, "unsupported URL scheme 'ftp'", 0);
+    unfetched.attempts = 0;
+    ASSERT_TRUE(writer->submit(unfetched));
+    ASSERT_TRUE(writer->close());
+
+    Reader reader = open_reader(path);
+    for (const std::size_t top : {std::size_t{0}, std::size_t{2}}) {
+        SCOPED_TRACE("top_hosts " + std::to_string(top));
+        SummaryOptions in_memory;
+        in_memory.top_hosts = top;
+        SummaryOptions by_sql = in_memory;
+        by_sql.host_map_limit = 2; // 4 hosts: the scan gives up its map at the third
+        auto map = summarize_run(reader, run, in_memory);
+        ASSERT_TRUE(map) << map.error().message;
+        auto sql = summarize_run(reader, run, by_sql);
+        ASSERT_TRUE(sql) << sql.error().message;
+        EXPECT_EQ(map->host_count, 4u);
+        ASSERT_EQ(map->hosts.size(), top == 0 ? 4u : top);
+        EXPECT_EQ(map->hosts[0].host, "d.test");
+        expect_same_hosts(*sql, *map);
+    }
+}
+
 TEST(Stats, NearestRankPercentilesOfKnownData) {
     TempDir dir("stats");
     const auto path = dir.file("p.db");
@@ -389,6 +446,19 @@ TEST_F(ResumedCrawl, DeepPagesShareTheLastDepthBucket) {
     EXPECT_EQ(s->depths[0].count, 1u);
     EXPECT_EQ(s->depths[1].depth, 1);
     EXPECT_EQ(s->depths[1].count, 5u);
+}
+
+// robots.txt rows are no host's rows on either path.
+TEST_F(ResumedCrawl, HostsGroupedBySqlPastTheMapLimitMatchTheInMemoryTable) {
+    Reader reader = open_reader(m_path);
+    SummaryOptions by_sql;
+    by_sql.host_map_limit = 1;
+    auto map = summarize_crawl(reader, m_crawl);
+    ASSERT_TRUE(map) << map.error().message;
+    auto sql = summarize_crawl(reader, m_crawl, by_sql);
+    ASSERT_TRUE(sql) << sql.error().message;
+    EXPECT_EQ(map->host_count, 2u);
+    expect_same_hosts(*sql, *map);
 }
 
 // A file of a schema-2 build, read as it is (readers never migrate): the crawl is summarized, but
