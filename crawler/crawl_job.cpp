@@ -515,11 +515,13 @@ void CrawlJob::on_robots(FrontierJob&& job, fetch::Response&& response) {
     r.run_id = m_run_id;
     r.kind = storage::PageKind::robots;
     set_response_columns(r, response);
+    // A status that means "no robots.txt" (4xx: everything allowed, the status says it) is no
+    // failure; an unreachable one (5xx, 429) is.
     if (response.error) {
         r.error = response.error->message;
-    } else if (policy != RobotsFetchPolicy::parse) {
-        r.error = "HTTP " + std::to_string(response.http_status) + ": robots.txt " +
-                  std::string(to_string(policy));
+    } else if (policy == RobotsFetchPolicy::disallow_all_retry_later) {
+        r.error = "HTTP " + std::to_string(response.http_status) +
+                  ": robots.txt unreachable, fetched again later";
     }
     if (policy == RobotsFetchPolicy::disallow_all_retry_later ||
         policy == RobotsFetchPolicy::give_up_host) {

@@ -326,6 +326,15 @@ TEST_P(CrawlE2E, UnreachableRobotsIsRetriedThenTheHostsUrlsFail) {
     ASSERT_NE(seed, out.pages.end());
     EXPECT_EQ(seed->attempts, 0);
     EXPECT_EQ(seed->error, "robots.txt unreachable (HTTP 503), host given up");
+    int robots_rows = 0;
+    for (const auto& p : out.pages) {
+        if (p.kind == "robots") {
+            EXPECT_EQ(p.status, 503);
+            EXPECT_EQ(p.error, "HTTP 503: robots.txt unreachable, fetched again later");
+            ++robots_rows;
+        }
+    }
+    EXPECT_EQ(robots_rows, 3);
 }
 
 // A linked host that refuses connections: its robots.txt gives it up at once (no refetch
@@ -362,6 +371,13 @@ TEST_P(CrawlE2E, HostDownFailsItsUrlsWithoutWaiting) {
         }
     }
     EXPECT_EQ(given_up, 2);
+    // No robots.txt (404) allows everything: recorded with its status, not as a failure.
+    const auto robots = std::find_if(out.pages.begin(), out.pages.end(), [&](const PageRow& p) {
+        return p.kind == "robots" && p.url == m_base + "/robots.txt";
+    });
+    ASSERT_NE(robots, out.pages.end());
+    EXPECT_EQ(robots->status, 404);
+    EXPECT_EQ(robots->error, "");
 }
 
 TEST_P(CrawlE2E, MaxPagesStopsAndSaysSo) {
