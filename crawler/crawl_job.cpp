@@ -370,7 +370,6 @@ void CrawlJob::on_response(fetch::Response&& response) {
             ++m_parsing;
             wake_worker = m_idle_workers > 0;
         }
-        ++m_counters.parsing;
         if (wake_worker) {
             m_pool_cv.notify_one();
         }
@@ -707,7 +706,6 @@ void CrawlJob::worker_loop() {
             --m_parsing;
             finishing = m_finishing;
         }
-        --m_counters.parsing;
         if (finishing) {
             m_idle_cv.notify_all();
         }

@@ -67,7 +67,6 @@ struct CrawlCounters {
     std::atomic<std::uint64_t> in_flight{0};
     std::atomic<std::uint64_t> queued{0};
     std::atomic<std::uint64_t> hosts_waiting{0};
-    std::atomic<std::uint64_t> parsing{0};
     std::atomic<std::int64_t> last_completion_ns{0}; // steady clock, of the latest result
 };
 
