@@ -47,10 +47,6 @@ bool is_page_link(LinkKind kind) {
            kind == LinkKind::canonical;
 }
 
-bool is_http(const Url& url) {
-    return url.scheme() == "http" || url.scheme() == "https";
-}
-
 // key_hash(normalize_key(url, canonical_query)); without canonical_query the key is the href
 // without its fragment, hashed in place instead of copied.
 std::uint64_t url_key(const Url& url, bool canonical_query) {
@@ -211,7 +207,7 @@ std::vector<storage::FrontierRow> CrawlJob::push_seeds() {
     std::vector<storage::FrontierRow> rows;
     for (const auto& seed : m_options.seeds) {
         auto url = parse(seed);
-        if (!url || !is_http(*url)) {
+        if (!url || !url->is_http()) {
             continue;
         }
         const std::uint64_t key = url_key(*url, m_options.canonical_query);
@@ -749,7 +745,7 @@ CrawlJob::Result CrawlJob::parse_page(ParseTask& task, LinkExtractor& extractor)
         r.links.reserve(page.links.size());
         for (const Link& link : page.links) {
             auto url = parse(link.url, &base);
-            if (!url || !is_http(*url)) {
+            if (!url || !url->is_http()) {
                 continue;
             }
             const bool link_nofollow = link.nofollow || nofollow;

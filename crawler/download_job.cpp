@@ -63,7 +63,7 @@ fetch::WorkSource::Next DownloadJob::next(fetch::Clock::time_point) {
             continue;
         }
         const Url& url = *parsed;
-        if (url.scheme() != "http" && url.scheme() != "https") {
+        if (!url.is_http()) {
             m_recorder.record_unfetched(*text, *text,
                                         fmt::format("unsupported URL scheme '{}'", url.scheme()));
             continue;

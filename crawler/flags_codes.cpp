@@ -113,7 +113,7 @@ boost::system::result<FlagsServer, FlagsArgError> parse_flags_server(std::string
     if (text.find("://") == std::string_view::npos)
         return FlagsArgError{usage};
     auto url = parse(text);
-    if (!url || (url->scheme() != "http" && url->scheme() != "https"))
+    if (!url || !url->is_http())
         return FlagsArgError{usage};
     if (url->has_query() || url->has_fragment())
         return FlagsArgError{

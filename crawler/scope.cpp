@@ -42,10 +42,6 @@ std::vector<std::unique_ptr<re2::RE2>> compile(const std::vector<std::string>& p
     return compiled;
 }
 
-bool is_http(const Url& url) {
-    return url.scheme() == "http" || url.scheme() == "https";
-}
-
 } // namespace
 
 std::optional<ScopeKind> parse_scope(std::string_view text) {
@@ -107,7 +103,7 @@ UrlFilter::UrlFilter(UrlFilter&&) noexcept = default;
 UrlFilter& UrlFilter::operator=(UrlFilter&&) noexcept = default;
 
 bool UrlFilter::in_scope(const Url& url) const {
-    if (!is_http(url)) {
+    if (!url.is_http()) {
         return false;
     }
     const std::string_view host = url.host();

@@ -814,6 +814,11 @@ Url UrlBuilder::serialize() const {
     return url;
 }
 
+bool Url::is_http() const noexcept {
+    const auto kind = static_cast<SchemeKind>(m_scheme_kind);
+    return kind == SchemeKind::http || kind == SchemeKind::https;
+}
+
 std::optional<std::uint16_t> Url::port_or_default() const noexcept {
     if (m_port >= 0)
         return static_cast<std::uint16_t>(m_port);

@@ -41,6 +41,8 @@ public:
     std::string_view scheme() const noexcept { return slice(0, m_scheme_end); }
     // http, https, ws, wss, ftp and file: the schemes with authority and path rules of their own.
     bool is_special() const noexcept { return m_scheme_kind != 0; }
+    // http or https: what the fetcher, the crawl and the download take.
+    bool is_http() const noexcept;
     std::string_view username() const noexcept { return slice(m_user_begin, m_user_end); }
     std::string_view password() const noexcept;
     // False for URLs such as "mailto:a@b" or "sc:/x"; true (possibly with an empty host) for
