@@ -47,13 +47,6 @@ bool is_page_link(LinkKind kind) {
            kind == LinkKind::canonical;
 }
 
-// key_hash(normalize_key(url, canonical_query)); without canonical_query the key is the href
-// without its fragment, hashed in place instead of copied.
-std::uint64_t url_key(const Url& url, bool canonical_query) {
-    return canonical_query ? key_hash(normalize_key(url, true))
-                           : key_hash(url.href_without_fragment());
-}
-
 double seconds_between(fetch::Clock::time_point from, fetch::Clock::time_point to) {
     return std::chrono::duration<double>(to - from).count();
 }
@@ -210,7 +203,7 @@ std::vector<storage::FrontierRow> CrawlJob::push_seeds() {
         if (!url || !url->is_http()) {
             continue;
         }
-        const std::uint64_t key = url_key(*url, m_options.canonical_query);
+        const std::uint64_t key = url_key_hash(*url, m_options.canonical_query);
         if (auto entry =
                 m_frontier.push(std::string(url->href_without_fragment()), key, 0, 0, false)) {
             rows.push_back({entry->seq, entry->key, entry->url, 0, 0, false});
@@ -436,7 +429,7 @@ void CrawlJob::add_redirect(Result& result, const fetch::Response& response) con
         return;
     }
     result.candidates.push_back({std::string(target->href_without_fragment()), -1,
-                                 url_key(*target, m_options.canonical_query),
+                                 url_key_hash(*target, m_options.canonical_query),
                                  result.job.entry.depth, hops, result.job.entry.requisite});
 }
 
@@ -766,7 +759,7 @@ CrawlJob::Result CrawlJob::parse_page(ParseTask& task, LinkExtractor& extractor)
             }
             result.candidates.push_back({{},
                                          static_cast<std::int32_t>(r.links.size() - 1),
-                                         url_key(*url, m_options.canonical_query),
+                                         url_key_hash(*url, m_options.canonical_query),
                                          child_depth,
                                          0,
                                          requisite});

@@ -68,7 +68,7 @@ fetch::WorkSource::Next DownloadJob::next(fetch::Clock::time_point) {
                                         fmt::format("unsupported URL scheme '{}'", url.scheme()));
             continue;
         }
-        if (!m_seen.insert(key_hash(url.href_without_fragment()))) {
+        if (!m_seen.insert(url_key_hash(url, false))) {
             m_duplicates.fetch_add(1, std::memory_order_relaxed);
             continue;
         }

@@ -127,4 +127,8 @@ std::string normalize_key(const Url& url, bool canonical_query);
 // stay valid. Unkeyed: fine for crawled URLs, not a defence against crafted collisions.
 std::uint64_t key_hash(std::string_view key) noexcept;
 
+// The seen-set hash of a URL, key_hash(normalize_key(url, canonical_query)), hashing the href
+// in place (no copy) when the key is the href without its fragment.
+std::uint64_t url_key_hash(const Url& url, bool canonical_query);
+
 } // namespace flagcrawl::crawler

@@ -174,4 +174,10 @@ std::uint64_t key_hash(std::string_view key) noexcept {
     return fold_mul(state ^ k_p3, static_cast<std::uint64_t>(key.size()) ^ k_p1);
 }
 
+std::uint64_t url_key_hash(const Url& url, bool canonical_query) {
+    if (!canonical_query || url.has_opaque_path())
+        return key_hash(url.href_without_fragment());
+    return key_hash(normalize_key(url, true));
+}
+
 } // namespace flagcrawl::crawler

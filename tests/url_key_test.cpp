@@ -13,6 +13,7 @@ namespace {
 using flagcrawl::crawler::key_hash;
 using flagcrawl::crawler::normalize_key;
 using flagcrawl::crawler::parse;
+using flagcrawl::crawler::url_key_hash;
 
 std::string key(std::string_view input, bool canonical) {
     const auto url = parse(input);
@@ -32,6 +33,14 @@ TEST_P(KeyTest, IsTheNormalizedSerialization) {
     const KeyCase& c = GetParam();
     EXPECT_EQ(key(c.input, false), c.plain);
     EXPECT_EQ(key(c.input, true), c.canonical);
+}
+
+TEST_P(KeyTest, UrlKeyHashIsTheHashOfTheKey) {
+    const KeyCase& c = GetParam();
+    const auto url = parse(c.input);
+    ASSERT_TRUE(url);
+    EXPECT_EQ(url_key_hash(*url, false), key_hash(c.plain));
+    EXPECT_EQ(url_key_hash(*url, true), key_hash(c.canonical));
 }
 
 const KeyCase k_keys[] = {
