@@ -511,21 +511,18 @@ void CrawlJob::on_robots(FrontierJob&& job, fetch::Response&& response) {
         r.error = "HTTP " + std::to_string(response.http_status) +
                   ": robots.txt unreachable, fetched again later";
     }
-    if (policy == RobotsFetchPolicy::disallow_all_retry_later ||
-        policy == RobotsFetchPolicy::give_up_host) {
-        m_robots_failures[job.host] = response.error
-                                          ? response.error->message
-                                          : "HTTP " + std::to_string(response.http_status);
-    }
     if (m_options.save_bodies && !response.error) {
         r.body = std::move(response.body);
     }
     const bool interrupted =
         response.error && response.error->kind == fetch::ErrorKind::interrupted;
+    // Why robots.txt failed, for the error of the URLs refused if the host is given up.
+    const std::string failure =
+        response.error ? response.error->message : "HTTP " + std::to_string(response.http_status);
     if (policy == RobotsFetchPolicy::give_up_host) {
-        m_frontier.robots_host_down(job, now);
+        m_frontier.robots_host_down(job, failure, now);
     } else {
-        m_frontier.robots_fetched(job, interrupted ? std::nullopt : std::move(rules), now);
+        m_frontier.robots_fetched(job, interrupted ? std::nullopt : std::move(rules), failure, now);
     }
     if (!interrupted) {
         submit(std::move(r));
@@ -547,10 +544,7 @@ void CrawlJob::record_refused(FrontierJob&& job) {
         ++m_counters.disallowed;
     } else {
         // Never fetched because the host failed: an error, so the exit status says so.
-        const auto failure = m_robots_failures.find(job.host);
-        r.error = "robots.txt unreachable (" +
-                  (failure != m_robots_failures.end() ? failure->second : std::string("?")) +
-                  "), host given up";
+        r.error = "robots.txt unreachable (" + job.reason + "), host given up";
         ++m_errors_by_kind["robots_unreachable"];
         ++m_counters.errors;
         ++m_counters.pages;

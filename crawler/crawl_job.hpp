@@ -185,9 +185,6 @@ private:
     std::optional<StopReason> m_stop;
     std::optional<fetch::Clock::time_point> m_deadline;
     std::map<std::string, std::uint64_t> m_errors_by_kind;
-    // Why each host's last robots.txt fetch failed (host slot -> reason), for the error of the
-    // URLs refused when the host is given up. Loop thread only.
-    std::unordered_map<std::uint32_t, std::string> m_robots_failures;
     std::optional<storage::Error> m_store_error;
     std::atomic<bool> m_interrupted{false};
     CrawlCounters m_counters;

@@ -265,6 +265,7 @@ FrontierNext LocalFrontier::next(TimePoint now) {
     --m_in_memory;
     if (host.robots == Robots::given_up) {
         out.job.kind = FrontierJob::Kind::unreachable;
+        out.job.reason = host.robots_failure;
         reschedule(id, now);
         return out;
     }
@@ -319,7 +320,7 @@ bool LocalFrontier::defer(FrontierJob& job, std::optional<Duration> retry_after,
 }
 
 void LocalFrontier::robots_fetched(const FrontierJob& job, std::optional<RobotsRules> rules,
-                                   TimePoint now) {
+                                   std::string_view failure, TimePoint now) {
     m_now = now;
     Host& host = m_hosts[job.host];
     --host.in_flight;
@@ -333,22 +334,27 @@ void LocalFrontier::robots_fetched(const FrontierJob& job, std::optional<RobotsR
         }
         host.rules = std::make_shared<const RobotsRules>(std::move(*rules));
         host.robots = Robots::ready;
+        host.robots_failure.clear();
     } else if (static_cast<std::size_t>(host.robots_failures) < p.robots_retry.size()) {
         host.paused_until = now + p.robots_retry[static_cast<std::size_t>(host.robots_failures)];
         ++host.robots_failures;
         host.robots = Robots::unknown; // refetched once the pause is over
+        host.robots_failure = failure;
     } else {
         host.robots = Robots::given_up;
+        host.robots_failure = failure;
     }
     reschedule(job.host, now);
 }
 
-void LocalFrontier::robots_host_down(const FrontierJob& job, TimePoint now) {
+void LocalFrontier::robots_host_down(const FrontierJob& job, std::string_view failure,
+                                     TimePoint now) {
     m_now = now;
     Host& host = m_hosts[job.host];
     --host.in_flight;
     --m_in_flight;
     host.robots = Robots::given_up;
+    host.robots_failure = failure;
     reschedule(job.host, now);
 }
 

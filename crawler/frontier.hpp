@@ -50,7 +50,8 @@ struct FrontierJob {
     Kind kind = Kind::fetch;
     std::uint32_t host = 0; // the host slot: give it back to complete()/defer()/robots_fetched()
     std::string origin;     // "http://h:p" (robots jobs)
-    FrontierEntry entry;    // fetch and disallowed jobs
+    FrontierEntry entry;    // fetch, disallowed and unreachable jobs
+    std::string reason;     // unreachable jobs: why the host's last robots.txt fetch failed
 };
 
 struct FrontierNext {
@@ -100,11 +101,14 @@ public:
     virtual bool defer(FrontierJob& job, std::optional<Duration> retry_after, TimePoint now) = 0;
     // The outcome of a robots job. rules: parsed rules, allow_all(), or nullopt when robots.txt
     // was unreachable (5xx, 429, no response): the host is held and robots.txt refetched later.
+    // failure: why it was unreachable ("HTTP 503", "timeout ..."), given to the host's
+    // unreachable jobs if it is given up; ignored with rules.
     virtual void robots_fetched(const FrontierJob& job, std::optional<RobotsRules> rules,
-                                TimePoint now) = 0;
+                                std::string_view failure, TimePoint now) = 0;
     // The outcome of a robots job whose host is down (RobotsFetchPolicy::give_up_host): no
-    // refetch; the host's URLs are handed out as unreachable at once.
-    virtual void robots_host_down(const FrontierJob& job, TimePoint now) = 0;
+    // refetch; the host's URLs are handed out as unreachable at once, with `failure`.
+    virtual void robots_host_down(const FrontierJob& job, std::string_view failure,
+                                  TimePoint now) = 0;
 
     virtual FrontierStats stats() const = 0;
     // The first failure of the store behind the frontier (queued URLs could not be read back):
@@ -173,8 +177,8 @@ public:
     void complete(const FrontierJob& job, TimePoint now) override;
     bool defer(FrontierJob& job, std::optional<Duration> retry_after, TimePoint now) override;
     void robots_fetched(const FrontierJob& job, std::optional<RobotsRules> rules,
-                        TimePoint now) override;
-    void robots_host_down(const FrontierJob& job, TimePoint now) override;
+                        std::string_view failure, TimePoint now) override;
+    void robots_host_down(const FrontierJob& job, std::string_view failure, TimePoint now) override;
     FrontierStats stats() const override;
     const std::optional<storage::Error>& store_error() const override { return m_store_error; }
     std::string waiting_on(TimePoint now) const override;
@@ -210,6 +214,7 @@ private:
         Duration delay{0};        // effective delay (with Crawl-delay)
         Robots robots = Robots::unknown;
         int robots_failures = 0;
+        std::string robots_failure; // why the last robots.txt fetch failed
         int throttle_streak = 0;
         std::shared_ptr<const RobotsRules> rules;
         // Where the host sits in the schedule (exactly one of these, or none).

@@ -137,7 +137,7 @@ TEST(Frontier, RobotsFirstThenRulesAndCappedCrawlDelay) {
     EXPECT_EQ(f.next(t0).state, FrontierNext::State::waiting);
     f.robots_fetched(
         robots,
-        RobotsRules::parse("User-agent: *\nDisallow: /private\nCrawl-delay: 60\n", "flagcrawl"),
+        RobotsRules::parse("User-agent: *\nDisallow: /private\nCrawl-delay: 60\n", "flagcrawl"), "",
         t0);
     EXPECT_FALSE(f.allowed_now("http://a/private/y"));
     EXPECT_TRUE(f.allowed_now("http://a/ok/3"));
@@ -164,19 +164,21 @@ TEST(Frontier, UnreachableRobotsIsRefetchedThenTheHostGivenUp) {
     LocalFrontier f(o, nullptr);
     push(f, "http://a/1");
     auto robots = expect_ready(f, t0);
-    f.robots_fetched(robots, std::nullopt, t0); // 5xx: disallow for a while
+    f.robots_fetched(robots, std::nullopt, "HTTP 503", t0); // 5xx: disallow for a while
     auto n = f.next(t0);
     ASSERT_EQ(n.state, FrontierNext::State::waiting);
     EXPECT_EQ(*n.wake_at, t0 + 2s);
     robots = expect_ready(f, t0 + 2s);
     ASSERT_EQ(robots.kind, FrontierJob::Kind::robots);
-    f.robots_fetched(robots, std::nullopt, t0 + 2s);
+    f.robots_fetched(robots, std::nullopt, "HTTP 500", t0 + 2s);
     robots = expect_ready(f, t0 + 12s);
     ASSERT_EQ(robots.kind, FrontierJob::Kind::robots);
-    f.robots_fetched(robots, std::nullopt, t0 + 12s);
-    // Retries used up: the host's URLs are refused, and the crawl can finish.
+    f.robots_fetched(robots, std::nullopt, "timeout after 10 s", t0 + 12s);
+    // Retries used up: the host's URLs are refused with the last failure, and the crawl can
+    // finish.
     auto job = expect_ready(f, t0 + 12s);
     EXPECT_EQ(job.kind, FrontierJob::Kind::unreachable);
+    EXPECT_EQ(job.reason, "timeout after 10 s");
     EXPECT_EQ(f.next(t0 + 12s).state, FrontierNext::State::finished);
 }
 
@@ -186,9 +188,11 @@ TEST(Frontier, HostDownIsGivenUpWithoutWaiting) {
     push(f, "http://a/2");
     auto robots = expect_ready(f, t0);
     ASSERT_EQ(robots.kind, FrontierJob::Kind::robots);
-    f.robots_host_down(robots, t0);
+    f.robots_host_down(robots, "connection refused", t0);
     EXPECT_EQ(expect_ready(f, t0).kind, FrontierJob::Kind::unreachable);
-    EXPECT_EQ(expect_ready(f, t0).kind, FrontierJob::Kind::unreachable);
+    const auto second = expect_ready(f, t0);
+    EXPECT_EQ(second.kind, FrontierJob::Kind::unreachable);
+    EXPECT_EQ(second.reason, "connection refused");
     EXPECT_EQ(f.next(t0).state, FrontierNext::State::finished);
 }
 
@@ -196,9 +200,9 @@ TEST(Frontier, RobotsRecoveringAfterA5xxAllowsTheHost) {
     LocalFrontier f(options(8, 0s, true), nullptr);
     push(f, "http://a/1");
     auto robots = expect_ready(f, t0);
-    f.robots_fetched(robots, std::nullopt, t0);
+    f.robots_fetched(robots, std::nullopt, "HTTP 503", t0);
     robots = expect_ready(f, t0 + 2s);
-    f.robots_fetched(robots, RobotsRules::allow_all(), t0 + 2s);
+    f.robots_fetched(robots, RobotsRules::allow_all(), "", t0 + 2s);
     EXPECT_EQ(expect_ready(f, t0 + 2s).kind, FrontierJob::Kind::fetch);
 }
 
