@@ -5,40 +5,10 @@
 #include "crawler/url.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace flagcrawl::crawler {
 
 namespace {
-
-bool iequals_prefix(std::string_view text, std::string_view prefix) {
-    if (text.size() < prefix.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view text) {
-    const auto begin = text.find_first_not_of(" \t\r\n");
-    if (begin == std::string_view::npos) {
-        return {};
-    }
-    const auto end = text.find_last_not_of(" \t\r\n");
-    return text.substr(begin, end - begin + 1);
-}
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
 
 // Links a crawler follows as pages; the other non-requisite kinds (alternate: feeds and
 // translations, other_link: next/prev/author/manifest) are recorded but not followed.
@@ -94,48 +64,34 @@ void parse_x_robots_tag(std::string_view header, std::string_view agent_token, b
                         bool& nofollow) {
     bool applies = true;
     std::size_t at = 0;
-    while (at <= header.size()) {
+    for (;;) {
         auto comma = header.find(',', at);
         if (comma == std::string_view::npos) {
             comma = header.size();
         }
-        std::string part = lower(trim(header.substr(at, comma - at)));
-        at = comma + 1;
+        std::string_view part = trim_spaces(header.substr(at, comma - at));
         // "agent: directive": a new agent section, unless the name is a directive that takes
         // a value ("unavailable_after: date", "max-snippet: 0").
-        if (auto colon = part.find(':'); colon != std::string::npos) {
-            std::string name(trim(std::string_view(part).substr(0, colon)));
-            if (name != "unavailable_after" && !name.starts_with("max-")) {
-                applies = name == lower(agent_token);
-                part = std::string(trim(std::string_view(part).substr(colon + 1)));
+        if (auto colon = part.find(':'); colon != std::string_view::npos) {
+            const std::string_view name = trim_spaces(part.substr(0, colon));
+            if (!iequals(name, "unavailable_after") && !iequals_prefix(name, "max-")) {
+                applies = iequals(name, agent_token);
+                part = part.substr(colon + 1);
             }
         }
         if (applies) {
             // Several directives may also be separated by spaces in one part.
-            std::size_t word = 0;
-            while (word < part.size()) {
-                auto end = part.find(' ', word);
-                if (end == std::string::npos) {
-                    end = part.size();
-                }
-                const std::string_view token = std::string_view(part).substr(word, end - word);
-                if (token == "noindex" || token == "none") {
-                    noindex = true;
-                }
-                if (token == "nofollow" || token == "none") {
-                    nofollow = true;
-                }
-                word = end + 1;
-            }
+            apply_robots_directives(part, noindex, nofollow);
         }
         if (comma == header.size()) {
             break;
         }
+        at = comma + 1;
     }
 }
 
 bool is_html(std::string_view content_type, std::string_view body) {
-    std::string_view type = trim(content_type);
+    std::string_view type = trim_spaces(content_type);
     if (!type.empty()) {
         return iequals_prefix(type, "text/html") || iequals_prefix(type, "application/xhtml+xml");
     }

@@ -28,7 +28,9 @@ char lower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
+} // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) {
         return false;
     }
@@ -40,7 +42,11 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
-std::string_view trim_spaces(std::string_view s) {
+bool iequals_prefix(std::string_view text, std::string_view prefix) noexcept {
+    return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+std::string_view trim_spaces(std::string_view s) noexcept {
     while (!s.empty() && is_ascii_space(s.front())) {
         s.remove_prefix(1);
     }
@@ -49,6 +55,8 @@ std::string_view trim_spaces(std::string_view s) {
     }
     return s;
 }
+
+namespace {
 
 // Calls fn(token) for each token of `s` separated by ASCII whitespace (and commas if asked).
 template <typename Fn> void for_each_token(std::string_view s, bool commas, Fn&& fn) {
@@ -1006,15 +1014,7 @@ struct LinkExtractor::Impl {
         if (name != nullptr) {
             const std::string_view n = trim_spaces(name);
             if (iequals(n, "robots") || iequals(n, options.agent_token)) {
-                for_each_token(content, true, [&](std::string_view token) {
-                    if (iequals(token, "noindex")) {
-                        page.noindex = true;
-                    } else if (iequals(token, "nofollow")) {
-                        page.nofollow = true;
-                    } else if (iequals(token, "none")) {
-                        page.noindex = page.nofollow = true;
-                    }
-                });
+                apply_robots_directives(content, page.noindex, page.nofollow);
             }
         }
         if (want_links && http_equiv != nullptr && iequals(trim_spaces(http_equiv), "refresh")) {
@@ -1194,6 +1194,18 @@ const PageLinks& LinkExtractor::extract_facts(std::string_view html) {
 
 std::size_t LinkExtractor::last_arena_bytes() const {
     return m_impl->arena.used();
+}
+
+void apply_robots_directives(std::string_view tokens, bool& noindex, bool& nofollow) noexcept {
+    for_each_token(tokens, true, [&](std::string_view token) {
+        if (iequals(token, "noindex")) {
+            noindex = true;
+        } else if (iequals(token, "nofollow")) {
+            nofollow = true;
+        } else if (iequals(token, "none")) {
+            noindex = nofollow = true;
+        }
+    });
 }
 
 } // namespace flagcrawl::crawler

@@ -311,6 +311,36 @@ TEST(MetaRefresh, Table) {
     }
 }
 
+TEST(MetaRobots, DirectivesAndStringHelpers) {
+    struct Case {
+        const char* tokens;
+        bool noindex;
+        bool nofollow;
+    };
+    const Case cases[] = {
+        {"", false, false},
+        {"all", false, false},
+        {"NoIndex", true, false},
+        {"index, NOFOLLOW", false, true},
+        {"none", true, true},
+        {" noindex\tnofollow ", true, true},
+        {"noindexx,follow", false, false},
+    };
+    for (const Case& c : cases) {
+        bool noindex = false;
+        bool nofollow = false;
+        fc::apply_robots_directives(c.tokens, noindex, nofollow);
+        EXPECT_EQ(noindex, c.noindex) << c.tokens;
+        EXPECT_EQ(nofollow, c.nofollow) << c.tokens;
+    }
+    EXPECT_TRUE(fc::iequals("FlagCrawl", "flagcrawl"));
+    EXPECT_FALSE(fc::iequals("flagcrawl", "flagcrawl2"));
+    EXPECT_TRUE(fc::iequals_prefix("Text/HTML; charset=utf-8", "text/html"));
+    EXPECT_FALSE(fc::iequals_prefix("text/ht", "text/html"));
+    EXPECT_EQ(fc::trim_spaces(" \t\f a b\r\n"), "a b");
+    EXPECT_EQ(fc::trim_spaces(" \n "), "");
+}
+
 TEST(Links, ViewsStayValidUntilNextCall) {
     fc::LinkExtractor extractor;
     const auto& page = extractor.extract("<title>T</title><a href='/one'>1</a>");
