@@ -149,7 +149,7 @@ crawler::CrawlOptions make_crawl_options(const CrawlCliOptions& o) {
                                            : std::min(cpus, k_max_parse_threads);
     for (const auto& seed : o.urls) {
         auto url = crawler::parse(seed);
-        if (!url || (url->scheme() != "http" && url->scheme() != "https")) {
+        if (!url || !url->is_http()) {
             throw UsageError(fmt::format("crawl: not an http(s) URL: '{}'", seed));
         }
         c.seeds.emplace_back(url->href_without_fragment());
