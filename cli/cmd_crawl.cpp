@@ -5,9 +5,9 @@
 #include "interrupt.hpp"
 #include "progress.hpp"
 
-#include "crawler/crawl_job.hpp"
-#include "crawler/frontier_store.hpp"
-#include "crawler/url.hpp"
+#include "crawler/crawl/crawl_job.hpp"
+#include "crawler/crawl/frontier_store.hpp"
+#include "crawler/url/url.hpp"
 #include "storage/reader.hpp"
 
 #include <CLI/CLI.hpp>

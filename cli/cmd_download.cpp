@@ -5,7 +5,7 @@
 #include "interrupt.hpp"
 #include "progress.hpp"
 
-#include "crawler/download_job.hpp"
+#include "crawler/jobs/download_job.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -81,12 +81,12 @@ void open_url_input(const DownloadOptions& o, UrlInput& in) {
 void print_item(const crawler::ItemReport& item, const CommonOptions& o) {
     if (o.verbose) {
         std::string status = item.http_status ? std::to_string(item.http_status) : "---";
-        std::string detail = item.outcome == crawler::Outcome::ok
+        std::string detail = item.outcome == fetch::Outcome::ok
                                  ? fmt::format("{} ({})", item.path, format_bytes(item.bytes))
                                  : std::string(item.reason);
         print_line(stderr,
                    fmt::format("{} {} {:.0f} ms  {}", status, item.url, item.elapsed_ms, detail));
-    } else if (!o.quiet && item.outcome != crawler::Outcome::ok) {
+    } else if (!o.quiet && item.outcome != fetch::Outcome::ok) {
         print_line(stderr, fmt::format("flagcrawl: {}: {}", item.url, item.reason));
     }
 }

@@ -8,8 +8,8 @@
 #include "interrupt.hpp"
 #include "progress.hpp"
 
-#include "crawler/flags_codes.hpp"
-#include "crawler/flags_job.hpp"
+#include "crawler/jobs/flags_codes.hpp"
+#include "crawler/jobs/flags_job.hpp"
 #include "server/flags.hpp"
 
 #include <CLI/CLI.hpp>
@@ -96,13 +96,13 @@ void print_summary(const storage::RunTotals& totals, double elapsed_s) {
 // "BR error: HTTP 418 I'm a teapot").
 void print_item(const crawler::ItemReport& item) {
     switch (item.outcome) {
-    case crawler::Outcome::ok:
+    case fetch::Outcome::ok:
         print_line(stdout, fmt::format("{} ok", item.label));
         break;
-    case crawler::Outcome::not_found:
+    case fetch::Outcome::not_found:
         print_line(stdout, fmt::format("{} not found", item.label));
         break;
-    case crawler::Outcome::error:
+    case fetch::Outcome::error:
         print_line(stdout, fmt::format("{} error: {}", item.label, item.reason));
         break;
     }

@@ -2,7 +2,7 @@
 // filter on TSV lines, so they can be checked against other resolvers and test suites.
 #include "commands.hpp"
 
-#include "crawler/url_tsv.hpp"
+#include "crawler/url/url_tsv.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>

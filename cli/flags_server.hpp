@@ -3,7 +3,7 @@
 // and failing, in this process on a loopback ephemeral port).
 #pragma once
 
-#include "crawler/flags_codes.hpp"
+#include "crawler/jobs/flags_codes.hpp"
 #include "server/chaos.hpp"
 #include "server/server.hpp"
 

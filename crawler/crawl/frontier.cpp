@@ -1,0 +1,391 @@
+#include "crawler/crawl/frontier.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace flagcrawl::crawler {
+
+namespace {
+
+std::string seconds_text(Duration d) {
+    const double s = std::chrono::duration<double>(d).count();
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1f s", s);
+    return buffer;
+}
+
+} // namespace
+
+std::string_view origin_of(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) {
+        return url;
+    }
+    const auto path = url.find_first_of("/?#", scheme_end + 3);
+    return path == std::string_view::npos ? url : url.substr(0, path);
+}
+
+std::string path_and_query_of(std::string_view url) {
+    std::string_view rest = url.substr(origin_of(url).size());
+    if (const auto hash = rest.find('#'); hash != std::string_view::npos) {
+        rest = rest.substr(0, hash);
+    }
+    if (rest.empty() || rest.front() != '/') {
+        return "/" + std::string(rest);
+    }
+    return std::string(rest);
+}
+
+LocalFrontier::LocalFrontier(FrontierOptions options, FrontierStore* store)
+    : m_options(std::move(options))
+    , m_store(store)
+    , m_random(m_options.seed) {}
+
+void LocalFrontier::restore_queue(std::int64_t max_seq, std::uint64_t queued) {
+    m_next_seq = max_seq + 1;
+    m_spilled = queued;
+    m_memory_max_seq = 0;
+}
+
+const LocalFrontier::Host* LocalFrontier::find_host(std::string_view origin) const {
+    auto found = m_host_ids.find(origin);
+    return found == m_host_ids.end() ? nullptr : &m_hosts[found->second];
+}
+
+std::uint32_t LocalFrontier::host_for(std::string_view origin) {
+    auto found = m_host_ids.find(origin);
+    if (found != m_host_ids.end()) {
+        return found->second;
+    }
+    const auto id = static_cast<std::uint32_t>(m_hosts.size());
+    Host& host = m_hosts.emplace_back();
+    host.origin = origin;
+    host.delay = m_options.politeness.delay;
+    if (!m_options.politeness.robots) {
+        host.robots = Robots::ready; // no rules: everything allowed
+    }
+    m_host_ids.emplace(host.origin, id);
+    return id;
+}
+
+std::optional<FrontierEntry> LocalFrontier::push(std::string url, std::uint64_t key, int depth,
+                                                 int redirects, bool requisite) {
+    if (!m_seen.insert(key)) {
+        return std::nullopt;
+    }
+    FrontierEntry entry;
+    entry.seq = m_next_seq++;
+    entry.key = key;
+    entry.url = std::move(url);
+    entry.depth = depth;
+    entry.redirects = redirects;
+    entry.requisite = requisite;
+    if (m_store != nullptr && (m_spilled > 0 || m_in_memory >= m_options.window)) {
+        ++m_spilled; // only in the store until paged in
+        return entry;
+    }
+    m_memory_max_seq = entry.seq;
+    enqueue(entry);
+    return entry;
+}
+
+void LocalFrontier::enqueue(const FrontierEntry& entry) {
+    const std::uint32_t id = host_for(origin_of(entry.url));
+    Host& host = m_hosts[id];
+    host.queue.push_back(store(host, entry));
+    ++m_in_memory;
+    if (host.queue.size() == 1) {
+        reschedule(id, m_now);
+    }
+}
+
+LocalFrontier::Queued LocalFrontier::store(Host& host, const FrontierEntry& entry) {
+    const std::string_view path = std::string_view(entry.url).substr(host.origin.size());
+    Queued q;
+    q.seq = entry.seq;
+    q.key = entry.key;
+    q.path = host.paths.size();
+    q.path_size = static_cast<std::uint32_t>(path.size());
+    q.depth = entry.depth;
+    q.redirects = entry.redirects;
+    q.deferrals = entry.deferrals;
+    q.requisite = entry.requisite;
+    // Grow by a quarter, not std::string's doubling: the slack is RSS.
+    if (host.paths.size() + path.size() > host.paths.capacity()) {
+        host.paths.reserve(host.paths.size() + host.paths.size() / 4 + path.size() + 256);
+    }
+    host.paths.append(path);
+    return q;
+}
+
+FrontierEntry LocalFrontier::take_front(Host& host) {
+    const Queued q = host.queue.front();
+    host.queue.pop_front();
+    FrontierEntry entry;
+    entry.seq = q.seq;
+    entry.key = q.key;
+    entry.url.reserve(host.origin.size() + q.path_size);
+    entry.url.append(host.origin).append(host.paths, q.path, q.path_size);
+    entry.depth = q.depth;
+    entry.redirects = q.redirects;
+    entry.deferrals = q.deferrals;
+    entry.requisite = q.requisite;
+    host.paths_dead += q.path_size;
+    // Compact once a quarter of `paths` is dead (each compaction copies the live bytes: ~4
+    // bytes copied per byte handed out), and free it when the queue is empty, so that a host's
+    // queue holds about what it queues now, not its peak.
+    constexpr std::size_t k_compact_above = 4096;
+    if (host.queue.empty()) {
+        std::string().swap(host.paths);
+        host.paths_dead = 0;
+    } else if (host.paths_dead > k_compact_above && host.paths_dead * 4 > host.paths.size()) {
+        std::string live;
+        live.reserve(host.paths.size() - host.paths_dead);
+        for (Queued& queued : host.queue) {
+            const std::size_t at = live.size();
+            live.append(host.paths, queued.path, queued.path_size);
+            queued.path = at;
+        }
+        host.paths.swap(live);
+        host.paths_dead = 0;
+    }
+    return entry;
+}
+
+bool LocalFrontier::allowed_now(std::string_view url) const {
+    const Host* host = find_host(origin_of(url));
+    if (host == nullptr) {
+        return true;
+    }
+    if (host->robots == Robots::given_up) {
+        return false;
+    }
+    return host->robots != Robots::ready || !host->rules ||
+           host->rules->allowed(path_and_query_of(url));
+}
+
+void LocalFrontier::unschedule(Host& host, std::uint32_t id) {
+    if (host.ready_key) {
+        m_ready.erase({*host.ready_key, id});
+        host.ready_key.reset();
+    }
+    if (host.timed_key) {
+        m_timed.erase({*host.timed_key, id});
+        host.timed_key.reset();
+    }
+}
+
+void LocalFrontier::reschedule(std::uint32_t id, TimePoint now) {
+    Host& host = m_hosts[id];
+    unschedule(host, id);
+    if (host.queue.empty() || host.robots == Robots::fetching ||
+        host.in_flight >= m_options.politeness.per_host) {
+        return;
+    }
+    TimePoint at = host.paused_until;
+    if (host.robots != Robots::unknown) {
+        at = std::max(at, host.next_allowed);
+    }
+    // A host whose URLs will all be handed out as disallowed needs no politeness wait.
+    if (host.robots == Robots::given_up) {
+        at = TimePoint{};
+    }
+    if (at > now) {
+        host.timed_key = at;
+        m_timed.emplace(at, id);
+    } else {
+        host.ready_key = host.queue.front().seq;
+        m_ready.emplace(*host.ready_key, id);
+    }
+}
+
+Duration LocalFrontier::jittered(Duration delay) {
+    if (!m_options.politeness.jitter || delay.count() <= 0) {
+        return delay;
+    }
+    std::uniform_real_distribution<double> factor(0.5, 1.5);
+    return std::chrono::duration_cast<Duration>(delay * factor(m_random));
+}
+
+void LocalFrontier::page_in_if_low() {
+    if (m_store == nullptr || m_store_error || m_spilled == 0 ||
+        m_in_memory > m_options.window / 2) {
+        return;
+    }
+    std::uint64_t got = 0;
+    auto paged = m_store->page_in(m_memory_max_seq, m_options.window - m_in_memory,
+                                  [&](FrontierEntry&& entry) {
+                                      m_memory_max_seq = std::max(m_memory_max_seq, entry.seq);
+                                      enqueue(entry);
+                                      ++got;
+                                  });
+    if (!paged) {
+        // The entries given before the failure are queued in memory; the rest stay counted
+        // as in the store, never read again.
+        m_store_error = paged.error();
+        m_spilled -= std::min(m_spilled, got);
+        return;
+    }
+    // The store holds fewer than counted (rows lost with a crash's last batch): trust it.
+    m_spilled = got == 0 ? 0 : m_spilled - std::min(m_spilled, got);
+}
+
+FrontierNext LocalFrontier::next(TimePoint now) {
+    m_now = now;
+    page_in_if_low();
+    while (!m_timed.empty() && m_timed.begin()->first <= now) {
+        reschedule(m_timed.begin()->second, now);
+    }
+    FrontierNext out;
+    if (m_ready.empty()) {
+        if (!m_timed.empty()) {
+            out.state = FrontierNext::State::waiting;
+            out.wake_at = m_timed.begin()->first;
+        } else if (m_in_flight > 0) {
+            out.state = FrontierNext::State::waiting;
+        } else {
+            out.state = FrontierNext::State::finished;
+        }
+        return out;
+    }
+    const std::uint32_t id = m_ready.begin()->second;
+    Host& host = m_hosts[id];
+    out.state = FrontierNext::State::ready;
+    out.job.host = id;
+    if (host.robots == Robots::unknown) {
+        host.robots = Robots::fetching;
+        ++host.in_flight;
+        ++m_in_flight;
+        out.job.kind = FrontierJob::Kind::robots;
+        out.job.origin = host.origin;
+        reschedule(id, now);
+        return out;
+    }
+    out.job.entry = take_front(host);
+    --m_in_memory;
+    if (host.robots == Robots::given_up) {
+        out.job.kind = FrontierJob::Kind::unreachable;
+        out.job.reason = host.robots_failure;
+        reschedule(id, now);
+        return out;
+    }
+    if (host.rules && !host.rules->allowed(path_and_query_of(out.job.entry.url))) {
+        out.job.kind = FrontierJob::Kind::disallowed;
+        reschedule(id, now);
+        return out;
+    }
+    out.job.kind = FrontierJob::Kind::fetch;
+    ++host.in_flight;
+    ++m_in_flight;
+    if (host.delay.count() > 0) {
+        host.next_allowed = now + jittered(host.delay);
+    }
+    reschedule(id, now);
+    return out;
+}
+
+void LocalFrontier::complete(const FrontierJob& job, TimePoint now) {
+    m_now = now;
+    Host& host = m_hosts[job.host];
+    --host.in_flight;
+    --m_in_flight;
+    host.throttle_streak = 0;
+    reschedule(job.host, now);
+}
+
+bool LocalFrontier::defer(FrontierJob& job, std::optional<Duration> retry_after, TimePoint now) {
+    m_now = now;
+    const PolitenessOptions& p = m_options.politeness;
+    if (job.entry.deferrals >= p.max_deferrals) {
+        return false;
+    }
+    Host& host = m_hosts[job.host];
+    ++job.entry.deferrals;
+    ++host.throttle_streak;
+    Duration wait;
+    if (retry_after) {
+        wait = std::min(*retry_after, p.retry_after_max);
+    } else {
+        const int shift = std::min(host.throttle_streak - 1, 20);
+        wait = std::min(p.backoff_base * (std::int64_t{1} << shift), p.backoff_max);
+    }
+    host.paused_until = std::max(host.paused_until, now + wait);
+    host.queue.push_front(store(host, job.entry));
+    ++m_in_memory;
+    --host.in_flight;
+    --m_in_flight;
+    ++m_deferred;
+    reschedule(job.host, now);
+    return true;
+}
+
+void LocalFrontier::robots_fetched(const FrontierJob& job, std::optional<RobotsRules> rules,
+                                   std::string_view failure, TimePoint now) {
+    m_now = now;
+    Host& host = m_hosts[job.host];
+    --host.in_flight;
+    --m_in_flight;
+    const PolitenessOptions& p = m_options.politeness;
+    if (rules) {
+        if (auto crawl_delay = rules->crawl_delay()) {
+            const auto asked =
+                std::chrono::duration_cast<Duration>(std::chrono::duration<double>(*crawl_delay));
+            host.delay = std::max(p.delay, std::min(asked, p.crawl_delay_cap));
+        }
+        host.rules = std::make_shared<const RobotsRules>(std::move(*rules));
+        host.robots = Robots::ready;
+        host.robots_failure.clear();
+    } else if (static_cast<std::size_t>(host.robots_failures) < p.robots_retry.size()) {
+        host.paused_until = now + p.robots_retry[static_cast<std::size_t>(host.robots_failures)];
+        ++host.robots_failures;
+        host.robots = Robots::unknown; // refetched once the pause is over
+        host.robots_failure = failure;
+    } else {
+        host.robots = Robots::given_up;
+        host.robots_failure = failure;
+    }
+    reschedule(job.host, now);
+}
+
+void LocalFrontier::robots_host_down(const FrontierJob& job, std::string_view failure,
+                                     TimePoint now) {
+    m_now = now;
+    Host& host = m_hosts[job.host];
+    --host.in_flight;
+    --m_in_flight;
+    host.robots = Robots::given_up;
+    host.robots_failure = failure;
+    reschedule(job.host, now);
+}
+
+FrontierStats LocalFrontier::stats() const {
+    FrontierStats s;
+    s.queued = m_in_memory + m_spilled;
+    s.in_flight = m_in_flight;
+    s.hosts = m_hosts.size();
+    s.hosts_waiting = m_timed.size();
+    s.seen = m_seen.size();
+    s.seen_bytes = m_seen.memory_bytes();
+    s.deferred = m_deferred;
+    return s;
+}
+
+std::string LocalFrontier::waiting_on(TimePoint now) const {
+    if (m_timed.empty()) {
+        return {};
+    }
+    const auto& [at, id] = *m_timed.begin();
+    const Host& host = m_hosts[id];
+    std::string why;
+    if (host.robots == Robots::unknown && host.robots_failures > 0) {
+        why = "robots.txt unreachable, refetching";
+    } else if (host.paused_until >= at && host.throttle_streak > 0) {
+        why = "server asked to slow down (429/503), paused";
+    } else {
+        why = "politeness delay";
+    }
+    return host.origin + ": " + why + ", next request in " + seconds_text(at - now) + " (" +
+           std::to_string(m_timed.size()) + " host(s) waiting)";
+}
+
+} // namespace flagcrawl::crawler

@@ -1,0 +1,122 @@
+#include "crawler/jobs/recorder.hpp"
+
+#include "crawler/jobs/file_sink.hpp"
+
+#include <fmt/core.h>
+
+namespace flagcrawl::crawler {
+
+Recorder::Recorder(storage::Writer* writer, std::int64_t run_id, ItemCallback on_item)
+    : m_writer(writer)
+    , m_run_id(run_id)
+    , m_on_item(std::move(on_item)) {}
+
+void Recorder::record(const fetch::Response& response, std::string_view label, fetch::Outcome outcome,
+                      std::string_view reason, std::string path, std::string sha256) {
+    m_counters.requests += static_cast<std::uint64_t>(response.attempts);
+    switch (outcome) {
+    case fetch::Outcome::ok:
+        ++m_counters.ok;
+        m_counters.bytes += response.bytes;
+        break;
+    case fetch::Outcome::not_found:
+        ++m_counters.not_found;
+        break;
+    case fetch::Outcome::error:
+        ++m_counters.errors;
+        break;
+    }
+    ++m_counters.done;
+
+    if (m_on_item) {
+        m_on_item(ItemReport{.url = response.url,
+                             .label = label,
+                             .http_status = response.http_status,
+                             .outcome = outcome,
+                             .reason = reason,
+                             .path = path,
+                             .bytes = response.bytes,
+                             .elapsed_ms = response.timings.elapsed_ms,
+                             .attempts = response.attempts});
+    }
+    if (m_writer == nullptr || m_store_error)
+        return;
+
+    storage::DownloadRecord row;
+    row.run_id = m_run_id;
+    row.url = response.url;
+    row.bytes = response.bytes;
+    row.elapsed_ms = response.timings.elapsed_ms;
+    row.attempts = response.attempts;
+    if (response.http_status != 0) {
+        row.http_status = response.http_status;
+        row.final_url = response.final_url;
+        row.dns_ms = response.timings.dns_ms;
+        row.connect_ms = response.timings.connect_ms;
+        row.ttfb_ms = response.timings.ttfb_ms;
+    }
+    if (!path.empty()) {
+        row.path = std::move(path);
+        row.sha256 = std::move(sha256);
+    }
+    if (outcome != fetch::Outcome::ok)
+        row.error = std::string(reason);
+    submit(std::move(row));
+}
+
+void Recorder::record_file(const fetch::Response& response, FileSink& sink,
+                           std::string_view label) {
+    std::string reason;
+    fetch::Outcome outcome = fetch::classify(response, reason);
+    std::string path;
+    std::string sha256;
+    if (outcome == fetch::Outcome::ok) {
+        reason = sink.commit();
+        if (reason.empty()) {
+            path = sink.final_path().string();
+            sha256 = sink.sha256();
+        } else {
+            outcome = fetch::Outcome::error;
+        }
+    } else {
+        // The sink's own reason ("cannot write FILE: No space left") says more than curl's.
+        if (response.error && response.error->kind == fetch::ErrorKind::write_failed &&
+            !sink.error().empty())
+            reason = sink.error();
+        sink.discard();
+    }
+    record(response, label, outcome, reason, std::move(path), std::move(sha256));
+}
+
+void Recorder::record_unfetched(std::string_view url, std::string_view label,
+                                std::string_view reason) {
+    ++m_counters.errors;
+    ++m_counters.done;
+    if (m_on_item) {
+        m_on_item(ItemReport{.url = url, .label = label, .reason = reason, .path = {}});
+    }
+    if (m_writer == nullptr || m_store_error)
+        return;
+    storage::DownloadRecord row;
+    row.run_id = m_run_id;
+    row.url = std::string(url);
+    row.attempts = 0;
+    row.error = std::string(reason);
+    submit(std::move(row));
+}
+
+void Recorder::submit(storage::DownloadRecord record) {
+    auto submitted = m_writer->submit(std::move(record));
+    if (!submitted)
+        m_store_error = submitted.error();
+}
+
+storage::RunTotals Recorder::totals() const {
+    return storage::RunTotals{.ok = m_counters.ok,
+                              .not_found = m_counters.not_found,
+                              .errors = m_counters.errors,
+                              .bytes = m_counters.bytes,
+                              .requests = m_counters.requests};
+}
+
+} // namespace flagcrawl::crawler

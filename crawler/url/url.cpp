@@ -1,0 +1,842 @@
+// The WHATWG basic URL parser (https://url.spec.whatwg.org/#concept-basic-url-parser), without
+// state override (no setters) and with UTF-8 as the only query encoding. The state names below
+// are the spec's; where a state scans ahead instead of taking one code point at a time, the
+// comment says why it is equivalent.
+#include "crawler/url/url.hpp"
+
+#include "crawler/url/url_host.hpp"
+
+#include <array>
+#include <stdexcept>
+
+namespace flagcrawl::crawler {
+
+std::string_view to_string(UrlError error) noexcept {
+    switch (error) {
+    case UrlError::no_base:
+        return "relative URL without a usable base";
+    case UrlError::missing_host:
+        return "missing host";
+    case UrlError::invalid_host:
+        return "invalid host";
+    case UrlError::invalid_idna:
+        return "invalid internationalized domain name";
+    case UrlError::invalid_ipv4:
+        return "invalid IPv4 address";
+    case UrlError::invalid_ipv6:
+        return "invalid IPv6 address";
+    case UrlError::invalid_port:
+        return "invalid port";
+    case UrlError::too_long:
+        return "URL too long";
+    }
+    return "invalid URL";
+}
+
+void throw_exception_from_error(UrlError error, const boost::source_location&) {
+    throw std::invalid_argument("flagcrawl: value() of a failed URL parse: " +
+                                std::string(to_string(error)));
+}
+
+std::string_view Url::password() const noexcept {
+    return m_pass_end > m_user_end ? slice(m_user_end + 1, m_pass_end) : std::string_view{};
+}
+
+std::string_view Url::port() const noexcept {
+    return m_port >= 0 ? slice(m_host_end + 1, m_path_begin) : std::string_view{};
+}
+
+std::uint32_t Url::path_end() const noexcept {
+    if (m_query_begin != k_none)
+        return m_query_begin;
+    if (m_fragment_begin != k_none)
+        return m_fragment_begin;
+    return static_cast<std::uint32_t>(m_href.size());
+}
+
+std::string_view Url::query() const noexcept {
+    if (m_query_begin == k_none)
+        return {};
+    const std::uint32_t end =
+        m_fragment_begin != k_none ? m_fragment_begin : static_cast<std::uint32_t>(m_href.size());
+    return slice(m_query_begin + 1, end);
+}
+
+std::string_view Url::fragment() const noexcept {
+    return m_fragment_begin == k_none
+               ? std::string_view{}
+               : slice(m_fragment_begin + 1, static_cast<std::uint32_t>(m_href.size()));
+}
+
+namespace {
+
+constexpr int k_eof = -1;
+constexpr std::size_t k_max_input = std::size_t{1} << 30;
+
+enum class SchemeKind : std::uint8_t { other, http, https, ws, wss, ftp, file };
+
+SchemeKind classify_scheme(std::string_view scheme) noexcept {
+    if (scheme == "http")
+        return SchemeKind::http;
+    if (scheme == "https")
+        return SchemeKind::https;
+    if (scheme == "file")
+        return SchemeKind::file;
+    if (scheme == "ws")
+        return SchemeKind::ws;
+    if (scheme == "wss")
+        return SchemeKind::wss;
+    if (scheme == "ftp")
+        return SchemeKind::ftp;
+    return SchemeKind::other;
+}
+
+int default_port(SchemeKind kind) noexcept {
+    switch (kind) {
+    case SchemeKind::http:
+    case SchemeKind::ws:
+        return 80;
+    case SchemeKind::https:
+    case SchemeKind::wss:
+        return 443;
+    case SchemeKind::ftp:
+        return 21;
+    case SchemeKind::file:
+    case SchemeKind::other:
+        break;
+    }
+    return -1;
+}
+
+// The spec's percent-encode sets, one bit each; every byte >= 0x80 is in all of them (a
+// non-ASCII code point is percent-encoded as its UTF-8 bytes).
+enum EncodeSet : std::uint8_t {
+    k_c0_set = 1,
+    k_fragment_set = 2,
+    k_query_set = 4,
+    k_special_query_set = 8,
+    k_path_set = 16,
+    k_userinfo_set = 32,
+};
+
+constexpr std::array<std::uint8_t, 256> make_encode_sets() {
+    std::array<std::uint8_t, 256> sets{};
+    for (int b = 0; b < 256; ++b) {
+        const bool c0 = b < 0x20 || b > 0x7e;
+        bool fragment = c0 || b == ' ' || b == '"' || b == '<' || b == '>' || b == '`';
+        bool query = c0 || b == ' ' || b == '"' || b == '#' || b == '<' || b == '>';
+        bool special_query = query || b == '\'';
+        bool path = query || b == '?' || b == '^' || b == '`' || b == '{' || b == '}';
+        bool userinfo = path || b == '/' || b == ':' || b == ';' || b == '=' || b == '@' ||
+                        (b >= '[' && b <= '^') || b == '|';
+        sets[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(
+            (c0 ? k_c0_set : 0) | (fragment ? k_fragment_set : 0) | (query ? k_query_set : 0) |
+            (special_query ? k_special_query_set : 0) | (path ? k_path_set : 0) |
+            (userinfo ? k_userinfo_set : 0));
+    }
+    return sets;
+}
+
+constexpr std::array<std::uint8_t, 256> k_encode_sets = make_encode_sets();
+constexpr char k_hex_upper[] = "0123456789ABCDEF";
+
+// Appends `in` to `out`, percent-encoding the bytes in `set`; runs of plain bytes in one append.
+void append_encoded(std::string& out, std::string_view in, std::uint8_t set) {
+    const char* p = in.data();
+    const char* const end = p + in.size();
+    while (p < end) {
+        const char* run = p;
+        while (p < end && (k_encode_sets[static_cast<unsigned char>(*p)] & set) == 0)
+            ++p;
+        out.append(run, static_cast<std::size_t>(p - run));
+        if (p == end)
+            break;
+        const auto byte = static_cast<unsigned char>(*p++);
+        const char escaped[3] = {'%', k_hex_upper[byte >> 4], k_hex_upper[byte & 15]};
+        out.append(escaped, 3);
+    }
+}
+
+constexpr bool is_alpha(int c) noexcept {
+    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+constexpr bool is_digit(int c) noexcept {
+    return c >= '0' && c <= '9';
+}
+constexpr char to_lower(int c) noexcept {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
+bool iequals(std::string_view a, std::string_view lower) noexcept {
+    if (a.size() != lower.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (to_lower(static_cast<unsigned char>(a[i])) != lower[i])
+            return false;
+    return true;
+}
+
+bool is_single_dot(std::string_view s) noexcept {
+    return s == "." || iequals(s, "%2e");
+}
+
+bool is_double_dot(std::string_view s) noexcept {
+    return s == ".." || iequals(s, ".%2e") || iequals(s, "%2e.") || iequals(s, "%2e%2e");
+}
+
+// "C:" or "C|".
+bool is_drive_letter(std::string_view s) noexcept {
+    return s.size() == 2 && is_alpha(static_cast<unsigned char>(s[0])) &&
+           (s[1] == ':' || s[1] == '|');
+}
+
+// The spec's "starts with a Windows drive letter", for the rest of the input from `i`.
+bool starts_with_drive_letter(std::string_view in, std::size_t i) noexcept {
+    if (in.size() < i + 2 || !is_drive_letter(in.substr(i, 2)))
+        return false;
+    if (in.size() == i + 2)
+        return true;
+    const char c = in[i + 2];
+    return c == '/' || c == '\\' || c == '?' || c == '#';
+}
+
+// A path with "/X:" as its only segment (the normalized Windows drive letter of a file URL).
+bool is_drive_letter_only_path(std::string_view path) noexcept {
+    return path.size() == 3 && path[0] == '/' && is_alpha(static_cast<unsigned char>(path[1])) &&
+           path[2] == ':';
+}
+
+// Per-thread scratch: the parser's component buffers keep their capacity between calls, so a
+// warmed-up parse allocates only the result's href.
+struct Scratch {
+    std::string input;
+    std::string scheme;
+    std::string username;
+    std::string password;
+    std::string host;
+    std::string path;
+    std::string query;
+    std::string fragment;
+};
+
+Scratch& scratch() {
+    thread_local Scratch s;
+    return s;
+}
+
+// Steps 1-2 of the parser: strip leading and trailing C0 controls and spaces, remove every
+// tab, LF and CR. Copies into `buffer` only when there is something to remove inside.
+std::string_view clean_input(std::string_view in, std::string& buffer) {
+    std::size_t begin = 0;
+    std::size_t end = in.size();
+    while (begin < end && static_cast<unsigned char>(in[begin]) <= 0x20)
+        ++begin;
+    while (end > begin && static_cast<unsigned char>(in[end - 1]) <= 0x20)
+        --end;
+    in = in.substr(begin, end - begin);
+    bool has_tab_or_newline = false;
+    for (const char c : in)
+        has_tab_or_newline |= c == '\t' || c == '\n' || c == '\r';
+    if (!has_tab_or_newline)
+        return in;
+    buffer.clear();
+    for (const char c : in)
+        if (c != '\t' && c != '\n' && c != '\r')
+            buffer.push_back(c);
+    return buffer;
+}
+
+} // namespace
+
+// Runs the state machine; a friend of Url to fill its offsets.
+class UrlBuilder {
+public:
+    static UrlResult run(std::string_view raw, const Url* base);
+
+private:
+    enum class State : std::uint8_t {
+        scheme_start,
+        scheme,
+        no_scheme,
+        special_relative_or_authority,
+        path_or_authority,
+        relative,
+        relative_slash,
+        special_authority_slashes,
+        special_authority_ignore_slashes,
+        authority,
+        file,
+        file_slash,
+        file_host,
+        path_start,
+        path,
+        opaque_path,
+        query,
+        fragment,
+    };
+
+    explicit UrlBuilder(Scratch& s)
+        : m_s(s) {}
+
+    UrlResult parse(std::string_view in, const Url* base);
+    std::optional<UrlError> parse_authority(std::string_view in, std::size_t& p);
+    void parse_path(std::string_view in, std::size_t& p, State& state, bool& done);
+    void shorten_path();
+    void set_scheme_from(const Url& base);
+    void copy_authority_from(const Url& base);
+    Url serialize() const;
+
+    Scratch& m_s;
+    SchemeKind m_kind = SchemeKind::other;
+    bool m_has_host = false;
+    bool m_opaque_path = false;
+    bool m_has_query = false;
+    bool m_has_fragment = false;
+    std::int32_t m_port = -1;
+};
+
+UrlResult UrlBuilder::run(std::string_view raw, const Url* base) {
+    if (raw.size() > k_max_input)
+        return UrlError::too_long;
+    Scratch& s = scratch();
+    s.scheme.clear();
+    s.username.clear();
+    s.password.clear();
+    s.host.clear();
+    s.path.clear();
+    s.query.clear();
+    s.fragment.clear();
+    UrlBuilder builder(s);
+    return builder.parse(clean_input(raw, s.input), base);
+}
+
+void UrlBuilder::set_scheme_from(const Url& base) {
+    m_s.scheme.assign(base.scheme());
+    m_kind = static_cast<SchemeKind>(base.m_scheme_kind);
+}
+
+void UrlBuilder::copy_authority_from(const Url& base) {
+    m_s.username.assign(base.username());
+    m_s.password.assign(base.password());
+    m_has_host = base.has_host();
+    m_s.host.assign(base.host());
+    m_port = base.m_port;
+}
+
+// The spec's "shorten a path": drop the last segment, except a file URL's lone drive letter.
+void UrlBuilder::shorten_path() {
+    std::string& path = m_s.path;
+    if (m_kind == SchemeKind::file && is_drive_letter_only_path(path))
+        return;
+    const std::size_t slash = path.rfind('/');
+    path.resize(slash == std::string::npos ? 0 : slash);
+}
+
+UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
+    const std::size_t n = in.size();
+    const auto at = [&](std::size_t i) -> int {
+        return i < n ? static_cast<unsigned char>(in[i]) : k_eof;
+    };
+    const auto special = [&] { return m_kind != SchemeKind::other; };
+    const auto base_is_file = [&] {
+        return base != nullptr && static_cast<SchemeKind>(base->m_scheme_kind) == SchemeKind::file;
+    };
+
+    State state = State::scheme_start;
+    std::size_t p = 0;
+    bool done = false;
+    while (!done) {
+        const int c = at(p);
+        switch (state) {
+        case State::scheme_start:
+            if (is_alpha(c)) {
+                m_s.scheme.push_back(to_lower(c));
+                state = State::scheme;
+                ++p;
+            } else {
+                state = State::no_scheme;
+            }
+            break;
+
+        case State::scheme:
+            if (is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.') {
+                m_s.scheme.push_back(to_lower(c));
+                ++p;
+            } else if (c == ':') {
+                m_kind = classify_scheme(m_s.scheme);
+                if (m_kind == SchemeKind::file) {
+                    state = State::file;
+                    ++p;
+                } else if (special() && base != nullptr && base->scheme() == m_s.scheme) {
+                    state = State::special_relative_or_authority;
+                    ++p;
+                } else if (special()) {
+                    state = State::special_authority_slashes;
+                    ++p;
+                } else if (at(p + 1) == '/') {
+                    state = State::path_or_authority;
+                    p += 2;
+                } else {
+                    m_opaque_path = true;
+                    state = State::opaque_path;
+                    ++p;
+                }
+            } else {
+                m_s.scheme.clear();
+                state = State::no_scheme;
+                p = 0;
+            }
+            break;
+
+        case State::no_scheme:
+            if (base == nullptr || (base->has_opaque_path() && c != '#'))
+                return UrlError::no_base;
+            if (base->has_opaque_path()) {
+                set_scheme_from(*base);
+                m_s.path.assign(base->path());
+                m_opaque_path = true;
+                m_has_query = base->has_query();
+                m_s.query.assign(base->query());
+                m_has_fragment = true;
+                state = State::fragment;
+                ++p;
+            } else {
+                state = base_is_file() ? State::file : State::relative;
+            }
+            break;
+
+        case State::special_relative_or_authority:
+            if (c == '/' && at(p + 1) == '/') {
+                state = State::special_authority_ignore_slashes;
+                p += 2;
+            } else {
+                state = State::relative;
+            }
+            break;
+
+        case State::path_or_authority:
+            if (c == '/') {
+                state = State::authority;
+                ++p;
+            } else {
+                state = State::path;
+            }
+            break;
+
+        case State::relative:
+            set_scheme_from(*base);
+            if (c == '/' || (special() && c == '\\')) {
+                state = State::relative_slash;
+                ++p;
+                break;
+            }
+            copy_authority_from(*base);
+            m_s.path.assign(base->path());
+            m_has_query = base->has_query();
+            m_s.query.assign(base->query());
+            if (c == '?') {
+                m_has_query = true;
+                m_s.query.clear();
+                state = State::query;
+                ++p;
+            } else if (c == '#') {
+                m_has_fragment = true;
+                state = State::fragment;
+                ++p;
+            } else if (c != k_eof) {
+                m_has_query = false;
+                m_s.query.clear();
+                shorten_path();
+                state = State::path;
+            } else {
+                done = true;
+            }
+            break;
+
+        case State::relative_slash:
+            if (special() && (c == '/' || c == '\\')) {
+                state = State::special_authority_ignore_slashes;
+                ++p;
+            } else if (c == '/') {
+                state = State::authority;
+                ++p;
+            } else {
+                copy_authority_from(*base);
+                state = State::path;
+            }
+            break;
+
+        case State::special_authority_slashes:
+            state = State::special_authority_ignore_slashes;
+            if (c == '/' && at(p + 1) == '/')
+                p += 2;
+            break;
+
+        case State::special_authority_ignore_slashes:
+            if (c != '/' && c != '\\')
+                state = State::authority;
+            else
+                ++p;
+            break;
+
+        case State::authority:
+            if (auto error = parse_authority(in, p))
+                return *error;
+            state = State::path_start;
+            break;
+
+        case State::file:
+            m_s.scheme.assign("file");
+            m_kind = SchemeKind::file;
+            m_has_host = true;
+            m_s.host.clear();
+            if (c == '/' || c == '\\') {
+                state = State::file_slash;
+                ++p;
+            } else if (base_is_file()) {
+                m_has_host = base->has_host();
+                m_s.host.assign(base->host());
+                m_s.path.assign(base->path());
+                m_has_query = base->has_query();
+                m_s.query.assign(base->query());
+                if (c == '?') {
+                    m_has_query = true;
+                    m_s.query.clear();
+                    state = State::query;
+                    ++p;
+                } else if (c == '#') {
+                    m_has_fragment = true;
+                    state = State::fragment;
+                    ++p;
+                } else if (c != k_eof) {
+                    m_has_query = false;
+                    m_s.query.clear();
+                    if (!starts_with_drive_letter(in, p))
+                        shorten_path();
+                    else
+                        m_s.path.clear();
+                    state = State::path;
+                } else {
+                    done = true;
+                }
+            } else {
+                state = State::path;
+            }
+            break;
+
+        case State::file_slash:
+            if (c == '/' || c == '\\') {
+                state = State::file_host;
+                ++p;
+            } else {
+                if (base_is_file()) {
+                    m_has_host = base->has_host();
+                    m_s.host.assign(base->host());
+                    const std::string_view base_path = base->path();
+                    if (!starts_with_drive_letter(in, p) && base_path.size() >= 3 &&
+                        is_drive_letter_only_path(base_path.substr(0, 3)) &&
+                        (base_path.size() == 3 || base_path[3] == '/'))
+                        m_s.path.assign(base_path.substr(0, 3));
+                }
+                state = State::path;
+            }
+            break;
+
+        case State::file_host: {
+            // Scans the whole host at once: the spec buffers code points up to the same
+            // terminators and then looks at the buffer as a whole.
+            std::size_t end = p;
+            while (end < n && in[end] != '/' && in[end] != '\\' && in[end] != '?' && in[end] != '#')
+                ++end;
+            const std::string_view buffer = in.substr(p, end - p);
+            if (is_drive_letter(buffer)) {
+                // The spec keeps the buffer for the path state: reading it again there is the
+                // same, as a drive letter holds nothing the path percent-encodes.
+                state = State::path;
+                break;
+            }
+            if (!buffer.empty()) {
+                if (auto error = url_detail::parse_host(buffer, true, m_s.host))
+                    return *error;
+                if (m_s.host == "localhost")
+                    m_s.host.clear();
+            }
+            state = State::path_start;
+            p = end;
+            break;
+        }
+
+        case State::path_start:
+            if (special()) {
+                state = State::path;
+                if (c == '/' || c == '\\')
+                    ++p;
+            } else if (c == '?') {
+                m_has_query = true;
+                state = State::query;
+                ++p;
+            } else if (c == '#') {
+                m_has_fragment = true;
+                state = State::fragment;
+                ++p;
+            } else if (c != k_eof) {
+                state = State::path;
+                if (c == '/')
+                    ++p;
+            } else {
+                done = true;
+            }
+            break;
+
+        case State::path:
+            parse_path(in, p, state, done);
+            break;
+
+        case State::opaque_path: {
+            std::size_t end = p;
+            while (end < n && in[end] != '?' && in[end] != '#')
+                ++end;
+            append_encoded(m_s.path, in.substr(p, end - p), k_c0_set);
+            // A space right before '?' or '#' becomes %20, so that the serialization
+            // round-trips (a trailing space would otherwise be stripped on reparse).
+            if (end < n && end > p && in[end - 1] == ' ') {
+                m_s.path.pop_back();
+                m_s.path.append("%20");
+            }
+            p = end;
+            if (p == n) {
+                done = true;
+            } else if (in[p] == '?') {
+                m_has_query = true;
+                state = State::query;
+                ++p;
+            } else {
+                m_has_fragment = true;
+                state = State::fragment;
+                ++p;
+            }
+            break;
+        }
+
+        case State::query: {
+            std::size_t end = in.find('#', p);
+            if (end == std::string_view::npos)
+                end = n;
+            m_has_query = true;
+            append_encoded(m_s.query, in.substr(p, end - p),
+                           special() ? k_special_query_set : k_query_set);
+            if (end == n) {
+                done = true;
+            } else {
+                m_has_fragment = true;
+                state = State::fragment;
+                p = end + 1;
+            }
+            break;
+        }
+
+        case State::fragment:
+            m_has_fragment = true;
+            append_encoded(m_s.fragment, in.substr(p), k_fragment_set);
+            done = true;
+            break;
+        }
+    }
+    return serialize();
+}
+
+// Authority, host and port states. The spec buffers the authority up to its end ('/', '?',
+// '#', '\' for special schemes, or the end of input); every '@' seen moves what was buffered
+// into the userinfo. Equivalently: the userinfo is everything before the last '@' of the
+// authority, split at its first ':', and every '@' inside it ends up percent-encoded.
+std::optional<UrlError> UrlBuilder::parse_authority(std::string_view in, std::size_t& p) {
+    const bool special = m_kind != SchemeKind::other;
+    const std::size_t n = in.size();
+    std::size_t end = p;
+    std::size_t last_at = std::string_view::npos;
+    for (; end < n; ++end) {
+        const char c = in[end];
+        if (c == '/' || c == '?' || c == '#' || (special && c == '\\'))
+            break;
+        if (c == '@')
+            last_at = end;
+    }
+    std::size_t host_begin = p;
+    if (last_at != std::string_view::npos) {
+        const std::string_view userinfo = in.substr(p, last_at - p);
+        const std::size_t colon = userinfo.find(':');
+        append_encoded(m_s.username, userinfo.substr(0, colon), k_userinfo_set);
+        if (colon != std::string_view::npos)
+            append_encoded(m_s.password, userinfo.substr(colon + 1), k_userinfo_set);
+        host_begin = last_at + 1;
+        if (host_begin == end)
+            return UrlError::missing_host;
+    }
+    // Host state: a ':' outside "[...]" starts the port.
+    std::size_t host_end = host_begin;
+    bool inside_brackets = false;
+    for (; host_end < end; ++host_end) {
+        const char c = in[host_end];
+        if (c == '[')
+            inside_brackets = true;
+        else if (c == ']')
+            inside_brackets = false;
+        else if (c == ':' && !inside_brackets)
+            break;
+    }
+    if (host_end == host_begin && (special || host_end < end))
+        return UrlError::missing_host;
+    if (auto error =
+            url_detail::parse_host(in.substr(host_begin, host_end - host_begin), special, m_s.host))
+        return error;
+    m_has_host = true;
+    // Port state.
+    if (host_end < end) {
+        std::uint32_t port = 0;
+        const std::size_t digits_begin = host_end + 1;
+        for (std::size_t i = digits_begin; i < end; ++i) {
+            const int c = static_cast<unsigned char>(in[i]);
+            if (!is_digit(c))
+                return UrlError::invalid_port;
+            port = port * 10 + static_cast<std::uint32_t>(c - '0');
+            if (port > 65535)
+                return UrlError::invalid_port;
+        }
+        if (digits_begin < end)
+            m_port = static_cast<int>(port) == default_port(m_kind) ? -1 : static_cast<int>(port);
+    }
+    p = end;
+    return std::nullopt;
+}
+
+// Path state, one segment per iteration: a segment is percent-encoded straight into the path
+// and then checked for "." / ".." (the spec compares its buffer after encoding too).
+void UrlBuilder::parse_path(std::string_view in, std::size_t& p, State& state, bool& done) {
+    const bool special = m_kind != SchemeKind::other;
+    const std::size_t n = in.size();
+    std::string& path = m_s.path;
+    while (true) {
+        std::size_t end = p;
+        while (end < n) {
+            const char c = in[end];
+            if (c == '/' || c == '?' || c == '#' || (special && c == '\\'))
+                break;
+            ++end;
+        }
+        const std::size_t mark = path.size();
+        path.push_back('/');
+        append_encoded(path, in.substr(p, end - p), k_path_set);
+        const std::string_view segment = std::string_view(path).substr(mark + 1);
+        const int c = end < n ? static_cast<unsigned char>(in[end]) : k_eof;
+        const bool slash = c == '/' || (special && c == '\\');
+        if (is_double_dot(segment)) {
+            path.resize(mark);
+            shorten_path();
+            if (!slash)
+                path.push_back('/');
+        } else if (is_single_dot(segment)) {
+            path.resize(mark);
+            if (!slash)
+                path.push_back('/');
+        } else if (m_kind == SchemeKind::file && mark == 0 && is_drive_letter(segment)) {
+            path[2] = ':';
+        }
+        p = end + 1;
+        if (slash)
+            continue;
+        if (c == '?') {
+            m_has_query = true;
+            state = State::query;
+        } else if (c == '#') {
+            m_has_fragment = true;
+            state = State::fragment;
+        } else {
+            done = true;
+        }
+        return;
+    }
+}
+
+Url UrlBuilder::serialize() const {
+    Url url;
+    std::string& href = url.m_href;
+    const bool userinfo = !m_s.username.empty() || !m_s.password.empty();
+    const bool dot_prefix = !m_has_host && !m_opaque_path && m_s.path.size() > 1 &&
+                            m_s.path[0] == '/' && m_s.path[1] == '/';
+    href.reserve(m_s.scheme.size() + 3 + m_s.username.size() + m_s.password.size() + 2 +
+                 m_s.host.size() + 6 + 2 + m_s.path.size() + 1 + m_s.query.size() + 1 +
+                 m_s.fragment.size());
+    const auto pos = [&] { return static_cast<std::uint32_t>(href.size()); };
+    href.append(m_s.scheme);
+    url.m_scheme_end = pos();
+    href.push_back(':');
+    if (m_has_host) {
+        href.append("//");
+        url.m_user_begin = pos();
+        href.append(m_s.username);
+        url.m_user_end = pos();
+        if (!m_s.password.empty()) {
+            href.push_back(':');
+            href.append(m_s.password);
+        }
+        url.m_pass_end = pos();
+        if (userinfo)
+            href.push_back('@');
+        url.m_host_begin = pos();
+        href.append(m_s.host);
+        url.m_host_end = pos();
+        if (m_port >= 0) {
+            href.push_back(':');
+            href.append(std::to_string(m_port));
+        }
+    } else {
+        url.m_user_begin = url.m_user_end = url.m_pass_end = pos();
+        url.m_host_begin = url.m_host_end = pos();
+        if (dot_prefix)
+            href.append("/.");
+    }
+    url.m_path_begin = pos();
+    href.append(m_s.path);
+    if (m_has_query) {
+        url.m_query_begin = pos();
+        href.push_back('?');
+        href.append(m_s.query);
+    }
+    if (m_has_fragment) {
+        url.m_fragment_begin = pos();
+        href.push_back('#');
+        href.append(m_s.fragment);
+    }
+    url.m_port = m_port;
+    url.m_scheme_kind = static_cast<std::uint8_t>(m_kind);
+    url.m_has_host = m_has_host;
+    url.m_opaque_path = m_opaque_path;
+    return url;
+}
+
+bool Url::is_http() const noexcept {
+    const auto kind = static_cast<SchemeKind>(m_scheme_kind);
+    return kind == SchemeKind::http || kind == SchemeKind::https;
+}
+
+std::optional<std::uint16_t> Url::port_or_default() const noexcept {
+    if (m_port >= 0)
+        return static_cast<std::uint16_t>(m_port);
+    const int port = default_port(static_cast<SchemeKind>(m_scheme_kind));
+    if (port < 0)
+        return std::nullopt;
+    return static_cast<std::uint16_t>(port);
+}
+
+UrlResult parse(std::string_view input, const Url* base) {
+    return UrlBuilder::run(input, base);
+}
+
+UrlResult parse(std::string_view input, std::string_view base) {
+    UrlResult parsed_base = UrlBuilder::run(base, nullptr);
+    if (!parsed_base)
+        return parsed_base.error();
+    return UrlBuilder::run(input, &*parsed_base);
+}
+
+} // namespace flagcrawl::crawler

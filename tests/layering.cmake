@@ -1,0 +1,49 @@
+# Checks that every source folder includes only the folders the layering allows
+# (ARCHITECTURE.md). Run by ctest as Layering.IncludesFollowTheRule: cmake -DROOT=<src> -P this.
+# The link lines enforce the rule for code; this catches header-only back-edges, which no link
+# line sees.
+
+# folder -> the other folders of ours its sources may include (its own is always allowed).
+set(allowed_util "")
+set(allowed_fetch "util")
+set(allowed_storage "util")
+set(allowed_server "util")
+set(allowed_crawler/url "util")
+set(allowed_crawler/html "util")
+set(allowed_crawler/robots "util")
+set(allowed_crawler/jobs "util;fetch;storage;crawler/url")
+set(allowed_crawler/crawl "util;fetch;storage;crawler/url;crawler/html;crawler/robots")
+set(allowed_cli "util;fetch;storage;server;crawler/url;crawler/html;crawler/robots;crawler/jobs;crawler/crawl")
+set(folders util fetch storage server crawler/url crawler/html crawler/robots crawler/jobs
+    crawler/crawl cli)
+
+set(violations "")
+foreach(folder IN LISTS folders)
+    file(GLOB_RECURSE sources "${ROOT}/${folder}/*.hpp" "${ROOT}/${folder}/*.cpp")
+    foreach(source IN LISTS sources)
+        file(STRINGS "${source}" includes REGEX "^#include \"(util|fetch|storage|server|crawler|cli)/")
+        foreach(line IN LISTS includes)
+            string(REGEX REPLACE "^#include \"([^\"]*)/[^/\"]*\".*" "\\1" target "${line}")
+            if(target STREQUAL folder)
+                continue()
+            endif()
+            list(FIND allowed_${folder} "${target}" found)
+            if(found EQUAL -1)
+                file(RELATIVE_PATH rel "${ROOT}" "${source}")
+                list(APPEND violations "${rel}: ${line} (${folder} may include: ${allowed_${folder}})")
+            endif()
+        endforeach()
+    endforeach()
+endforeach()
+
+# crawler/ holds only its sub-libraries: a source directly under it would belong to none.
+file(GLOB stray "${ROOT}/crawler/*.cpp" "${ROOT}/crawler/*.hpp")
+foreach(source IN LISTS stray)
+    list(APPEND violations "${source}: crawler/ holds sub-folders only")
+endforeach()
+
+if(violations)
+    list(JOIN violations "\n  " text)
+    message(FATAL_ERROR "layering violations:\n  ${text}")
+endif()
+message(STATUS "layering: every include follows the rule")

@@ -1,0 +1,415 @@
+// The frontier with a fake clock: per-host concurrency, delay and its jitter bounds, robots.txt
+// before a host's first page (Crawl-delay capped, disallowed URLs, unreachable robots.txt
+// refetched), 429/503 deferrals that keep the URL and pause the host, waiting vs finished, and
+// the in-memory window spilling to SQLite and paging back in BFS order.
+#include "temp_dir.hpp"
+
+#include "crawler/crawl/frontier.hpp"
+#include "crawler/crawl/frontier_store.hpp"
+#include "storage/writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+using namespace flagcrawl::crawler;
+using namespace std::chrono_literals;
+using flagcrawl::testing_support::TempDir;
+
+namespace {
+
+const TimePoint t0 = TimePoint{} + 1000s;
+
+FrontierOptions options(int per_host = 8, Duration delay = 0s, bool robots = false) {
+    FrontierOptions o;
+    o.politeness.per_host = per_host;
+    o.politeness.delay = delay;
+    o.politeness.robots = robots;
+    o.seed = 42;
+    return o;
+}
+
+std::optional<FrontierEntry> push(Frontier& f, const std::string& url, int depth = 0) {
+    return f.push(url, std::hash<std::string>{}(url), depth, 0, false);
+}
+
+FrontierJob expect_ready(Frontier& f, TimePoint now) {
+    auto n = f.next(now);
+    EXPECT_EQ(n.state, FrontierNext::State::ready);
+    return n.job;
+}
+
+TEST(Frontier, PushSaysWhetherTheKeyIsNew) {
+    LocalFrontier f(options(), nullptr);
+    auto a = push(f, "http://a/1");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->seq, 1);
+    EXPECT_FALSE(push(f, "http://a/1"));
+    EXPECT_TRUE(f.seen(std::hash<std::string>{}("http://a/1")));
+    EXPECT_EQ(push(f, "http://a/2")->seq, 2);
+}
+
+TEST(Frontier, WaitingIsNotFinished) {
+    LocalFrontier f(options(1), nullptr);
+    EXPECT_EQ(f.next(t0).state, FrontierNext::State::finished);
+    push(f, "http://a/1");
+    push(f, "http://a/2");
+    auto job = expect_ready(f, t0);
+    EXPECT_EQ(job.kind, FrontierJob::Kind::fetch);
+    // One in flight, per-host limit 1: waiting with no time (a completion will change things).
+    auto n = f.next(t0);
+    EXPECT_EQ(n.state, FrontierNext::State::waiting);
+    EXPECT_FALSE(n.wake_at);
+    f.complete(job, t0);
+    job = expect_ready(f, t0);
+    EXPECT_EQ(job.entry.url, "http://a/2");
+    // Nothing queued but one in flight (e.g. being parsed): still waiting, not finished.
+    EXPECT_EQ(f.next(t0).state, FrontierNext::State::waiting);
+    f.complete(job, t0);
+    EXPECT_EQ(f.next(t0).state, FrontierNext::State::finished);
+}
+
+TEST(Frontier, PerHostConcurrencyAndBfsAcrossHosts) {
+    LocalFrontier f(options(2), nullptr);
+    for (int i = 0; i < 4; ++i) {
+        push(f, "http://a/" + std::to_string(i));
+    }
+    push(f, "http://b/0");
+    std::vector<std::string> order;
+    std::vector<FrontierJob> jobs;
+    for (;;) {
+        auto n = f.next(t0);
+        if (n.state != FrontierNext::State::ready) {
+            break;
+        }
+        order.push_back(n.job.entry.url);
+        jobs.push_back(n.job);
+    }
+    // Two of host a (its limit), then b; discovery order otherwise.
+    EXPECT_EQ(order, (std::vector<std::string>{"http://a/0", "http://a/1", "http://b/0"}));
+    EXPECT_EQ(f.stats().in_flight, 3u);
+    f.complete(jobs[0], t0);
+    EXPECT_EQ(expect_ready(f, t0).entry.url, "http://a/2");
+}
+
+TEST(Frontier, DelayIsWaitedWithTimersWithinTheJitterBounds) {
+    LocalFrontier f(options(8, 1000ms), nullptr);
+    for (int i = 0; i < 200; ++i) {
+        push(f, "http://a/" + std::to_string(i));
+    }
+    TimePoint now = t0;
+    auto job = expect_ready(f, now);
+    Duration min_gap = 1h;
+    Duration max_gap = 0s;
+    for (int i = 1; i < 200; ++i) {
+        f.complete(job, now);
+        auto n = f.next(now);
+        ASSERT_EQ(n.state, FrontierNext::State::waiting);
+        ASSERT_TRUE(n.wake_at);
+        const Duration gap = *n.wake_at - now;
+        min_gap = std::min(min_gap, gap);
+        max_gap = std::max(max_gap, gap);
+        // Not a moment before the wake time.
+        EXPECT_EQ(f.next(*n.wake_at - 1ns).state, FrontierNext::State::waiting);
+        now = *n.wake_at;
+        job = expect_ready(f, now);
+    }
+    // Scrapy's RANDOMIZE_DOWNLOAD_DELAY: 0.5x to 1.5x, and actually spread.
+    EXPECT_GE(min_gap, 500ms);
+    EXPECT_LT(max_gap, 1500ms);
+    EXPECT_LT(min_gap, 700ms);
+    EXPECT_GT(max_gap, 1300ms);
+}
+
+TEST(Frontier, RobotsFirstThenRulesAndCappedCrawlDelay) {
+    auto o = options(8, 0s, true);
+    o.politeness.jitter = false;
+    o.politeness.crawl_delay_cap = 5s;
+    LocalFrontier f(o, nullptr);
+    push(f, "http://a/ok/1");
+    push(f, "http://a/private/x");
+    push(f, "http://a/ok/2");
+    auto robots = expect_ready(f, t0);
+    ASSERT_EQ(robots.kind, FrontierJob::Kind::robots);
+    EXPECT_EQ(robots.origin, "http://a");
+    // Nothing else for the host until robots.txt is in.
+    EXPECT_EQ(f.next(t0).state, FrontierNext::State::waiting);
+    f.robots_fetched(
+        robots,
+        RobotsRules::parse("User-agent: *\nDisallow: /private\nCrawl-delay: 60\n", "flagcrawl"), "",
+        t0);
+    EXPECT_FALSE(f.allowed_now("http://a/private/y"));
+    EXPECT_TRUE(f.allowed_now("http://a/ok/3"));
+    EXPECT_TRUE(f.allowed_now("http://unknown/x"));
+    auto first = expect_ready(f, t0);
+    EXPECT_EQ(first.entry.url, "http://a/ok/1");
+    f.complete(first, t0);
+    // The next request waits the Crawl-delay, capped at 5 s instead of 60 ...
+    auto n = f.next(t0);
+    ASSERT_EQ(n.state, FrontierNext::State::waiting);
+    EXPECT_EQ(*n.wake_at - t0, 5s);
+    EXPECT_NE(f.waiting_on(t0).find("http://a: politeness delay"), std::string::npos);
+    // ... then the disallowed URL is handed out as such, using up no interval ...
+    auto disallowed = expect_ready(f, t0 + 5s);
+    EXPECT_EQ(disallowed.kind, FrontierJob::Kind::disallowed);
+    EXPECT_EQ(disallowed.entry.url, "http://a/private/x");
+    // ... so the next page follows at once.
+    EXPECT_EQ(expect_ready(f, t0 + 5s).entry.url, "http://a/ok/2");
+}
+
+TEST(Frontier, UnreachableRobotsIsRefetchedThenTheHostGivenUp) {
+    auto o = options(8, 0s, true);
+    o.politeness.robots_retry = {2s, 10s};
+    LocalFrontier f(o, nullptr);
+    push(f, "http://a/1");
+    auto robots = expect_ready(f, t0);
+    f.robots_fetched(robots, std::nullopt, "HTTP 503", t0); // 5xx: disallow for a while
+    auto n = f.next(t0);
+    ASSERT_EQ(n.state, FrontierNext::State::waiting);
+    EXPECT_EQ(*n.wake_at, t0 + 2s);
+    robots = expect_ready(f, t0 + 2s);
+    ASSERT_EQ(robots.kind, FrontierJob::Kind::robots);
+    f.robots_fetched(robots, std::nullopt, "HTTP 500", t0 + 2s);
+    robots = expect_ready(f, t0 + 12s);
+    ASSERT_EQ(robots.kind, FrontierJob::Kind::robots);
+    f.robots_fetched(robots, std::nullopt, "timeout after 10 s", t0 + 12s);
+    // Retries used up: the host's URLs are refused with the last failure, and the crawl can
+    // finish.
+    auto job = expect_ready(f, t0 + 12s);
+    EXPECT_EQ(job.kind, FrontierJob::Kind::unreachable);
+    EXPECT_EQ(job.reason, "timeout after 10 s");
+    EXPECT_EQ(f.next(t0 + 12s).state, FrontierNext::State::finished);
+}
+
+TEST(Frontier, HostDownIsGivenUpWithoutWaiting) {
+    LocalFrontier f(options(8, 0s, true), nullptr);
+    push(f, "http://a/1");
+    push(f, "http://a/2");
+    auto robots = expect_ready(f, t0);
+    ASSERT_EQ(robots.kind, FrontierJob::Kind::robots);
+    f.robots_host_down(robots, "connection refused", t0);
+    EXPECT_EQ(expect_ready(f, t0).kind, FrontierJob::Kind::unreachable);
+    const auto second = expect_ready(f, t0);
+    EXPECT_EQ(second.kind, FrontierJob::Kind::unreachable);
+    EXPECT_EQ(second.reason, "connection refused");
+    EXPECT_EQ(f.next(t0).state, FrontierNext::State::finished);
+}
+
+TEST(Frontier, RobotsRecoveringAfterA5xxAllowsTheHost) {
+    LocalFrontier f(options(8, 0s, true), nullptr);
+    push(f, "http://a/1");
+    auto robots = expect_ready(f, t0);
+    f.robots_fetched(robots, std::nullopt, "HTTP 503", t0);
+    robots = expect_ready(f, t0 + 2s);
+    f.robots_fetched(robots, RobotsRules::allow_all(), "", t0 + 2s);
+    EXPECT_EQ(expect_ready(f, t0 + 2s).kind, FrontierJob::Kind::fetch);
+}
+
+TEST(Frontier, ThrottledUrlIsDeferredAndTheHostPaused) {
+    auto o = options(8);
+    o.politeness.max_deferrals = 2;
+    o.politeness.backoff_base = 1s;
+    LocalFrontier f(o, nullptr);
+    push(f, "http://a/1");
+    push(f, "http://a/2");
+    push(f, "http://b/1");
+    auto job = expect_ready(f, t0);
+    ASSERT_EQ(job.entry.url, "http://a/1");
+    // 429 with Retry-After: 30 s: the URL goes back to the head of its queue, host a pauses,
+    // host b goes on.
+    ASSERT_TRUE(f.defer(job, Duration(30s), t0));
+    EXPECT_EQ(f.stats().deferred, 1u);
+    auto other = expect_ready(f, t0);
+    EXPECT_EQ(other.entry.url, "http://b/1");
+    f.complete(other, t0);
+    auto n = f.next(t0);
+    ASSERT_EQ(n.state, FrontierNext::State::waiting);
+    EXPECT_EQ(*n.wake_at, t0 + 30s);
+    EXPECT_NE(f.waiting_on(t0).find("429/503"), std::string::npos);
+    job = expect_ready(f, t0 + 30s);
+    EXPECT_EQ(job.entry.url, "http://a/1"); // BFS order kept
+    EXPECT_EQ(job.entry.deferrals, 1);
+    // Without Retry-After: exponential backoff (second throttle in a row: 2 s).
+    ASSERT_TRUE(f.defer(job, std::nullopt, t0 + 30s));
+    n = f.next(t0 + 30s);
+    EXPECT_EQ(*n.wake_at, t0 + 32s);
+    job = expect_ready(f, t0 + 32s);
+    // Deferral budget used up: not put back; the caller records it and completes it.
+    EXPECT_FALSE(f.defer(job, std::nullopt, t0 + 32s));
+    f.complete(job, t0 + 32s);
+    EXPECT_EQ(expect_ready(f, t0 + 32s).entry.url, "http://a/2");
+}
+
+// Queued URLs live in a per-host byte pool that is compacted as entries are handed out:
+// thousands of URLs of many lengths on two hosts, with deferrals (put back at the front)
+// interleaved, all come back intact, once each, with their fields.
+TEST(Frontier, QueuedUrlsSurviveThePathPoolsCompaction) {
+    LocalFrontier f(options(4), nullptr);
+    auto url_of = [](int i) {
+        return std::string(i % 3 == 0 ? "http://b:81" : "http://a") + "/" +
+               std::string(static_cast<std::size_t>(i % 97), 'x') + "?n=" + std::to_string(i);
+    };
+    std::map<std::string, int> depth_of;
+    int next = 0;
+    auto push_some = [&](int count) {
+        for (int i = 0; i < count; ++i, ++next) {
+            ASSERT_TRUE(f.push(url_of(next), std::hash<std::string>{}(url_of(next)), next % 7,
+                               next % 3, next % 5 == 0));
+            depth_of[url_of(next)] = next % 7;
+        }
+    };
+    push_some(3000);
+    std::vector<std::string> seen;
+    std::map<std::string, int> deferrals;
+    TimePoint now = t0;
+    int handed_out = 0;
+    for (;;) {
+        auto n = f.next(now);
+        if (n.state == FrontierNext::State::finished) {
+            break;
+        }
+        if (n.state == FrontierNext::State::waiting) {
+            now += 120s; // past any backoff
+            continue;
+        }
+        FrontierJob& job = n.job;
+        ASSERT_EQ(job.kind, FrontierJob::Kind::fetch);
+        const std::string url = job.entry.url;
+        ASSERT_TRUE(depth_of.count(url)) << url;
+        EXPECT_EQ(job.entry.depth, depth_of[url]);
+        EXPECT_EQ(job.entry.key, std::hash<std::string>{}(url));
+        EXPECT_EQ(job.entry.deferrals, deferrals[url]);
+        if (++handed_out % 11 == 0 && deferrals[url] < 2) {
+            ++deferrals[url];
+            ASSERT_TRUE(f.defer(job, Duration(1s), now));
+            continue;
+        }
+        seen.push_back(url);
+        f.complete(job, now);
+        if (handed_out == 1500) {
+            push_some(2000); // more while the pools hold dead bytes
+        }
+    }
+    EXPECT_EQ(seen.size(), depth_of.size());
+    EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), seen.size());
+}
+
+TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
+    TempDir dir("frontier");
+    const auto path = dir.file("f.db");
+    auto writer = flagcrawl::storage::Writer::open(path);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run(
+        {.command = "crawl", .arguments = "", .strategy = "async", .concurrency = 1});
+    ASSERT_TRUE(run);
+    SqliteFrontierStore store(path, *writer, *run);
+    auto o = options(1000);
+    o.window = 10;
+    LocalFrontier f(o, &store);
+
+    // Persist each push the way the crawl does: as frontier rows of a record.
+    flagcrawl::storage::CrawlBeginRecord begin;
+    begin.crawl_id = *run;
+    begin.run_id = *run;
+    begin.seeds = "[]";
+    begin.options = "{}";
+    const char* hosts[] = {"http://a/", "http://b/", "http://c/"};
+    for (int i = 0; i < 100; ++i) {
+        auto e = push(f, hosts[i % 3] + std::to_string(i), i / 10);
+        ASSERT_TRUE(e);
+        begin.frontier.push_back({e->seq, e->key, e->url, e->depth, 0, false});
+    }
+    ASSERT_TRUE(writer->submit(std::move(begin)));
+    EXPECT_EQ(f.in_memory(), 10u);
+    EXPECT_EQ(f.in_store(), 90u);
+    EXPECT_EQ(f.stats().queued, 100u);
+
+    std::vector<std::int64_t> order;
+    for (;;) {
+        auto n = f.next(t0);
+        if (n.state != FrontierNext::State::ready) {
+            ASSERT_EQ(n.state, FrontierNext::State::finished);
+            break;
+        }
+        EXPECT_LE(f.in_memory(), 10u);
+        order.push_back(n.job.entry.seq);
+        EXPECT_EQ(n.job.entry.depth, (n.job.entry.seq - 1) / 10);
+        f.complete(n.job, t0);
+    }
+    ASSERT_EQ(order.size(), 100u);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        EXPECT_EQ(order[i], static_cast<std::int64_t>(i + 1)); // discovery order throughout
+    }
+    ASSERT_TRUE(writer->close());
+}
+
+// A store that fails like a full disk on its second page-in, after handing out part of the
+// entries asked for: what a SQLite failure mid-read looks like to the frontier.
+class FailingStore final : public FrontierStore {
+public:
+    flagcrawl::storage::Result<void>
+    page_in(std::int64_t after_seq, std::size_t limit,
+            const std::function<void(FrontierEntry&&)>& on_entry) override {
+        ++calls;
+        std::size_t given = 0;
+        for (const FrontierEntry& entry : entries) {
+            if (entry.seq <= after_seq || given == limit) {
+                continue;
+            }
+            if (calls > 1 && given == 1) {
+                constexpr int k_sqlite_full = 13; // SQLITE_FULL
+                return flagcrawl::storage::Error{
+                    {k_sqlite_full, flagcrawl::storage::sqlite_category()},
+                    "f.db: database or disk is full"};
+            }
+            on_entry(FrontierEntry(entry));
+            ++given;
+        }
+        return {};
+    }
+
+    std::vector<FrontierEntry> entries;
+    int calls = 0;
+};
+
+TEST(Frontier, AStoreFailureIsKeptAndThePagedInEntriesStillHandedOut) {
+    FailingStore store;
+    auto o = options(1000);
+    o.window = 4;
+    LocalFrontier f(o, &store);
+    for (int i = 0; i < 20; ++i) {
+        auto e = push(f, "http://a/" + std::to_string(i));
+        ASSERT_TRUE(e);
+        store.entries.push_back(*e);
+    }
+    EXPECT_EQ(f.in_memory(), 4u);
+    EXPECT_EQ(f.in_store(), 16u);
+    EXPECT_FALSE(f.store_error());
+
+    std::vector<std::int64_t> order;
+    for (;;) {
+        auto n = f.next(t0);
+        if (n.state != FrontierNext::State::ready) {
+            EXPECT_EQ(n.state, FrontierNext::State::finished);
+            break;
+        }
+        order.push_back(n.job.entry.seq);
+        f.complete(n.job, t0);
+    }
+    // 4 in memory, 2 from the first page-in (window 4, paged in at 2 left), then 1 given
+    // before the second one failed; the other 13 stay counted as queued in the store.
+    ASSERT_TRUE(f.store_error());
+    EXPECT_TRUE(f.store_error()->disk_full());
+    EXPECT_EQ(f.store_error()->message, "f.db: database or disk is full");
+    EXPECT_EQ(store.calls, 2); // no page-in after the failure
+    ASSERT_EQ(order.size(), 7u);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        EXPECT_EQ(order[i], static_cast<std::int64_t>(i + 1));
+    }
+    EXPECT_EQ(f.in_memory(), 0u);
+    EXPECT_EQ(f.in_store(), 13u);
+    EXPECT_EQ(f.stats().queued, 13u);
+}
+
+} // namespace
