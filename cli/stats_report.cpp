@@ -1,6 +1,7 @@
 #include "stats_report.hpp"
 
 #include "progress.hpp"
+#include "util/ascii.hpp"
 
 #include <fmt/core.h>
 
@@ -274,9 +275,8 @@ void hosts(const StatsReport& report, std::string& out) {
     }
     out +=
         fmt::format("\nhosts ({} of {}, by {})\n", s.hosts.size(), s.host_count, item_word(report));
-    std::string items = item_word(report);
-    std::transform(items.begin(), items.end(), items.begin(), ::toupper);
-    TextTable table({"HOST", items, "FAILED", "BYTES", "MEDIAN"}, {false, true, true, true, true});
+    TextTable table({"HOST", util::to_upper(item_word(report)), "FAILED", "BYTES", "MEDIAN"},
+                    {false, true, true, true, true});
     for (const auto& host : s.hosts) {
         table.add({host.host, std::to_string(host.items), std::to_string(host.failed),
                    format_bytes(static_cast<double>(host.bytes)),

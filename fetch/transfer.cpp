@@ -1,5 +1,7 @@
 #include "fetch/transfer.hpp"
 
+#include "util/ascii.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -15,32 +17,6 @@
 namespace flagcrawl::fetch::detail {
 
 namespace {
-
-constexpr std::string_view k_whitespace = " \t\r\n";
-
-std::string_view trim(std::string_view s) {
-    const auto first = s.find_first_not_of(k_whitespace);
-    if (first == std::string_view::npos)
-        return {};
-    const auto last = s.find_last_not_of(k_whitespace);
-    return s.substr(first, last - first + 1);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        char y = b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = static_cast<char>(y - 'A' + 'a');
-        if (x != y)
-            return false;
-    }
-    return true;
-}
 
 double micros_to_ms(CURL* easy, CURLINFO info) {
     curl_off_t us = 0;
@@ -281,7 +257,7 @@ int Transfer::on_prereq(void* self, char*, char*, int, int) noexcept {
 }
 
 void Transfer::header_line(std::string_view line) {
-    line = trim(line);
+    line = util::trim(line);
     if (line.starts_with("HTTP/")) {
         // A new response (redirect hop, 1xx, or the final one): forget the previous one's.
         reset_headers();
@@ -296,17 +272,17 @@ void Transfer::header_line(std::string_view line) {
     const auto colon = line.find(':');
     if (colon == std::string_view::npos)
         return;
-    const std::string_view name = trim(line.substr(0, colon));
-    const std::string_view value = trim(line.substr(colon + 1));
-    if (iequals(name, "content-type")) {
+    const std::string_view name = util::trim(line.substr(0, colon));
+    const std::string_view value = util::trim(line.substr(colon + 1));
+    if (util::iequals(name, "content-type")) {
         m_response.content_type = value;
-    } else if (iequals(name, "x-robots-tag")) {
+    } else if (util::iequals(name, "x-robots-tag")) {
         if (!m_response.x_robots_tag.empty())
             m_response.x_robots_tag += ", ";
         m_response.x_robots_tag += value;
-    } else if (iequals(name, "content-disposition")) {
+    } else if (util::iequals(name, "content-disposition")) {
         m_response.content_disposition = value;
-    } else if (iequals(name, "retry-after")) {
+    } else if (util::iequals(name, "retry-after")) {
         m_response.retry_after = parse_retry_after(value, std::chrono::system_clock::now());
     }
 }
@@ -443,7 +419,7 @@ Response Transfer::interrupted(Clock::time_point now) {
 
 std::optional<Millis> parse_retry_after(std::string_view value,
                                         std::chrono::system_clock::time_point now) {
-    value = trim(value);
+    value = util::trim(value);
     if (value.empty())
         return std::nullopt;
     if (value.find_first_not_of("0123456789") == std::string_view::npos) {

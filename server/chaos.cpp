@@ -2,6 +2,8 @@
 // occurrence count through SplitMix64 rounds, giving two independent uniform numbers.
 #include "server/chaos.hpp"
 
+#include "util/hash.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <memory>
@@ -12,18 +14,6 @@ namespace flagcrawl::server {
 
 namespace {
 
-std::uint64_t mix64(std::uint64_t z) {
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-// A uniform double in [0, 1) from the top 53 bits.
-double unit(std::uint64_t bits) {
-    return static_cast<double>(bits >> 11) * 0x1.0p-53;
-}
-
 std::optional<std::chrono::nanoseconds> parse_seconds(std::string_view text) {
     double seconds = 0;
     const auto* end = text.data() + text.size();
@@ -33,22 +23,16 @@ std::optional<std::chrono::nanoseconds> parse_seconds(std::string_view text) {
     return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(seconds * 1e9)));
 }
 
-std::uint64_t hash_target(std::string_view target) {
-    std::uint64_t h = 0xcbf29ce484222325ULL; // FNV-1a
-    for (const char c : target)
-        h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001b3ULL;
-    return h;
-}
-
 ChaosDraw draw_for(const ChaosOptions& options, std::uint64_t target_hash,
                    std::uint64_t occurrence) {
-    const std::uint64_t base = mix64(mix64(target_hash ^ mix64(options.seed)) ^ occurrence);
+    const std::uint64_t base =
+        util::mix64(util::mix64(target_hash ^ util::mix64(options.seed)) ^ occurrence);
     ChaosDraw draw;
-    draw.error = unit(mix64(base ^ 0x4572726f72ULL)) < options.error_rate;
+    draw.error = util::unit_interval(util::mix64(base ^ 0x4572726f72ULL)) < options.error_rate;
     const auto span = options.delay.max - options.delay.min;
-    draw.delay = options.delay.min +
-                 std::chrono::nanoseconds(static_cast<std::int64_t>(
-                     unit(mix64(base ^ 0x44656c6179ULL)) * static_cast<double>(span.count())));
+    draw.delay = options.delay.min + std::chrono::nanoseconds(static_cast<std::int64_t>(
+                                         util::unit_interval(util::mix64(base ^ 0x44656c6179ULL)) *
+                                         static_cast<double>(span.count())));
     return draw;
 }
 
@@ -87,7 +71,7 @@ std::optional<DelayRange> parse_delay(std::string_view text) {
 
 ChaosDraw chaos_draw(const ChaosOptions& options, std::string_view target,
                      std::uint64_t occurrence) {
-    return draw_for(options, hash_target(target), occurrence);
+    return draw_for(options, util::fnv1a(target), occurrence);
 }
 
 Handler with_chaos(Handler inner, ChaosOptions options) {
@@ -95,7 +79,7 @@ Handler with_chaos(Handler inner, ChaosOptions options) {
     auto error = std::make_shared<const Reply>(Reply::text(
         options.error_status, options.error_status == 418 ? "I'm a teapot\n" : "injected error\n"));
     return [inner = std::move(inner), options, occurrences, error](const Request& request) {
-        const std::uint64_t target_hash = hash_target(request.target);
+        const std::uint64_t target_hash = util::fnv1a(request.target);
         const ChaosDraw draw = draw_for(options, target_hash, occurrences->next(target_hash));
         Reply reply = inner(request);
         if (draw.error && reply.status >= 200 && reply.status < 300)

@@ -1,6 +1,9 @@
 // The flags data set: country table, flag pictures, metadata, and the handler.
 #include "server/flags.hpp"
 
+#include "util/ascii.hpp"
+#include "util/hash.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -208,39 +211,16 @@ constexpr Country k_countries[] = {
     {"ZW", "Zimbabwe", ".zw"},
 };
 
-std::string lower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-std::string upper(std::string_view text) {
-    std::string out(text);
-    for (char& c : out)
-        if (c >= 'a' && c <= 'z')
-            c = static_cast<char>(c - 'a' + 'A');
-    return out;
-}
-
 // A small deterministic generator (SplitMix64), seeded from the code.
 class Mixer {
 public:
-    explicit Mixer(std::string_view text) {
-        for (const char c : text) // FNV-1a
-            m_state = (m_state ^ static_cast<std::uint8_t>(c)) * 0x100000001b3ULL;
-    }
-    std::uint64_t next() {
-        std::uint64_t z = (m_state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
+    explicit Mixer(std::string_view text)
+        : m_state(util::fnv1a(text)) {}
+    std::uint64_t next() { return util::splitmix64(m_state); }
     int below(int n) { return static_cast<int>(next() % static_cast<std::uint64_t>(n)); }
 
 private:
-    std::uint64_t m_state = 0xcbf29ce484222325ULL;
+    std::uint64_t m_state;
 };
 
 void escape_json(std::string& out, std::string_view text) {
@@ -261,7 +241,7 @@ std::span<const Country> flag_countries() {
 }
 
 const Country* find_country(std::string_view code) {
-    const std::string key = upper(code);
+    const std::string key = util::to_upper(code);
     const auto it =
         std::lower_bound(std::begin(k_countries), std::end(k_countries), key,
                          [](const Country& c, const std::string& k) { return c.code < k; });
@@ -269,12 +249,12 @@ const Country* find_country(std::string_view code) {
 }
 
 std::string flag_gif_path(std::string_view code) {
-    const std::string cc = lower(code);
+    const std::string cc = util::to_lower(code);
     return "/flags/" + cc + "/" + cc + ".gif";
 }
 
 std::string flag_metadata_path(std::string_view code) {
-    return "/flags/" + lower(code) + "/metadata.json";
+    return "/flags/" + util::to_lower(code) + "/metadata.json";
 }
 
 std::string flag_metadata_json(const Country& country) {
@@ -291,7 +271,7 @@ std::string flag_metadata_json(const Country& country) {
 IndexedImage render_flag(std::string_view code) {
     constexpr int k_width = 120;
     constexpr int k_height = 80;
-    Mixer mix(upper(code));
+    Mixer mix(util::to_upper(code));
     IndexedImage image;
     image.width = k_width;
     image.height = k_height;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "server/server.hpp"
+#include "util/hash.hpp"
 
 #include <cstdint>
 #include <map>
@@ -25,14 +26,8 @@ public:
     void clear();
 
 private:
-    struct Hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view key) const noexcept {
-            return std::hash<std::string_view>{}(key);
-        }
-    };
     mutable std::mutex m_mutex;
-    std::unordered_map<std::string, std::uint64_t, Hash, std::equal_to<>> m_counts;
+    std::unordered_map<std::string, std::uint64_t, util::StringHash, std::equal_to<>> m_counts;
     std::uint64_t m_total = 0;
 };
 

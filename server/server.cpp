@@ -4,6 +4,9 @@
 // per-connection arena; replies are serialized by hand into one writev (head + shared body).
 #include "server/server.hpp"
 
+#include "util/ascii.hpp"
+#include "util/http_reason.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -66,28 +69,9 @@ Reply&& Reply::with_header(std::string name, std::string value) && {
     return std::move(*this);
 }
 
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = static_cast<char>(y - 'A' + 'a');
-        if (x != y)
-            return false;
-    }
-    return true;
-}
-
-} // namespace
-
 std::string_view Request::header(std::string_view name) const {
     for (const auto& [key, value] : headers)
-        if (iequals(key, name))
+        if (util::iequals(key, name))
             return value;
     return {};
 }
@@ -99,19 +83,10 @@ constexpr std::uint64_t k_max_request_body = 1024 * 1024; // bodies of GETs are 
 constexpr std::size_t k_chunk_size = 1000;
 constexpr auto k_linger = std::chrono::seconds(2); // reading leftovers after "Connection: close"
 
-std::string_view reason_phrase(int status) {
-    namespace http = boost::beast::http;
-    if (status == 418) // the book's choice for injected errors; not in Beast's table
-        return "I'm a teapot";
-    if (http::int_to_status(static_cast<unsigned>(status)) == http::status::unknown)
-        return "Unknown";
-    return http::obsolete_reason(static_cast<http::status>(status));
-}
-
 std::size_t host_fields(const Request& request) {
     std::size_t count = 0;
     for (const auto& field : request.headers)
-        count += iequals(field.first, "Host");
+        count += util::iequals(field.first, "Host");
     return count;
 }
 
@@ -121,8 +96,9 @@ bool status_has_body(int status) {
 
 // Headers the server writes itself; a handler's headers of these names are dropped.
 bool is_reserved_header(std::string_view name) {
-    return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
-           iequals(name, "Connection") || iequals(name, "Date") || iequals(name, "Server");
+    return util::iequals(name, "Content-Length") || util::iequals(name, "Transfer-Encoding") ||
+           util::iequals(name, "Connection") || util::iequals(name, "Date") ||
+           util::iequals(name, "Server");
 }
 
 void append_number(std::string& out, std::uint64_t value, int base = 10) {
@@ -293,7 +269,8 @@ void serialize(Wire& wire, const Reply& reply, const Request& request, bool keep
     head.append("HTTP/1.1 ");
     append_number(head, static_cast<std::uint64_t>(reply.status));
     head.push_back(' ');
-    head.append(reason_phrase(reply.status));
+    const std::string_view reason = util::http_reason(reply.status);
+    head.append(reason.empty() ? "Unknown" : reason);
     head.append("\r\n");
     head.append(date);
     head.append("Server: flagcrawl\r\n");

@@ -4,6 +4,8 @@
 #include "server/site.hpp"
 
 #include "server/gif.hpp"
+#include "util/ascii.hpp"
+#include "util/hash.hpp"
 
 #include <algorithm>
 #include <array>
@@ -30,18 +32,11 @@ constexpr std::string_view k_css = "body{font-family:sans-serif;max-width:60em;m
                                    "nav.main li{display:inline;margin-right:1em}\n";
 constexpr std::string_view k_robots = "User-agent: *\nAllow: /\n";
 
-// SplitMix64 steps on a caller-held state.
-std::uint64_t next(std::uint64_t& state) {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 double real(std::uint64_t& state) {
-    return static_cast<double>(next(state) >> 11) * 0x1.0p-53;
+    return util::unit_interval(util::splitmix64(state));
 }
 std::uint64_t below(std::uint64_t& state, std::uint64_t n) {
-    return next(state) % n;
+    return util::splitmix64(state) % n;
 }
 int between(std::uint64_t& state, int low, int high) { // inclusive
     return low + static_cast<int>(below(state, static_cast<std::uint64_t>(high - low + 1)));
@@ -117,9 +112,8 @@ std::string safe_host(std::string_view host) {
     if (host.empty() || host.size() > 255)
         return "127.0.0.1";
     for (const char c : host) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' || c == '[' ||
-                        c == ']';
+        const bool ok =
+            util::is_ascii_alnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
         if (!ok)
             return "127.0.0.1";
     }
@@ -552,7 +546,7 @@ Handler site_handler(std::shared_ptr<const Site> site) {
         IndexedImage image;
         image.width = image.height = 32;
         for (int c = 0; c < 16; ++c) {
-            const std::uint64_t bits = next(rng);
+            const std::uint64_t bits = util::splitmix64(rng);
             image.palette.push_back({static_cast<std::uint8_t>(bits),
                                      static_cast<std::uint8_t>(bits >> 8),
                                      static_cast<std::uint8_t>(bits >> 16)});

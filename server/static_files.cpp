@@ -2,6 +2,9 @@
 // in-memory cache of small files keyed by the request's resolved path and revalidated by stat().
 #include "server/static_files.hpp"
 
+#include "util/ascii.hpp"
+#include "util/percent.hpp"
+
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -17,19 +20,6 @@
 namespace flagcrawl::server {
 
 namespace {
-
-char lower_ascii(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower_ascii(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
 
 // The identity of a file version: a cached body is served while these do not change.
 struct FileStamp {
@@ -215,7 +205,7 @@ std::string_view content_type_for(std::string_view file_name) {
         return "application/octet-stream";
     std::string ext;
     for (const char c : file_name.substr(dot + 1))
-        ext.push_back(lower_ascii(c));
+        ext.push_back(util::to_lower(c));
     static const std::unordered_map<std::string, std::string_view> k_types = {
         {"html", "text/html; charset=utf-8"},
         {"htm", "text/html; charset=utf-8"},
@@ -278,8 +268,8 @@ std::optional<std::string> resolve_request_path(std::string_view path) {
             if (c == '%') {
                 if (i + 2 >= raw.size())
                     return std::nullopt;
-                const int hi = hex_value(raw[i + 1]);
-                const int lo = hex_value(raw[i + 2]);
+                const int hi = util::hex_value(raw[i + 1]);
+                const int lo = util::hex_value(raw[i + 2]);
                 if (hi < 0 || lo < 0)
                     return std::nullopt;
                 c = static_cast<char>(hi * 16 + lo);

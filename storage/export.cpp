@@ -1,5 +1,6 @@
 #include "storage/export.hpp"
 #include "storage/schema.hpp"
+#include "util/ascii.hpp"
 
 #include <array>
 #include <stdexcept>
@@ -21,12 +22,7 @@ constexpr std::array<std::pair<ExportTable, std::string_view>, 6> k_tables = {{
 
 // SQLite's affinity rules, applied to the declared type.
 ColumnType column_type(std::string_view declared) {
-    std::string upper(declared);
-    for (char& c : upper) {
-        if (c >= 'a' && c <= 'z') {
-            c = static_cast<char>(c - 'a' + 'A');
-        }
-    }
+    const std::string upper = util::to_upper(declared);
     const auto has = [&](std::string_view part) { return upper.find(part) != std::string::npos; };
     if (has("INT")) {
         return ColumnType::integer;

@@ -2,6 +2,8 @@
 
 #include "storage/export.hpp"
 #include "storage/schema.hpp"
+#include "util/ascii.hpp"
+#include "util/hash.hpp"
 
 #include <sqlite3.h>
 
@@ -42,23 +44,12 @@ std::string_view host_view(std::string_view url, std::string& scratch) {
     if (std::none_of(authority.begin(), authority.end(), upper)) {
         return authority;
     }
-    scratch.assign(authority);
-    for (char& c : scratch) {
-        if (upper(c)) {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
+    scratch = util::to_lower(authority);
     return scratch;
 }
 
-struct TransparentHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept {
-        return std::hash<std::string_view>{}(text);
-    }
-};
 template <class T>
-using HostMap = std::unordered_map<std::string, T, TransparentHash, std::equal_to<>>;
+using HostMap = std::unordered_map<std::string, T, util::StringHash, std::equal_to<>>;
 
 std::string_view view_of(sqlite3_value* value) {
     const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));

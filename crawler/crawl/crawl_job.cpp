@@ -2,8 +2,9 @@
 
 #include "crawler/crawl/robots_policy.hpp"
 #include "crawler/html/links.hpp"
-#include "fetch/outcome.hpp"
 #include "crawler/url/url.hpp"
+#include "fetch/outcome.hpp"
+#include "util/ascii.hpp"
 
 #include <algorithm>
 
@@ -70,13 +71,13 @@ void parse_x_robots_tag(std::string_view header, std::string_view agent_token, b
         if (comma == std::string_view::npos) {
             comma = header.size();
         }
-        std::string_view part = trim_spaces(header.substr(at, comma - at));
+        std::string_view part = util::trim(header.substr(at, comma - at));
         // "agent: directive": a new agent section, unless the name is a directive that takes
         // a value ("unavailable_after: date", "max-snippet: 0").
         if (auto colon = part.find(':'); colon != std::string_view::npos) {
-            const std::string_view name = trim_spaces(part.substr(0, colon));
-            if (!iequals(name, "unavailable_after") && !iequals_prefix(name, "max-")) {
-                applies = iequals(name, agent_token);
+            const std::string_view name = util::trim(part.substr(0, colon));
+            if (!util::iequals(name, "unavailable_after") && !util::iequals_prefix(name, "max-")) {
+                applies = util::iequals(name, agent_token);
                 part = part.substr(colon + 1);
             }
         }
@@ -92,9 +93,10 @@ void parse_x_robots_tag(std::string_view header, std::string_view agent_token, b
 }
 
 bool is_html(std::string_view content_type, std::string_view body) {
-    std::string_view type = trim_spaces(content_type);
+    std::string_view type = util::trim(content_type);
     if (!type.empty()) {
-        return iequals_prefix(type, "text/html") || iequals_prefix(type, "application/xhtml+xml");
+        return util::iequals_prefix(type, "text/html") ||
+               util::iequals_prefix(type, "application/xhtml+xml");
     }
     if (body.starts_with("\xEF\xBB\xBF")) {
         body.remove_prefix(3);
@@ -106,7 +108,7 @@ bool is_html(std::string_view content_type, std::string_view body) {
     body = body.substr(start);
     for (std::string_view tag :
          {"<!doctype html", "<html", "<head", "<body", "<title", "<a ", "<!--"}) {
-        if (iequals_prefix(body, tag)) {
+        if (util::iequals_prefix(body, tag)) {
             return true;
         }
     }

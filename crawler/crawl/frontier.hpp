@@ -6,6 +6,7 @@
 #include "crawler/robots/robots.hpp"
 #include "crawler/url/seen_set.hpp"
 #include "storage/sqlite.hpp"
+#include "util/hash.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -222,12 +223,6 @@ private:
         std::optional<TimePoint> timed_key;    // in m_timed under (timed_key, id)
     };
 
-    struct StringHash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view text) const noexcept {
-            return std::hash<std::string_view>{}(text);
-        }
-    };
     const Host* find_host(std::string_view origin) const;
     std::uint32_t host_for(std::string_view origin);
     void enqueue(const FrontierEntry& entry);
@@ -243,7 +238,7 @@ private:
     FrontierStore* m_store;
     SeenSet m_seen;
     std::vector<Host> m_hosts;
-    std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> m_host_ids;
+    std::unordered_map<std::string, std::uint32_t, util::StringHash, std::equal_to<>> m_host_ids;
     std::set<std::pair<std::int64_t, std::uint32_t>> m_ready; // (head seq, host)
     std::set<std::pair<TimePoint, std::uint32_t>> m_timed;    // (wake time, host)
     std::int64_t m_next_seq = 1;

@@ -1,5 +1,7 @@
 #include "crawler/html/links.hpp"
 
+#include "util/ascii.hpp"
+
 #include <gumbo.h>
 
 #include <algorithm>
@@ -16,47 +18,10 @@
 namespace flagcrawl::crawler {
 namespace {
 
-bool is_ascii_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
-char lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-} // namespace
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool iequals_prefix(std::string_view text, std::string_view prefix) noexcept {
-    return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
-}
-
-std::string_view trim_spaces(std::string_view s) noexcept {
-    while (!s.empty() && is_ascii_space(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && is_ascii_space(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-namespace {
+using util::iequals;
+using util::is_ascii_alpha;
+using util::is_ascii_digit;
+using util::is_ascii_space;
 
 // Calls fn(token) for each token of `s` separated by ASCII whitespace (and commas if asked).
 template <typename Fn> void for_each_token(std::string_view s, bool commas, Fn&& fn) {
@@ -77,7 +42,7 @@ template <typename Fn> void for_each_token(std::string_view s, bool commas, Fn&&
 
 // "valid non-negative integer" greater than zero (srcset w and h descriptors).
 bool is_positive_integer(std::string_view s) {
-    if (s.empty() || !std::all_of(s.begin(), s.end(), is_digit)) {
+    if (s.empty() || !std::all_of(s.begin(), s.end(), is_ascii_digit)) {
         return false;
     }
     return std::any_of(s.begin(), s.end(), [](char c) { return c != '0'; });
@@ -93,7 +58,7 @@ bool is_non_negative_float(std::string_view s) {
     }
     std::size_t digits = 0;
     bool non_zero = false;
-    while (i < s.size() && is_digit(s[i])) {
+    while (i < s.size() && is_ascii_digit(s[i])) {
         non_zero |= s[i] != '0';
         ++i;
         ++digits;
@@ -101,7 +66,7 @@ bool is_non_negative_float(std::string_view s) {
     if (i < s.size() && s[i] == '.') {
         ++i;
         std::size_t fraction = 0;
-        while (i < s.size() && is_digit(s[i])) {
+        while (i < s.size() && is_ascii_digit(s[i])) {
             non_zero |= s[i] != '0';
             ++i;
             ++fraction;
@@ -120,7 +85,7 @@ bool is_non_negative_float(std::string_view s) {
             ++i;
         }
         const std::size_t exponent_start = i;
-        while (i < s.size() && is_digit(s[i])) {
+        while (i < s.size() && is_ascii_digit(s[i])) {
             ++i;
         }
         if (i == exponent_start) {
@@ -394,10 +359,6 @@ const char* attribute(const GumboElement& element, const char* name) {
 // foreign; tags the tree builder drops (<title>/<meta> inside <select>, after <frameset>)
 // are kept.
 
-bool is_alpha(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 bool name_is(std::string_view name, std::string_view lower_name) {
     return iequals(name, lower_name);
 }
@@ -583,7 +544,7 @@ void collect_fact_tags(std::string_view html, std::string& mini) {
         }
         pos = lt + 1;
         const char c = html[pos];
-        if (c == '!' || c == '?' || (c == '/' && pos + 1 < n && !is_alpha(html[pos + 1]))) {
+        if (c == '!' || c == '?' || (c == '/' && pos + 1 < n && !is_ascii_alpha(html[pos + 1]))) {
             std::size_t end = std::string_view::npos;
             if (starts_with_at(html, pos, "!--")) {
                 std::size_t p = pos + 3;
@@ -621,7 +582,7 @@ void collect_fact_tags(std::string_view html, std::string& mini) {
         }
         const bool end_tag = c == '/';
         const std::size_t name_start = end_tag ? pos + 1 : pos;
-        if (name_start >= n || !is_alpha(html[name_start])) {
+        if (name_start >= n || !is_ascii_alpha(html[name_start])) {
             continue; // a '<' that is text
         }
         std::size_t name_end = name_start;
@@ -825,13 +786,13 @@ std::string_view parse_refresh_url(std::string_view content) {
     };
     skip_spaces();
     const std::size_t time_start = pos;
-    while (pos < n && is_digit(content[pos])) {
+    while (pos < n && is_ascii_digit(content[pos])) {
         ++pos;
     }
     if (pos == time_start && (pos >= n || content[pos] != '.')) {
         return {};
     }
-    while (pos < n && (is_digit(content[pos]) || content[pos] == '.')) {
+    while (pos < n && (is_ascii_digit(content[pos]) || content[pos] == '.')) {
         ++pos;
     }
     if (pos < n) {
@@ -850,11 +811,11 @@ std::string_view parse_refresh_url(std::string_view content) {
     }
     std::string_view url = content.substr(pos);
     bool skip_quotes = false;
-    if (lower(content[pos]) == 'u') {
+    if (util::to_lower(content[pos]) == 'u') {
         ++pos;
-        if (pos < n && lower(content[pos]) == 'r') {
+        if (pos < n && util::to_lower(content[pos]) == 'r') {
             ++pos;
-            if (pos < n && lower(content[pos]) == 'l') {
+            if (pos < n && util::to_lower(content[pos]) == 'l') {
                 ++pos;
                 skip_spaces();
                 if (pos < n && content[pos] == '=') {
@@ -878,7 +839,7 @@ std::string_view parse_refresh_url(std::string_view content) {
             url = url.substr(0, url.find(quote));
         }
     }
-    return trim_spaces(url);
+    return util::trim(url);
 }
 
 struct LinkExtractor::Impl {
@@ -932,7 +893,7 @@ struct LinkExtractor::Impl {
 
     void add(std::string_view raw, LinkKind kind, bool requisite, std::string_view rel = {},
              bool nofollow = false) {
-        const std::string_view url = trim_spaces(raw);
+        const std::string_view url = util::trim(raw);
         if (!url.empty()) {
             page.links.push_back(Link{url, rel, kind, requisite, nofollow});
         }
@@ -1012,12 +973,12 @@ struct LinkExtractor::Impl {
             return;
         }
         if (name != nullptr) {
-            const std::string_view n = trim_spaces(name);
+            const std::string_view n = util::trim(name);
             if (iequals(n, "robots") || iequals(n, options.agent_token)) {
                 apply_robots_directives(content, page.noindex, page.nofollow);
             }
         }
-        if (want_links && http_equiv != nullptr && iequals(trim_spaces(http_equiv), "refresh")) {
+        if (want_links && http_equiv != nullptr && iequals(util::trim(http_equiv), "refresh")) {
             add(parse_refresh_url(content), LinkKind::refresh, false);
         }
     }
@@ -1031,7 +992,7 @@ struct LinkExtractor::Impl {
         const std::string_view rel = rel_value != nullptr ? rel_value : "";
         const RelInfo info = parse_rel(rel);
         if (info.canonical && page.canonical.empty()) {
-            page.canonical = trim_spaces(href);
+            page.canonical = util::trim(href);
         }
         if (!want_links || info.hint_only) {
             return;
@@ -1066,7 +1027,7 @@ struct LinkExtractor::Impl {
             if (!page.has_base) {
                 if (const char* href = attribute(element, "href")) {
                     page.has_base = true;
-                    page.base_href = trim_spaces(href);
+                    page.base_href = util::trim(href);
                 }
             }
             return;
@@ -1127,7 +1088,7 @@ struct LinkExtractor::Impl {
             break;
         case GUMBO_TAG_INPUT:
             if (const char* type = attribute(element, "type");
-                type != nullptr && iequals(trim_spaces(type), "image")) {
+                type != nullptr && iequals(util::trim(type), "image")) {
                 add_attr(element, "src", LinkKind::image, true);
             }
             break;

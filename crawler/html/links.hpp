@@ -127,10 +127,4 @@ std::string_view parse_refresh_url(std::string_view content);
 // "none" both, case-insensitively; other tokens are ignored.
 void apply_robots_directives(std::string_view tokens, bool& noindex, bool& nofollow) noexcept;
 
-// ASCII case-insensitive equality, and the same on text's first prefix.size() bytes.
-bool iequals(std::string_view a, std::string_view b) noexcept;
-bool iequals_prefix(std::string_view text, std::string_view prefix) noexcept;
-// `s` without leading and trailing ASCII whitespace (space, tab, LF, FF, CR).
-std::string_view trim_spaces(std::string_view s) noexcept;
-
 } // namespace flagcrawl::crawler

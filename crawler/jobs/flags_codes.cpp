@@ -1,6 +1,7 @@
 #include "crawler/jobs/flags_codes.hpp"
 
 #include "crawler/url/url.hpp"
+#include "util/ascii.hpp"
 
 #include <fmt/core.h>
 
@@ -13,22 +14,6 @@ namespace {
 
 bool is_upper_letter(char c) {
     return c >= 'A' && c <= 'Z';
-}
-
-std::string to_upper(std::string_view text) {
-    std::string out(text);
-    for (char& c : out)
-        if (c >= 'a' && c <= 'z')
-            c = static_cast<char>(c - 'a' + 'A');
-    return out;
-}
-
-std::string to_lower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
 }
 
 } // namespace
@@ -44,7 +29,7 @@ select_flag_codes(const CodeSelection& selection, std::span<const std::string_vi
 
     std::set<std::string> codes; // sorted, without repeats
     for (const std::string& arg : selection.codes) {
-        const std::string cc = to_upper(arg);
+        const std::string cc = util::to_upper(arg);
         if (cc.size() == 1 && is_upper_letter(cc[0])) {
             for (char second = 'A'; second <= 'Z'; ++second)
                 codes.insert(cc + second);
@@ -64,7 +49,7 @@ select_flag_codes(const CodeSelection& selection, std::span<const std::string_vi
     } else if (selection.all) {
         codes.clear();
         for (std::string_view cc : data_set)
-            codes.insert(to_upper(cc));
+            codes.insert(util::to_upper(cc));
     } else if (selection.codes.empty()) {
         codes.insert(k_pop20_codes.begin(), k_pop20_codes.end());
     }
@@ -94,7 +79,7 @@ std::string_view to_label(FlagsServerMode mode) {
 }
 
 boost::system::result<FlagsServer, FlagsArgError> parse_flags_server(std::string_view text) {
-    const std::string name = to_lower(text);
+    const std::string name = util::to_lower(text);
     if (name == "embedded")
         return FlagsServer{FlagsServerMode::embedded, {}};
     if (name == "delay")
@@ -125,12 +110,12 @@ boost::system::result<FlagsServer, FlagsArgError> parse_flags_server(std::string
 }
 
 std::string flag_gif_url(std::string_view base_url, std::string_view code) {
-    const std::string cc = to_lower(code);
+    const std::string cc = util::to_lower(code);
     return fmt::format("{}/{}/{}.gif", base_url, cc, cc);
 }
 
 std::string flag_metadata_url(std::string_view base_url, std::string_view code) {
-    return fmt::format("{}/{}/metadata.json", base_url, to_lower(code));
+    return fmt::format("{}/{}/metadata.json", base_url, util::to_lower(code));
 }
 
 } // namespace flagcrawl::crawler

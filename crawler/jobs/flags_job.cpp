@@ -2,6 +2,7 @@
 
 #include "crawler/jobs/file_sink.hpp"
 #include "crawler/jobs/flags_codes.hpp"
+#include "util/ascii.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -14,8 +15,7 @@ namespace {
 constexpr std::size_t k_max_name_part = 100;
 
 bool is_safe(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
+    return util::is_ascii_alnum(c) || c == '_' || c == '-';
 }
 
 // ASCII for the Latin-1 Supplement letters U+00C0..U+00FF (empty: not a letter, U+00D7 and

@@ -1,5 +1,6 @@
 #include "crawler/robots/robots.hpp"
 
+#include "util/ascii.hpp"
 #include "util/percent.hpp"
 
 #include <algorithm>
@@ -31,8 +32,8 @@ constexpr auto k_octet_classes = make_octet_classes();
 constexpr char k_hex_upper[] = "0123456789ABCDEF";
 
 bool is_unreserved(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
+    return util::is_ascii_alnum(static_cast<char>(c)) || c == '-' || c == '.' || c == '_' ||
+           c == '~';
 }
 
 bool needs_canonicalizing(std::string_view text) {
@@ -84,50 +85,11 @@ std::size_t canonicalize_into(std::string_view text, char* out) {
     return static_cast<std::size_t>(o - out);
 }
 
+// robots.txt's whitespace within a line (Google's parser's; lines end at CR and LF).
+constexpr std::string_view k_space = " 	";
+
 bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\v' || c == '\f';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && is_space(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-    if (s.size() < prefix.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-        if (c != prefix[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool equals_nocase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        char y = b[i];
-        x = (x >= 'A' && x <= 'Z') ? static_cast<char>(x - 'A' + 'a') : x;
-        y = (y >= 'A' && y <= 'Z') ? static_cast<char>(y - 'A' + 'a') : y;
-        if (x != y) {
-            return false;
-        }
-    }
-    return true;
+    return k_space.find(c) != std::string_view::npos;
 }
 
 enum class Key { user_agent, allow, disallow, sitemap, crawl_delay, unknown };
@@ -135,23 +97,23 @@ enum class Key { user_agent, allow, disallow, sitemap, crawl_delay, unknown };
 // Key names as Google's parser accepts them: prefixes, case-insensitive, common typos.
 Key classify_key(std::string_view key) {
     for (std::string_view k : {"user-agent", "useragent", "user agent"}) {
-        if (starts_with_nocase(key, k)) {
+        if (util::iequals_prefix(key, k)) {
             return Key::user_agent;
         }
     }
-    if (starts_with_nocase(key, "allow")) {
+    if (util::iequals_prefix(key, "allow")) {
         return Key::allow;
     }
     for (std::string_view k :
          {"disallow", "dissallow", "dissalow", "disalow", "diasllow", "disallaw"}) {
-        if (starts_with_nocase(key, k)) {
+        if (util::iequals_prefix(key, k)) {
             return Key::disallow;
         }
     }
-    if (starts_with_nocase(key, "sitemap") || starts_with_nocase(key, "site-map")) {
+    if (util::iequals_prefix(key, "sitemap") || util::iequals_prefix(key, "site-map")) {
         return Key::sitemap;
     }
-    if (starts_with_nocase(key, "crawl-delay") || starts_with_nocase(key, "crawldelay")) {
+    if (util::iequals_prefix(key, "crawl-delay") || util::iequals_prefix(key, "crawldelay")) {
         return Key::crawl_delay;
     }
     return Key::unknown;
@@ -172,8 +134,8 @@ bool split_line(std::string_view line, std::string_view& key, std::string_view& 
             return false;
         }
     }
-    key = trim(line.substr(0, sep));
-    value = trim(line.substr(value_start));
+    key = util::trim(line.substr(0, sep), k_space);
+    value = util::trim(line.substr(value_start), k_space);
     return !key.empty();
 }
 
@@ -182,7 +144,7 @@ std::string_view product_token(std::string_view value) {
     std::size_t n = 0;
     while (n < value.size()) {
         const char c = value[n];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_')) {
+        if (!util::is_ascii_alpha(c) && c != '-' && c != '_') {
             break;
         }
         ++n;
@@ -259,7 +221,7 @@ RobotsRules RobotsRules::parse(std::string_view body, std::string_view agent_tok
         if (const std::size_t hash = line.find('#'); hash != std::string_view::npos) {
             line = line.substr(0, hash);
         }
-        line = trim(line);
+        line = util::trim(line, k_space);
         std::string_view key;
         std::string_view value;
         if (line.empty() || !split_line(line, key, value)) {
@@ -273,7 +235,7 @@ RobotsRules RobotsRules::parse(std::string_view body, std::string_view agent_tok
             }
             if (!value.empty() && value[0] == '*' && (value.size() == 1 || is_space(value[1]))) {
                 group_global = true;
-            } else if (!agent_token.empty() && equals_nocase(product_token(value), agent_token)) {
+            } else if (!agent_token.empty() && util::iequals(product_token(value), agent_token)) {
                 group_specific = true;
                 result.m_matched_agent = true;
             }

@@ -5,6 +5,7 @@
 #include "crawler/url/url.hpp"
 
 #include "crawler/url/url_host.hpp"
+#include "util/ascii.hpp"
 
 #include <array>
 #include <stdexcept>
@@ -157,36 +158,18 @@ void append_encoded(std::string& out, std::string_view in, std::uint8_t set) {
     }
 }
 
-constexpr bool is_alpha(int c) noexcept {
-    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-constexpr bool is_digit(int c) noexcept {
-    return c >= '0' && c <= '9';
-}
-constexpr char to_lower(int c) noexcept {
-    return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-}
-
-bool iequals(std::string_view a, std::string_view lower) noexcept {
-    if (a.size() != lower.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (to_lower(static_cast<unsigned char>(a[i])) != lower[i])
-            return false;
-    return true;
-}
-
 bool is_single_dot(std::string_view s) noexcept {
-    return s == "." || iequals(s, "%2e");
+    return s == "." || util::iequals(s, "%2e");
 }
 
 bool is_double_dot(std::string_view s) noexcept {
-    return s == ".." || iequals(s, ".%2e") || iequals(s, "%2e.") || iequals(s, "%2e%2e");
+    return s == ".." || util::iequals(s, ".%2e") || util::iequals(s, "%2e.") ||
+           util::iequals(s, "%2e%2e");
 }
 
 // "C:" or "C|".
 bool is_drive_letter(std::string_view s) noexcept {
-    return s.size() == 2 && is_alpha(static_cast<unsigned char>(s[0])) &&
+    return s.size() == 2 && util::is_ascii_alpha(static_cast<unsigned char>(s[0])) &&
            (s[1] == ':' || s[1] == '|');
 }
 
@@ -202,8 +185,8 @@ bool starts_with_drive_letter(std::string_view in, std::size_t i) noexcept {
 
 // A path with "/X:" as its only segment (the normalized Windows drive letter of a file URL).
 bool is_drive_letter_only_path(std::string_view path) noexcept {
-    return path.size() == 3 && path[0] == '/' && is_alpha(static_cast<unsigned char>(path[1])) &&
-           path[2] == ':';
+    return path.size() == 3 && path[0] == '/' &&
+           util::is_ascii_alpha(static_cast<unsigned char>(path[1])) && path[2] == ':';
 }
 
 // Per-thread scratch: the parser's component buffers keep their capacity between calls, so a
@@ -349,8 +332,8 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
         const int c = at(p);
         switch (state) {
         case State::scheme_start:
-            if (is_alpha(c)) {
-                m_s.scheme.push_back(to_lower(c));
+            if (util::is_ascii_alpha(c)) {
+                m_s.scheme.push_back(util::to_lower(c));
                 state = State::scheme;
                 ++p;
             } else {
@@ -359,8 +342,9 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
             break;
 
         case State::scheme:
-            if (is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.') {
-                m_s.scheme.push_back(to_lower(c));
+            if (util::is_ascii_alpha(c) || util::is_ascii_digit(c) || c == '+' || c == '-' ||
+                c == '.') {
+                m_s.scheme.push_back(util::to_lower(c));
                 ++p;
             } else if (c == ':') {
                 m_kind = classify_scheme(m_s.scheme);
@@ -696,7 +680,7 @@ std::optional<UrlError> UrlBuilder::parse_authority(std::string_view in, std::si
         const std::size_t digits_begin = host_end + 1;
         for (std::size_t i = digits_begin; i < end; ++i) {
             const int c = static_cast<unsigned char>(in[i]);
-            if (!is_digit(c))
+            if (!util::is_ascii_digit(c))
                 return UrlError::invalid_port;
             port = port * 10 + static_cast<std::uint32_t>(c - '0');
             if (port > 65535)

@@ -2,6 +2,7 @@
 // opaque hosts, percent-decoding and "domain to ASCII" of domains, IPv4 number forms.
 #include "crawler/url/url_host.hpp"
 
+#include "util/ascii.hpp"
 #include "util/percent.hpp"
 
 #include <algorithm>
@@ -10,10 +11,6 @@
 
 namespace flagcrawl::crawler::url_detail {
 namespace {
-
-constexpr bool is_digit(char c) noexcept {
-    return c >= '0' && c <= '9';
-}
 
 // Forbidden host code points (opaque hosts), and forbidden domain code points: those plus C0
 // controls, '%' and DEL (domains, checked after IDNA).
@@ -96,9 +93,9 @@ std::optional<UrlError> parse_ipv6(std::string_view in, std::string& out) {
                     else
                         return UrlError::invalid_ipv6;
                 }
-                if (p >= n || !is_digit(in[p]))
+                if (p >= n || !util::is_ascii_digit(in[p]))
                     return UrlError::invalid_ipv6;
-                while (p < n && is_digit(in[p])) {
+                while (p < n && util::is_ascii_digit(in[p])) {
                     const int number = in[p] - '0';
                     if (ipv4_piece == -1)
                         ipv4_piece = number;
@@ -229,7 +226,7 @@ bool ends_in_number(std::string_view host) {
         return false;
     bool all_digits = true;
     for (const char c : last)
-        all_digits = all_digits && is_digit(c);
+        all_digits = all_digits && util::is_ascii_digit(c);
     if (all_digits)
         return true;
     std::uint64_t ignored = 0;
@@ -352,7 +349,7 @@ std::optional<UrlError> parse_host(std::string_view input, bool special, std::st
             const auto c = static_cast<unsigned char>(input[i]);
             if (is_forbidden_domain(c))
                 return UrlError::invalid_host;
-            out[start + i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            out[start + i] = util::to_lower(static_cast<char>(c));
         }
         const std::string_view domain = std::string_view(out).substr(start);
         if (!ends_in_number(domain))
@@ -378,8 +375,7 @@ std::optional<UrlError> parse_host(std::string_view input, bool special, std::st
         // other ASCII code point alone; the URL Standard skips IDNA validation for ASCII-only
         // domains (even "xn--" labels: "http://a.xn--pokxncvks" is accepted by browsers).
         for (char& c : decoded)
-            if (c >= 'A' && c <= 'Z')
-                c = static_cast<char>(c + 32);
+            c = util::to_lower(c);
         domain = decoded;
     } else {
         if (!is_valid_utf8(decoded) || !domain_to_ascii_idna(decoded, ascii))

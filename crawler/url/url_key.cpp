@@ -1,6 +1,8 @@
 // The seen-set key of a URL (normalize_key) and its 64-bit hash (key_hash).
 #include "crawler/url/url.hpp"
 
+#include "util/ascii.hpp"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -10,24 +12,6 @@
 namespace flagcrawl::crawler {
 namespace {
 
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view lower_b) noexcept {
-    if (a.size() != lower_b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower_b[i])
-            return false;
-    return true;
-}
-
-bool istarts_with(std::string_view a, std::string_view lower_prefix) noexcept {
-    return a.size() >= lower_prefix.size() &&
-           iequals(a.substr(0, lower_prefix.size()), lower_prefix);
-}
-
 // Names of parameters that carry a session id (servlets, PHP, ASP, ColdFusion, osCommerce,
 // Zen Cart, generic). They make one page look like many to a crawler.
 bool is_session_parameter(std::string_view name) noexcept {
@@ -35,9 +19,9 @@ bool is_session_parameter(std::string_view name) noexcept {
         "sid",        "sessid", "sessionid", "session_id", "phpsessid",
         "jsessionid", "cfid",   "cftoken",   "oscsid",     "zenid"};
     for (const std::string_view candidate : k_names)
-        if (iequals(name, candidate))
+        if (util::iequals(name, candidate))
             return true;
-    return istarts_with(name, "aspsessionid"); // ASPSESSIONIDxxxxxxxx
+    return util::iequals_prefix(name, "aspsessionid"); // ASPSESSIONIDxxxxxxxx
 }
 
 // Appends `path` without its ";name=value" parameters that carry a session id (a value ends

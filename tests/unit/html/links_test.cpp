@@ -333,12 +333,6 @@ TEST(MetaRobots, DirectivesAndStringHelpers) {
         EXPECT_EQ(noindex, c.noindex) << c.tokens;
         EXPECT_EQ(nofollow, c.nofollow) << c.tokens;
     }
-    EXPECT_TRUE(fc::iequals("FlagCrawl", "flagcrawl"));
-    EXPECT_FALSE(fc::iequals("flagcrawl", "flagcrawl2"));
-    EXPECT_TRUE(fc::iequals_prefix("Text/HTML; charset=utf-8", "text/html"));
-    EXPECT_FALSE(fc::iequals_prefix("text/ht", "text/html"));
-    EXPECT_EQ(fc::trim_spaces(" \t\f a b\r\n"), "a b");
-    EXPECT_EQ(fc::trim_spaces(" \n "), "");
 }
 
 TEST(Links, ViewsStayValidUntilNextCall) {
