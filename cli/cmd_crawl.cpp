@@ -4,6 +4,7 @@
 #include "common.hpp"
 #include "interrupt.hpp"
 #include "progress.hpp"
+#include "warc_output.hpp"
 
 #include "crawler/crawl/crawl_job.hpp"
 #include "crawler/crawl/frontier_store.hpp"
@@ -59,6 +60,7 @@ struct CrawlCliOptions {
     std::size_t window = 10'000;
     int max_redirects = 10;
     double stall_after_s = k_default_stall_after_s;
+    WarcCliOptions warc;
     CommonOptions common;
 };
 
@@ -312,7 +314,11 @@ int run_crawl(CrawlCliOptions& o) {
         before = *progress;
         try {
             options.seeds = nlohmann::json::parse(resumed->seeds).get<std::vector<std::string>>();
-            apply_stored_options(nlohmann::json::parse(resumed->options), options);
+            const auto stored = nlohmann::json::parse(resumed->options);
+            apply_stored_options(stored, options);
+            // The crawl's WARC goes on where it stopped (an absolute path: any folder resumes).
+            o.warc.file = stored.value("warc", std::string());
+            o.warc.max_size = stored.value("warc_max_size", std::string());
         } catch (const nlohmann::json::exception& e) {
             throw FatalError(fmt::format("crawl --resume: crawl {} has unreadable options: {}",
                                          resumed->id, e.what()));
@@ -324,6 +330,11 @@ int run_crawl(CrawlCliOptions& o) {
     // Before any other thread starts: the watcher blocks the signals for the threads to come.
     InterruptWatcher interrupt([&](fetch::StopMode mode) { fetcher->stop(mode); },
                                std::chrono::seconds(2));
+    if (!o.warc.file.empty() && !resumed) {
+        o.warc.file = std::filesystem::absolute(o.warc.file).string();
+    }
+    std::unique_ptr<archive::WarcWriter> warc =
+        open_warc(o.warc, resumed.has_value(), options.robots ? "obey" : "ignore");
 
     RecordedRun run(o.common, "crawl", strategy, concurrency, k_writer_options);
     storage::Writer* const store = run.writer();
@@ -357,7 +368,12 @@ int run_crawl(CrawlCliOptions& o) {
         }
     } else {
         begin.seeds = nlohmann::json(options.seeds).dump();
-        begin.options = defining_options(options).dump();
+        nlohmann::json defining = defining_options(options);
+        if (warc) {
+            defining["warc"] = o.warc.file;
+            defining["warc_max_size"] = o.warc.max_size;
+        }
+        begin.options = defining.dump();
         begin.frontier = job.push_seeds();
     }
     if (store) {
@@ -366,6 +382,7 @@ int run_crawl(CrawlCliOptions& o) {
         }
     }
     job.set_waker([&] { fetcher->wake(); });
+    job.set_archive(warc.get());
 
     const auto& c = job.counters();
     auto started = std::chrono::steady_clock::now();
@@ -392,6 +409,7 @@ int run_crawl(CrawlCliOptions& o) {
     }
     const double elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const bool warc_ok = !warc || close_warc(*warc, true);
 
     const crawler::StopReason reason = job.stop_reason();
     const std::string stop_text = job.stop_text();
@@ -466,9 +484,15 @@ int run_crawl(CrawlCliOptions& o) {
         }
         print_line(stdout, fmt::format("{}; {} queued left; crawl {}{}{}", stop_text, fs.queued,
                                        crawl_id, resumed ? " (resumed)" : "", extra));
+        if (warc && warc_ok) {
+            print_warc_summary(*warc);
+        }
     }
     if (reason == crawler::StopReason::interrupted) {
         return k_exit_interrupted;
+    }
+    if (!warc_ok) {
+        return k_exit_fatal;
     }
     return c.not_found + c.errors > 0 ? k_exit_failed : k_exit_ok;
 }
@@ -527,6 +551,7 @@ void register_crawl(CLI::App& app, int& exit_code) {
         ->group("Politeness");
     cmd->add_flag("--save-bodies", o->save_bodies, "Store response bodies in the DB")
         ->group("Output");
+    add_warc_options(*cmd, o->warc);
     cmd->add_flag("--resume", o->resume,
                   "Continue the most recent unfinished crawl in the DB (its seeds and scope)")
         ->group("Output");
@@ -547,13 +572,18 @@ void register_crawl(CLI::App& app, int& exit_code) {
     add_common_options(*cmd, o->common, k_default_timeout_s);
     cmd->footer("Defaults: concurrency 16, per host 8, delay 0, robots.txt obeyed, scope host, "
                 "depth unlimited, timeout 30 s, --max-size 16M. Exit: 0 all pages ok, 1 some "
-                "failed (404s included), 2 usage, 3 fatal, 130 interrupted (resumable).");
+                "failed (404s included), 2 usage, 3 fatal, 130 interrupted (resumable).\n"
+                "Examples:\n"
+                "  flagcrawl crawl https://example.org/ --depth 3 --db site.db\n"
+                "  flagcrawl crawl https://example.org/ --warc site --warc-max-size 1G  "
+                "# site-00000.warc.gz ..., site.cdxj\n"
+                "  flagcrawl crawl --resume --db site.db   # the WARC goes on where it stopped");
     cmd->callback([o, cmd, &exit_code] {
         if (o->resume) {
             // The resumed crawl keeps the options it was started with (apply_stored_options).
-            for (const char* name :
-                 {"--depth", "--scope", "--include", "--exclude", "--page-requisites",
-                  "--canonical-query", "--max-redirect", "--no-robots", "--save-bodies"}) {
+            for (const char* name : {"--depth", "--scope", "--include", "--exclude",
+                                     "--page-requisites", "--canonical-query", "--max-redirect",
+                                     "--no-robots", "--save-bodies", "--warc", "--warc-max-size"}) {
                 if (cmd->count(name) > 0) {
                     throw UsageError(fmt::format("crawl --resume: {} cannot be changed (the crawl "
                                                  "keeps the options it was started with)",

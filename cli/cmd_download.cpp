@@ -4,6 +4,7 @@
 #include "common.hpp"
 #include "interrupt.hpp"
 #include "progress.hpp"
+#include "warc_output.hpp"
 
 #include "crawler/jobs/download_job.hpp"
 
@@ -22,6 +23,7 @@ struct DownloadOptions {
     std::vector<std::string> urls;
     std::string input;
     std::string out = ".";
+    WarcCliOptions warc;
     CommonOptions common;
 };
 
@@ -107,6 +109,7 @@ int run_download(const DownloadOptions& o) {
     // Before any other thread starts: the watcher blocks the signals for the threads to come.
     InterruptWatcher interrupt([&](fetch::StopMode mode) { fetcher->stop(mode); },
                                std::chrono::seconds(2));
+    std::unique_ptr<archive::WarcWriter> warc = open_warc(o.warc, false, "");
 
     RecordedRun run(o.common, "download", strategy, concurrency);
 
@@ -114,6 +117,7 @@ int run_download(const DownloadOptions& o) {
         print_item(item, o.common);
     });
     crawler::DownloadJob job(std::move(input.args), input.stream, o.out, recorder);
+    job.set_archive(warc.get());
     const auto& counters = recorder.counters();
 
     auto started = std::chrono::steady_clock::now();
@@ -144,6 +148,7 @@ int run_download(const DownloadOptions& o) {
         print_line(stderr, fmt::format("flagcrawl: reading {} failed: the rest of the list was "
                                        "not downloaded",
                                        o.input == "-" ? "standard input" : o.input));
+    const bool warc_ok = !warc || close_warc(*warc, true);
     storage::RunTotals totals = recorder.totals();
     bool interrupted = interrupt.interrupted();
     run.finish(totals, interrupted, recorder.store_error());
@@ -174,9 +179,13 @@ int run_download(const DownloadOptions& o) {
                                        interrupted ? "; interrupted" : ""));
         if (job.duplicates() > 0)
             print_line(stdout, fmt::format("{} repeated URLs skipped", job.duplicates()));
+        if (warc && warc_ok)
+            print_warc_summary(*warc);
     }
     if (interrupted)
         return k_exit_interrupted;
+    if (!warc_ok)
+        return k_exit_fatal;
     return totals.not_found + totals.errors > 0 ? k_exit_failed : k_exit_ok;
 }
 
@@ -191,13 +200,17 @@ void register_download(CLI::App& app, int& exit_code) {
         "never outside the folder; a name taken earlier in the list gets a counter (a.1.gif). "
         "They are written under a hidden temporary name and renamed when complete. Default "
         "concurrency: 16.\n"
-        "Exit codes: 0 all downloaded; 1 some failed (not found, errors); 2 usage error or "
-        "unreadable input list; 3 cannot open the DB or create the folder; 130 interrupted.");
+        "With --warc NAME, every request and response is also archived as it went over the "
+        "wire (WARC/1.1, NAME.warc.gz, index NAME.cdxj).\n"
+        "Exit codes: 0 all downloaded; 1 some failed (not found, errors); 2 usage error, "
+        "unreadable input list or existing WARC file; 3 cannot open the DB, create the folder or "
+        "write the WARC; 130 interrupted.");
     cmd->add_option("urls", options->urls, "URLs to download");
     cmd->add_option("-i,--input", options->input,
                     "File with one URL per line ('-' reads standard input; '#' lines skipped)");
     cmd->add_option("-o,--out", options->out, "Output folder (created if missing)")
         ->capture_default_str();
+    add_warc_options(*cmd, options->warc);
     add_common_options(*cmd, options->common, 0);
     cmd->callback([options, &exit_code] { exit_code = run_download(*options); });
 }

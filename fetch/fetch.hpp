@@ -63,11 +63,34 @@ public:
     virtual void reset() = 0;
 };
 
+// Receives the bytes of a request's HTTP exchanges exactly as they crossed the wire, for
+// archiving (WARC). One per request; the engine calls it from the thread that runs the transfer,
+// never from two threads at once. A request carrying one is sent as HTTP/1.1 (so that what is
+// captured is what was on the wire). Each redirect hop that the engine follows is one exchange:
+// request_head() for a hop comes before any response bytes of that hop.
+class WireCapture {
+public:
+    virtual ~WireCapture() = default;
+    // Header bytes of the request to `url` as sent (request line to the empty line; possibly
+    // in several pieces), on a connection to `remote_ip` ("" when unknown).
+    virtual void request_head(std::string_view url, std::string_view remote_ip,
+                              std::span<const char> data) = 0;
+    // One response header line as received, CRLF included (interim 1xx responses too).
+    virtual void response_head(std::span<const char> line) = 0;
+    // Response body bytes as received: chunked framing and Content-Encoding kept. Returns false
+    // to abort the transfer (ErrorKind::write_failed).
+    virtual bool response_body(std::span<const char> data) = 0;
+    // Discards everything captured so far: the engine is about to retry the request.
+    virtual void reset() = 0;
+};
+
 struct Request {
     std::uint64_t id = 0;           // caller's tag, echoed in the Response; opaque to the engine
     std::string url;                // absolute http(s) URL
     bool follow_redirects = true;   // false: a 3xx is returned as is (a crawler checks scope)
     std::unique_ptr<BodySink> sink; // null: the body is collected into Response::body
+    // null (the default): nothing is captured and capturing costs nothing.
+    std::unique_ptr<WireCapture> capture;
 };
 
 // Why a request produced no usable response. HTTP statuses are not errors at this level:
@@ -117,7 +140,8 @@ struct Response {
     int attempts = 0;
     Timings timings;
     std::optional<Error> error;
-    std::unique_ptr<BodySink> sink; // the request's sink, handed back for finishing
+    std::unique_ptr<BodySink> sink;       // the request's sink, handed back for finishing
+    std::unique_ptr<WireCapture> capture; // the request's capture (last attempt's exchanges)
 };
 
 // Where requests come from: a URL list, a crawl frontier. The engine calls next() and

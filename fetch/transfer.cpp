@@ -180,6 +180,9 @@ void Transfer::begin(Request&& request, Clock::time_point now) {
     m_response.id = request.id;
     m_response.url = std::move(request.url);
     m_response.sink = std::move(request.sink);
+    m_response.capture = std::move(request.capture);
+    if ((m_response.capture != nullptr) != m_capturing)
+        set_capturing(m_response.capture != nullptr);
     if (request.follow_redirects != m_follow) {
         m_follow = request.follow_redirects;
         curl_easy_setopt(m_easy, CURLOPT_FOLLOWLOCATION, m_follow ? 1L : 0L);
@@ -188,10 +191,26 @@ void Transfer::begin(Request&& request, Clock::time_point now) {
     m_started = now;
 }
 
+// Capturing needs the raw bytes, which only the debug callback sees (before chunked and content
+// decoding), and HTTP/1.1, whose header blocks are what goes over the wire. Switched per request
+// so that requests without a capture pay nothing.
+void Transfer::set_capturing(bool on) {
+    m_capturing = on;
+    curl_easy_setopt(m_easy, CURLOPT_DEBUGFUNCTION,
+                     on ? &Transfer::on_debug : static_cast<curl_debug_callback>(nullptr));
+    curl_easy_setopt(m_easy, CURLOPT_DEBUGDATA, on ? this : nullptr);
+    curl_easy_setopt(m_easy, CURLOPT_VERBOSE, on ? 1L : 0L);
+    curl_easy_setopt(m_easy, CURLOPT_HTTP_VERSION,
+                     on ? static_cast<long>(CURL_HTTP_VERSION_1_1)
+                        : static_cast<long>(CURL_HTTP_VERSION_NONE));
+}
+
 void Transfer::before_attempt() {
     if (++m_response.attempts > 1) {
         if (m_response.sink)
             m_response.sink->reset();
+        if (m_response.capture)
+            m_response.capture->reset();
         m_response.body.clear();
     }
     m_response.bytes = 0;
@@ -200,6 +219,7 @@ void Transfer::before_attempt() {
     m_response.location.clear();
     m_too_large = false;
     m_sink_failed = false;
+    m_capture_failed = false;
     m_connected = false;
     m_error_buffer[0] = '\0';
     reset_headers();
@@ -216,6 +236,8 @@ std::size_t Transfer::on_write(char* data, std::size_t size, std::size_t count,
                                void* self) noexcept {
     auto& t = *static_cast<Transfer*>(self);
     const std::size_t n = size * count;
+    if (t.m_capture_failed) // the debug callback cannot abort: the next write does
+        return CURL_WRITEFUNC_ERROR;
     // Counted after decoding: the chunk that would cross the limit is refused, which also stops
     // the decompression (a gzip bomb is never inflated past the limit).
     const std::uint64_t limit = t.m_shared.policy().max_body_bytes;
@@ -244,16 +266,48 @@ std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t count,
                                 void* self) noexcept {
     const std::size_t n = size * count;
     try {
-        static_cast<Transfer*>(self)->header_line({data, n});
+        auto& t = *static_cast<Transfer*>(self);
+        if (t.m_response.capture)
+            t.m_response.capture->response_head({data, n});
+        t.header_line({data, n});
     } catch (...) {
         return 0; // out of memory: fail the attempt rather than throw through libcurl
     }
     return n;
 }
 
-int Transfer::on_prereq(void* self, char*, char*, int, int) noexcept {
-    static_cast<Transfer*>(self)->m_connected = true;
+int Transfer::on_prereq(void* self, char* conn_primary_ip, char*, int, int) noexcept {
+    auto& t = *static_cast<Transfer*>(self);
+    t.m_connected = true;
+    if (t.m_capturing) {
+        try {
+            t.m_remote_ip = conn_primary_ip ? conn_primary_ip : "";
+        } catch (...) {
+            return CURL_PREREQFUNC_ABORT;
+        }
+    }
     return CURL_PREREQFUNC_OK;
+}
+
+int Transfer::on_debug(CURL* easy, curl_infotype type, char* data, std::size_t size,
+                       void* self) noexcept {
+    auto& t = *static_cast<Transfer*>(self);
+    if (!t.m_response.capture || t.m_capture_failed)
+        return 0;
+    try {
+        if (type == CURLINFO_HEADER_OUT) {
+            const char* url = nullptr;
+            curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url);
+            t.m_response.capture->request_head(url ? url : t.m_response.url, t.m_remote_ip,
+                                               {data, size});
+        } else if (type == CURLINFO_DATA_IN) {
+            if (!t.m_response.capture->response_body({data, size}))
+                t.m_capture_failed = true;
+        }
+    } catch (...) {
+        t.m_capture_failed = true;
+    }
+    return 0;
 }
 
 void Transfer::header_line(std::string_view line) {
@@ -289,6 +343,8 @@ void Transfer::header_line(std::string_view line) {
 
 Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand& rng) {
     CURL* e = m_easy;
+    if (code == CURLE_OK && m_capture_failed) // failed after the last body write (or without one)
+        code = CURLE_WRITE_ERROR;
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     m_response.http_status = static_cast<int>(status);
@@ -373,6 +429,8 @@ Error Transfer::make_error(CURLcode code) const {
                          where_url);
         if (m_sink_failed)
             return error(ErrorKind::write_failed, "cannot store the body", where_url);
+        if (m_capture_failed)
+            return error(ErrorKind::write_failed, "cannot capture the exchange", where_url);
         return error(ErrorKind::other, detail, where_url);
     case CURLE_FILESIZE_EXCEEDED:
         return error(ErrorKind::too_large, detail, where_url);

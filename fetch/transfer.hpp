@@ -81,6 +81,10 @@ private:
                                  void* self) noexcept;
     static int on_prereq(void* self, char* conn_primary_ip, char* conn_local_ip,
                          int conn_primary_port, int conn_local_port) noexcept;
+    // Installed only while the request carries a WireCapture (CURLOPT_VERBOSE on).
+    static int on_debug(CURL* easy, curl_infotype type, char* data, std::size_t size,
+                        void* self) noexcept;
+    void set_capturing(bool on);
     void header_line(std::string_view line);
     void reset_headers();
     Error make_error(CURLcode code) const;
@@ -93,12 +97,15 @@ private:
     // The current request.
     Response m_response;
     bool m_follow = true;
+    bool m_capturing = false; // the handle is set up for m_response.capture
     Clock::time_point m_started{};
 
     // The current attempt.
     bool m_too_large = false;
     bool m_sink_failed = false;
     bool m_connected = false; // a connection was ready for a request (CURLOPT_PREREQFUNCTION)
+    bool m_capture_failed = false;
+    std::string m_remote_ip; // of the connection of the hop being sent (capturing only)
 };
 
 // Retry-After value: delay-seconds or an HTTP-date (relative to `now`); nullopt if malformed.

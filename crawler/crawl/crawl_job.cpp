@@ -234,6 +234,9 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
             out.request.follow_redirects = false; // each hop is checked like a link
             ++m_pages_dispatched;
         }
+        if (m_warc) {
+            out.request.capture = m_warc->capture();
+        }
         {
             std::lock_guard lock(m_stall_mutex);
             m_in_flight_urls.emplace(out.request.id, std::make_pair(out.request.url, now));
@@ -245,7 +248,7 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
 }
 
 std::optional<StopReason> CrawlJob::limit_reached(fetch::Clock::time_point now) const {
-    if (m_store_error) {
+    if (m_store_error || (m_warc && m_warc->error())) {
         return StopReason::failed;
     }
     if (m_options.max_pages > 0 && m_pages_dispatched >= m_options.max_pages) {
@@ -274,6 +277,10 @@ void CrawlJob::on_response(fetch::Response&& response) {
     }
     m_counters.requests += static_cast<std::uint64_t>(std::max(response.attempts, 0));
     m_counters.last_completion_ns = now.time_since_epoch().count();
+    if (m_warc) {
+        // Every exchange is archived, deferred 429s and robots.txt included.
+        m_warc->archive(std::move(response.capture), !response.error);
+    }
 
     if (job.kind == FrontierJob::Kind::robots) {
         on_robots(std::move(job), std::move(response));
@@ -578,7 +585,7 @@ std::string CrawlJob::stall_report() const {
 }
 
 StopReason CrawlJob::stop_reason() const {
-    if (m_store_error) {
+    if (m_store_error || (m_warc && m_warc->error())) {
         return StopReason::failed;
     }
     if (m_interrupted) {
@@ -604,7 +611,13 @@ std::string CrawlJob::stop_text() const {
     case StopReason::interrupted:
         return "stopped: interrupted";
     case StopReason::failed:
-        return "failed: " + (m_store_error ? m_store_error->message : std::string("store"));
+        if (m_store_error) {
+            return "failed: " + m_store_error->message;
+        }
+        if (auto warc_error = m_warc ? m_warc->error() : std::nullopt) {
+            return "failed: WARC: " + *warc_error;
+        }
+        return "failed: store";
     }
     return {};
 }

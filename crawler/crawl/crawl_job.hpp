@@ -4,6 +4,7 @@
 // reached.
 #pragma once
 
+#include "archive/warc_writer.hpp"
 #include "crawler/crawl/frontier.hpp"
 #include "crawler/crawl/scope.hpp"
 #include "fetch/fetch.hpp"
@@ -99,6 +100,9 @@ public:
     void set_totals_before(std::uint64_t pages, std::uint64_t bytes);
     // Wakes the engine from the parse workers and the stall watchdog; set before run().
     void set_waker(std::function<void()> wake) { m_wake = std::move(wake); }
+    // Also archive every exchange, robots.txt included (null: none); set before run(). A failing
+    // archive stops the crawl as failed. The writer must outlive the job.
+    void set_archive(archive::WarcWriter* warc) { m_warc = warc; }
     // The crawl was interrupted (Ctrl-C): the stop reason says so.
     void mark_interrupted() { m_interrupted = true; }
 
@@ -176,6 +180,7 @@ private:
     ItemCallback m_on_item;
     UrlFilter m_filter;
     std::function<void()> m_wake;
+    archive::WarcWriter* m_warc = nullptr;
 
     // Loop-thread state.
     std::unordered_map<std::uint64_t, FrontierJob> m_dispatched; // by request id

@@ -47,9 +47,9 @@ std::optional<std::string> DownloadJob::next_url() {
 }
 
 fetch::WorkSource::Next DownloadJob::next(fetch::Clock::time_point) {
-    // Stop handing out work once results can no longer be recorded: downloading on without a
-    // record would lose track of what was fetched.
-    while (!m_recorder.store_error()) {
+    // Stop handing out work once results can no longer be recorded or archived: downloading on
+    // without a record would lose track of what was fetched.
+    while (!m_recorder.store_error() && !(m_warc && m_warc->error())) {
         std::optional<std::string> text = next_url();
         if (!text)
             break;
@@ -77,12 +77,18 @@ fetch::WorkSource::Next DownloadJob::next(fetch::Clock::time_point) {
         next.request.url = url.href_without_fragment();
         next.request.sink =
             std::make_unique<FileSink>(m_out_dir, m_names.claim(file_name_for_path(url.path())));
+        if (m_warc) {
+            next.request.capture = m_warc->capture();
+        }
         return next;
     }
     return {};
 }
 
 void DownloadJob::on_response(fetch::Response&& response) {
+    if (m_warc) {
+        m_warc->archive(std::move(response.capture), !response.error);
+    }
     auto& sink = static_cast<FileSink&>(*response.sink);
     m_recorder.record_file(response, sink, sink.final_path().filename().string());
 }

@@ -3,6 +3,7 @@
 // response handler; the engine (any strategy) does the scheduling.
 #pragma once
 
+#include "archive/warc_writer.hpp"
 #include "crawler/jobs/file_names.hpp"
 #include "crawler/jobs/recorder.hpp"
 #include "crawler/url/seen_set.hpp"
@@ -37,6 +38,8 @@ public:
     // normalized form) is skipped. `out_dir` must exist; `recorder` must outlive the job.
     DownloadJob(std::vector<std::string> urls, std::istream* input, std::filesystem::path out_dir,
                 Recorder& recorder);
+    // Also archive every exchange (null: none); the writer must outlive the job.
+    void set_archive(archive::WarcWriter* warc) { m_warc = warc; }
 
     Next next(fetch::Clock::time_point now) override;
     void on_response(fetch::Response&& response) override;
@@ -55,6 +58,7 @@ private:
     bool m_input_failed = false;
     std::filesystem::path m_out_dir;
     Recorder& m_recorder;
+    archive::WarcWriter* m_warc = nullptr;
     SeenSet m_seen; // key_hash of every URL taken
     NameAllocator m_names;
     std::atomic<std::size_t> m_duplicates{0};

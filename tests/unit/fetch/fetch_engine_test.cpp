@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -462,6 +463,111 @@ TEST_P(FetchEngine, CompressedBodyIsDecodedAndTheLimitAppliesToDecodedBytes) {
     EXPECT_EQ(r.error->kind, ErrorKind::too_large);
     EXPECT_LE(r.bytes, policy.max_body_bytes);
     EXPECT_LE(r.body.size(), policy.max_body_bytes);
+}
+
+// Keeps what a WireCapture is given, one entry per exchange, for assertions after run().
+class RecordingCapture final : public fetch::WireCapture {
+public:
+    struct Exchange {
+        std::string url, ip, request, response_head, body;
+    };
+    void request_head(std::string_view url, std::string_view ip,
+                      std::span<const char> data) override {
+        if (m_exchanges.empty() || !m_exchanges.back().response_head.empty())
+            m_exchanges.push_back({std::string(url), std::string(ip), {}, {}, {}});
+        m_exchanges.back().request.append(data.data(), data.size());
+    }
+    void response_head(std::span<const char> line) override {
+        if (!m_exchanges.empty())
+            m_exchanges.back().response_head.append(line.data(), line.size());
+    }
+    bool response_body(std::span<const char> data) override {
+        if (!m_exchanges.empty())
+            m_exchanges.back().body.append(data.data(), data.size());
+        return !m_refuse;
+    }
+    void reset() override {
+        m_exchanges.clear();
+        ++m_resets;
+    }
+    std::vector<Exchange> m_exchanges;
+    int m_resets = 0;
+    bool m_refuse = false;
+};
+
+// What the server sends for a chunked body: chunks of up to 1000 bytes, then the last chunk.
+std::string chunked_framing(const std::string& body) {
+    std::string out;
+    for (std::size_t at = 0; at < body.size(); at += 1000) {
+        const std::string piece = body.substr(at, 1000);
+        char size[16];
+        std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+        out += size + piece + "\r\n";
+    }
+    return out + "0\r\n\r\n";
+}
+
+TEST_P(FetchEngine, CaptureKeepsEachHopsBytesAsOnTheWire) {
+    std::string text;
+    for (int i = 0; i < 3000; ++i)
+        text += "line " + std::to_string(i) + "\n";
+    const std::string gz = gzip(text);
+    auto chunked = srv::Reply::bytes(200, srv::make_body(gz), "text/plain")
+                       .with_header("Content-Encoding", "gzip");
+    chunked.framing = srv::Framing::chunked;
+    m_router.add("/c.gz", chunked);
+    m_router.add("/moved", srv::Reply::redirect(302, "/c.gz"));
+    std::vector<fetch::Request> requests;
+    requests.push_back(make_request(1, url("/moved")));
+    requests[0].capture = std::make_unique<RecordingCapture>();
+    auto r = fetch_all(std::move(requests));
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_FALSE(r[0].error);
+    EXPECT_EQ(r[0].body, text); // decoded for the caller as without a capture
+    ASSERT_TRUE(r[0].capture);
+    const auto& x = static_cast<RecordingCapture&>(*r[0].capture).m_exchanges;
+    ASSERT_EQ(x.size(), 2u);
+    EXPECT_EQ(x[0].url, url("/moved"));
+    EXPECT_TRUE(x[0].request.starts_with("GET /moved HTTP/1.1\r\n")) << x[0].request;
+    EXPECT_TRUE(x[0].request.ends_with("\r\n\r\n"));
+    EXPECT_TRUE(x[0].response_head.starts_with("HTTP/1.1 302 ")) << x[0].response_head;
+    EXPECT_EQ(x[0].ip, "127.0.0.1");
+    EXPECT_EQ(x[1].url, url("/c.gz"));
+    EXPECT_TRUE(x[1].request.starts_with("GET /c.gz HTTP/1.1\r\n")) << x[1].request;
+    EXPECT_NE(x[1].request.find("Accept-Encoding: "), std::string::npos);
+    EXPECT_TRUE(x[1].response_head.starts_with("HTTP/1.1 200 ")) << x[1].response_head;
+    EXPECT_NE(x[1].response_head.find("Transfer-Encoding: chunked\r\n"), std::string::npos);
+    EXPECT_NE(x[1].response_head.find("Content-Encoding: gzip\r\n"), std::string::npos);
+    EXPECT_TRUE(x[1].response_head.ends_with("\r\n\r\n"));
+    EXPECT_EQ(x[1].body, chunked_framing(gz)); // neither de-chunked nor decompressed
+    EXPECT_EQ(x[1].ip, "127.0.0.1");
+}
+
+TEST_P(FetchEngine, CaptureHoldsTheLastAttemptAndCanFailTheTransfer) {
+    std::atomic<int> calls{0};
+    m_router.add("/flaky", [&](const srv::Request&) {
+        return calls++ == 0 ? srv::Reply::text(500, "oops\n") : srv::Reply::text(200, "fine\n");
+    });
+    std::vector<fetch::Request> requests;
+    requests.push_back(make_request(1, url("/flaky")));
+    requests[0].capture = std::make_unique<RecordingCapture>();
+    requests.push_back(make_request(2, url("/flaky")));
+    auto refusing = std::make_unique<RecordingCapture>();
+    refusing->m_refuse = true;
+    requests[1].capture = std::move(refusing);
+    requests.push_back(make_request(3, url("/flaky"))); // no capture: none handed back
+    auto r = fetch_all(std::move(requests), test_policy(), 1);
+    ASSERT_EQ(r.size(), 3u);
+    EXPECT_FALSE(r[0].error);
+    const auto& c = static_cast<RecordingCapture&>(*r[0].capture);
+    EXPECT_EQ(c.m_resets, 1);
+    ASSERT_EQ(c.m_exchanges.size(), 1u);
+    EXPECT_TRUE(c.m_exchanges[0].response_head.starts_with("HTTP/1.1 200 "));
+    EXPECT_EQ(c.m_exchanges[0].body, "fine\n");
+    ASSERT_TRUE(r[1].error);
+    EXPECT_EQ(r[1].error->kind, ErrorKind::write_failed);
+    EXPECT_FALSE(r[2].capture);
+    EXPECT_FALSE(r[2].error);
 }
 
 TEST_P(FetchEngine, ResetOrCloseMidTransferIsRetriedThenReported) {
