@@ -2,6 +2,7 @@
 // synthetic site, optionally delayed and failing) until SIGINT or SIGTERM.
 #include "commands.hpp"
 
+#include "server/access_log.hpp"
 #include "server/chaos.hpp"
 #include "server/flags.hpp"
 #include "server/server.hpp"
@@ -30,6 +31,7 @@ struct ServeOptions {
     std::string delay;
     double error_rate = 0.0;
     int threads = 1;
+    std::string access_log;
 };
 
 void run_serve(const ServeOptions& options, CLI::App& command) {
@@ -70,6 +72,13 @@ void run_serve(const ServeOptions& options, CLI::App& command) {
     }
     if (chaos.delay.max > std::chrono::nanoseconds::zero() || chaos.error_rate > 0)
         handler = server::with_chaos(std::move(handler), chaos);
+    if (!options.access_log.empty()) {
+        try {
+            handler = server::with_access_log(std::move(handler), options.access_log);
+        } catch (const std::runtime_error& e) {
+            throw FatalError("serve: --access-log: " + std::string(e.what()));
+        }
+    }
 
     // Block the stop signals before any server thread exists (threads inherit the mask), then
     // wait for one on this thread.
@@ -124,6 +133,9 @@ void register_serve(CLI::App& app, int& exit_code) {
                      "Fraction of would-be successes (2xx) answered 418 I'm a teapot instead")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
+    serve->add_option("--access-log", options->access_log,
+                      "Append a line per request to this file: arrival time (Unix seconds), "
+                      "method, target, status");
     serve->add_option("--threads", options->threads, "Server threads")
         ->check(CLI::Range(1, 256))
         ->capture_default_str();

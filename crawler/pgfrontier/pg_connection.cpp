@@ -304,9 +304,8 @@ PgConnection::PgConnection(PGconn* conn, asio::posix::stream_descriptor socket)
     , m_socket(std::move(socket)) {}
 
 PgConnection::~PgConnection() {
-    if (m_socket.is_open()) {
-        (void)m_socket.release(); // libpq owns the descriptor and closes it in PQfinish
-    }
+    boost::system::error_code ignored;
+    m_socket.close(ignored);
     PQfinish(m_conn);
 }
 
@@ -361,10 +360,16 @@ PgConnection::connect(std::string conninfo, std::chrono::milliseconds timeout) {
     if (poll == PGRES_POLLING_FAILED) {
         co_return fail(one_line(PQerrorMessage(conn)));
     }
+    // The server's notices and warnings ("terminating connection due to administrator
+    // command") are not for the user's terminal: errors come back as values.
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
     if (PQsetnonblocking(conn, 1) != 0 || PQenterPipelineMode(conn) != 1) {
         co_return fail(one_line(PQerrorMessage(conn)));
     }
-    asio::posix::stream_descriptor socket(executor, PQsocket(conn));
+    // A duplicate of libpq's socket: libpq closes its own when the connection breaks, and a new
+    // connection may then get the same number; the reactor must never confuse the two.
+    asio::posix::stream_descriptor socket(executor, ::dup(PQsocket(conn)));
     co_return std::unique_ptr<PgConnection>(new PgConnection(conn, std::move(socket)));
 }
 
@@ -464,11 +469,22 @@ PgConnection::run(const std::vector<Statement>& statements) {
     results.reserve(statements.size());
     std::optional<PgError> first_error;
     for (;;) {
+        int nulls = 0;
         while (PQisBusy(m_conn) == 0) {
             ResultPtr result(PQgetResult(m_conn));
             if (!result) {
-                continue; // the end of one statement's results; the next one follows
+                // The end of one statement's results, and the next one follows; twice in a row
+                // means nothing more came yet (or the connection is gone).
+                if (PQstatus(m_conn) != CONNECTION_OK) {
+                    m_broken = true;
+                    co_return connection_error();
+                }
+                if (++nulls > 1) {
+                    break;
+                }
+                continue;
             }
+            nulls = 0;
             switch (PQresultStatus(result.get())) {
             case PGRES_PIPELINE_SYNC:
                 if (first_error) {

@@ -147,7 +147,7 @@ private:
     PgError connection_error() const;
 
     pg_conn* m_conn;
-    asio::posix::stream_descriptor m_socket; // libpq's socket, never closed by us (released)
+    asio::posix::stream_descriptor m_socket; // a duplicate of libpq's socket, ours to close
     std::vector<Notification> m_notifications;
     bool m_broken = false;
 };
