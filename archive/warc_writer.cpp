@@ -113,29 +113,38 @@ std::optional<std::string> WarcWriter::start() {
         if (fd < 0) {
             return errno_text("cannot open", path);
         }
-        cut_at = last_complete_record_end(fd);
+        cut_file = path.filename().string();
+        // The index names every response and revisit: one complete but not yet indexed when the
+        // writer was killed goes too (with its request), back to the last indexed record.
+        if (auto error = recover_index(cut_file, last_complete_record_end(fd), cut_at)) {
+            ::close(fd);
+            return error;
+        }
         const bool cut_ok = ::ftruncate(fd, static_cast<off_t>(cut_at)) == 0;
         ::close(fd);
         if (!cut_ok) {
             return errno_text("cannot truncate", path);
         }
-        cut_file = path.filename().string();
         reuse_last = !p.series || cut_at == 0;
-    }
-    if (auto error = recover_index(cut_file, cut_at)) {
+    } else if (auto error = recover_index(cut_file, 0, cut_at)) {
         return error;
     }
     const int index = last < 0 ? 0 : reuse_last ? last : last + 1;
     return open_file(index, reuse_last) ? std::nullopt : m_error;
 }
 
-// Keeps the index lines of records that survived the cut, and learns their payload digests.
+// Keeps the index lines of the records before `complete_end` in `cut_file` (all of the other
+// files), learns their payload digests, and sets `indexed_end` to where the last one kept in
+// `cut_file` ends.
 std::optional<std::string> WarcWriter::recover_index(const std::string& cut_file,
-                                                     std::uint64_t cut_at) {
+                                                     std::uint64_t complete_end,
+                                                     std::uint64_t& indexed_end) {
+    indexed_end = 0;
     const auto path = m_paths.index();
     std::ifstream in(path);
     if (!in) {
-        return std::nullopt; // no index yet: a fresh one is started
+        indexed_end = complete_end; // no index at all: nothing to keep in step with
+        return std::nullopt;
     }
     std::string kept;
     std::string line;
@@ -144,8 +153,12 @@ std::optional<std::string> WarcWriter::recover_index(const std::string& cut_file
             break; // a last line without its line feed was cut short
         }
         auto entry = parse_cdxj_line(line);
-        if (!entry || (entry->filename == cut_file && entry->offset + entry->length > cut_at)) {
+        if (!entry ||
+            (entry->filename == cut_file && entry->offset + entry->length > complete_end)) {
             continue;
+        }
+        if (entry->filename == cut_file) {
+            indexed_end = std::max(indexed_end, entry->offset + entry->length);
         }
         if (entry->mime != "warc/revisit" && entry->status >= 200 && entry->status < 300) {
             m_payloads.try_emplace(entry->digest,

@@ -105,7 +105,9 @@ private:
 
     explicit WarcWriter(WarcOptions options);
     std::optional<std::string> start();
-    std::optional<std::string> recover_index(const std::string& cut_file, std::uint64_t cut_at);
+    std::optional<std::string> recover_index(const std::string& cut_file,
+                                             std::uint64_t complete_end,
+                                             std::uint64_t& indexed_end);
     bool open_file(int index, bool append);
     bool write_warcinfo();
     void run();

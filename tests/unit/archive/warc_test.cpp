@@ -334,6 +334,39 @@ TEST(WarcWriter, ResumeCutsACrashedTailAndAppends) {
     EXPECT_EQ(urls, (std::vector<std::string>{"http://e.org/1", "http://e.org/3"}));
 }
 
+// Killed between a record and its index line: the record goes, so that the index names every
+// response.
+TEST(WarcWriter, ResumeCutsARecordThatWasNotIndexed) {
+    TempDir dir("warc");
+    const auto name = dir.path() / "u";
+    {
+        auto writer = archive::WarcWriter::open(options(name));
+        ASSERT_TRUE(writer);
+        (*writer)->archive(exchange(**writer, "http://e.org/1", k_html_head, "<p>one</p>"), true);
+        (*writer)->archive(exchange(**writer, "http://e.org/2", k_html_head, "<p>two</p>"), true);
+        ASSERT_FALSE((*writer)->close());
+    }
+    const auto before = members(read_file(dir.path() / "u.warc.gz"));
+    ASSERT_EQ(before.size(), 5u);
+    {
+        std::ifstream in(dir.path() / "u.cdxj");
+        std::string kept;
+        for (std::string line; std::getline(in, line);)
+            if (line.find("http://e.org/2") == std::string::npos)
+                kept += line + "\n";
+        std::ofstream(dir.path() / "u.cdxj", std::ios::trunc) << kept;
+    }
+    auto o = options(name);
+    o.resume = true;
+    auto writer = archive::WarcWriter::open(o);
+    ASSERT_TRUE(writer) << writer.error();
+    ASSERT_FALSE((*writer)->close());
+    const auto after = members(read_file(dir.path() / "u.warc.gz"));
+    ASSERT_EQ(after.size(), 4u); // warcinfo, request 1, response 1, the new warcinfo
+    EXPECT_EQ(after[3].first, before[3].first);
+    EXPECT_EQ(header_value(after[3].second, "WARC-Type"), "warcinfo");
+}
+
 TEST(WarcWriter, LargeBodiesSpillToATemporaryFile) {
     TempDir dir("warc");
     auto o = options(dir.path() / "big");
