@@ -8,6 +8,7 @@
 
 #include "crawler/crawl/crawl_job.hpp"
 #include "crawler/crawl/frontier_store.hpp"
+#include "crawler/mirror/mirror.hpp"
 #include "crawler/url/url.hpp"
 #include "storage/reader.hpp"
 
@@ -61,6 +62,7 @@ struct CrawlCliOptions {
     int max_redirects = 10;
     double stall_after_s = k_default_stall_after_s;
     WarcCliOptions warc;
+    std::string mirror_dir; // -o DIR; empty: no mirror
     CommonOptions common;
 };
 
@@ -319,6 +321,7 @@ int run_crawl(CrawlCliOptions& o) {
             // The crawl's WARC goes on where it stopped (an absolute path: any folder resumes).
             o.warc.file = stored.value("warc", std::string());
             o.warc.max_size = stored.value("warc_max_size", std::string());
+            o.mirror_dir = stored.value("mirror", std::string());
         } catch (const nlohmann::json::exception& e) {
             throw FatalError(fmt::format("crawl --resume: crawl {} has unreadable options: {}",
                                          resumed->id, e.what()));
@@ -335,6 +338,15 @@ int run_crawl(CrawlCliOptions& o) {
     }
     std::unique_ptr<archive::WarcWriter> warc =
         open_warc(o.warc, resumed.has_value(), options.robots ? "obey" : "ignore");
+    std::unique_ptr<crawler::MirrorWriter> mirror;
+    if (!o.mirror_dir.empty()) {
+        o.mirror_dir = std::filesystem::absolute(o.mirror_dir).string();
+        try {
+            mirror = std::make_unique<crawler::MirrorWriter>(o.mirror_dir);
+        } catch (const std::runtime_error& e) {
+            throw FatalError(e.what());
+        }
+    }
 
     RecordedRun run(o.common, "crawl", strategy, concurrency, k_writer_options);
     storage::Writer* const store = run.writer();
@@ -373,6 +385,9 @@ int run_crawl(CrawlCliOptions& o) {
             defining["warc"] = o.warc.file;
             defining["warc_max_size"] = o.warc.max_size;
         }
+        if (mirror) {
+            defining["mirror"] = o.mirror_dir;
+        }
         begin.options = defining.dump();
         begin.frontier = job.push_seeds();
     }
@@ -383,6 +398,7 @@ int run_crawl(CrawlCliOptions& o) {
     }
     job.set_waker([&] { fetcher->wake(); });
     job.set_archive(warc.get());
+    job.set_mirror(mirror.get());
 
     const auto& c = job.counters();
     auto started = std::chrono::steady_clock::now();
@@ -487,6 +503,14 @@ int run_crawl(CrawlCliOptions& o) {
         if (warc && warc_ok) {
             print_warc_summary(*warc);
         }
+        if (mirror) {
+            print_line(stdout, fmt::format("mirror: {} files saved in {}", mirror->saved(),
+                                           mirror->root().string()));
+        }
+    }
+    if (mirror && mirror->failed() > 0) {
+        print_line(stderr, fmt::format("flagcrawl: {} files could not be saved in the mirror: {}",
+                                       mirror->failed(), mirror->first_error()));
     }
     if (reason == crawler::StopReason::interrupted) {
         return k_exit_interrupted;
@@ -494,7 +518,8 @@ int run_crawl(CrawlCliOptions& o) {
     if (!warc_ok) {
         return k_exit_fatal;
     }
-    return c.not_found + c.errors > 0 ? k_exit_failed : k_exit_ok;
+    const bool unsaved = mirror && mirror->failed() > 0;
+    return c.not_found + c.errors > 0 || unsaved ? k_exit_failed : k_exit_ok;
 }
 
 } // namespace
@@ -551,6 +576,11 @@ void register_crawl(CLI::App& app, int& exit_code) {
         ->group("Politeness");
     cmd->add_flag("--save-bodies", o->save_bodies, "Store response bodies in the DB")
         ->group("Output");
+    cmd->add_option("-o,--out", o->mirror_dir,
+                    "Also save every page and file fetched as DIR/HOST[:PORT]/PATH, as wget -r "
+                    "-x does (\"index.html\" for a directory, the query kept in the name: "
+                    "page.html?x=1), written atomically, never outside DIR")
+        ->group("Output");
     add_warc_options(*cmd, o->warc);
     cmd->add_flag("--resume", o->resume,
                   "Continue the most recent unfinished crawl in the DB (its seeds and scope)")
@@ -575,15 +605,18 @@ void register_crawl(CLI::App& app, int& exit_code) {
                 "failed (404s included), 2 usage, 3 fatal, 130 interrupted (resumable).\n"
                 "Examples:\n"
                 "  flagcrawl crawl https://example.org/ --depth 3 --db site.db\n"
+                "  flagcrawl crawl https://example.org/ --page-requisites -o site/  "
+                "# site/example.org/index.html ...\n"
                 "  flagcrawl crawl https://example.org/ --warc site --warc-max-size 1G  "
                 "# site-00000.warc.gz ..., site.cdxj\n"
                 "  flagcrawl crawl --resume --db site.db   # the WARC goes on where it stopped");
     cmd->callback([o, cmd, &exit_code] {
         if (o->resume) {
             // The resumed crawl keeps the options it was started with (apply_stored_options).
-            for (const char* name : {"--depth", "--scope", "--include", "--exclude",
-                                     "--page-requisites", "--canonical-query", "--max-redirect",
-                                     "--no-robots", "--save-bodies", "--warc", "--warc-max-size"}) {
+            for (const char* name :
+                 {"--depth", "--scope", "--include", "--exclude", "--page-requisites",
+                  "--canonical-query", "--max-redirect", "--no-robots", "--save-bodies", "--warc",
+                  "--warc-max-size", "--out"}) {
                 if (cmd->count(name) > 0) {
                     throw UsageError(fmt::format("crawl --resume: {} cannot be changed (the crawl "
                                                  "keeps the options it was started with)",

@@ -330,6 +330,7 @@ void CrawlJob::on_response(fetch::Response&& response) {
         }
         return;
     }
+    save_to_mirror(response);
     Result result = start_result(job, response);
     if (status == 429 || status == 503) {
         result.record.error = *result.record.error + " (still throttled after " +
@@ -670,8 +671,19 @@ void CrawlJob::worker_loop() {
     }
 }
 
+void CrawlJob::save_to_mirror(const fetch::Response& response) const {
+    if (m_mirror == nullptr || response.error || response.http_status < 200 ||
+        response.http_status >= 300) {
+        return;
+    }
+    if (auto url = parse(response.url)) {
+        m_mirror->save(mirror_path(*url), response.body);
+    }
+}
+
 CrawlJob::Result CrawlJob::parse_page(ParseTask& task, LinkExtractor& extractor) const {
     fetch::Response& response = task.response;
+    save_to_mirror(response);
     Result result = start_result(task.job, response);
     bool noindex = false;
     bool nofollow = false;

@@ -7,6 +7,7 @@
 #include "archive/warc_writer.hpp"
 #include "crawler/crawl/frontier.hpp"
 #include "crawler/crawl/scope.hpp"
+#include "crawler/mirror/mirror.hpp"
 #include "fetch/fetch.hpp"
 #include "storage/crawl_records.hpp"
 #include "storage/writer.hpp"
@@ -103,6 +104,9 @@ public:
     // Also archive every exchange, robots.txt included (null: none); set before run(). A failing
     // archive stops the crawl as failed. The writer must outlive the job.
     void set_archive(archive::WarcWriter* warc) { m_warc = warc; }
+    // Also save every 2xx body as a file of the mirror (null: none); set before run(). Saved
+    // on the thread that has the body (a parse worker for HTML). Must outlive the job.
+    void set_mirror(MirrorWriter* mirror) { m_mirror = mirror; }
     // The crawl was interrupted (Ctrl-C): the stop reason says so.
     void mark_interrupted() { m_interrupted = true; }
 
@@ -169,6 +173,8 @@ private:
     // A URL handed out as disallowed or unreachable: recorded, never fetched.
     void record_refused(FrontierJob&& job);
     std::optional<StopReason> limit_reached(fetch::Clock::time_point now) const;
+    // Saves a 2xx body into the mirror, if any (failures are counted by the writer).
+    void save_to_mirror(const fetch::Response& response) const;
     void publish_stats();
     void update_stall(fetch::Clock::time_point now);
 
@@ -181,6 +187,7 @@ private:
     UrlFilter m_filter;
     std::function<void()> m_wake;
     archive::WarcWriter* m_warc = nullptr;
+    MirrorWriter* m_mirror = nullptr;
 
     // Loop-thread state.
     std::unordered_map<std::uint64_t, FrontierJob> m_dispatched; // by request id

@@ -1,0 +1,229 @@
+#include "crawler/mirror/mirror.hpp"
+
+#include "util/hash.hpp"
+#include "util/percent.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace flagcrawl::crawler {
+namespace {
+
+bool must_escape(unsigned char c, bool query) {
+    return c < 0x20 || c == 0x7F || c == '/' || c == '\\' || c == '%' || c == '#' ||
+           (c == '?' && !query);
+}
+
+void append_escaped(std::string& out, unsigned char c) {
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    out += '%';
+    out += k_hex[c >> 4];
+    out += k_hex[c & 15];
+}
+
+// Percent-decodes `raw` and escapes what a name must not hold (see mirror_path()). A '%' that
+// starts no escape becomes "%%", so that it cannot meet the "%25" of a decoded '%'.
+std::string name_part(std::string_view raw, bool query) {
+    std::string out;
+    out.reserve(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        auto c = static_cast<unsigned char>(raw[i]);
+        if (c == '%') {
+            const int hi = i + 2 < raw.size() ? util::hex_value(raw[i + 1]) : -1;
+            const int lo = hi >= 0 ? util::hex_value(raw[i + 2]) : -1;
+            if (lo < 0) {
+                out += "%%";
+                continue;
+            }
+            c = static_cast<unsigned char>(hi * 16 + lo);
+            i += 2;
+        }
+        if (must_escape(c, query)) {
+            append_escaped(out, c);
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+// A whole segment: never empty, never starting with '.', at most k_max_mirror_segment + 18
+// bytes.
+std::string finish_segment(std::string name) {
+    if (name.empty()) {
+        return "%empty";
+    }
+    if (name.front() == '.') {
+        name.replace(0, 1, "%2E");
+    }
+    if (name.size() > k_max_mirror_segment) {
+        const std::uint64_t hash = util::fnv1a(name);
+        std::size_t cut = k_max_mirror_segment - 20;
+        // Not inside an escape or a UTF-8 sequence.
+        while (cut > 0 && ((static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80 ||
+                           name[cut - 1] == '%' || (cut >= 2 && name[cut - 2] == '%'))) {
+            --cut;
+        }
+        char suffix[24];
+        std::snprintf(suffix, sizeof suffix, "%%h%016llx", static_cast<unsigned long long>(hash));
+        name = name.substr(0, cut) + suffix;
+    }
+    return name;
+}
+
+std::string errno_text(const std::string& what, const std::string& path) {
+    return what + " " + path + ": " + std::strerror(errno);
+}
+
+} // namespace
+
+std::string mirror_path(const Url& url) {
+    std::string out = finish_segment(name_part(url.host(), false));
+    if (!url.port().empty()) {
+        out += ':';
+        out += url.port();
+    }
+    std::string_view path = url.path();
+    if (path.starts_with('/')) {
+        path.remove_prefix(1);
+    }
+    for (;;) {
+        const auto slash = path.find('/');
+        out += '/';
+        if (slash == std::string_view::npos) {
+            std::string name = name_part(path, false);
+            if (name.empty()) {
+                name = "index.html";
+            }
+            if (url.has_query()) {
+                name += '?';
+                name += name_part(url.query(), true);
+            }
+            out += finish_segment(std::move(name));
+            return out;
+        }
+        out += finish_segment(name_part(path.substr(0, slash), false));
+        path.remove_prefix(slash + 1);
+    }
+}
+
+MirrorWriter::MirrorWriter(const std::filesystem::path& root)
+    : m_root(root) {
+    std::error_code ec;
+    std::filesystem::create_directories(root, ec);
+    m_root_fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (m_root_fd < 0) {
+        throw std::runtime_error(errno_text("cannot open mirror folder", root.string()));
+    }
+}
+
+MirrorWriter::~MirrorWriter() {
+    if (m_root_fd >= 0) {
+        ::close(m_root_fd);
+    }
+}
+
+std::string MirrorWriter::save(const std::string& relative, std::string_view body) {
+    auto failed = [this](std::string reason) {
+        if (m_failed++ == 0) {
+            std::lock_guard lock(m_mutex);
+            m_first_error = reason;
+        }
+        return reason;
+    };
+    std::vector<std::string_view> parts;
+    std::string_view rest(relative);
+    for (auto slash = rest.find('/'); slash != std::string_view::npos; slash = rest.find('/')) {
+        parts.push_back(rest.substr(0, slash));
+        rest.remove_prefix(slash + 1);
+    }
+    const std::string name(rest);
+    if (name.empty() || name.front() == '.') {
+        return failed("not a mirror file name: " + relative);
+    }
+    // Walk down from the folder's descriptor, refusing symbolic links at every step.
+    int dir = ::dup(m_root_fd);
+    std::string at = m_root.string();
+    for (std::string_view part : parts) {
+        const std::string component(part);
+        at += "/" + component;
+        if (component.empty() || component == "." || component == "..") {
+            ::close(dir);
+            return failed("not a mirror path: " + relative);
+        }
+        int next =
+            ::openat(dir, component.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT) {
+            if (::mkdirat(dir, component.c_str(), 0777) != 0 && errno != EEXIST) {
+                const std::string reason = errno_text("cannot create folder", at);
+                ::close(dir);
+                return failed(reason);
+            }
+            next =
+                ::openat(dir, component.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (next < 0) {
+            const std::string reason = errno == ENOTDIR || errno == ELOOP
+                                           ? at + " is a file or a symbolic link, not a folder"
+                                           : errno_text("cannot open folder", at);
+            ::close(dir);
+            return failed(reason);
+        }
+        ::close(dir);
+        dir = next;
+    }
+    const std::string temp = "." + name + ".part";
+    const std::string final_path = at + "/" + name;
+    ::unlinkat(dir, temp.c_str(), 0); // a leftover of a crash
+    const int fd =
+        ::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        const std::string reason = errno_text("cannot create", at + "/" + temp);
+        ::close(dir);
+        return failed(reason);
+    }
+    const char* p = body.data();
+    std::size_t left = body.size();
+    bool ok = true;
+    while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            ok = false;
+            break;
+        }
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    const bool closed = ::close(fd) == 0;
+    std::string reason;
+    if (!ok || !closed) {
+        reason = errno_text("cannot write", final_path);
+    } else if (::renameat(dir, temp.c_str(), dir, name.c_str()) != 0) {
+        reason = errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST
+                     ? "cannot save " + final_path + ": a folder of that name is there"
+                     : errno_text("cannot rename to", final_path);
+    }
+    if (!reason.empty()) {
+        ::unlinkat(dir, temp.c_str(), 0);
+        ::close(dir);
+        return failed(reason);
+    }
+    ::close(dir);
+    ++m_saved;
+    return {};
+}
+
+std::string MirrorWriter::first_error() const {
+    std::lock_guard lock(m_mutex);
+    return m_first_error;
+}
+
+} // namespace flagcrawl::crawler
