@@ -6,11 +6,9 @@
 #include "progress.hpp"
 #include "warc_output.hpp"
 
-#include "crawler/crawl/crawl_job.hpp"
-#include "crawler/crawl/frontier_store.hpp"
+#include "crawler/crawl/crawl.hpp"
 #include "crawler/mirror/mirror.hpp"
 #include "crawler/url/url.hpp"
-#include "storage/reader.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -19,6 +17,8 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -34,7 +34,17 @@ constexpr int k_default_per_host = 8;             // Scrapy's CONCURRENT_REQUEST
 constexpr double k_default_timeout_s = 30;        // per request
 constexpr const char* k_default_max_size = "16M"; // a crawler keeps bodies in memory
 constexpr double k_default_stall_after_s = 10;
-constexpr int k_max_parse_threads = 4;
+// After the first Ctrl-C, requests in flight get this long before they are cut short.
+constexpr std::chrono::seconds k_grace{2};
+constexpr int k_max_auto_parse_threads = 4; // parsers by default, at most
+// Bounds of the options that start threads or hold connections open (say them in --help): a
+// parser thread per CPU is the useful maximum; past a thousand requests in flight a crawl only
+// starves the machine (threaded: a thread each) and the servers.
+constexpr int k_max_parse_threads = 64;
+constexpr int k_max_concurrency = 1000;
+constexpr int k_max_per_host = 100;
+constexpr int k_max_redirects_bound = 100;
+constexpr double k_max_delay_s = 3600;
 // The crawl's store. A crawl submits a record of ~30 links per page, ~2000 a second; 1024 queued
 // records are 0.5 s of that. The writer takes them 16 at a time (wake_records) so that few wait
 // in memory, which cut the peak RSS of a 5000-page crawl by ~0.5 MiB against 256 at a time, for
@@ -76,56 +86,12 @@ int usable_cpus() {
     return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-// The options that define a crawl, stored with it: --resume takes back all but the limits
-// (max_pages, max_bytes: recorded only; each invocation gives its own, over the whole crawl).
-nlohmann::json defining_options(const crawler::CrawlOptions& o) {
-    return {{"depth", o.max_depth},
-            {"scope", crawler::to_string(o.scope)},
-            {"include", o.include},
-            {"exclude", o.exclude},
-            {"robots", o.robots},
-            {"canonical_query", o.canonical_query},
-            {"save_bodies", o.save_bodies},
-            {"page_requisites", o.page_requisites},
-            {"max_redirects", o.max_redirects},
-            {"max_pages", o.max_pages},
-            {"max_bytes", o.max_bytes}};
-}
-
-void apply_stored_options(const nlohmann::json& j, crawler::CrawlOptions& o) {
-    o.max_depth = j.value("depth", o.max_depth);
-    o.scope = crawler::parse_scope(j.value("scope", std::string("host")))
-                  .value_or(crawler::ScopeKind::host);
-    o.include = j.value("include", o.include);
-    o.exclude = j.value("exclude", o.exclude);
-    o.robots = j.value("robots", o.robots);
-    o.canonical_query = j.value("canonical_query", o.canonical_query);
-    o.save_bodies = j.value("save_bodies", o.save_bodies);
-    o.page_requisites = j.value("page_requisites", o.page_requisites);
-    o.max_redirects = j.value("max_redirects", o.max_redirects);
-}
-
-std::string agent_token_of(const std::string& user_agent) {
-    if (user_agent.empty()) {
-        return "flagcrawl";
-    }
-    return user_agent.substr(0, user_agent.find_first_of("/ "));
-}
-
-crawler::CrawlOptions make_crawl_options(const CrawlCliOptions& o) {
-    crawler::CrawlOptions c;
+crawler::CrawlSettings make_settings(CrawlCliOptions& o) {
+    crawler::CrawlSettings c;
     if (o.depth < -1) {
         throw UsageError("--depth: expected -1 (unlimited) or a number >= 0");
     }
     c.max_depth = o.depth;
-    c.max_pages = o.max_pages;
-    if (!o.max_bytes.empty()) {
-        c.max_bytes = parse_size(o.max_bytes, "--max-bytes");
-    }
-    if (!(o.max_time_s >= 0) || !std::isfinite(o.max_time_s)) {
-        throw UsageError("--max-time: expected seconds >= 0");
-    }
-    c.max_time = std::chrono::milliseconds(static_cast<std::int64_t>(o.max_time_s * 1000));
     auto scope = crawler::parse_scope(o.scope);
     if (!scope) {
         throw UsageError(
@@ -139,18 +105,36 @@ crawler::CrawlOptions make_crawl_options(const CrawlCliOptions& o) {
     c.save_bodies = o.save_bodies;
     c.page_requisites = o.page_requisites;
     c.max_redirects = o.max_redirects;
-    c.agent_token = agent_token_of(o.common.user_agent);
-    if (o.parse_threads < -1) {
-        throw UsageError("--parse-threads: expected a number >= 0");
+    if (!o.warc.file.empty()) {
+        // Absolute, so that a resume from any folder goes on with the same files.
+        c.warc = std::filesystem::absolute(o.warc.file).string();
     }
-    // One usable CPU (taskset, a container's cpuset): parse on the fetch thread, since a pool
-    // would only add context switches. Otherwise one parser per CPU: parsing is ~85 % of a
-    // crawl's CPU and the fetch thread needs little (a 5000-page crawl on 2 CPUs: 3.3 s with
-    // one parser, 2.0-2.6 s with two).
-    const int cpus = usable_cpus();
-    c.parse_threads = o.parse_threads >= 0 ? o.parse_threads
-                      : cpus == 1          ? 0
-                                           : std::min(cpus, k_max_parse_threads);
+    c.warc_max_size = o.warc.max_size;
+    if (!o.mirror_dir.empty()) {
+        c.mirror = std::filesystem::absolute(o.mirror_dir).string();
+    }
+
+    c.strategy = parse_strategy_option(o.common);
+    c.concurrency = o.common.concurrency > 0 ? o.common.concurrency : k_default_concurrency;
+    c.per_host = o.per_host;
+    if (!(o.delay_s >= 0) || !std::isfinite(o.delay_s) || o.delay_s > k_max_delay_s) {
+        throw UsageError(fmt::format("--delay: expected seconds from 0 to {}", k_max_delay_s));
+    }
+    c.delay = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::duration<double>(o.delay_s));
+    if (o.common.max_size.empty()) {
+        o.common.max_size = k_default_max_size;
+    }
+    c.policy = make_policy(o.common);
+
+    c.max_pages = o.max_pages;
+    if (!o.max_bytes.empty()) {
+        c.max_bytes = parse_size(o.max_bytes, "--max-bytes");
+    }
+    if (!(o.max_time_s >= 0) || !std::isfinite(o.max_time_s)) {
+        throw UsageError("--max-time: expected seconds >= 0");
+    }
+    c.max_time = std::chrono::milliseconds(static_cast<std::int64_t>(o.max_time_s * 1000));
     for (const auto& seed : o.urls) {
         auto url = crawler::parse(seed);
         if (!url || !url->is_http()) {
@@ -161,34 +145,121 @@ crawler::CrawlOptions make_crawl_options(const CrawlCliOptions& o) {
     return c;
 }
 
-crawler::FrontierOptions make_frontier_options(const CrawlCliOptions& o, bool robots) {
-    crawler::FrontierOptions f;
-    if (o.per_host < 1) {
-        throw UsageError("--per-host: expected a number >= 1");
+// What the command line asks of the crawl.
+crawler::CrawlStart make_start(CrawlCliOptions& o, const CLI::App& cmd) {
+    if (o.resume && !o.urls.empty()) {
+        throw UsageError("crawl --resume: give no URLs (the crawl's seeds are in the DB)");
     }
-    if (!(o.delay_s >= 0) || !std::isfinite(o.delay_s)) {
-        throw UsageError("--delay: expected seconds >= 0");
+    if (!o.resume && o.urls.empty()) {
+        throw UsageError("crawl: no seed URLs given");
     }
+    if (o.resume && o.common.no_db) {
+        throw UsageError("crawl --resume: needs the DB (--no-db given)");
+    }
+    crawler::CrawlStart start;
+    start.resume = o.resume;
+    start.settings = make_settings(o);
+    if (o.resume) {
+        for (const auto& names : {crawler::defining_options(), crawler::kept_options()}) {
+            for (std::string_view name : names) {
+                if (cmd.count(std::string(name)) > 0) {
+                    start.given_options.emplace(name);
+                }
+            }
+        }
+    }
+    start.db = db_path(o.common);
+    if (!start.db.empty() && o.common.db.empty()) {
+        // The default location may not exist yet on a fresh account; a --db folder must.
+        std::error_code ec;
+        std::filesystem::create_directories(std::filesystem::path(start.db).parent_path(), ec);
+    }
+    start.writer_options = k_writer_options;
+    start.arguments = process_arguments();
+    // One usable CPU (taskset, a container's cpuset): parse on the fetch thread, since a pool
+    // would only add context switches. Otherwise one parser per CPU: parsing is ~85 % of a
+    // crawl's CPU and the fetch thread needs little (a 5000-page crawl on 2 CPUs: 3.3 s with
+    // one parser, 2.0-2.6 s with two).
+    const int cpus = usable_cpus();
+    start.parse_threads = o.parse_threads >= 0 ? o.parse_threads
+                          : cpus == 1          ? 0
+                                               : std::min(cpus, k_max_auto_parse_threads);
     if (o.window < 2) {
         throw UsageError("--frontier-window: expected a number >= 2");
     }
-    f.politeness.per_host = o.per_host;
-    f.politeness.delay =
-        std::chrono::duration_cast<crawler::Duration>(std::chrono::duration<double>(o.delay_s));
-    f.politeness.robots = robots;
-    f.window = o.window;
-    f.seed =
+    start.frontier.window = o.window;
+    start.frontier.seed =
         static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    return f;
+    return start;
 }
+
+// The crawl's WARC, fed with every exchange: a capture equips each request, and each response's
+// capture is archived (deferred 429s, robots.txt and redirect hops included).
+class WarcExchanges final : public crawler::ExchangeConsumer {
+public:
+    explicit WarcExchanges(archive::WarcWriter& writer)
+        : m_writer(writer) {}
+    void prepare(fetch::Request& request) override { request.capture = m_writer.capture(); }
+    void consume(const crawler::FrontierJob&, fetch::Response& response) override {
+        m_writer.archive(std::move(response.capture), !response.error);
+    }
+    std::optional<std::string> error() const override {
+        if (auto error = m_writer.error()) {
+            return "WARC: " + *error;
+        }
+        return std::nullopt;
+    }
+
+private:
+    archive::WarcWriter& m_writer;
+};
+
+// The crawl's mirror (-o DIR): every 2xx body of a page or requisite saved as a file (robots.txt
+// not). A file that cannot be saved is counted by the writer, not a reason to stop.
+class MirrorExchanges final : public crawler::ExchangeConsumer {
+public:
+    explicit MirrorExchanges(crawler::MirrorWriter& writer)
+        : m_writer(writer) {}
+    void consume(const crawler::FrontierJob& job, fetch::Response& response) override {
+        if (job.kind != crawler::FrontierJob::Kind::fetch || response.error ||
+            response.http_status < 200 || response.http_status >= 300) {
+            return;
+        }
+        if (auto url = crawler::parse(response.url)) {
+            m_writer.save(crawler::mirror_path(*url), response.body);
+        }
+    }
+
+private:
+    crawler::MirrorWriter& m_writer;
+};
+
+// Hands the watcher's stop requests to the crawl once there is one, and never after it is gone.
+class StopRelay {
+public:
+    void stop(fetch::StopMode mode) {
+        std::lock_guard lock(m_mutex);
+        if (m_crawl != nullptr) {
+            m_crawl->stop(mode);
+        }
+    }
+    void set(crawler::Crawl* crawl) {
+        std::lock_guard lock(m_mutex);
+        m_crawl = crawl;
+    }
+
+private:
+    std::mutex m_mutex;
+    crawler::Crawl* m_crawl = nullptr;
+};
 
 // Prints one line when nothing completed for `stall_after` while work is pending, naming what
 // everything waits on; again after each later completion that is followed by another stall.
 // A zero `stall_after` disables it. Checks a few times per period, at most once a second.
 class StallWatchdog {
 public:
-    StallWatchdog(crawler::CrawlJob& job, std::chrono::nanoseconds stall_after)
-        : m_job(job)
+    StallWatchdog(crawler::Crawl& crawl, std::chrono::nanoseconds stall_after)
+        : m_crawl(crawl)
         , m_stall_after(stall_after)
         , m_tick(std::clamp<std::chrono::nanoseconds>(
               stall_after / 4, std::chrono::milliseconds(50), std::chrono::seconds(1))) {
@@ -214,7 +285,7 @@ private:
         std::unique_lock lock(m_mutex);
         auto started = std::chrono::steady_clock::now().time_since_epoch().count();
         while (!m_cv.wait_for(lock, m_tick, [this] { return m_stop; })) {
-            const auto& c = m_job.counters();
+            const auto& c = m_crawl.counters();
             std::int64_t last = c.last_completion_ns.load();
             if (last == 0) {
                 last = started;
@@ -227,11 +298,11 @@ private:
                 continue;
             }
             if (!asked) { // let the loop describe its frontier at its next call
-                m_job.request_stall_report();
+                m_crawl.request_stall_report();
                 asked = true;
                 continue;
             }
-            std::string what = m_job.stall_report();
+            std::string what = m_crawl.stall_report();
             const double stalled_s =
                 std::chrono::duration<double>(std::chrono::nanoseconds(now - last)).count();
             print_line(stderr,
@@ -242,7 +313,7 @@ private:
         }
     }
 
-    crawler::CrawlJob& m_job;
+    crawler::Crawl& m_crawl;
     const std::chrono::nanoseconds m_stall_after;
     const std::chrono::nanoseconds m_tick;
     std::mutex m_mutex;
@@ -251,6 +322,8 @@ private:
     std::thread m_thread;
 };
 
+// -q keeps the failed items (one line each, as curl -sS and wget -nv do) and drops the rest:
+// progress, notices, stall lines and the summary.
 void print_item(const crawler::CrawlItem& item, const CommonOptions& o) {
     const auto& r = item.record;
     if (o.verbose) {
@@ -258,155 +331,136 @@ void print_item(const crawler::CrawlItem& item, const CommonOptions& o) {
         std::string detail = r.error ? *r.error : r.location ? "-> " + *r.location : "";
         print_line(stderr, fmt::format("{} {} d{} {:.0f} ms {}  {}", status, r.url, r.depth,
                                        r.elapsed_ms, format_bytes(double(r.bytes)), detail));
-    } else if (!o.quiet && item.failed) {
+    } else if (item.failed) {
         print_line(stderr, fmt::format("flagcrawl: {}: {}", r.url, r.error.value_or("failed")));
     }
 }
 
-int run_crawl(CrawlCliOptions& o) {
-    fetch::Strategy strategy = parse_strategy_option(o.common);
-    if (o.common.max_size.empty()) {
-        o.common.max_size = k_default_max_size;
+void print_summary(const crawler::Crawl& crawl, const crawler::CrawlReport& report,
+                   const CrawlCliOptions& o) {
+    const crawler::CrawlTotals& t = report.totals;
+    const crawler::CrawlSettings& s = crawl.settings();
+    const double rate = report.elapsed_s > 0 ? double(t.pages) / report.elapsed_s : 0;
+    const double delay_s = std::chrono::duration<double>(s.delay).count();
+    if (o.common.json) {
+        nlohmann::json errors_by_kind = nlohmann::json::object();
+        for (const auto& [kind, count] : t.errors_by_kind) {
+            errors_by_kind[kind] = count;
+        }
+        nlohmann::json summary = {{"command", "crawl"},
+                                  {"pages", t.pages},
+                                  {"ok", t.ok},
+                                  {"redirects", t.redirects},
+                                  {"not_found", t.not_found},
+                                  {"errors", t.errors},
+                                  {"errors_by_kind", errors_by_kind},
+                                  {"disallowed", t.disallowed},
+                                  {"robots_fetches", t.robots_fetches},
+                                  {"deferred", report.deferred},
+                                  {"bytes", t.bytes},
+                                  {"requests", t.requests},
+                                  {"elapsed_s", report.elapsed_s},
+                                  {"pages_per_s", rate},
+                                  {"stop_reason", crawler::to_string(report.reason)},
+                                  {"stop", report.stop_text},
+                                  {"queued_left", report.frontier.queued},
+                                  {"seen", report.frontier.seen},
+                                  {"seen_bytes", report.frontier.seen_bytes},
+                                  {"hosts", report.frontier.hosts},
+                                  {"strategy", fetch::to_string(s.strategy)},
+                                  {"concurrency", crawl.concurrency()},
+                                  {"per_host", s.per_host},
+                                  {"delay_s", delay_s},
+                                  {"resumed", crawl.resumed()},
+                                  {"pages_before", crawl.pages_before()},
+                                  {"db", db_path(o.common)},
+                                  {"run_id", crawl.run_id()},
+                                  {"crawl_id", crawl.crawl_id()}};
+        std::cout << summary.dump() << '\n';
+        return;
     }
-    fetch::Policy policy = make_policy(o.common);
-    policy.retry_throttled = false; // 429/503: the frontier backs off the host and re-queues
+    if (o.common.quiet) {
+        return;
+    }
+    print_line(stdout, fmt::format("{} pages ({} ok, {} redirects, {} not found, {} errors), {} in "
+                                   "{:.2f} s, {:.0f} pages/s ({}, concurrency {}, per host {}{})",
+                                   t.pages, t.ok, t.redirects, t.not_found, t.errors,
+                                   format_bytes(double(t.bytes)), report.elapsed_s, rate,
+                                   fetch::to_string(s.strategy), crawl.concurrency(), s.per_host,
+                                   delay_s > 0 ? fmt::format(", delay {:g} s", delay_s) : ""));
+    std::string extra;
+    if (t.disallowed > 0) {
+        extra += fmt::format("; {} disallowed by robots.txt", t.disallowed);
+    }
+    if (report.deferred > 0) {
+        extra += fmt::format("; {} throttled responses deferred", report.deferred);
+    }
+    print_line(stdout, fmt::format("{}; {} queued left; crawl {}{}{}", report.stop_text,
+                                   report.frontier.queued, crawl.crawl_id(),
+                                   crawl.resumed() ? " (resumed)" : "", extra));
+}
+
+int run_crawl(CrawlCliOptions& o, const CLI::App& cmd) {
+    // First of all, so that Ctrl-C works whatever comes next (a locked store, a thread that
+    // cannot start): the watcher blocks the signals for the threads to come.
+    StopRelay relay;
+    InterruptWatcher interrupt([&](fetch::StopMode mode) { relay.stop(mode); }, k_grace);
+
     ProgressMode progress_mode = parse_progress_mode(o.common.progress);
-    const int concurrency = strategy == fetch::Strategy::sequential ? 1
-                            : o.common.concurrency > 0              ? o.common.concurrency
-                                                                    : k_default_concurrency;
-    if (o.resume && !o.urls.empty()) {
-        throw UsageError("crawl --resume: give no URLs (the crawl's seeds are in the DB)");
-    }
-    if (!o.resume && o.urls.empty()) {
-        throw UsageError("crawl: no seed URLs given");
-    }
-    if (o.resume && o.common.no_db) {
-        throw UsageError("crawl --resume: needs the DB (--no-db given)");
-    }
-    crawler::CrawlOptions options;
-    try {
-        options = make_crawl_options(o);
-        // Compile the patterns now, so that a bad one is a usage error before anything starts.
-        crawler::UrlFilter check(options.scope, {}, options.include, options.exclude);
-    } catch (const std::invalid_argument& e) {
-        throw UsageError(e.what());
-    }
-
-    // The crawl to resume and what it did so far, read before the writer opens the file.
-    std::optional<storage::CrawlRow> resumed;
-    storage::CrawlProgress before;
-    if (o.resume) {
-        auto reader = storage::Reader::open(db_path(o.common));
-        if (!reader) {
-            throw FatalError(reader.error().message);
+    auto opened = crawler::Crawl::open(make_start(o, cmd));
+    if (!opened) {
+        if (opened.error().kind == crawler::CrawlSetupError::Kind::usage) {
+            throw UsageError(opened.error().message);
         }
-        auto found = reader->latest_resumable_crawl();
-        if (!found) {
-            throw FatalError(found.error().message);
-        }
-        if (!*found) {
-            throw FatalError(
-                fmt::format("crawl --resume: no unfinished crawl in {}", db_path(o.common)));
-        }
-        resumed = std::move(**found);
-        auto progress = reader->crawl_progress(resumed->id);
-        if (!progress) {
-            throw FatalError(progress.error().message);
-        }
-        before = *progress;
-        try {
-            options.seeds = nlohmann::json::parse(resumed->seeds).get<std::vector<std::string>>();
-            const auto stored = nlohmann::json::parse(resumed->options);
-            apply_stored_options(stored, options);
-            // The crawl's WARC goes on where it stopped (an absolute path: any folder resumes).
-            o.warc.file = stored.value("warc", std::string());
-            o.warc.max_size = stored.value("warc_max_size", std::string());
-            o.mirror_dir = stored.value("mirror", std::string());
-        } catch (const nlohmann::json::exception& e) {
-            throw FatalError(fmt::format("crawl --resume: crawl {} has unreadable options: {}",
-                                         resumed->id, e.what()));
-        }
+        throw FatalError(opened.error().message);
     }
-    crawler::FrontierOptions frontier_options = make_frontier_options(o, options.robots);
-
-    auto fetcher = fetch::make_fetcher(strategy, policy, concurrency);
-    // Before any other thread starts: the watcher blocks the signals for the threads to come.
-    InterruptWatcher interrupt([&](fetch::StopMode mode) { fetcher->stop(mode); },
-                               std::chrono::seconds(2));
-    if (!o.warc.file.empty() && !resumed) {
-        o.warc.file = std::filesystem::absolute(o.warc.file).string();
-    }
+    crawler::Crawl& crawl = **opened;
+    // The outputs, once the crawl's settings are known (a resume's WARC is the crawl's) and
+    // before anything is recorded.
+    const crawler::CrawlSettings& settings = crawl.settings();
     std::unique_ptr<archive::WarcWriter> warc =
-        open_warc(o.warc, resumed.has_value(), options.robots ? "obey" : "ignore");
+        open_warc({settings.warc, settings.warc_max_size}, crawl.resumed(),
+                  settings.robots ? "obey" : "ignore");
+    std::optional<WarcExchanges> warc_exchanges;
+    if (warc) {
+        crawl.add_consumer(warc_exchanges.emplace(*warc));
+    }
     std::unique_ptr<crawler::MirrorWriter> mirror;
-    if (!o.mirror_dir.empty()) {
-        o.mirror_dir = std::filesystem::absolute(o.mirror_dir).string();
+    std::optional<MirrorExchanges> mirror_exchanges;
+    if (!settings.mirror.empty()) {
         try {
-            mirror = std::make_unique<crawler::MirrorWriter>(o.mirror_dir);
+            mirror = std::make_unique<crawler::MirrorWriter>(settings.mirror);
         } catch (const std::runtime_error& e) {
             throw FatalError(e.what());
         }
+        crawl.add_consumer(mirror_exchanges.emplace(*mirror));
+    }
+    crawl.on_item([&](const crawler::CrawlItem& item) { print_item(item, o.common); });
+    if (auto started = crawl.start(); !started) {
+        throw FatalError(started.error().message);
+    }
+    relay.set(&crawl);
+    if (interrupt.interrupted()) {
+        crawl.stop(fetch::StopMode::drain); // a signal came before the crawl could hear it
+    }
+    if (!crawl.changes().empty() && !o.common.quiet) {
+        std::string changes;
+        for (const auto& c : crawl.changes()) {
+            changes += fmt::format("{}{} {} (was {})", changes.empty() ? "" : ", ", c.option, c.now,
+                                   c.was);
+        }
+        print_line(stderr,
+                   fmt::format("flagcrawl: resuming crawl {} with {}", crawl.crawl_id(), changes));
     }
 
-    RecordedRun run(o.common, "crawl", strategy, concurrency, k_writer_options);
-    storage::Writer* const store = run.writer();
-    const std::int64_t run_id = run.id();
-    const std::int64_t crawl_id = resumed ? resumed->id : run_id;
-
-    std::unique_ptr<crawler::SqliteFrontierStore> frontier_store;
-    if (store) {
-        try {
-            frontier_store =
-                std::make_unique<crawler::SqliteFrontierStore>(db_path(o.common), *store, crawl_id);
-        } catch (const std::runtime_error& e) {
-            throw FatalError(e.what());
-        }
-    }
-    crawler::LocalFrontier frontier(frontier_options, frontier_store.get());
-    crawler::CrawlJob job(options, frontier, store, crawl_id, run_id,
-                          [&](const crawler::CrawlItem& item) { print_item(item, o.common); });
-
-    storage::CrawlBeginRecord begin;
-    begin.crawl_id = crawl_id;
-    begin.run_id = run_id;
-    const std::uint64_t pages_before = before.pages;
-    if (resumed) {
-        begin.is_new = false;
-        try {
-            job.set_totals_before(before.pages, before.bytes);
-            frontier_store->restore(frontier);
-        } catch (const std::runtime_error& e) {
-            throw FatalError(e.what());
-        }
-    } else {
-        begin.seeds = nlohmann::json(options.seeds).dump();
-        nlohmann::json defining = defining_options(options);
-        if (warc) {
-            defining["warc"] = o.warc.file;
-            defining["warc_max_size"] = o.warc.max_size;
-        }
-        if (mirror) {
-            defining["mirror"] = o.mirror_dir;
-        }
-        begin.options = defining.dump();
-        begin.frontier = job.push_seeds();
-    }
-    if (store) {
-        if (auto r = store->submit(std::move(begin)); !r) {
-            throw FatalError(r.error().message);
-        }
-    }
-    job.set_waker([&] { fetcher->wake(); });
-    job.set_archive(warc.get());
-    job.set_mirror(mirror.get());
-
-    const auto& c = job.counters();
-    auto started = std::chrono::steady_clock::now();
+    crawler::CrawlReport report;
     {
-        StallWatchdog watchdog(job, o.common.quiet
-                                        ? std::chrono::nanoseconds(0)
-                                        : std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                              std::chrono::duration<double>(o.stall_after_s)));
+        const auto& c = crawl.counters();
+        const std::uint64_t pages_before = crawl.pages_before();
+        StallWatchdog watchdog(crawl, o.common.quiet
+                                          ? std::chrono::nanoseconds(0)
+                                          : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                std::chrono::duration<double>(o.stall_after_s)));
         ProgressLine progress(
             progress_enabled(progress_mode) && !o.common.quiet, [&](double elapsed) {
                 const std::uint64_t done = c.pages.load();
@@ -417,89 +471,12 @@ int run_crawl(CrawlCliOptions& o) {
                                    c.errors.load() + c.not_found.load(), rate,
                                    format_bytes(double(c.bytes.load())), c.hosts_waiting.load());
             });
-        fetcher->run(job, job);
-        if (interrupt.interrupted()) {
-            job.mark_interrupted();
-        }
-        job.finish();
+        report = crawl.run();
     }
-    const double elapsed_s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    relay.set(nullptr);
     const bool warc_ok = !warc || close_warc(*warc, true);
-
-    const crawler::StopReason reason = job.stop_reason();
-    const std::string stop_text = job.stop_text();
-    storage::RunTotals totals{.ok = c.ok + c.redirects,
-                              .not_found = c.not_found,
-                              .errors = c.errors,
-                              .bytes = c.bytes,
-                              .requests = c.requests};
-    const crawler::FrontierStats fs = job.frontier_stats();
-    if (store) {
-        storage::CrawlStatus crawl_status =
-            reason == crawler::StopReason::frontier_exhausted ? storage::CrawlStatus::finished
-            : reason == crawler::StopReason::interrupted      ? storage::CrawlStatus::interrupted
-            : reason == crawler::StopReason::failed           ? storage::CrawlStatus::failed
-                                                              : storage::CrawlStatus::stopped;
-        // The seen-set as this run leaves it: `stats` reports its RAM per seen URL from these.
-        (void)store->submit(
-            storage::CrawlEndRecord{crawl_id, crawl_status, stop_text, fs.seen, fs.seen_bytes});
-    }
-    // The run fails exactly when the store did (StopReason::failed).
-    run.finish(totals, reason == crawler::StopReason::interrupted, job.store_error());
-
-    const std::uint64_t pages = c.pages;
-    const double rate = elapsed_s > 0 ? double(pages) / elapsed_s : 0;
-    if (o.common.json) {
-        nlohmann::json errors_by_kind = nlohmann::json::object();
-        for (const auto& [kind, count] : job.errors_by_kind()) {
-            errors_by_kind[kind] = count;
-        }
-        nlohmann::json summary = {{"command", "crawl"},
-                                  {"pages", pages},
-                                  {"ok", c.ok.load()},
-                                  {"redirects", c.redirects.load()},
-                                  {"not_found", c.not_found.load()},
-                                  {"errors", c.errors.load()},
-                                  {"errors_by_kind", errors_by_kind},
-                                  {"disallowed", c.disallowed.load()},
-                                  {"robots_fetches", c.robots_fetches.load()},
-                                  {"deferred", c.deferred.load()},
-                                  {"bytes", c.bytes.load()},
-                                  {"requests", c.requests.load()},
-                                  {"elapsed_s", elapsed_s},
-                                  {"pages_per_s", rate},
-                                  {"stop_reason", crawler::to_string(reason)},
-                                  {"stop", stop_text},
-                                  {"queued_left", fs.queued},
-                                  {"seen", fs.seen},
-                                  {"seen_bytes", fs.seen_bytes},
-                                  {"hosts", fs.hosts},
-                                  {"strategy", fetch::to_string(strategy)},
-                                  {"concurrency", concurrency},
-                                  {"per_host", o.per_host},
-                                  {"resumed", resumed.has_value()},
-                                  {"pages_before", pages_before},
-                                  {"db", db_path(o.common)},
-                                  {"run_id", run_id},
-                                  {"crawl_id", crawl_id}};
-        std::cout << summary.dump() << '\n';
-    } else if (!o.common.quiet) {
-        print_line(stdout,
-                   fmt::format("{} pages ({} ok, {} redirects, {} not found, {} errors), {} in "
-                               "{:.2f} s, {:.0f} pages/s ({}, concurrency {}, per host {})",
-                               pages, c.ok.load(), c.redirects.load(), c.not_found.load(),
-                               c.errors.load(), format_bytes(double(c.bytes.load())), elapsed_s,
-                               rate, fetch::to_string(strategy), concurrency, o.per_host));
-        std::string extra;
-        if (c.disallowed > 0) {
-            extra += fmt::format("; {} disallowed by robots.txt", c.disallowed.load());
-        }
-        if (c.deferred > 0) {
-            extra += fmt::format("; {} throttled responses deferred", c.deferred.load());
-        }
-        print_line(stdout, fmt::format("{}; {} queued left; crawl {}{}{}", stop_text, fs.queued,
-                                       crawl_id, resumed ? " (resumed)" : "", extra));
+    print_summary(crawl, report, o);
+    if (!o.common.quiet && !o.common.json) {
         if (warc && warc_ok) {
             print_warc_summary(*warc);
         }
@@ -508,18 +485,25 @@ int run_crawl(CrawlCliOptions& o) {
                                            mirror->root().string()));
         }
     }
-    if (mirror && mirror->failed() > 0) {
+    const bool unsaved = mirror && mirror->failed() > 0;
+    if (unsaved) {
         print_line(stderr, fmt::format("flagcrawl: {} files could not be saved in the mirror: {}",
                                        mirror->failed(), mirror->first_error()));
     }
-    if (reason == crawler::StopReason::interrupted) {
-        return k_exit_interrupted;
+    if (report.reason == crawler::StopReason::failed) {
+        throw FatalError(report.stop_text.substr(report.stop_text.find(": ") + 2));
     }
-    if (!warc_ok) {
-        return k_exit_fatal;
+    const int code = !warc_ok                                            ? k_exit_fatal
+                     : report.reason == crawler::StopReason::interrupted ? k_exit_interrupted
+                     : report.totals.not_found + report.totals.errors > 0 || unsaved ? k_exit_failed
+                                                                                     : k_exit_ok;
+    if (report.abandoned_parses > 0) {
+        // A parse abandoned on the way out is still running on its thread: end the process
+        // without running static destructors under it (the run is recorded, the store closed).
+        std::fflush(nullptr);
+        std::_Exit(code);
     }
-    const bool unsaved = mirror && mirror->failed() > 0;
-    return c.not_found + c.errors > 0 || unsaved ? k_exit_failed : k_exit_ok;
+    return code;
 }
 
 } // namespace
@@ -536,12 +520,14 @@ void register_crawl(CLI::App& app, int& exit_code) {
         ->capture_default_str()
         ->group("Limits");
     cmd->add_option("--max-pages", o->max_pages,
-                    "Stop after this many pages fetched by the crawl (0 = no limit)")
+                    "Stop after this many pages fetched by the crawl, resumes included (0 = no "
+                    "limit)")
         ->group("Limits");
     cmd->add_option("--max-bytes", o->max_bytes,
                     "Stop once the crawl received this many body bytes, e.g. 100M")
         ->group("Limits");
-    cmd->add_option("--max-time", o->max_time_s, "Stop after this many seconds (0 = no limit)")
+    cmd->add_option("--max-time", o->max_time_s,
+                    "Stop after this many seconds of this invocation (0 = no limit)")
         ->group("Limits");
     cmd->add_option("--scope", o->scope,
                     "Links followed: host (a seed's host, any port), domain (a seed's registrable "
@@ -560,11 +546,16 @@ void register_crawl(CLI::App& app, int& exit_code) {
     cmd->add_flag("--canonical-query", o->canonical_query,
                   "Treat URLs differing only in query parameter order or session ids as one")
         ->group("Scope");
-    cmd->add_option("--max-redirect", o->max_redirects, "Redirect hops followed from one URL")
+    cmd->add_option("--max-redirect", o->max_redirects,
+                    "Redirect hops followed from one URL (0-" +
+                        std::to_string(k_max_redirects_bound) + ")")
         ->capture_default_str()
+        ->check(CLI::Range(0, k_max_redirects_bound))
         ->group("Scope");
-    cmd->add_option("--per-host", o->per_host, "Requests in flight per host")
+    cmd->add_option("--per-host", o->per_host,
+                    "Requests in flight per host (1-" + std::to_string(k_max_per_host) + ")")
         ->capture_default_str()
+        ->check(CLI::Range(1, k_max_per_host))
         ->group("Politeness");
     cmd->add_option("--delay", o->delay_s,
                     "Seconds between requests to one host, randomized x0.5-1.5 (robots.txt "
@@ -583,11 +574,16 @@ void register_crawl(CLI::App& app, int& exit_code) {
         ->group("Output");
     add_warc_options(*cmd, o->warc);
     cmd->add_flag("--resume", o->resume,
-                  "Continue the most recent unfinished crawl in the DB (its seeds and scope)")
+                  "Continue the most recent unfinished crawl in the DB under the settings it "
+                  "was started with: its seeds and scope (fixed), and its politeness, fetch "
+                  "options and limits, unless given again (each change is printed and stored)")
         ->group("Output");
     cmd->add_option("--parse-threads", o->parse_threads,
-                    "HTML parser threads; 0 parses on the fetch thread (default: 0 on one "
-                    "usable CPU, else one per CPU up to 4)")
+                    "HTML parser threads, 0-" + std::to_string(k_max_parse_threads) +
+                        "; 0 parses on the fetch thread (default: 0 on one usable CPU, else one "
+                        "per CPU up to " +
+                        std::to_string(k_max_auto_parse_threads) + ")")
+        ->check(CLI::Range(0, k_max_parse_threads))
         ->group("Tuning");
     cmd->add_option("--stall-after", o->stall_after_s,
                     "When nothing completes for this many seconds, say what the crawl waits on "
@@ -600,31 +596,41 @@ void register_crawl(CLI::App& app, int& exit_code) {
         ->capture_default_str()
         ->group("Tuning");
     add_common_options(*cmd, o->common, k_default_timeout_s);
-    cmd->footer("Defaults: concurrency 16, per host 8, delay 0, robots.txt obeyed, scope host, "
-                "depth unlimited, timeout 30 s, --max-size 16M. Exit: 0 all pages ok, 1 some "
-                "failed (404s included), 2 usage, 3 fatal, 130 interrupted (resumable).\n"
-                "Examples:\n"
-                "  flagcrawl crawl https://example.org/ --depth 3 --db site.db\n"
-                "  flagcrawl crawl https://example.org/ --page-requisites -o site/  "
-                "# site/example.org/index.html ...\n"
-                "  flagcrawl crawl https://example.org/ --warc site --warc-max-size 1G  "
-                "# site-00000.warc.gz ..., site.cdxj\n"
-                "  flagcrawl crawl --resume --db site.db   # the WARC goes on where it stopped");
+    cmd->get_option("--concurrency")
+        ->description("Requests in flight at most (1-" + std::to_string(k_max_concurrency) + ")")
+        ->check(CLI::Range(1, k_max_concurrency));
+    cmd->get_option("--quiet")->description(
+        "No progress, notices or summary; failed URLs are still printed, one line each (as "
+        "curl -sS, wget -nv)");
+    cmd->footer(
+        "Defaults: concurrency 16, per host 8, delay 0, robots.txt obeyed, scope host, depth "
+        "unlimited, timeout 30 s, --max-size 16M.\n"
+        "Ctrl-C (SIGINT, SIGTERM): requests in flight get 2 s to finish, then are cut short (at "
+        "once on a second Ctrl-C); the run is recorded as interrupted and --resume continues "
+        "it. A process stuck past that (a locked database) exits 3 s later without recording.\n"
+        "Exit: 0 all pages ok, 1 some failed (404s included), 2 usage, 3 fatal (store, a thread "
+        "that cannot start), 130 interrupted (resumable).\n"
+        "Examples:\n"
+        "  flagcrawl crawl https://example.org/ --depth 3 --delay 1 --db site.db\n"
+        "  flagcrawl crawl --resume --db site.db              # same seeds, scope, delay, ...\n"
+        "  flagcrawl crawl --resume --db site.db --delay 0.5  # prints: resuming crawl N with "
+        "--delay 0.5 (was 1)\n"
+        "  flagcrawl crawl https://example.org/ --page-requisites -o site/  "
+        "# site/example.org/index.html ...\n"
+        "  flagcrawl crawl https://example.org/ --warc site --warc-max-size 1G  "
+        "# site-00000.warc.gz ..., site.cdxj");
     cmd->callback([o, cmd, &exit_code] {
         if (o->resume) {
-            // The resumed crawl keeps the options it was started with (apply_stored_options).
-            for (const char* name :
-                 {"--depth", "--scope", "--include", "--exclude", "--page-requisites",
-                  "--canonical-query", "--max-redirect", "--no-robots", "--save-bodies", "--warc",
-                  "--warc-max-size", "--out"}) {
-                if (cmd->count(name) > 0) {
+            // Refused before the store is opened: the crawl keeps what defines it.
+            for (std::string_view name : crawler::defining_options()) {
+                if (cmd->count(std::string(name)) > 0) {
                     throw UsageError(fmt::format("crawl --resume: {} cannot be changed (the crawl "
                                                  "keeps the options it was started with)",
                                                  name));
                 }
             }
         }
-        exit_code = run_crawl(*o);
+        exit_code = run_crawl(*o, *cmd);
     });
 }
 

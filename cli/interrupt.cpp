@@ -1,7 +1,13 @@
 #include "interrupt.hpp"
 
+#include "commands.hpp"
+
+#include <cstdio>
 #include <ctime>
 #include <pthread.h>
+#include <string>
+#include <system_error>
+#include <unistd.h>
 
 namespace flagcrawl::cli {
 
@@ -12,7 +18,13 @@ InterruptWatcher::InterruptWatcher(Callback on_signal, std::chrono::milliseconds
     sigaddset(&m_signals, SIGINT);
     sigaddset(&m_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &m_signals, &m_old_mask);
-    m_thread = std::thread([this] { watch(); });
+    try {
+        m_thread = std::thread([this] { watch(); });
+    } catch (const std::system_error& e) {
+        // Nobody would hear the signals: give them back before failing.
+        pthread_sigmask(SIG_SETMASK, &m_old_mask, nullptr);
+        throw FatalError(std::string("cannot start a thread: ") + e.what());
+    }
 }
 
 InterruptWatcher::~InterruptWatcher() {
@@ -30,6 +42,12 @@ void InterruptWatcher::watch() {
     const timespec tick{0, 10'000'000};
     bool aborted = false;
     Clock::time_point first_signal{};
+    Clock::time_point abort_time{};
+    auto abort = [&] {
+        aborted = true;
+        abort_time = Clock::now();
+        m_on_signal(fetch::StopMode::abort);
+    };
     while (!m_done) {
         int sig = sigtimedwait(&m_signals, nullptr, &tick);
         if (sig > 0) {
@@ -37,14 +55,23 @@ void InterruptWatcher::watch() {
                 first_signal = Clock::now();
                 m_on_signal(fetch::StopMode::drain);
             } else if (!aborted) {
-                aborted = true;
-                m_on_signal(fetch::StopMode::abort);
+                abort();
+            } else {
+                hard_exit();
             }
         } else if (m_interrupted && !aborted && Clock::now() - first_signal >= m_grace) {
-            aborted = true;
-            m_on_signal(fetch::StopMode::abort);
+            abort();
+        } else if (aborted && Clock::now() - abort_time >= k_hard_exit_after) {
+            hard_exit();
         }
     }
+}
+
+void InterruptWatcher::hard_exit() {
+    // Async-signal-safe calls only: other threads may hold any lock (stdio's included).
+    static const char k_message[] = "flagcrawl: interrupted, stopped without finishing\n";
+    (void)!::write(STDERR_FILENO, k_message, sizeof k_message - 1);
+    ::_exit(k_exit_interrupted);
 }
 
 } // namespace flagcrawl::cli

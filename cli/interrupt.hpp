@@ -1,6 +1,8 @@
 // Ctrl-C for long-running commands: the first SIGINT/SIGTERM asks the job to stop gracefully
 // (start nothing new, let transfers in flight finish); a second signal, or the grace period
-// running out, asks it to abort what is still in flight.
+// running out, asks it to abort what is still in flight. A process that still has not ended
+// k_hard_exit_after the abort (stuck on a locked database, a full disk), or a third signal,
+// exits at once with 130: a signal is never ignored.
 #pragma once
 
 #include "fetch/fetch.hpp"
@@ -17,9 +19,13 @@ class InterruptWatcher {
 public:
     using Callback = std::function<void(fetch::StopMode)>;
 
+    // How long an aborted process may take to end before the watcher ends it.
+    static constexpr std::chrono::seconds k_hard_exit_after{3};
+
     // Blocks SIGINT and SIGTERM in the calling thread, so construct it on the main thread
     // BEFORE starting any other thread (threads inherit the mask; a thread that does not block
     // the signals would be killed by them). `on_signal` runs on the watcher's own thread.
+    // Throws FatalError (the mask restored) when the watcher's thread cannot start.
     InterruptWatcher(Callback on_signal, std::chrono::milliseconds grace);
     // Stops watching and restores the signal mask. Signals that arrived are not lost:
     // interrupted() stays true.
@@ -31,6 +37,7 @@ public:
 
 private:
     void watch();
+    [[noreturn]] static void hard_exit();
 
     Callback m_on_signal;
     std::chrono::milliseconds m_grace;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <system_error>
 
 int main(int argc, char** argv) {
     using namespace flagcrawl::cli;
@@ -60,6 +61,10 @@ int main(int argc, char** argv) {
         return k_exit_usage;
     } catch (const FatalError& e) {
         fmt::print(stderr, "flagcrawl: {}\n", e.what());
+        return k_exit_fatal;
+    } catch (const std::system_error& e) {
+        // A thread that cannot start (a process or memory limit): the environment, not a bug.
+        fmt::print(stderr, "flagcrawl: cannot start a thread or take a lock: {}\n", e.what());
         return k_exit_fatal;
     } catch (const std::exception& e) {
         fmt::print(stderr, "flagcrawl: internal error: {}\n", e.what());

@@ -189,7 +189,10 @@ void AsyncFetcher::run(WorkSource& source, ResponseHandler& handler) {
 }
 
 void AsyncFetcher::wake() {
-    asio::post(m_io, [this] { pump(); });
+    asio::post(m_io, [this] {
+        m_handler->on_wake();
+        pump();
+    });
 }
 
 void AsyncFetcher::stop(StopMode mode) {

@@ -171,6 +171,11 @@ class ResponseHandler {
 public:
     virtual ~ResponseHandler() = default;
     virtual void on_response(Response&& response) = 0;
+    // Called after Fetcher::wake(), with the same serialization as on_response() and before the
+    // engine asks the source again: where a handler takes back the work it finished on other
+    // threads (a parse pool's pages). Wakes that come close together may share one call; none
+    // comes after run() returned.
+    virtual void on_wake() {}
 };
 
 enum class StopMode {
@@ -186,7 +191,8 @@ class Fetcher {
 public:
     virtual ~Fetcher() = default;
     virtual void run(WorkSource& source, ResponseHandler& handler) = 0;
-    // Thread-safe: new work may be ready (the source was fed from another thread). May also be
+    // Thread-safe: new work may be ready (the source was fed from another thread). The engine
+    // calls the handler's on_wake() and then the source's next() on its own thread. May also be
     // called from inside the source or the handler.
     virtual void wake() = 0;
     // Thread-safe; not async-signal-safe (call it from a signal-watching thread). May also be

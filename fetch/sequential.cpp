@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
+#include <utility>
 
 namespace flagcrawl::fetch::detail {
 
@@ -21,10 +22,13 @@ public:
         m_ran = true;
         BlockingWorker worker(m_policy, m_stop);
         while (!m_stop.stopping()) {
+            bool woken = false;
             {
                 std::lock_guard lock(m_mutex);
-                m_woken = false; // a wake() from here on is seen by the wait below
+                woken = std::exchange(m_woken, false); // a wake() from here on is seen below
             }
+            if (woken)
+                handler.on_wake();
             WorkSource::Next next = source.next(Clock::now());
             switch (next.state) {
             case WorkSource::State::ready:

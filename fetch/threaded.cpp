@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace flagcrawl::fetch::detail {
@@ -58,6 +59,9 @@ public:
     void wake() override {
         if (t_calling_out != this) {
             std::lock_guard lock(m_mutex); // orders the wake with a worker's next() and wait
+            m_woken = true;
+        } else {
+            m_woken = true; // the caller holds the engine's lock
         }
         m_work_cv.notify_one(); // a worker that finds work wakes the next one (see work())
     }
@@ -77,6 +81,8 @@ private:
         try {
             while (!m_stop.stopping() && !m_finished) {
                 t_calling_out = this;
+                if (std::exchange(m_woken, false))
+                    m_handler->on_wake();
                 WorkSource::Next next = m_source->next(Clock::now());
                 t_calling_out = nullptr;
                 if (next.state == WorkSource::State::finished) {
@@ -135,6 +141,7 @@ private:
     std::mutex m_mutex; // the engine's lock: serializes next() and on_response()
     std::condition_variable m_work_cv;
     bool m_finished = false; // the source said finished; guarded by m_mutex
+    bool m_woken = false;    // wake() since the last on_wake(); guarded by m_mutex
     int m_idle = 0;          // workers waiting for work; guarded by m_mutex
     std::exception_ptr m_error;
 };

@@ -201,7 +201,11 @@ public:
     Result<void> run(Database& db) {
         const std::string sql =
             std::string("SELECT run_id, ") + (m_scope.pages() ? "kind, depth" : "'', 0") +
-            ", http_status, error IS NOT NULL, attempts, bytes, fetched_at, elapsed_ms, url" +
+            // 0 no error, 1 failed, 2 never requested because robots.txt disallows it (only
+            // that: a URL given up with its host's unreachable robots.txt is an error).
+            ", http_status, CASE WHEN error IS NULL THEN 0 WHEN attempts = 0 AND error LIKE "
+            "'disallowed by robots%' THEN 2 ELSE 1 END, attempts, bytes, fetched_at, "
+            "elapsed_ms, url" +
             (m_ttfb ? ", ttfb_ms IS NOT NULL" : "") + m_scope.all();
         Statement statement = db.prepare(sql);
         statement.bind(1, m_scope.id);
@@ -228,6 +232,7 @@ private:
     void add(const Statement& row) {
         const std::string_view kind = row.column_text(1);
         const bool failed = row.column_int64(4) != 0;
+        const bool disallowed = row.column_int64(4) == 2;
         const auto attempts = row.column_int64(5);
         if (attempts > 0) {
             if (const auto at = parse_time(row.column_text(7))) {
@@ -261,7 +266,7 @@ private:
         const bool missing = status && (*status == 404 || *status == 410);
         if (!failed) {
             ++(redirect_status ? m_s.redirects : m_s.ok);
-        } else if (m_scope.pages() && attempts == 0) {
+        } else if (m_scope.pages() && disallowed) {
             ++m_s.disallowed; // a queued page robots.txt refused (crawl_records.hpp)
         } else {
             ++(missing ? m_s.not_found : m_s.errors);

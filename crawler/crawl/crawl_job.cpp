@@ -2,44 +2,17 @@
 
 #include "crawler/crawl/robots_policy.hpp"
 #include "crawler/html/links.hpp"
-#include "crawler/url/url.hpp"
-#include "fetch/outcome.hpp"
-#include "util/ascii.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <thread>
 
 namespace flagcrawl::crawler {
 
 namespace {
 
-// Links a crawler follows as pages; the other non-requisite kinds (alternate: feeds and
-// translations, other_link: next/prev/author/manifest) are recorded but not followed.
-bool is_page_link(LinkKind kind) {
-    return kind == LinkKind::anchor || kind == LinkKind::frame || kind == LinkKind::refresh ||
-           kind == LinkKind::canonical;
-}
-
 double seconds_between(fetch::Clock::time_point from, fetch::Clock::time_point to) {
     return std::chrono::duration<double>(to - from).count();
-}
-
-// The pages row's columns that come from the response alone (page and robots.txt rows alike).
-// Without a response there is no final URL, status or timings: they stay NULL.
-void set_response_columns(storage::PageRecord& r, const fetch::Response& response) {
-    r.url = response.url;
-    r.bytes = response.bytes;
-    r.elapsed_ms = response.timings.elapsed_ms;
-    r.attempts = response.attempts;
-    if (response.http_status > 0) {
-        r.final_url = response.final_url;
-        r.http_status = response.http_status;
-        r.dns_ms = response.timings.dns_ms;
-        r.connect_ms = response.timings.connect_ms;
-        r.ttfb_ms = response.timings.ttfb_ms;
-    }
-    if (!response.content_type.empty()) {
-        r.content_type = response.content_type;
-    }
 }
 
 } // namespace
@@ -48,6 +21,8 @@ std::string_view to_string(StopReason reason) {
     switch (reason) {
     case StopReason::frontier_exhausted:
         return "frontier_exhausted";
+    case StopReason::depth_limit:
+        return "depth_limit";
     case StopReason::max_pages:
         return "max_pages";
     case StopReason::max_bytes:
@@ -62,114 +37,24 @@ std::string_view to_string(StopReason reason) {
     return "failed";
 }
 
-void parse_x_robots_tag(std::string_view header, std::string_view agent_token, bool& noindex,
-                        bool& nofollow) {
-    bool applies = true;
-    std::size_t at = 0;
-    for (;;) {
-        auto comma = header.find(',', at);
-        if (comma == std::string_view::npos) {
-            comma = header.size();
-        }
-        std::string_view part = util::trim(header.substr(at, comma - at));
-        // "agent: directive": a new agent section, unless the name is a directive that takes
-        // a value ("unavailable_after: date", "max-snippet: 0").
-        if (auto colon = part.find(':'); colon != std::string_view::npos) {
-            const std::string_view name = util::trim(part.substr(0, colon));
-            if (!util::iequals(name, "unavailable_after") && !util::iequals_prefix(name, "max-")) {
-                applies = util::iequals(name, agent_token);
-                part = part.substr(colon + 1);
-            }
-        }
-        if (applies) {
-            // Several directives may also be separated by spaces in one part.
-            apply_robots_directives(part, noindex, nofollow);
-        }
-        if (comma == header.size()) {
-            break;
-        }
-        at = comma + 1;
-    }
-}
-
-bool is_html(std::string_view content_type, std::string_view body) {
-    std::string_view type = util::trim(content_type);
-    if (!type.empty()) {
-        return util::iequals_prefix(type, "text/html") ||
-               util::iequals_prefix(type, "application/xhtml+xml");
-    }
-    if (body.starts_with("\xEF\xBB\xBF")) {
-        body.remove_prefix(3);
-    }
-    const auto start = body.find_first_not_of(" \t\r\n\f");
-    if (start == std::string_view::npos) {
-        return false;
-    }
-    body = body.substr(start);
-    for (std::string_view tag :
-         {"<!doctype html", "<html", "<head", "<body", "<title", "<a ", "<!--"}) {
-        if (util::iequals_prefix(body, tag)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-CrawlJob::CrawlJob(CrawlOptions options, Frontier& frontier, storage::Writer* writer,
-                   std::int64_t crawl_id, std::int64_t run_id, ItemCallback on_item)
-    : m_options(std::move(options))
+CrawlJob::CrawlJob(std::shared_ptr<const PageParser> parser, CrawlLimits limits, int parse_threads,
+                   Frontier& frontier, storage::Writer* writer, std::function<void()> wake)
+    : m_parser(std::move(parser))
+    , m_limits(limits)
     , m_frontier(frontier)
     , m_writer(writer)
-    , m_crawl_id(crawl_id)
-    , m_run_id(run_id)
-    , m_on_item(std::move(on_item))
-    , m_filter(
-          m_options.scope,
-          [&] {
-              std::vector<Url> seeds;
-              for (const auto& seed : m_options.seeds) {
-                  if (auto url = parse(seed); url) {
-                      seeds.push_back(std::move(*url));
-                  }
-              }
-              return seeds;
-          }(),
-          m_options.include, m_options.exclude) {
-    if (m_options.parse_threads <= 0) {
-        m_inline_extractor = std::make_unique<LinkExtractor>(extractor_options());
-        return;
+    , m_wake(std::move(wake)) {
+    if (parse_threads <= 0) {
+        m_inline_extractor = std::make_unique<LinkExtractor>(m_parser->extractor_options());
+    } else {
+        m_ready->set(m_wake);
+        m_pool = std::make_unique<ParsePool>(parse_threads, m_parser, m_ready);
     }
-    for (int i = 0; i < m_options.parse_threads; ++i) {
-        m_workers.emplace_back([this] { worker_loop(); });
-    }
+    publish_stats();
 }
 
 CrawlJob::~CrawlJob() {
-    {
-        std::lock_guard lock(m_pool_mutex);
-        m_pool_stop = true;
-    }
-    m_pool_cv.notify_all();
-    for (auto& worker : m_workers) {
-        worker.join();
-    }
-}
-
-std::vector<storage::FrontierRow> CrawlJob::push_seeds() {
-    std::vector<storage::FrontierRow> rows;
-    for (const auto& seed : m_options.seeds) {
-        auto url = parse(seed);
-        if (!url || !url->is_http()) {
-            continue;
-        }
-        const std::uint64_t key = url_key_hash(*url, m_options.canonical_query);
-        if (auto entry =
-                m_frontier.push(std::string(url->href_without_fragment()), key, 0, 0, false)) {
-            rows.push_back({entry->seq, entry->key, entry->url, 0, 0, false});
-        }
-    }
-    publish_stats();
-    return rows;
+    m_ready->clear();
 }
 
 void CrawlJob::set_totals_before(std::uint64_t pages, std::uint64_t bytes) {
@@ -180,10 +65,9 @@ void CrawlJob::set_totals_before(std::uint64_t pages, std::uint64_t bytes) {
 // ---- the loop thread ----
 
 fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
-    if (!m_deadline && m_options.max_time.count() > 0) {
-        m_deadline = now + m_options.max_time;
+    if (!m_deadline && m_limits.max_time.count() > 0) {
+        m_deadline = now + m_limits.max_time;
     }
-    drain_parsed();
     if (m_stall_requested.exchange(false)) {
         update_stall(now);
     }
@@ -203,7 +87,8 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
             continue;
         }
         if (f.state == FrontierNext::State::finished) {
-            m_stop = StopReason::frontier_exhausted;
+            m_stop = m_pages_at_depth_limit > 0 ? StopReason::depth_limit
+                                                : StopReason::frontier_exhausted;
             publish_stats();
             return {};
         }
@@ -220,7 +105,7 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
         FrontierJob& job = f.job;
         if (job.kind == FrontierJob::Kind::disallowed ||
             job.kind == FrontierJob::Kind::unreachable) {
-            record_refused(std::move(job));
+            commit(m_parser->refused(std::move(job)));
             continue;
         }
         Next out;
@@ -234,8 +119,8 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
             out.request.follow_redirects = false; // each hop is checked like a link
             ++m_pages_dispatched;
         }
-        if (m_warc) {
-            out.request.capture = m_warc->capture();
+        for (ExchangeConsumer* consumer : m_consumers) {
+            consumer->prepare(out.request);
         }
         {
             std::lock_guard lock(m_stall_mutex);
@@ -247,14 +132,23 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
     }
 }
 
+std::optional<std::string> CrawlJob::consumer_error() const {
+    for (const ExchangeConsumer* consumer : m_consumers) {
+        if (auto error = consumer->error()) {
+            return error;
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<StopReason> CrawlJob::limit_reached(fetch::Clock::time_point now) const {
-    if (m_store_error || (m_warc && m_warc->error())) {
+    if (m_store_error || consumer_error()) {
         return StopReason::failed;
     }
-    if (m_options.max_pages > 0 && m_pages_dispatched >= m_options.max_pages) {
+    if (m_limits.max_pages > 0 && m_pages_dispatched >= m_limits.max_pages) {
         return StopReason::max_pages;
     }
-    if (m_options.max_bytes > 0 && m_bytes_before + m_counters.bytes >= m_options.max_bytes) {
+    if (m_limits.max_bytes > 0 && m_bytes_before + m_counters.bytes >= m_limits.max_bytes) {
         return StopReason::max_bytes;
     }
     if (m_deadline && now >= *m_deadline) {
@@ -277,9 +171,8 @@ void CrawlJob::on_response(fetch::Response&& response) {
     }
     m_counters.requests += static_cast<std::uint64_t>(std::max(response.attempts, 0));
     m_counters.last_completion_ns = now.time_since_epoch().count();
-    if (m_warc) {
-        // Every exchange is archived, deferred 429s and robots.txt included.
-        m_warc->archive(std::move(response.capture), !response.error);
+    for (ExchangeConsumer* consumer : m_consumers) {
+        consumer->consume(job, response);
     }
 
     if (job.kind == FrontierJob::Kind::robots) {
@@ -289,160 +182,97 @@ void CrawlJob::on_response(fetch::Response&& response) {
     }
     if (response.error && response.error->kind == fetch::ErrorKind::interrupted) {
         // Cut short by Ctrl-C: not recorded, so the URL stays queued for --resume.
-        if (m_pages_dispatched > 0) {
-            --m_pages_dispatched;
-        }
-        m_frontier.complete(job, now);
+        m_pages_dispatched -= std::min<std::uint64_t>(m_pages_dispatched, 1);
+        Completion interrupted{std::move(job), {JobResult::Outcome::interrupted, 0, 0, {}}, {}};
+        m_frontier.complete(interrupted, now, m_accepted);
+        m_accepted.clear();
         publish_stats();
         return;
     }
     const int status = response.error ? 0 : response.http_status;
-    if (status == 429 || status == 503) {
+    const bool throttled = status == 429 || status == 503;
+    if (throttled) {
         std::optional<Duration> retry_after;
         if (response.retry_after) {
             retry_after = std::chrono::duration_cast<Duration>(*response.retry_after);
         }
-        if (m_frontier.defer(job, retry_after, now)) {
-            ++m_counters.deferred;
+        if (m_frontier.defer(job, response.attempts, retry_after, now)) {
             --m_pages_dispatched;
             publish_stats();
             return;
         }
     }
-    if (status >= 200 && status < 300 && is_html(response.content_type, response.body)) {
-        const bool links_usable = !job.entry.requisite && (m_options.max_depth < 0 ||
-                                                           job.entry.depth < m_options.max_depth ||
-                                                           m_options.page_requisites);
-        ParseTask task{std::move(job), std::move(response), !links_usable};
+    if (m_parser->wants_parse(response)) {
+        ParseTask task = m_parser->task(std::move(job), std::move(response));
         if (m_inline_extractor) {
-            commit(parse_page(task, *m_inline_extractor));
-            return;
-        }
-        bool wake_worker = false;
-        {
-            std::lock_guard lock(m_pool_mutex);
-            m_tasks.push_back(std::move(task));
-            ++m_parsing;
-            wake_worker = m_idle_workers > 0;
-        }
-        if (wake_worker) {
-            m_pool_cv.notify_one();
-        }
-        return;
-    }
-    save_to_mirror(response);
-    Result result = start_result(job, response);
-    if (status == 429 || status == 503) {
-        result.record.error = *result.record.error + " (still throttled after " +
-                              std::to_string(job.entry.deferrals) + " deferrals)";
-        result.error_kind = "throttled";
-    }
-    add_redirect(result, response);
-    if (m_options.save_bodies && !response.error) {
-        result.record.body = std::move(response.body);
-    }
-    commit(std::move(result));
-}
-
-CrawlJob::Result CrawlJob::start_result(const FrontierJob& job,
-                                        const fetch::Response& response) const {
-    Result result;
-    result.job.kind = job.kind;
-    result.job.host = job.host;
-    result.job.entry.seq = job.entry.seq;
-    result.job.entry.depth = job.entry.depth;
-    result.job.entry.redirects = job.entry.redirects;
-    result.job.entry.requisite = job.entry.requisite;
-    storage::PageRecord& r = result.record;
-    r.crawl_id = m_crawl_id;
-    r.run_id = m_run_id;
-    r.seq = job.entry.seq;
-    r.kind = job.entry.requisite ? storage::PageKind::requisite : storage::PageKind::page;
-    set_response_columns(r, response);
-    r.depth = job.entry.depth;
-    r.fetched_at = std::chrono::system_clock::now();
-    if (!response.location.empty()) {
-        r.location = response.location;
-    }
-    const int status = response.http_status;
-    if (!response.error && status >= 300 && status < 400) {
-        return result; // a redirect is not a failure
-    }
-    std::string reason;
-    const fetch::Outcome outcome = fetch::classify(response, reason);
-    if (outcome != fetch::Outcome::ok) {
-        r.error = std::move(reason);
-        result.failed = true;
-        result.error_kind = response.error ? std::string(fetch::to_string(response.error->kind))
-                                           : "http_" + std::to_string(status);
-    }
-    return result;
-}
-
-void CrawlJob::add_redirect(Result& result, const fetch::Response& response) const {
-    const int status = response.error ? 0 : response.http_status;
-    if (status < 300 || status >= 400 || response.location.empty()) {
-        return;
-    }
-    const int hops = result.job.entry.redirects + 1;
-    if (hops > m_options.max_redirects) {
-        result.record.error = "too many redirects (" + std::to_string(hops) + ")";
-        result.failed = true;
-        result.error_kind = "too_many_redirects";
-        return;
-    }
-    auto target = parse(response.location);
-    if (!target || m_filter.check(*target) != UrlFilter::Verdict::accepted) {
-        return;
-    }
-    result.candidates.push_back({std::string(target->href_without_fragment()), -1,
-                                 url_key_hash(*target, m_options.canonical_query),
-                                 result.job.entry.depth, hops, result.job.entry.requisite});
-}
-
-void CrawlJob::accept(Result& result) {
-    for (Candidate& c : result.candidates) {
-        if (m_frontier.seen(c.key)) {
-            continue;
-        }
-        const std::string& url =
-            c.link < 0 ? c.url : result.record.links[static_cast<std::size_t>(c.link)].to_url;
-        if (m_options.robots && !m_frontier.allowed_now(url)) {
-            continue;
-        }
-        if (auto entry = m_frontier.push(c.link < 0 ? std::move(c.url) : url, c.key, c.depth,
-                                         c.redirects, c.requisite)) {
-            result.record.discovered.push_back({entry->seq, entry->key, std::move(entry->url),
-                                                entry->depth, entry->redirects, entry->requisite});
-        }
-    }
-}
-
-void CrawlJob::commit(Result&& result) {
-    const auto now = fetch::Clock::now();
-    accept(result);
-    storage::PageRecord& r = result.record;
-    ++m_counters.pages;
-    m_counters.bytes += r.bytes;
-    if (result.failed) {
-        ++m_errors_by_kind[result.error_kind];
-        if (r.http_status && (*r.http_status == 404 || *r.http_status == 410)) {
-            ++m_counters.not_found;
+            commit(m_parser->parse_html(task, *m_inline_extractor));
         } else {
-            ++m_counters.errors;
+            m_pool->submit(std::move(task));
         }
-    } else if (r.http_status && *r.http_status >= 300 && *r.http_status < 400) {
-        ++m_counters.redirects;
-    } else {
-        ++m_counters.ok;
+        return;
     }
+    commit(m_parser->other(std::move(job), std::move(response), throttled));
+}
+
+void CrawlJob::on_wake() {
+    if (!m_pool) {
+        return;
+    }
+    m_pool->take(m_parsed);
+    for (ParsedPage& page : m_parsed) {
+        commit(std::move(page));
+    }
+    m_parsed.clear();
+}
+
+// The one place a result ends: the frontier learns it (and the URLs it led to), the record
+// gets the URLs accepted, the command hears of it, the store records it.
+void CrawlJob::commit(ParsedPage&& page) {
+    const auto now = fetch::Clock::now();
+    storage::PageRecord& r = page.record;
+    m_discoveries.clear();
+    for (const Candidate& c : page.candidates) {
+        const std::string& url =
+            c.link < 0 ? c.url : r.links[static_cast<std::size_t>(c.link)].to_url;
+        m_discoveries.push_back({url, c.key, c.depth, c.redirects, c.requisite});
+    }
+    Completion completion{
+        std::move(page.job),
+        {JobResult::Outcome::recorded, r.http_status.value_or(0), r.bytes,
+         page.failed || r.error ? std::string_view(page.error_kind) : std::string_view()},
+        std::move(m_discoveries)};
+    m_accepted.clear();
+    m_frontier.complete(completion, now, m_accepted);
+    m_discoveries = std::move(completion.discoveries);
+    for (FrontierEntry& entry : m_accepted) {
+        r.discovered.push_back({entry.seq, entry.key, std::move(entry.url), entry.depth,
+                                entry.redirects, entry.requisite});
+    }
+    m_accepted.clear();
+    m_pages_at_depth_limit += page.depth_cut ? 1 : 0;
+    count(r, page.error_kind);
     if (m_on_item) {
-        m_on_item(CrawlItem{r, result.failed});
+        m_on_item(CrawlItem{r, page.failed});
     }
     submit(std::move(r));
-    m_frontier.complete(result.job, now);
     m_counters.last_completion_ns = now.time_since_epoch().count();
     publish_stats();
+}
+
+// Each row is exactly one outcome, as `stats` counts them (storage/stats.hpp).
+void CrawlJob::count(const storage::PageRecord& r, std::string_view error_kind) {
+    ++m_counters.pages;
+    m_counters.bytes += r.bytes;
+    const int status = r.http_status.value_or(0);
+    if (!r.error) {
+        ++(status >= 300 && status < 400 ? m_counters.redirects : m_counters.ok);
+    } else if (error_kind == "robots_disallowed") {
+        ++m_counters.disallowed;
+        ++m_errors_by_kind[std::string(error_kind)];
+    } else {
+        ++(status == 404 || status == 410 ? m_counters.not_found : m_counters.errors);
+        ++m_errors_by_kind[std::string(error_kind)];
+    }
 }
 
 void CrawlJob::submit(storage::PageRecord&& record) {
@@ -461,13 +291,13 @@ void CrawlJob::on_robots(FrontierJob&& job, fetch::Response&& response) {
                                               : robots_policy_for_status(response.http_status);
     std::optional<RobotsRules> rules;
     if (policy == RobotsFetchPolicy::parse) {
-        rules = RobotsRules::parse(response.body, m_options.agent_token);
+        rules = RobotsRules::parse(response.body, m_parser->rules().agent_token);
     } else if (policy == RobotsFetchPolicy::allow_all) {
         rules = RobotsRules::allow_all();
     }
     storage::PageRecord r;
-    r.crawl_id = m_crawl_id;
-    r.run_id = m_run_id;
+    r.crawl_id = m_parser->crawl_id();
+    r.run_id = m_parser->run_id();
     r.kind = storage::PageKind::robots;
     set_response_columns(r, response);
     // A status that means "no robots.txt" (4xx: everything allowed, the status says it) is no
@@ -478,7 +308,7 @@ void CrawlJob::on_robots(FrontierJob&& job, fetch::Response&& response) {
         r.error = "HTTP " + std::to_string(response.http_status) +
                   ": robots.txt unreachable, fetched again later";
     }
-    if (m_options.save_bodies && !response.error) {
+    if (m_parser->rules().save_bodies && !response.error) {
         r.body = std::move(response.body);
     }
     const bool interrupted =
@@ -496,59 +326,29 @@ void CrawlJob::on_robots(FrontierJob&& job, fetch::Response&& response) {
     }
 }
 
-void CrawlJob::record_refused(FrontierJob&& job) {
-    storage::PageRecord r;
-    r.crawl_id = m_crawl_id;
-    r.run_id = m_run_id;
-    r.seq = job.entry.seq;
-    r.kind = job.entry.requisite ? storage::PageKind::requisite : storage::PageKind::page;
-    r.url = std::move(job.entry.url);
-    r.depth = job.entry.depth;
-    r.attempts = 0;
-    if (job.kind == FrontierJob::Kind::disallowed) {
-        // The site's choice, not a failure (wget and Scrapy only log it).
-        r.error = "disallowed by robots.txt";
-        ++m_counters.disallowed;
-    } else {
-        // Never fetched because the host failed: an error, so the exit status says so.
-        r.error = "robots.txt unreachable (" + job.reason + "), host given up";
-        ++m_errors_by_kind["robots_unreachable"];
-        ++m_counters.errors;
-        ++m_counters.pages;
-        if (m_on_item) {
-            m_on_item(CrawlItem{r, true});
-        }
-    }
-    submit(std::move(r));
-}
-
-void CrawlJob::drain_parsed() {
-    std::vector<Result> parsed;
-    {
-        std::lock_guard lock(m_pool_mutex);
-        if (m_parsed.empty()) {
-            return;
-        }
-        parsed.swap(m_parsed);
-    }
-    for (Result& result : parsed) {
-        commit(std::move(result));
-    }
-}
-
-void CrawlJob::finish() {
-    for (;;) {
-        {
-            std::unique_lock lock(m_pool_mutex);
-            m_finishing = true;
-            m_idle_cv.wait(lock, [this] { return m_parsing == 0 || !m_parsed.empty(); });
-            if (m_parsing == 0 && m_parsed.empty()) {
+std::size_t CrawlJob::finish(std::optional<std::chrono::steady_clock::time_point> abandon_at,
+                             const std::function<bool()>& abandon_now) {
+    std::size_t abandoned = 0;
+    if (m_pool) {
+        // Short waits, so that a second Ctrl-C is seen at once.
+        constexpr auto k_poll = std::chrono::milliseconds(50);
+        while (m_pool->pending() > 0) {
+            const auto now = std::chrono::steady_clock::now();
+            if ((abandon_at && now >= *abandon_at) || (abandon_now && abandon_now())) {
+                abandoned = m_pool->abandon();
                 break;
             }
+            auto until = now + k_poll;
+            if (abandon_at) {
+                until = std::min(until, *abandon_at);
+            }
+            m_pool->wait_for_result(until);
+            on_wake();
         }
-        drain_parsed();
+        m_ready->clear();
     }
     publish_stats();
+    return abandoned;
 }
 
 void CrawlJob::publish_stats() {
@@ -562,8 +362,18 @@ FrontierStats CrawlJob::frontier_stats() const {
     return m_frontier.stats();
 }
 
+void CrawlJob::request_stall_report() {
+    m_stall_requested = true;
+    m_wake();
+}
+
 void CrawlJob::update_stall(fetch::Clock::time_point now) {
     std::string text = m_frontier.waiting_on(now);
+    if (m_pool) {
+        if (const std::size_t parsing = m_pool->pending(); parsing > 0) {
+            text += (text.empty() ? "" : "; ") + std::to_string(parsing) + " page(s) being parsed";
+        }
+    }
     std::lock_guard lock(m_stall_mutex);
     m_stall_text = std::move(text);
 }
@@ -586,7 +396,7 @@ std::string CrawlJob::stall_report() const {
 }
 
 StopReason CrawlJob::stop_reason() const {
-    if (m_store_error || (m_warc && m_warc->error())) {
+    if (m_store_error || consumer_error()) {
         return StopReason::failed;
     }
     if (m_interrupted) {
@@ -599,14 +409,18 @@ std::string CrawlJob::stop_text() const {
     switch (stop_reason()) {
     case StopReason::frontier_exhausted:
         return "finished: frontier exhausted";
+    case StopReason::depth_limit:
+        return "finished: --depth " + std::to_string(m_limits.max_depth) +
+               " reached (the links of " + std::to_string(m_pages_at_depth_limit) +
+               " page(s) at that depth were not followed)";
     case StopReason::max_pages:
-        return "stopped: --max-pages " + std::to_string(m_options.max_pages) + " reached";
+        return "stopped: --max-pages " + std::to_string(m_limits.max_pages) + " reached";
     case StopReason::max_bytes:
-        return "stopped: --max-bytes " + std::to_string(m_options.max_bytes) + " reached";
+        return "stopped: --max-bytes " + std::to_string(m_limits.max_bytes) + " reached";
     case StopReason::max_time: {
         char seconds[32];
         std::snprintf(seconds, sizeof seconds, "%g",
-                      std::chrono::duration<double>(m_options.max_time).count());
+                      std::chrono::duration<double>(m_limits.max_time).count());
         return std::string("stopped: --max-time ") + seconds + " reached";
     }
     case StopReason::interrupted:
@@ -615,138 +429,9 @@ std::string CrawlJob::stop_text() const {
         if (m_store_error) {
             return "failed: " + m_store_error->message;
         }
-        if (auto warc_error = m_warc ? m_warc->error() : std::nullopt) {
-            return "failed: WARC: " + *warc_error;
-        }
-        return "failed: store";
+        return "failed: " + consumer_error().value_or("store");
     }
     return {};
-}
-
-std::map<std::string, std::uint64_t> CrawlJob::errors_by_kind() const {
-    return m_errors_by_kind;
-}
-
-// ---- parse workers ----
-
-ExtractorOptions CrawlJob::extractor_options() const {
-    ExtractorOptions options;
-    options.agent_token = m_options.agent_token;
-    return options;
-}
-
-// The loop is woken only when a result lands in an empty m_parsed: until it drains them, later
-// results join the same batch. A worker is notified only when one sleeps (on_response()).
-void CrawlJob::worker_loop() {
-    LinkExtractor extractor(extractor_options());
-    for (;;) {
-        ParseTask task;
-        {
-            std::unique_lock lock(m_pool_mutex);
-            ++m_idle_workers;
-            m_pool_cv.wait(lock, [this] { return m_pool_stop || !m_tasks.empty(); });
-            --m_idle_workers;
-            if (m_tasks.empty()) {
-                return;
-            }
-            task = std::move(m_tasks.front());
-            m_tasks.pop_front();
-        }
-        Result result = parse_page(task, extractor);
-        bool wake_loop = false;
-        bool finishing = false;
-        {
-            std::lock_guard lock(m_pool_mutex);
-            wake_loop = m_parsed.empty();
-            m_parsed.push_back(std::move(result));
-            --m_parsing;
-            finishing = m_finishing;
-        }
-        if (finishing) {
-            m_idle_cv.notify_all();
-        }
-        if (wake_loop && m_wake) {
-            m_wake();
-        }
-    }
-}
-
-void CrawlJob::save_to_mirror(const fetch::Response& response) const {
-    if (m_mirror == nullptr || response.error || response.http_status < 200 ||
-        response.http_status >= 300) {
-        return;
-    }
-    if (auto url = parse(response.url)) {
-        m_mirror->save(mirror_path(*url), response.body);
-    }
-}
-
-CrawlJob::Result CrawlJob::parse_page(ParseTask& task, LinkExtractor& extractor) const {
-    fetch::Response& response = task.response;
-    save_to_mirror(response);
-    Result result = start_result(task.job, response);
-    bool noindex = false;
-    bool nofollow = false;
-    if (m_options.robots && !response.x_robots_tag.empty()) {
-        parse_x_robots_tag(response.x_robots_tag, m_options.agent_token, noindex, nofollow);
-    }
-    const PageLinks& page =
-        task.facts_only ? extractor.extract_facts(response.body) : extractor.extract(response.body);
-    storage::PageRecord& r = result.record;
-    if (!page.title.empty()) {
-        r.title = std::string(page.title);
-    }
-    if (m_options.robots) {
-        noindex = noindex || page.noindex;
-        nofollow = nofollow || page.nofollow;
-    }
-    r.noindex = noindex;
-
-    auto page_url = parse(response.final_url.empty() ? response.url : response.final_url);
-    if (page_url) {
-        std::optional<Url> base_from_tag;
-        if (page.has_base && !page.base_href.empty()) {
-            if (auto b = parse(page.base_href, &*page_url); b && !b->has_opaque_path()) {
-                base_from_tag = std::move(*b);
-            }
-        }
-        const Url& base = base_from_tag ? *base_from_tag : *page_url;
-        const int child_depth = task.job.entry.depth + 1;
-        const bool depth_ok = m_options.max_depth < 0 || child_depth <= m_options.max_depth;
-        r.links.reserve(page.links.size());
-        for (const Link& link : page.links) {
-            auto url = parse(link.url, &base);
-            if (!url || !url->is_http()) {
-                continue;
-            }
-            const bool link_nofollow = link.nofollow || nofollow;
-            r.links.push_back({std::string(url->href_without_fragment()),
-                               std::string(to_string(link.kind)), link_nofollow});
-            bool requisite = false;
-            if (is_page_link(link.kind)) {
-                if (!depth_ok || (m_options.robots && link_nofollow)) {
-                    continue;
-                }
-            } else if (link.requisite && m_options.page_requisites) {
-                requisite = true;
-            } else {
-                continue;
-            }
-            if (m_filter.check(*url) != UrlFilter::Verdict::accepted) {
-                continue;
-            }
-            result.candidates.push_back({{},
-                                         static_cast<std::int32_t>(r.links.size() - 1),
-                                         url_key_hash(*url, m_options.canonical_query),
-                                         child_depth,
-                                         0,
-                                         requisite});
-        }
-    }
-    if (m_options.save_bodies && !noindex) {
-        r.body = std::move(response.body);
-    }
-    return result;
 }
 
 } // namespace flagcrawl::crawler

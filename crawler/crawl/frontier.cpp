@@ -68,20 +68,34 @@ std::uint32_t LocalFrontier::host_for(std::string_view origin) {
     return id;
 }
 
-std::optional<FrontierEntry> LocalFrontier::push(std::string url, std::uint64_t key, int depth,
+void LocalFrontier::set_waker(std::function<void()> wake) {
+    m_waker->set(std::move(wake));
+}
+
+void LocalFrontier::offer(std::span<const Discovery> offers, std::vector<FrontierEntry>& accepted) {
+    for (const Discovery& d : offers) {
+        if (auto entry = push(d.url, d.key, d.depth, d.redirects, d.requisite)) {
+            accepted.push_back(std::move(*entry));
+        }
+    }
+}
+
+std::optional<FrontierEntry> LocalFrontier::push(std::string_view url, std::uint64_t key, int depth,
                                                  int redirects, bool requisite) {
-    if (!m_seen.insert(key)) {
+    // Checked before the seen-set takes the key: a URL refused now by known rules may come
+    // back through another path (it would be refused again).
+    if (m_seen.contains(key) || !allowed_now(url) || !m_seen.insert(key)) {
         return std::nullopt;
     }
     FrontierEntry entry;
     entry.seq = m_next_seq++;
     entry.key = key;
-    entry.url = std::move(url);
+    entry.url = url;
     entry.depth = depth;
     entry.redirects = redirects;
     entry.requisite = requisite;
     if (m_store != nullptr && (m_spilled > 0 || m_in_memory >= m_options.window)) {
-        ++m_spilled; // only in the store until paged in
+        ++m_spilled; // only in the store (written by the caller) until paged in
         return entry;
     }
     m_memory_max_seq = entry.seq;
@@ -108,7 +122,8 @@ LocalFrontier::Queued LocalFrontier::store(Host& host, const FrontierEntry& entr
     q.path_size = static_cast<std::uint32_t>(path.size());
     q.depth = entry.depth;
     q.redirects = entry.redirects;
-    q.deferrals = entry.deferrals;
+    q.deferrals = static_cast<std::int16_t>(std::min(entry.deferrals, 0x7fff));
+    q.deferred_attempts = static_cast<std::int16_t>(std::min(entry.deferred_attempts, 0x7fff));
     q.requisite = entry.requisite;
     // Grow by a quarter, not std::string's doubling: the slack is RSS.
     if (host.paths.size() + path.size() > host.paths.capacity()) {
@@ -129,6 +144,7 @@ FrontierEntry LocalFrontier::take_front(Host& host) {
     entry.depth = q.depth;
     entry.redirects = q.redirects;
     entry.deferrals = q.deferrals;
+    entry.deferred_attempts = q.deferred_attempts;
     entry.requisite = q.requisite;
     host.paths_dead += q.path_size;
     // Compact once a quarter of `paths` is dead (each compaction copies the live bytes: ~4
@@ -207,31 +223,57 @@ Duration LocalFrontier::jittered(Duration delay) {
     return std::chrono::duration_cast<Duration>(delay * factor(m_random));
 }
 
+// Asks the store for queued entries once the window is half empty, so that the answer (read
+// on the store's thread) usually arrives before the hosts' queues run dry.
 void LocalFrontier::page_in_if_low() {
-    if (m_store == nullptr || m_store_error || m_spilled == 0 ||
+    if (m_store == nullptr || m_store_error || m_paging || m_spilled == 0 ||
         m_in_memory > m_options.window / 2) {
         return;
     }
-    std::uint64_t got = 0;
-    auto paged = m_store->page_in(m_memory_max_seq, m_options.window - m_in_memory,
-                                  [&](FrontierEntry&& entry) {
-                                      m_memory_max_seq = std::max(m_memory_max_seq, entry.seq);
-                                      enqueue(entry);
-                                      ++got;
-                                  });
-    if (!paged) {
-        // The entries given before the failure are queued in memory; the rest stay counted
-        // as in the store, never read again.
-        m_store_error = paged.error();
-        m_spilled -= std::min(m_spilled, got);
+    m_paging = true;
+    m_spilled_at_request = m_spilled;
+    m_next_seq_at_request = m_next_seq;
+    m_asked = m_options.window - m_in_memory;
+    m_store->request(m_memory_max_seq, m_asked, [waker = m_waker] { (*waker)(); });
+}
+
+void LocalFrontier::take_paged_in() {
+    if (!m_paging) {
         return;
     }
-    // The store holds fewer than counted (rows lost with a crash's last batch): trust it.
-    m_spilled = got == 0 ? 0 : m_spilled - std::min(m_spilled, got);
+    std::optional<PagedIn> answer = m_store->take();
+    if (!answer) {
+        return;
+    }
+    m_paging = false;
+    std::uint64_t got = 0;
+    std::uint64_t got_before_request = 0;
+    for (FrontierEntry& entry : answer->entries) {
+        if (entry.seq <= m_memory_max_seq) {
+            continue; // cannot happen: the store reads after the seq it was given
+        }
+        m_memory_max_seq = entry.seq;
+        got_before_request += entry.seq < m_next_seq_at_request ? 1 : 0;
+        enqueue(entry);
+        ++got;
+    }
+    m_spilled -= std::min(m_spilled, got);
+    if (answer->error) {
+        // The entries read before the failure are queued; the rest stay counted as in the
+        // store, never read again: the crawl stops as failed.
+        m_store_error = std::move(answer->error);
+        return;
+    }
+    // Everything spilled before the request was visible to it. An answer shorter than asked
+    // that lacks some of those means the store lost them (a crash's last batch): trust it.
+    if (answer->entries.size() < m_asked && got_before_request < m_spilled_at_request) {
+        m_spilled -= std::min(m_spilled, m_spilled_at_request - got_before_request);
+    }
 }
 
 FrontierNext LocalFrontier::next(TimePoint now) {
     m_now = now;
+    take_paged_in();
     page_in_if_low();
     while (!m_timed.empty() && m_timed.begin()->first <= now) {
         reschedule(m_timed.begin()->second, now);
@@ -241,8 +283,8 @@ FrontierNext LocalFrontier::next(TimePoint now) {
         if (!m_timed.empty()) {
             out.state = FrontierNext::State::waiting;
             out.wake_at = m_timed.begin()->first;
-        } else if (m_in_flight > 0) {
-            out.state = FrontierNext::State::waiting;
+        } else if (m_in_flight > 0 || m_paging) {
+            out.state = FrontierNext::State::waiting; // a completion or the page-in wakes it
         } else {
             out.state = FrontierNext::State::finished;
         }
@@ -284,8 +326,17 @@ FrontierNext LocalFrontier::next(TimePoint now) {
     return out;
 }
 
+void LocalFrontier::complete(Completion& completion, TimePoint now,
+                             std::vector<FrontierEntry>& accepted) {
+    offer(completion.discoveries, accepted);
+    complete(completion.job, now);
+}
+
 void LocalFrontier::complete(const FrontierJob& job, TimePoint now) {
     m_now = now;
+    if (job.kind != FrontierJob::Kind::fetch) {
+        return; // disallowed and unreachable jobs took no slot
+    }
     Host& host = m_hosts[job.host];
     --host.in_flight;
     --m_in_flight;
@@ -293,7 +344,8 @@ void LocalFrontier::complete(const FrontierJob& job, TimePoint now) {
     reschedule(job.host, now);
 }
 
-bool LocalFrontier::defer(FrontierJob& job, std::optional<Duration> retry_after, TimePoint now) {
+bool LocalFrontier::defer(FrontierJob& job, int attempts, std::optional<Duration> retry_after,
+                          TimePoint now) {
     m_now = now;
     const PolitenessOptions& p = m_options.politeness;
     if (job.entry.deferrals >= p.max_deferrals) {
@@ -301,6 +353,7 @@ bool LocalFrontier::defer(FrontierJob& job, std::optional<Duration> retry_after,
     }
     Host& host = m_hosts[job.host];
     ++job.entry.deferrals;
+    job.entry.deferred_attempts += std::max(attempts, 0);
     ++host.throttle_streak;
     Duration wait;
     if (retry_after) {
@@ -370,8 +423,15 @@ FrontierStats LocalFrontier::stats() const {
     return s;
 }
 
+void LocalFrontier::close(TimePoint) {
+    m_waker->clear(); // the store's answer, if one is still coming, wakes nobody
+}
+
 std::string LocalFrontier::waiting_on(TimePoint now) const {
     if (m_timed.empty()) {
+        if (m_paging) {
+            return "reading queued URLs back from the store";
+        }
         return {};
     }
     const auto& [at, id] = *m_timed.begin();

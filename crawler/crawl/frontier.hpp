@@ -1,8 +1,10 @@
-// The crawl frontier: which URL to fetch next, and when. The interface the crawl loop uses (a
-// later backend may share it between processes), and LocalFrontier: per-host queues and
-// politeness in memory, a bounded window of queued URLs, the rest paged in from a store.
+// The crawl frontier: which URL to fetch next, and when. The interface the crawl loop uses
+// (Frontier, with room for a backend shared between processes), and LocalFrontier: per-host
+// queues and politeness in memory, a bounded window of queued URLs, the rest paged in from a
+// store in the background.
 #pragma once
 
+#include "crawler/crawl/shared_waker.hpp"
 #include "crawler/robots/robots.hpp"
 #include "crawler/url/seen_set.hpp"
 #include "storage/sqlite.hpp"
@@ -17,6 +19,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,15 +31,28 @@ using FrontierClock = std::chrono::steady_clock;
 using TimePoint = FrontierClock::time_point;
 using Duration = std::chrono::nanoseconds;
 
-// A URL accepted into the crawl. `seq` is its discovery order (1, 2, ...), given by push().
+// A URL accepted into the crawl. `seq` is its discovery order (1, 2, ...), given when the
+// frontier accepts it.
 struct FrontierEntry {
     std::int64_t seq = 0;
-    std::uint64_t key = 0; // key_hash(normalize_key(url))
+    std::uint64_t key = 0; // url_key_hash of the URL
     std::string url;       // absolute http(s), no fragment
     int depth = 0;         // link hops from a seed
     int redirects = 0;     // redirect hops that led here
     bool requisite = false;
-    int deferrals = 0; // times a 429/503 put it back (not persisted)
+    int deferrals = 0;         // times a 429/503 put it back (not persisted)
+    int deferred_attempts = 0; // requests those answers took (added to the recorded attempts)
+};
+
+// A URL offered to the frontier: a seed, a link of a fetched page, a redirect target. The
+// caller checked its scope; the frontier checks the seen-set and what it knows of the host's
+// robots.txt. `url` is only read during the call.
+struct Discovery {
+    std::string_view url; // absolute http(s), no fragment
+    std::uint64_t key = 0;
+    int depth = 0;
+    int redirects = 0;
+    bool requisite = false;
 };
 
 // What next() hands out.
@@ -44,9 +60,9 @@ struct FrontierJob {
     enum class Kind {
         fetch,       // fetch entry.url
         robots,      // fetch `origin` + "/robots.txt" and report it with robots_fetched()
-        disallowed,  // entry may not be fetched (robots.txt): record it; nothing to complete
+        disallowed,  // entry may not be fetched (robots.txt): record it, then complete() it
         unreachable, // the host's robots.txt stayed unreachable (given up): record entry as
-                     // failed; nothing to complete
+                     // failed, then complete() it
     };
     Kind kind = Kind::fetch;
     std::uint32_t host = 0; // the host slot: give it back to complete()/defer()/robots_fetched()
@@ -58,12 +74,32 @@ struct FrontierJob {
 struct FrontierNext {
     enum class State {
         ready,    // `job` is set
-        waiting,  // nothing ready now: ask again at `wake_at` (if set) or after a completion
-        finished, // nothing queued, nothing in flight: the crawl is over
+        waiting,  // nothing ready now: ask again at `wake_at` (if set), after a completion, or
+                  // when the frontier's waker is called
+        finished, // nothing queued, nothing in flight, nothing pending: the crawl is over
     };
     State state = State::finished;
     FrontierJob job;
     std::optional<TimePoint> wake_at;
+};
+
+// How a job handed out by next() ended.
+struct JobResult {
+    enum class Outcome {
+        recorded,    // its result (page, failure, refusal) was recorded: the URL is done
+        interrupted, // cut short by Ctrl-C, nothing recorded: the URL stays queued
+    };
+    Outcome outcome = Outcome::recorded;
+    int http_status = 0;         // 0: no response
+    std::uint64_t bytes = 0;     // body bytes received
+    std::string_view error_kind; // empty when it did not fail; else the recorded kind
+};
+
+// A job that ended, with the URLs its page led to.
+struct Completion {
+    FrontierJob job;
+    JobResult result;
+    std::vector<Discovery> discoveries; // in document order; read during complete() only
 };
 
 // Counters for progress lines and summaries.
@@ -77,33 +113,53 @@ struct FrontierStats {
     std::uint64_t deferred = 0;      // 429/503 deferrals so far
 };
 
-// The frontier contract. Not thread-safe: one thread (the crawl loop) calls everything.
+// The frontier contract: which URL the crawl fetches next and when (politeness, robots.txt,
+// backoff), which URLs are new, and where the crawl's queue lives. The crawl loop drives it;
+// the implementations differ in where the queue and the seen-set live:
+//
+//   LocalFrontier      this process: per-host queues in memory, the overflow and the record in
+//                      the crawl's SQLite file (written by the caller, see `accepted` below)
+//   (a shared one)     a server several processes share; it answers some calls later, and
+//                      persists what it accepts itself
+//
+// Threads: every call but set_waker() comes from the crawl loop's thread (the engine's; never two
+// at once). The waker may be called from any thread.
+//
+// Sync and async: offer() and complete() take the URLs a page led to. A frontier that decides
+// at once which are new (the local one) appends the accepted entries to `accepted`, and the
+// caller persists them in the same transaction as the page that found them (so a crash never
+// keeps one without the other). A frontier that decides later (a round trip to a server)
+// persists its own decisions and appends nothing. Likewise next() may say `waiting` without a
+// time while an answer is outstanding: the frontier then calls the waker when it arrives.
 class Frontier {
 public:
     virtual ~Frontier() = default;
 
-    // Accepts a URL if its key was never seen: gives it the next seq, queues it and returns the
-    // entry as stored (for the caller to persist); nullopt when seen. The caller checked scope
-    // and robots (allowed_now()).
-    virtual std::optional<FrontierEntry> push(std::string url, std::uint64_t key, int depth,
-                                              int redirects, bool requisite) = 0;
-    virtual bool seen(std::uint64_t key) const = 0;
-    // False when the URL's host has robots.txt rules that disallow it (then push() is
-    // pointless). True when allowed or not known yet (checked again when it is handed out).
-    virtual bool allowed_now(std::string_view url) const = 0;
+    // Set before the first next(): called (any thread) when work may have become ready
+    // without a call from the loop (an asynchronous answer arrived).
+    virtual void set_waker(std::function<void()> wake) = 0;
+
+    // Offers URLs (a new crawl's seeds). Those never seen are accepted: given the next seqs,
+    // queued, and appended to `accepted` when the caller must persist them (see above).
+    virtual void offer(std::span<const Discovery> offers, std::vector<FrontierEntry>& accepted) = 0;
 
     virtual FrontierNext next(TimePoint now) = 0;
-    // A fetch job is done (its result recorded). `now` starts the host's next interval.
-    virtual void complete(const FrontierJob& job, TimePoint now) = 0;
-    // The server said 429/503: put the entry back at the head of its host queue and pause the
-    // host until now + retry_after (or an exponential backoff). Returns false, and puts
-    // nothing back, when the entry was already deferred max_deferrals times: the caller
-    // records it as failed and calls complete().
-    virtual bool defer(FrontierJob& job, std::optional<Duration> retry_after, TimePoint now) = 0;
+
+    // A fetch, disallowed or unreachable job has ended (every one handed out ends exactly once
+    // here, unless defer() took it back). Frees the host's slot (`now` starts its next
+    // interval) and offers the completion's discoveries as offer() does.
+    virtual void complete(Completion& completion, TimePoint now,
+                          std::vector<FrontierEntry>& accepted) = 0;
+    // The server said 429/503 to a fetch job: put the entry back at the head of its host queue
+    // and pause the host until now + retry_after (or an exponential backoff); `attempts` are the
+    // requests the answer took. Returns false, and puts nothing back, when the entry was
+    // already deferred max_deferrals times: the caller records it as failed and completes it.
+    virtual bool defer(FrontierJob& job, int attempts, std::optional<Duration> retry_after,
+                       TimePoint now) = 0;
     // The outcome of a robots job. rules: parsed rules, allow_all(), or nullopt when robots.txt
-    // was unreachable (5xx, 429, no response): the host is held and robots.txt refetched later.
-    // failure: why it was unreachable ("HTTP 503", "timeout ..."), given to the host's
-    // unreachable jobs if it is given up; ignored with rules.
+    // was unreachable (5xx, 429, no response, or interrupted): the host is held and robots.txt
+    // refetched later. failure: why it was unreachable ("HTTP 503", "timeout ..."), given to the
+    // host's unreachable jobs if it is given up; ignored with rules.
     virtual void robots_fetched(const FrontierJob& job, std::optional<RobotsRules> rules,
                                 std::string_view failure, TimePoint now) = 0;
     // The outcome of a robots job whose host is down (RobotsFetchPolicy::give_up_host): no
@@ -118,17 +174,32 @@ public:
     // One line naming what the frontier waits on ("127.0.0.1:8000: politeness until +1.2s"),
     // for the stall watchdog; empty when nothing is held back.
     virtual std::string waiting_on(TimePoint now) const = 0;
+
+    // The crawl loop has ended (finished, a limit, Ctrl-C or a failure): finish or abandon what
+    // is outstanding (answers not taken, batches not written, leases held), waiting at most
+    // until `deadline`. No other call follows.
+    virtual void close(TimePoint deadline) = 0;
 };
 
-// Where queued URLs beyond the in-memory window live (the SQLite frontier table).
+// The answer of a page-in: the queued entries read, in seq order, and the failure that ended
+// the read early, if any (the entries read before it are still given).
+struct PagedIn {
+    std::vector<FrontierEntry> entries;
+    std::optional<storage::Error> error;
+};
+
+// Where a LocalFrontier's queued URLs beyond its in-memory window live (the SQLite frontier
+// table), read back asynchronously so that the crawl loop never waits for the store.
 class FrontierStore {
 public:
     virtual ~FrontierStore() = default;
-    // Calls on_entry for up to `limit` queued entries with seq > after_seq, in seq order. Every
-    // entry pushed before the call must be visible (the SQLite store flushes its writer first).
-    // An error (disk full, I/O) may come after some entries were given to on_entry.
-    virtual storage::Result<void> page_in(std::int64_t after_seq, std::size_t limit,
-                                          const std::function<void(FrontierEntry&&)>& on_entry) = 0;
+    // Asks for up to `limit` queued entries with seq > after_seq, in seq order, and calls
+    // `ready` (from any thread) once take() has the answer. Every entry pushed before the call
+    // is visible to it. One request at a time: the next only after take() returned it.
+    virtual void request(std::int64_t after_seq, std::size_t limit,
+                         std::function<void()> ready) = 0;
+    // The answer of the request, or nullopt while it is not ready.
+    virtual std::optional<PagedIn> take() = 0;
 };
 
 struct PolitenessOptions {
@@ -170,19 +241,32 @@ public:
     // Seq numbering continues after `max_seq`; `queued` entries wait in the store (paged in).
     void restore_queue(std::int64_t max_seq, std::uint64_t queued);
 
-    std::optional<FrontierEntry> push(std::string url, std::uint64_t key, int depth, int redirects,
-                                      bool requisite) override;
-    bool seen(std::uint64_t key) const override { return m_seen.contains(key); }
-    bool allowed_now(std::string_view url) const override;
+    void set_waker(std::function<void()> wake) override;
+    void offer(std::span<const Discovery> offers, std::vector<FrontierEntry>& accepted) override;
     FrontierNext next(TimePoint now) override;
-    void complete(const FrontierJob& job, TimePoint now) override;
-    bool defer(FrontierJob& job, std::optional<Duration> retry_after, TimePoint now) override;
+    void complete(Completion& completion, TimePoint now,
+                  std::vector<FrontierEntry>& accepted) override;
+    bool defer(FrontierJob& job, int attempts, std::optional<Duration> retry_after,
+               TimePoint now) override;
     void robots_fetched(const FrontierJob& job, std::optional<RobotsRules> rules,
                         std::string_view failure, TimePoint now) override;
     void robots_host_down(const FrontierJob& job, std::string_view failure, TimePoint now) override;
     FrontierStats stats() const override;
     const std::optional<storage::Error>& store_error() const override { return m_store_error; }
     std::string waiting_on(TimePoint now) const override;
+    void close(TimePoint deadline) override;
+
+    // Accepts one URL if its key was never seen (and its host's known rules allow it): the
+    // entry as queued, or nullopt. offer() for one URL, for tests and tools.
+    std::optional<FrontierEntry> push(std::string_view url, std::uint64_t key, int depth,
+                                      int redirects, bool requisite);
+    // The frontier handed out a fetch, disallowed or unreachable job that ended with nothing
+    // discovered (complete() without discoveries).
+    void complete(const FrontierJob& job, TimePoint now);
+    bool seen(std::uint64_t key) const { return m_seen.contains(key); }
+    // False when the URL's host has robots.txt rules that disallow it. True when allowed or
+    // not known yet (checked again when it is handed out).
+    bool allowed_now(std::string_view url) const;
 
     std::size_t in_memory() const { return m_in_memory; }
     std::uint64_t in_store() const { return m_spilled; }
@@ -199,7 +283,8 @@ private:
         std::uint32_t path_size = 0;
         std::int32_t depth = 0;
         std::int32_t redirects = 0;
-        std::int32_t deferrals = 0;
+        std::int16_t deferrals = 0;
+        std::int16_t deferred_attempts = 0;
         bool requisite = false;
     };
     struct Host {
@@ -233,6 +318,7 @@ private:
     void unschedule(Host& host, std::uint32_t id);
     Duration jittered(Duration delay);
     void page_in_if_low();
+    void take_paged_in();
 
     FrontierOptions m_options;
     FrontierStore* m_store;
@@ -247,7 +333,15 @@ private:
     std::uint64_t m_spilled = 0;       // queued entries only in the store
     std::uint64_t m_in_flight = 0;
     std::uint64_t m_deferred = 0;
-    std::optional<storage::Error> m_store_error; // the first page_in() failure: no more page-ins
+    std::optional<storage::Error> m_store_error; // the first page-in failure: no more page-ins
+    // The page-in asked of the store and not taken yet: what was spilled and the next seq when
+    // it was asked (an answer that came back short lost the entries spilled before it).
+    bool m_paging = false;
+    std::uint64_t m_spilled_at_request = 0;
+    std::int64_t m_next_seq_at_request = 0;
+    std::size_t m_asked = 0;
+    // Shared with the store's callback, which may run on the store's thread after close().
+    std::shared_ptr<SharedWaker> m_waker = std::make_shared<SharedWaker>();
     std::mt19937_64 m_random;
     TimePoint m_now{}; // the latest time given to next()/complete()/defer()
 };

@@ -26,26 +26,74 @@ SqliteFrontierStore::SqliteFrontierStore(const std::string& db_path, storage::Wr
                                          std::int64_t crawl_id)
     : m_reader(open_reader(db_path))
     , m_writer(writer)
-    , m_crawl_id(crawl_id) {}
+    , m_crawl_id(crawl_id)
+    , m_thread([this] { serve(); }) {}
 
-storage::Result<void>
-SqliteFrontierStore::page_in(std::int64_t after_seq, std::size_t limit,
-                             const std::function<void(FrontierEntry&&)>& on_entry) {
-    if (auto flushed = m_writer.flush(); !flushed) {
-        return flushed.error();
+SqliteFrontierStore::~SqliteFrontierStore() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
     }
-    return m_reader.for_each_frontier(m_crawl_id, after_seq, limit, true,
-                                      [&](const storage::FrontierRow& row) {
-                                          FrontierEntry entry;
-                                          entry.seq = row.seq;
-                                          entry.key = row.key_hash;
-                                          entry.url = row.url;
-                                          entry.depth = row.depth;
-                                          entry.redirects = row.redirects;
-                                          entry.requisite = row.requisite;
-                                          on_entry(std::move(entry));
-                                          return true;
-                                      });
+    m_cv.notify_one();
+    m_thread.join();
+}
+
+void SqliteFrontierStore::request(std::int64_t after_seq, std::size_t limit,
+                                  std::function<void()> ready) {
+    {
+        std::lock_guard lock(m_mutex);
+        m_request = Request{after_seq, limit, std::move(ready)};
+    }
+    m_cv.notify_one();
+}
+
+std::optional<PagedIn> SqliteFrontierStore::take() {
+    std::lock_guard lock(m_mutex);
+    return std::exchange(m_answer, std::nullopt);
+}
+
+void SqliteFrontierStore::serve() {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_cv.wait(lock, [this] { return m_stop || m_request; });
+        if (m_stop) {
+            return;
+        }
+        Request request = std::move(*m_request);
+        m_request.reset();
+        lock.unlock();
+        PagedIn answer = read(request.after_seq, request.limit);
+        lock.lock();
+        m_answer = std::move(answer);
+        lock.unlock();
+        request.ready();
+        lock.lock();
+    }
+}
+
+PagedIn SqliteFrontierStore::read(std::int64_t after_seq, std::size_t limit) {
+    PagedIn out;
+    if (auto flushed = m_writer.flush(); !flushed) {
+        out.error = flushed.error();
+        return out;
+    }
+    out.entries.reserve(limit);
+    auto read = m_reader.for_each_frontier(m_crawl_id, after_seq, limit, true,
+                                           [&](const storage::FrontierRow& row) {
+                                               FrontierEntry entry;
+                                               entry.seq = row.seq;
+                                               entry.key = row.key_hash;
+                                               entry.url = row.url;
+                                               entry.depth = row.depth;
+                                               entry.redirects = row.redirects;
+                                               entry.requisite = row.requisite;
+                                               out.entries.push_back(std::move(entry));
+                                               return true;
+                                           });
+    if (!read) {
+        out.error = read.error();
+    }
+    return out;
 }
 
 std::uint64_t SqliteFrontierStore::restore(LocalFrontier& frontier) {

@@ -1,33 +1,61 @@
 // The frontier's SQLite side: queued URLs beyond the in-memory window are read back from the
-// `frontier` table (written by the crawl's PageRecords), and a crawl is restored from it.
+// `frontier` table (written by the crawl's PageRecords) on a thread of their own, and a crawl is
+// restored from it.
 #pragma once
 
 #include "crawler/crawl/frontier.hpp"
 #include "storage/reader.hpp"
 #include "storage/writer.hpp"
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
+#include <thread>
 
 namespace flagcrawl::crawler {
 
-// Pages queued entries back in from the `frontier` table. Owns a read connection; flushes the
-// writer first, so that every row submitted before is visible. Same thread as the frontier.
+// Pages queued entries back in from the `frontier` table. A request flushes the writer (so that
+// every row submitted before it is visible) and reads, both on the store's own thread: the
+// crawl loop never waits for a commit. Owns a read connection.
+//
+// Threads: request(), take() and restore() from the frontier's thread (restore() before any
+// request); the `ready` callback runs on the store's thread.
 class SqliteFrontierStore final : public FrontierStore {
 public:
-    // Throws std::runtime_error with the store's message when the database cannot be read.
+    // Throws std::runtime_error with the store's message when the database cannot be read, and
+    // std::system_error when the store's thread cannot start.
     SqliteFrontierStore(const std::string& db_path, storage::Writer& writer, std::int64_t crawl_id);
+    // Waits for a read in progress to end (a flush may wait for the writer), then joins.
+    ~SqliteFrontierStore() override;
+    SqliteFrontierStore(const SqliteFrontierStore&) = delete;
+    SqliteFrontierStore& operator=(const SqliteFrontierStore&) = delete;
 
-    storage::Result<void> page_in(std::int64_t after_seq, std::size_t limit,
-                                  const std::function<void(FrontierEntry&&)>& on_entry) override;
+    void request(std::int64_t after_seq, std::size_t limit, std::function<void()> ready) override;
+    std::optional<PagedIn> take() override;
 
     // Resume: loads the crawl's seen keys and queue position into `frontier`. Returns the
-    // number of queued entries.
+    // number of queued entries. Throws std::runtime_error with the store's message.
     std::uint64_t restore(LocalFrontier& frontier);
 
 private:
-    storage::Reader m_reader;
+    void serve();
+    PagedIn read(std::int64_t after_seq, std::size_t limit);
+
+    storage::Reader m_reader; // the store's thread, or restore() before any request
     storage::Writer& m_writer;
-    std::int64_t m_crawl_id;
+    const std::int64_t m_crawl_id;
+
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    struct Request {
+        std::int64_t after_seq = 0;
+        std::size_t limit = 0;
+        std::function<void()> ready;
+    };
+    std::optional<Request> m_request; // asked, not started
+    std::optional<PagedIn> m_answer;  // read, not taken
+    bool m_stop = false;
+    std::thread m_thread;
 };
 
 } // namespace flagcrawl::crawler

@@ -133,6 +133,14 @@ TEST(CliCrawl, UsageErrorsAreOneLineAndExit2) {
         {},
         {"http://127.0.0.1:1/", "--resume"},
         {"http://127.0.0.1:1/", "--parse-threads", "-2"},
+        {"http://127.0.0.1:1/", "--parse-threads", "-1"},
+        {"http://127.0.0.1:1/", "--parse-threads", "100000"},
+        {"http://127.0.0.1:1/", "-c", "100000"},
+        {"http://127.0.0.1:1/", "-c", "-1"},
+        {"http://127.0.0.1:1/", "--per-host", "100000"},
+        {"http://127.0.0.1:1/", "--per-host", "-1"},
+        {"http://127.0.0.1:1/", "--max-redirect", "-1"},
+        {"http://127.0.0.1:1/", "--delay", "-1"},
         {"http://127.0.0.1:1/", "--stall-after", "-1"},
         {"--resume", "--depth", "2"}, // a resumed crawl keeps the options it was started with
     };
@@ -142,6 +150,13 @@ TEST(CliCrawl, UsageErrorsAreOneLineAndExit2) {
         auto r = run_process(args);
         EXPECT_EQ(r.exit_code, 2) << r.err;
         EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    }
+    // The bounds are said in --help.
+    auto help = run_process({flagcrawl_binary(), "crawl", "--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    for (const char* bound : {"HTML parser threads, 0-64", "Requests in flight at most (1-1000)",
+                              "Requests in flight per host (1-100)"}) {
+        EXPECT_NE(help.out.find(bound), std::string::npos) << bound;
     }
     // Nothing to resume: fatal, exit 3.
     auto r = run_process({flagcrawl_binary(), "crawl", "--resume", "--db", dir.file("none.db")});
@@ -202,6 +217,28 @@ TEST(CliCrawl, StallWatchdogNamesTheUrlEverythingWaitsOn) {
                 << "reported once per stall: " << r.err;
         }
     }
+}
+
+// -q hides the progress and the summary but not the failed URLs: one line each on stderr (as
+// curl -sS and wget -nv), nothing for the pages that are fine.
+TEST(CliCrawl, QuietStillPrintsEachFailedUrl) {
+    TempDir dir("clicrawl");
+    server::Server site([](const server::Request& r) {
+        if (r.path == "/") {
+            return server::Reply::bytes(
+                200, server::make_body("<a href=/gone>g</a><a href=/ok>o</a>"), "text/html");
+        }
+        if (r.path == "/ok") {
+            return server::Reply::text(200, "fine");
+        }
+        return server::Reply::text(404, "no");
+    });
+    ASSERT_FALSE(site.start());
+    const std::string base = "http://127.0.0.1:" + std::to_string(site.port());
+    auto r = run_process(crawl_args(dir.file("q.db"), {base + "/"}));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "flagcrawl: " + base + "/gone: HTTP 404 Not Found\n");
 }
 
 // --parse-threads 0 (the default on one usable CPU): pages are parsed on the fetch thread.

@@ -1,7 +1,8 @@
 // The frontier with a fake clock: per-host concurrency, delay and its jitter bounds, robots.txt
 // before a host's first page (Crawl-delay capped, disallowed URLs, unreachable robots.txt
 // refetched), 429/503 deferrals that keep the URL and pause the host, waiting vs finished, and
-// the in-memory window spilling to SQLite and paging back in BFS order.
+// the in-memory window spilling to SQLite and paging back in BFS order, on the store's thread
+// (the loop never waits for the writer), offers and completions with their discoveries.
 #include "temp_dir.hpp"
 
 #include "crawler/crawl/frontier.hpp"
@@ -10,7 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <set>
 
 using namespace flagcrawl::crawler;
@@ -30,15 +33,39 @@ FrontierOptions options(int per_host = 8, Duration delay = 0s, bool robots = fal
     return o;
 }
 
-std::optional<FrontierEntry> push(Frontier& f, const std::string& url, int depth = 0) {
+std::optional<FrontierEntry> push(LocalFrontier& f, const std::string& url, int depth = 0) {
     return f.push(url, std::hash<std::string>{}(url), depth, 0, false);
 }
 
-FrontierJob expect_ready(Frontier& f, TimePoint now) {
+FrontierJob expect_ready(LocalFrontier& f, TimePoint now) {
     auto n = f.next(now);
     EXPECT_EQ(n.state, FrontierNext::State::ready);
     return n.job;
 }
+
+// The frontier's waker, as an engine would have it: counts the calls, and lets the test wait
+// for the next one (bounded).
+class Wakes {
+public:
+    void wake() {
+        std::lock_guard lock(m_mutex);
+        ++m_count;
+        m_cv.notify_all();
+    }
+    // Waits until the count passes what was seen; false after 10 s.
+    bool wait() {
+        std::unique_lock lock(m_mutex);
+        const bool woken = m_cv.wait_for(lock, 10s, [&] { return m_count > m_seen; });
+        m_seen = m_count;
+        return woken;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    int m_count = 0;
+    int m_seen = 0;
+};
 
 TEST(Frontier, PushSaysWhetherTheKeyIsNew) {
     LocalFrontier f(options(), nullptr);
@@ -218,7 +245,7 @@ TEST(Frontier, ThrottledUrlIsDeferredAndTheHostPaused) {
     ASSERT_EQ(job.entry.url, "http://a/1");
     // 429 with Retry-After: 30 s: the URL goes back to the head of its queue, host a pauses,
     // host b goes on.
-    ASSERT_TRUE(f.defer(job, Duration(30s), t0));
+    ASSERT_TRUE(f.defer(job, 1, Duration(30s), t0));
     EXPECT_EQ(f.stats().deferred, 1u);
     auto other = expect_ready(f, t0);
     EXPECT_EQ(other.entry.url, "http://b/1");
@@ -231,12 +258,12 @@ TEST(Frontier, ThrottledUrlIsDeferredAndTheHostPaused) {
     EXPECT_EQ(job.entry.url, "http://a/1"); // BFS order kept
     EXPECT_EQ(job.entry.deferrals, 1);
     // Without Retry-After: exponential backoff (second throttle in a row: 2 s).
-    ASSERT_TRUE(f.defer(job, std::nullopt, t0 + 30s));
+    ASSERT_TRUE(f.defer(job, 1, std::nullopt, t0 + 30s));
     n = f.next(t0 + 30s);
     EXPECT_EQ(*n.wake_at, t0 + 32s);
     job = expect_ready(f, t0 + 32s);
     // Deferral budget used up: not put back; the caller records it and completes it.
-    EXPECT_FALSE(f.defer(job, std::nullopt, t0 + 32s));
+    EXPECT_FALSE(f.defer(job, 1, std::nullopt, t0 + 32s));
     f.complete(job, t0 + 32s);
     EXPECT_EQ(expect_ready(f, t0 + 32s).entry.url, "http://a/2");
 }
@@ -282,7 +309,7 @@ TEST(Frontier, QueuedUrlsSurviveThePathPoolsCompaction) {
         EXPECT_EQ(job.entry.deferrals, deferrals[url]);
         if (++handed_out % 11 == 0 && deferrals[url] < 2) {
             ++deferrals[url];
-            ASSERT_TRUE(f.defer(job, Duration(1s), now));
+            ASSERT_TRUE(f.defer(job, 1, Duration(1s), now));
             continue;
         }
         seen.push_back(url);
@@ -295,13 +322,23 @@ TEST(Frontier, QueuedUrlsSurviveThePathPoolsCompaction) {
     EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), seen.size());
 }
 
+auto open_writer(const std::string& path, std::chrono::milliseconds busy_timeout = 5s) {
+    flagcrawl::storage::WriterOptions options;
+    options.busy_timeout = busy_timeout;
+    return flagcrawl::storage::Writer::open(path, options);
+}
+
+auto begin_run(flagcrawl::storage::Writer& writer) {
+    return writer.begin_run(
+        {.command = "crawl", .arguments = "", .strategy = "async", .concurrency = 1});
+}
+
 TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
     TempDir dir("frontier");
     const auto path = dir.file("f.db");
-    auto writer = flagcrawl::storage::Writer::open(path);
+    auto writer = open_writer(path);
     ASSERT_TRUE(writer);
-    auto run = writer->begin_run(
-        {.command = "crawl", .arguments = "", .strategy = "async", .concurrency = 1});
+    auto run = begin_run(*writer);
     ASSERT_TRUE(run);
     SqliteFrontierStore store(path, *writer, *run);
     auto o = options(1000);
@@ -325,9 +362,16 @@ TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
     EXPECT_EQ(f.in_store(), 90u);
     EXPECT_EQ(f.stats().queued, 100u);
 
+    Wakes wakes;
+    f.set_waker([&] { wakes.wake(); });
     std::vector<std::int64_t> order;
     for (;;) {
         auto n = f.next(t0);
+        if (n.state == FrontierNext::State::waiting) {
+            ASSERT_FALSE(n.wake_at); // only the page-in is awaited
+            ASSERT_TRUE(wakes.wait()) << "the store never answered";
+            continue;
+        }
         if (n.state != FrontierNext::State::ready) {
             ASSERT_EQ(n.state, FrontierNext::State::finished);
             break;
@@ -344,33 +388,37 @@ TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
     ASSERT_TRUE(writer->close());
 }
 
-// A store that fails like a full disk on its second page-in, after handing out part of the
-// entries asked for: what a SQLite failure mid-read looks like to the frontier.
+// A store that answers at once from `entries`, and fails like a full disk on its second page-in
+// after handing out part of the entries asked for: what a SQLite failure mid-read looks like
+// to the frontier.
 class FailingStore final : public FrontierStore {
 public:
-    flagcrawl::storage::Result<void>
-    page_in(std::int64_t after_seq, std::size_t limit,
-            const std::function<void(FrontierEntry&&)>& on_entry) override {
+    void request(std::int64_t after_seq, std::size_t limit, std::function<void()> ready) override {
         ++calls;
-        std::size_t given = 0;
+        PagedIn answer;
         for (const FrontierEntry& entry : entries) {
-            if (entry.seq <= after_seq || given == limit) {
+            if (entry.seq <= after_seq || answer.entries.size() == limit) {
                 continue;
             }
-            if (calls > 1 && given == 1) {
+            if (calls > 1 && answer.entries.size() == 1) {
                 constexpr int k_sqlite_full = 13; // SQLITE_FULL
-                return flagcrawl::storage::Error{
+                answer.error = flagcrawl::storage::Error{
                     {k_sqlite_full, flagcrawl::storage::sqlite_category()},
                     "f.db: database or disk is full"};
+                break;
             }
-            on_entry(FrontierEntry(entry));
-            ++given;
+            answer.entries.push_back(entry);
         }
-        return {};
+        m_answer = std::move(answer);
+        ready();
     }
+    std::optional<PagedIn> take() override { return std::exchange(m_answer, std::nullopt); }
 
     std::vector<FrontierEntry> entries;
     int calls = 0;
+
+private:
+    std::optional<PagedIn> m_answer;
 };
 
 TEST(Frontier, AStoreFailureIsKeptAndThePagedInEntriesStillHandedOut) {
@@ -413,3 +461,102 @@ TEST(Frontier, AStoreFailureIsKeptAndThePagedInEntriesStillHandedOut) {
 }
 
 } // namespace
+
+// Paging queued URLs back in never makes the loop wait for the store: while another connection
+// holds the write lock (so the writer cannot commit, and a flush would wait), next() keeps
+// handing out what is in memory and then says `waiting` (no time: the page-in's answer wakes
+// it), and the entries come once the lock is gone.
+TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
+    TempDir dir("frontier");
+    const auto path = dir.file("f.db");
+    auto writer = open_writer(path, 20s); // the writer waits for the lock, not fails
+    ASSERT_TRUE(writer);
+    auto run = begin_run(*writer);
+    ASSERT_TRUE(run);
+    SqliteFrontierStore store(path, *writer, *run);
+    auto o = options(1000);
+    o.window = 4;
+    LocalFrontier f(o, &store);
+    Wakes wakes;
+    f.set_waker([&] { wakes.wake(); });
+
+    auto blocker = flagcrawl::storage::Database::open(path);
+    ASSERT_TRUE(blocker);
+    ASSERT_TRUE(blocker->exec("BEGIN IMMEDIATE"));
+    flagcrawl::storage::CrawlBeginRecord begin;
+    begin.crawl_id = *run;
+    begin.run_id = *run;
+    begin.seeds = "[]";
+    begin.options = "{}";
+    for (int i = 0; i < 12; ++i) {
+        auto e = push(f, "http://a/" + std::to_string(i));
+        ASSERT_TRUE(e);
+        begin.frontier.push_back({e->seq, e->key, e->url, 0, 0, false});
+    }
+    ASSERT_TRUE(writer->submit(std::move(begin))); // the writer now waits for the lock
+
+    std::vector<std::int64_t> order;
+    for (int i = 0; i < 4; ++i) {
+        auto n = f.next(t0);
+        ASSERT_EQ(n.state, FrontierNext::State::ready);
+        order.push_back(n.job.entry.seq);
+        f.complete(n.job, t0);
+    }
+    auto n = f.next(t0);
+    EXPECT_EQ(n.state, FrontierNext::State::waiting);
+    EXPECT_FALSE(n.wake_at);
+    EXPECT_EQ(f.waiting_on(t0), "reading queued URLs back from the store");
+    EXPECT_FALSE(f.store_error());
+
+    ASSERT_TRUE(blocker->exec("ROLLBACK"));
+    for (;;) {
+        n = f.next(t0);
+        if (n.state == FrontierNext::State::waiting) {
+            ASSERT_TRUE(wakes.wait()) << "the store never answered";
+            continue;
+        }
+        if (n.state == FrontierNext::State::finished) {
+            break;
+        }
+        order.push_back(n.job.entry.seq);
+        f.complete(n.job, t0);
+    }
+    EXPECT_FALSE(f.store_error());
+    ASSERT_EQ(order.size(), 12u);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        EXPECT_EQ(order[i], static_cast<std::int64_t>(i + 1));
+    }
+    ASSERT_TRUE(writer->close());
+}
+
+// A completion offers what the page led to: new URLs are accepted with the next seqs (to be
+// recorded with the page), known ones and those the host's robots.txt refuses are not; the
+// job's host slot is free again.
+TEST(Frontier, ACompletionAcceptsTheNewDiscoveriesOnly) {
+    auto o = options(1, 0s, true);
+    LocalFrontier f(o, nullptr);
+    ASSERT_TRUE(push(f, "http://a/1"));
+    auto robots = expect_ready(f, t0);
+    ASSERT_EQ(robots.kind, FrontierJob::Kind::robots);
+    f.robots_fetched(robots, RobotsRules::parse("User-agent: *\nDisallow: /private\n", "x"), "",
+                     t0);
+    Completion done{expect_ready(f, t0), {}, {}};
+    ASSERT_EQ(done.job.entry.url, "http://a/1");
+    const std::string known = "http://a/1";
+    const std::string fresh = "http://a/2";
+    const std::string refused = "http://a/private/x";
+    const std::string other = "http://b/1";
+    for (const std::string* url : {&known, &fresh, &refused, &other, &fresh}) {
+        done.discoveries.push_back({*url, std::hash<std::string>{}(*url), 1, 0, false});
+    }
+    std::vector<FrontierEntry> accepted;
+    f.complete(done, t0, accepted);
+    ASSERT_EQ(accepted.size(), 2u);
+    EXPECT_EQ(accepted[0].url, fresh);
+    EXPECT_EQ(accepted[0].seq, 2);
+    EXPECT_EQ(accepted[0].depth, 1);
+    EXPECT_EQ(accepted[1].url, other);
+    EXPECT_EQ(accepted[1].seq, 3);
+    EXPECT_EQ(f.stats().in_flight, 0u);
+    EXPECT_EQ(f.stats().queued, 2u);
+}

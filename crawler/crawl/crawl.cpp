@@ -1,0 +1,374 @@
+#include "crawler/crawl/crawl.hpp"
+
+#include "crawler/crawl/frontier_store.hpp"
+#include "crawler/url/url.hpp"
+#include "storage/reader.hpp"
+#include "storage/stats.hpp"
+
+#include <stdexcept>
+#include <system_error>
+
+namespace flagcrawl::crawler {
+
+namespace {
+
+using SetupResult = boost::system::result<void, CrawlSetupError>;
+
+CrawlSetupError fatal(std::string message) {
+    return {CrawlSetupError::Kind::fatal, std::move(message)};
+}
+
+CrawlSetupError usage(std::string message) {
+    return {CrawlSetupError::Kind::usage, std::move(message)};
+}
+
+// Requests in flight the strategy runs with.
+int effective_concurrency(const CrawlSettings& s) {
+    return s.strategy == fetch::Strategy::sequential ? 1 : s.concurrency;
+}
+
+} // namespace
+
+storage::CrawlStatus crawl_status(StopReason reason) {
+    switch (reason) {
+    case StopReason::frontier_exhausted:
+    case StopReason::depth_limit:
+        return storage::CrawlStatus::finished;
+    case StopReason::max_pages:
+    case StopReason::max_bytes:
+    case StopReason::max_time:
+        return storage::CrawlStatus::stopped; // resumable with a larger limit
+    case StopReason::interrupted:
+        return storage::CrawlStatus::interrupted;
+    case StopReason::failed:
+        return storage::CrawlStatus::failed;
+    }
+    return storage::CrawlStatus::failed;
+}
+
+storage::RunStatus run_status(StopReason reason) {
+    switch (reason) {
+    case StopReason::interrupted:
+        return storage::RunStatus::interrupted;
+    case StopReason::failed:
+        return storage::RunStatus::failed;
+    default:
+        return storage::RunStatus::finished;
+    }
+}
+
+boost::system::result<std::unique_ptr<Crawl>, CrawlSetupError> Crawl::open(CrawlStart start) {
+    std::unique_ptr<Crawl> crawl(new Crawl());
+    crawl->m_start = std::move(start);
+    if (auto prepared = crawl->prepare(); !prepared) {
+        return prepared.error();
+    }
+    return crawl;
+}
+
+SetupResult Crawl::prepare() {
+    const std::string& db = m_start.db;
+    if (m_start.resume && db.empty()) {
+        return usage("crawl --resume: needs the database (--no-db given)");
+    }
+    if (m_start.resume) {
+        // The crawl to resume and what it did so far.
+        auto reader = storage::Reader::open(db);
+        if (!reader) {
+            return fatal(reader.error().message);
+        }
+        auto found = reader->latest_resumable_crawl();
+        if (!found) {
+            return fatal(found.error().message);
+        }
+        if (!*found) {
+            return fatal("crawl --resume: no unfinished crawl in " + db);
+        }
+        m_resumed_row = std::move(**found);
+        auto progress = reader->crawl_progress(m_resumed_row->id);
+        if (!progress) {
+            return fatal(progress.error().message);
+        }
+        auto settings = resume_settings(m_resumed_row->seeds, m_resumed_row->options,
+                                        m_start.settings, m_start.given_options);
+        if (!settings) {
+            return usage(settings.error());
+        }
+        m_settings = std::move(settings->settings);
+        m_changes = std::move(settings->changes);
+        m_resumed = true;
+        m_crawl_id = m_resumed_row->id;
+        m_pages_before = progress->pages;
+        m_bytes_before = progress->bytes;
+    } else {
+        m_settings = std::move(m_start.settings);
+    }
+    // The seeds, parsed once: for the scope and for the frontier.
+    for (const std::string& text : m_settings.seeds) {
+        auto url = parse(text);
+        if (!url || !url->is_http()) {
+            return usage("crawl: not an http(s) URL: '" + text + "'");
+        }
+        m_seeds.push_back(std::move(*url));
+    }
+    try {
+        m_filter.emplace(m_settings.scope, m_seeds, m_settings.include, m_settings.exclude);
+    } catch (const std::invalid_argument& e) {
+        return usage(e.what());
+    }
+    return {};
+}
+
+SetupResult Crawl::start() {
+    try {
+        return begin();
+    } catch (const std::system_error& e) {
+        // A thread that cannot start (the process or memory limit): stop here, cleanly.
+        return fatal("cannot start a thread: " + std::string(e.what()));
+    }
+}
+
+SetupResult Crawl::begin() {
+    const std::string& db = m_start.db;
+    fetch::Policy policy = m_settings.policy;
+    policy.retry_throttled = false; // 429/503: the frontier backs off the host and re-queues
+    policy.max_redirects = m_settings.max_redirects;
+    m_fetcher = fetch::make_fetcher(m_settings.strategy, policy, concurrency());
+
+    if (!db.empty()) {
+        auto writer = storage::Writer::open(db, m_start.writer_options);
+        if (!writer) {
+            return fatal(writer.error().message);
+        }
+        m_writer = std::make_unique<storage::Writer>(std::move(*writer));
+        auto run =
+            m_writer->begin_run({.command = "crawl",
+                                 .arguments = m_start.arguments,
+                                 .strategy = std::string(fetch::to_string(m_settings.strategy)),
+                                 .concurrency = concurrency()});
+        if (!run) {
+            return fatal(run.error().message);
+        }
+        m_run_id = *run;
+    }
+    if (!m_resumed) {
+        m_crawl_id = m_run_id;
+    }
+
+    FrontierOptions frontier_options = m_start.frontier;
+    frontier_options.politeness.per_host = m_settings.per_host;
+    frontier_options.politeness.delay = m_settings.delay;
+    frontier_options.politeness.robots = m_settings.robots;
+    if (m_writer) {
+        try {
+            m_store = std::make_unique<SqliteFrontierStore>(db, *m_writer, m_crawl_id);
+        } catch (const std::runtime_error& e) {
+            return fatal(e.what());
+        }
+    }
+    m_frontier = std::make_unique<LocalFrontier>(frontier_options, m_store.get());
+    m_frontier->set_waker([fetcher = m_fetcher.get()] { fetcher->wake(); });
+
+    PageRules rules;
+    rules.max_depth = m_settings.max_depth;
+    rules.robots = m_settings.robots;
+    rules.canonical_query = m_settings.canonical_query;
+    rules.save_bodies = m_settings.save_bodies;
+    rules.page_requisites = m_settings.page_requisites;
+    rules.max_redirects = m_settings.max_redirects;
+    rules.agent_token = agent_token(m_settings);
+    auto parser = std::make_shared<const PageParser>(std::move(rules), std::move(*m_filter),
+                                                     m_crawl_id, m_run_id);
+    CrawlLimits limits{m_settings.max_pages, m_settings.max_bytes, m_settings.max_time,
+                       m_settings.max_depth};
+    m_job = std::make_unique<CrawlJob>(parser, limits, m_start.parse_threads, *m_frontier,
+                                       m_writer.get(),
+                                       [fetcher = m_fetcher.get()] { fetcher->wake(); });
+    m_job->set_totals_before(m_pages_before, m_bytes_before);
+    m_job->on_item(m_on_item);
+    for (ExchangeConsumer* consumer : m_consumers) {
+        m_job->add_consumer(*consumer);
+    }
+
+    storage::CrawlBeginRecord begin;
+    begin.crawl_id = m_crawl_id;
+    begin.run_id = m_run_id;
+    if (m_resumed) {
+        begin.is_new = false;
+        if (m_store) {
+            try {
+                m_store->restore(*m_frontier);
+            } catch (const std::runtime_error& e) {
+                return fatal(e.what());
+            }
+        }
+    } else {
+        begin.seeds = seeds_json(m_settings);
+        begin.options = options_json(m_settings);
+        std::vector<Discovery> offers;
+        for (const Url& seed : m_seeds) {
+            offers.push_back({seed.href_without_fragment(),
+                              url_key_hash(seed, m_settings.canonical_query), 0, 0, false});
+        }
+        std::vector<FrontierEntry> accepted;
+        m_frontier->offer(offers, accepted);
+        for (FrontierEntry& e : accepted) {
+            begin.frontier.push_back({e.seq, e.key, std::move(e.url), 0, 0, false});
+        }
+    }
+    if (m_writer) {
+        if (auto r = m_writer->submit(std::move(begin)); !r) {
+            return fatal(r.error().message);
+        }
+        if (auto r = m_writer->flush(); !r) {
+            return fatal(r.error().message);
+        }
+    }
+    return {};
+}
+
+Crawl::~Crawl() {
+    // The job, its pool and the frontier's store stop their threads before the fetcher and the
+    // writer they use go.
+    m_job.reset();
+    if (m_frontier) {
+        m_frontier->close(std::chrono::steady_clock::now());
+    }
+    m_store.reset();
+    m_frontier.reset();
+    m_fetcher.reset();
+}
+
+int Crawl::concurrency() const {
+    return effective_concurrency(m_settings);
+}
+
+void Crawl::stop(fetch::StopMode mode) {
+    const int wanted = mode == fetch::StopMode::abort ? 2 : 1;
+    int current = m_stop.load();
+    while (current < wanted && !m_stop.compare_exchange_weak(current, wanted)) {
+    }
+    std::lock_guard lock(m_stop_mutex);
+    if (m_running) {
+        m_fetcher->stop(mode);
+    }
+}
+
+CrawlReport Crawl::run() {
+    const auto started = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(m_stop_mutex);
+        m_running = true;
+        if (m_stop > 0) {
+            m_fetcher->stop(m_stop == 2 ? fetch::StopMode::abort : fetch::StopMode::drain);
+        }
+    }
+    std::exception_ptr failure;
+    try {
+        m_fetcher->run(*m_job, *m_job);
+    } catch (...) {
+        failure = std::current_exception();
+        m_stop = 2; // nothing more: abandon the parses
+    }
+    if (m_stop > 0) {
+        m_job->mark_interrupted();
+    }
+    CrawlReport report;
+    report.abandoned_parses = m_job->finish(std::nullopt, [this] { return m_stop == 2; });
+    m_frontier->close(std::chrono::steady_clock::now());
+    report.reason = m_job->stop_reason();
+    report.stop_text = m_job->stop_text();
+    report.frontier = m_job->frontier_stats();
+    report.deferred = report.frontier.deferred;
+    if (failure) {
+        report.reason = StopReason::failed;
+    }
+    std::optional<storage::Error> store_error = m_job->store_error();
+    if (m_writer) {
+        // The seen-set as this run leaves it: `stats` reports its RAM per seen URL from these.
+        (void)m_writer->submit(storage::CrawlEndRecord{m_crawl_id, crawl_status(report.reason),
+                                                       report.stop_text, report.frontier.seen,
+                                                       report.frontier.seen_bytes});
+        if (auto flushed = m_writer->flush(); !flushed && !store_error) {
+            store_error = flushed.error();
+        }
+    }
+    report.totals = read_totals();
+    report.elapsed_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (m_writer) {
+        const storage::RunTotals totals{.ok = report.totals.ok + report.totals.redirects,
+                                        .not_found = report.totals.not_found,
+                                        .errors = report.totals.errors,
+                                        .bytes = report.totals.bytes,
+                                        .requests = report.totals.requests};
+        auto finished = m_writer->finish_run(
+            m_run_id, totals, store_error ? storage::RunStatus::failed : run_status(report.reason));
+        auto closed = m_writer->close();
+        if (!store_error && !finished) {
+            store_error = finished.error();
+        }
+        if (!store_error && !closed) {
+            store_error = closed.error();
+        }
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+    if (store_error && report.reason != StopReason::failed) {
+        report.reason = StopReason::failed;
+        report.stop_text = "failed: " + store_error->message;
+    }
+    return report;
+}
+
+// From the rows this run recorded, by `stats`'s own code; without a store, from the loop's
+// counters, which classify each row the same way.
+CrawlTotals Crawl::read_totals() {
+    CrawlTotals t;
+    const CrawlCounters& c = m_job->counters();
+    t.pages = c.pages;
+    t.ok = c.ok;
+    t.redirects = c.redirects;
+    t.not_found = c.not_found;
+    t.errors = c.errors;
+    t.disallowed = c.disallowed;
+    t.bytes = c.bytes;
+    t.requests = c.requests;
+    t.robots_fetches = c.robots_fetches;
+    t.errors_by_kind = m_job->errors_by_kind();
+    if (!m_writer) {
+        return t;
+    }
+    auto reader = storage::Reader::open(m_start.db);
+    if (!reader) {
+        return t;
+    }
+    storage::SummaryOptions options;
+    options.top_hosts = 1;
+    options.top_statuses = 1;
+    options.top_reasons = 1;
+    options.depth_buckets = 1;
+    auto summary = storage::summarize_run(*reader, m_run_id, options);
+    auto requests = reader->database().query_int(
+        "SELECT coalesce(sum(attempts), 0) FROM pages WHERE run_id = " + std::to_string(m_run_id));
+    if (!summary || !requests) {
+        return t;
+    }
+    t.pages = summary->items;
+    t.ok = summary->ok;
+    t.redirects = summary->redirects;
+    t.not_found = summary->not_found;
+    t.errors = summary->errors;
+    t.disallowed = summary->disallowed;
+    t.bytes = summary->bytes;
+    t.requests = static_cast<std::uint64_t>(*requests);
+    t.robots_fetches = summary->robots_fetches;
+    t.errors_by_kind.clear();
+    for (const storage::KindCount& kind : summary->errors_by_kind) {
+        t.errors_by_kind[kind.kind] = kind.count;
+    }
+    return t;
+}
+
+} // namespace flagcrawl::crawler

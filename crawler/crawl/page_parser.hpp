@@ -1,0 +1,104 @@
+// What a fetched URL becomes: its pages record (status, title, links) and the URLs it leads to
+// (links in scope, a redirect target), by the crawl's rules. Immutable once built, so that the
+// parse pool's threads share one.
+#pragma once
+
+#include "crawler/crawl/frontier.hpp"
+#include "crawler/crawl/scope.hpp"
+#include "fetch/fetch.hpp"
+#include "storage/crawl_records.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flagcrawl::crawler {
+
+class LinkExtractor;
+struct ExtractorOptions;
+
+// The crawl's rules for reading a page.
+struct PageRules {
+    int max_depth = -1; // link hops from a seed; -1: unlimited
+    bool robots = true; // meta robots, X-Robots-Tag, rel=nofollow
+    bool canonical_query = false;
+    bool save_bodies = false;
+    bool page_requisites = false;
+    int max_redirects = 10;
+    std::string agent_token = "flagcrawl";
+};
+
+// A URL a page led to, before the frontier saw it: a link of the record (`link` indexes
+// record.links, whose to_url it is: not copied) or a redirect target (`url`, link -1).
+struct Candidate {
+    std::string url;
+    std::int32_t link = -1;
+    std::uint64_t key = 0;
+    int depth = 0;
+    int redirects = 0;
+    bool requisite = false;
+};
+
+// A fetched (or failed) URL, ready to be recorded.
+struct ParsedPage {
+    FrontierJob job;
+    storage::PageRecord record;
+    std::vector<Candidate> candidates;
+    bool failed = false;
+    std::string error_kind; // when failed: the kind named in summaries and stats
+    bool depth_cut = false; // the depth limit kept some of its links out
+};
+
+// An HTML page to parse.
+struct ParseTask {
+    FrontierJob job;
+    fetch::Response response;
+    bool facts_only = false; // its links would not be followed: title and robots only
+};
+
+// Thread-safe: every member is const.
+class PageParser {
+public:
+    PageParser(PageRules rules, UrlFilter filter, std::int64_t crawl_id, std::int64_t run_id);
+
+    const PageRules& rules() const { return m_rules; }
+    std::int64_t crawl_id() const { return m_crawl_id; }
+    std::int64_t run_id() const { return m_run_id; }
+    ExtractorOptions extractor_options() const;
+
+    // True when the response is an HTML page whose links or facts are worth a parse.
+    bool wants_parse(const fetch::Response& response) const;
+    // The task for such a page (facts only at the depth limit, for requisites).
+    ParseTask task(FrontierJob&& job, fetch::Response&& response) const;
+    // Parses an HTML page with `extractor` (one per thread).
+    ParsedPage parse_html(ParseTask& task, LinkExtractor& extractor) const;
+    // Any other response: its record, the redirect target it leads to, the failure it is.
+    // `throttled`: a 429/503 the frontier would not defer any more.
+    ParsedPage other(FrontierJob&& job, fetch::Response&& response, bool throttled) const;
+    // A URL the frontier handed out as disallowed or unreachable: recorded, never fetched.
+    ParsedPage refused(FrontierJob&& job) const;
+
+private:
+    ParsedPage start(const FrontierJob& job, const fetch::Response& response) const;
+    void add_redirect(ParsedPage& page, const fetch::Response& response) const;
+
+    const PageRules m_rules;
+    const UrlFilter m_filter;
+    const std::int64_t m_crawl_id;
+    const std::int64_t m_run_id;
+};
+
+// The pages row's columns that come from the response alone (page and robots.txt rows alike).
+void set_response_columns(storage::PageRecord& record, const fetch::Response& response);
+
+// X-Robots-Tag for our agent: directives without an agent prefix, and those after "TOKEN:"
+// (until another agent prefix). Sets noindex/nofollow ("none" sets both).
+void parse_x_robots_tag(std::string_view header, std::string_view agent_token, bool& noindex,
+                        bool& nofollow);
+// Content-Type says HTML (text/html, application/xhtml+xml), or, when there is none, the body
+// starts like HTML (optional BOM and whitespace, then "<!doctype html", "<html", "<head",
+// "<body", "<title", "<a " or "<!--", case-insensitive).
+bool is_html(std::string_view content_type, std::string_view body);
+
+} // namespace flagcrawl::crawler

@@ -1,0 +1,177 @@
+// The crawl loop on its own: a page parsed by the pool is handed back (recorded, its links
+// queued) in on_wake(), where the engine returns finished work, never inside next(); and a
+// frontier store that fails while paging queued URLs back in stops the crawl as failed through
+// the normal end, under each strategy.
+#include "temp_dir.hpp"
+
+#include "crawler/crawl/crawl_job.hpp"
+#include "crawler/crawl/frontier_store.hpp"
+#include "crawler/url/url.hpp"
+#include "server/server.hpp"
+#include "server/site.hpp"
+#include "storage/reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+
+using namespace flagcrawl;
+using namespace std::chrono_literals;
+using testing_support::TempDir;
+
+namespace {
+
+std::shared_ptr<const crawler::PageParser> parser_for(const std::string& seed,
+                                                      std::int64_t id = 0) {
+    std::vector<crawler::Url> seeds{*crawler::parse(seed)};
+    crawler::PageRules rules;
+    rules.robots = false;
+    return std::make_shared<const crawler::PageParser>(
+        rules, crawler::UrlFilter(crawler::ScopeKind::host, seeds, {}, {}), id, id);
+}
+
+TEST(CrawlJob, PoolPagesAreHandedBackInOnWake) {
+    const std::string seed = "http://127.0.0.1:9/index.html";
+    crawler::FrontierOptions options;
+    options.politeness.robots = false;
+    crawler::LocalFrontier frontier(options, nullptr);
+    ASSERT_TRUE(frontier.push(seed, 1, 0, 0, false));
+
+    std::mutex mutex;
+    std::condition_variable cv;
+    int wakes = 0;
+    crawler::CrawlJob job(parser_for(seed), {}, 1, frontier, nullptr, [&] {
+        std::lock_guard lock(mutex);
+        ++wakes;
+        cv.notify_all();
+    });
+    std::vector<std::string> recorded;
+    bool in_next = false;
+    job.on_item([&](const crawler::CrawlItem& item) {
+        EXPECT_FALSE(in_next) << "a page was recorded inside next()";
+        recorded.push_back(item.record.url);
+    });
+
+    in_next = true;
+    auto first = job.next(fetch::Clock::now());
+    in_next = false;
+    ASSERT_EQ(first.state, fetch::WorkSource::State::ready);
+    fetch::Response response;
+    response.id = first.request.id;
+    response.url = seed;
+    response.final_url = seed;
+    response.http_status = 200;
+    response.attempts = 1;
+    response.content_type = "text/html";
+    response.body = "<title>t</title><a href=/next.html>n</a>";
+    response.bytes = response.body.size();
+    job.on_response(std::move(response));
+    EXPECT_TRUE(recorded.empty()); // handed to the pool
+
+    {
+        std::unique_lock lock(mutex);
+        ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return wakes > 0; })) << "the pool never woke";
+    }
+    // The engine, woken, asks next() again: the page is not recorded there...
+    in_next = true;
+    auto waiting = job.next(fetch::Clock::now());
+    in_next = false;
+    EXPECT_EQ(waiting.state, fetch::WorkSource::State::waiting);
+    EXPECT_TRUE(recorded.empty());
+    // ... but in on_wake(), with its link queued.
+    job.on_wake();
+    ASSERT_EQ(recorded, std::vector<std::string>{seed});
+    in_next = true;
+    auto second = job.next(fetch::Clock::now());
+    in_next = false;
+    ASSERT_EQ(second.state, fetch::WorkSource::State::ready);
+    EXPECT_EQ(second.request.url, "http://127.0.0.1:9/next.html");
+    EXPECT_EQ(job.finish(std::nullopt, {}), 0u);
+}
+
+// The SQLite frontier store, failing like a full disk from its `fail_at`-th page-in.
+class FailingStore final : public crawler::FrontierStore {
+public:
+    FailingStore(crawler::FrontierStore& store, int fail_at)
+        : m_store(store)
+        , m_fail_at(fail_at) {}
+    void request(std::int64_t after_seq, std::size_t limit, std::function<void()> ready) override {
+        if (++m_calls < m_fail_at) {
+            m_store.request(after_seq, limit, std::move(ready));
+            return;
+        }
+        constexpr int k_sqlite_full = 13; // SQLITE_FULL
+        m_failed = crawler::PagedIn{{},
+                                    storage::Error{{k_sqlite_full, storage::sqlite_category()},
+                                                   "c.db: database or disk is full"}};
+        ready();
+    }
+    std::optional<crawler::PagedIn> take() override {
+        if (m_failed) {
+            return std::exchange(m_failed, std::nullopt);
+        }
+        return m_store.take();
+    }
+
+private:
+    crawler::FrontierStore& m_store;
+    int m_fail_at;
+    int m_calls = 0;
+    std::optional<crawler::PagedIn> m_failed;
+};
+
+class CrawlJobStore : public ::testing::TestWithParam<fetch::Strategy> {};
+
+// Queued URLs that cannot be read back from the store (disk full) stop the crawl as failed,
+// through the normal end: no exception, the pages fetched so far recorded.
+TEST_P(CrawlJobStore, AFrontierStoreFailureStopsTheCrawlAsFailed) {
+    TempDir dir("crawljob");
+    auto site = std::make_shared<const server::Site>(server::SiteOptions{.pages = 400, .seed = 3});
+    server::Server server(server::site_handler(site));
+    ASSERT_FALSE(server.start());
+    const std::string seed = "http://127.0.0.1:" + std::to_string(server.port()) + "/index.html";
+    const std::string db = dir.file("c.db");
+
+    auto writer = storage::Writer::open(db);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run({.command = "crawl", .arguments = "test", .strategy = "x"});
+    ASSERT_TRUE(run);
+    fetch::Policy policy;
+    policy.retry_throttled = false;
+    auto fetcher = fetch::make_fetcher(GetParam(), policy, 4);
+    crawler::SqliteFrontierStore sqlite_store(db, *writer, *run);
+    FailingStore store(sqlite_store, 2);
+    crawler::FrontierOptions options;
+    options.window = 8;
+    options.politeness.robots = false;
+    crawler::LocalFrontier frontier(options, &store);
+    frontier.set_waker([&] { fetcher->wake(); });
+    crawler::CrawlJob job(parser_for(seed, *run), {}, 2, frontier, &*writer,
+                          [&] { fetcher->wake(); });
+    storage::CrawlBeginRecord begin{*run, *run, true, "[]", "{}", {}};
+    auto entry = frontier.push(seed, 1, 0, 0, false);
+    begin.frontier.push_back({entry->seq, entry->key, entry->url, 0, 0, false});
+    ASSERT_TRUE(writer->submit(std::move(begin)));
+
+    fetcher->run(job, job);
+    job.finish(std::nullopt, {});
+    EXPECT_EQ(job.stop_reason(), crawler::StopReason::failed);
+    EXPECT_EQ(job.stop_text(), "failed: c.db: database or disk is full");
+    ASSERT_TRUE(writer->close());
+    auto reader = storage::Reader::open(db);
+    ASSERT_TRUE(reader);
+    auto pages = reader->database().query_int("SELECT count(*) FROM pages WHERE kind = 'page'");
+    ASSERT_TRUE(pages);
+    EXPECT_GT(*pages, 0);
+    EXPECT_LT(*pages, 100);
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, CrawlJobStore,
+                         ::testing::Values(fetch::Strategy::sequential, fetch::Strategy::threaded,
+                                           fetch::Strategy::async),
+                         [](const auto& param_info) {
+                             return std::string(fetch::to_string(param_info.param));
+                         });
+
+} // namespace
