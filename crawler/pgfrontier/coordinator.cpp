@@ -585,8 +585,7 @@ struct Coordinator::Impl {
         auto c = co_await PgConnection::connect(options.conninfo, options.connect_timeout);
         if (!c) {
             s.problem = Started::Problem::failed;
-            s.message =
-                "cannot connect to " + conninfo_target(options.conninfo) + ": " + c.error().message;
+            s.message = connect_failure(options.conninfo, c.error());
             co_return s;
         }
         conn = std::move(*c);

@@ -580,4 +580,11 @@ std::string conninfo_target(const std::string& conninfo) {
     return out;
 }
 
+std::string connect_failure(const std::string& conninfo, const PgError& error) {
+    if (conninfo_problem(conninfo)) {
+        return error.message;
+    }
+    return "cannot connect to " + conninfo_target(conninfo) + ": " + error.message;
+}
+
 } // namespace flagcrawl::pgfrontier

@@ -158,5 +158,8 @@ std::optional<std::string> conninfo_problem(const std::string& conninfo);
 // The server a connection string names, for messages: "crawler@db.lan:5432/flagcrawl" (user,
 // host or socket folder, port, database, as far as given; never the password).
 std::string conninfo_target(const std::string& conninfo);
+// A failed connect() as the user reads it: "cannot connect to crawler@db.lan/flagcrawl: ...",
+// or libpq's reason alone for a string it cannot parse.
+std::string connect_failure(const std::string& conninfo, const PgError& error);
 
 } // namespace flagcrawl::pgfrontier

@@ -85,36 +85,47 @@ PgError schema_error(std::string message) {
 
 } // namespace
 
-asio::awaitable<PgResult<void>> ensure_schema(PgConnection& connection) {
+asio::awaitable<PgResult<int>> schema_version(PgConnection& connection) {
     // Read first: a role that may use the tables need not be allowed to create them.
     const Statement exists_query{"SELECT to_regclass('flagcrawl.meta') IS NOT NULL"};
     auto exists = co_await connection.run(exists_query);
     if (!exists) {
         co_return exists.error();
     }
-    int version = 0;
-    if (exists->boolean(0, 0)) {
-        const Statement version_query{
-            "SELECT value FROM flagcrawl.meta WHERE key = 'schema_version'"};
-        auto stored = co_await connection.run(version_query);
-        if (!stored) {
-            co_return stored.error();
-        }
-        if (!stored->empty()) {
-            try {
-                version = std::stoi(std::string(stored->text(0, 0)));
-            } catch (const std::exception&) {
-                co_return schema_error("the server's flagcrawl.meta holds an unreadable "
-                                       "schema_version '" +
-                                       std::string(stored->text(0, 0)) + "'");
-            }
-        }
+    if (!exists->boolean(0, 0)) {
+        co_return 0;
     }
+    const Statement version_query{"SELECT value FROM flagcrawl.meta WHERE key = 'schema_version'"};
+    auto stored = co_await connection.run(version_query);
+    if (!stored) {
+        co_return stored.error();
+    }
+    if (stored->empty()) {
+        co_return 0;
+    }
+    try {
+        co_return std::stoi(std::string(stored->text(0, 0)));
+    } catch (const std::exception&) {
+        co_return schema_error("the server's flagcrawl.meta holds an unreadable schema_version '" +
+                               std::string(stored->text(0, 0)) + "'");
+    }
+}
+
+PgError newer_schema_error(int version) {
+    return schema_error("the server's flagcrawl tables are schema version " +
+                        std::to_string(version) + ", newer than this flagcrawl's (" +
+                        std::to_string(k_schema_version) +
+                        "): use a flagcrawl as new as the other workers");
+}
+
+asio::awaitable<PgResult<void>> ensure_schema(PgConnection& connection) {
+    auto current = co_await schema_version(connection);
+    if (!current) {
+        co_return current.error();
+    }
+    const int version = *current;
     if (version > k_schema_version) {
-        co_return schema_error("the server's flagcrawl tables are schema version " +
-                               std::to_string(version) + ", newer than this flagcrawl's (" +
-                               std::to_string(k_schema_version) +
-                               "): use a flagcrawl as new as the other workers");
+        co_return newer_schema_error(version);
     }
     if (version == k_schema_version) {
         co_return PgResult<void>();

@@ -38,4 +38,9 @@ inline constexpr int k_schema_version = 1;
 // to date, and refuses a newer one with an error that says so (not transient).
 asio::awaitable<PgResult<void>> ensure_schema(PgConnection& connection);
 
+// The version of the tables on the server, 0 when there are none; creates nothing.
+asio::awaitable<PgResult<int>> schema_version(PgConnection& connection);
+// The error for a server whose tables are newer than this build's.
+PgError newer_schema_error(int version);
+
 } // namespace flagcrawl::pgfrontier

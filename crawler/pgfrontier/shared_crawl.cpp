@@ -1,5 +1,11 @@
 #include "crawler/pgfrontier/shared_crawl.hpp"
 
+#include "crawler/pgfrontier/schema.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -681,6 +687,34 @@ asio::awaitable<PgResult<std::optional<SharedStats>>> shared_stats(PgConnection&
     }
     out.server_bytes = (*rows)[5].int64(0, 0);
     co_return std::optional<SharedStats>(std::move(out));
+}
+
+PgResult<std::optional<SharedStats>> read_shared_stats(const std::string& conninfo,
+                                                       const std::string& name, Millis timeout) {
+    asio::io_context io(1);
+    std::optional<PgResult<std::optional<SharedStats>>> out;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto c = co_await PgConnection::connect(conninfo, timeout);
+            if (!c) {
+                out = PgError{PgError::Kind::connection, "", connect_failure(conninfo, c.error())};
+                co_return;
+            }
+            auto version = co_await schema_version(**c);
+            if (!version) {
+                out = version.error();
+            } else if (*version > k_schema_version) {
+                out = newer_schema_error(*version);
+            } else if (*version == 0) {
+                out = std::optional<SharedStats>();
+            } else {
+                out = co_await shared_stats(**c, name);
+            }
+        },
+        asio::detached);
+    io.run();
+    return std::move(*out);
 }
 
 } // namespace flagcrawl::pgfrontier

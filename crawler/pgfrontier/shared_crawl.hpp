@@ -220,6 +220,11 @@ struct SharedStats {
 };
 asio::awaitable<PgResult<std::optional<SharedStats>>> shared_stats(PgConnection& c,
                                                                    const std::string& name);
+// The same from the calling thread: connects to `conninfo`, reads, disconnects. Nothing is
+// created on the server (a database without the tables has no crawl); tables newer than this
+// build's are refused.
+PgResult<std::optional<SharedStats>> read_shared_stats(const std::string& conninfo,
+                                                       const std::string& name, Millis timeout);
 
 std::string_view to_string(CrawlStatus status);
 
