@@ -6,8 +6,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdexcept>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <vector>
 
@@ -80,6 +82,20 @@ std::string errno_text(const std::string& what, const std::string& path) {
     return what + " " + path + ": " + std::strerror(errno);
 }
 
+bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
 } // namespace
 
 std::string mirror_path(const Url& url) {
@@ -128,6 +144,69 @@ MirrorWriter::~MirrorWriter() {
     }
 }
 
+namespace {
+
+// The folder `relative` (a path below `root_fd`) opened in one system call when the kernel has
+// openat2: no symbolic link is followed and nothing resolves outside the root. -1 with errno
+// set otherwise (ENOSYS on an old kernel, ENOENT when a folder is missing, ELOOP for a link).
+int open_beneath(int root_fd, const std::string& relative) {
+    open_how how{};
+    how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    return static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
+}
+
+} // namespace
+
+// The folder of `parts` below the root: one openat2 when it exists, else a walk that creates
+// what is missing and refuses links at every step. Returns the descriptor or -1 with `reason`.
+int MirrorWriter::open_folder(const std::vector<std::string_view>& parts,
+                              const std::string& relative, std::string& reason) const {
+    std::string joined;
+    for (std::string_view part : parts) {
+        if (part.empty() || part == "." || part == "..") {
+            reason = "not a mirror path: " + relative;
+            return -1;
+        }
+        joined += joined.empty() ? "" : "/";
+        joined += part;
+    }
+    if (joined.empty()) {
+        return ::dup(m_root_fd);
+    }
+    if (const int fd = open_beneath(m_root_fd, joined); fd >= 0) {
+        return fd;
+    }
+    int dir = m_root_fd;
+    std::string at = m_root.string();
+    for (std::string_view part : parts) {
+        const std::string component(part);
+        at += "/" + component;
+        constexpr int k_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+        int next = ::openat(dir, component.c_str(), k_flags);
+        if (next < 0 && errno == ENOENT) {
+            if (::mkdirat(dir, component.c_str(), 0777) != 0 && errno != EEXIST) {
+                reason = errno_text("cannot create folder", at);
+            } else {
+                next = ::openat(dir, component.c_str(), k_flags);
+            }
+        }
+        if (next < 0 && reason.empty()) {
+            reason = errno == ENOTDIR || errno == ELOOP
+                         ? at + " is a file or a symbolic link, not a folder"
+                         : errno_text("cannot open folder", at);
+        }
+        if (dir != m_root_fd) {
+            ::close(dir);
+        }
+        if (next < 0) {
+            return -1;
+        }
+        dir = next;
+    }
+    return dir;
+}
+
 std::string MirrorWriter::save(const std::string& relative, std::string_view body) {
     auto failed = [this](std::string reason) {
         if (m_failed++ == 0) {
@@ -146,65 +225,25 @@ std::string MirrorWriter::save(const std::string& relative, std::string_view bod
     if (name.empty() || name.front() == '.') {
         return failed("not a mirror file name: " + relative);
     }
-    // Walk down from the folder's descriptor, refusing symbolic links at every step.
-    int dir = ::dup(m_root_fd);
-    std::string at = m_root.string();
-    for (std::string_view part : parts) {
-        const std::string component(part);
-        at += "/" + component;
-        if (component.empty() || component == "." || component == "..") {
-            ::close(dir);
-            return failed("not a mirror path: " + relative);
-        }
-        int next =
-            ::openat(dir, component.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0 && errno == ENOENT) {
-            if (::mkdirat(dir, component.c_str(), 0777) != 0 && errno != EEXIST) {
-                const std::string reason = errno_text("cannot create folder", at);
-                ::close(dir);
-                return failed(reason);
-            }
-            next =
-                ::openat(dir, component.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        }
-        if (next < 0) {
-            const std::string reason = errno == ENOTDIR || errno == ELOOP
-                                           ? at + " is a file or a symbolic link, not a folder"
-                                           : errno_text("cannot open folder", at);
-            ::close(dir);
-            return failed(reason);
-        }
-        ::close(dir);
-        dir = next;
+    std::string reason;
+    const int dir = open_folder(parts, relative, reason);
+    if (dir < 0) {
+        return failed(reason);
     }
-    const std::string temp = "." + name + ".part";
-    const std::string final_path = at + "/" + name;
-    ::unlinkat(dir, temp.c_str(), 0); // a leftover of a crash
+    const std::string final_path = (m_root / relative).string();
+    // Its own temporary name: two URLs of one file (a "/d/" and its "/d/index.html") may be
+    // saved at the same time by two threads. O_NOFOLLOW: a link planted there is refused.
+    const std::string temp = "." + name + "." + std::to_string(m_temp_counter++) + ".part";
     const int fd =
-        ::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        ::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd < 0) {
-        const std::string reason = errno_text("cannot create", at + "/" + temp);
+        reason = errno_text("cannot create", final_path + " (temporary " + temp + ")");
         ::close(dir);
         return failed(reason);
     }
-    const char* p = body.data();
-    std::size_t left = body.size();
-    bool ok = true;
-    while (left > 0) {
-        const ssize_t n = ::write(fd, p, left);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            ok = false;
-            break;
-        }
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
+    const bool written = write_all(fd, body);
     const bool closed = ::close(fd) == 0;
-    std::string reason;
-    if (!ok || !closed) {
+    if (!written || !closed) {
         reason = errno_text("cannot write", final_path);
     } else if (::renameat(dir, temp.c_str(), dir, name.c_str()) != 0) {
         reason = errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST

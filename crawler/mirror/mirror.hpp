@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace flagcrawl::crawler {
 
@@ -19,20 +20,21 @@ namespace flagcrawl::crawler {
 //
 // Each segment is percent-decoded except for the bytes that must not appear literally in a
 // name — '/', '\\', '%', '?', '#', control bytes — which stay "%XX" (upper case); a '%' that
-// starts no escape in the URL becomes "%%"; a leading '.' becomes "%2E" (so never "." or "..", never hidden, never clashing with the ".NAME.part"
-// temporary files), an empty segment becomes "%empty", and a segment longer than 200 bytes is
-// cut and ends in "%h" and a 64-bit hash of it. So every '%' of a name starts an escape made
-// here, '?' appears only before the query, and different URLs get different paths (except a
-// directory URL "/d/" and "/d/index.html", which wget saves as one file too).
+// starts no escape in the URL becomes "%%"; a leading '.' becomes "%2E" (so never "." or "..",
+// never hidden, never clashing with the ".NAME.part" temporary files), an empty segment becomes
+// "%empty", and a segment longer than 200 bytes is cut and ends in "%h" and a 64-bit hash of it. So
+// every '%' of a name starts an escape made here, '?' appears only before the query, and different
+// URLs get different paths (except a directory URL "/d/" and "/d/index.html", which wget saves as
+// one file too).
 std::string mirror_path(const Url& url);
 
 inline constexpr std::size_t k_max_mirror_segment = 200;
 
-// Saves files under the mirror folder. A file is written as ".NAME.part" and renamed, so a file
-// under its final name is always whole; folders on the way are created and never followed when
-// they are symbolic links (openat with O_NOFOLLOW from the folder's own descriptor), so nothing
-// is ever written outside it, whatever the folder holds. Thread-safe (save() may run on several
-// threads at once).
+// Saves files under the mirror folder. A file is written under a hidden ".NAME.N.part" name and
+// renamed, so a file under its final name is always whole (a crash may leave the hidden file);
+// folders on the way are created and never followed when they are symbolic links (openat with
+// O_NOFOLLOW from the folder's own descriptor), so nothing is ever written outside it, whatever the
+// folder holds. Thread-safe (save() may run on several threads at once).
 class MirrorWriter {
 public:
     // Creates the folder if needed. Throws std::runtime_error naming it when it cannot.
@@ -52,10 +54,14 @@ public:
     std::string first_error() const;
 
 private:
+    int open_folder(const std::vector<std::string_view>& parts, const std::string& relative,
+                    std::string& reason) const;
+
     std::filesystem::path m_root;
     int m_root_fd = -1;
     std::atomic<std::uint64_t> m_saved{0};
     std::atomic<std::uint64_t> m_failed{0};
+    std::atomic<std::uint64_t> m_temp_counter{0};
     mutable std::mutex m_mutex;
     std::string m_first_error; // guarded by m_mutex
 };

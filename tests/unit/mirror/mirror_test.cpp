@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -89,6 +91,24 @@ TEST(MirrorWriter, SavesAtomicallyAndReplaces) {
     for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path()))
         EXPECT_FALSE(entry.path().filename().string().ends_with(".part")) << entry.path();
     EXPECT_EQ(writer.saved(), 2u);
+}
+
+// "/d/" and "/d/index.html" are one file, and may be saved by two threads at once.
+TEST(MirrorWriter, OneFileSavedFromSeveralThreadsAtOnce) {
+    TempDir dir("mirror");
+    MirrorWriter writer(dir.path() / "m");
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&writer, t] {
+            for (int i = 0; i < 200; ++i)
+                EXPECT_EQ(writer.save("h/d/index.html", std::string(1000, char('a' + t))), "");
+        });
+    for (auto& thread : threads)
+        thread.join();
+    EXPECT_EQ(writer.saved(), 800u);
+    const std::string last = flagcrawl::testing_support::read_file(dir.path() / "m/h/d/index.html");
+    EXPECT_EQ(last.size(), 1000u);
+    EXPECT_EQ(last.find_first_not_of(last[0]), std::string::npos) << "one whole save, not a mix";
 }
 
 TEST(MirrorWriter, NeverFollowsASymbolicLink) {
