@@ -89,13 +89,14 @@ struct LinkRow {
 };
 
 // Starts a crawl (new = true: a crawls row, its seed frontier rows) or resumes one (new =
-// false: status back to 'running'); both add the crawl_runs row. One transaction.
+// false: status back to 'running', the options it runs under stored); both add the crawl_runs
+// row. One transaction.
 struct CrawlBeginRecord {
     std::int64_t crawl_id = 0; // a new crawl's id is its first run's id
     std::int64_t run_id = 0;
     bool is_new = true;
     std::string seeds;   // JSON (new crawls only)
-    std::string options; // JSON (new crawls only)
+    std::string options; // JSON (a resume: the options it runs under; empty: unchanged)
     std::vector<FrontierRow> frontier;
 };
 

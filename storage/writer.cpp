@@ -79,8 +79,8 @@ struct Statements {
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
         , insert_crawl(db.prepare("INSERT INTO crawls (id, seeds, options, status) "
                                   "VALUES (?, ?, ?, 'running')"))
-        , resume_crawl(
-              db.prepare("UPDATE crawls SET status = 'running', stop_reason = NULL WHERE id = ?"))
+        , resume_crawl(db.prepare("UPDATE crawls SET status = 'running', stop_reason = NULL, "
+                                  "options = coalesce(?, options) WHERE id = ?"))
         // Plain INSERTs: every run is a new runs row, so a (crawl, run) pair comes once; seqs
         // are new (seeds of a new crawl, then numbered on from the crawl's max seq, and a resume
         // sends none). A collision is a bug that must fail the writer: ignoring a frontier row
@@ -419,7 +419,9 @@ struct Writer::Impl {
             }
         } else {
             auto& resume = statements->resume_crawl;
-            resume.bind(1, c.crawl_id);
+            resume.bind(1,
+                        c.options.empty() ? std::nullopt : std::optional<std::string>(c.options));
+            resume.bind(2, c.crawl_id);
             if (auto r = resume.run(); !r) {
                 return r;
             }

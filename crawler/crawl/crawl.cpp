@@ -195,6 +195,7 @@ SetupResult Crawl::begin() {
     begin.run_id = m_run_id;
     if (m_resumed) {
         begin.is_new = false;
+        begin.options = options_json(m_settings); // with the changes the resume made
         if (m_store) {
             try {
                 m_store->restore(*m_frontier);

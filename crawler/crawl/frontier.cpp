@@ -300,6 +300,10 @@ FrontierNext LocalFrontier::next(TimePoint now) {
         ++m_in_flight;
         out.job.kind = FrontierJob::Kind::robots;
         out.job.origin = host.origin;
+        // robots.txt is a request like any other: the host's next one waits the delay.
+        if (host.delay.count() > 0) {
+            host.next_allowed = now + jittered(host.delay);
+        }
         reschedule(id, now);
         return out;
     }
@@ -384,6 +388,8 @@ void LocalFrontier::robots_fetched(const FrontierJob& job, std::optional<RobotsR
             const auto asked =
                 std::chrono::duration_cast<Duration>(std::chrono::duration<double>(*crawl_delay));
             host.delay = std::max(p.delay, std::min(asked, p.crawl_delay_cap));
+            // Known only now: the first page waits it after the robots.txt fetch too.
+            host.next_allowed = std::max(host.next_allowed, now + jittered(host.delay));
         }
         host.rules = std::make_shared<const RobotsRules>(std::move(*rules));
         host.robots = Robots::ready;

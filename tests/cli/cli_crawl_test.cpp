@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <mutex>
 #include <set>
 
 using namespace std::chrono_literals;
@@ -287,6 +288,121 @@ void interrupted_then_resumed(int signal_number, int expected_exit, const char* 
     EXPECT_EQ(done.rows, done.distinct_urls) << "a URL was fetched twice";
     EXPECT_EQ(done.crawl_status, "finished");
     EXPECT_EQ(done.runs, 2);
+}
+
+// A six-page site (an index and five pages it links to) that notes when each request arrived,
+// by the server's clock.
+class TimedSite {
+public:
+    TimedSite() {
+        m_server = std::make_unique<server::Server>([this](const server::Request& r) {
+            {
+                std::lock_guard lock(m_mutex);
+                m_times.push_back(std::chrono::steady_clock::now());
+            }
+            if (r.path == "/index.html") {
+                return server::Reply::bytes(
+                    200,
+                    server::make_body(
+                        "<a href=p1.html>1</a><a href=p2.html>2</a><a "
+                        "href=p3.html>3</a><a href=p4.html>4</a><a href=p5.html>5</a>"),
+                    "text/html");
+            }
+            if (r.path.starts_with("/p")) {
+                return server::Reply::bytes(200, server::make_body("<p>page"), "text/html");
+            }
+            return server::Reply::text(404, "none");
+        });
+        EXPECT_FALSE(m_server->start());
+    }
+    std::string seed() const {
+        return "http://127.0.0.1:" + std::to_string(m_server->port()) + "/index.html";
+    }
+    std::vector<std::chrono::steady_clock::time_point> take_times() {
+        std::lock_guard lock(m_mutex);
+        return std::exchange(m_times, {});
+    }
+
+private:
+    std::mutex m_mutex;
+    std::vector<std::chrono::steady_clock::time_point> m_times;
+    std::unique_ptr<server::Server> m_server;
+};
+
+// The crawls row's stored options.
+nlohmann::json stored_options(const std::string& db) {
+    auto reader = storage::Reader::open(db);
+    EXPECT_TRUE(reader);
+    auto crawl =
+        reader
+            ? reader->find_crawl(1)
+            : storage::Result<std::optional<storage::CrawlRow>>(std::optional<storage::CrawlRow>());
+    EXPECT_TRUE(crawl && *crawl);
+    return crawl && *crawl ? nlohmann::json::parse((*crawl)->options) : nlohmann::json::object();
+}
+
+// A crawl started with a delay, interrupted, then resumed with a plain --resume runs under the
+// same politeness: the server sees its requests (robots.txt included) at least the jittered
+// delay apart (x0.5-1.5: 0.15 s for 0.3 s; 0.12 s allows for scheduling), and the strategy,
+// concurrency and per-host limit are those it was started with.
+void resume_keeps_politeness(const char* strategy) {
+    TempDir dir("clicrawl");
+    TimedSite site;
+    const auto db = dir.file("c.db");
+    auto first = run_process(crawl_args(db, {site.seed(), "--delay", "0.3", "--strategy", strategy,
+                                             "-c", "3", "--per-host", "2"}),
+                             {}, {}, [&](int pid) {
+                                 EXPECT_TRUE(eventually([&] { return fetched_pages(db) > 0; }));
+                                 ::kill(pid, SIGINT);
+                             });
+    ASSERT_EQ(first.exit_code, 130) << first.err;
+    site.take_times();
+
+    auto resumed = run_process(crawl_args(db, {"--resume", "--json"}));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    const auto summary = nlohmann::json::parse(resumed.out);
+    EXPECT_EQ(summary["delay_s"], 0.3);
+    EXPECT_EQ(summary["strategy"], strategy);
+    EXPECT_EQ(summary["concurrency"], std::string_view(strategy) == "sequential" ? 1 : 3);
+    EXPECT_EQ(summary["per_host"], 2);
+    const auto times = site.take_times();
+    ASSERT_GE(times.size(), 3u);
+    for (std::size_t i = 1; i < times.size(); ++i) {
+        EXPECT_GE(times[i] - times[i - 1], 120ms) << "requests " << i - 1 << " and " << i;
+    }
+}
+
+TEST(CliCrawl, ResumeKeepsThePolitenessSequential) {
+    resume_keeps_politeness("sequential");
+}
+
+TEST(CliCrawl, ResumeKeepsThePolitenessThreaded) {
+    resume_keeps_politeness("threaded");
+}
+
+TEST(CliCrawl, ResumeKeepsThePolitenessAsync) {
+    resume_keeps_politeness("async");
+}
+
+// A value changed on a resume must be given: it is said on stderr and stored for the next one.
+TEST(CliCrawl, AResumeSaysWhatItChangesAndStoresIt) {
+    TempDir dir("clicrawl");
+    SlowSite site(40, 20ms);
+    const auto db = dir.file("c.db");
+    auto first = run_process(crawl_args(db, {site.seed(), "--delay", "0.05", "--max-pages", "3"}));
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    EXPECT_EQ(stored_options(db)["delay_s"], 0.05);
+    auto resumed = run_process({flagcrawl_binary(), "crawl", "--resume", "--db", db, "--progress",
+                                "never", "--delay", "0.01", "--max-pages", "6", "--per-host", "8"});
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    EXPECT_NE(resumed.err.find("flagcrawl: resuming crawl 1 with --delay 0.01 (was 0.05), "
+                               "--max-pages 6 (was 3)\n"),
+              std::string::npos)
+        << resumed.err; // --per-host 8 is what it was: no change to report
+    const auto options = stored_options(db);
+    EXPECT_EQ(options["delay_s"], 0.01);
+    EXPECT_EQ(options["max_pages"], 6);
+    EXPECT_EQ(read_pages(db).rows, 6u);
 }
 
 TEST(CliCrawl, ResumeAfterSigkillCompletesTheCrawl) {

@@ -169,20 +169,39 @@ TEST(Frontier, RobotsFirstThenRulesAndCappedCrawlDelay) {
     EXPECT_FALSE(f.allowed_now("http://a/private/y"));
     EXPECT_TRUE(f.allowed_now("http://a/ok/3"));
     EXPECT_TRUE(f.allowed_now("http://unknown/x"));
-    auto first = expect_ready(f, t0);
-    EXPECT_EQ(first.entry.url, "http://a/ok/1");
-    f.complete(first, t0);
-    // The next request waits the Crawl-delay, capped at 5 s instead of 60 ...
+    // The first page waits the Crawl-delay after robots.txt, capped at 5 s instead of 60 ...
     auto n = f.next(t0);
     ASSERT_EQ(n.state, FrontierNext::State::waiting);
     EXPECT_EQ(*n.wake_at - t0, 5s);
     EXPECT_NE(f.waiting_on(t0).find("http://a: politeness delay"), std::string::npos);
+    auto first = expect_ready(f, t0 + 5s);
+    EXPECT_EQ(first.entry.url, "http://a/ok/1");
+    f.complete(first, t0 + 5s);
+    // ... and so does the next request ...
+    n = f.next(t0 + 5s);
+    ASSERT_EQ(n.state, FrontierNext::State::waiting);
+    EXPECT_EQ(*n.wake_at - t0, 10s);
     // ... then the disallowed URL is handed out as such, using up no interval ...
-    auto disallowed = expect_ready(f, t0 + 5s);
+    auto disallowed = expect_ready(f, t0 + 10s);
     EXPECT_EQ(disallowed.kind, FrontierJob::Kind::disallowed);
     EXPECT_EQ(disallowed.entry.url, "http://a/private/x");
     // ... so the next page follows at once.
-    EXPECT_EQ(expect_ready(f, t0 + 5s).entry.url, "http://a/ok/2");
+    EXPECT_EQ(expect_ready(f, t0 + 10s).entry.url, "http://a/ok/2");
+}
+
+// robots.txt counts as a request to the host: the first page waits the delay after it.
+TEST(Frontier, TheRobotsFetchIsSpacedLikeAnyRequest) {
+    auto o = options(8, 2s, true);
+    o.politeness.jitter = false;
+    LocalFrontier f(o, nullptr);
+    push(f, "http://a/1");
+    auto robots = expect_ready(f, t0);
+    ASSERT_EQ(robots.kind, FrontierJob::Kind::robots);
+    f.robots_fetched(robots, RobotsRules::allow_all(), "", t0 + 100ms);
+    auto n = f.next(t0 + 100ms);
+    ASSERT_EQ(n.state, FrontierNext::State::waiting);
+    EXPECT_EQ(*n.wake_at, t0 + 2s);
+    EXPECT_EQ(expect_ready(f, t0 + 2s).entry.url, "http://a/1");
 }
 
 TEST(Frontier, UnreachableRobotsIsRefetchedThenTheHostGivenUp) {
