@@ -27,10 +27,18 @@ std::string_view to_string(Strategy strategy);
 // Durations are per attempt. A zero limit means "no limit" where noted.
 struct Policy {
     Millis connect_timeout{10'000};
-    Millis total_timeout{60'000};     // whole attempt, redirects included; 0 = none
-    long low_speed_bytes_per_s = 1;   // abort when slower than this ...
-    Millis low_speed_window{30'000};  // ... for this long (whole seconds, rounded up); 0 = never
-    std::uint64_t max_body_bytes = 0; // decoded body; 0 = unlimited
+    Millis total_timeout{60'000};    // whole attempt, redirects included; 0 = none
+    long low_speed_bytes_per_s = 1;  // abort when slower than this ...
+    Millis low_speed_window{30'000}; // ... for this long (whole seconds, rounded up); 0 = never
+    // The body, as sent and once decoded; 0 = unlimited. A Content-Length above it is refused
+    // before the body is read.
+    std::uint64_t max_body_bytes = 0;
+    // Content-encoded bodies (gzip, br, zstd) only, against decompression bombs: the decoded
+    // size at most (0 = unlimited) ...
+    std::uint64_t max_decoded_bytes = std::uint64_t{1} << 30;
+    // ... and at most this many times the bytes received, once past 1 MiB decoded (0 = no
+    // limit). Text compresses 3 to 20 times; a gzip bomb about 1000 times.
+    int max_decoded_ratio = 100;
     int max_redirects = 10;
     // Attempts after the first one. Retried: 408, 429 and 5xx responses; connection failures
     // (refused, connect timeout); a connection reset or closed before or during the response.
@@ -95,16 +103,26 @@ struct Request {
 
 // Why a request produced no usable response. HTTP statuses are not errors at this level:
 // a 404 is a response (the caller classifies it); a 5xx is one after the retries ran out.
+// Each is also a fetch::FailureKind of the same name (outcome.hpp), which jobs record.
 enum class ErrorKind {
-    dns,       // name resolution failed
-    connect,   // refused, unreachable, connect timeout
-    timeout,   // total timeout or low-speed abort
-    too_large, // decoded body exceeded Policy::max_body_bytes
+    dns,               // name resolution failed
+    connect,           // refused, unreachable, connect timeout
+    timeout,           // total timeout, or the transfer stalled (Policy::low_speed_*)
+    too_large,         // the body as sent exceeds Policy::max_body_bytes (Content-Length
+                       // announced it, or that many bytes arrived)
+    too_large_decoded, // decoding (gzip, br, zstd) took the body past max_body_bytes or past
+                       // Policy::max_decoded_ratio times its size on the wire
     too_many_redirects,
+    redirect_loop,     // a redirect to a URL already visited in the same chain
+    disallowed_scheme, // a URL or redirect to a scheme other than http and https (file:, ftp:)
+    reset,             // the connection was reset or lost while sending or receiving
+    partial_body,      // the connection closed before the announced end of the body
+    protocol,          // a malformed response: status line, headers, chunks, encoding, HTTP/2
+    not_http,          // an answer without an HTTP status line (HTTP/0.9)
+    empty_reply,       // the connection closed without a byte of reply
     tls,
-    protocol,     // malformed response, reset or closed mid-body, bad encoding
     write_failed, // the BodySink refused the data
-    bad_url,      // unsupported scheme or malformed URL
+    invalid_url,  // a URL libcurl cannot parse
     interrupted,  // Fetcher::stop(abort) cut it short
     other,
 };

@@ -28,34 +28,6 @@ std::string_view to_string(Strategy strategy) {
     return "?";
 }
 
-std::string_view to_string(ErrorKind kind) {
-    switch (kind) {
-    case ErrorKind::dns:
-        return "dns";
-    case ErrorKind::connect:
-        return "connect";
-    case ErrorKind::timeout:
-        return "timeout";
-    case ErrorKind::too_large:
-        return "too_large";
-    case ErrorKind::too_many_redirects:
-        return "too_many_redirects";
-    case ErrorKind::tls:
-        return "tls";
-    case ErrorKind::protocol:
-        return "protocol";
-    case ErrorKind::write_failed:
-        return "write_failed";
-    case ErrorKind::bad_url:
-        return "bad_url";
-    case ErrorKind::interrupted:
-        return "interrupted";
-    case ErrorKind::other:
-        return "other";
-    }
-    return "?";
-}
-
 std::unique_ptr<Fetcher> make_fetcher(Strategy strategy, Policy policy, int concurrency) {
     if (concurrency < 1)
         throw std::invalid_argument("concurrency must be at least 1, not " +

@@ -43,6 +43,32 @@ std::string host_port(const std::string& url) {
     return out;
 }
 
+// `location` resolved against `base` and normalized as libcurl requests it, without fragment;
+// nullopt when it does not parse.
+std::optional<std::string> resolve_url(const char* base, const std::string& location) {
+    CURLU* u = curl_url();
+    if (!u)
+        return std::nullopt;
+    std::optional<std::string> out;
+    char* text = nullptr;
+    if ((base == nullptr || curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK) &&
+        curl_url_set(u, CURLUPART_URL, location.c_str(), 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_FRAGMENT, nullptr, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_URL, &text, 0) == CURLUE_OK)
+        out = text;
+    curl_free(text);
+    curl_url_cleanup(u);
+    return out;
+}
+
+bool is_redirect_status(int status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// Decoded bytes past which the ratio guard applies: small bodies of repeated bytes compress
+// far better than any guard would allow.
+constexpr std::uint64_t k_ratio_floor = 1 << 20;
+
 bool is_tls_error(CURLcode code) {
     switch (code) {
     case CURLE_SSL_CONNECT_ERROR:
@@ -68,15 +94,15 @@ bool is_tls_error(CURLcode code) {
 
 // Failures of an established connection that another attempt may well not meet: the peer
 // reset or closed it (mid-body or before any reply), or an HTTP/2 stream was refused.
-bool is_retryable_protocol_error(CURLcode code) {
-    switch (code) {
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
+bool is_retryable(ErrorKind kind, CURLcode code) {
+    switch (kind) {
+    case ErrorKind::connect:
+    case ErrorKind::reset:
+    case ErrorKind::partial_body:
+    case ErrorKind::empty_reply:
         return true;
+    case ErrorKind::protocol:
+        return code == CURLE_HTTP2 || code == CURLE_HTTP2_STREAM;
     default:
         return false;
     }
@@ -145,6 +171,9 @@ Transfer::Transfer(const SharedPolicy& shared)
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(p.max_redirects));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(p.connect_timeout.count()));
+    // A body announced (Content-Length) larger than the limit is refused before it is read.
+    if (p.max_body_bytes > 0)
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(p.max_body_bytes));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(p.total_timeout.count()));
     if (p.low_speed_window.count() > 0 && p.low_speed_bytes_per_s > 0) {
         // libcurl counts the window in whole seconds.
@@ -217,10 +246,13 @@ void Transfer::before_attempt() {
     m_response.http_status = 0;
     m_response.error.reset();
     m_response.location.clear();
-    m_too_large = false;
-    m_sink_failed = false;
     m_capture_failed = false;
-    m_connected = false;
+    m_attempt = Attempt{};
+    m_chain.clear();
+    if (m_follow) {
+        if (auto normalized = resolve_url(nullptr, m_response.url))
+            m_chain.push_back(std::move(*normalized));
+    }
     m_error_buffer[0] = '\0';
     reset_headers();
 }
@@ -238,28 +270,51 @@ std::size_t Transfer::on_write(char* data, std::size_t size, std::size_t count,
     const std::size_t n = size * count;
     if (t.m_capture_failed) // the debug callback cannot abort: the next write does
         return CURL_WRITEFUNC_ERROR;
-    // Counted after decoding: the chunk that would cross the limit is refused, which also stops
-    // the decompression (a gzip bomb is never inflated past the limit).
-    const std::uint64_t limit = t.m_shared.policy().max_body_bytes;
-    if (limit != 0 && t.m_response.bytes + n > limit) {
-        t.m_too_large = true;
+    // Counted after decoding: the chunk that would cross a limit is refused, which also stops
+    // the decompression (a gzip bomb is never inflated past it).
+    if (t.body_too_large(n))
         return CURL_WRITEFUNC_ERROR;
-    }
     try {
         if (t.m_response.sink) {
             if (!t.m_response.sink->write({data, n})) {
-                t.m_sink_failed = true;
+                t.m_attempt.sink_failed = true;
                 return CURL_WRITEFUNC_ERROR;
             }
         } else {
             t.m_response.body.append(data, n);
         }
     } catch (...) {
-        t.m_sink_failed = true;
+        t.m_attempt.sink_failed = true;
         return CURL_WRITEFUNC_ERROR;
     }
     t.m_response.bytes += n;
     return n;
+}
+
+bool Transfer::body_too_large(std::size_t more) {
+    const Policy& p = m_shared.policy();
+    const std::uint64_t decoded = m_response.bytes + more;
+    if (p.max_body_bytes != 0 && decoded > p.max_body_bytes) {
+        m_attempt.limit = m_attempt.encoded ? Limit::decoded_body : Limit::body;
+        return true;
+    }
+    if (!m_attempt.encoded)
+        return false;
+    if (p.max_decoded_bytes != 0 && decoded > p.max_decoded_bytes) {
+        m_attempt.limit = Limit::decoded_cap;
+        return true;
+    }
+    if (p.max_decoded_ratio > 0 && decoded > k_ratio_floor) {
+        curl_off_t wire = 0;
+        curl_easy_getinfo(m_easy, CURLINFO_SIZE_DOWNLOAD_T, &wire);
+        if (static_cast<double>(decoded) >
+            p.max_decoded_ratio * static_cast<double>(std::max<curl_off_t>(wire, 1))) {
+            m_attempt.limit = Limit::ratio;
+            m_attempt.wire_bytes = static_cast<std::uint64_t>(wire);
+            return true;
+        }
+    }
+    return false;
 }
 
 std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t count,
@@ -269,7 +324,8 @@ std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t count,
         auto& t = *static_cast<Transfer*>(self);
         if (t.m_response.capture)
             t.m_response.capture->response_head({data, n});
-        t.header_line({data, n});
+        if (!t.header_line({data, n}))
+            return 0;
     } catch (...) {
         return 0; // out of memory: fail the attempt rather than throw through libcurl
     }
@@ -278,7 +334,7 @@ std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t count,
 
 int Transfer::on_prereq(void* self, char* conn_primary_ip, char*, int, int) noexcept {
     auto& t = *static_cast<Transfer*>(self);
-    t.m_connected = true;
+    t.m_attempt.connected = true;
     if (t.m_capturing) {
         try {
             t.m_remote_ip = conn_primary_ip ? conn_primary_ip : "";
@@ -310,22 +366,27 @@ int Transfer::on_debug(CURL* easy, curl_infotype type, char* data, std::size_t s
     return 0;
 }
 
-void Transfer::header_line(std::string_view line) {
+bool Transfer::header_line(std::string_view line) {
     line = util::trim(line);
+    if (line.empty())
+        return end_of_headers();
     if (line.starts_with("HTTP/")) {
         // A new response (redirect hop, 1xx, or the final one): forget the previous one's.
         reset_headers();
+        m_attempt.encoded = false;
+        m_attempt.location.clear();
         const auto space = line.find(' ');
         int status = 0;
         if (space != std::string_view::npos)
             std::from_chars(line.data() + space + 1, line.data() + line.size(), status);
+        m_attempt.status = status;
         if (m_follow && status >= 300 && status < 400)
-            m_connected = false; // the next hop may connect elsewhere
-        return;
+            m_attempt.connected = false; // the next hop may connect elsewhere
+        return true;
     }
     const auto colon = line.find(':');
     if (colon == std::string_view::npos)
-        return;
+        return true;
     const std::string_view name = util::trim(line.substr(0, colon));
     const std::string_view value = util::trim(line.substr(colon + 1));
     if (util::iequals(name, "content-type")) {
@@ -338,7 +399,31 @@ void Transfer::header_line(std::string_view line) {
         m_response.content_disposition = value;
     } else if (util::iequals(name, "retry-after")) {
         m_response.retry_after = parse_retry_after(value, std::chrono::system_clock::now());
+    } else if (util::iequals(name, "content-encoding")) {
+        m_attempt.encoded = !value.empty() && !util::iequals(value, "identity");
+    } else if (util::iequals(name, "location")) {
+        m_attempt.location = value;
     }
+    return true;
+}
+
+bool Transfer::end_of_headers() {
+    if (!m_follow || !is_redirect_status(m_attempt.status) || m_attempt.location.empty())
+        return true;
+    // libcurl follows this redirect next: a URL already requested in this chain is a loop,
+    // ended here rather than after max_redirects requests.
+    const char* current = nullptr;
+    curl_easy_getinfo(m_easy, CURLINFO_EFFECTIVE_URL, &current);
+    auto target = resolve_url(current, m_attempt.location);
+    if (!target)
+        return true; // libcurl reports it
+    if (std::find(m_chain.begin(), m_chain.end(), *target) != m_chain.end()) {
+        m_attempt.redirect_loop = true;
+        m_response.location = *target;
+        return false;
+    }
+    m_chain.push_back(std::move(*target));
+    return true;
 }
 
 Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand& rng) {
@@ -368,9 +453,7 @@ Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand&
     std::optional<Millis> delay;
     if (code != CURLE_OK) {
         m_response.error = make_error(code);
-        retryable =
-            m_response.error->kind == ErrorKind::connect ||
-            (m_response.error->kind == ErrorKind::protocol && is_retryable_protocol_error(code));
+        retryable = is_retryable(m_response.error->kind, code);
     } else if (retryable_status(m_response.http_status)) {
         const bool throttled = m_response.http_status == 429 || m_response.http_status == 503;
         retryable = p.retry_throttled || !throttled;
@@ -412,42 +495,61 @@ Error Transfer::make_error(CURLcode code) const {
         return error(ErrorKind::connect, std::move(what), host_port(where_url));
     }
     case CURLE_OPERATION_TIMEDOUT:
-        if (!m_connected)
+        if (!m_attempt.connected)
             return error(ErrorKind::connect, "connect timed out", host_port(where_url));
         if (std::string_view(detail).starts_with("Operation too slow"))
             return error(ErrorKind::timeout,
-                         "transfer too slow: under " + std::to_string(p.low_speed_bytes_per_s) +
+                         "transfer stalled: under " + std::to_string(p.low_speed_bytes_per_s) +
                              " B/s for " + std::to_string(p.low_speed_window.count()) + " ms",
                          where_url);
         return error(ErrorKind::timeout,
                      "timed out after " + std::to_string(p.total_timeout.count()) + " ms",
                      where_url);
     case CURLE_WRITE_ERROR:
-        if (m_too_large)
-            return error(ErrorKind::too_large,
-                         "body larger than " + std::to_string(p.max_body_bytes) + " bytes",
-                         where_url);
-        if (m_sink_failed)
+        if (m_attempt.redirect_loop)
+            return error(ErrorKind::redirect_loop, "redirect loop back to " + m_response.location,
+                         m_response.url);
+        if (m_attempt.limit != Limit::none)
+            return error(m_attempt.limit == Limit::body ? ErrorKind::too_large
+                                                        : ErrorKind::too_large_decoded,
+                         limit_message(), where_url);
+        if (m_attempt.sink_failed)
             return error(ErrorKind::write_failed, "cannot store the body", where_url);
         if (m_capture_failed)
             return error(ErrorKind::write_failed, "cannot capture the exchange", where_url);
         return error(ErrorKind::other, detail, where_url);
     case CURLE_FILESIZE_EXCEEDED:
-        return error(ErrorKind::too_large, detail, where_url);
+        return error(ErrorKind::too_large,
+                     "body larger than " + std::to_string(p.max_body_bytes) +
+                         " bytes (announced by Content-Length, not read)",
+                     where_url);
     case CURLE_TOO_MANY_REDIRECTS:
         return error(ErrorKind::too_many_redirects,
                      "more than " + std::to_string(p.max_redirects) + " redirects", where_url);
     case CURLE_UNSUPPORTED_PROTOCOL:
+        // No status line on an open connection: an HTTP/0.9 answer, which libcurl refuses.
+        if (m_attempt.connected && m_attempt.status == 0)
+            return error(ErrorKind::not_http, "not an HTTP response (no status line)", where_url);
+        return error(ErrorKind::disallowed_scheme,
+                     m_attempt.status >= 300 && m_attempt.status < 400
+                         ? "redirect to a scheme other than http and https"
+                         : "a scheme other than http and https",
+                     where_url);
     case CURLE_URL_MALFORMAT:
-        return error(ErrorKind::bad_url, detail, where_url);
+        return error(ErrorKind::invalid_url, detail, where_url);
     case CURLE_ABORTED_BY_CALLBACK:
         return error(ErrorKind::interrupted, "interrupted", where_url);
     case CURLE_GOT_NOTHING:
-        return error(ErrorKind::protocol, "connection closed without a reply", where_url);
+        return error(ErrorKind::empty_reply, "connection closed without a reply", where_url);
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
+        return error(ErrorKind::reset, detail, where_url);
     case CURLE_PARTIAL_FILE:
+        return error(ErrorKind::partial_body, detail, where_url);
     case CURLE_WEIRD_SERVER_REPLY:
+        if (m_attempt.connected && m_attempt.status == 0)
+            return error(ErrorKind::not_http, detail, where_url);
+        return error(ErrorKind::protocol, detail, where_url);
     case CURLE_BAD_CONTENT_ENCODING:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
@@ -458,6 +560,25 @@ Error Transfer::make_error(CURLcode code) const {
             return error(ErrorKind::tls, "TLS: " + detail, host_port(where_url));
         return error(ErrorKind::other, detail, where_url);
     }
+}
+
+std::string Transfer::limit_message() const {
+    const Policy& p = m_shared.policy();
+    switch (m_attempt.limit) {
+    case Limit::body:
+        return "body larger than " + std::to_string(p.max_body_bytes) + " bytes";
+    case Limit::decoded_body:
+        return "decoded body larger than " + std::to_string(p.max_body_bytes) + " bytes";
+    case Limit::decoded_cap:
+        return "decoded body larger than " + std::to_string(p.max_decoded_bytes) + " bytes";
+    case Limit::ratio:
+        return "decoded body over " + std::to_string(p.max_decoded_ratio) +
+               " times its size on the wire (" + std::to_string(m_response.bytes) + " bytes from " +
+               std::to_string(m_attempt.wire_bytes) + ")";
+    case Limit::none:
+        break;
+    }
+    return "body too large";
 }
 
 Response Transfer::take(Clock::time_point now) {

@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace flagcrawl::fetch::detail {
 
@@ -72,8 +73,6 @@ public:
     // The response of a request cut short by stop(abort) (in an attempt or between attempts).
     Response interrupted(Clock::time_point now);
 
-    bool following_redirects() const { return m_follow; }
-
 private:
     static std::size_t on_write(char* data, std::size_t size, std::size_t count,
                                 void* self) noexcept;
@@ -85,9 +84,13 @@ private:
     static int on_debug(CURL* easy, curl_infotype type, char* data, std::size_t size,
                         void* self) noexcept;
     void set_capturing(bool on);
-    void header_line(std::string_view line);
+    // False aborts the attempt (a redirect loop).
+    bool header_line(std::string_view line);
+    bool end_of_headers();
+    bool body_too_large(std::size_t more);
     void reset_headers();
     Error make_error(CURLcode code) const;
+    std::string limit_message() const;
     Response take(Clock::time_point now);
 
     const SharedPolicy& m_shared;
@@ -101,11 +104,28 @@ private:
     Clock::time_point m_started{};
 
     // The current attempt.
-    bool m_too_large = false;
-    bool m_sink_failed = false;
-    bool m_connected = false; // a connection was ready for a request (CURLOPT_PREREQFUNCTION)
+    enum class Limit {
+        none,
+        body,         // max_body_bytes, as sent (no Content-Encoding)
+        decoded_body, // max_body_bytes, once decoded
+        decoded_cap,  // max_decoded_bytes
+        ratio,        // max_decoded_ratio
+    };
+    struct Attempt {
+        Limit limit = Limit::none;    // the body limit that cut it short, if any
+        std::uint64_t wire_bytes = 0; // Limit::ratio: body bytes received when it tripped
+        bool sink_failed = false;
+        bool redirect_loop = false; // a redirect led back into the chain (m_chain)
+        bool connected = false;     // a connection was ready for a request (CURLOPT_PREREQFUNCTION)
+        bool encoded = false;       // the current response has a Content-Encoding
+        int status = 0;             // of the last status line received; 0: none yet
+        std::string location;       // the current response's Location header
+    };
+    Attempt m_attempt;
     bool m_capture_failed = false;
     std::string m_remote_ip; // of the connection of the hop being sent (capturing only)
+    // Following redirects: the URLs requested in this attempt, normalized without fragment.
+    std::vector<std::string> m_chain;
 };
 
 // Retry-After value: delay-seconds or an HTTP-date (relative to `now`); nullopt if malformed.

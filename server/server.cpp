@@ -532,10 +532,14 @@ asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket) {
         if (ec)
             co_return;
         if (mid_body_fault) {
-            if (reply.fault == Fault::reset_mid_body)
+            if (reply.fault == Fault::reset_mid_body) {
+                // close(), not the destructor: Asio clears a user's SO_LINGER when it destroys a
+                // socket, which would turn the reset into a FIN.
                 conn.socket.set_option(asio::socket_base::linger(true, 0), ec);
-            else
+                conn.socket.close(ec);
+            } else {
                 conn.socket.shutdown(tcp::socket::shutdown_send, ec);
+            }
             co_return; // the Connection's destructor closes the socket
         }
         if (!keep_alive) {

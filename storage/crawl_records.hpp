@@ -1,4 +1,4 @@
-// The records of `flagcrawl crawl` and the tables they fill (schema steps 2 and 3): crawls,
+// The records of `flagcrawl crawl` and the tables they fill (schema steps 2 to 4): crawls,
 // crawl_runs, pages, links, frontier. This comment is the reference for readers of those tables
 // (stats, export, crawl --resume).
 #pragma once
@@ -52,6 +52,9 @@ namespace flagcrawl::storage {
 //                time to resolve, to connect and to the first response byte, from its start
 //                (dns and connect are 0 on a reused connection); NULL without a response, and
 //                in rows of older builds.
+//   error_kind   (step 4: after ttfb_ms) with an error, its kind: a stable code listed in
+//                storage/README.md ('timeout', 'http_status', 'robots', ...); NULL without an
+//                error. Step 4 filled it in older files from the error text.
 // links        the links found on a page (pages parsed for links only: none at the depth limit).
 //   page_id      pages.id; n: position in the document (0-based).
 //   to_url       absolute URL without fragment; kind: anchor, frame, refresh, canonical,
@@ -121,8 +124,9 @@ struct PageRecord {
     double elapsed_ms = 0;
     int attempts = 1;
     std::optional<std::string> error;
-    std::optional<std::string> body; // --save-bodies
-    std::optional<double> dns_ms;    // the final attempt's timings; nullopt without a response
+    std::optional<std::string> error_kind; // with an error: its kind's code (records.hpp)
+    std::optional<std::string> body;       // --save-bodies
+    std::optional<double> dns_ms; // the final attempt's timings; nullopt without a response
     std::optional<double> connect_ms;
     std::optional<double> ttfb_ms;
     std::vector<LinkRow> links;

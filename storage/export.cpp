@@ -179,9 +179,16 @@ Result<void> export_rows(Reader& reader, ExportTable table, const ExportFilter& 
         if (table == ExportTable::pages && !filter.bodies) {
             std::erase_if(*columns, [](const ExportColumn& c) { return c.name == "body"; });
         }
+        std::string list = select_list(*columns, "t");
+        if ((table == ExportTable::downloads || table == ExportTable::pages) &&
+            reader.schema_version() < k_error_kind_version) {
+            // A file from before the column: the kind its error text says, as a migration
+            // would record it.
+            columns->push_back({"error_kind", ColumnType::text});
+            list += ", " + error_kind_sql(reader.schema_version());
+        }
         const std::string order = table == ExportTable::frontier ? "t.crawl_id, t.seq" : "t.id";
-        sql = "SELECT " + select_list(*columns, "t") + " FROM " + name + " AS t" + where +
-              " ORDER BY " + order;
+        sql = "SELECT " + list + " FROM " + name + " AS t" + where + " ORDER BY " + order;
     }
     Statement statement = db.prepare(sql);
     if (filter.run_id) {

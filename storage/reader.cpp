@@ -10,9 +10,10 @@ constexpr std::string_view k_run_columns =
     "SELECT id, command, arguments, strategy, concurrency, started_at, finished_at, status, ok, "
     "not_found, errors, bytes, requests FROM runs ";
 
+// The error kind comes last: the column, or its derivation in a file from before step 4.
 constexpr std::string_view k_download_columns =
     "SELECT id, run_id, url, final_url, http_status, bytes, path, sha256, elapsed_ms, attempts, "
-    "error, dns_ms, connect_ms, ttfb_ms, fetched_at FROM downloads ";
+    "error, dns_ms, connect_ms, ttfb_ms, fetched_at, ";
 
 TimePoint time_or_epoch(std::string_view text) {
     return parse_time(text).value_or(TimePoint{});
@@ -58,6 +59,7 @@ void read_download(const Statement& row, DownloadRecord& d) {
     d.connect_ms = row.column_optional_double(12);
     d.ttfb_ms = row.column_optional_double(13);
     d.fetched_at = time_or_epoch(row.column_text(14));
+    d.error_kind = row.column_optional_text(15);
 }
 
 Result<std::optional<RunRow>> first_run(Statement& statement) {
@@ -110,8 +112,9 @@ Result<void> Reader::for_each_run(const std::function<bool(const RunRow&)>& on_r
 Result<void>
 Reader::for_each_download(std::optional<std::int64_t> run_id,
                           const std::function<bool(const DownloadRecord&)>& on_download) {
-    Statement statement = m_db.prepare(std::string(k_download_columns) +
-                                       "WHERE ?1 IS NULL OR run_id = ?1 ORDER BY id");
+    Statement statement =
+        m_db.prepare(std::string(k_download_columns) + error_kind_sql(m_version) +
+                     " FROM downloads WHERE ?1 IS NULL OR run_id = ?1 ORDER BY id");
     statement.bind(1, run_id);
     DownloadRecord download; // reused: its strings keep their capacity from row to row
     return for_each_row(statement, [&](const Statement& row) {

@@ -57,7 +57,10 @@ struct DownloadRecord {
     double elapsed_ms = 0;             // whole request, retries and backoff included
     int attempts = 1;
     std::optional<std::string> error; // nullopt on success, else a readable reason
-    std::optional<double> dns_ms;     // timings of the last attempt; nullopt when unknown
+    // With an error: the kind's stored code (fetch::FailureKind, storage/README.md), e.g.
+    // "timeout", "http_status"; nullopt without an error.
+    std::optional<std::string> error_kind;
+    std::optional<double> dns_ms; // timings of the last attempt; nullopt when unknown
     std::optional<double> connect_ms;
     std::optional<double> ttfb_ms;
     TimePoint fetched_at = std::chrono::system_clock::now();

@@ -14,6 +14,48 @@ namespace {
 // somebody else's database.
 constexpr std::int64_t k_application_id = 0x464c4352;
 
+// The kind of a failed downloads or pages row of a file before step 4, from its error text,
+// status and attempts, as the fetch engine, the jobs and the crawl worded their reasons then.
+// Part of step 4 (its UPDATEs) and read by older files' readers: never edit it.
+#define FLAGCRAWL_KIND_FROM_TEXT                                                                   \
+    "CASE "                                                                                        \
+    "WHEN error IS NULL THEN NULL "                                                                \
+    "WHEN error GLOB 'disallowed by robots*' THEN 'robots' "                                       \
+    "WHEN error GLOB 'robots.txt unreachable*' THEN 'robots_unreachable' "                         \
+    "WHEN error GLOB 'invalid URL*' THEN 'invalid_url' "                                           \
+    "WHEN error GLOB 'unsupported URL scheme*' THEN 'disallowed_scheme' "                          \
+    "WHEN attempts = 0 THEN 'invalid_url' "                                                        \
+    "WHEN instr(error, 'still throttled') > 0 THEN 'throttled' "                                   \
+    "WHEN error GLOB 'HTTP *' AND http_status IS NOT NULL THEN 'http_status' "                     \
+    "WHEN error GLOB 'cannot resolve host*' THEN 'dns' "                                           \
+    "WHEN error GLOB 'connection refused*' OR error GLOB 'cannot connect*' "                       \
+    "  OR error GLOB 'connect timed out*' THEN 'connect' "                                         \
+    "WHEN error GLOB 'timed out after*' OR error GLOB 'transfer too slow*' THEN 'timeout' "        \
+    "WHEN error GLOB 'body larger than*' OR instr(error, 'Maximum file size exceeded') > 0 "       \
+    "  THEN 'too_large' "                                                                          \
+    "WHEN error GLOB 'too many redirects*' OR error GLOB 'more than * redirects*' "                \
+    "  THEN 'too_many_redirects' "                                                                 \
+    "WHEN error GLOB 'TLS: *' THEN 'tls' "                                                         \
+    "WHEN error GLOB 'cannot store the body*' OR error GLOB 'cannot create *' "                    \
+    "  OR error GLOB 'cannot write *' OR error GLOB 'cannot rename *' "                            \
+    "  OR error GLOB 'cannot sync *' THEN 'write_failed' "                                         \
+    "WHEN error GLOB 'interrupted*' THEN 'interrupted' "                                           \
+    "WHEN error GLOB 'connection closed without a reply*' THEN 'empty_reply' "                     \
+    "WHEN error GLOB 'Recv failure*' OR error GLOB 'Send failure*' "                               \
+    "  OR error GLOB 'Failed sending data*' THEN 'reset' "                                         \
+    "WHEN error GLOB 'transfer closed*' THEN 'partial_body' "                                      \
+    "WHEN error GLOB 'Received HTTP/0.9*' THEN 'not_http' "                                        \
+    "WHEN error GLOB 'Weird server reply*' OR error GLOB 'Unsupported HTTP*' "                     \
+    "  OR error GLOB 'Invalid status line*' "                                                      \
+    "  OR error GLOB 'Error while processing content unencoding*' "                                \
+    "  OR error GLOB 'Unrecognized content encoding*' OR error GLOB 'HTTP/2*' "                    \
+    "  OR error GLOB 'HTTP/3*' OR error GLOB 'Header without colon*' THEN 'protocol' "             \
+    "WHEN error GLOB 'Protocol \"*' OR error GLOB 'Unsupported protocol*' "                        \
+    "  THEN 'disallowed_scheme' "                                                                  \
+    "WHEN error GLOB 'URL using bad*' THEN 'invalid_url' "                                         \
+    "WHEN http_status IS NOT NULL THEN 'http_status' "                                             \
+    "ELSE 'other' END"
+
 // Step N (1-based) takes a file from user_version N-1 to N. Never edit a released step: add one.
 // Times are ISO-8601 UTC text with milliseconds; durations are REAL milliseconds.
 constexpr std::array k_migrations = {
@@ -122,6 +164,12 @@ ALTER TABLE pages ADD COLUMN dns_ms REAL;
 ALTER TABLE pages ADD COLUMN connect_ms REAL;
 ALTER TABLE pages ADD COLUMN ttfb_ms REAL;
 )sql",
+    // 4: the kind of each failure, as jobs now record it (fetch::FailureKind's codes,
+    // storage/README.md); the rows of older files get the kind their error text says.
+    "ALTER TABLE downloads ADD COLUMN error_kind TEXT;\n"
+    "ALTER TABLE pages ADD COLUMN error_kind TEXT;\n"
+    "UPDATE downloads SET error_kind = " FLAGCRAWL_KIND_FROM_TEXT " WHERE error IS NOT NULL;\n"
+    "UPDATE pages SET error_kind = " FLAGCRAWL_KIND_FROM_TEXT " WHERE error IS NOT NULL;\n",
 };
 
 Error schema_error(const Database& db, const std::string& reason) {
@@ -157,7 +205,11 @@ Result<int> inspect(Database& db) {
 
 } // namespace
 
-static_assert(static_cast<int>(k_migrations.size()) >= k_crawl_timings_version);
+static_assert(static_cast<int>(k_migrations.size()) >= k_error_kind_version);
+
+std::string error_kind_sql(int version) {
+    return version >= k_error_kind_version ? "error_kind" : "(" FLAGCRAWL_KIND_FROM_TEXT ")";
+}
 
 int schema_version() noexcept {
     return static_cast<int>(k_migrations.size());
@@ -211,3 +263,5 @@ Result<int> check_schema(Database& db) {
 }
 
 } // namespace flagcrawl::storage
+
+#undef FLAGCRAWL_KIND_FROM_TEXT

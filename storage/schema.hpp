@@ -4,6 +4,8 @@
 
 #include "storage/sqlite.hpp"
 
+#include <string>
+
 namespace flagcrawl::storage {
 
 // The schema version this build writes: the number of migration steps.
@@ -15,6 +17,13 @@ int schema_version() noexcept;
 inline constexpr int k_crawl_tables_version = 2;
 // 3: crawls.seen_urls / seen_bytes and the pages' dns_ms / connect_ms / ttfb_ms.
 inline constexpr int k_crawl_timings_version = 3;
+// 4: downloads.error_kind and pages.error_kind, the stored kind of each failure.
+inline constexpr int k_error_kind_version = 4;
+
+// The SQL expression of a downloads or pages row's error kind in a file at `version`: the
+// error_kind column from step 4 on; in an older file (which readers do not migrate) the kind
+// derived from the row's error text, as step 4 derives it for the files it upgrades.
+std::string error_kind_sql(int version);
 
 // Brings the file to schema_version() inside one IMMEDIATE transaction (all steps or none).
 // Fails, naming the file, for a database of another application or of a newer flagcrawl.

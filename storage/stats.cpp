@@ -18,16 +18,6 @@ namespace flagcrawl::storage {
 
 namespace {
 
-bool starts_with_any(std::string_view text, std::initializer_list<std::string_view> prefixes) {
-    return std::any_of(prefixes.begin(), prefixes.end(),
-                       [&](std::string_view p) { return text.starts_with(p); });
-}
-
-// The crawl command's own name for a failed HTTP status (its --json errors_by_kind).
-std::string http_kind(int status) {
-    return "http_" + std::to_string(status);
-}
-
 // url_host() without allocating when the host is already lowercase: the view is into `url`,
 // or into `scratch` when it had to be lowercased.
 std::string_view host_view(std::string_view url, std::string& scratch) {
@@ -70,19 +60,6 @@ extern "C" void sql_url_host(sqlite3_context* context, int, sqlite3_value** args
     }
 }
 
-extern "C" void sql_error_kind(sqlite3_context* context, int, sqlite3_value** args) noexcept {
-    std::optional<int> status;
-    if (sqlite3_value_type(args[1]) != SQLITE_NULL) {
-        status = sqlite3_value_int(args[1]);
-    }
-    try {
-        const std::string kind = error_kind(view_of(args[0]), status, sqlite3_value_int(args[2]));
-        sqlite3_result_text(context, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
-    } catch (const std::bad_alloc&) {
-        sqlite3_result_error_nomem(context);
-    }
-}
-
 extern "C" void sql_error_reason(sqlite3_context* context, int, sqlite3_value** args) noexcept {
     const std::string_view reason = error_reason(view_of(args[0]));
     sqlite3_result_text(context, reason.data(), static_cast<int>(reason.size()), SQLITE_TRANSIENT);
@@ -116,8 +93,6 @@ void register_functions(Database& db) {
     sqlite3* handle = db.handle();
     sqlite3_create_function_v2(handle, "fc_url_host", 1, k_function_flags, nullptr, sql_url_host,
                                nullptr, nullptr, nullptr);
-    sqlite3_create_function_v2(handle, "fc_error_kind", 3, k_function_flags, nullptr,
-                               sql_error_kind, nullptr, nullptr, nullptr);
     sqlite3_create_function_v2(handle, "fc_error_reason", 1, k_function_flags, nullptr,
                                sql_error_reason, nullptr, nullptr, nullptr);
 }
@@ -385,11 +360,15 @@ Result<void> group_hosts(Database& db, const Scope& scope, const SummaryOptions&
     return {};
 }
 
-Result<void> read_errors(Database& db, const Scope& scope, const SummaryOptions& options,
-                         Summary& s) {
-    Statement statement = db.prepare(
-        "SELECT fc_error_kind(error, http_status, attempts), fc_error_reason(error), count(*)" +
-        scope.rows() + " AND error IS NOT NULL GROUP BY 1, 2");
+// Failures by kind (as recorded; derived from the text in a file from before the column) and by
+// reason. A failed status is counted by status, as `crawl --json` counts it: http_404.
+Result<void> read_errors(Database& db, int version, const Scope& scope,
+                         const SummaryOptions& options, Summary& s) {
+    const std::string recorded = "coalesce(" + error_kind_sql(version) + ", 'other')";
+    Statement statement =
+        db.prepare("SELECT CASE " + recorded + " WHEN 'http_status' THEN 'http_' || http_status " +
+                   "ELSE " + recorded + " END, fc_error_reason(error), count(*)" + scope.rows() +
+                   " AND error IS NOT NULL GROUP BY 1, 2");
     statement.bind(1, scope.id);
     std::map<std::string, std::uint64_t, std::less<>> kinds;
     auto better = [](const ReasonCount& a, const ReasonCount& b) {
@@ -555,7 +534,7 @@ Result<Summary> summarize(Reader& reader, const Scope& scope, const SummaryOptio
             return r.error();
         }
     }
-    if (auto r = read_errors(db, scope, options, s); !r) {
+    if (auto r = read_errors(db, reader.schema_version(), scope, options, s); !r) {
         return r.error();
     }
     if (auto r = read_latency(db, scope, s); !r) {
@@ -588,67 +567,6 @@ bool is_foreign_database(const Error& error) {
     // SQLITE_NOTADB from SQLite itself; SQLITE_ERROR from check_schema()'s own verdicts.
     const int primary = error.code.value() & 0xff;
     return primary == SQLITE_NOTADB || primary == SQLITE_ERROR;
-}
-
-std::string error_kind(std::string_view error, std::optional<int> http_status, int attempts) {
-    if (error.starts_with("disallowed by robots")) {
-        return "robots_disallowed";
-    }
-    if (error.starts_with("robots.txt unreachable")) {
-        return "robots_unreachable";
-    }
-    if (attempts == 0) {
-        return "bad_url"; // never requested: the URL was refused before any fetch
-    }
-    if (error.find("still throttled") != std::string_view::npos) {
-        return "throttled";
-    }
-    if (error.starts_with("HTTP ") && http_status) {
-        return http_kind(*http_status);
-    }
-    if (error.starts_with("cannot resolve host")) {
-        return "dns";
-    }
-    if (starts_with_any(error, {"connection refused", "cannot connect", "connect timed out"})) {
-        return "connect";
-    }
-    if (starts_with_any(error, {"timed out after", "transfer too slow"})) {
-        return "timeout";
-    }
-    if (error.starts_with("body larger than") ||
-        error.find("Maximum file size exceeded") != std::string_view::npos) {
-        return "too_large";
-    }
-    if (error.starts_with("too many redirects") ||
-        (error.starts_with("more than ") && error.find(" redirects") != std::string_view::npos)) {
-        return "too_many_redirects";
-    }
-    if (error.starts_with("TLS: ")) {
-        return "tls";
-    }
-    if (starts_with_any(error, {"cannot store the body", "cannot create ", "cannot write ",
-                                "cannot rename ", "cannot sync "})) {
-        return "write_failed";
-    }
-    if (error.starts_with("interrupted")) {
-        return "interrupted";
-    }
-    if (starts_with_any(error, {"connection closed without a reply", "Recv failure", "Send failure",
-                                "transfer closed", "Weird server reply", "Unsupported HTTP",
-                                "Received HTTP/0.9", "Invalid status line",
-                                "Error while processing content unencoding",
-                                "Unrecognized content encoding", "HTTP/2", "HTTP/3",
-                                "Header without colon", "Failed sending data"})) {
-        return "protocol";
-    }
-    if (starts_with_any(error, {"unsupported URL scheme", "URL using bad", "Unsupported protocol",
-                                "Protocol \""})) {
-        return "bad_url";
-    }
-    if (http_status) {
-        return http_kind(*http_status);
-    }
-    return "other";
 }
 
 std::string_view error_reason(std::string_view error) {

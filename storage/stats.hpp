@@ -31,8 +31,11 @@ struct StatusCount {
 };
 
 struct KindCount {
-    std::string kind; // see error_kind()
+    // The recorded kind's code (storage/README.md), except a failed status, counted by its
+    // status: "http_404".
+    std::string kind;
     std::uint64_t count = 0;
+    bool operator==(const KindCount&) const = default;
 };
 
 struct ReasonCount {
@@ -141,13 +144,6 @@ Result<Summary> summarize_crawl(Reader& reader, std::int64_t crawl_id,
 // SQLite, someone else's tables, a newer schema), rather than because it could not be read.
 bool is_foreign_database(const Error& error);
 
-// The kind of a failed row, from its recorded error text, status and attempts, named as
-// `crawl --json` names them in its errors_by_kind: the fetch error kinds (dns, connect, timeout,
-// too_large, too_many_redirects, tls, protocol, write_failed, bad_url, interrupted), throttled
-// (429/503 still refused after the crawler's deferrals), http_<status> for the other failed
-// responses (http_404, http_500, ...), robots_disallowed, and other. The store keeps the reason
-// as text, so this follows the wording of the fetch/ and crawler/ messages.
-std::string error_kind(std::string_view error, std::optional<int> http_status, int attempts);
 // The reason without the trailing " (...)" that names where it happened.
 std::string_view error_reason(std::string_view error);
 // "host[:port]" of a URL, lowercased, without user info; "" when it has no "//" authority.

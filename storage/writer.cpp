@@ -75,8 +75,8 @@ struct Statements {
                                 "WHERE id = ?"))
         , insert_download(db.prepare(
               "INSERT INTO downloads (run_id, url, final_url, http_status, bytes, path, sha256, "
-              "elapsed_ms, attempts, error, dns_ms, connect_ms, ttfb_ms, fetched_at) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+              "elapsed_ms, attempts, error, dns_ms, connect_ms, ttfb_ms, fetched_at, error_kind) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
         , insert_crawl(db.prepare("INSERT INTO crawls (id, seeds, options, status) "
                                   "VALUES (?, ?, ?, 'running')"))
         , resume_crawl(db.prepare("UPDATE crawls SET status = 'running', stop_reason = NULL, "
@@ -92,8 +92,8 @@ struct Statements {
         , insert_page(db.prepare(
               "INSERT INTO pages (crawl_id, run_id, seq, kind, url, final_url, http_status, "
               "content_type, bytes, title, depth, location, noindex, fetched_at, elapsed_ms, "
-              "attempts, error, body, dns_ms, connect_ms, ttfb_ms) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+              "attempts, error, body, dns_ms, connect_ms, ttfb_ms, error_kind) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
         , insert_links{db.prepare(insert_links_sql(k_link_rows[0])),
                        db.prepare(insert_links_sql(k_link_rows[1])),
                        db.prepare(insert_links_sql(k_link_rows[2]))}
@@ -405,6 +405,7 @@ struct Writer::Impl {
         insert.bind(12, d.connect_ms);
         insert.bind(13, d.ttfb_ms);
         insert.bind_view(14, format_time(d.fetched_at, fetched));
+        insert.bind_view(15, d.error_kind);
         return insert.run();
     }
 
@@ -484,6 +485,7 @@ struct Writer::Impl {
         insert.bind(19, p.dns_ms);
         insert.bind(20, p.connect_ms);
         insert.bind(21, p.ttfb_ms);
+        insert.bind_view(22, p.error_kind);
         if (auto r = insert.run(); !r) {
             return r;
         }

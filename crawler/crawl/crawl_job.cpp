@@ -2,6 +2,7 @@
 
 #include "crawler/crawl/robots_policy.hpp"
 #include "crawler/html/links.hpp"
+#include "fetch/outcome.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -266,7 +267,7 @@ void CrawlJob::count(const storage::PageRecord& r, std::string_view error_kind) 
     const int status = r.http_status.value_or(0);
     if (!r.error) {
         ++(status >= 300 && status < 400 ? m_counters.redirects : m_counters.ok);
-    } else if (error_kind == "robots_disallowed") {
+    } else if (error_kind == fetch::code(fetch::FailureKind::robots)) {
         ++m_counters.disallowed;
         ++m_errors_by_kind[std::string(error_kind)];
     } else {
@@ -304,9 +305,11 @@ void CrawlJob::on_robots(FrontierJob&& job, fetch::Response&& response) {
     // failure; an unreachable one (5xx, 429) is.
     if (response.error) {
         r.error = response.error->message;
+        r.error_kind = fetch::to_string(response.error->kind);
     } else if (policy == RobotsFetchPolicy::disallow_all_retry_later) {
         r.error = "HTTP " + std::to_string(response.http_status) +
                   ": robots.txt unreachable, fetched again later";
+        r.error_kind = fetch::code(fetch::FailureKind::http_status);
     }
     if (m_parser->rules().save_bodies && !response.error) {
         r.body = std::move(response.body);

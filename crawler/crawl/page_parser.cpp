@@ -16,6 +16,12 @@ bool is_page_link(LinkKind kind) {
            kind == LinkKind::canonical;
 }
 
+// Records why `page` failed: the stored code, and the name summaries count it under.
+void set_kind(ParsedPage& page, fetch::FailureKind kind) {
+    page.record.error_kind = fetch::code(kind);
+    page.error_kind = fetch::count_name(kind, page.record.http_status.value_or(0));
+}
+
 } // namespace
 
 void set_response_columns(storage::PageRecord& r, const fetch::Response& response) {
@@ -118,7 +124,7 @@ ParsedPage PageParser::other(FrontierJob&& job, fetch::Response&& response, bool
     if (throttled) {
         page.record.error = *page.record.error + " (still throttled after " +
                             std::to_string(job.entry.deferrals) + " deferrals)";
-        page.error_kind = "throttled";
+        set_kind(page, fetch::FailureKind::throttled);
     }
     add_redirect(page, response);
     if (m_rules.save_bodies && !response.error) {
@@ -140,11 +146,11 @@ ParsedPage PageParser::refused(FrontierJob&& job) const {
     if (job.kind == FrontierJob::Kind::disallowed) {
         // The site's choice, not a failure (wget and Scrapy only log it).
         r.error = "disallowed by robots.txt";
-        page.error_kind = "robots_disallowed";
+        set_kind(page, fetch::FailureKind::robots);
     } else {
         // Never fetched because the host failed: an error, so the exit status says so.
         r.error = "robots.txt unreachable (" + job.reason + "), host given up";
-        page.error_kind = "robots_unreachable";
+        set_kind(page, fetch::FailureKind::robots_unreachable);
         page.failed = true;
     }
     page.job = std::move(job);
@@ -177,13 +183,11 @@ ParsedPage PageParser::start(const FrontierJob& job, const fetch::Response& resp
     if (!response.error && status >= 300 && status < 400) {
         return result; // a redirect is not a failure
     }
-    std::string reason;
-    const fetch::Outcome outcome = fetch::classify(response, reason);
-    if (outcome != fetch::Outcome::ok) {
-        r.error = std::move(reason);
+    fetch::Verdict verdict = fetch::classify(response);
+    if (verdict.outcome != fetch::Outcome::ok) {
+        r.error = std::move(verdict.reason);
         result.failed = true;
-        result.error_kind = response.error ? std::string(fetch::to_string(response.error->kind))
-                                           : "http_" + std::to_string(status);
+        set_kind(result, verdict.kind.value_or(fetch::FailureKind::other));
     }
     return result;
 }
@@ -197,7 +201,7 @@ void PageParser::add_redirect(ParsedPage& result, const fetch::Response& respons
     if (hops > m_rules.max_redirects) {
         result.record.error = "too many redirects (" + std::to_string(hops) + ")";
         result.failed = true;
-        result.error_kind = "too_many_redirects";
+        set_kind(result, fetch::FailureKind::too_many_redirects);
         return;
     }
     auto target = parse(response.location);

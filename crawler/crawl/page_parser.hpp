@@ -46,7 +46,9 @@ struct ParsedPage {
     storage::PageRecord record;
     std::vector<Candidate> candidates;
     bool failed = false;
-    std::string error_kind; // when failed: the kind named in summaries and stats
+    // When failed: the name summaries and stats count it under (fetch::count_name); the record
+    // has the kind's code.
+    std::string error_kind;
     bool depth_cut = false; // the depth limit kept some of its links out
 };
 

@@ -58,13 +58,13 @@ fetch::WorkSource::Next DownloadJob::next(fetch::Clock::time_point) {
             text->find("://") == std::string::npos)
             parsed = parse("http://" + *text);
         if (!parsed) {
-            m_recorder.record_unfetched(*text, *text,
+            m_recorder.record_unfetched(*text, *text, fetch::FailureKind::invalid_url,
                                         fmt::format("invalid URL: {}", to_string(parsed.error())));
             continue;
         }
         const Url& url = *parsed;
         if (!url.is_http()) {
-            m_recorder.record_unfetched(*text, *text,
+            m_recorder.record_unfetched(*text, *text, fetch::FailureKind::disallowed_scheme,
                                         fmt::format("unsupported URL scheme '{}'", url.scheme()));
             continue;
         }

@@ -133,9 +133,8 @@ void FlagsJob::on_response(fetch::Response&& response) {
 void FlagsJob::on_metadata(std::size_t index, fetch::Response&& response) {
     --m_metadata_in_flight;
     Item& item = m_items.at(index);
-    std::string reason;
-    fetch::Outcome outcome = fetch::classify(response, reason);
-    if (outcome == fetch::Outcome::ok) {
+    fetch::Verdict verdict = fetch::classify(response);
+    if (verdict.outcome == fetch::Outcome::ok) {
         const auto json = nlohmann::json::parse(response.body, nullptr, false);
         if (json.is_object() && json.contains("country") && json["country"].is_string()) {
             m_metadata_attempts += static_cast<std::uint64_t>(response.attempts);
@@ -143,10 +142,10 @@ void FlagsJob::on_metadata(std::size_t index, fetch::Response&& response) {
             m_gifs_ready.push_back(index);
             return;
         }
-        outcome = fetch::Outcome::error;
-        reason = "metadata.json without a \"country\" string";
+        verdict = {fetch::Outcome::error, fetch::FailureKind::other,
+                   "metadata.json without a \"country\" string"};
     }
-    m_recorder.record(response, item.code, outcome, reason, {}, {});
+    m_recorder.record(response, item.code, verdict, {}, {});
 }
 
 void FlagsJob::on_gif(std::size_t index, fetch::Response&& response) {

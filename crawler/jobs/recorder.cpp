@@ -11,10 +11,10 @@ Recorder::Recorder(storage::Writer* writer, std::int64_t run_id, ItemCallback on
     , m_run_id(run_id)
     , m_on_item(std::move(on_item)) {}
 
-void Recorder::record(const fetch::Response& response, std::string_view label, fetch::Outcome outcome,
-                      std::string_view reason, std::string path, std::string sha256) {
+void Recorder::record(const fetch::Response& response, std::string_view label,
+                      const fetch::Verdict& verdict, std::string path, std::string sha256) {
     m_counters.requests += static_cast<std::uint64_t>(response.attempts);
-    switch (outcome) {
+    switch (verdict.outcome) {
     case fetch::Outcome::ok:
         ++m_counters.ok;
         m_counters.bytes += response.bytes;
@@ -32,8 +32,9 @@ void Recorder::record(const fetch::Response& response, std::string_view label, f
         m_on_item(ItemReport{.url = response.url,
                              .label = label,
                              .http_status = response.http_status,
-                             .outcome = outcome,
-                             .reason = reason,
+                             .outcome = verdict.outcome,
+                             .kind = verdict.kind,
+                             .reason = verdict.reason,
                              .path = path,
                              .bytes = response.bytes,
                              .elapsed_ms = response.timings.elapsed_ms,
@@ -59,41 +60,44 @@ void Recorder::record(const fetch::Response& response, std::string_view label, f
         row.path = std::move(path);
         row.sha256 = std::move(sha256);
     }
-    if (outcome != fetch::Outcome::ok)
-        row.error = std::string(reason);
+    if (verdict.outcome != fetch::Outcome::ok) {
+        row.error = verdict.reason;
+        row.error_kind = std::string(fetch::code(verdict.kind.value_or(fetch::FailureKind::other)));
+    }
     submit(std::move(row));
 }
 
 void Recorder::record_file(const fetch::Response& response, FileSink& sink,
                            std::string_view label) {
-    std::string reason;
-    fetch::Outcome outcome = fetch::classify(response, reason);
+    fetch::Verdict verdict = fetch::classify(response);
     std::string path;
     std::string sha256;
-    if (outcome == fetch::Outcome::ok) {
-        reason = sink.commit();
-        if (reason.empty()) {
+    if (verdict.outcome == fetch::Outcome::ok) {
+        verdict.reason = sink.commit();
+        if (verdict.reason.empty()) {
             path = sink.final_path().string();
             sha256 = sink.sha256();
         } else {
-            outcome = fetch::Outcome::error;
+            verdict.outcome = fetch::Outcome::error;
+            verdict.kind = fetch::FailureKind::write_failed;
         }
     } else {
         // The sink's own reason ("cannot write FILE: No space left") says more than curl's.
         if (response.error && response.error->kind == fetch::ErrorKind::write_failed &&
             !sink.error().empty())
-            reason = sink.error();
+            verdict.reason = sink.error();
         sink.discard();
     }
-    record(response, label, outcome, reason, std::move(path), std::move(sha256));
+    record(response, label, verdict, std::move(path), std::move(sha256));
 }
 
 void Recorder::record_unfetched(std::string_view url, std::string_view label,
-                                std::string_view reason) {
+                                fetch::FailureKind kind, std::string_view reason) {
     ++m_counters.errors;
     ++m_counters.done;
     if (m_on_item) {
-        m_on_item(ItemReport{.url = url, .label = label, .reason = reason, .path = {}});
+        m_on_item(
+            ItemReport{.url = url, .label = label, .kind = kind, .reason = reason, .path = {}});
     }
     if (m_writer == nullptr || m_store_error)
         return;
@@ -102,6 +106,7 @@ void Recorder::record_unfetched(std::string_view url, std::string_view label,
     row.url = std::string(url);
     row.attempts = 0;
     row.error = std::string(reason);
+    row.error_kind = std::string(fetch::code(kind));
     submit(std::move(row));
 }
 

@@ -33,8 +33,9 @@ struct ItemReport {
     std::string_view label; // what the command calls the item (a file name, a country code)
     int http_status = 0;    // 0: no response
     fetch::Outcome outcome = fetch::Outcome::error;
-    std::string_view reason; // empty when ok
-    std::string_view path;   // file written, empty if none
+    std::optional<fetch::FailureKind> kind; // set unless ok
+    std::string_view reason;                // empty when ok
+    std::string_view path;                  // file written, empty if none
     std::uint64_t bytes = 0;
     double elapsed_ms = 0;
     int attempts = 0;
@@ -48,15 +49,16 @@ public:
     // `writer` may be null (recording off); run_id is the run the rows belong to.
     Recorder(storage::Writer* writer, std::int64_t run_id, ItemCallback on_item);
 
-    // Counts, records and reports one item. A store failure is remembered (store_error()) and
-    // recording stops; the caller decides whether to go on.
-    void record(const fetch::Response& response, std::string_view label, fetch::Outcome outcome,
-                std::string_view reason, std::string path, std::string sha256);
+    // Counts, records and reports one item judged `verdict`. A store failure is remembered
+    // (store_error()) and recording stops; the caller decides whether to go on.
+    void record(const fetch::Response& response, std::string_view label,
+                const fetch::Verdict& verdict, std::string path, std::string sha256);
     // A response whose body went to `sink`: when ok, the file is renamed into place (a failed
     // rename makes the item an error); otherwise it is removed. Then recorded as by record().
     void record_file(const fetch::Response& response, FileSink& sink, std::string_view label);
     // An item that was never fetched (an invalid URL): recorded as an error without response.
-    void record_unfetched(std::string_view url, std::string_view label, std::string_view reason);
+    void record_unfetched(std::string_view url, std::string_view label, fetch::FailureKind kind,
+                          std::string_view reason);
 
     const JobCounters& counters() const { return m_counters; }
     storage::RunTotals totals() const;

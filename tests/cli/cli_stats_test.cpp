@@ -23,6 +23,7 @@ using testing_support::begin_crawl_run;
 using testing_support::begin_run;
 using testing_support::count_lines;
 using testing_support::download;
+using testing_support::Failure;
 using testing_support::flagcrawl_binary;
 using testing_support::page;
 using testing_support::run_process;
@@ -56,7 +57,8 @@ struct Store {
             PageRecord p =
                 page(crawl, run2 ? run2 : run1, i, "http://a.test/" + std::to_string(i),
                      missing ? 404 : 200, i == 1 ? 0 : 1, i, i * 10,
-                     missing ? std::optional<std::string>("HTTP 404 Not Found") : std::nullopt);
+                     missing ? std::optional<Failure>({"http_status", "HTTP 404 Not Found"})
+                             : std::nullopt);
             p.title = "Title " + std::to_string(i) + ", with \"quotes\"";
             p.ttfb_ms = i / 2.0;
             p.links = {{"http://a.test/" + std::to_string(i + 1), "anchor", false}};
@@ -296,7 +298,7 @@ TEST(CliStats, ExportCsvAndJsonl) {
     std::getline(lines, header);
     EXPECT_EQ(header.substr(0, 33), "id,crawl_id,run_id,seq,kind,url,f");
     EXPECT_EQ(header.back(), '\r'); // CRLF line ends
-    EXPECT_TRUE(header.ends_with(",error,dns_ms,connect_ms,ttfb_ms\r")) << header;
+    EXPECT_TRUE(header.ends_with(",error,dns_ms,connect_ms,ttfb_ms,error_kind\r")) << header;
     EXPECT_EQ(header.find("body"), std::string::npos);
     EXPECT_EQ(count_lines(csv.out), 3u); // header + the 2 pages of run 2
     EXPECT_NE(csv.out.find(",\"Title 3, with \"\"quotes\"\"\","), std::string::npos) << csv.out;

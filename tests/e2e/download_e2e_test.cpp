@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using namespace flagcrawl;
 using fetch::Outcome;
+using Kind = fetch::FailureKind;
 using testing_support::read_folder;
 using testing_support::TempDir;
 
@@ -39,6 +40,7 @@ struct Expected {
     int http_status;         // 0: no response
     std::string reason_part; // a substring of the recorded reason ("" when ok)
     const std::string* body; // the file's expected content when ok
+    std::optional<fetch::FailureKind> kind = std::nullopt; // reported and stored unless ok
 };
 
 class DownloadE2E : public testing::TestWithParam<fetch::Strategy> {
@@ -85,13 +87,14 @@ protected:
             {"/files/empty.bin", {Outcome::ok, 200, "", &m_empty}},
             {"/files/large.bin", {Outcome::ok, 200, "", &m_large}},
             {"/dup/small.bin", {Outcome::ok, 200, "", &m_other}},
-            {"/missing.gif", {Outcome::not_found, 404, "HTTP 404 Not Found", nullptr}},
-            {"/teapot.gif", {Outcome::error, 418, "HTTP 418", nullptr}},
+            {"/missing.gif",
+             {Outcome::not_found, 404, "HTTP 404 Not Found", nullptr, Kind::http_status}},
+            {"/teapot.gif", {Outcome::error, 418, "HTTP 418", nullptr, Kind::http_status}},
             {"/flaky.bin", {Outcome::ok, 200, "", &m_small}},
             {"/redirect/1", {Outcome::ok, 200, "", &m_other}},
-            {"/slow.bin", {Outcome::error, 0, "", nullptr}},
-            {"/huge.bin", {Outcome::error, 200, "", nullptr}},
-            {"/reset.bin", {Outcome::error, 200, "", nullptr}},
+            {"/slow.bin", {Outcome::error, 0, "", nullptr, Kind::timeout}},
+            {"/huge.bin", {Outcome::error, 200, "", nullptr, Kind::too_large}},
+            {"/reset.bin", {Outcome::error, 200, "", nullptr, Kind::reset}},
         };
     }
     void TearDown() override { m_server.reset(); }
@@ -155,6 +158,7 @@ TEST_P(DownloadE2E, SameOutcomesRecordsAndFilesForEveryStrategy) {
         EXPECT_EQ(got.outcome, expected.outcome) << reasons[path];
         EXPECT_EQ(got.http_status, expected.http_status);
         EXPECT_NE(reasons[path].find(expected.reason_part), std::string::npos) << reasons[path];
+        EXPECT_EQ(got.kind, expected.kind) << reasons[path];
     }
     EXPECT_EQ(reports.at("/flaky.bin").attempts, 2);
     EXPECT_EQ(reports.at("/missing.gif").attempts, 1) << "a 404 is not retried";
@@ -192,6 +196,9 @@ TEST_P(DownloadE2E, SameOutcomesRecordsAndFilesForEveryStrategy) {
         EXPECT_EQ(row.error.has_value(), expected.outcome != Outcome::ok);
         EXPECT_EQ(row.path.has_value(), expected.outcome == Outcome::ok);
         EXPECT_EQ(row.sha256.has_value(), expected.outcome == Outcome::ok);
+        EXPECT_EQ(row.error_kind, expected.kind
+                                      ? std::optional<std::string>(fetch::code(*expected.kind))
+                                      : std::nullopt);
     }
     EXPECT_EQ(rows.at("/redirect/1").final_url, m_base + "/redirect/3");
     EXPECT_FALSE(rows.at("/slow.bin").http_status.has_value());

@@ -34,9 +34,15 @@ inline std::int64_t begin_run(storage::Writer& writer, const std::string& comman
     return run ? *run : 0;
 }
 
+// Why a row failed: its recorded kind (a code of storage/README.md) and reason.
+struct Failure {
+    std::string kind;
+    std::string reason;
+};
+
 inline storage::DownloadRecord download(std::int64_t run_id, const std::string& url,
                                         std::optional<int> status, double elapsed_ms,
-                                        std::optional<std::string> error = std::nullopt,
+                                        std::optional<Failure> failure = std::nullopt,
                                         std::uint64_t bytes = 100) {
     storage::DownloadRecord d;
     d.run_id = run_id;
@@ -47,7 +53,10 @@ inline storage::DownloadRecord download(std::int64_t run_id, const std::string& 
     d.http_status = status;
     d.bytes = bytes;
     d.elapsed_ms = elapsed_ms;
-    d.error = std::move(error);
+    if (failure) {
+        d.error = std::move(failure->reason);
+        d.error_kind = std::move(failure->kind);
+    }
     d.fetched_at = at_ms(elapsed_ms);
     return d;
 }
@@ -55,7 +64,7 @@ inline storage::DownloadRecord download(std::int64_t run_id, const std::string& 
 inline storage::PageRecord page(std::int64_t crawl_id, std::int64_t run_id, std::int64_t seq,
                                 const std::string& url, std::optional<int> status, int depth,
                                 double elapsed_ms, double fetched_ms,
-                                std::optional<std::string> error = std::nullopt) {
+                                std::optional<Failure> failure = std::nullopt) {
     storage::PageRecord p;
     p.crawl_id = crawl_id;
     p.run_id = run_id;
@@ -68,8 +77,11 @@ inline storage::PageRecord page(std::int64_t crawl_id, std::int64_t run_id, std:
     p.depth = depth;
     p.elapsed_ms = elapsed_ms;
     p.fetched_at = at_ms(fetched_ms);
-    p.error = std::move(error);
-    p.bytes = error ? 0 : 1000;
+    p.bytes = failure ? 0 : 1000;
+    if (failure) {
+        p.error = std::move(failure->reason);
+        p.error_kind = std::move(failure->kind);
+    }
     return p;
 }
 

@@ -379,6 +379,12 @@ TEST_P(FetchEngine, RedirectsAreFollowedUpToTheLimit) {
     m_router.add("/r3", srv::Reply::redirect(307, "final"));
     m_router.add("/final", srv::Reply::text(200, "landed\n"));
     m_router.add("/loop", srv::Reply::redirect(302, "/loop"));
+    m_router.add("/a", srv::Reply::redirect(302, "/b?x#frag"));
+    m_router.add("/b", srv::Reply::redirect(302, url("/a")));
+    m_router.add_prefix("/hop/", [](const srv::Request& request) {
+        const int n = std::stoi(std::string(request.path.substr(5)));
+        return srv::Reply::redirect(302, "/hop/" + std::to_string(n + 1));
+    });
 
     auto r = fetch_one("/r1");
     EXPECT_FALSE(r.error);
@@ -390,12 +396,26 @@ TEST_P(FetchEngine, RedirectsAreFollowedUpToTheLimit) {
 
     auto policy = test_policy();
     policy.max_redirects = 3;
-    r = fetch_one("/loop", policy);
+    r = fetch_one("/hop/1", policy);
     ASSERT_TRUE(r.error);
     EXPECT_EQ(r.error->kind, ErrorKind::too_many_redirects);
+    EXPECT_NE(r.error->message.find("/hop/4"), std::string::npos) << r.error->message;
+    EXPECT_EQ(r.attempts, 1);
+    EXPECT_EQ(m_router.count("/hop/4"), 1u);
+    EXPECT_EQ(m_router.count("/hop/5"), 0u);
+
+    // A loop ends as soon as a redirect points back into the chain, before the request.
+    r = fetch_one("/loop", policy);
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->kind, ErrorKind::redirect_loop) << r.error->message;
     EXPECT_NE(r.error->message.find("/loop"), std::string::npos) << r.error->message;
     EXPECT_EQ(r.attempts, 1);
-    EXPECT_EQ(m_router.count("/loop"), 4u);
+    EXPECT_EQ(m_router.count("/loop"), 1u);
+    r = fetch_one("/a", policy);
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->kind, ErrorKind::redirect_loop) << r.error->message;
+    EXPECT_EQ(m_router.count("/a"), 1u);
+    EXPECT_EQ(m_router.count("/b"), 1u);
 }
 
 TEST_P(FetchEngine, RedirectIsReturnedAsIsWhenNotFollowing) {
@@ -422,14 +442,27 @@ TEST_P(FetchEngine, SlowResponseHitsTheTotalTimeout) {
     EXPECT_LT(r.timings.elapsed_ms, 2500.0);
 }
 
-TEST_P(FetchEngine, OversizedBodyIsCutOff) {
-    m_router.add("/big", srv::Reply::bytes(200, srv::make_body(std::string(100'000, 'y')),
-                                           "application/octet-stream"));
+TEST_P(FetchEngine, OversizedBodyIsRefusedWhenAnnouncedAndCutOffOtherwise) {
+    auto big = srv::Reply::bytes(200, srv::make_body(std::string(100'000, 'y')),
+                                 "application/octet-stream");
+    m_router.add("/big", big);
+    big.framing = srv::Framing::chunked; // no Content-Length: only the bytes tell
+    m_router.add("/big-chunked", big);
     auto policy = test_policy();
     policy.max_body_bytes = 10'000;
-    const auto r = fetch_one("/big", policy);
+
+    auto r = fetch_one("/big", policy);
     ASSERT_TRUE(r.error);
     EXPECT_EQ(r.error->kind, ErrorKind::too_large);
+    EXPECT_EQ(r.bytes, 0u) << "the announced size alone refuses it";
+    EXPECT_EQ(r.body.size(), 0u);
+    EXPECT_NE(r.error->message.find("announced by Content-Length"), std::string::npos)
+        << r.error->message;
+    EXPECT_EQ(r.attempts, 1);
+
+    r = fetch_one("/big-chunked", policy);
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->kind, ErrorKind::too_large) << r.error->message;
     EXPECT_LE(r.bytes, 10'000u);
     EXPECT_LE(r.body.size(), 10'000u);
     EXPECT_EQ(r.attempts, 1);
@@ -460,9 +493,31 @@ TEST_P(FetchEngine, CompressedBodyIsDecodedAndTheLimitAppliesToDecodedBytes) {
 
     r = fetch_one("/bomb", policy);
     ASSERT_TRUE(r.error);
-    EXPECT_EQ(r.error->kind, ErrorKind::too_large);
+    EXPECT_EQ(r.error->kind, ErrorKind::too_large_decoded) << r.error->message;
     EXPECT_LE(r.bytes, policy.max_body_bytes);
     EXPECT_LE(r.body.size(), policy.max_body_bytes);
+
+    // Without a size limit, the ratio guard stops the bomb once past 1 MiB decoded.
+    policy.max_body_bytes = 0;
+    ASSERT_GT(bomb.size() / bomb_gz.size(), static_cast<std::size_t>(policy.max_decoded_ratio));
+    r = fetch_one("/bomb", policy);
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->kind, ErrorKind::too_large_decoded) << r.error->message;
+    EXPECT_NE(r.error->message.find("times its size on the wire"), std::string::npos)
+        << r.error->message;
+    EXPECT_GE(r.bytes, 1u << 19);
+    EXPECT_LT(r.bytes, 2u << 20);
+    // ... and the absolute cap of decoded bodies, when the ratio allows it.
+    policy.max_decoded_ratio = 0;
+    policy.max_decoded_bytes = 2 << 20;
+    r = fetch_one("/bomb", policy);
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->kind, ErrorKind::too_large_decoded) << r.error->message;
+    EXPECT_LE(r.bytes, 2u << 20);
+    // The text, well under 1 MiB decoded, is not judged by its ratio.
+    policy.max_decoded_ratio = 100;
+    r = fetch_one("/text.gz", policy);
+    EXPECT_FALSE(r.error) << r.error->message;
 }
 
 // Keeps what a WireCapture is given, one entry per exchange, for assertions after run().
@@ -586,12 +641,12 @@ TEST_P(FetchEngine, ResetOrCloseMidTransferIsRetriedThenReported) {
     }());
     ASSERT_EQ(r.size(), 2u);
     ASSERT_TRUE(r[0].error);
-    EXPECT_EQ(r[0].error->kind, ErrorKind::protocol) << r[0].error->message;
+    EXPECT_EQ(r[0].error->kind, ErrorKind::reset) << r[0].error->message;
     EXPECT_EQ(r[0].attempts, 3);
     EXPECT_EQ(static_cast<MemorySink&>(*r[0].sink).m_resets, 2);
     EXPECT_EQ(m_router.count("/reset"), 3u);
     ASSERT_TRUE(r[1].error);
-    EXPECT_EQ(r[1].error->kind, ErrorKind::protocol) << r[1].error->message;
+    EXPECT_EQ(r[1].error->kind, ErrorKind::empty_reply) << r[1].error->message;
     EXPECT_EQ(r[1].http_status, 0);
     EXPECT_EQ(r[1].attempts, 3);
 }

@@ -379,8 +379,8 @@ TEST(CrawlStore, SchemaTwoFileIsMigratedKeepingItsRows) {
 
     auto reader = Reader::open(path);
     ASSERT_TRUE(reader);
-    EXPECT_EQ(reader->schema_version(), 3);
-    EXPECT_EQ(schema_version(), 3);
+    EXPECT_EQ(reader->schema_version(), k_error_kind_version);
+    EXPECT_EQ(schema_version(), k_error_kind_version);
     Database& db = reader->database();
     EXPECT_EQ(rows_of(db), before);
     EXPECT_EQ(*db.query_int("SELECT count(*) FROM pages WHERE ttfb_ms IS NULL AND dns_ms IS NULL "
@@ -389,6 +389,11 @@ TEST(CrawlStore, SchemaTwoFileIsMigratedKeepingItsRows) {
     EXPECT_EQ(
         *db.query_int("SELECT ttfb_ms * 10 FROM pages WHERE run_id = " + std::to_string(*run)), 25);
     EXPECT_EQ(*db.query_int("SELECT seen_urls * 1000 + seen_bytes FROM crawls"), 2256);
+    // Step 4 gave the failed page of step 2 the kind its error text says.
+    EXPECT_EQ(*db.query_int("SELECT count(*) FROM pages WHERE error_kind = 'http_status'"), 1);
+    EXPECT_EQ(*db.query_int("SELECT count(*) FROM pages WHERE (error IS NULL) != "
+                            "(error_kind IS NULL)"),
+              0);
     ASSERT_TRUE(reader->close());
 
     // A file is never taken back to an older schema.
@@ -396,7 +401,9 @@ TEST(CrawlStore, SchemaTwoFileIsMigratedKeepingItsRows) {
     ASSERT_TRUE(writable);
     auto back = migrate(*writable, 2);
     ASSERT_FALSE(back);
-    EXPECT_NE(back.error().message.find("already at schema version 3"), std::string::npos);
+    EXPECT_NE(back.error().message.find("already at schema version " +
+                                        std::to_string(k_error_kind_version)),
+              std::string::npos);
     EXPECT_THROW((void)migrate(*writable, 0), std::invalid_argument);
 }
 

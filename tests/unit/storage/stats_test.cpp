@@ -20,6 +20,7 @@ using flagcrawl::testing_support::at_ms;
 using flagcrawl::testing_support::begin_crawl_run;
 using flagcrawl::testing_support::begin_run;
 using flagcrawl::testing_support::download;
+using flagcrawl::testing_support::Failure;
 using flagcrawl::testing_support::page;
 using flagcrawl::testing_support::SchemaTwoCrawl;
 using flagcrawl::testing_support::TempDir;
@@ -54,19 +55,22 @@ TEST(Stats, DownloadRunOutcomesStatusesErrorsLatencyAndHosts) {
     ok2.ttfb_ms = 8;
     ASSERT_TRUE(writer->submit(ok1));
     ASSERT_TRUE(writer->submit(ok2));
-    ASSERT_TRUE(writer->submit(download(run, "http://a.test/3", 404, 30, "HTTP 404 Not Found", 0)));
+    ASSERT_TRUE(writer->submit(download(run, "http://a.test/3", 404, 30,
+                                        Failure{"http_status", "HTTP 404 Not Found"}, 0)));
+    ASSERT_TRUE(
+        writer->submit(download(run, "http://a.test/4", 500, 40,
+                                Failure{"http_status", "HTTP 500 Internal Server Error"}, 0)));
     ASSERT_TRUE(writer->submit(
-        download(run, "http://a.test/4", 500, 40, "HTTP 500 Internal Server Error", 0)));
-    ASSERT_TRUE(writer->submit(download(run, "http://a.test/5", std::nullopt, 50,
-                                        "timed out after 5000 ms (http://a.test/5)", 0)));
-    ASSERT_TRUE(writer->submit(
-        download(run, "http://a.test/6", std::nullopt, 60, "connection refused (a.test:80)", 0)));
+        download(run, "http://a.test/5", std::nullopt, 50,
+                 Failure{"timeout", "timed out after 5000 ms (http://a.test/5)"}, 0)));
+    ASSERT_TRUE(writer->submit(download(run, "http://a.test/6", std::nullopt, 60,
+                                        Failure{"connect", "connection refused (a.test:80)"}, 0)));
     for (int i = 1; i <= 3; ++i) { // mixed case: one host
         ASSERT_TRUE(writer->submit(
             download(run, "http://B.Test:8080/" + std::to_string(i), 200, i, std::nullopt, 50)));
     }
-    auto unfetched =
-        download(run, "ftp://c.test/x", std::nullopt, 0, "unsupported URL scheme 'ftp'", 0);
+    auto unfetched = download(run, "ftp://c.test/x", std::nullopt, 0,
+                              Failure{"disallowed_scheme", "unsupported URL scheme 'ftp'"}, 0);
     unfetched.attempts = 0;
     ASSERT_TRUE(writer->submit(unfetched));
     ASSERT_TRUE(writer->close());
@@ -96,7 +100,7 @@ TEST(Stats, DownloadRunOutcomesStatusesErrorsLatencyAndHosts) {
     EXPECT_EQ(kind_count(s, "http_500"), 1u);
     EXPECT_EQ(kind_count(s, "timeout"), 1u);
     EXPECT_EQ(kind_count(s, "connect"), 1u);
-    EXPECT_EQ(kind_count(s, "bad_url"), 1u);
+    EXPECT_EQ(kind_count(s, "disallowed_scheme"), 1u);
     EXPECT_EQ(s.reason_count, 5u);
     std::vector<std::string> reasons;
     for (const auto& r : s.top_reasons) {
@@ -195,12 +199,13 @@ TEST(Stats, HostsGroupedBySqlPastTheMapLimitMatchTheInMemoryTable) {
                                             std::nullopt, 10 * static_cast<std::uint64_t>(i))));
     }
     ASSERT_TRUE(writer->submit(download(run, "http://a.test/1", 200, 10)));
-    ASSERT_TRUE(writer->submit(download(run, "http://a.test/2", 404, 20, "HTTP 404 Not Found", 0)));
+    ASSERT_TRUE(writer->submit(download(run, "http://a.test/2", 404, 20,
+                                        Failure{"http_status", "HTTP 404 Not Found"}, 0)));
     ASSERT_TRUE(writer->submit(download(run, "http://A.Test/3", 200, 30)));
     ASSERT_TRUE(writer->submit(download(run, "http://B.test:8080/1", 200, 2, std::nullopt, 7)));
     ASSERT_TRUE(writer->submit(download(run, "http://b.test:8080/2", 200, 4, std::nullopt, 9)));
-    auto unfetched =
-        download(run, "ftp://c.test/x", std::nullopt, 0, "unsupported URL scheme 'ftp'", 0);
+    auto unfetched = download(run, "ftp://c.test/x", std::nullopt, 0,
+                              Failure{"disallowed_scheme", "unsupported URL scheme 'ftp'"}, 0);
     unfetched.attempts = 0;
     ASSERT_TRUE(writer->submit(unfetched));
     ASSERT_TRUE(writer->close());
@@ -305,7 +310,7 @@ protected:
         moved.ttfb_ms = 1;
         ASSERT_TRUE(writer->submit(moved));
         PageRecord refused = page(m_crawl, m_run1, 3, "http://a.test/private", std::nullopt, 1, 0,
-                                  20, "disallowed by robots.txt");
+                                  20, Failure{"robots", "disallowed by robots.txt"});
         refused.attempts = 0;
         ASSERT_TRUE(writer->submit(refused));
         ASSERT_TRUE(writer->finish_run(m_run1, {}, RunStatus::interrupted, at_ms(30)));
@@ -316,8 +321,8 @@ protected:
         PageRecord moved_to = page(m_crawl, m_run2, 4, "http://a.test/new", 200, 1, 5, 10000);
         moved_to.ttfb_ms = 2;
         ASSERT_TRUE(writer->submit(moved_to));
-        PageRecord missing =
-            page(m_crawl, m_run2, 5, "http://b.test/x", 404, 2, 7, 10010, "HTTP 404 Not Found");
+        PageRecord missing = page(m_crawl, m_run2, 5, "http://b.test/x", 404, 2, 7, 10010,
+                                  Failure{"http_status", "HTTP 404 Not Found"});
         missing.ttfb_ms = 6;
         ASSERT_TRUE(writer->submit(missing));
         PageRecord style = page(m_crawl, m_run2, 6, "http://a.test/style.css", 200, 2, 3, 10020);
@@ -370,7 +375,7 @@ TEST_F(ResumedCrawl, WholeCrawlAcrossItsRuns) {
     EXPECT_EQ(s.requests, 5u);
     EXPECT_EQ(s.bytes, 4 * 1000u);
     EXPECT_EQ(s.status_classes, (std::array<std::uint64_t, 6>{1, 0, 3, 1, 1, 0}));
-    EXPECT_EQ(kind_count(s, "robots_disallowed"), 1u);
+    EXPECT_EQ(kind_count(s, "robots"), 1u);
     EXPECT_EQ(kind_count(s, "http_404"), 1u);
     EXPECT_EQ(s.errors_by_kind.size(), 2u);
     // Fetched values 2 3 5 7 10.
@@ -497,7 +502,8 @@ TEST(Stats, ManyHostsAreGroupedBySqlWithTheSameResult) {
         ASSERT_TRUE(writer->submit(download(run, "http://big.test/", 200, v)));
     }
     ASSERT_TRUE(writer->submit(download(run, "http://mid.test/a", 200, 4)));
-    ASSERT_TRUE(writer->submit(download(run, "http://mid.test/b", 500, 2, "HTTP 500", 0)));
+    ASSERT_TRUE(writer->submit(
+        download(run, "http://mid.test/b", 500, 2, Failure{"http_status", "HTTP 500"}, 0)));
     ASSERT_TRUE(writer->close());
 
     Reader reader = open_reader(path);
@@ -517,41 +523,145 @@ TEST(Stats, ManyHostsAreGroupedBySqlWithTheSameResult) {
     EXPECT_EQ(s->items, 50'006u);
 }
 
-TEST(Stats, ErrorKindsFollowTheRecordedMessages) {
-    EXPECT_EQ(error_kind("cannot resolve host (x.test:80)", std::nullopt, 1), "dns");
-    EXPECT_EQ(error_kind("connection refused (127.0.0.1:9)", std::nullopt, 3), "connect");
-    EXPECT_EQ(error_kind("cannot connect: No route to host (h:80)", std::nullopt, 1), "connect");
-    EXPECT_EQ(error_kind("connect timed out (h:80)", std::nullopt, 1), "connect");
-    EXPECT_EQ(error_kind("timed out after 5000 ms (http://h/)", std::nullopt, 1), "timeout");
-    EXPECT_EQ(error_kind("transfer too slow: under 10 B/s for 1000 ms (http://h/)", 200, 1),
-              "timeout");
-    EXPECT_EQ(error_kind("body larger than 1024 bytes (http://h/)", 200, 1), "too_large");
-    EXPECT_EQ(error_kind("more than 5 redirects (http://h/)", std::nullopt, 1),
-              "too_many_redirects");
-    EXPECT_EQ(error_kind("too many redirects (6)", 301, 1), "too_many_redirects");
-    EXPECT_EQ(error_kind("TLS: certificate expired (h:443)", std::nullopt, 1), "tls");
-    EXPECT_EQ(error_kind("connection closed without a reply (http://h/)", std::nullopt, 1),
-              "protocol");
-    EXPECT_EQ(error_kind("transfer closed with 10 bytes remaining to read (http://h/)", 200, 1),
-              "protocol");
-    EXPECT_EQ(error_kind("cannot store the body (http://h/)", 200, 1), "write_failed");
-    EXPECT_EQ(error_kind("cannot write /out/f.tmp: No space left on device", 200, 1),
-              "write_failed");
-    EXPECT_EQ(error_kind("interrupted (http://h/)", std::nullopt, 1), "interrupted");
-    EXPECT_EQ(error_kind("disallowed by robots.txt", std::nullopt, 0), "robots_disallowed");
-    EXPECT_EQ(error_kind("robots.txt unreachable (HTTP 503), host given up", std::nullopt, 0),
-              "robots_unreachable");
-    EXPECT_EQ(error_kind("unsupported URL scheme 'ftp'", std::nullopt, 0), "bad_url");
-    EXPECT_EQ(error_kind("HTTP 404 Not Found", 404, 1), "http_404");
-    EXPECT_EQ(error_kind("HTTP 410 Gone", 410, 1), "http_410");
-    EXPECT_EQ(error_kind("HTTP 403 Forbidden", 403, 1), "http_403");
-    EXPECT_EQ(error_kind("HTTP 502 Bad Gateway", 502, 3), "http_502");
-    EXPECT_EQ(
-        error_kind("HTTP 503 Service Unavailable (still throttled after 3 deferrals)", 503, 1),
-        "throttled");
-    EXPECT_EQ(error_kind("something new", std::nullopt, 1), "other");
-    EXPECT_EQ(error_kind("something new", 500, 1), "http_500");
+// The messages older builds recorded, and the kind each stands for: what step 4 writes into
+// the error_kind column of the files it upgrades, and what readers derive from an older file
+// they do not upgrade.
+struct OldMessage {
+    const char* error;
+    std::optional<int> status;
+    int attempts;
+    const char* kind;
+};
+const std::vector<OldMessage> k_old_messages = {
+    {"cannot resolve host (x.test:80)", std::nullopt, 1, "dns"},
+    {"connection refused (127.0.0.1:9)", std::nullopt, 3, "connect"},
+    {"cannot connect: No route to host (h:80)", std::nullopt, 1, "connect"},
+    {"connect timed out (h:80)", std::nullopt, 1, "connect"},
+    {"timed out after 5000 ms (http://h/)", std::nullopt, 1, "timeout"},
+    {"transfer too slow: under 10 B/s for 1000 ms (http://h/)", 200, 1, "timeout"},
+    {"body larger than 1024 bytes (http://h/)", 200, 1, "too_large"},
+    {"more than 5 redirects (http://h/)", std::nullopt, 1, "too_many_redirects"},
+    {"too many redirects (6)", 301, 1, "too_many_redirects"},
+    {"TLS: certificate expired (h:443)", std::nullopt, 1, "tls"},
+    {"connection closed without a reply (http://h/)", std::nullopt, 1, "empty_reply"},
+    {"Recv failure: Connection reset by peer (http://h/)", 200, 3, "reset"},
+    {"transfer closed with 10 bytes remaining to read (http://h/)", 200, 1, "partial_body"},
+    {"Received HTTP/0.9 when not allowed (http://h/)", std::nullopt, 1, "not_http"},
+    {"Weird server reply (http://h/)", std::nullopt, 1, "protocol"},
+    {"Protocol \"file\" not supported or disabled in libcurl (file:///etc/passwd)", 302, 1,
+     "disallowed_scheme"},
+    {"cannot store the body (http://h/)", 200, 1, "write_failed"},
+    {"cannot write /out/f.tmp: No space left on device", 200, 1, "write_failed"},
+    {"interrupted (http://h/)", std::nullopt, 1, "interrupted"},
+    {"disallowed by robots.txt", std::nullopt, 0, "robots"},
+    {"robots.txt unreachable (HTTP 503), host given up", std::nullopt, 0, "robots_unreachable"},
+    {"unsupported URL scheme 'ftp'", std::nullopt, 0, "disallowed_scheme"},
+    {"invalid URL: invalid host", std::nullopt, 0, "invalid_url"},
+    {"HTTP 404 Not Found", 404, 1, "http_status"},
+    {"HTTP 410 Gone", 410, 1, "http_status"},
+    {"HTTP 502 Bad Gateway", 502, 3, "http_status"},
+    {"HTTP 503 Service Unavailable (still throttled after 3 deferrals)", 503, 1, "throttled"},
+    {"something new", std::nullopt, 1, "other"},
+    {"something new", 500, 1, "http_status"},
+};
 
+// A downloads file as a build of schema step 3 left it: one run, a row per old message.
+void write_step_three_downloads(const std::string& path) {
+    auto db = Database::open(path);
+    ASSERT_TRUE(db) << db.error().message;
+    ASSERT_TRUE(migrate(*db, 3));
+    ASSERT_TRUE(db->exec("INSERT INTO runs (id, command, arguments, strategy, concurrency, "
+                         "started_at, status) VALUES (1, 'download', '', 'async', 4, "
+                         "'2026-01-02T03:04:05.000Z', 'finished')"));
+    {
+        Statement insert = db->prepare(
+            "INSERT INTO downloads (run_id, url, http_status, bytes, elapsed_ms, attempts, error, "
+            "fetched_at) VALUES (1, 'http://h.test/', ?1, 0, 1, ?2, ?3, "
+            "'2026-01-02T03:04:05.000Z')");
+        for (const OldMessage& m : k_old_messages) {
+            insert.bind(1, m.status);
+            insert.bind(2, m.attempts);
+            insert.bind(3, std::string_view(m.error));
+            ASSERT_TRUE(insert.run());
+        }
+    }
+    ASSERT_TRUE(db->close());
+}
+
+std::vector<std::string> recorded_kinds(const std::string& path) {
+    Reader reader = open_reader(path);
+    std::vector<std::string> kinds;
+    auto r = reader.for_each_download(std::nullopt, [&](const DownloadRecord& d) {
+        kinds.push_back(d.error_kind.value_or("NULL"));
+        return true;
+    });
+    EXPECT_TRUE(r) << r.error().message;
+    return kinds;
+}
+
+std::vector<KindCount> kinds_of_run(const std::string& path) {
+    Reader reader = open_reader(path);
+    auto s = summarize_run(reader, 1);
+    EXPECT_TRUE(s) << s.error().message;
+    return s ? s->errors_by_kind : std::vector<KindCount>{};
+}
+
+TEST(Stats, KindsOfAnOlderFileComeFromItsMessagesOnceAndForAll) {
+    TempDir dir("stats");
+    const auto old_file = dir.file("old.db");
+    write_step_three_downloads(old_file);
+    std::vector<std::string> expected;
+    for (const OldMessage& m : k_old_messages) {
+        expected.push_back(m.kind);
+    }
+
+    // Read as it is (readers never migrate): derived from the text.
+    EXPECT_EQ(open_reader(old_file).schema_version(), 3);
+    EXPECT_EQ(recorded_kinds(old_file), expected);
+    const auto before = kinds_of_run(old_file);
+
+    // The first writer upgrades it and stores the kinds: the same ones.
+    {
+        auto writer = Writer::open(old_file);
+        ASSERT_TRUE(writer) << writer.error().message;
+        ASSERT_TRUE(writer->close());
+    }
+    EXPECT_EQ(open_reader(old_file).schema_version(), schema_version());
+    EXPECT_EQ(recorded_kinds(old_file), expected);
+    {
+        auto db = Database::open(old_file);
+        ASSERT_TRUE(db);
+        auto stored = db->query_int("SELECT count(*) FROM downloads WHERE error_kind IS NULL");
+        ASSERT_TRUE(stored);
+        EXPECT_EQ(*stored, 0);
+    }
+    EXPECT_EQ(kinds_of_run(old_file), before);
+
+    // A file written now, with the kinds recorded from the enum: stats says the same.
+    const auto new_file = dir.file("new.db");
+    {
+        auto writer = Writer::open(new_file);
+        ASSERT_TRUE(writer);
+        const auto run = begin_run(*writer, "download");
+        ASSERT_EQ(run, 1);
+        for (const OldMessage& m : k_old_messages) {
+            auto d = download(run, "http://h.test/", m.status, 1, Failure{m.kind, m.error}, 0);
+            d.attempts = m.attempts;
+            ASSERT_TRUE(writer->submit(d));
+        }
+        ASSERT_TRUE(writer->close());
+    }
+    const auto fresh = kinds_of_run(new_file);
+    EXPECT_EQ(fresh, before);
+    // http_status is counted by status.
+    Summary counted;
+    counted.errors_by_kind = fresh;
+    EXPECT_EQ(kind_count(counted, "http_404"), 1u);
+    EXPECT_EQ(kind_count(counted, "http_500"), 1u);
+    EXPECT_EQ(kind_count(counted, "reset"), 1u);
+}
+
+TEST(Stats, ReasonsWithoutWhereAndHostsOfUrls) {
     EXPECT_EQ(error_reason("connection refused (127.0.0.1:9)"), "connection refused");
     EXPECT_EQ(error_reason("HTTP 503 Service Unavailable (still throttled after 3 deferrals)"),
               "HTTP 503 Service Unavailable");
