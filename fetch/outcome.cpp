@@ -39,8 +39,9 @@ constexpr std::array k_codes = {
     std::string_view("out_of_scope"),
     std::string_view("limit_reached"),
     std::string_view("too_complex"),
+    std::string_view("given_up"),
 };
-static_assert(k_codes.size() == static_cast<std::size_t>(FailureKind::too_complex) + 1);
+static_assert(k_codes.size() == static_cast<std::size_t>(FailureKind::given_up) + 1);
 
 } // namespace
 

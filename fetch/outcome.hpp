@@ -48,6 +48,7 @@ enum class FailureKind : std::uint8_t {
     out_of_scope,       // outside the crawl's scope or filters
     limit_reached,      // not fetched: a limit (pages, bytes, depth, time) was reached
     too_complex,        // the page exceeded the bounds of parsing
+    given_up, // a shared crawl's URL handed to workers 3 times without a result: not fetched again
 };
 
 // The stored code: "dns", "too_large_decoded", "http_status", ...

@@ -22,6 +22,10 @@ CrawlSetupError usage(std::string message) {
     return {CrawlSetupError::Kind::usage, std::move(message)};
 }
 
+// How long run() gives the frontier to finish what is outstanding at the end (a shared
+// frontier's last batch and leases; the local one has nothing to wait for).
+constexpr std::chrono::seconds k_close_grace{10};
+
 // Requests in flight the strategy runs with.
 int effective_concurrency(const CrawlSettings& s) {
     return s.strategy == fetch::Strategy::sequential ? 1 : s.concurrency;
@@ -70,6 +74,9 @@ SetupResult Crawl::prepare() {
     const std::string& db = m_start.db;
     if (m_start.resume && db.empty()) {
         return usage("crawl --resume: needs the database (--no-db given)");
+    }
+    if (m_start.resume && m_start.make_frontier) {
+        return usage("crawl --resume: a shared crawl is continued by joining it");
     }
     if (m_start.resume) {
         // The crawl to resume and what it did so far.
@@ -159,14 +166,20 @@ SetupResult Crawl::begin() {
     frontier_options.politeness.per_host = m_settings.per_host;
     frontier_options.politeness.delay = m_settings.delay;
     frontier_options.politeness.robots = m_settings.robots;
-    if (m_writer) {
-        try {
-            m_store = std::make_unique<SqliteFrontierStore>(db, *m_writer, m_crawl_id);
-        } catch (const std::runtime_error& e) {
-            return fatal(e.what());
+    if (m_start.make_frontier) {
+        m_frontier = m_start.make_frontier(frontier_options, m_writer.get());
+    } else {
+        if (m_writer) {
+            try {
+                m_store = std::make_unique<SqliteFrontierStore>(db, *m_writer, m_crawl_id);
+            } catch (const std::runtime_error& e) {
+                return fatal(e.what());
+            }
         }
+        auto local = std::make_unique<LocalFrontier>(frontier_options, m_store.get());
+        m_local = local.get();
+        m_frontier = std::move(local);
     }
-    m_frontier = std::make_unique<LocalFrontier>(frontier_options, m_store.get());
     m_frontier->set_waker([fetcher = m_fetcher.get()] { fetcher->wake(); });
 
     PageRules rules;
@@ -198,7 +211,7 @@ SetupResult Crawl::begin() {
         begin.options = options_json(m_settings); // with the changes the resume made
         if (m_store) {
             try {
-                m_store->restore(*m_frontier);
+                m_store->restore(*m_local);
             } catch (const std::runtime_error& e) {
                 return fatal(e.what());
             }
@@ -276,7 +289,7 @@ CrawlReport Crawl::run() {
     }
     CrawlReport report;
     report.abandoned_parses = m_job->finish(std::nullopt, [this] { return m_stop == 2; });
-    m_frontier->close(std::chrono::steady_clock::now());
+    m_frontier->close(std::chrono::steady_clock::now() + k_close_grace);
     report.reason = m_job->stop_reason();
     report.stop_text = m_job->stop_text();
     report.frontier = m_job->frontier_stats();

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,12 @@ struct CrawlStart {
     // (its per-host, delay and robots come from the settings).
     int parse_threads = 1;
     FrontierOptions frontier;
+
+    // Builds the crawl's frontier instead of the local one (a frontier shared with other
+    // processes, crawler/pgfrontier), given the politeness options and the writer (null without
+    // a database). It gets the seeds through offer() like the local one. A new crawl only.
+    std::function<std::unique_ptr<Frontier>(const FrontierOptions&, storage::Writer*)>
+        make_frontier;
 };
 
 struct CrawlSetupError {
@@ -160,7 +167,8 @@ private:
     std::unique_ptr<storage::Writer> m_writer;
     std::unique_ptr<fetch::Fetcher> m_fetcher;
     std::unique_ptr<SqliteFrontierStore> m_store;
-    std::unique_ptr<LocalFrontier> m_frontier;
+    std::unique_ptr<Frontier> m_frontier;
+    LocalFrontier* m_local = nullptr; // m_frontier when it is the local one
     std::unique_ptr<CrawlJob> m_job;
 
     std::mutex m_stop_mutex; // orders stop() with run()'s start

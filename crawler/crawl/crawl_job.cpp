@@ -88,8 +88,10 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
             continue;
         }
         if (f.state == FrontierNext::State::finished) {
-            m_stop = m_pages_at_depth_limit > 0 ? StopReason::depth_limit
-                                                : StopReason::frontier_exhausted;
+            m_stop = f.cause == FrontierNext::Cause::max_pages   ? StopReason::max_pages
+                     : f.cause == FrontierNext::Cause::max_bytes ? StopReason::max_bytes
+                     : m_pages_at_depth_limit > 0                ? StopReason::depth_limit
+                                                                 : StopReason::frontier_exhausted;
             publish_stats();
             return {};
         }
@@ -105,7 +107,7 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
         }
         FrontierJob& job = f.job;
         if (job.kind == FrontierJob::Kind::disallowed ||
-            job.kind == FrontierJob::Kind::unreachable) {
+            job.kind == FrontierJob::Kind::unreachable || job.kind == FrontierJob::Kind::given_up) {
             commit(m_parser->refused(std::move(job)));
             continue;
         }

@@ -194,7 +194,7 @@ void LocalFrontier::unschedule(Host& host, std::uint32_t id) {
 void LocalFrontier::reschedule(std::uint32_t id, TimePoint now) {
     Host& host = m_hosts[id];
     unschedule(host, id);
-    if (host.queue.empty() || host.robots == Robots::fetching ||
+    if (host.queue.empty() || host.robots == Robots::fetching || host.held ||
         host.in_flight >= m_options.politeness.per_host) {
         return;
     }
@@ -427,6 +427,47 @@ FrontierStats LocalFrontier::stats() const {
     s.seen_bytes = m_seen.memory_bytes();
     s.deferred = m_deferred;
     return s;
+}
+
+void LocalFrontier::add_entry(const FrontierEntry& entry) {
+    enqueue(entry);
+}
+
+void LocalFrontier::hold_host(std::string_view origin, bool held) {
+    const std::uint32_t id = host_for(origin);
+    m_hosts[id].held = held;
+    reschedule(id, m_now);
+}
+
+void LocalFrontier::pause_host(std::string_view origin, TimePoint until) {
+    const std::uint32_t id = host_for(origin);
+    Host& host = m_hosts[id];
+    host.paused_until = std::max(host.paused_until, until);
+    reschedule(id, m_now);
+}
+
+std::vector<FrontierEntry> LocalFrontier::take_queue(std::string_view origin) {
+    std::vector<FrontierEntry> out;
+    auto found = m_host_ids.find(origin);
+    if (found == m_host_ids.end()) {
+        return out;
+    }
+    Host& host = m_hosts[found->second];
+    while (!host.queue.empty()) {
+        out.push_back(take_front(host));
+        --m_in_memory;
+    }
+    reschedule(found->second, m_now);
+    return out;
+}
+
+LocalFrontier::HostLoad LocalFrontier::host_load(std::string_view origin) const {
+    const Host* host = find_host(origin);
+    if (host == nullptr) {
+        return {0, 0, m_options.politeness.delay, TimePoint{}};
+    }
+    return {host->queue.size(), host->in_flight, host->delay,
+            std::max(host->next_allowed, host->paused_until)};
 }
 
 void LocalFrontier::close(TimePoint) {

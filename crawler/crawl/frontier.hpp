@@ -63,12 +63,16 @@ struct FrontierJob {
         disallowed,  // entry may not be fetched (robots.txt): record it, then complete() it
         unreachable, // the host's robots.txt stayed unreachable (given up): record entry as
                      // failed, then complete() it
+        given_up,    // the frontier gives up on entry without fetching it (a shared frontier:
+                     // handed to workers 3 times without a result): record it as failed with
+                     // `reason`, then complete() it
     };
     Kind kind = Kind::fetch;
     std::uint32_t host = 0; // the host slot: give it back to complete()/defer()/robots_fetched()
     std::string origin;     // "http://h:p" (robots jobs)
     FrontierEntry entry;    // fetch, disallowed and unreachable jobs
-    std::string reason;     // unreachable jobs: why the host's last robots.txt fetch failed
+    std::string reason;     // unreachable jobs: why the host's last robots.txt fetch failed;
+                            // given_up jobs: why the frontier gave up
 };
 
 struct FrontierNext {
@@ -78,7 +82,11 @@ struct FrontierNext {
                   // when the frontier's waker is called
         finished, // nothing queued, nothing in flight, nothing pending: the crawl is over
     };
+    // Why a frontier is finished: its URLs ran out, or a limit it keeps over the whole crawl (a
+    // shared frontier counts every worker's pages) was reached.
+    enum class Cause { exhausted, max_pages, max_bytes };
     State state = State::finished;
+    Cause cause = Cause::exhausted; // finished only
     FrontierJob job;
     std::optional<TimePoint> wake_at;
 };
@@ -263,6 +271,24 @@ public:
     // The frontier handed out a fetch, disallowed or unreachable job that ended with nothing
     // discovered (complete() without discoveries).
     void complete(const FrontierJob& job, TimePoint now);
+
+    // For a shared frontier (crawler/pgfrontier) that runs this one's politeness on the hosts
+    // it holds: their URLs are added as the server hands them out, not offered.
+    // Queues `entry` as it is (its seq orders it among its host's URLs; no seen-set check).
+    void add_entry(const FrontierEntry& entry);
+    // While held, nothing of the host is handed out (robots.txt included).
+    void hold_host(std::string_view origin, bool held);
+    // No request to the host before `until` (a delay carried over from another process).
+    void pause_host(std::string_view origin, TimePoint until);
+    // Removes and returns the host's queued entries (those in flight still complete).
+    std::vector<FrontierEntry> take_queue(std::string_view origin);
+    struct HostLoad {
+        std::size_t queued = 0;
+        int in_flight = 0;
+        Duration delay{0};      // the interval between its requests, Crawl-delay included
+        TimePoint not_before{}; // its next request not before (delay, backoff)
+    };
+    HostLoad host_load(std::string_view origin) const;
     bool seen(std::uint64_t key) const { return m_seen.contains(key); }
     // False when the URL's host has robots.txt rules that disallow it. True when allowed or
     // not known yet (checked again when it is handed out).
@@ -302,6 +328,7 @@ private:
         int robots_failures = 0;
         std::string robots_failure; // why the last robots.txt fetch failed
         int throttle_streak = 0;
+        bool held = false; // hold_host()
         std::shared_ptr<const RobotsRules> rules;
         // Where the host sits in the schedule (exactly one of these, or none).
         std::optional<std::int64_t> ready_key; // in m_ready under (ready_key, id)

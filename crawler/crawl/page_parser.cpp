@@ -147,6 +147,10 @@ ParsedPage PageParser::refused(FrontierJob&& job) const {
         // The site's choice, not a failure (wget and Scrapy only log it).
         r.error = "disallowed by robots.txt";
         set_kind(page, fetch::FailureKind::robots);
+    } else if (job.kind == FrontierJob::Kind::given_up) {
+        r.error = job.reason;
+        set_kind(page, fetch::FailureKind::given_up);
+        page.failed = true;
     } else {
         // Never fetched because the host failed: an error, so the exit status says so.
         r.error = "robots.txt unreachable (" + job.reason + "), host given up";

@@ -78,7 +78,8 @@ public:
     // Any other response: its record, the redirect target it leads to, the failure it is.
     // `throttled`: a 429/503 the frontier would not defer any more.
     ParsedPage other(FrontierJob&& job, fetch::Response&& response, bool throttled) const;
-    // A URL the frontier handed out as disallowed or unreachable: recorded, never fetched.
+    // A URL the frontier handed out as disallowed, unreachable or given up: recorded, never
+    // fetched.
     ParsedPage refused(FrontierJob&& job) const;
 
 private:

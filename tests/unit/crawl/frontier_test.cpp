@@ -204,6 +204,57 @@ TEST(Frontier, TheRobotsFetchIsSpacedLikeAnyRequest) {
     EXPECT_EQ(expect_ready(f, t0 + 2s).entry.url, "http://a/1");
 }
 
+TEST(Frontier, TheDelayFollowsRobotsTxtToo) {
+    auto o = options(8, 1s, true);
+    o.politeness.jitter = false;
+    LocalFrontier f(o, nullptr);
+    push(f, "http://a/1");
+    auto robots = expect_ready(f, t0);
+    ASSERT_EQ(robots.kind, FrontierJob::Kind::robots);
+    f.robots_fetched(robots, RobotsRules::allow_all(), "", t0 + 10ms);
+    // robots.txt was a request to the host: the first page waits the delay after it.
+    auto n = f.next(t0 + 10ms);
+    ASSERT_EQ(n.state, FrontierNext::State::waiting);
+    EXPECT_EQ(*n.wake_at, t0 + 1s);
+    EXPECT_EQ(expect_ready(f, t0 + 1s).entry.url, "http://a/1");
+}
+
+// What a shared frontier (crawler/pgfrontier) uses to run this one on the hosts it leases.
+TEST(Frontier, HostsCanBeFedHeldPausedAndEmptied) {
+    LocalFrontier f(options(8), nullptr);
+    FrontierEntry e;
+    e.seq = 700;
+    e.key = 1;
+    e.url = "http://a/x";
+    f.add_entry(e);
+    e.key = 2;
+    e.url = "http://a/y";
+    f.add_entry(e);
+    f.add_entry(e); // no seen-set: what the server hands out is queued as it comes
+    EXPECT_FALSE(f.seen(1));
+    EXPECT_EQ(f.host_load("http://a").queued, 3u);
+
+    f.hold_host("http://a", true);
+    EXPECT_EQ(f.next(t0).state, FrontierNext::State::finished); // nothing it may hand out
+    f.hold_host("http://a", false);
+    f.pause_host("http://a", t0 + 2s);
+    auto n = f.next(t0);
+    ASSERT_EQ(n.state, FrontierNext::State::waiting);
+    EXPECT_EQ(*n.wake_at, t0 + 2s);
+    auto job = expect_ready(f, t0 + 2s);
+    EXPECT_EQ(job.entry.seq, 700);
+    EXPECT_EQ(job.entry.url, "http://a/x");
+    EXPECT_EQ(f.host_load("http://a").in_flight, 1);
+
+    const auto taken = f.take_queue("http://a");
+    ASSERT_EQ(taken.size(), 2u);
+    EXPECT_EQ(taken[0].url, "http://a/y");
+    EXPECT_EQ(f.host_load("http://a").queued, 0u);
+    f.complete(job, t0 + 2s);
+    EXPECT_EQ(f.next(t0 + 2s).state, FrontierNext::State::finished);
+    EXPECT_TRUE(f.take_queue("http://unknown").empty());
+}
+
 TEST(Frontier, UnreachableRobotsIsRefetchedThenTheHostGivenUp) {
     auto o = options(8, 0s, true);
     o.politeness.robots_retry = {2s, 10s};

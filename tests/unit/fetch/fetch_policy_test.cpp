@@ -113,6 +113,7 @@ TEST(FailureKinds, StoredCodesStayAsTheyAre) {
         {FailureKind::out_of_scope, "out_of_scope"},
         {FailureKind::limit_reached, "limit_reached"},
         {FailureKind::too_complex, "too_complex"},
+        {FailureKind::given_up, "given_up"},
     };
     for (const auto& [kind, text] : codes) {
         EXPECT_EQ(code(kind), text);
