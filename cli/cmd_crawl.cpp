@@ -8,6 +8,7 @@
 
 #include "crawler/crawl/crawl.hpp"
 #include "crawler/mirror/mirror.hpp"
+#include "crawler/pgfrontier/pg_frontier.hpp"
 #include "crawler/url/url.hpp"
 
 #include <CLI/CLI.hpp>
@@ -22,9 +23,11 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <sched.h>
+#include <unistd.h>
 
 namespace flagcrawl::cli {
 namespace {
@@ -45,6 +48,9 @@ constexpr int k_max_concurrency = 1000;
 constexpr int k_max_per_host = 100;
 constexpr int k_max_redirects_bound = 100;
 constexpr double k_max_delay_s = 3600;
+constexpr double k_default_lease_s = 30; // a shared crawl's host leases
+constexpr double k_min_lease_s = 1;
+constexpr double k_max_lease_s = 3600;
 // The crawl's store. A crawl submits a record of ~30 links per page, ~2000 a second; 1024 queued
 // records are 0.5 s of that. The writer takes them 16 at a time (wake_records) so that few wait
 // in memory, which cut the peak RSS of a 5000-page crawl by ~0.5 MiB against 256 at a time, for
@@ -73,8 +79,34 @@ struct CrawlCliOptions {
     double stall_after_s = k_default_stall_after_s;
     WarcCliOptions warc;
     std::string mirror_dir; // -o DIR; empty: no mirror
+    std::string frontier;   // a shared crawl's PostgreSQL server (libpq connection string)
+    std::string crawl_name; // the shared crawl's name
+    double lease_s = k_default_lease_s;
     CommonOptions common;
 };
+
+// This worker in the shared crawl's workers table: host name and process id.
+std::string worker_label() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) {
+        std::snprintf(host, sizeof host, "localhost");
+    }
+    return fmt::format("{}:{}", host, ::getpid());
+}
+
+// The options a user named on the command line, of those a resume or a join takes from the
+// stored crawl.
+std::set<std::string, std::less<>> given_options(const CLI::App& cmd) {
+    std::set<std::string, std::less<>> given;
+    for (const auto& names : {crawler::defining_options(), crawler::kept_options()}) {
+        for (std::string_view name : names) {
+            if (cmd.count(std::string(name)) > 0) {
+                given.emplace(name);
+            }
+        }
+    }
+    return given;
+}
 
 // CPUs this process may run on (its affinity mask), else the machine's.
 int usable_cpus() {
@@ -146,11 +178,12 @@ crawler::CrawlSettings make_settings(CrawlCliOptions& o) {
 }
 
 // What the command line asks of the crawl.
-crawler::CrawlStart make_start(CrawlCliOptions& o, const CLI::App& cmd) {
+crawler::CrawlStart make_start(CrawlCliOptions& o, const CLI::App& cmd,
+                               std::shared_ptr<pgfrontier::SharedCrawl>& shared) {
     if (o.resume && !o.urls.empty()) {
         throw UsageError("crawl --resume: give no URLs (the crawl's seeds are in the DB)");
     }
-    if (!o.resume && o.urls.empty()) {
+    if (!o.resume && o.urls.empty() && o.frontier.empty()) {
         throw UsageError("crawl: no seed URLs given");
     }
     if (o.resume && o.common.no_db) {
@@ -160,13 +193,29 @@ crawler::CrawlStart make_start(CrawlCliOptions& o, const CLI::App& cmd) {
     start.resume = o.resume;
     start.settings = make_settings(o);
     if (o.resume) {
-        for (const auto& names : {crawler::defining_options(), crawler::kept_options()}) {
-            for (std::string_view name : names) {
-                if (cmd.count(std::string(name)) > 0) {
-                    start.given_options.emplace(name);
-                }
+        start.given_options = given_options(cmd);
+    }
+    if (!o.frontier.empty()) {
+        // The shared crawl, defined (seeds given) or joined, before anything local is written.
+        pgfrontier::SharedCrawlOptions so;
+        so.conninfo = o.frontier;
+        so.name = o.crawl_name;
+        so.lease = std::chrono::milliseconds(static_cast<std::int64_t>(o.lease_s * 1000));
+        so.label = worker_label();
+        auto opened = pgfrontier::SharedCrawl::open(std::move(so), start.settings,
+                                                    given_options(cmd), !o.urls.empty());
+        if (!opened) {
+            if (opened.error().kind == pgfrontier::SharedCrawlError::Kind::usage) {
+                throw UsageError(opened.error().message);
             }
+            throw FatalError(opened.error().message);
         }
+        shared = std::move(*opened);
+        start.settings = shared->settings();
+        start.make_frontier = [shared](const crawler::FrontierOptions& options,
+                                       storage::Writer* writer) {
+            return shared->make_frontier(options, writer);
+        };
     }
     start.db = db_path(o.common);
     if (!start.db.empty() && o.common.db.empty()) {
@@ -407,7 +456,8 @@ int run_crawl(CrawlCliOptions& o, const CLI::App& cmd) {
     InterruptWatcher interrupt([&](fetch::StopMode mode) { relay.stop(mode); }, k_grace);
 
     ProgressMode progress_mode = parse_progress_mode(o.common.progress);
-    auto opened = crawler::Crawl::open(make_start(o, cmd));
+    std::shared_ptr<pgfrontier::SharedCrawl> shared;
+    auto opened = crawler::Crawl::open(make_start(o, cmd, shared));
     if (!opened) {
         if (opened.error().kind == crawler::CrawlSetupError::Kind::usage) {
             throw UsageError(opened.error().message);
@@ -442,6 +492,17 @@ int run_crawl(CrawlCliOptions& o, const CLI::App& cmd) {
     relay.set(&crawl);
     if (interrupt.interrupted()) {
         crawl.stop(fetch::StopMode::drain); // a signal came before the crawl could hear it
+    }
+    if (shared && !o.common.quiet) {
+        std::string changes;
+        for (const auto& c : shared->changes()) {
+            changes += fmt::format("{}{} {} (was {})", changes.empty() ? "" : ", ", c.option, c.now,
+                                   c.was);
+        }
+        print_line(stderr, fmt::format("flagcrawl: {} shared crawl '{}' on {} as worker {}{}",
+                                       shared->defined() ? "defined" : "joined", o.crawl_name,
+                                       pgfrontier::conninfo_target(o.frontier), shared->worker_id(),
+                                       changes.empty() ? "" : " with " + changes));
     }
     if (!crawl.changes().empty() && !o.common.quiet) {
         std::string changes;
@@ -573,6 +634,28 @@ void register_crawl(CLI::App& app, int& exit_code) {
                     "page.html?x=1), written atomically, never outside DIR")
         ->group("Output");
     add_warc_options(*cmd, o->warc);
+    auto* frontier = cmd->add_option(
+        "--frontier", o->frontier,
+        "Share the crawl with other workers (processes, machines) through this PostgreSQL "
+        "server: a libpq connection string, postgresql://user@host/db or key=value pairs, used "
+        "as given (sslmode, .pgpass and PGPASSWORD apply; never put a password on the command "
+        "line of a shared machine)");
+    frontier->group("Several machines");
+    auto* crawl_name =
+        cmd->add_option("--crawl-name", o->crawl_name,
+                        "The shared crawl's name on the server: the first worker (with seed "
+                        "URLs) defines it, the others join it (no seeds, no option that "
+                        "defines a crawl)")
+            ->group("Several machines");
+    auto* lease = cmd->add_option("--lease", o->lease_s,
+                                  "Seconds a worker holds a host: another worker takes the "
+                                  "host over this long after the holder stopped renewing")
+                      ->capture_default_str()
+                      ->check(CLI::Range(k_min_lease_s, k_max_lease_s))
+                      ->group("Several machines");
+    frontier->needs(crawl_name);
+    crawl_name->needs(frontier);
+    lease->needs(frontier);
     cmd->add_flag("--resume", o->resume,
                   "Continue the most recent unfinished crawl in the DB under the settings it "
                   "was started with: its seeds and scope (fixed), and its politeness, fetch "
@@ -608,8 +691,12 @@ void register_crawl(CLI::App& app, int& exit_code) {
         "Ctrl-C (SIGINT, SIGTERM): requests in flight get 2 s to finish, then are cut short (at "
         "once on a second Ctrl-C); the run is recorded as interrupted and --resume continues "
         "it. A process stuck past that (a locked database) exits 3 s later without recording.\n"
+        "Several machines (--frontier): hosts are leased to workers, each under this "
+        "politeness; a worker killed loses nothing (its hosts are taken over after --lease); "
+        "every worker ends when the whole crawl does, with the same verdict; Ctrl-C leaves the "
+        "crawl to the others; --max-pages and --max-bytes count the whole crawl.\n"
         "Exit: 0 all pages ok, 1 some failed (404s included), 2 usage, 3 fatal (store, a thread "
-        "that cannot start), 130 interrupted (resumable).\n"
+        "that cannot start, the shared crawl's server), 130 interrupted (resumable).\n"
         "Examples:\n"
         "  flagcrawl crawl https://example.org/ --depth 3 --delay 1 --db site.db\n"
         "  flagcrawl crawl --resume --db site.db              # same seeds, scope, delay, ...\n"
@@ -618,8 +705,16 @@ void register_crawl(CLI::App& app, int& exit_code) {
         "  flagcrawl crawl https://example.org/ --page-requisites -o site/  "
         "# site/example.org/index.html ...\n"
         "  flagcrawl crawl https://example.org/ --warc site --warc-max-size 1G  "
-        "# site-00000.warc.gz ..., site.cdxj");
+        "# site-00000.warc.gz ..., site.cdxj\n"
+        "  flagcrawl crawl https://a.example/ https://b.example/ --depth 4 \\\n"
+        "      --frontier postgresql://crawler@db.lan/flagcrawl --crawl-name spring --db node1.db\n"
+        "  flagcrawl crawl --frontier postgresql://crawler@db.lan/flagcrawl --crawl-name spring "
+        "--db node2.db  # joins it");
     cmd->callback([o, cmd, &exit_code] {
+        if (o->resume && !o->frontier.empty()) {
+            throw UsageError("crawl --resume: a shared crawl (--frontier) goes on by joining it: "
+                             "run the same command without --resume and without seeds");
+        }
         if (o->resume) {
             // Refused before the store is opened: the crawl keeps what defines it.
             for (std::string_view name : crawler::defining_options()) {

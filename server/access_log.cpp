@@ -31,11 +31,16 @@ Handler with_access_log(Handler inner, const std::string& path) {
         const auto arrived = std::chrono::system_clock::now().time_since_epoch();
         Reply reply = inner(request);
         const auto us = std::chrono::duration_cast<std::chrono::microseconds>(arrived).count();
+        std::string_view agent = request.header("User-Agent");
+        if (agent.empty()) {
+            agent = "-";
+        }
         std::lock_guard lock(log->mutex);
-        std::fprintf(log->file, "%lld.%06lld %.*s %.*s %d\n", static_cast<long long>(us / 1000000),
-                     static_cast<long long>(us % 1000000), static_cast<int>(request.method.size()),
-                     request.method.data(), static_cast<int>(request.target.size()),
-                     request.target.data(), reply.status);
+        std::fprintf(log->file, "%lld.%06lld %.*s %.*s %d %.*s\n",
+                     static_cast<long long>(us / 1000000), static_cast<long long>(us % 1000000),
+                     static_cast<int>(request.method.size()), request.method.data(),
+                     static_cast<int>(request.target.size()), request.target.data(), reply.status,
+                     static_cast<int>(agent.size()), agent.data());
         std::fflush(log->file);
         return reply;
     };

@@ -9,9 +9,10 @@
 
 namespace flagcrawl::server {
 
-// Wraps `inner`: each request appends "SECONDS METHOD TARGET STATUS\n" to `path` (SECONDS: the
-// arrival time on the system clock, seconds since the epoch with microseconds, e.g.
-// "1717171717.123456"), a whole line at a time, flushed at once. Throws std::runtime_error when
+// Wraps `inner`: each request appends "SECONDS METHOD TARGET STATUS USER-AGENT\n" to `path`
+// (SECONDS: the arrival time on the system clock, seconds since the epoch with microseconds, e.g.
+// "1717171717.123456"; USER-AGENT as sent, "-" when absent, the rest of the line), a whole line
+// at a time, flushed at once. Throws std::runtime_error when
 // the file cannot be opened for appending. Thread-safe if `inner` is.
 Handler with_access_log(Handler inner, const std::string& path);
 

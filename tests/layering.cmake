@@ -15,7 +15,7 @@ set(allowed_crawler/robots "util")
 set(allowed_crawler/mirror "util;crawler/url")
 set(allowed_crawler/jobs "util;fetch;storage;archive;crawler/url")
 set(allowed_crawler/crawl "util;fetch;storage;crawler/url;crawler/html;crawler/robots")
-set(allowed_crawler/pgfrontier "util")
+set(allowed_crawler/pgfrontier "util;fetch;storage;crawler/url;crawler/robots;crawler/crawl")
 set(allowed_cli "util;fetch;storage;archive;server;crawler/url;crawler/html;crawler/robots;crawler/jobs;crawler/mirror;crawler/crawl;crawler/pgfrontier")
 set(folders util fetch storage server archive crawler/url crawler/html crawler/robots
     crawler/jobs crawler/mirror crawler/crawl crawler/pgfrontier cli)

@@ -191,8 +191,13 @@ struct Coordinator::Impl {
     }
 
     asio::awaitable<void> commit() {
-        if (options.before_commit) {
-            if (auto error = options.before_commit()) {
+        std::function<std::optional<std::string>()> before;
+        {
+            std::lock_guard lock(mutex);
+            before = options.before_commit;
+        }
+        if (before) {
+            if (auto error = before()) {
                 set_failure(*error);
                 co_return;
             }
@@ -661,6 +666,11 @@ Coordinator::~Coordinator() {
 void Coordinator::set_waker(std::function<void()> wake) {
     std::lock_guard lock(m_impl->mutex);
     m_impl->waker = std::move(wake);
+}
+
+void Coordinator::set_before_commit(std::function<std::optional<std::string>()> before_commit) {
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->options.before_commit = std::move(before_commit);
 }
 
 Coordinator::Started Coordinator::start() {

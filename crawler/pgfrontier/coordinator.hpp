@@ -96,8 +96,10 @@ public:
     // listening; blocks until done. Call once, before anything else.
     Started start();
 
-    // Called when an Update is ready (from the coordinator's thread). Set before start().
+    // Called when an Update is ready (from the coordinator's thread).
     void set_waker(std::function<void()> wake);
+    // Replaces CoordinatorOptions::before_commit (any time; the next commit uses it).
+    void set_before_commit(std::function<std::optional<std::string>()> before_commit);
 
     // The loop's side.
     void submit(std::vector<Completion> completions, std::vector<UrlRow> discovered);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <netinet/in.h>
+#include <random>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -73,6 +74,73 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
     result.out = read_file(out_path);
     result.err = read_file(err_path);
     return result;
+}
+
+Background::Background(const std::vector<std::string>& argv) {
+    std::random_device random;
+    m_dir = std::filesystem::temp_directory_path() /
+            ("flagcrawl-bg-" + std::to_string(random()) + std::to_string(random()));
+    std::filesystem::create_directories(m_dir);
+    const std::string out_path = (m_dir / "out").string(), err_path = (m_dir / "err").string();
+    m_pid = ::fork();
+    if (m_pid < 0)
+        throw std::runtime_error("fork failed");
+    if (m_pid == 0) {
+        int in = ::open("/dev/null", O_RDONLY);
+        int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(in, 0);
+        ::dup2(out, 1);
+        ::dup2(err, 2);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        std::vector<char*> args;
+        for (const auto& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+}
+
+Background::~Background() {
+    if (!m_exit) {
+        ::kill(m_pid, SIGKILL);
+        ::kill(m_pid, SIGCONT); // a stopped child dies only once continued
+        int status = 0;
+        ::waitpid(m_pid, &status, 0);
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(m_dir, ignored);
+}
+
+void Background::signal(int sig) const {
+    if (!m_exit)
+        ::kill(m_pid, sig);
+}
+
+std::optional<int> Background::wait(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!m_exit) {
+        int status = 0;
+        if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
+            m_exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            break;
+        }
+        if (std::chrono::steady_clock::now() > deadline)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return m_exit;
+}
+
+std::string Background::out() const {
+    return read_file(m_dir / "out");
+}
+
+std::string Background::err() const {
+    return read_file(m_dir / "err");
 }
 
 std::uint16_t unused_loopback_port() {

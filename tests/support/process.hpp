@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +32,30 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
                           const std::string& input = {},
                           const std::function<void(int pid)>& while_running = {},
                           std::chrono::seconds limit = std::chrono::seconds(60));
+
+// A child process left running in the background, its output in files, for tests that run
+// several at once and signal them (kill -9, SIGSTOP). Killed (SIGKILL) and reaped when destroyed
+// if still running.
+class Background {
+public:
+    explicit Background(const std::vector<std::string>& argv);
+    ~Background();
+    Background(const Background&) = delete;
+    Background& operator=(const Background&) = delete;
+
+    int pid() const { return m_pid; }
+    void signal(int sig) const;
+    // Waits up to `limit` for the child to end: its exit code, -1 when a signal ended it;
+    // nullopt while it still runs.
+    std::optional<int> wait(std::chrono::milliseconds limit);
+    std::string out() const; // what it wrote so far
+    std::string err() const;
+
+private:
+    std::filesystem::path m_dir;
+    int m_pid = -1;
+    std::optional<int> m_exit;
+};
 
 // A loopback port nothing listened on a moment ago (bound to port 0, then released): for a
 // child to listen on, or to be refused on.

@@ -28,20 +28,24 @@ TEST(AccessLog, OneLinePerRequestWithItsArrivalTime) {
     const double before =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     TestClient client(server.port());
-    ASSERT_TRUE(client.get("/a?x=1"));
+    ASSERT_TRUE(client.get("/a?x=1", "User-Agent: bot/1 (worker 2)\r\n"));
     ASSERT_TRUE(client.get("/missing"));
     server.stop();
     std::istringstream lines(flagcrawl::testing_support::read_file(path));
     double first = 0, second = 0;
-    std::string method, target;
+    std::string method, target, agent;
     int status = 0;
     ASSERT_TRUE(lines >> first >> method >> target >> status);
+    std::getline(lines, agent);
     EXPECT_EQ(method, "GET");
     EXPECT_EQ(target, "/a?x=1");
     EXPECT_EQ(status, 200);
+    EXPECT_EQ(agent, " bot/1 (worker 2)");
     ASSERT_TRUE(lines >> second >> method >> target >> status);
+    std::getline(lines, agent);
     EXPECT_EQ(target, "/missing");
     EXPECT_EQ(status, 404);
+    EXPECT_EQ(agent, " -");
     EXPECT_GE(first, before - 1);
     EXPECT_GE(second, first);
     EXPECT_FALSE(lines >> first);
