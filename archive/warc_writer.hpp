@@ -44,7 +44,7 @@ struct WarcOptions {
     std::string software;       // "flagcrawl/0.1.0"
     // More warcinfo fields ("robots", "flagcrawl-arguments", ...), after software and format.
     std::vector<std::pair<std::string, std::string>> info;
-    int compression_level = 6;          // zlib's 1..9
+    int compression_level = 6;          // zlib's 1..9 (6: zlib's default, as wget writes)
     std::size_t queue_capacity = 64;    // responses queued; archive() blocks beyond
     std::size_t memory_limit = 4 << 20; // body bytes a capture keeps in RAM before a temp file
 };

@@ -469,7 +469,7 @@ int run_crawl(CrawlCliOptions& o, const CLI::App& cmd) {
     // before anything is recorded.
     const crawler::CrawlSettings& settings = crawl.settings();
     std::unique_ptr<archive::WarcWriter> warc =
-        open_warc({settings.warc, settings.warc_max_size}, crawl.resumed(),
+        open_warc({settings.warc, settings.warc_max_size, o.warc.gzip_level}, crawl.resumed(),
                   settings.robots ? "obey" : "ignore");
     std::optional<WarcExchanges> warc_exchanges;
     if (warc) {

@@ -24,6 +24,13 @@ void add_warc_options(CLI::App& command, WarcCliOptions& options) {
                     "Start a new WARC file once one reaches this size, e.g. 1G: "
                     "NAME-00000.warc.gz, NAME-00001.warc.gz, ...")
         ->group("Output");
+    command
+        .add_option("--warc-gzip-level", options.gzip_level,
+                    "Compression of the WARC records, 1 (fastest: about half the CPU of 6, "
+                    "files ~6% larger on HTML) to 9 (smallest)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 9))
+        ->group("Output");
 }
 
 std::unique_ptr<archive::WarcWriter> open_warc(const WarcCliOptions& o, bool resume,
@@ -43,6 +50,7 @@ std::unique_ptr<archive::WarcWriter> open_warc(const WarcCliOptions& o, bool res
             throw UsageError("--warc-max-size: expected a size above 0, e.g. 1G");
         }
     }
+    options.compression_level = o.gzip_level;
     options.software = std::string("flagcrawl/") + FLAGCRAWL_VERSION;
     if (!robots.empty()) {
         options.info.emplace_back("robots", robots);

@@ -14,6 +14,7 @@ namespace flagcrawl::cli {
 struct WarcCliOptions {
     std::string file;     // --warc NAME; empty: no WARC
     std::string max_size; // --warc-max-size, e.g. "1G"; empty: one file
+    int gzip_level = 6;   // --warc-gzip-level: zlib's 1 (fastest) .. 9 (smallest)
 };
 
 void add_warc_options(CLI::App& command, WarcCliOptions& options);

@@ -196,6 +196,9 @@ TEST(CliWarc, UsageErrors) {
     r = run_process({flagcrawl_binary(), "crawl", "--db", dir.file("c.db"), "--resume", "--warc",
                      dir.file("w")});
     EXPECT_EQ(r.exit_code, 2) << r.err;
+    r = run_process({flagcrawl_binary(), "download", "--no-db", "-o", dir.file("o"), "--warc",
+                     dir.file("z"), "--warc-gzip-level", "0", "http://127.0.0.1:1/"});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
 } // namespace

@@ -367,6 +367,26 @@ TEST(WarcWriter, ResumeCutsARecordThatWasNotIndexed) {
     EXPECT_EQ(header_value(after[3].second, "WARC-Type"), "warcinfo");
 }
 
+TEST(WarcWriter, CompressionLevel) {
+    TempDir dir("warc");
+    std::string body;
+    for (int i = 0; i < 3000; ++i)
+        body += "<p>row " + std::to_string(i % 97) + " of a table</p>\n";
+    std::uintmax_t sizes[2] = {};
+    for (int i = 0; i < 2; ++i) {
+        auto o = options(dir.path() / ("l" + std::to_string(i)));
+        o.compression_level = i == 0 ? 1 : 9;
+        auto writer = archive::WarcWriter::open(o);
+        ASSERT_TRUE(writer);
+        (*writer)->archive(exchange(**writer, "http://e.org/t", k_html_head, body), true);
+        ASSERT_FALSE((*writer)->close());
+        const auto path = dir.path() / ("l" + std::to_string(i) + ".warc.gz");
+        EXPECT_EQ(block_of(members(read_file(path))[2].second), k_html_head + body);
+        sizes[i] = std::filesystem::file_size(path);
+    }
+    EXPECT_GT(sizes[0], sizes[1]); // level 1 is larger than level 9
+}
+
 TEST(WarcWriter, LargeBodiesSpillToATemporaryFile) {
     TempDir dir("warc");
     auto o = options(dir.path() / "big");
