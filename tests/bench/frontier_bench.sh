@@ -37,7 +37,9 @@ if [ "$(id -u)" = 0 ]; then
 fi
 pids=()
 cleanup() {
-    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do
+        { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
+    done
     "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$work"
 }

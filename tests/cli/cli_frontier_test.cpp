@@ -459,6 +459,54 @@ TEST_F(SharedCrawlTest, ServerProblemsAreOneLineFatalErrorsWithoutThePassword) {
     EXPECT_NE(newer.err.find("schema version 99"), std::string::npos) << newer.err;
 }
 
+// Ctrl-C: the worker leaves the crawl to the others at once: its hosts handed back, the URLs
+// it held not counted against them, its row saying it left.
+TEST_F(SharedCrawlTest, CtrlCHandsTheHostsBack) {
+    start_sites(2, 40, "0.2");
+    Background first(worker(*pg, "leaving", dir.file("w.db"), 1, seeds()));
+    ASSERT_TRUE(eventually([&] { return done() >= 5; }, 60s)) << first.err();
+    first.signal(SIGINT);
+    auto code = first.wait(30s);
+    ASSERT_TRUE(code) << first.err();
+    EXPECT_EQ(*code, 130) << first.err();
+    EXPECT_EQ(pg->value("SELECT count(*) FROM flagcrawl.hosts WHERE owner IS NOT NULL"), "0");
+    EXPECT_EQ(pg->value("SELECT count(*) FROM flagcrawl.urls WHERE state = 0 AND deliveries > 0"),
+              "0");
+    EXPECT_NE(pg->value("SELECT count(*) FROM flagcrawl.urls WHERE state = 0"), "0");
+    EXPECT_EQ(pg->value("SELECT verdict FROM flagcrawl.workers"), "left before the end");
+    EXPECT_EQ(pg->value("SELECT status FROM flagcrawl.crawls"), "running");
+}
+
+// A URL that workers took three times without a result (each died with it) is given up, not
+// fetched a fourth time: a page that kills workers cannot loop forever.
+TEST_F(SharedCrawlTest, AUrlHandedOutThreeTimesWithoutAResultIsGivenUp) {
+    start_sites(1, 5);
+    const std::string seed = sites[0]->seed();
+    pgfrontier::CoordinatorOptions o;
+    o.conninfo = pg->uri();
+    o.crawl_name = "cursed";
+    o.label = "definer";
+    pgfrontier::CrawlDefinition d;
+    d.name = "cursed";
+    d.seeds_json = nlohmann::json(std::vector<std::string>{seed}).dump();
+    d.options_json = "{}";
+    const std::string origin = sites[0]->origin();
+    d.seeds = {{42, origin, "/index.html", 0, 0, false}};
+    o.define = d;
+    {
+        pgfrontier::Coordinator definer(o);
+        ASSERT_EQ(definer.start().problem, pgfrontier::Coordinator::Started::Problem::none);
+        definer.close({}, "left", std::chrono::steady_clock::now() + 5s);
+    }
+    pg->sql("UPDATE flagcrawl.urls SET deliveries = 3");
+    auto joined = run_process(worker(*pg, "cursed", dir.file("w.db"), 1));
+    EXPECT_EQ(joined.exit_code, 1) << joined.err; // a failed URL
+    EXPECT_NE(joined.err.find("given up"), std::string::npos) << joined.err;
+    EXPECT_EQ(pg->value("SELECT error_kind FROM flagcrawl.urls"), "given_up");
+    EXPECT_EQ(pg->value("SELECT status FROM flagcrawl.crawls"), "finished");
+    EXPECT_TRUE(read_log(sites[0]->log()).empty()); // never requested
+}
+
 // Defines crawl `name` on the server with two seeds, as a first worker would, and leaves.
 void define_crawl(const PgCluster& pg, const std::string& name) {
     pgfrontier::CoordinatorOptions o;

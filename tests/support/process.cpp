@@ -21,15 +21,14 @@ const char* flagcrawl_binary() {
     return FLAGCRAWL_BINARY;
 }
 
-ProcessResult run_process(const std::vector<std::string>& argv, const std::string& cwd,
-                          const std::string& input, const std::function<void(int)>& while_running,
-                          std::chrono::seconds limit) {
-    const TempDir dir("proc");
-    const std::string in_path = dir.file("in"), out_path = dir.file("out"),
-                      err_path = dir.file("err");
-    std::ofstream(in_path, std::ios::binary) << input;
+namespace {
 
-    pid_t pid = ::fork();
+// Forks and execs argv in `cwd` (empty: the current folder) with its standard streams on
+// these files; returns the child's pid.
+pid_t start_child(const std::vector<std::string>& argv, const std::string& cwd,
+                  const std::string& in_path, const std::string& out_path,
+                  const std::string& err_path) {
+    const pid_t pid = ::fork();
     if (pid < 0)
         throw std::runtime_error("fork failed");
     if (pid == 0) {
@@ -52,6 +51,20 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
         ::execv(args[0], args.data());
         ::_exit(127);
     }
+    return pid;
+}
+
+} // namespace
+
+ProcessResult run_process(const std::vector<std::string>& argv, const std::string& cwd,
+                          const std::string& input, const std::function<void(int)>& while_running,
+                          std::chrono::seconds limit) {
+    const TempDir dir("proc");
+    const std::string in_path = dir.file("in"), out_path = dir.file("out"),
+                      err_path = dir.file("err");
+    std::ofstream(in_path, std::ios::binary) << input;
+
+    const pid_t pid = start_child(argv, cwd, in_path, out_path, err_path);
     if (while_running)
         while_running(pid);
 
@@ -81,27 +94,7 @@ Background::Background(const std::vector<std::string>& argv) {
     m_dir = std::filesystem::temp_directory_path() /
             ("flagcrawl-bg-" + std::to_string(random()) + std::to_string(random()));
     std::filesystem::create_directories(m_dir);
-    const std::string out_path = (m_dir / "out").string(), err_path = (m_dir / "err").string();
-    m_pid = ::fork();
-    if (m_pid < 0)
-        throw std::runtime_error("fork failed");
-    if (m_pid == 0) {
-        int in = ::open("/dev/null", O_RDONLY);
-        int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        ::dup2(in, 0);
-        ::dup2(out, 1);
-        ::dup2(err, 2);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        std::vector<char*> args;
-        for (const auto& a : argv)
-            args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
+    m_pid = start_child(argv, {}, "/dev/null", (m_dir / "out").string(), (m_dir / "err").string());
 }
 
 Background::~Background() {

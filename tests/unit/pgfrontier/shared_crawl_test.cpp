@@ -105,6 +105,16 @@ protected:
         return w;
     }
 
+    // The notifications `w` receives, waiting for at least one (a few seconds at most).
+    std::vector<Notification> notifications(Worker& w) {
+        std::vector<Notification> got;
+        for (int i = 0; i < 50 && got.empty(); ++i) {
+            EXPECT_TRUE(sync.run(w.c->wait_readable()));
+            got = w.c->take_notifications();
+        }
+        return got;
+    }
+
     // Every host's pending count equals its undone URLs.
     void expect_pending_exact() {
         EXPECT_EQ(pg->value("SELECT count(*) FROM flagcrawl.hosts h WHERE pending <> "
@@ -282,11 +292,7 @@ TEST_F(SharedCrawl, NewWorkOnAFreeHostIsNotified) {
     const Claim ca = a.claim(1);
     const auto seed = a.take(ca.leases[0], 10);
     a.commit({ok(seed[0])}, {url(7, "http://b:2", "/")}); // b: no owner, first work
-    std::vector<Notification> got;
-    for (int i = 0; i < 50 && got.empty(); ++i) {
-        ASSERT_TRUE(sync.run(idle.c->wait_readable()));
-        got = idle.c->take_notifications();
-    }
+    const std::vector<Notification> got = notifications(idle);
     ASSERT_FALSE(got.empty());
     EXPECT_EQ(got[0].channel, channel_of(info.id));
     EXPECT_EQ(got[0].payload, "work");
@@ -351,11 +357,7 @@ TEST_F(SharedCrawl, TheCrawlFinishesWhenNothingIsUndone) {
     ASSERT_TRUE(finished);
     EXPECT_EQ(finished->status, CrawlStatus::finished);
     EXPECT_EQ(finished->stop_reason, "frontier exhausted");
-    std::vector<Notification> got;
-    for (int i = 0; i < 50 && got.empty(); ++i) {
-        ASSERT_TRUE(sync.run(idle.c->wait_readable()));
-        got = idle.c->take_notifications();
-    }
+    const std::vector<Notification> got = notifications(idle);
     ASSERT_FALSE(got.empty());
     EXPECT_EQ(got[0].payload, "status");
 }
