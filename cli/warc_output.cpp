@@ -26,8 +26,8 @@ void add_warc_options(CLI::App& command, WarcCliOptions& options) {
         ->group("Output");
     command
         .add_option("--warc-gzip-level", options.gzip_level,
-                    "Compression of the WARC records, 1 (fastest: about half the CPU of 6, "
-                    "files ~6% larger on HTML) to 9 (smallest)")
+                    "Compression of the WARC records, 1 (fastest: ~27% fewer deflate "
+                    "instructions than 6, files ~6% larger on HTML) to 9 (smallest)")
         ->capture_default_str()
         ->check(CLI::Range(1, 9))
         ->group("Output");
