@@ -74,6 +74,7 @@ struct CrawlCliOptions {
     bool page_requisites = false;
     bool resume = false;
     int parse_threads = -1; // -1: by the CPUs this process may use
+    std::string html_parser = "fast";
     std::size_t window = 10'000;
     int max_redirects = 10;
     double stall_after_s = k_default_stall_after_s;
@@ -233,6 +234,12 @@ crawler::CrawlStart make_start(CrawlCliOptions& o, const CLI::App& cmd,
     start.parse_threads = o.parse_threads >= 0 ? o.parse_threads
                           : cpus == 1          ? 0
                                                : std::min(cpus, k_max_auto_parse_threads);
+    const auto parser = crawler::html_parser_from_string(o.html_parser);
+    if (!parser) {
+        throw UsageError(
+            fmt::format("--html-parser: expected fast or full, got '{}'", o.html_parser));
+    }
+    start.html_parser = *parser;
     if (o.window < 2) {
         throw UsageError("--frontier-window: expected a number >= 2");
     }
@@ -667,6 +674,12 @@ void register_crawl(CLI::App& app, int& exit_code) {
                         "per CPU up to " +
                         std::to_string(k_max_auto_parse_threads) + ")")
         ->check(CLI::Range(0, k_max_parse_threads))
+        ->group("Tuning");
+    cmd->add_option("--html-parser", o->html_parser,
+                    "fast: the scanner (one linear pass, the HTML tokenizer without a tree); "
+                    "full: gumbo's HTML5 tree (slower; refuses pathologically nested pages as "
+                    "'too complex'). Both find the same links")
+        ->capture_default_str()
         ->group("Tuning");
     cmd->add_option("--stall-after", o->stall_after_s,
                     "When nothing completes for this many seconds, say what the crawl waits on "

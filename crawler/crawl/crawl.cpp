@@ -190,6 +190,7 @@ SetupResult Crawl::begin() {
     rules.page_requisites = m_settings.page_requisites;
     rules.max_redirects = m_settings.max_redirects;
     rules.agent_token = agent_token(m_settings);
+    rules.html_parser = m_start.html_parser;
     auto parser = std::make_shared<const PageParser>(std::move(rules), std::move(*m_filter),
                                                      m_crawl_id, m_run_id);
     CrawlLimits limits{m_settings.max_pages, m_settings.max_bytes, m_settings.max_time,

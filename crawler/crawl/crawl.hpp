@@ -47,6 +47,7 @@ struct CrawlStart {
     // engine's thread), and the frontier's window, jitter seed and robots.txt refetch waits
     // (its per-host, delay and robots come from the settings).
     int parse_threads = 1;
+    HtmlParser html_parser = HtmlParser::fast;
     FrontierOptions frontier;
 
     // Builds the crawl's frontier instead of the local one (a frontier shared with other

@@ -22,6 +22,12 @@ void set_kind(ParsedPage& page, fetch::FailureKind kind) {
     page.error_kind = fetch::count_name(kind, page.record.http_status.value_or(0));
 }
 
+// QueryEncoding::encode over html's Transcoder, one per thread; context: the page's Encoding.
+void encode_query_in(const void* context, std::string_view text, std::string& out) {
+    thread_local Transcoder transcoder;
+    transcoder.encode_query(*static_cast<const Encoding*>(context), text, out);
+}
+
 } // namespace
 
 void set_response_columns(storage::PageRecord& r, const fetch::Response& response) {
@@ -71,6 +77,10 @@ void parse_x_robots_tag(std::string_view header, std::string_view agent_token, b
     }
 }
 
+bool is_css(std::string_view content_type) {
+    return util::iequals_prefix(util::trim(content_type), "text/css");
+}
+
 bool is_html(std::string_view content_type, std::string_view body) {
     std::string_view type = util::trim(content_type);
     if (!type.empty()) {
@@ -104,19 +114,23 @@ PageParser::PageParser(PageRules rules, UrlFilter filter, std::int64_t crawl_id,
 ExtractorOptions PageParser::extractor_options() const {
     ExtractorOptions options;
     options.agent_token = m_rules.agent_token;
+    options.parser = m_rules.html_parser;
+    options.css = m_rules.page_requisites;
     return options;
 }
 
 bool PageParser::wants_parse(const fetch::Response& response) const {
     return !response.error && response.http_status >= 200 && response.http_status < 300 &&
-           is_html(response.content_type, response.body);
+           ((m_rules.page_requisites && is_css(response.content_type)) ||
+            is_html(response.content_type, response.body));
 }
 
 ParseTask PageParser::task(FrontierJob&& job, fetch::Response&& response) const {
     const bool links_usable =
         !job.entry.requisite &&
         (m_rules.max_depth < 0 || job.entry.depth < m_rules.max_depth || m_rules.page_requisites);
-    return ParseTask{std::move(job), std::move(response), !links_usable};
+    const bool css = m_rules.page_requisites && is_css(response.content_type);
+    return ParseTask{std::move(job), std::move(response), !links_usable && !css, css};
 }
 
 ParsedPage PageParser::other(FrontierJob&& job, fetch::Response&& response, bool throttled) const {
@@ -225,8 +239,17 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
     if (m_rules.robots && !response.x_robots_tag.empty()) {
         parse_x_robots_tag(response.x_robots_tag, m_rules.agent_token, noindex, nofollow);
     }
-    const PageLinks& page =
-        task.facts_only ? extractor.extract_facts(response.body) : extractor.extract(response.body);
+    const PageLinks& page = task.css ? extractor.extract_css(response.body)
+                            : task.facts_only
+                                ? extractor.extract_facts(response.body, response.content_type)
+                                : extractor.extract(response.body, response.content_type);
+    if (page.too_complex) {
+        result.record.error = "too complex: nesting beyond the full HTML parser's bound "
+                              "(--html-parser fast reads any page)";
+        result.failed = true;
+        set_kind(result, fetch::FailureKind::too_complex);
+        return result;
+    }
     // A page at the depth limit is read for its facts only: its links, if any, are cut.
     result.depth_cut = task.facts_only && !task.job.entry.requisite;
     storage::PageRecord& r = result.record;
@@ -241,9 +264,17 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
 
     auto page_url = parse(response.final_url.empty() ? response.url : response.final_url);
     if (page_url) {
+        QueryEncoding query_encoding;
+        if (page.encoding != Encoding::utf8) {
+            query_encoding = {&encode_query_in, &page.encoding};
+        }
+        // HTML's "frozen base URL": the first <base href> parsed against the page URL, unless
+        // that fails or gives a data: or javascript: URL. Any other scheme is the base, even
+        // one nothing relative resolves against (mailto:): relative links then fail to parse.
         std::optional<Url> base_from_tag;
-        if (page.has_base && !page.base_href.empty()) {
-            if (auto b = parse(page.base_href, &*page_url); b && !b->has_opaque_path()) {
+        if (page.has_base) {
+            if (auto b = parse(page.base_href, &*page_url, query_encoding);
+                b && b->scheme() != "data" && b->scheme() != "javascript") {
                 base_from_tag = std::move(*b);
             }
         }
@@ -252,7 +283,7 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
         const bool depth_ok = m_rules.max_depth < 0 || child_depth <= m_rules.max_depth;
         r.links.reserve(page.links.size());
         for (const Link& link : page.links) {
-            auto url = parse(link.url, &base);
+            auto url = parse(link.url, &base, query_encoding);
             if (!url || !url->is_http()) {
                 continue;
             }

@@ -5,6 +5,7 @@
 
 #include "crawler/crawl/frontier.hpp"
 #include "crawler/crawl/scope.hpp"
+#include "crawler/html/links.hpp"
 #include "fetch/fetch.hpp"
 #include "storage/crawl_records.hpp"
 
@@ -15,9 +16,6 @@
 
 namespace flagcrawl::crawler {
 
-class LinkExtractor;
-struct ExtractorOptions;
-
 // The crawl's rules for reading a page.
 struct PageRules {
     int max_depth = -1; // link hops from a seed; -1: unlimited
@@ -27,6 +25,7 @@ struct PageRules {
     bool page_requisites = false;
     int max_redirects = 10;
     std::string agent_token = "flagcrawl";
+    HtmlParser html_parser = HtmlParser::fast; // full may refuse a page as too complex
 };
 
 // A URL a page led to, before the frontier saw it: a link of the record (`link` indexes
@@ -52,11 +51,12 @@ struct ParsedPage {
     bool depth_cut = false; // the depth limit kept some of its links out
 };
 
-// An HTML page to parse.
+// An HTML page (or, with page requisites, a stylesheet) to parse.
 struct ParseTask {
     FrontierJob job;
     fetch::Response response;
     bool facts_only = false; // its links would not be followed: title and robots only
+    bool css = false;        // a stylesheet: its @import and url()s
 };
 
 // Thread-safe: every member is const.
@@ -69,11 +69,13 @@ public:
     std::int64_t run_id() const { return m_run_id; }
     ExtractorOptions extractor_options() const;
 
-    // True when the response is an HTML page whose links or facts are worth a parse.
+    // True when the response is an HTML page whose links or facts are worth a parse, or a
+    // stylesheet whose URLs are page requisites.
     bool wants_parse(const fetch::Response& response) const;
     // The task for such a page (facts only at the depth limit, for requisites).
     ParseTask task(FrontierJob&& job, fetch::Response&& response) const;
-    // Parses an HTML page with `extractor` (one per thread).
+    // Parses an HTML page (decoded by its charset) or a stylesheet with `extractor` (one per
+    // thread).
     ParsedPage parse_html(ParseTask& task, LinkExtractor& extractor) const;
     // Any other response: its record, the redirect target it leads to, the failure it is.
     // `throttled`: a 429/503 the frontier would not defer any more.
@@ -103,5 +105,7 @@ void parse_x_robots_tag(std::string_view header, std::string_view agent_token, b
 // starts like HTML (optional BOM and whitespace, then "<!doctype html", "<html", "<head",
 // "<body", "<title", "<a " or "<!--", case-insensitive).
 bool is_html(std::string_view content_type, std::string_view body);
+// Content-Type text/css: a stylesheet.
+bool is_css(std::string_view content_type);
 
 } // namespace flagcrawl::crawler

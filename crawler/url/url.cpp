@@ -1,5 +1,6 @@
 // The WHATWG basic URL parser (https://url.spec.whatwg.org/#concept-basic-url-parser), without
-// state override (no setters) and with UTF-8 as the only query encoding. The state names below
+// state override (no setters); a query encoding other than UTF-8 comes from the caller
+// (QueryEncoding). The state names below
 // are the spec's; where a state scans ahead instead of taking one code point at a time, the
 // comment says why it is equivalent.
 #include "crawler/url/url.hpp"
@@ -7,6 +8,7 @@
 #include "crawler/url/url_host.hpp"
 #include "util/ascii.hpp"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -234,7 +236,7 @@ std::string_view clean_input(std::string_view in, std::string& buffer) {
 // Runs the state machine; a friend of Url to fill its offsets.
 class UrlBuilder {
 public:
-    static UrlResult run(std::string_view raw, const Url* base);
+    static UrlResult run(std::string_view raw, const Url* base, QueryEncoding encoding = {});
 
 private:
     enum class State : std::uint8_t {
@@ -258,8 +260,9 @@ private:
         fragment,
     };
 
-    explicit UrlBuilder(Scratch& s)
-        : m_s(s) {}
+    UrlBuilder(Scratch& s, QueryEncoding encoding)
+        : m_s(s)
+        , m_encoding(encoding) {}
 
     UrlResult parse(std::string_view in, const Url* base);
     std::optional<UrlError> parse_authority(std::string_view in, std::size_t& p);
@@ -270,6 +273,7 @@ private:
     Url serialize() const;
 
     Scratch& m_s;
+    QueryEncoding m_encoding;
     SchemeKind m_kind = SchemeKind::other;
     bool m_has_host = false;
     bool m_opaque_path = false;
@@ -278,7 +282,7 @@ private:
     std::int32_t m_port = -1;
 };
 
-UrlResult UrlBuilder::run(std::string_view raw, const Url* base) {
+UrlResult UrlBuilder::run(std::string_view raw, const Url* base, QueryEncoding encoding) {
     if (raw.size() > k_max_input)
         return UrlError::too_long;
     Scratch& s = scratch();
@@ -289,7 +293,7 @@ UrlResult UrlBuilder::run(std::string_view raw, const Url* base) {
     s.path.clear();
     s.query.clear();
     s.fragment.clear();
-    UrlBuilder builder(s);
+    UrlBuilder builder(s, encoding);
     return builder.parse(clean_input(raw, s.input), base);
 }
 
@@ -607,8 +611,19 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
             if (end == std::string_view::npos)
                 end = n;
             m_has_query = true;
-            append_encoded(m_s.query, in.substr(p, end - p),
-                           special() ? k_special_query_set : k_query_set);
+            std::string_view text = in.substr(p, end - p);
+            // "If encoding is not UTF-8 and url is not special or its scheme is ws or wss,
+            // set encoding to UTF-8"; ASCII reads the same in every such encoding.
+            thread_local std::string encoded;
+            if (m_encoding.encode != nullptr && special() && m_kind != SchemeKind::ws &&
+                m_kind != SchemeKind::wss && std::any_of(text.begin(), text.end(), [](char ch) {
+                    return static_cast<unsigned char>(ch) >= 0x80;
+                })) {
+                encoded.clear();
+                m_encoding.encode(m_encoding.context, text, encoded);
+                text = encoded;
+            }
+            append_encoded(m_s.query, text, special() ? k_special_query_set : k_query_set);
             if (end == n) {
                 done = true;
             } else {
@@ -814,6 +829,10 @@ std::optional<std::uint16_t> Url::port_or_default() const noexcept {
 
 UrlResult parse(std::string_view input, const Url* base) {
     return UrlBuilder::run(input, base);
+}
+
+UrlResult parse(std::string_view input, const Url* base, QueryEncoding encoding) {
+    return UrlBuilder::run(input, base, encoding);
 }
 
 UrlResult parse(std::string_view input, std::string_view base) {

@@ -102,11 +102,25 @@ private:
 
 using UrlResult = boost::system::result<Url, UrlError>;
 
+// The encoding of a document's URLs' queries (the URL Standard's parser "encoding"), for
+// links of a page that is not UTF-8: `encode(context, text, out)` appends UTF-8 `text` in the
+// document's encoding, each character it cannot represent as "%26%23N%3B". The parser then
+// percent-encodes the bytes as usual. Applies to special schemes other than ws and wss; null
+// `encode` means UTF-8. The URL library knows no encodings: the crawl supplies one (html's
+// Transcoder::encode_query).
+struct QueryEncoding {
+    void (*encode)(const void* context, std::string_view text, std::string& out) = nullptr;
+    const void* context = nullptr;
+};
+
 // The WHATWG basic URL parser: parses `input` (UTF-8; an href attribute as found, spaces,
 // tabs and all) against `base` (nullptr: `input` must be absolute). Never throws for bad
 // input. Thread-safe (per-thread scratch buffers: no allocation but the result's own string
 // once warmed up). Bytes that are not valid UTF-8 outside the host are percent-encoded as is.
+// Query encoding: UTF-8 (see the overload below for other documents' encodings).
 UrlResult parse(std::string_view input, const Url* base = nullptr);
+// The same with the query encoded in a document's encoding (see QueryEncoding).
+UrlResult parse(std::string_view input, const Url* base, QueryEncoding encoding);
 
 // Convenience: parse(input, &base) where base is given as text; base must parse on its own.
 UrlResult parse(std::string_view input, std::string_view base);

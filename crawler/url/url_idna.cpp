@@ -7,6 +7,7 @@
 #include "crawler/url/url_host.hpp"
 
 #include "crawler/url/url_idna_table.hpp"
+#include "util/utf8.hpp"
 
 #include <idn2.h>
 
@@ -195,24 +196,6 @@ void decode_utf8(std::string_view s, std::u32string& out) {
     }
 }
 
-void append_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else {
-        out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    }
-}
-
 // libidn2's lookup with UTS #46 non-transitional mapping; `text` must be NUL-free.
 int idn2_lookup(const std::string& text, std::string& out) {
     std::uint8_t* result = nullptr;
@@ -289,7 +272,7 @@ bool label_to_ascii_masked(std::u32string_view label, std::string& out) {
     }
     text.clear();
     for (const char32_t cp : masked)
-        append_utf8(text, cp);
+        util::append_utf8(text, cp);
     if (idn2_lookup(text, mapped) != IDN2_OK)
         return false;
     if (mapped.size() > 4 && mapped.compare(0, 4, "xn--") == 0) {

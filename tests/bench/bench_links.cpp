@@ -1,6 +1,10 @@
 // Measuring tool for link extraction and robots.txt matching; not run by ctest.
 // Usage: bench_links SITE_DIR [MAX_PAGES]   (SITE_DIR: HTML files, e.g. from a generated site)
-// Prints MB/s and µs per page for each gumbo configuration, and ns per RobotsRules::allowed().
+//        bench_links SITE_DIR MAX_PAGES fast|full   (one pass of one parser and nothing else:
+//        for instruction counts under valgrind --tool=callgrind, divided by the bytes printed)
+// Prints MB/s and µs per page for the scanner (the default parser) and each configuration of
+// gumbo's full parse, and ns per RobotsRules::allowed(). SITE_DIR may hold real pages (e.g. a
+// folder of the corpus from tests/corpus/fetch_corpus.sh) or the bench site's.
 // Single-threaded; times are this thread's CPU time (less disturbed by other load on a shared
 // machine than wall time), best of N passes, the configurations interleaved pass by pass.
 #include "crawler/html/links.hpp"
@@ -110,25 +114,27 @@ void bench_links(const char* label, const std::vector<std::string>& pages) {
                 static_cast<double>(bytes) / 1e3 / static_cast<double>(pages.size()));
     struct Mode {
         const char* name;
+        fc::HtmlParser parser;
         bool errors;
         bool arena;
         bool facts;
-        bool scan;
     };
     const Mode modes[] = {
-        {"gumbo defaults (errors recorded, malloc)", true, false, false, false},
-        {"max_errors=0, malloc", false, false, false, false},
-        {"max_errors=0 + arena (default)", false, true, false, false},
-        {"extract_facts, full parse", false, true, true, false},
-        {"extract_facts, targeted scan (default)", false, true, true, true},
+        {"full: gumbo defaults (errors, malloc)", fc::HtmlParser::full, true, false, false},
+        {"full: max_errors=0, malloc", fc::HtmlParser::full, false, false, false},
+        {"full: max_errors=0 + arena", fc::HtmlParser::full, false, true, false},
+        {"fast: scanner (default)", fc::HtmlParser::fast, false, true, false},
+        {"extract_facts, full", fc::HtmlParser::full, false, true, true},
+        {"extract_facts, fast (default)", fc::HtmlParser::fast, false, true, true},
     };
     constexpr std::size_t k_modes = std::size(modes);
     std::vector<std::unique_ptr<fc::LinkExtractor>> extractors;
     for (const Mode& mode : modes) {
         fc::ExtractorOptions options;
+        options.parser = mode.parser;
         options.record_parse_errors = mode.errors;
         options.arena = mode.arena;
-        options.facts_scan = mode.scan;
+        options.max_full_parse_work = UINT64_MAX;
         extractors.push_back(std::make_unique<fc::LinkExtractor>(options));
     }
     std::vector<Result> best(k_modes);
@@ -160,25 +166,32 @@ void bench_links(const char* label, const std::vector<std::string>& pages) {
                     static_cast<double>(bytes) / 1e6 / r.seconds,
                     r.seconds * 1e6 / static_cast<double>(pages.size()),
                     static_cast<double>(r.links) / static_cast<double>(pages.size()));
-        if (mode.arena) {
+        if (mode.arena && mode.parser == fc::HtmlParser::full) {
             std::printf("  arena %.0f KB/page", static_cast<double>(r.arena_bytes) / 1e3 /
                                                     static_cast<double>(pages.size()));
         }
         std::printf("\n");
     }
-    // The targeted scan must give the full parse's facts on every page.
-    fc::LinkExtractor full;
-    fc::LinkExtractor facts;
+    // The scanner must give the full parse's links and facts (tests/corpus/links_diff says how
+    // they differ).
+    fc::ExtractorOptions full_options;
+    full_options.parser = fc::HtmlParser::full;
+    full_options.max_full_parse_work = UINT64_MAX;
+    fc::LinkExtractor full(full_options);
+    fc::LinkExtractor fast;
     std::size_t mismatches = 0;
     for (const auto& page : pages) {
         const fc::PageLinks& a = full.extract(page);
-        const fc::PageLinks& b = facts.extract_facts(page);
-        mismatches += a.title != b.title || a.base_href != b.base_href ||
+        const fc::PageLinks& b = fast.extract(page);
+        bool same = a.links.size() == b.links.size();
+        for (std::size_t i = 0; same && i < a.links.size(); ++i) {
+            same = a.links[i].url == b.links[i].url && a.links[i].kind == b.links[i].kind;
+        }
+        mismatches += !same || a.title != b.title || a.base_href != b.base_href ||
                       a.canonical != b.canonical || a.noindex != b.noindex ||
                       a.nofollow != b.nofollow || a.has_base != b.has_base;
     }
-    std::printf("  targeted scan vs full parse: %zu of %zu pages differ\n", mismatches,
-                pages.size());
+    std::printf("  scanner vs full parse: %zu of %zu pages differ\n", mismatches, pages.size());
 }
 
 // A robots.txt shaped like a big real site's: a few named groups and a long "*" group with
@@ -260,6 +273,25 @@ int main(int argc, char** argv) {
     if (pages.empty()) {
         std::fprintf(stderr, "no .html files under %s\n", argv[1]);
         return 1;
+    }
+    if (argc > 3) {
+        fc::ExtractorOptions options;
+        const auto parser = fc::html_parser_from_string(argv[3]);
+        if (!parser) {
+            std::fprintf(stderr, "usage: bench_links SITE_DIR MAX_PAGES fast|full\n");
+            return 2;
+        }
+        options.parser = *parser;
+        options.max_full_parse_work = UINT64_MAX;
+        fc::LinkExtractor extractor(options);
+        std::size_t bytes = 0;
+        std::size_t links = 0;
+        for (const auto& page : pages) {
+            bytes += page.size();
+            links += extractor.extract(page).links.size();
+        }
+        std::printf("%s: %zu pages, %zu bytes, %zu links\n", argv[3], pages.size(), bytes, links);
+        return 0;
     }
     bench_links("generated site", pages);
     std::vector<std::string> messy;

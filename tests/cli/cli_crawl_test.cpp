@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <functional>
 #include <mutex>
 #include <set>
 
@@ -411,6 +412,208 @@ TEST(CliCrawl, ResumeAfterSigkillCompletesTheCrawl) {
 
 TEST(CliCrawl, CtrlCExits130AndTheCrawlResumes) {
     interrupted_then_resumed(SIGINT, 130, "threaded");
+}
+
+} // namespace
+
+namespace {
+
+// A 2.2 MB page of 200,000 nested <div> with a link at the bottom: the default parser (the
+// scanner, linear) reads it and follows the link; the full parser refuses it at once as too
+// complex (gumbo's tree building would take minutes), recorded as the page's error, exit 1.
+TEST(CliCrawl, DeeplyNestedPageIsBoundedUnderBothParsers) {
+    TempDir dir("clicrawl");
+    std::string deep;
+    for (int i = 0; i < 200'000; ++i) {
+        deep += "<div>";
+    }
+    deep += "<a href=/leaf>leaf</a>";
+    const auto body = server::make_body(deep);
+    server::Server site([body](const server::Request& r) {
+        if (r.path == "/") {
+            return server::Reply::bytes(200, body, "text/html");
+        }
+        return server::Reply::bytes(200, server::make_body("<title>leaf</title>"), "text/html");
+    });
+    ASSERT_FALSE(site.start());
+    const std::string seed = "http://127.0.0.1:" + std::to_string(site.port()) + "/";
+    for (const char* parser : {"fast", "full"}) {
+        const std::string db = dir.file(std::string(parser) + ".db");
+        auto r = run_process({flagcrawl_binary(), "crawl", seed, "--db", db, "--progress", "never",
+                              "--html-parser", parser});
+        auto reader = storage::Reader::open(db);
+        ASSERT_TRUE(reader);
+        auto statement = reader->database().prepare(
+            "SELECT url, coalesce(error, '') || '|' || coalesce(error_kind, '') FROM pages "
+            "WHERE kind = 'page' ORDER BY url");
+        std::vector<std::pair<std::string, std::string>> rows;
+        ASSERT_TRUE(storage::for_each_row(statement, [&](const storage::Statement& row) {
+            rows.emplace_back(row.column_text(0), row.column_text(1));
+            return true;
+        }));
+        if (std::string_view(parser) == "fast") {
+            EXPECT_EQ(r.exit_code, 0) << r.err;
+            ASSERT_EQ(rows.size(), 2u);
+            EXPECT_EQ(rows[1].first, seed + "leaf");
+        } else {
+            EXPECT_EQ(r.exit_code, 1) << r.err;
+            ASSERT_EQ(rows.size(), 1u);
+            EXPECT_NE(rows[0].second.find("too complex"), std::string::npos) << rows[0].second;
+            EXPECT_TRUE(rows[0].second.ends_with("|too_complex")) << rows[0].second;
+        }
+    }
+}
+
+} // namespace
+
+namespace {
+
+// The targets a server was asked for, in any order (handlers run on the server's threads).
+class RecordingSite {
+public:
+    explicit RecordingSite(std::function<server::Reply(const server::Request&)> handler)
+        : m_server([this, handler](const server::Request& r) {
+            {
+                std::lock_guard lock(m_mutex);
+                m_targets.insert(std::string(r.target));
+            }
+            return handler(r);
+        }) {
+        EXPECT_FALSE(m_server.start());
+    }
+    std::string root() const { return "http://127.0.0.1:" + std::to_string(m_server.port()); }
+    std::set<std::string> targets() {
+        std::lock_guard lock(m_mutex);
+        return m_targets;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::set<std::string> m_targets;
+    server::Server m_server;
+};
+
+// Pages in Shift_JIS (declared by the header or by <meta>) and windows-1252 (declared by
+// nothing): paths are UTF-8 percent-encoded as always, queries in the page's encoding (the
+// URL Standard), and 表's second byte 0x5C is never read as a path separator.
+TEST(CliCrawl, PagesAreDecodedByTheirCharset) {
+    const std::string sjis_links = "<a href='/\x95\x5C?q=\x95\x5C'>h</a><title>\x95\x5C</title>";
+    RecordingSite site([&](const server::Request& r) {
+        if (r.path == "/header") {
+            return server::Reply::bytes(200, server::make_body(sjis_links),
+                                        "text/html; charset=Shift_JIS");
+        }
+        if (r.path == "/meta") {
+            return server::Reply::bytes(
+                200, server::make_body("<meta charset='shift_jis'>" + sjis_links), "text/html");
+        }
+        if (r.path == "/latin") {
+            return server::Reply::bytes(200, server::make_body("<a href='caf\xE9?x=\xE9'>c</a>"),
+                                        "text/html");
+        }
+        return server::Reply::bytes(200, server::make_body("<p>leaf"), "text/html");
+    });
+    for (const char* strategy : {"sequential", "threaded", "async"}) {
+        TempDir dir("clicrawl");
+        auto r = run_process({flagcrawl_binary(), "crawl", site.root() + "/header",
+                              site.root() + "/meta", site.root() + "/latin", "--db",
+                              dir.file("c.db"), "--progress", "never", "--strategy", strategy});
+        EXPECT_EQ(r.exit_code, 0) << strategy << ": " << r.err;
+        const auto targets = site.targets();
+        // 表 is 95 5C in Shift_JIS; the query percent-encode set leaves the '\' byte as is.
+        EXPECT_TRUE(targets.contains("/%E8%A1%A8?q=%95\\"))
+            << strategy << ::testing::PrintToString(targets);
+        EXPECT_TRUE(targets.contains("/caf%C3%A9?x=%E9")) << strategy;
+        for (const std::string& t : targets) {
+            EXPECT_EQ(t.find("%5C/"), std::string::npos) << t;
+            EXPECT_EQ(t.find("%EF%BF%BD"), std::string::npos) << t;
+        }
+        auto reader = storage::Reader::open(dir.file("c.db"));
+        ASSERT_TRUE(reader);
+        auto statement = reader->database().prepare("SELECT title FROM pages WHERE url = ?");
+        statement.bind(1, site.root() + "/header");
+        std::string title;
+        ASSERT_TRUE(storage::for_each_row(statement, [&](const storage::Statement& row) {
+            title = std::string(row.column_text(0));
+            return true;
+        }));
+        EXPECT_EQ(title, "\xE8\xA1\xA8") << strategy;
+    }
+}
+
+// A <base href> with a scheme nothing relative resolves against (mailto:) is the page's base
+// all the same: relative links (root-relative ones too) resolve to nothing, as `url resolve`
+// says; a data: or
+// javascript: base is ignored (HTML's frozen base URL), so links resolve against the page.
+TEST(CliCrawl, NonHttpBaseFollowsTheUrlStandard) {
+    RecordingSite site([](const server::Request& r) {
+        if (r.path == "/mailto") {
+            // Only an absolute link survives such a base ("/abs-m" is relative too).
+            return server::Reply::bytes(
+                200,
+                server::make_body("<base href='mailto:x@example.org'><a href='rel-m'>r</a>"
+                                  "<a href='/root-m'>a</a><a href='http://" +
+                                  std::string(r.header("Host")) + "/abs-m'>a</a>"),
+                "text/html");
+        }
+        if (r.path == "/data") {
+            return server::Reply::bytes(
+                200, server::make_body("<base href='data:text/plain,x'><a href='rel-d'>r</a>"),
+                "text/html");
+        }
+        return server::Reply::bytes(200, server::make_body("<p>leaf"), "text/html");
+    });
+    auto resolve =
+        run_process({flagcrawl_binary(), "url", "resolve"}, {}, "rel-m\tmailto:x@example.org\n");
+    ASSERT_EQ(resolve.exit_code, 0) << resolve.err;
+    EXPECT_EQ(resolve.out, "rel-m\tmailto:x@example.org\tERROR\n");
+    for (const char* strategy : {"sequential", "threaded", "async"}) {
+        TempDir dir("clicrawl");
+        auto r = run_process({flagcrawl_binary(), "crawl", site.root() + "/mailto",
+                              site.root() + "/data", "--db", dir.file("c.db"), "--progress",
+                              "never", "--strategy", strategy});
+        EXPECT_EQ(r.exit_code, 0) << strategy << ": " << r.err;
+        const auto targets = site.targets();
+        EXPECT_TRUE(targets.contains("/abs-m")) << strategy;
+        EXPECT_TRUE(targets.contains("/rel-d")) << strategy;
+        EXPECT_FALSE(targets.contains("/rel-m")) << strategy;
+        EXPECT_FALSE(targets.contains("/root-m")) << strategy;
+    }
+}
+
+} // namespace
+
+namespace {
+
+// --page-requisites fetches the URLs of CSS, as wget2 does: url() in <style> and style
+// attributes (resolved against the page), and in stylesheets, whose @import is followed
+// (resolved against the stylesheet's URL).
+TEST(CliCrawl, PageRequisitesIncludeCssUrls) {
+    RecordingSite site([](const server::Request& r) {
+        if (r.path == "/") {
+            return server::Reply::bytes(
+                200,
+                server::make_body("<link rel=stylesheet href=/css/a.css><style>p{x:url(s.png)}"
+                                  "</style><div style='background:url(/d.png)'>d</div>"),
+                "text/html");
+        }
+        if (r.path == "/css/a.css") {
+            return server::Reply::bytes(
+                200, server::make_body("@import 'b.css'; x{y:url(img/a.png)}"), "text/css");
+        }
+        if (r.path == "/css/b.css") {
+            return server::Reply::bytes(200, server::make_body("z{w:url(/b.png)}"),
+                                        "text/css; charset=utf-8");
+        }
+        return server::Reply::bytes(200, server::make_body("x"), "image/png");
+    });
+    TempDir dir("clicrawl");
+    auto r = run_process({flagcrawl_binary(), "crawl", site.root() + "/", "--db", dir.file("c.db"),
+                          "--progress", "never", "--page-requisites"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const std::set<std::string> want = {"/",      "/css/a.css", "/css/b.css", "/css/img/a.png",
+                                        "/b.png", "/s.png",     "/d.png",     "/robots.txt"};
+    EXPECT_EQ(site.targets(), want);
 }
 
 } // namespace

@@ -1,0 +1,73 @@
+// libFuzzer target: the differential. The scanner and gumbo's full parse read the same bytes;
+// a link target (URL, kind) one finds and the other does not, or different page facts, is a
+// crash, except where the tree builder's own rules decide and the scanner models them only
+// approximately (documented in crawler/html/scanner.cpp): inputs with SVG/MathML, <select>,
+// <frameset>, <template> or <table> markup are compared on tokenizer-level facts only (the
+// links found in both must agree in their decoded URL text when both find them).
+#include "links_compare.hpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+namespace fc = flagcrawl::crawler;
+namespace corpus = flagcrawl::corpus;
+
+namespace {
+
+bool contains_ci(std::string_view text, std::string_view lower) {
+    for (std::size_t i = 0; i + lower.size() <= text.size(); ++i) {
+        std::size_t k = 0;
+        while (k < lower.size() &&
+               (text[i + k] == lower[k] || (text[i + k] >= 'A' && text[i + k] <= 'Z' &&
+                                            text[i + k] - 'A' + 'a' == lower[k]))) {
+            ++k;
+        }
+        if (k == lower.size()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Markup whose effect on which tags become HTML elements the scanner approximates.
+bool tree_builder_dependent(std::string_view input) {
+    for (std::string_view tag :
+         {"<svg",      "<math",     "<select", "<frameset", "<template", "<table",
+          "<caption",  "<colgroup", "<tbody",  "<thead",    "<tfoot",    "<tr",
+          "<td",       "<th",       "<frame",  "<image",    "<keygen",   "<option",
+          "<optgroup", "<body",     "<html",   "<head",     "<isindex"}) {
+        if (contains_ci(input, tag)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    static fc::LinkExtractor fast;
+    static fc::LinkExtractor full = [] {
+        fc::ExtractorOptions options;
+        options.parser = fc::HtmlParser::full;
+        options.max_full_parse_work = 50'000'000;
+        return fc::LinkExtractor(options);
+    }();
+    const std::string_view input(reinterpret_cast<const char*>(data), size);
+    const fc::PageLinks& a = fast.extract(input);
+    const fc::PageLinks& b = full.extract(input);
+    if (b.too_complex) {
+        return 0;
+    }
+    const corpus::Verdict verdict = corpus::compare(a, b);
+    if (verdict == corpus::Verdict::identical || verdict == corpus::Verdict::reordered ||
+        verdict == corpus::Verdict::repeated || tree_builder_dependent(input)) {
+        return 0;
+    }
+    for (const std::string& line : corpus::describe_difference(a, b)) {
+        std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    std::abort();
+}
