@@ -22,6 +22,7 @@
 #include "crawler/html/text.hpp"
 
 #include <cstring>
+#include <iterator>
 
 namespace flagcrawl::crawler::html_detail {
 namespace {
@@ -177,14 +178,61 @@ constexpr TagName k_tags[] = {
     {"annotation-xml", Tag::annotation_xml},
 };
 
+// Names of up to 8 bytes packed into an integer (little-endian, zero-padded), so that
+// classify() compares integers: it runs for every tag of every page.
+constexpr std::uint64_t pack(std::string_view name) {
+    std::uint64_t key = 0;
+    for (std::size_t i = 0; i < name.size() && i < 8; ++i) {
+        key |= static_cast<std::uint64_t>(static_cast<unsigned char>(name[i])) << (8 * i);
+    }
+    return key;
+}
+
+struct PackedTag {
+    std::uint64_t key;
+    Tag tag;
+};
+
+// k_tags grouped by name length (1-8), packed; longer names are looked up in k_tags.
+struct TagTable {
+    PackedTag entries[std::size(k_tags)]{};
+    std::size_t begin[10]{}; // entries of length n: [begin[n], begin[n + 1])
+};
+
+constexpr TagTable make_tag_table() {
+    TagTable table;
+    std::size_t at = 0;
+    for (std::size_t length = 1; length <= 8; ++length) {
+        table.begin[length] = at;
+        for (const TagName& t : k_tags) {
+            if (t.name.size() == length) {
+                table.entries[at++] = {pack(t.name), t.tag};
+            }
+        }
+    }
+    table.begin[9] = at;
+    return table;
+}
+
+constexpr TagTable k_tag_table = make_tag_table();
+
 Tag classify(std::string_view lower) {
-    if (lower.size() > 14) {
+    const std::size_t n = lower.size();
+    if (n == 0 || n > 14) {
         return Tag::other;
     }
-    for (const TagName& t : k_tags) {
-        if (t.name.size() == lower.size() &&
-            std::memcmp(t.name.data(), lower.data(), lower.size()) == 0) {
-            return t.tag;
+    if (n > 8) {
+        for (const TagName& t : k_tags) {
+            if (t.name == lower) {
+                return t.tag;
+            }
+        }
+        return Tag::other;
+    }
+    const std::uint64_t key = pack(lower);
+    for (std::size_t i = k_tag_table.begin[n]; i < k_tag_table.begin[n + 1]; ++i) {
+        if (k_tag_table.entries[i].key == key) {
+            return k_tag_table.entries[i].tag;
         }
     }
     return Tag::other;
@@ -582,9 +630,9 @@ void Scanner::run(std::string_view html, Collector& collector, bool want_links, 
         while (name_end < n && !tag_name_end(html[name_end])) {
             ++name_end;
         }
-        m_lower.assign(html.substr(name_start, name_end - name_start));
-        for (char& ch : m_lower) {
-            ch = util::to_lower(ch);
+        m_lower.resize(name_end - name_start);
+        for (std::size_t k = 0; k < m_lower.size(); ++k) {
+            m_lower[k] = util::to_lower(html[name_start + k]);
         }
         bool self_closing = false;
         if (is_end) {
@@ -821,6 +869,15 @@ std::size_t Scanner::skip_text_element(std::size_t pos, std::string_view name, b
 
 void Scanner::end_tag(std::string_view name) {
     if (m_frameset) {
+        return;
+    }
+    if (m_frames.empty()) {
+        // Outside SVG/MathML only </template> and </select> change the scanner's state.
+        if (name == "template" && m_templates > 0) {
+            --m_templates;
+        } else if (name == "select") {
+            m_in_select = false;
+        }
         return;
     }
     if (!m_frames.empty() && m_frames.back().html_open > 0) {

@@ -5,6 +5,7 @@
 #include "crawler/html/links.hpp"
 
 #include <algorithm>
+#include <string_view>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -39,19 +40,48 @@ inline const char* to_string(Verdict v) {
 
 using LinkKey = std::tuple<std::string, int, std::string, bool>; // url, kind, rel, nofollow
 
+// gumbo 0.10 replaces control characters (but tab, LF, FF, CR) and noncharacters of its input
+// with U+FFFD, where the HTML Standard (and browsers, and the scanner) keep them: text is
+// compared after the same replacement.
+inline std::string as_gumbo_reads(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        const std::size_t len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+        char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1Fu) : len == 3 ? (b & 0x0Fu) : (b & 0x07u);
+        for (std::size_t k = 1; k < len && i + k < text.size(); ++k) {
+            cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3Fu);
+        }
+        const bool replaced = (cp >= 0x1 && cp <= 0x8) || cp == 0xB || (cp >= 0xE && cp <= 0x1F) ||
+                              (cp >= 0x7F && cp <= 0x9F) || (cp >= 0xFDD0 && cp <= 0xFDEF) ||
+                              (cp & 0xFFFE) == 0xFFFE;
+        if (replaced) {
+            out.append("\xEF\xBF\xBD");
+        } else {
+            out.append(text.substr(i, len));
+        }
+        i += len;
+    }
+    return out;
+}
+
 inline std::vector<LinkKey> keys_of(const crawler::PageLinks& page) {
     std::vector<LinkKey> keys;
     keys.reserve(page.links.size());
     for (const crawler::Link& l : page.links) {
-        keys.emplace_back(std::string(l.url), static_cast<int>(l.kind), std::string(l.rel),
-                          l.nofollow);
+        keys.emplace_back(as_gumbo_reads(l.url), static_cast<int>(l.kind),
+                          as_gumbo_reads(l.rel), l.nofollow);
     }
     return keys;
 }
 
 inline bool same_facts(const crawler::PageLinks& a, const crawler::PageLinks& b) {
-    return a.title == b.title && a.base_href == b.base_href && a.has_base == b.has_base &&
-           a.canonical == b.canonical && a.noindex == b.noindex && a.nofollow == b.nofollow;
+    return as_gumbo_reads(a.title) == as_gumbo_reads(b.title) &&
+           as_gumbo_reads(a.base_href) == as_gumbo_reads(b.base_href) &&
+           a.has_base == b.has_base &&
+           as_gumbo_reads(a.canonical) == as_gumbo_reads(b.canonical) &&
+           a.noindex == b.noindex && a.nofollow == b.nofollow;
 }
 
 inline Verdict compare(const crawler::PageLinks& fast, const crawler::PageLinks& full) {

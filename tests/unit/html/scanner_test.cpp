@@ -305,3 +305,21 @@ TEST(Scanner, TitleStates) {
 }
 
 } // namespace
+
+namespace {
+
+// Found by fuzz_links_diff, where gumbo (the oracle) deviates from the HTML Standard and the
+// scanner must not: control characters in attribute values are kept (gumbo makes them U+FFFD;
+// the URL parser percent-encodes them), and a duplicate attribute without a value does not
+// take the next attribute's value away (gumbo drops it: `<a x x href=/y>` has no href there).
+TEST(Scanner, FollowsTheStandardWhereGumboDoesNot) {
+    fc::LinkExtractor fast;
+    EXPECT_EQ(urls_of(fast.extract("<a href=/2o\x1e</script>")),
+              std::vector<std::string>{"/2o\x1e</script"});
+    EXPECT_EQ(urls_of(fast.extract("<a x x href=/y>")), std::vector<std::string>{"/y"});
+    EXPECT_EQ(urls_of(fast.extract("<img alt alt src=/i.png>")), std::vector<std::string>{"/i.png"});
+    EXPECT_EQ(urls_of(fast.extract(std::string("<a \0a h/\t\0a href=/n2>", 22))),
+              std::vector<std::string>{"/n2"});
+}
+
+} // namespace
