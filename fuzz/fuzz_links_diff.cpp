@@ -7,7 +7,8 @@
 // deviations from the HTML Standard are not differences either: it replaces control characters
 // and noncharacters with U+FFFD (links_compare.hpp compares text that way), and after a
 // duplicate attribute without a value it drops the value of the next attribute (`<a x x
-// href=/y>` has no href for gumbo, "/y" for browsers and the scanner): inputs with a repeated
+// href=/y>` has no href for gumbo, "/y" for browsers and the scanner; gumbo also drops a NUL
+// that starts an attribute name, so `\0a a` repeats a name there): inputs with a repeated
 // attribute name in a tag are skipped.
 #include "links_compare.hpp"
 
@@ -55,7 +56,8 @@ bool tree_builder_dependent(std::string_view input) {
 // A start tag that repeats an attribute name (roughly tokenized: names end at whitespace, '/',
 // '=' or '>'; values are skipped when quoted). False positives only skip an input.
 bool repeats_an_attribute(std::string_view input) {
-    for (std::size_t lt = input.find('<'); lt != std::string_view::npos; lt = input.find('<', lt + 1)) {
+    for (std::size_t lt = input.find('<'); lt != std::string_view::npos;
+         lt = input.find('<', lt + 1)) {
         std::vector<std::string> names;
         std::size_t p = lt + 1;
         while (p < input.size() && input[p] != '>' && input[p] != ' ' && input[p] != '\t' &&
@@ -70,14 +72,15 @@ bool repeats_an_attribute(std::string_view input) {
             }
             if (c == '=') {
                 ++p;
-                while (p < input.size() && (input[p] == ' ' || input[p] == '\t' || input[p] == '\n'))
+                while (p < input.size() &&
+                       (input[p] == ' ' || input[p] == '\t' || input[p] == '\n'))
                     ++p;
                 if (p < input.size() && (input[p] == '"' || input[p] == '\'')) {
                     const std::size_t close = input.find(input[p], p + 1);
                     p = close == std::string_view::npos ? input.size() : close + 1;
                 } else {
-                    while (p < input.size() && input[p] != '>' && input[p] != ' ' && input[p] != '\t' &&
-                           input[p] != '\n')
+                    while (p < input.size() && input[p] != '>' && input[p] != ' ' &&
+                           input[p] != '\t' && input[p] != '\n')
                         ++p;
                 }
                 continue;
@@ -88,9 +91,13 @@ bool repeats_an_attribute(std::string_view input) {
                    (input[p] != '=' || p == start)) {
                 ++p;
             }
-            std::string name(input.substr(start, p - start));
-            for (char& ch : name) {
-                ch = ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
+            // gumbo drops a NUL that starts a name (the standard makes it U+FFFD): "\0a" is
+            // "a" there. Names are compared without NULs.
+            std::string name;
+            for (const char ch : input.substr(start, p - start)) {
+                if (ch != '\0') {
+                    name.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch);
+                }
             }
             for (const std::string& seen : names) {
                 if (seen == name) {
