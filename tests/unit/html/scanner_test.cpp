@@ -321,6 +321,8 @@ TEST(Scanner, FollowsTheStandardWhereGumboDoesNot) {
               std::vector<std::string>{"/i.png"});
     EXPECT_EQ(urls_of(fast.extract(std::string("<a \0a h/\t\0a href=/n2>", 22))),
               std::vector<std::string>{"/n2"});
+    // gumbo drops the NUL that starts "\0href" (the standard makes it U+FFFD): no href here.
+    EXPECT_TRUE(fast.extract(std::string("<a \n\0href=';&#x;'>", 19)).links.empty());
     // gumbo drops the NUL that starts "\0a", so the next "a" repeats it there.
     EXPECT_EQ(urls_of(fast.extract(std::string("<a \0a a href=/n3>", 17))),
               std::vector<std::string>{"/n3"});
