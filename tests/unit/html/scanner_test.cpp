@@ -321,6 +321,11 @@ TEST(Scanner, FollowsTheStandardWhereGumboDoesNot) {
               std::vector<std::string>{"/i.png"});
     EXPECT_EQ(urls_of(fast.extract(std::string("<a \0a h/\t\0a href=/n2>", 22))),
               std::vector<std::string>{"/n2"});
+    // A numeric reference past U+10FFFF is U+FFFD however long (gumbo's overflows: "&").
+    EXPECT_EQ(urls_of(fast.extract("<a href='/n&#xFFFFFFFF;x'>")),
+              std::vector<std::string>{"/n\xEF\xBF\xBDx"});
+    EXPECT_EQ(urls_of(fast.extract("<a href='/n&#x44444444444444448888;x'>")),
+              std::vector<std::string>{"/n\xEF\xBF\xBDx"});
     // gumbo drops the NUL that starts "\0href" (the standard makes it U+FFFD): no href here.
     EXPECT_TRUE(fast.extract(std::string("<a \n\0href=';&#x;'>", 19)).links.empty());
     // gumbo drops the NUL that starts "\0a", so the next "a" repeats it there.
