@@ -312,11 +312,14 @@ struct Coordinator::Impl {
             next_claim = sent; // there may be more: again at once
             co_return;
         }
-        // Nothing more to take now: again when a lease lapses, at a notification, or after
-        // half a lease (a worker that died keeps counting in the fair share until then).
+        // Nothing more to take now: again just after the soonest lease held by another worker
+        // could lapse (if that worker died, its hosts are taken over at once; if not, it renewed
+        // and this is one cheap look per two thirds of a lease), at a notification, or after
+        // half a lease when nothing is foreseeable or the free hosts are beyond this worker's
+        // fair share (a worker that died counts in it until a lease after its last renewal).
         Millis wait = options.lease / 2;
         if (r->state.next_claimable && *r->state.next_claimable > Millis(0)) {
-            wait = std::min(wait, *r->state.next_claimable + Millis(50));
+            wait = *r->state.next_claimable + Millis(50);
         }
         next_claim = sent + wait;
     }

@@ -9,7 +9,7 @@
 //                    status 'running' | 'finished' (no URL left undone) | 'stopped' (a
 //                    crawl-wide limit reached), stop_reason as the workers print it.
 // flagcrawl.workers  one row per worker process that joined: label (host:pid), seen_at (its
-//                    last renewal or batch), last_batch (the sequence number of its last
+//                    last renewal or claim), last_batch (the sequence number of its last
 //                    committed batch: after a connection loss the worker reads it to learn whether
 //                    the batch in flight committed), ended_at and verdict once it exited.
 // flagcrawl.hosts    one row per origin ("http://h:port"): pending (its URLs not done yet), the

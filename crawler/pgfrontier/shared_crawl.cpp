@@ -514,7 +514,9 @@ asio::awaitable<PgResult<BatchResult>> commit_batch(PgConnection& c, std::int32_
         " SELECT pg_notify(" +
             quoted_channel(crawl) + ", 'status') FROM s",
         Params().add(crawl)});
-    s.push_back(Statement{"UPDATE flagcrawl.workers SET last_batch = $2, seen_at = now()"
+    // Not the heartbeat: a worker counts as live by its renewals and claims only, so that it
+    // stops counting in the fair share when its leases lapse.
+    s.push_back(Statement{"UPDATE flagcrawl.workers SET last_batch = $2"
                           " WHERE id = $1",
                           Params().add(worker).add(batch.sequence)});
     s.push_back(Statement{"SELECT status, coalesce(stop_reason, '') FROM flagcrawl.crawls"
