@@ -1,6 +1,7 @@
 #include "archive/capture.hpp"
 
 #include "archive/warc_format.hpp"
+#include "util/fd.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -52,7 +53,7 @@ bool SpillBuffer::append(std::span<const char> data) {
             }
         }
     }
-    if (!write_all(m_fd, data)) {
+    if (!util::write_all(m_fd, data)) {
         m_error = std::string("cannot write a temporary file: ") + std::strerror(errno);
         return false;
     }

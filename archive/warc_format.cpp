@@ -219,23 +219,6 @@ bool GzipMember::finish() {
     return deflate_some(Z_FINISH);
 }
 
-bool write_all(int fd, std::span<const char> data) {
-    const char* p = data.data();
-    std::size_t left = data.size();
-    while (left > 0) {
-        const ssize_t n = ::write(fd, p, left);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return false;
-        }
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 std::uint64_t last_complete_record_end(int fd) {
     static constexpr std::string_view k_request = "WARC/1.1\r\nWARC-Type: request\r\n";
     z_stream zs{};

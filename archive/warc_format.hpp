@@ -87,9 +87,6 @@ private:
     std::uint64_t m_out_total = 0;
 };
 
-// write(2) of all of `data`, retried on EINTR and short writes; false (errno set) on failure.
-bool write_all(int fd, std::span<const char> data);
-
 // Where a crashed WARC file is cut back to: the end of its last complete gzip member (every
 // member must decompress to its end with a valid CRC), or before it when that member holds a
 // request record (as this writer starts them: "WARC/1.1\r\nWARC-Type: request"), whose

@@ -5,6 +5,7 @@
 #include "archive/capture.hpp"
 #include "archive/cdxj.hpp"
 #include "archive/warc_format.hpp"
+#include "util/fd.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -172,7 +173,7 @@ std::optional<std::string> WarcWriter::recover_index(const std::string& cut_file
     if (fd < 0) {
         return errno_text("cannot create", part);
     }
-    const bool ok = write_all(fd, kept) && ::close(fd) == 0;
+    const bool ok = util::write_all(fd, kept) && ::close(fd) == 0;
     if (!ok || ::rename(part.c_str(), path.c_str()) != 0) {
         return errno_text("cannot write", path);
     }
@@ -455,7 +456,7 @@ bool WarcWriter::write_record(const std::string& header, const std::string& bloc
 }
 
 bool WarcWriter::write_bytes(std::span<const char> data) {
-    if (!write_all(m_fd, data)) {
+    if (!util::write_all(m_fd, data)) {
         return false;
     }
     m_file_size += data.size();
@@ -464,7 +465,7 @@ bool WarcWriter::write_bytes(std::span<const char> data) {
 }
 
 bool WarcWriter::write_index_line(const std::string& line) {
-    if (!write_all(m_index_fd, line)) {
+    if (!util::write_all(m_index_fd, line)) {
         fail(errno_text("cannot write", m_paths.index()));
         return false;
     }
@@ -508,7 +509,7 @@ std::optional<std::string> WarcWriter::close() {
         }
         const auto part = path.string() + ".part";
         const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        const bool ok = fd >= 0 && write_all(fd, text) && ::close(fd) == 0 &&
+        const bool ok = fd >= 0 && util::write_all(fd, text) && ::close(fd) == 0 &&
                         ::rename(part.c_str(), path.c_str()) == 0;
         if (!ok) {
             fail(errno_text("cannot write", path));

@@ -1,5 +1,7 @@
 #include "crawler/jobs/file_sink.hpp"
 
+#include "util/fd.hpp"
+
 #include <openssl/evp.h>
 
 #include <cerrno>
@@ -62,18 +64,9 @@ void FileSink::close_temp() {
 bool FileSink::write(std::span<const char> data) {
     if (m_fd < 0 && !open_temp())
         return false;
-    const char* p = data.data();
-    std::size_t left = data.size();
-    while (left > 0) {
-        ssize_t n = ::write(m_fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            m_error = errno_text("cannot write", m_temp);
-            return false;
-        }
-        p += n;
-        left -= static_cast<std::size_t>(n);
+    if (!util::write_all(m_fd, data)) {
+        m_error = errno_text("cannot write", m_temp);
+        return false;
     }
     EVP_DigestUpdate(m_hash, data.data(), data.size());
     return true;

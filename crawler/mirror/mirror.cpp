@@ -1,5 +1,6 @@
 #include "crawler/mirror/mirror.hpp"
 
+#include "util/fd.hpp"
 #include "util/hash.hpp"
 #include "util/percent.hpp"
 
@@ -80,20 +81,6 @@ std::string finish_segment(std::string name) {
 
 std::string errno_text(const std::string& what, const std::string& path) {
     return what + " " + path + ": " + std::strerror(errno);
-}
-
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
 }
 
 } // namespace
@@ -241,7 +228,7 @@ std::string MirrorWriter::save(const std::string& relative, std::string_view bod
         ::close(dir);
         return failed(reason);
     }
-    const bool written = write_all(fd, body);
+    const bool written = util::write_all(fd, body);
     const bool closed = ::close(fd) == 0;
     if (!written || !closed) {
         reason = errno_text("cannot write", final_path);

@@ -1,14 +1,20 @@
-// The header-only helpers of util/: ASCII text, percent-decoding, hashes, HTTP reason phrases.
+// The header-only helpers of util/: ASCII text, percent-decoding, hashes, HTTP reason phrases,
+// writing to file descriptors.
 #include "util/ascii.hpp"
+#include "util/fd.hpp"
 #include "util/hash.hpp"
 #include "util/http_reason.hpp"
 #include "util/percent.hpp"
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
+
+#include <unistd.h>
 
 namespace util = flagcrawl::util;
 
@@ -117,6 +123,36 @@ TEST(UtilHttpReason, StandardPhrasesAndTheTeapot) {
     EXPECT_EQ(util::http_reason(299), "");
     EXPECT_EQ(util::http_reason(-1), "");
     EXPECT_EQ(util::http_reason(0), "");
+}
+
+TEST(UtilFd, WriteAllWritesEverythingThroughAPipe) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    // Four times a pipe's default capacity: the writer blocks until the reader drains it.
+    std::string data(256 * 1024, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<char>(i * 7 % 251);
+    }
+    std::string received;
+    std::thread reader([&] {
+        char buffer[1000];
+        ssize_t n;
+        while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0) {
+            received.append(buffer, static_cast<std::size_t>(n));
+        }
+    });
+    EXPECT_TRUE(util::write_all(fds[1], data));
+    ::close(fds[1]);
+    reader.join();
+    ::close(fds[0]);
+    EXPECT_EQ(received, data);
+}
+
+TEST(UtilFd, WriteAllReportsTheFailureInErrno) {
+    errno = 0;
+    EXPECT_FALSE(util::write_all(-1, std::string_view("x")));
+    EXPECT_EQ(errno, EBADF);
+    EXPECT_TRUE(util::write_all(-1, std::string_view())); // nothing to write: no call
 }
 
 } // namespace
