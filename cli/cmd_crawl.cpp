@@ -7,9 +7,11 @@
 #include "warc_output.hpp"
 
 #include "crawler/crawl/crawl.hpp"
+#include "crawler/mirror/convert.hpp"
 #include "crawler/mirror/mirror.hpp"
 #include "crawler/pgfrontier/pg_frontier.hpp"
 #include "crawler/url/url.hpp"
+#include "storage/reader.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -80,6 +82,7 @@ struct CrawlCliOptions {
     double stall_after_s = k_default_stall_after_s;
     WarcCliOptions warc;
     std::string mirror_dir; // -o DIR; empty: no mirror
+    bool convert_links = false;
     std::string frontier;   // a shared crawl's PostgreSQL server (libpq connection string)
     std::string crawl_name; // the shared crawl's name
     double lease_s = k_default_lease_s;
@@ -272,23 +275,63 @@ private:
 
 // The crawl's mirror (-o DIR): every 2xx body of a page or requisite saved as a file (robots.txt
 // not). A file that cannot be saved is counted by the writer, not a reason to stop.
+// With --convert-links (and no DB to read them back from), the files saved and the redirects
+// met are kept for the conversion.
 class MirrorExchanges final : public crawler::ExchangeConsumer {
 public:
-    explicit MirrorExchanges(crawler::MirrorWriter& writer)
-        : m_writer(writer) {}
+    MirrorExchanges(crawler::MirrorWriter& writer, bool keep_index)
+        : m_writer(writer)
+        , m_keep_index(keep_index) {}
     void consume(const crawler::FrontierJob& job, fetch::Response& response) override {
-        if (job.kind != crawler::FrontierJob::Kind::fetch || response.error ||
-            response.http_status < 200 || response.http_status >= 300) {
+        if (job.kind != crawler::FrontierJob::Kind::fetch || response.error) {
+            return;
+        }
+        const int status = response.http_status;
+        if (m_keep_index && status >= 300 && status < 400 && !response.location.empty()) {
+            m_index.add_redirect(response.url, response.location);
+        }
+        if (status < 200 || status >= 300) {
             return;
         }
         if (auto url = crawler::parse(response.url)) {
-            m_writer.save(crawler::mirror_path(*url), response.body);
+            if (m_writer.save(crawler::mirror_path(*url), response.body).empty() && m_keep_index) {
+                m_index.add_file({response.url, response.content_type});
+            }
         }
     }
+    crawler::MirrorIndex& index() { return m_index; }
 
 private:
     crawler::MirrorWriter& m_writer;
+    bool m_keep_index;
+    crawler::MirrorIndex m_index;
 };
+
+// The mirror as the crawl's pages say (every run of it): files saved (2xx) and redirects.
+crawler::MirrorIndex mirror_index_from_db(const std::string& db, std::int64_t crawl_id) {
+    auto reader = storage::Reader::open(db);
+    if (!reader) {
+        throw FatalError(reader.error().message);
+    }
+    auto statement = reader->database().prepare(
+        "SELECT url, http_status, coalesce(content_type, ''), coalesce(location, '') FROM pages "
+        "WHERE crawl_id = ? AND kind != 'robots' AND http_status IS NOT NULL ORDER BY id");
+    statement.bind(1, crawl_id);
+    crawler::MirrorIndex index;
+    auto read = storage::for_each_row(statement, [&](const storage::Statement& row) {
+        const auto status = row.column_int64(1);
+        if (status >= 200 && status < 300) {
+            index.add_file({std::string(row.column_text(0)), std::string(row.column_text(2))});
+        } else if (status >= 300 && status < 400 && !row.is_null(3)) {
+            index.add_redirect(std::string(row.column_text(0)), std::string(row.column_text(3)));
+        }
+        return true;
+    });
+    if (!read) {
+        throw FatalError(read.error().message);
+    }
+    return index;
+}
 
 // Hands the watcher's stop requests to the crawl once there is one, and never after it is gone.
 class StopRelay {
@@ -490,7 +533,10 @@ int run_crawl(CrawlCliOptions& o, const CLI::App& cmd) {
         } catch (const std::runtime_error& e) {
             throw FatalError(e.what());
         }
-        crawl.add_consumer(mirror_exchanges.emplace(*mirror));
+        crawl.add_consumer(
+            mirror_exchanges.emplace(*mirror, o.convert_links && db_path(o.common).empty()));
+    } else if (o.convert_links) {
+        throw UsageError("--convert-links: needs -o DIR (the mirror to convert)");
     }
     crawl.on_item([&](const crawler::CrawlItem& item) { print_item(item, o.common); });
     if (auto started = crawl.start(); !started) {
@@ -553,8 +599,36 @@ int run_crawl(CrawlCliOptions& o, const CLI::App& cmd) {
                                            mirror->root().string()));
         }
     }
-    const bool unsaved = mirror && mirror->failed() > 0;
-    if (unsaved) {
+    // Converted once the crawl is over (a stopped one too), not when it was cut short: a
+    // resumed crawl is converted at its end.
+    bool unconverted = false;
+    if (o.convert_links && mirror && report.reason != crawler::StopReason::interrupted &&
+        report.reason != crawler::StopReason::failed) {
+        crawler::MirrorIndex from_db;
+        const std::string db = db_path(o.common);
+        if (!db.empty()) {
+            from_db = mirror_index_from_db(db, crawl.crawl_id());
+        }
+        const crawler::ConvertTotals t =
+            crawler::convert_links(*mirror, db.empty() ? mirror_exchanges->index() : from_db);
+        if (!o.common.quiet && !o.common.json) {
+            print_line(stdout, fmt::format("links converted in {} files: {} to files of the "
+                                           "mirror, {} to absolute URLs{}",
+                                           t.files, t.local, t.absolute,
+                                           t.skipped ? fmt::format(" ({} files not in UTF-8 left "
+                                                                   "as they were)",
+                                                                   t.skipped)
+                                                     : ""));
+        }
+        if (t.failed > 0) {
+            unconverted = true;
+            print_line(stderr, fmt::format("flagcrawl: {} files of the mirror could not be "
+                                           "converted: {}",
+                                           t.failed, t.first_error));
+        }
+    }
+    const bool unsaved = (mirror && mirror->failed() > 0) || unconverted;
+    if (mirror && mirror->failed() > 0) {
         print_line(stderr, fmt::format("flagcrawl: {} files could not be saved in the mirror: {}",
                                        mirror->failed(), mirror->first_error()));
     }
@@ -634,6 +708,11 @@ void register_crawl(CLI::App& app, int& exit_code) {
                   "Ignore robots.txt, meta robots, X-Robots-Tag and rel=nofollow")
         ->group("Politeness");
     cmd->add_flag("--save-bodies", o->save_bodies, "Store response bodies in the DB")
+        ->group("Output");
+    cmd->add_flag("-k,--convert-links", o->convert_links,
+                  "After the crawl, rewrite the links of the mirror's HTML and CSS for offline "
+                  "browsing, as wget -k does: links to saved files become relative, others "
+                  "absolute URLs")
         ->group("Output");
     cmd->add_option("-o,--out", o->mirror_dir,
                     "Also save every page and file fetched as DIR/HOST[:PORT]/PATH, as wget -r "
@@ -715,8 +794,8 @@ void register_crawl(CLI::App& app, int& exit_code) {
         "  flagcrawl crawl --resume --db site.db              # same seeds, scope, delay, ...\n"
         "  flagcrawl crawl --resume --db site.db --delay 0.5  # prints: resuming crawl N with "
         "--delay 0.5 (was 1)\n"
-        "  flagcrawl crawl https://example.org/ --page-requisites -o site/  "
-        "# site/example.org/index.html ...\n"
+        "  flagcrawl crawl https://example.org/ --page-requisites -o site/ -k  "
+        "# browse site/example.org/index.html offline\n"
         "  flagcrawl crawl https://example.org/ --warc site --warc-max-size 1G  "
         "# site-00000.warc.gz ..., site.cdxj\n"
         "  flagcrawl crawl https://a.example/ https://b.example/ --depth 4 \\\n"

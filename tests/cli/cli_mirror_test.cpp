@@ -1,6 +1,7 @@
 // `crawl -o DIR` as a user runs it: every page and requisite of the synthetic site is saved as
 // DIR/HOST:PORT/PATH with the bytes the server sent, under each strategy, and a crawl killed
-// with SIGKILL and resumed completes the mirror.
+// with SIGKILL and resumed completes the mirror; with --convert-links the mirror opens in
+// headless Chromium from disk without a request to the site (skipped without Chromium).
 #include "eventually.hpp"
 #include "file_contents.hpp"
 #include "process.hpp"
@@ -11,8 +12,16 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <set>
+#include <sstream>
 
 using namespace std::chrono_literals;
 using namespace flagcrawl;
@@ -116,6 +125,87 @@ TEST(CliMirrorResume, AnUnwritableFolderIsFatal) {
     auto r = run_process({flagcrawl_binary(), "crawl", "http://127.0.0.1:1/", "--no-db", "-o",
                           dir.file("file") + "/sub"});
     EXPECT_EQ(r.exit_code, 3) << r.err;
+}
+
+// The chromium executable on PATH ("" when there is none).
+std::string find_chromium() {
+    const char* path = std::getenv("PATH");
+    std::stringstream dirs(path ? path : "/usr/bin");
+    for (std::string dir; std::getline(dirs, dir, ':');) {
+        const auto candidate = std::filesystem::path(dir) / "chromium";
+        if (::access(candidate.c_str(), X_OK) == 0)
+            return candidate.string();
+    }
+    return {};
+}
+
+// Every "url" a Chromium net log names (requests, jobs, redirects).
+std::set<std::string> net_log_urls(const std::filesystem::path& log) {
+    std::set<std::string> urls;
+    const auto json = nlohmann::json::parse(read_file(log), nullptr, false);
+    if (json.is_discarded() || !json.contains("events"))
+        return urls;
+    for (const auto& event : json["events"]) {
+        if (!event.contains("params"))
+            continue;
+        for (const char* key : {"url", "original_url", "location"})
+            if (event["params"].contains(key) && event["params"][key].is_string())
+                urls.insert(event["params"][key].get<std::string>());
+    }
+    return urls;
+}
+
+TEST(CliMirrorOffline, ConvertedMirrorOpensInChromiumFromDisk) {
+    const std::string chromium = find_chromium();
+    if (chromium.empty())
+        GTEST_SKIP() << "chromium is not installed";
+    TempDir dir("climirror");
+    const auto mirror = dir.path() / "m";
+    std::string host;
+    {
+        SiteServer s(60, 0ms);
+        host = s.host();
+        auto r = run_process({flagcrawl_binary(), "crawl", s.seed(), "--db", dir.file("c.db"), "-o",
+                              mirror.string(), "--page-requisites", "--convert-links", "--progress",
+                              "never"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_NE(r.out.find("links converted in "), std::string::npos) << r.out;
+    } // the server is gone: its port is closed while Chromium reads the mirror
+    const auto index = mirror / host / "index.html";
+    const std::string page = read_file(index);
+    EXPECT_EQ(page.find("href=\"/"), std::string::npos) << "a root-relative link is left";
+    EXPECT_EQ(page.find("src=\"/"), std::string::npos) << "a root-relative source is left";
+    EXPECT_EQ(page.find("\"http://" + host + "/static/"), std::string::npos) << page;
+
+    const auto log = dir.path() / "net.json";
+    const auto shot = dir.path() / "shot.png";
+    auto r = run_process(
+        {chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--user-data-dir=" + (dir.path() / "profile").string(), "--log-net-log=" + log.string(),
+         "--screenshot=" + shot.string(), "--window-size=1000,800", "file://" + index.string()},
+        {}, {}, {}, 90s);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_GT(std::filesystem::file_size(shot), 1000u) << "no screenshot";
+    for (const auto& url : net_log_urls(log)) {
+        // Nothing of the page left the file system: no request to the site, or to any loopback
+        // address the site links to. (Chromium's own update checks go elsewhere and fail.)
+        EXPECT_FALSE(url.find("://127.") != std::string::npos ||
+                     url.find("://localhost") != std::string::npos)
+            << url;
+    }
+    // What the page loads (its stylesheet and images) is a file of the mirror, next to it.
+    std::size_t requisites = 0;
+    for (const std::string attribute : {"src=\"", "stylesheet\" href=\""}) {
+        for (auto at = page.find(attribute); at != std::string::npos;
+             at = page.find(attribute, at + 1)) {
+            const auto start = at + attribute.size();
+            const std::string reference = page.substr(start, page.find('"', start) - start);
+            EXPECT_TRUE(std::filesystem::exists(index.parent_path() / reference)) << reference;
+            ++requisites;
+        }
+    }
+    EXPECT_GE(requisites, 2u);
 }
 
 } // namespace
