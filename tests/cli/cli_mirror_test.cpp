@@ -5,10 +5,8 @@
 #include "eventually.hpp"
 #include "file_contents.hpp"
 #include "process.hpp"
+#include "site_server.hpp"
 #include "temp_dir.hpp"
-
-#include "server/server.hpp"
-#include "server/site.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,30 +27,10 @@ using testing_support::eventually;
 using testing_support::flagcrawl_binary;
 using testing_support::read_file;
 using testing_support::run_process;
+using testing_support::SiteServer;
 using testing_support::TempDir;
 
 namespace {
-
-class SiteServer {
-public:
-    SiteServer(std::uint64_t pages, std::chrono::milliseconds delay)
-        : m_site(std::make_shared<const server::Site>(server::SiteOptions{pages, 5})) {
-        auto handler = server::site_handler(m_site);
-        m_server = std::make_unique<server::Server>([handler, delay](const server::Request& r) {
-            auto reply = handler(r);
-            reply.delay = delay;
-            return reply;
-        });
-        EXPECT_FALSE(m_server->start());
-    }
-    std::string host() const { return "127.0.0.1:" + std::to_string(m_server->port()); }
-    std::string seed() const { return "http://" + host() + "/index.html"; }
-    const server::Site& site() const { return *m_site; }
-
-private:
-    std::shared_ptr<const server::Site> m_site;
-    std::unique_ptr<server::Server> m_server;
-};
 
 std::size_t files_below(const std::filesystem::path& dir) {
     std::size_t n = 0;

@@ -4,11 +4,8 @@
 // for a 1000-page crawl, for each strategy, and for a crawl killed with SIGKILL and resumed.
 #include "eventually.hpp"
 #include "process.hpp"
+#include "site_server.hpp"
 #include "temp_dir.hpp"
-
-#include "server/router.hpp"
-#include "server/server.hpp"
-#include "server/site.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -22,30 +19,12 @@ using namespace flagcrawl;
 using testing_support::eventually;
 using testing_support::flagcrawl_binary;
 using testing_support::run_process;
+using testing_support::SiteServer;
 using testing_support::TempDir;
 
 namespace {
 
 constexpr int k_skipped = 77;
-
-// A synthetic site served on loopback, each reply delayed by `delay`.
-class SiteServer {
-public:
-    SiteServer(std::uint64_t pages, std::chrono::milliseconds delay) {
-        auto handler = server::site_handler(
-            std::make_shared<const server::Site>(server::SiteOptions{pages, 3}));
-        m_server = std::make_unique<server::Server>([handler, delay](const server::Request& r) {
-            auto reply = handler(r);
-            reply.delay = delay;
-            return reply;
-        });
-        EXPECT_FALSE(m_server->start());
-    }
-    std::string seed() const { return m_server->base_url() + "/index.html"; }
-
-private:
-    std::unique_ptr<server::Server> m_server;
-};
 
 // The WARC files of NAME (NAME.warc.gz or its series), in order.
 std::vector<std::string> warc_files(const std::filesystem::path& name) {
