@@ -81,6 +81,7 @@ INSTANTIATE_TEST_SUITE_P(Strategies, CliMirror,
 TEST(CliMirrorResume, KilledCrawlResumesTheMirror) {
     TempDir dir("climirror");
     SiteServer s(150, 15ms);
+    s.hold_after(40); // the first crawl cannot finish before it is killed
     const auto mirror = dir.path() / "m";
     auto first =
         run_process({flagcrawl_binary(), "crawl", s.seed(), "--db", dir.file("c.db"), "-o",
@@ -91,6 +92,7 @@ TEST(CliMirrorResume, KilledCrawlResumesTheMirror) {
                     });
     EXPECT_EQ(first.exit_code, -1);
     EXPECT_LT(files_below(mirror), 150u);
+    s.release();
     auto second = run_process(
         {flagcrawl_binary(), "crawl", "--db", dir.file("c.db"), "--resume", "--progress", "never"});
     ASSERT_EQ(second.exit_code, 0) << second.err;
