@@ -112,13 +112,14 @@ bool repeats_an_attribute(std::string_view input) {
     return false;
 }
 
-// A NUL right after whitespace or '/': where it may start an attribute name, which gumbo
-// drops (the standard makes it U+FFFD, so "\0href" is not href).
+// A NUL right after whitespace, '/' or a quote (the end of a quoted value): where it may start
+// an attribute name, which gumbo drops (the standard makes it U+FFFD, so "\0href" is not href).
 bool nul_may_start_a_name(std::string_view input) {
     for (std::size_t i = 1; i < input.size(); ++i) {
         const char before = input[i - 1];
-        if (input[i] == '\0' && (before == ' ' || before == '\t' || before == '\n' ||
-                                 before == '\f' || before == '\r' || before == '/')) {
+        if (input[i] == '\0' &&
+            (before == ' ' || before == '\t' || before == '\n' || before == '\f' ||
+             before == '\r' || before == '/' || before == '"' || before == '\'')) {
             return true;
         }
     }

@@ -328,6 +328,8 @@ TEST(Scanner, FollowsTheStandardWhereGumboDoesNot) {
               std::vector<std::string>{"/n\xEF\xBF\xBDx"});
     // gumbo drops the NUL that starts "\0href" (the standard makes it U+FFFD): no href here.
     EXPECT_TRUE(fast.extract(std::string("<a \n\0href=';&#x;'>", 19)).links.empty());
+    // The same right after a quoted value (missing whitespace between attributes).
+    EXPECT_TRUE(fast.extract(std::string("<link rel='x'\0href=/s.css>", 26)).links.empty());
     // gumbo drops the NUL that starts "\0a", so the next "a" repeats it there.
     EXPECT_EQ(urls_of(fast.extract(std::string("<a \0a a href=/n3>", 17))),
               std::vector<std::string>{"/n3"});
