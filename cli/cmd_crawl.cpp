@@ -41,6 +41,9 @@ constexpr const char* k_default_max_size = "16M"; // a crawler keeps bodies in m
 constexpr double k_default_stall_after_s = 10;
 // After the first Ctrl-C, requests in flight get this long before they are cut short.
 constexpr std::chrono::seconds k_grace{2};
+// A process the watcher must end records its run as interrupted, waiting at most this long for
+// the writer's lock.
+constexpr std::chrono::milliseconds k_last_words_busy{300};
 constexpr int k_max_auto_parse_threads = 4; // parsers by default, at most
 // Bounds of the options that start threads or hold connections open (say them in --help): a
 // parser thread per CPU is the useful maximum; past a thousand requests in flight a crawl only
@@ -539,36 +542,11 @@ int run_crawl(CrawlCliOptions& o, const CLI::App& cmd) {
         throw UsageError("--convert-links: needs -o DIR (the mirror to convert)");
     }
     crawl.on_item([&](const crawler::CrawlItem& item) { print_item(item, o.common); });
-    if (auto started = crawl.start(); !started) {
-        throw FatalError(started.error().message);
-    }
-    relay.set(&crawl);
-    if (interrupt.interrupted()) {
-        crawl.stop(fetch::StopMode::drain); // a signal came before the crawl could hear it
-    }
-    if (shared && !o.common.quiet) {
-        std::string changes;
-        for (const auto& c : shared->changes()) {
-            changes += fmt::format("{}{} {} (was {})", changes.empty() ? "" : ", ", c.option, c.now,
-                                   c.was);
-        }
-        print_line(stderr, fmt::format("flagcrawl: {} shared crawl '{}' on {} as worker {}{}",
-                                       shared->defined() ? "defined" : "joined", o.crawl_name,
-                                       pgfrontier::conninfo_target(o.frontier), shared->worker_id(),
-                                       changes.empty() ? "" : " with " + changes));
-    }
-    if (!crawl.changes().empty() && !o.common.quiet) {
-        std::string changes;
-        for (const auto& c : crawl.changes()) {
-            changes += fmt::format("{}{} {} (was {})", changes.empty() ? "" : ", ", c.option, c.now,
-                                   c.was);
-        }
-        print_line(stderr,
-                   fmt::format("flagcrawl: resuming crawl {} with {}", crawl.crawl_id(), changes));
-    }
 
     crawler::CrawlReport report;
     {
+        // The command's threads start before the crawl's run is recorded (start()), so that one
+        // that cannot start leaves no run behind.
         const auto& c = crawl.counters();
         const std::uint64_t pages_before = crawl.pages_before();
         StallWatchdog watchdog(crawl, o.common.quiet
@@ -585,8 +563,43 @@ int run_crawl(CrawlCliOptions& o, const CLI::App& cmd) {
                                    c.errors.load() + c.not_found.load(), rate,
                                    format_bytes(double(c.bytes.load())), c.hosts_waiting.load());
             });
-        report = crawl.run();
+        if (auto started = crawl.start(); !started) {
+            throw FatalError(started.error().message);
+        }
+        relay.set(&crawl);
+        interrupt.set_last_words([&crawl] { crawl.record_interrupted_now(k_last_words_busy); });
+        if (interrupt.interrupted()) {
+            crawl.stop(fetch::StopMode::drain); // a signal came before the crawl could hear it
+        }
+        if (shared && !o.common.quiet) {
+            std::string changes;
+            for (const auto& change : shared->changes()) {
+                changes += fmt::format("{}{} {} (was {})", changes.empty() ? "" : ", ",
+                                       change.option, change.now, change.was);
+            }
+            print_line(stderr,
+                       fmt::format("flagcrawl: {} shared crawl '{}' on {} as worker {}{}",
+                                   shared->defined() ? "defined" : "joined", o.crawl_name,
+                                   pgfrontier::conninfo_target(o.frontier), shared->worker_id(),
+                                   changes.empty() ? "" : " with " + changes));
+        }
+        if (!crawl.changes().empty() && !o.common.quiet) {
+            std::string changes;
+            for (const auto& change : crawl.changes()) {
+                changes += fmt::format("{}{} {} (was {})", changes.empty() ? "" : ", ",
+                                       change.option, change.now, change.was);
+            }
+            print_line(stderr, fmt::format("flagcrawl: resuming crawl {} with {}", crawl.crawl_id(),
+                                           changes));
+        }
+        try {
+            report = crawl.run();
+        } catch (const std::system_error& e) {
+            // The strategy's own threads (threaded: one per request in flight).
+            throw FatalError(std::string("cannot start a thread: ") + e.what());
+        }
     }
+    interrupt.set_last_words({});
     relay.set(nullptr);
     const bool warc_ok = !warc || close_warc(*warc, true);
     print_summary(crawl, report, o);
@@ -782,7 +795,8 @@ void register_crawl(CLI::App& app, int& exit_code) {
         "unlimited, timeout 30 s, --max-size 16M.\n"
         "Ctrl-C (SIGINT, SIGTERM): requests in flight get 2 s to finish, then are cut short (at "
         "once on a second Ctrl-C); the run is recorded as interrupted and --resume continues "
-        "it. A process stuck past that (a locked database) exits 3 s later without recording.\n"
+        "it. A process stuck past that (a parse on the fetch thread, a locked database) exits 1 s "
+        "later, its run marked interrupted when the database lets it; a third Ctrl-C at once.\n"
         "Several machines (--frontier): hosts are leased to workers, each under this "
         "politeness; a worker killed loses nothing (its hosts are taken over after --lease); "
         "every worker ends when the whole crawl does, with the same verdict; Ctrl-C leaves the "

@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <pthread.h>
@@ -19,18 +20,57 @@ InterruptWatcher::InterruptWatcher(Callback on_signal, std::chrono::milliseconds
     sigaddset(&m_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &m_signals, &m_old_mask);
     try {
+        m_stopper = std::thread([this] { stop_requests(); });
         m_thread = std::thread([this] { watch(); });
     } catch (const std::system_error& e) {
         // Nobody would hear the signals: give them back before failing.
+        end_threads();
         pthread_sigmask(SIG_SETMASK, &m_old_mask, nullptr);
         throw FatalError(std::string("cannot start a thread: ") + e.what());
     }
 }
 
 InterruptWatcher::~InterruptWatcher() {
-    m_done = true;
-    m_thread.join();
+    end_threads();
     pthread_sigmask(SIG_SETMASK, &m_old_mask, nullptr);
+}
+
+void InterruptWatcher::end_threads() {
+    m_done = true;
+    { std::lock_guard lock(m_stop_mutex); }
+    m_stop_cv.notify_one();
+    if (m_thread.joinable()) {
+        m_thread.join();
+    }
+    if (m_stopper.joinable()) {
+        m_stopper.join();
+    }
+}
+
+void InterruptWatcher::request_stop(fetch::StopMode mode) {
+    const int wanted = mode == fetch::StopMode::abort ? 2 : 1;
+    {
+        std::lock_guard lock(m_stop_mutex);
+        m_requested = std::max(m_requested, wanted);
+    }
+    m_stop_cv.notify_one();
+}
+
+// Runs the stop callbacks, so that one that waits (on a lock a busy thread holds) never keeps
+// the watcher from counting time and ending the process.
+void InterruptWatcher::stop_requests() {
+    int done = 0;
+    std::unique_lock lock(m_stop_mutex);
+    for (;;) {
+        m_stop_cv.wait(lock, [&] { return m_done || m_requested > done; });
+        if (m_requested <= done) {
+            return; // m_done
+        }
+        done = m_requested;
+        lock.unlock();
+        m_on_signal(done == 2 ? fetch::StopMode::abort : fetch::StopMode::drain);
+        lock.lock();
+    }
 }
 
 void InterruptWatcher::watch() {
@@ -46,14 +86,14 @@ void InterruptWatcher::watch() {
     auto abort = [&] {
         aborted = true;
         abort_time = Clock::now();
-        m_on_signal(fetch::StopMode::abort);
+        request_stop(fetch::StopMode::abort);
     };
     while (!m_done) {
         int sig = sigtimedwait(&m_signals, nullptr, &tick);
         if (sig > 0) {
             if (!m_interrupted.exchange(true)) {
                 first_signal = Clock::now();
-                m_on_signal(fetch::StopMode::drain);
+                request_stop(fetch::StopMode::drain);
             } else if (!aborted) {
                 abort();
             } else {
@@ -67,8 +107,19 @@ void InterruptWatcher::watch() {
     }
 }
 
+void InterruptWatcher::set_last_words(std::function<void()> last_words) {
+    std::lock_guard lock(m_last_words_mutex);
+    m_last_words = std::move(last_words);
+}
+
 void InterruptWatcher::hard_exit() {
-    // Async-signal-safe calls only: other threads may hold any lock (stdio's included).
+    {
+        std::lock_guard lock(m_last_words_mutex);
+        if (m_last_words) {
+            m_last_words();
+        }
+    }
+    // Nothing that could wait on another thread's lock from here on (stdio's included).
     static const char k_message[] = "flagcrawl: interrupted, stopped without finishing\n";
     (void)!::write(STDERR_FILENO, k_message, sizeof k_message - 1);
     ::_exit(k_exit_interrupted);

@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <signal.h>
 #include <thread>
 
@@ -20,11 +22,12 @@ public:
     using Callback = std::function<void(fetch::StopMode)>;
 
     // How long an aborted process may take to end before the watcher ends it.
-    static constexpr std::chrono::seconds k_hard_exit_after{3};
+    static constexpr std::chrono::seconds k_hard_exit_after{1};
 
     // Blocks SIGINT and SIGTERM in the calling thread, so construct it on the main thread
     // BEFORE starting any other thread (threads inherit the mask; a thread that does not block
-    // the signals would be killed by them). `on_signal` runs on the watcher's own thread.
+    // the signals would be killed by them). `on_signal` runs on a thread of the watcher's (not
+    // the one that counts the grace: a callback that waits cannot delay the hard exit).
     // Throws FatalError (the mask restored) when the watcher's thread cannot start.
     InterruptWatcher(Callback on_signal, std::chrono::milliseconds grace);
     // Stops watching and restores the signal mask. Signals that arrived are not lost:
@@ -35,9 +38,17 @@ public:
 
     bool interrupted() const { return m_interrupted.load(); }
 
+    // What to record before the watcher ends a stuck process (e.g. the run as interrupted);
+    // runs on the watcher's thread while other threads may hold any lock, so it must take
+    // none of theirs and wait only briefly. Empty: nothing.
+    void set_last_words(std::function<void()> last_words);
+
 private:
     void watch();
-    [[noreturn]] static void hard_exit();
+    void request_stop(fetch::StopMode mode);
+    void stop_requests();
+    void end_threads();
+    [[noreturn]] void hard_exit();
 
     Callback m_on_signal;
     std::chrono::milliseconds m_grace;
@@ -45,7 +56,13 @@ private:
     sigset_t m_old_mask{};
     std::atomic<bool> m_interrupted{false};
     std::atomic<bool> m_done{false};
-    std::thread m_thread;
+    std::mutex m_last_words_mutex;
+    std::function<void()> m_last_words; // guarded by m_last_words_mutex
+    std::mutex m_stop_mutex;
+    std::condition_variable m_stop_cv;
+    int m_requested = 0;   // 1 drain, 2 abort; guarded by m_stop_mutex
+    std::thread m_stopper; // runs m_on_signal
+    std::thread m_thread;  // waits for the signals
 };
 
 } // namespace flagcrawl::cli

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 #include <system_error>
 
@@ -61,6 +62,9 @@ int main(int argc, char** argv) {
         return k_exit_usage;
     } catch (const FatalError& e) {
         fmt::print(stderr, "flagcrawl: {}\n", e.what());
+        return k_exit_fatal;
+    } catch (const std::bad_alloc&) {
+        fmt::print(stderr, "flagcrawl: out of memory\n");
         return k_exit_fatal;
     } catch (const std::system_error& e) {
         // A thread that cannot start (a process or memory limit): the environment, not a bug.

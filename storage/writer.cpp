@@ -27,6 +27,7 @@ constexpr std::size_t k_chunk = 256;
 // Control items: executed on the writer thread in queue order, answered through a promise.
 struct BeginRun {
     RunInfo info;
+    std::optional<CrawlBeginRecord> crawl; // committed with the runs row
     std::promise<Result<std::int64_t>> reply;
 };
 struct FinishRun {
@@ -337,7 +338,17 @@ struct Writer::Impl {
             if (auto r = insert.run(); !r) {
                 return r.error();
             }
-            return db.last_insert_rowid();
+            const std::int64_t run_id = db.last_insert_rowid();
+            if (item.crawl) {
+                item.crawl->run_id = run_id;
+                if (item.crawl->is_new) {
+                    item.crawl->crawl_id = run_id; // a new crawl is named after its first run
+                }
+                if (auto r = apply(*item.crawl); !r) {
+                    return r.error();
+                }
+            }
+            return run_id;
         });
         if (id) {
             if (auto r = commit(); !r) {
@@ -611,10 +622,10 @@ Writer::Impl& Writer::impl() const {
     return *m_impl;
 }
 
-Result<std::int64_t> Writer::begin_run(const RunInfo& info) {
+Result<std::int64_t> Writer::begin_run(const RunInfo& info, std::optional<CrawlBeginRecord> crawl) {
     std::promise<Result<std::int64_t>> reply;
     auto answer = reply.get_future();
-    if (auto r = impl().push(BeginRun{info, std::move(reply)}); !r) {
+    if (auto r = impl().push(BeginRun{info, std::move(crawl), std::move(reply)}); !r) {
         return r.error();
     }
     return answer.get();

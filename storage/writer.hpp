@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -82,8 +83,11 @@ public:
     ~Writer(); // close(), discarding its error: call close() to see it
 
     // Inserts a `runs` row (status 'running') and commits it with everything queued before it;
-    // returns the run id. Blocks until committed.
-    Result<std::int64_t> begin_run(const RunInfo& info);
+    // returns the run id. Blocks until committed. `crawl`: the crawl this run starts or resumes,
+    // in the same transaction (so that no runs row of a crawl is ever left without its crawls
+    // row); its run_id, and a new crawl's crawl_id, are the new run's id.
+    Result<std::int64_t> begin_run(const RunInfo& info,
+                                   std::optional<CrawlBeginRecord> crawl = std::nullopt);
 
     // Sets the totals, the status and finished_at, committing it with everything queued before
     // it. Blocks until committed.

@@ -5,6 +5,7 @@
 #include "storage/reader.hpp"
 #include "storage/stats.hpp"
 
+#include <array>
 #include <stdexcept>
 #include <system_error>
 
@@ -132,55 +133,22 @@ SetupResult Crawl::start() {
     } catch (const std::system_error& e) {
         // A thread that cannot start (the process or memory limit): stop here, cleanly.
         return fatal("cannot start a thread: " + std::string(e.what()));
+    } catch (const std::bad_alloc&) {
+        // Under a memory limit, a thread's own state may be what cannot be allocated.
+        return fatal("cannot start a thread: out of memory");
     }
 }
 
+// Every thread starts before the run is recorded, so that a thread that cannot start (a
+// process or memory limit) leaves no runs row behind; the run and the crawl are then recorded
+// in one transaction, and nothing after that can fail.
 SetupResult Crawl::begin() {
     const std::string& db = m_start.db;
     fetch::Policy policy = m_settings.policy;
     policy.retry_throttled = false; // 429/503: the frontier backs off the host and re-queues
     policy.max_redirects = m_settings.max_redirects;
     m_fetcher = fetch::make_fetcher(m_settings.strategy, policy, concurrency());
-
-    if (!db.empty()) {
-        auto writer = storage::Writer::open(db, m_start.writer_options);
-        if (!writer) {
-            return fatal(writer.error().message);
-        }
-        m_writer = std::make_unique<storage::Writer>(std::move(*writer));
-        auto run =
-            m_writer->begin_run({.command = "crawl",
-                                 .arguments = m_start.arguments,
-                                 .strategy = std::string(fetch::to_string(m_settings.strategy)),
-                                 .concurrency = concurrency()});
-        if (!run) {
-            return fatal(run.error().message);
-        }
-        m_run_id = *run;
-    }
-    if (!m_resumed) {
-        m_crawl_id = m_run_id;
-    }
-
-    FrontierOptions frontier_options = m_start.frontier;
-    frontier_options.politeness.per_host = m_settings.per_host;
-    frontier_options.politeness.delay = m_settings.delay;
-    frontier_options.politeness.robots = m_settings.robots;
-    if (m_start.make_frontier) {
-        m_frontier = m_start.make_frontier(frontier_options, m_writer.get());
-    } else {
-        if (m_writer) {
-            try {
-                m_store = std::make_unique<SqliteFrontierStore>(db, *m_writer, m_crawl_id);
-            } catch (const std::runtime_error& e) {
-                return fatal(e.what());
-            }
-        }
-        auto local = std::make_unique<LocalFrontier>(frontier_options, m_store.get());
-        m_local = local.get();
-        m_frontier = std::move(local);
-    }
-    m_frontier->set_waker([fetcher = m_fetcher.get()] { fetcher->wake(); });
+    auto wake = [fetcher = m_fetcher.get()] { fetcher->wake(); };
 
     PageRules rules;
     rules.max_depth = m_settings.max_depth;
@@ -191,22 +159,44 @@ SetupResult Crawl::begin() {
     rules.max_redirects = m_settings.max_redirects;
     rules.agent_token = agent_token(m_settings);
     rules.html_parser = m_start.html_parser;
-    auto parser = std::make_shared<const PageParser>(std::move(rules), std::move(*m_filter),
-                                                     m_crawl_id, m_run_id);
-    CrawlLimits limits{m_settings.max_pages, m_settings.max_bytes, m_settings.max_time,
-                       m_settings.max_depth};
-    m_job = std::make_unique<CrawlJob>(parser, limits, m_start.parse_threads, *m_frontier,
-                                       m_writer.get(),
-                                       [fetcher = m_fetcher.get()] { fetcher->wake(); });
-    m_job->set_totals_before(m_pages_before, m_bytes_before);
-    m_job->on_item(m_on_item);
-    for (ExchangeConsumer* consumer : m_consumers) {
-        m_job->add_consumer(*consumer);
+    auto parser = std::make_shared<const PageParser>(std::move(rules), std::move(*m_filter));
+    std::unique_ptr<ParsePool> pool;
+    if (m_start.parse_threads > 0) {
+        m_pool_ready->set(wake);
+        pool = std::make_unique<ParsePool>(m_start.parse_threads, parser, m_pool_ready);
     }
+
+    if (!db.empty()) {
+        auto writer = storage::Writer::open(db, m_start.writer_options);
+        if (!writer) {
+            return fatal(writer.error().message);
+        }
+        m_writer = std::make_unique<storage::Writer>(std::move(*writer));
+    }
+    FrontierOptions frontier_options = m_start.frontier;
+    frontier_options.politeness.per_host = m_settings.per_host;
+    frontier_options.politeness.delay = m_settings.delay;
+    frontier_options.politeness.robots = m_settings.robots;
+    if (m_start.make_frontier) {
+        m_frontier = m_start.make_frontier(frontier_options, m_writer.get());
+    } else {
+        if (m_writer) {
+            try {
+                m_store = std::make_unique<SqliteFrontierStore>(db, *m_writer, m_crawl_id);
+            } catch (const std::system_error&) {
+                throw;
+            } catch (const std::runtime_error& e) {
+                return fatal(e.what());
+            }
+        }
+        auto local = std::make_unique<LocalFrontier>(frontier_options, m_store.get());
+        m_local = local.get();
+        m_frontier = std::move(local);
+    }
+    m_frontier->set_waker(wake);
 
     storage::CrawlBeginRecord begin;
     begin.crawl_id = m_crawl_id;
-    begin.run_id = m_run_id;
     if (m_resumed) {
         begin.is_new = false;
         begin.options = options_json(m_settings); // with the changes the resume made
@@ -232,19 +222,43 @@ SetupResult Crawl::begin() {
         }
     }
     if (m_writer) {
-        if (auto r = m_writer->submit(std::move(begin)); !r) {
-            return fatal(r.error().message);
+        auto run =
+            m_writer->begin_run({.command = "crawl",
+                                 .arguments = m_start.arguments,
+                                 .strategy = std::string(fetch::to_string(m_settings.strategy)),
+                                 .concurrency = concurrency()},
+                                std::move(begin));
+        if (!run) {
+            return fatal(run.error().message);
         }
-        if (auto r = m_writer->flush(); !r) {
-            return fatal(r.error().message);
+        m_run_id = *run;
+        if (!m_resumed) {
+            m_crawl_id = m_run_id;
+            if (m_store) {
+                m_store->set_crawl(m_crawl_id);
+            }
         }
     }
+
+    CrawlLimits limits{m_settings.max_pages, m_settings.max_bytes, m_settings.max_time,
+                       m_settings.max_depth};
+    m_job = std::make_unique<CrawlJob>(parser, limits, std::move(pool), *m_frontier, m_writer.get(),
+                                       m_crawl_id, m_run_id, wake, m_counters);
+    m_job->set_totals_before(m_pages_before, m_bytes_before);
+    m_job->on_item(m_on_item);
+    for (ExchangeConsumer* consumer : m_consumers) {
+        m_job->add_consumer(*consumer);
+    }
+    m_recorded = m_writer != nullptr;
+    m_live_job = m_job.get();
     return {};
 }
 
 Crawl::~Crawl() {
     // The job, its pool and the frontier's store stop their threads before the fetcher and the
     // writer they use go.
+    m_pool_ready->clear();
+    m_live_job = nullptr;
     m_job.reset();
     if (m_frontier) {
         m_frontier->close(std::chrono::steady_clock::now());
@@ -252,6 +266,44 @@ Crawl::~Crawl() {
     m_store.reset();
     m_frontier.reset();
     m_fetcher.reset();
+}
+
+void Crawl::record_interrupted_now(std::chrono::milliseconds busy) noexcept {
+    if (!m_recorded) {
+        return;
+    }
+    try {
+        storage::OpenOptions options;
+        options.mode = storage::OpenMode::read_write;
+        options.busy_timeout = busy;
+        auto db = storage::Database::open(m_start.db, options);
+        if (!db) {
+            return;
+        }
+        std::array<char, 24> now;
+        auto run = db->prepare("UPDATE runs SET status = 'interrupted', finished_at = ? "
+                               "WHERE id = ? AND status = 'running'");
+        run.bind_all(storage::format_time(std::chrono::system_clock::now(), now), m_run_id);
+        (void)run.run();
+        auto crawl = db->prepare("UPDATE crawls SET status = 'interrupted', stop_reason = "
+                                 "'stopped: interrupted (ended without finishing)' "
+                                 "WHERE id = ? AND status = 'running'");
+        crawl.bind_all(m_crawl_id);
+        (void)crawl.run();
+    } catch (...) {
+        // The last resort of a process about to end: nothing more to do.
+    }
+}
+
+void Crawl::request_stall_report() {
+    if (CrawlJob* job = m_live_job.load()) {
+        job->request_stall_report();
+    }
+}
+
+std::string Crawl::stall_report() const {
+    const CrawlJob* job = m_live_job.load();
+    return job ? job->stall_report() : std::string();
 }
 
 int Crawl::concurrency() const {
@@ -319,6 +371,7 @@ CrawlReport Crawl::run() {
                                         .requests = report.totals.requests};
         auto finished = m_writer->finish_run(
             m_run_id, totals, store_error ? storage::RunStatus::failed : run_status(report.reason));
+        m_recorded = false;
         auto closed = m_writer->close();
         if (!store_error && !finished) {
             store_error = finished.error();
@@ -341,7 +394,7 @@ CrawlReport Crawl::run() {
 // counters, which classify each row the same way.
 CrawlTotals Crawl::read_totals() {
     CrawlTotals t;
-    const CrawlCounters& c = m_job->counters();
+    const CrawlCounters& c = m_counters;
     t.pages = c.pages;
     t.ok = c.ok;
     t.redirects = c.redirects;

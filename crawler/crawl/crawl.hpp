@@ -138,9 +138,17 @@ public:
     // Before run(), run() records an interrupted run without fetching.
     void stop(fetch::StopMode mode);
 
-    const CrawlCounters& counters() const { return m_job->counters(); }
-    void request_stall_report() { m_job->request_stall_report(); }
-    std::string stall_report() const { return m_job->stall_report(); }
+    // For a process about to end without finishing run() (the last resort when an interrupt
+    // could not stop it in time): records the run and its crawl as interrupted, through a
+    // connection of its own that waits at most `busy` for the writer's lock. Any thread; does
+    // nothing before start() or once run() recorded the end.
+    void record_interrupted_now(std::chrono::milliseconds busy) noexcept;
+
+    // Valid from open() (all zero until the crawl runs): a progress line and a watchdog may
+    // start before start(), so that their threads exist before the run is recorded.
+    const CrawlCounters& counters() const { return m_counters; }
+    void request_stall_report();
+    std::string stall_report() const;
 
 private:
     Crawl() = default;
@@ -171,6 +179,12 @@ private:
     std::unique_ptr<Frontier> m_frontier;
     LocalFrontier* m_local = nullptr; // m_frontier when it is the local one
     std::unique_ptr<CrawlJob> m_job;
+    CrawlCounters m_counters;
+    std::atomic<CrawlJob*> m_live_job{nullptr}; // m_job once started, for other threads
+
+    // The parse pool's results wake the engine through it; cleared before the fetcher goes.
+    std::shared_ptr<SharedWaker> m_pool_ready = std::make_shared<SharedWaker>();
+    std::atomic<bool> m_recorded{false}; // the run is recorded and its end is not yet
 
     std::mutex m_stop_mutex; // orders stop() with run()'s start
     bool m_running = false;

@@ -38,25 +38,26 @@ std::string_view to_string(StopReason reason) {
     return "failed";
 }
 
-CrawlJob::CrawlJob(std::shared_ptr<const PageParser> parser, CrawlLimits limits, int parse_threads,
-                   Frontier& frontier, storage::Writer* writer, std::function<void()> wake)
+CrawlJob::CrawlJob(std::shared_ptr<const PageParser> parser, CrawlLimits limits,
+                   std::unique_ptr<ParsePool> pool, Frontier& frontier, storage::Writer* writer,
+                   std::int64_t crawl_id, std::int64_t run_id, std::function<void()> wake,
+                   CrawlCounters& counters)
     : m_parser(std::move(parser))
     , m_limits(limits)
     , m_frontier(frontier)
     , m_writer(writer)
-    , m_wake(std::move(wake)) {
-    if (parse_threads <= 0) {
+    , m_crawl_id(crawl_id)
+    , m_run_id(run_id)
+    , m_wake(std::move(wake))
+    , m_counters(counters)
+    , m_pool(std::move(pool)) {
+    if (!m_pool) {
         m_inline_extractor = std::make_unique<LinkExtractor>(m_parser->extractor_options());
-    } else {
-        m_ready->set(m_wake);
-        m_pool = std::make_unique<ParsePool>(parse_threads, m_parser, m_ready);
     }
     publish_stats();
 }
 
-CrawlJob::~CrawlJob() {
-    m_ready->clear();
-}
+CrawlJob::~CrawlJob() = default;
 
 void CrawlJob::set_totals_before(std::uint64_t pages, std::uint64_t bytes) {
     m_pages_dispatched = pages;
@@ -233,6 +234,8 @@ void CrawlJob::on_wake() {
 void CrawlJob::commit(ParsedPage&& page) {
     const auto now = fetch::Clock::now();
     storage::PageRecord& r = page.record;
+    r.crawl_id = m_crawl_id;
+    r.run_id = m_run_id;
     m_discoveries.clear();
     for (const Candidate& c : page.candidates) {
         const std::string& url =
@@ -299,8 +302,8 @@ void CrawlJob::on_robots(FrontierJob&& job, fetch::Response&& response) {
         rules = RobotsRules::allow_all();
     }
     storage::PageRecord r;
-    r.crawl_id = m_parser->crawl_id();
-    r.run_id = m_parser->run_id();
+    r.crawl_id = m_crawl_id;
+    r.run_id = m_run_id;
     r.kind = storage::PageKind::robots;
     set_response_columns(r, response);
     // A status that means "no robots.txt" (4xx: everything allowed, the status says it) is no
@@ -350,7 +353,6 @@ std::size_t CrawlJob::finish(std::optional<std::chrono::steady_clock::time_point
             m_pool->wait_for_result(until);
             on_wake();
         }
-        m_ready->clear();
     }
     publish_stats();
     return abandoned;

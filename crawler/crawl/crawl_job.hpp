@@ -96,13 +96,15 @@ class CrawlJob final : public fetch::WorkSource, public fetch::ResponseHandler {
 public:
     using ItemCallback = std::function<void(const CrawlItem&)>;
 
-    // writer may be null (nothing recorded). The frontier holds the seeds (or the restored
-    // queue). parse_threads 0 parses on the engine's thread inside on_response() (no hand-off:
-    // the cheapest when the process has one CPU). `wake` wakes the engine (Fetcher::wake) and
-    // must stay valid until finish() returned. Throws std::system_error when a parse thread
-    // cannot start.
-    CrawlJob(std::shared_ptr<const PageParser> parser, CrawlLimits limits, int parse_threads,
-             Frontier& frontier, storage::Writer* writer, std::function<void()> wake);
+    // writer may be null (nothing recorded); its records carry crawl_id and run_id. The
+    // frontier holds the seeds (or the restored queue). Without a pool, pages are parsed on
+    // the engine's thread inside on_response() (no hand-off: the cheapest when the process has
+    // one CPU); a pool's `ready` waker must wake the engine. `wake` wakes the engine
+    // (Fetcher::wake) and must stay valid until finish() returned.
+    CrawlJob(std::shared_ptr<const PageParser> parser, CrawlLimits limits,
+             std::unique_ptr<ParsePool> pool, Frontier& frontier, storage::Writer* writer,
+             std::int64_t crawl_id, std::int64_t run_id, std::function<void()> wake,
+             CrawlCounters& counters);
     ~CrawlJob() override;
     CrawlJob(const CrawlJob&) = delete;
     CrawlJob& operator=(const CrawlJob&) = delete;
@@ -156,6 +158,8 @@ private:
     const CrawlLimits m_limits;
     Frontier& m_frontier;
     storage::Writer* m_writer;
+    const std::int64_t m_crawl_id;
+    const std::int64_t m_run_id;
     std::function<void()> m_wake;
     ItemCallback m_on_item;
     std::vector<ExchangeConsumer*> m_consumers;
@@ -171,15 +175,13 @@ private:
     std::optional<storage::Error> m_store_error;
     std::map<std::string, std::uint64_t> m_errors_by_kind;
     std::atomic<bool> m_interrupted{false};
-    CrawlCounters m_counters;
+    CrawlCounters& m_counters;
     std::vector<Discovery> m_discoveries;  // reused by commit()
     std::vector<FrontierEntry> m_accepted; // reused by commit()
     std::vector<ParsedPage> m_parsed;      // reused by on_wake()
 
-    // parse_threads 0: the one extractor, used on the engine's thread; else the pool, whose
-    // results wake the engine through m_ready (cleared by finish()).
+    // Without a pool: the one extractor, used on the engine's thread.
     std::unique_ptr<LinkExtractor> m_inline_extractor;
-    std::shared_ptr<SharedWaker> m_ready = std::make_shared<SharedWaker>();
     std::unique_ptr<ParsePool> m_pool;
 
     // Stall watchdog.

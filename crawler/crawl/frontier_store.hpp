@@ -23,12 +23,17 @@ namespace flagcrawl::crawler {
 class SqliteFrontierStore final : public FrontierStore {
 public:
     // Throws std::runtime_error with the store's message when the database cannot be read, and
-    // std::system_error when the store's thread cannot start.
-    SqliteFrontierStore(const std::string& db_path, storage::Writer& writer, std::int64_t crawl_id);
+    // std::system_error when the store's thread cannot start. A new crawl's id may be given
+    // later (set_crawl), once its first run is recorded.
+    SqliteFrontierStore(const std::string& db_path, storage::Writer& writer,
+                        std::int64_t crawl_id = 0);
     // Waits for a read in progress to end (a flush may wait for the writer), then joins.
     ~SqliteFrontierStore() override;
     SqliteFrontierStore(const SqliteFrontierStore&) = delete;
     SqliteFrontierStore& operator=(const SqliteFrontierStore&) = delete;
+
+    // Before the first request().
+    void set_crawl(std::int64_t crawl_id) { m_crawl_id = crawl_id; }
 
     void request(std::int64_t after_seq, std::size_t limit, std::function<void()> ready) override;
     std::optional<PagedIn> take() override;
@@ -43,7 +48,7 @@ private:
 
     storage::Reader m_reader; // the store's thread, or restore() before any request
     storage::Writer& m_writer;
-    const std::int64_t m_crawl_id;
+    std::int64_t m_crawl_id; // read by the store's thread after a request: set before
 
     std::mutex m_mutex;
     std::condition_variable m_cv;

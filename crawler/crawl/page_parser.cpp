@@ -104,12 +104,9 @@ bool is_html(std::string_view content_type, std::string_view body) {
     return false;
 }
 
-PageParser::PageParser(PageRules rules, UrlFilter filter, std::int64_t crawl_id,
-                       std::int64_t run_id)
+PageParser::PageParser(PageRules rules, UrlFilter filter)
     : m_rules(std::move(rules))
-    , m_filter(std::move(filter))
-    , m_crawl_id(crawl_id)
-    , m_run_id(run_id) {}
+    , m_filter(std::move(filter)) {}
 
 ExtractorOptions PageParser::extractor_options() const {
     ExtractorOptions options;
@@ -150,8 +147,6 @@ ParsedPage PageParser::other(FrontierJob&& job, fetch::Response&& response, bool
 ParsedPage PageParser::refused(FrontierJob&& job) const {
     ParsedPage page;
     storage::PageRecord& r = page.record;
-    r.crawl_id = m_crawl_id;
-    r.run_id = m_run_id;
     r.seq = job.entry.seq;
     r.kind = job.entry.requisite ? storage::PageKind::requisite : storage::PageKind::page;
     r.url = job.entry.url;
@@ -186,8 +181,6 @@ ParsedPage PageParser::start(const FrontierJob& job, const fetch::Response& resp
     result.job.entry.redirects = job.entry.redirects;
     result.job.entry.requisite = job.entry.requisite;
     storage::PageRecord& r = result.record;
-    r.crawl_id = m_crawl_id;
-    r.run_id = m_run_id;
     r.seq = job.entry.seq;
     r.kind = job.entry.requisite ? storage::PageKind::requisite : storage::PageKind::page;
     set_response_columns(r, response);

@@ -39,7 +39,7 @@ struct Candidate {
     bool requisite = false;
 };
 
-// A fetched (or failed) URL, ready to be recorded.
+// A fetched (or failed) URL, ready to be recorded (the crawl loop fills in its crawl and run).
 struct ParsedPage {
     FrontierJob job;
     storage::PageRecord record;
@@ -62,11 +62,9 @@ struct ParseTask {
 // Thread-safe: every member is const.
 class PageParser {
 public:
-    PageParser(PageRules rules, UrlFilter filter, std::int64_t crawl_id, std::int64_t run_id);
+    PageParser(PageRules rules, UrlFilter filter);
 
     const PageRules& rules() const { return m_rules; }
-    std::int64_t crawl_id() const { return m_crawl_id; }
-    std::int64_t run_id() const { return m_run_id; }
     ExtractorOptions extractor_options() const;
 
     // True when the response is an HTML page whose links or facts are worth a parse, or a
@@ -90,8 +88,6 @@ private:
 
     const PageRules m_rules;
     const UrlFilter m_filter;
-    const std::int64_t m_crawl_id;
-    const std::int64_t m_run_id;
 };
 
 // The pages row's columns that come from the response alone (page and robots.txt rows alike).

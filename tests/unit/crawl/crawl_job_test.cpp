@@ -22,13 +22,26 @@ using testing_support::TempDir;
 
 namespace {
 
-std::shared_ptr<const crawler::PageParser> parser_for(const std::string& seed,
-                                                      std::int64_t id = 0) {
+std::shared_ptr<const crawler::PageParser> parser_for(const std::string& seed) {
     std::vector<crawler::Url> seeds{*crawler::parse(seed)};
     crawler::PageRules rules;
     rules.robots = false;
     return std::make_shared<const crawler::PageParser>(
-        rules, crawler::UrlFilter(crawler::ScopeKind::host, seeds, {}, {}), id, id);
+        rules, crawler::UrlFilter(crawler::ScopeKind::host, seeds, {}, {}));
+}
+
+// A crawl job whose pages are parsed by a pool of `threads` that wakes with `wake`.
+std::unique_ptr<crawler::CrawlJob> job_for(const std::string& seed, int threads,
+                                           crawler::Frontier& frontier, storage::Writer* writer,
+                                           std::int64_t id, std::function<void()> wake,
+                                           crawler::CrawlCounters& counters) {
+    auto parser = parser_for(seed);
+    auto ready = std::make_shared<crawler::SharedWaker>();
+    ready->set(wake);
+    return std::make_unique<crawler::CrawlJob>(
+        parser, crawler::CrawlLimits{},
+        std::make_unique<crawler::ParsePool>(threads, parser, ready), frontier, writer, id, id,
+        wake, counters);
 }
 
 TEST(CrawlJob, PoolPagesAreHandedBackInOnWake) {
@@ -41,11 +54,16 @@ TEST(CrawlJob, PoolPagesAreHandedBackInOnWake) {
     std::mutex mutex;
     std::condition_variable cv;
     int wakes = 0;
-    crawler::CrawlJob job(parser_for(seed), {}, 1, frontier, nullptr, [&] {
-        std::lock_guard lock(mutex);
-        ++wakes;
-        cv.notify_all();
-    });
+    crawler::CrawlCounters counters;
+    auto owned = job_for(
+        seed, 1, frontier, nullptr, 0,
+        [&] {
+            std::lock_guard lock(mutex);
+            ++wakes;
+            cv.notify_all();
+        },
+        counters);
+    crawler::CrawlJob& job = *owned;
     std::vector<std::string> recorded;
     bool in_next = false;
     job.on_item([&](const crawler::CrawlItem& item) {
@@ -147,8 +165,10 @@ TEST_P(CrawlJobStore, AFrontierStoreFailureStopsTheCrawlAsFailed) {
     options.politeness.robots = false;
     crawler::LocalFrontier frontier(options, &store);
     frontier.set_waker([&] { fetcher->wake(); });
-    crawler::CrawlJob job(parser_for(seed, *run), {}, 2, frontier, &*writer,
-                          [&] { fetcher->wake(); });
+    crawler::CrawlCounters counters;
+    auto owned = job_for(
+        seed, 2, frontier, &*writer, *run, [&] { fetcher->wake(); }, counters);
+    crawler::CrawlJob& job = *owned;
     storage::CrawlBeginRecord begin{*run, *run, true, "[]", "{}", {}};
     auto entry = frontier.push(seed, 1, 0, 0, false);
     begin.frontier.push_back({entry->seq, entry->key, entry->url, 0, 0, false});

@@ -43,6 +43,50 @@ std::int64_t begin_crawl(Writer& writer) {
     return *run;
 }
 
+// The run and the crawl it starts are one transaction: once begin_run() returned, a reader sees
+// the crawls row (named after the run), its crawl_runs row and its seed frontier rows, so that a
+// process killed right after never leaves a run without its crawl. A resume's begin stores the
+// options it runs under.
+TEST(CrawlStore, ARunBeginsWithItsCrawl) {
+    TempDir dir("crawlstore");
+    const auto path = dir.file("c.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    CrawlBeginRecord begin;
+    begin.seeds = R"(["http://h/"])";
+    begin.options = R"({"delay_s":1})";
+    begin.frontier.push_back(row(1, 42, 0));
+    auto run = writer->begin_run(
+        {.command = "crawl", .arguments = "x", .strategy = "async", .concurrency = 1}, begin);
+    ASSERT_TRUE(run);
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    auto crawl = reader->find_crawl(*run);
+    ASSERT_TRUE(crawl && *crawl) << "no crawls row committed with the run";
+    EXPECT_EQ((*crawl)->options, R"({"delay_s":1})");
+    EXPECT_EQ(*reader->database().query_int("SELECT count(*) FROM crawl_runs WHERE crawl_id = " +
+                                            std::to_string(*run)),
+              1);
+    auto progress = reader->crawl_progress(*run);
+    ASSERT_TRUE(progress);
+    EXPECT_EQ(progress->queued, 1u);
+
+    CrawlBeginRecord resume;
+    resume.is_new = false;
+    resume.crawl_id = *run;
+    resume.options = R"({"delay_s":0.5})";
+    auto second = writer->begin_run(
+        {.command = "crawl", .arguments = "y", .strategy = "async", .concurrency = 1}, resume);
+    ASSERT_TRUE(second);
+    crawl = reader->find_crawl(*run);
+    ASSERT_TRUE(crawl && *crawl);
+    EXPECT_EQ((*crawl)->options, R"({"delay_s":0.5})");
+    EXPECT_EQ(*reader->database().query_int("SELECT count(*) FROM crawl_runs WHERE crawl_id = " +
+                                            std::to_string(*run)),
+              2);
+    ASSERT_TRUE(writer->close());
+}
+
 TEST(CrawlStore, PageLinksAndDiscoveriesLandTogether) {
     TempDir dir("crawlstore");
     const auto path = dir.file("c.db");
