@@ -240,6 +240,32 @@ void serialize(Wire& wire, const Reply& reply, const Request& request, bool keep
         wire.body = {};
 }
 
+// Request bytes read from a connection and not parsed yet: buffer[begin, end).
+struct ReadBuffer {
+    std::vector<char> bytes = std::vector<char>(k_initial_buffer);
+    std::size_t begin = 0;
+    std::size_t end = 0;
+
+    // Makes room at the end (compacting, then growing up to `max`); false when full.
+    bool make_room(std::size_t max) {
+        if (begin == end) {
+            begin = end = 0;
+        } else if (end == bytes.size()) {
+            if (begin > 0) {
+                std::copy(bytes.begin() + static_cast<std::ptrdiff_t>(begin),
+                          bytes.begin() + static_cast<std::ptrdiff_t>(end), bytes.begin());
+                end -= begin;
+                begin = 0;
+            } else if (bytes.size() < max) {
+                bytes.resize(std::min(bytes.size() * 2, max));
+            } else {
+                return false;
+            }
+        }
+        return true;
+    }
+};
+
 } // namespace
 
 struct Server::Impl {
@@ -248,7 +274,16 @@ struct Server::Impl {
 
     asio::awaitable<void> accept_loop();
     asio::awaitable<void> sweep_loop(Worker& worker);
+    // One connection: requests read, dispatched and answered in turn until either side closes.
     asio::awaitable<void> serve(Worker& worker, tcp::socket socket);
+    enum class Read { request, closed };
+    // Parses the next request from the connection into `parser`; closed when the client went
+    // away, the server is stopping, or the request was malformed (answered, then closed).
+    asio::awaitable<Read> read_request(Worker& worker, Connection& conn, ReadBuffer& in,
+                                       RequestParser& parser);
+    // Sends `reply` (its delay, drip and fault included); false when the connection is done.
+    asio::awaitable<bool> send_reply(Worker& worker, Connection& conn, const Reply& reply,
+                                     const Request& request, bool keep_alive, Wire& wire);
     asio::awaitable<void> reply_and_close(Connection& conn, Worker& worker, int status,
                                           std::string_view text);
     asio::awaitable<void> linger_close(Connection& conn);
@@ -350,67 +385,121 @@ asio::awaitable<void> Server::Impl::reply_and_close(Connection& conn, Worker& wo
         co_await linger_close(conn);
 }
 
+asio::awaitable<Server::Impl::Read> Server::Impl::read_request(Worker& worker, Connection& conn,
+                                                               ReadBuffer& in,
+                                                               RequestParser& parser) {
+    const ServerOptions& options = m_server.m_options;
+    error_code ec;
+    for (;;) {
+        if (in.begin < in.end) {
+            in.begin += parser.put(asio::buffer(in.bytes.data() + in.begin, in.end - in.begin), ec);
+            if (ec != http::error::need_more && (ec || parser.is_done()))
+                break;
+            ec = {};
+        }
+        if (!in.make_room(options.max_header_bytes + k_initial_buffer)) {
+            ec = http::error::header_limit;
+            break;
+        }
+        conn.deadline = Clock::now() + options.idle_timeout;
+        const std::size_t n = co_await conn.socket.async_read_some(
+            asio::buffer(in.bytes.data() + in.end, in.bytes.size() - in.end),
+            asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || worker.stopping)
+            co_return Read::closed; // the client closed or reset, the sweep or stop() closed it
+        in.end += n;
+    }
+    if (!ec)
+        co_return Read::request;
+    if (ec == http::error::header_limit)
+        co_await reply_and_close(conn, worker, 431, "request header too large\n");
+    else if (ec == http::error::body_limit)
+        co_await reply_and_close(conn, worker, 413, "request body too large\n");
+    else
+        co_await reply_and_close(conn, worker, 400, "bad request\n");
+    co_return Read::closed;
+}
+
+asio::awaitable<bool> Server::Impl::send_reply(Worker& worker, Connection& conn, const Reply& reply,
+                                               const Request& request, bool keep_alive,
+                                               Wire& wire) {
+    error_code ec;
+    if (reply.delay > std::chrono::nanoseconds::zero()) {
+        conn.deadline = Clock::time_point::max();
+        conn.timer.expires_after(reply.delay);
+        co_await conn.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || worker.stopping)
+            co_return false;
+    }
+    if (reply.fault == Fault::close_without_reply) {
+        conn.socket.shutdown(tcp::socket::shutdown_both, ec);
+        co_return false;
+    }
+    const bool mid_body_fault =
+        reply.fault == Fault::close_mid_body || reply.fault == Fault::reset_mid_body;
+    serialize(wire, reply, request, keep_alive, worker.date);
+    std::string_view head = wire.head;
+    std::string_view body = wire.body;
+    if (reply.fault == Fault::no_status_line)
+        head = {};
+    if (mid_body_fault) {
+        const std::size_t cut =
+            reply.fault_after == Reply::k_half ? body.size() / 2 : reply.fault_after;
+        body = body.substr(0, std::min(cut, body.size()));
+    }
+    const std::size_t first = reply.drip.bytes == 0 ? body.size() : 0;
+    conn.deadline = Clock::now() + m_server.m_options.idle_timeout;
+    co_await asio::async_write(
+        conn.socket,
+        std::array<asio::const_buffer, 2>{asio::buffer(head), asio::buffer(body.substr(0, first))},
+        asio::redirect_error(asio::use_awaitable, ec));
+    if (ec)
+        co_return false;
+    for (std::size_t at = first; at < body.size(); at += reply.drip.bytes) {
+        conn.deadline = Clock::time_point::max();
+        conn.timer.expires_after(reply.drip.every);
+        co_await conn.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || worker.stopping)
+            co_return false;
+        co_await asio::async_write(conn.socket, asio::buffer(body.substr(at, reply.drip.bytes)),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        if (ec)
+            co_return false; // the client gave up
+    }
+    if (reply.fault == Fault::reset_mid_body) {
+        // close(), not the destructor: Asio clears a user's SO_LINGER when it destroys a socket,
+        // which would turn the reset into a FIN.
+        conn.socket.set_option(asio::socket_base::linger(true, 0), ec);
+        conn.socket.close(ec);
+        co_return false;
+    }
+    if (mid_body_fault || reply.fault == Fault::no_status_line) {
+        conn.socket.shutdown(tcp::socket::shutdown_send, ec);
+        co_return false; // the Connection's destructor closes the socket
+    }
+    if (!keep_alive) {
+        co_await linger_close(conn);
+        co_return false;
+    }
+    co_return true;
+}
+
 asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket) {
     Connection conn(std::move(socket));
     if (worker.stopping)
         co_return;
     Registration registration(worker, conn);
     const std::uint64_t connection_id = m_next_connection_id++;
-    const ServerOptions& options = m_server.m_options;
-    const std::size_t max_buffer = options.max_header_bytes + k_initial_buffer;
-
-    std::vector<char> buffer(k_initial_buffer);
-    std::size_t begin = 0; // unparsed bytes are buffer[begin, end)
-    std::size_t end = 0;
+    ReadBuffer in;
     ParsedRequest parsed;
     Wire wire;
-    error_code ec;
-
     for (std::uint64_t index = 0;; ++index) {
         RequestParser parser(parsed);
-        parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+        parser.header_limit(static_cast<std::uint32_t>(m_server.m_options.max_header_bytes));
         parser.body_limit(k_max_request_body);
         parser.eager(true);
-        for (;;) {
-            if (begin < end) {
-                begin += parser.put(asio::buffer(buffer.data() + begin, end - begin), ec);
-                if (ec != http::error::need_more && (ec || parser.is_done()))
-                    break;
-                ec = {};
-            }
-            if (begin == end) {
-                begin = end = 0;
-            } else if (end == buffer.size()) {
-                if (begin > 0) {
-                    std::copy(buffer.begin() + static_cast<std::ptrdiff_t>(begin),
-                              buffer.begin() + static_cast<std::ptrdiff_t>(end), buffer.begin());
-                    end -= begin;
-                    begin = 0;
-                } else if (buffer.size() < max_buffer) {
-                    buffer.resize(std::min(buffer.size() * 2, max_buffer));
-                } else {
-                    ec = http::error::header_limit;
-                    break;
-                }
-            }
-            conn.deadline = Clock::now() + options.idle_timeout;
-            const std::size_t n = co_await conn.socket.async_read_some(
-                asio::buffer(buffer.data() + end, buffer.size() - end),
-                asio::redirect_error(asio::use_awaitable, ec));
-            if (ec || worker.stopping)
-                co_return; // the client closed or reset, the sweep or stop() closed it
-            end += n;
-        }
-        if (ec) {
-            if (ec == http::error::header_limit)
-                co_await reply_and_close(conn, worker, 431, "request header too large\n");
-            else if (ec == http::error::body_limit)
-                co_await reply_and_close(conn, worker, 413, "request body too large\n");
-            else
-                co_await reply_and_close(conn, worker, 400, "bad request\n");
+        if (co_await read_request(worker, conn, in, parser) == Read::closed)
             co_return;
-        }
-
         Request request = parsed.request();
         request.connection_id = connection_id;
         request.index_on_connection = index;
@@ -420,52 +509,11 @@ asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket) {
         }
         const Reply reply = dispatch(request);
         ++m_server.m_requests;
-
-        if (reply.delay > std::chrono::nanoseconds::zero()) {
-            conn.deadline = Clock::time_point::max();
-            conn.timer.expires_after(reply.delay);
-            co_await conn.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            if (ec || worker.stopping)
-                co_return;
-        }
-        if (reply.fault == Fault::close_without_reply) {
-            conn.socket.shutdown(tcp::socket::shutdown_both, ec);
+        const bool keep_alive = parser.keep_alive() && !reply.close && reply.fault == Fault::none &&
+                                reply.drip.bytes == 0 && reply.framing != Framing::until_close &&
+                                !worker.stopping;
+        if (!co_await send_reply(worker, conn, reply, request, keep_alive, wire))
             co_return;
-        }
-
-        const bool mid_body_fault =
-            reply.fault == Fault::close_mid_body || reply.fault == Fault::reset_mid_body;
-        const bool keep_alive = parser.keep_alive() && !reply.close && !mid_body_fault &&
-                                reply.framing != Framing::until_close && !worker.stopping;
-        serialize(wire, reply, request, keep_alive, worker.date);
-        std::string_view body = wire.body;
-        if (mid_body_fault) {
-            const std::size_t cut =
-                reply.fault_after == Reply::k_half ? body.size() / 2 : reply.fault_after;
-            body = body.substr(0, std::min(cut, body.size()));
-        }
-        conn.deadline = Clock::now() + options.idle_timeout;
-        co_await asio::async_write(
-            conn.socket,
-            std::array<asio::const_buffer, 2>{asio::buffer(wire.head), asio::buffer(body)},
-            asio::redirect_error(asio::use_awaitable, ec));
-        if (ec)
-            co_return;
-        if (mid_body_fault) {
-            if (reply.fault == Fault::reset_mid_body) {
-                // close(), not the destructor: Asio clears a user's SO_LINGER when it destroys a
-                // socket, which would turn the reset into a FIN.
-                conn.socket.set_option(asio::socket_base::linger(true, 0), ec);
-                conn.socket.close(ec);
-            } else {
-                conn.socket.shutdown(tcp::socket::shutdown_send, ec);
-            }
-            co_return; // the Connection's destructor closes the socket
-        }
-        if (!keep_alive) {
-            co_await linger_close(conn);
-            co_return;
-        }
     }
 }
 

@@ -36,6 +36,14 @@ enum class Fault {
     close_without_reply, // close the connection (FIN) without sending a byte
     close_mid_body,      // status line, headers with the full Content-Length, part of the body, FIN
     reset_mid_body,      // the same, then RST (SO_LINGER 0) instead of FIN
+    no_status_line,      // the body alone, no status line nor headers (HTTP/0.9), then FIN
+};
+
+// A body sent slowly: after the head (and nothing of the body), `bytes` at a time with `every`
+// between them. The connection closes after such a reply. bytes 0: sent at once.
+struct Drip {
+    std::size_t bytes = 0;
+    std::chrono::nanoseconds every{0};
 };
 
 // How the body is delimited on the wire.
@@ -57,6 +65,7 @@ struct Reply {
     Fault fault = Fault::none;
     std::size_t fault_after = k_half; // body bytes sent before a *_mid_body fault
     Framing framing = Framing::content_length;
+    Drip drip{};
     bool close = false; // close the connection after this reply ("Connection: close")
 
     static constexpr std::size_t k_half = static_cast<std::size_t>(-1); // half of the body

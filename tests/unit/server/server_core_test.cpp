@@ -339,12 +339,40 @@ TEST(ServerCore, ResetAndCloseMidBody) {
         TestClient client(run.server.port());
         ASSERT_TRUE(client.send_request("GET", "/reset"));
         EXPECT_FALSE(client.read_response());
-        // A reset may arrive before or after the partial body is read; either way the client
-        // never sees a complete response.
-        EXPECT_TRUE(client.last_error() == ReadError::reset ||
-                    client.last_error() == ReadError::closed)
-            << to_string(client.last_error());
+        // A reset, not a FIN: the client never sees the end of the body.
+        EXPECT_EQ(client.last_error(), ReadError::reset) << to_string(client.last_error());
     }
+}
+
+TEST(ServerCore, NoStatusLineSendsTheBodyAlone) {
+    Router routes;
+    Reply old = Reply::text(200, "just bytes\n");
+    old.fault = Fault::no_status_line;
+    routes.add("/http09", old);
+    Running run(routes.handler());
+    TestClient client(run.server.port());
+    ASSERT_TRUE(client.send_request("GET", "/http09"));
+    EXPECT_EQ(client.read_until_close(), "just bytes\n");
+    EXPECT_EQ(client.last_error(), ReadError::closed);
+}
+
+TEST(ServerCore, DripSendsTheBodyPieceByPieceThenCloses) {
+    Router routes;
+    Reply slow = Reply::text(200, "0123456789");
+    slow.drip = {3, 40ms};
+    routes.add("/drip", slow);
+    Running run(routes.handler());
+    TestClient client(run.server.port());
+    const auto started = std::chrono::steady_clock::now();
+    ASSERT_TRUE(client.send_request("GET", "/drip"));
+    const std::string raw = client.read_until_close();
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(client.last_error(), ReadError::closed);
+    ASSERT_NE(raw.find("\r\n\r\n"), std::string::npos) << raw;
+    EXPECT_NE(raw.find("Content-Length: 10\r\n"), std::string::npos) << raw;
+    EXPECT_NE(raw.find("Connection: close\r\n"), std::string::npos) << raw;
+    EXPECT_EQ(raw.substr(raw.find("\r\n\r\n") + 4), "0123456789");
+    EXPECT_GE(elapsed, 4 * 40ms); // four pieces, each after its wait
 }
 
 TEST(ServerCore, StopIsPromptWithPendingDelayedRequests) {
