@@ -86,7 +86,7 @@ std::size_t canonicalize_into(std::string_view text, char* out) {
 }
 
 // robots.txt's whitespace within a line (Google's parser's; lines end at CR and LF).
-constexpr std::string_view k_space = " 	";
+constexpr std::string_view k_space = " \t\v\f";
 
 bool is_space(char c) {
     return k_space.find(c) != std::string_view::npos;
