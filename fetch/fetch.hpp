@@ -156,6 +156,10 @@ struct Response {
     std::string body;                  // only when the request had no sink
     std::uint64_t bytes = 0;           // decoded body bytes delivered (to body or sink)
     int attempts = 0;
+    // Requests sent for it, as the servers saw them: every attempt, every redirect hop, and
+    // libcurl's silent re-send of a request whose reused connection turned out closed. (A
+    // request written to a connection the server had already closed is counted too.)
+    int requests = 0;
     Timings timings;
     std::optional<Error> error;
     std::unique_ptr<BodySink> sink;       // the request's sink, handed back for finishing

@@ -335,6 +335,7 @@ std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t count,
 int Transfer::on_prereq(void* self, char* conn_primary_ip, char*, int, int) noexcept {
     auto& t = *static_cast<Transfer*>(self);
     t.m_attempt.connected = true;
+    ++t.m_response.requests; // called once per request sent, re-sends and redirect hops included
     if (t.m_capturing) {
         try {
             t.m_remote_ip = conn_primary_ip ? conn_primary_ip : "";

@@ -13,7 +13,7 @@ Recorder::Recorder(storage::Writer* writer, std::int64_t run_id, ItemCallback on
 
 void Recorder::record(const fetch::Response& response, std::string_view label,
                       const fetch::Verdict& verdict, std::string path, std::string sha256) {
-    m_counters.requests += static_cast<std::uint64_t>(response.attempts);
+    m_counters.requests += static_cast<std::uint64_t>(response.requests);
     switch (verdict.outcome) {
     case fetch::Outcome::ok:
         ++m_counters.ok;

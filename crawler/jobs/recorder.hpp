@@ -24,7 +24,7 @@ struct JobCounters {
     std::atomic<std::uint64_t> not_found{0};
     std::atomic<std::uint64_t> errors{0};
     std::atomic<std::uint64_t> bytes{0};    // body bytes of ok items
-    std::atomic<std::uint64_t> requests{0}; // attempts, retries included
+    std::atomic<std::uint64_t> requests{0}; // as the servers saw them (Response::requests)
 };
 
 // One finished item as reported to the command; views are valid during the callback only.

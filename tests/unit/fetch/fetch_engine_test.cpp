@@ -651,6 +651,43 @@ TEST_P(FetchEngine, ResetOrCloseMidTransferIsRetriedThenReported) {
     EXPECT_EQ(r[1].attempts, 3);
 }
 
+// Response::requests counts what the server saw: attempts, redirect hops, and libcurl's silent
+// re-send when a kept-alive connection closes without answering its next request.
+TEST_P(FetchEngine, EveryRequestSentIsCounted) {
+    m_router.add("/first", srv::Reply::text(200, "first\n"));
+    m_router.add("/second", [](const srv::Request& request) {
+        srv::Reply reply = srv::Reply::text(200, "second\n");
+        if (request.index_on_connection > 0)
+            reply.fault = srv::Fault::close_without_reply; // the kept-alive connection "died"
+        return reply;
+    });
+    m_router.add("/hop", srv::Reply::redirect(302, "/first"));
+    std::atomic<int> flaky{0};
+    m_router.add("/flaky", [&](const srv::Request&) {
+        return flaky++ < 2 ? srv::Reply::text(503, "busy\n") : srv::Reply::text(200, "ok\n");
+    });
+    // One connection, one request after the other: /second goes out on /first's connection.
+    std::vector<fetch::Request> requests;
+    requests.push_back(make_request(1, url("/first")));
+    requests.push_back(make_request(2, url("/second")));
+    requests.push_back(make_request(3, url("/hop")));
+    requests.push_back(make_request(4, url("/flaky")));
+    auto r = fetch_all(std::move(requests), test_policy(), 1);
+    ASSERT_EQ(r.size(), 4u);
+    for (const auto& response : r)
+        EXPECT_FALSE(response.error) << response.url << ": " << response.error->message;
+    EXPECT_EQ(r[0].requests, 1);
+    EXPECT_EQ(r[1].attempts, 1);
+    EXPECT_EQ(r[1].requests, 2) << "the silent re-send on a new connection";
+    EXPECT_EQ(r[2].requests, 2) << "the redirect and its target";
+    EXPECT_EQ(r[3].attempts, 3);
+    EXPECT_EQ(r[3].requests, 3);
+    int sent = 0;
+    for (const auto& response : r)
+        sent += response.requests;
+    EXPECT_EQ(static_cast<std::uint64_t>(sent), m_server->stats().requests);
+}
+
 TEST_P(FetchEngine, ClosedPortIsAConnectError) {
     std::uint16_t port = 0;
     {
