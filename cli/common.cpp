@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <sys/resource.h>
 #include <system_error>
 
@@ -43,7 +44,32 @@ void add_common_options(CLI::App& command, CommonOptions& o, double default_time
         ->capture_default_str()
         ->check(CLI::Range(0, 100))
         ->group("Fetching");
-    command.add_option("--max-size", o.max_size, "Largest body accepted, e.g. 512K, 10M (decoded)")
+    command
+        .add_option("--max-size", o.max_size,
+                    "Largest body accepted, e.g. 512K, 10M (as sent and decoded); a larger "
+                    "Content-Length is refused unread")
+        ->group("Fetching");
+    command
+        .add_option("--stall-timeout", o.stall_timeout_s,
+                    "End a transfer that stays under --min-speed for this many seconds: a server "
+                    "that never answers, or drips (0: never)")
+        ->capture_default_str()
+        ->group("Fetching");
+    command
+        .add_option("--min-speed", o.min_speed, "Bytes per second below which a transfer stalls")
+        ->capture_default_str()
+        ->group("Fetching");
+    command
+        .add_option("--max-decoded", o.max_decoded,
+                    "Largest decoded size of a compressed (gzip, br, zstd) body (0: no limit)")
+        ->capture_default_str()
+        ->group("Fetching");
+    command
+        .add_option("--max-ratio", o.max_ratio,
+                    "Largest decoded-to-received ratio of a compressed body past its first MiB: "
+                    "stops decompression bombs (0: no limit)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1000000))
         ->group("Fetching");
     command.add_option("--user-agent", o.user_agent, "User-Agent header")->group("Fetching");
     command
@@ -106,6 +132,13 @@ fetch::Policy make_policy(const CommonOptions& o) {
     policy.retries = o.retries;
     if (!o.max_size.empty())
         policy.max_body_bytes = parse_size(o.max_size, "--max-size");
+    policy.low_speed_window = seconds_option(o.stall_timeout_s, "--stall-timeout");
+    const std::uint64_t min_speed = parse_size(o.min_speed, "--min-speed");
+    if (min_speed > static_cast<std::uint64_t>(std::numeric_limits<long>::max()))
+        throw UsageError(fmt::format("--min-speed: '{}' is too large", o.min_speed));
+    policy.low_speed_bytes_per_s = static_cast<long>(min_speed);
+    policy.max_decoded_bytes = parse_size(o.max_decoded, "--max-decoded");
+    policy.max_decoded_ratio = o.max_ratio;
     policy.user_agent = o.user_agent;
     for (const std::string& header : o.headers) {
         auto colon = header.find(':');

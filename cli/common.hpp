@@ -22,6 +22,13 @@ struct CommonOptions {
     double connect_timeout_s = 10;
     int retries = 2;
     std::string max_size; // "10M"; empty: no limit
+    // A transfer under min_speed bytes/s for stall_timeout_s seconds is ended (0: never).
+    double stall_timeout_s = 30;
+    std::string min_speed = "1K";
+    // Content-encoded bodies: decoded size at most max_decoded ("0": none) and max_ratio times
+    // the bytes received (0: none).
+    std::string max_decoded = "1G";
+    int max_ratio = 100;
     std::string user_agent;
     std::vector<std::string> headers;
     std::string db;     // empty: the default store (see default_db_path)

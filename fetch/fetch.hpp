@@ -27,9 +27,12 @@ std::string_view to_string(Strategy strategy);
 // Durations are per attempt. A zero limit means "no limit" where noted.
 struct Policy {
     Millis connect_timeout{10'000};
-    Millis total_timeout{60'000};    // whole attempt, redirects included; 0 = none
-    long low_speed_bytes_per_s = 1;  // abort when slower than this ...
-    Millis low_speed_window{30'000}; // ... for this long (whole seconds, rounded up); 0 = never
+    Millis total_timeout{60'000}; // whole attempt, redirects included; 0 = none
+    // A transfer slower than this (waiting for the response included) ...
+    long low_speed_bytes_per_s = 1024;
+    // ... for this long ends with ErrorKind::timeout: a server that never answers or drips.
+    // Whole seconds, rounded up; 0 = never.
+    Millis low_speed_window{30'000};
     // The body, as sent and once decoded; 0 = unlimited. A Content-Length above it is refused
     // before the body is read.
     std::uint64_t max_body_bytes = 0;

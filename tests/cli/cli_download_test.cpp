@@ -2,6 +2,7 @@
 // the DB, and Ctrl-C (nothing partial under a final name, the run marked interrupted).
 #include "eventually.hpp"
 #include "file_contents.hpp"
+#include "gzip.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -205,6 +206,51 @@ TEST_F(CliDownload, InterruptStopsCleanlyWithExit130) {
         return true;
     }));
     EXPECT_EQ(runs, 1);
+}
+
+// The guards on by default (issue 9 item 4): a server dripping 1 B/s is ended as stalled (the
+// window shortened to 1 s here; the default 1 KiB/s floor applies) and a gzip bomb stops at the
+// default decoded-to-received ratio; neither leaves a file under its final name.
+TEST_F(CliDownload, DripAndGzipBombFailWithTheirKindsUnderTheDefaultGuards) {
+    auto drip = server::Reply::bytes(200, server::make_body(std::string(100, 'd')), "text/plain");
+    drip.drip = {1, 1s};
+    m_router.add("/drip.txt", drip);
+    m_router.add("/bomb.txt", server::Reply::bytes(200,
+                                                   server::make_body(testing_support::gzip(
+                                                       std::string(std::size_t{8} << 20, '\0'))),
+                                                   "text/plain")
+                                  .with_header("Content-Encoding", "gzip"));
+    auto out = m_dir.path() / "out";
+    const auto started = std::chrono::steady_clock::now();
+    auto r = run_process(args({"-o", out.string(), "--stall-timeout", "1", "--json",
+                               url("/drip.txt"), url("/bomb.txt"), url("/f1.txt")}));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 60s) << "the drip was not cut short";
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["ok"], 1);
+    std::vector<std::string> files;
+    for (const auto& entry : fs::directory_iterator(out))
+        files.push_back(entry.path().filename().string());
+    EXPECT_EQ(files, std::vector<std::string>{"f1.txt"});
+
+    auto reader = storage::Reader::open(m_dir.file("runs.db"));
+    ASSERT_TRUE(reader);
+    std::map<std::string, std::string> kinds;
+    ASSERT_TRUE(reader->for_each_download(std::nullopt, [&](const storage::DownloadRecord& row) {
+        kinds[row.url] = row.error_kind.value_or("");
+        return true;
+    }));
+    EXPECT_EQ(kinds[url("/drip.txt")], "timeout");
+    EXPECT_EQ(kinds[url("/bomb.txt")], "too_large_decoded");
+    EXPECT_EQ(kinds[url("/f1.txt")], "");
+}
+
+TEST_F(CliDownload, HelpStatesTheDefaultGuards) {
+    auto r = run_process({flagcrawl_binary(), "download", "--help"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    for (std::string_view needle :
+         {"--stall-timeout FLOAT=30", "--min-speed TEXT=1K", "--max-decoded TEXT=1G",
+          "--max-ratio INT:INT in [0 - 1000000]=100"})
+        EXPECT_NE(r.out.find(needle), std::string::npos) << needle << " not in\n" << r.out;
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // The fetch engine end to end against the in-process loopback server: every case runs once per
 // strategy (sequential, threaded, async), so the three are held to the same request policy.
 #include "eventually.hpp"
+#include "gzip.hpp"
 
 #include "fetch/fetch.hpp"
 #include "server/router.hpp"
@@ -8,8 +9,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/zlib/deflate_stream.hpp>
-#include <boost/crc.hpp>
 #include <gtest/gtest.h>
 
 #include <dlfcn.h>
@@ -40,6 +39,7 @@ using fetch::ErrorKind;
 using fetch::Millis;
 using fetch::Strategy;
 using flagcrawl::testing_support::eventually;
+using flagcrawl::testing_support::gzip;
 
 // Set on a thread to make the kernel refuse that thread's epoll registrations (as a full
 // fs.epoll.max_user_watches would): the executable's epoll_ctl takes precedence over libc's, so
@@ -141,32 +141,6 @@ void run_guarded(fetch::Fetcher& fetcher, fetch::WorkSource& source,
     cv.notify_all();
     watchdog.join();
     EXPECT_FALSE(fired) << "run() did not return within " << limit.count() << " s";
-}
-
-// A gzip member (RFC 1952) around Beast's raw deflate.
-std::string gzip(const std::string& data) {
-    namespace zlib = boost::beast::zlib;
-    zlib::deflate_stream ds;
-    ds.reset(9, 15, 8, zlib::Strategy::normal);
-    std::string out(10 + ds.upper_bound(data.size()) + 8, '\0');
-    const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3};
-    std::copy(std::begin(header), std::end(header), out.begin());
-    zlib::z_params zs;
-    zs.next_in = data.data();
-    zs.avail_in = data.size();
-    zs.next_out = out.data() + 10;
-    zs.avail_out = out.size() - 18;
-    boost::system::error_code ec;
-    ds.write(zs, zlib::Flush::finish, ec);
-    std::size_t size = 10 + zs.total_out;
-    boost::crc_32_type crc;
-    crc.process_bytes(data.data(), data.size());
-    const std::uint32_t trailer[2] = {crc.checksum(), static_cast<std::uint32_t>(data.size())};
-    for (std::uint32_t v : trailer)
-        for (int i = 0; i < 4; ++i)
-            out[size++] = static_cast<char>((v >> (8 * i)) & 0xff);
-    out.resize(size);
-    return out;
 }
 
 fetch::Policy test_policy() {
