@@ -105,9 +105,6 @@ void FullParser::style(const GumboElement& element, Collector& collector) {
 FullParser::FullParser(const ExtractorOptions& options)
     : m_options(options) {
     m_gumbo_options = kGumboDefaultOptions;
-    if (!options.record_parse_errors) {
-        m_gumbo_options.max_errors = 0;
-    }
     if (options.arena) {
         m_gumbo_options.allocator = arena_allocate;
         m_gumbo_options.deallocator = arena_deallocate;

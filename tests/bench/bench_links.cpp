@@ -115,24 +115,21 @@ void bench_links(const char* label, const std::vector<std::string>& pages) {
     struct Mode {
         const char* name;
         fc::HtmlParser parser;
-        bool errors;
         bool arena;
         bool facts;
     };
     const Mode modes[] = {
-        {"full: gumbo defaults (errors, malloc)", fc::HtmlParser::full, true, false, false},
-        {"full: max_errors=0, malloc", fc::HtmlParser::full, false, false, false},
-        {"full: max_errors=0 + arena", fc::HtmlParser::full, false, true, false},
-        {"fast: scanner (default)", fc::HtmlParser::fast, false, true, false},
-        {"extract_facts, full", fc::HtmlParser::full, false, true, true},
-        {"extract_facts, fast (default)", fc::HtmlParser::fast, false, true, true},
+        {"full: gumbo defaults (malloc)", fc::HtmlParser::full, false, false},
+        {"full: arena", fc::HtmlParser::full, true, false},
+        {"fast: scanner (default)", fc::HtmlParser::fast, true, false},
+        {"extract_facts, full", fc::HtmlParser::full, true, true},
+        {"extract_facts, fast (default)", fc::HtmlParser::fast, true, true},
     };
     constexpr std::size_t k_modes = std::size(modes);
     std::vector<std::unique_ptr<fc::LinkExtractor>> extractors;
     for (const Mode& mode : modes) {
         fc::ExtractorOptions options;
         options.parser = mode.parser;
-        options.record_parse_errors = mode.errors;
         options.arena = mode.arena;
         options.max_full_parse_work = UINT64_MAX;
         extractors.push_back(std::make_unique<fc::LinkExtractor>(options));
