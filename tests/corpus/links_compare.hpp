@@ -5,8 +5,8 @@
 #include "crawler/html/links.hpp"
 
 #include <algorithm>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -70,18 +70,36 @@ inline std::vector<LinkKey> keys_of(const crawler::PageLinks& page) {
     std::vector<LinkKey> keys;
     keys.reserve(page.links.size());
     for (const crawler::Link& l : page.links) {
-        keys.emplace_back(as_gumbo_reads(l.url), static_cast<int>(l.kind),
-                          as_gumbo_reads(l.rel), l.nofollow);
+        keys.emplace_back(as_gumbo_reads(l.url), static_cast<int>(l.kind), as_gumbo_reads(l.rel),
+                          l.nofollow);
     }
     return keys;
 }
 
+// Titles as gumbo reads them. Both parsers cut a title at max_title_bytes, but gumbo's text
+// is cut after its replacements (a control character grows from 1 byte to 3), so a title at the
+// cap is compared up to the shorter one, on a UTF-8 boundary.
+inline bool same_title(std::string_view a, std::string_view b) {
+    const std::string x = as_gumbo_reads(a);
+    const std::string y = as_gumbo_reads(b);
+    constexpr std::size_t k_longest_code_point = 4;
+    const std::size_t cap = crawler::ExtractorOptions{}.max_title_bytes;
+    if (x == y ||
+        (x.size() + k_longest_code_point < cap && y.size() + k_longest_code_point < cap)) {
+        return x == y;
+    }
+    std::size_t n = std::min(x.size(), y.size());
+    while (n > 0 && n < x.size() && (static_cast<unsigned char>(x[n]) & 0xC0u) == 0x80u) {
+        --n;
+    }
+    return x.compare(0, n, y, 0, n) == 0;
+}
+
 inline bool same_facts(const crawler::PageLinks& a, const crawler::PageLinks& b) {
-    return as_gumbo_reads(a.title) == as_gumbo_reads(b.title) &&
-           as_gumbo_reads(a.base_href) == as_gumbo_reads(b.base_href) &&
-           a.has_base == b.has_base &&
-           as_gumbo_reads(a.canonical) == as_gumbo_reads(b.canonical) &&
-           a.noindex == b.noindex && a.nofollow == b.nofollow;
+    return same_title(a.title, b.title) &&
+           as_gumbo_reads(a.base_href) == as_gumbo_reads(b.base_href) && a.has_base == b.has_base &&
+           as_gumbo_reads(a.canonical) == as_gumbo_reads(b.canonical) && a.noindex == b.noindex &&
+           a.nofollow == b.nofollow;
 }
 
 inline Verdict compare(const crawler::PageLinks& fast, const crawler::PageLinks& full) {
