@@ -182,7 +182,7 @@ void header(const StatsReport& report, std::string& out) {
         outcomes += fmt::format(", disallowed by robots.txt {}", s.disallowed);
     }
     lines.emplace_back("outcomes", outcomes);
-    lines.emplace_back("requests", fmt::format("{} (retries included)", s.requests));
+    lines.emplace_back("requests", fmt::format("{} (retries and robots.txt included)", s.requests));
     lines.emplace_back("bytes", format_bytes(static_cast<double>(s.bytes)));
     if (s.first_fetch && s.last_fetch) {
         std::string rates =

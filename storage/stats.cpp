@@ -225,6 +225,9 @@ private:
                 }
             }
         }
+        // Every request the servers saw, robots.txt's included: runs.requests and the crawl's
+        // summary count the same.
+        m_s.requests += static_cast<std::uint64_t>(std::max<std::int64_t>(attempts, 0));
         if (kind == "robots") {
             ++m_s.robots_fetches;
             m_s.robots_failed += failed ? 1 : 0;
@@ -247,7 +250,6 @@ private:
             ++(missing ? m_s.not_found : m_s.errors);
         }
         m_s.fetched += attempts > 0 ? 1 : 0;
-        m_s.requests += static_cast<std::uint64_t>(std::max<std::int64_t>(attempts, 0));
         const std::uint64_t bytes = row.column_uint64(6);
         m_s.bytes += bytes;
         ++m_statuses[status ? static_cast<int>(*status) : -1];

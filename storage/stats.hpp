@@ -71,8 +71,9 @@ struct SummaryOptions {
 };
 
 // What a set of rows says. Rows are `downloads` (a download or flags run) or `pages` (a crawl,
-// or one invocation of it). For pages, every figure but robots_fetches/robots_failed is over
-// the page and requisite rows: robots.txt fetches are counted apart.
+// or one invocation of it). For pages, every figure but requests, the activity span and
+// robots_fetches/robots_failed is over the page and requisite rows: robots.txt fetches are
+// counted apart.
 //
 // Outcomes (each row is exactly one), counted as `crawl` and `download` count them: ok (no
 // error, not 3xx), redirect (no error, 3xx: a crawl records each hop), not_found (error with
@@ -89,7 +90,8 @@ struct Summary {
     std::uint64_t not_found = 0;
     std::uint64_t errors = 0;
     std::uint64_t disallowed = 0;
-    std::uint64_t requests = 0;   // attempts, retries included (robots.txt excluded)
+    std::uint64_t requests = 0;   // sum of the rows' attempts: retries, deferred 429/503
+                                  // answers and robots.txt included (what the servers saw)
     std::uint64_t bytes = 0;      // body bytes received (robots.txt excluded)
     std::uint64_t pages = 0;      // pages source: rows of kind 'page'
     std::uint64_t requisites = 0; // pages source: rows of kind 'requisite'

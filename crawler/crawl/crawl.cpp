@@ -418,9 +418,7 @@ CrawlTotals Crawl::read_totals() {
     options.top_reasons = 1;
     options.depth_buckets = 1;
     auto summary = storage::summarize_run(*reader, m_run_id, options);
-    auto requests = reader->database().query_int(
-        "SELECT coalesce(sum(attempts), 0) FROM pages WHERE run_id = " + std::to_string(m_run_id));
-    if (!summary || !requests) {
+    if (!summary) {
         return t;
     }
     t.pages = summary->items;
@@ -430,7 +428,7 @@ CrawlTotals Crawl::read_totals() {
     t.errors = summary->errors;
     t.disallowed = summary->disallowed;
     t.bytes = summary->bytes;
-    t.requests = static_cast<std::uint64_t>(*requests);
+    t.requests = summary->requests;
     t.robots_fetches = summary->robots_fetches;
     t.errors_by_kind.clear();
     for (const storage::KindCount& kind : summary->errors_by_kind) {

@@ -173,7 +173,7 @@ void CrawlJob::on_response(fetch::Response&& response) {
         std::lock_guard lock(m_stall_mutex);
         m_in_flight_urls.erase(response.id);
     }
-    m_counters.requests += static_cast<std::uint64_t>(std::max(response.attempts, 0));
+    m_counters.requests += static_cast<std::uint64_t>(requests_of(response));
     m_counters.last_completion_ns = now.time_since_epoch().count();
     for (ExchangeConsumer* consumer : m_consumers) {
         consumer->consume(job, response);
@@ -200,7 +200,7 @@ void CrawlJob::on_response(fetch::Response&& response) {
         if (response.retry_after) {
             retry_after = std::chrono::duration_cast<Duration>(*response.retry_after);
         }
-        if (m_frontier.defer(job, response.attempts, retry_after, now)) {
+        if (m_frontier.defer(job, requests_of(response), retry_after, now)) {
             --m_pages_dispatched;
             publish_stats();
             return;

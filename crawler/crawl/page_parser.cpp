@@ -34,7 +34,7 @@ void set_response_columns(storage::PageRecord& r, const fetch::Response& respons
     r.url = response.url;
     r.bytes = response.bytes;
     r.elapsed_ms = response.timings.elapsed_ms;
-    r.attempts = response.attempts;
+    r.attempts = requests_of(response);
     if (response.http_status > 0) {
         r.final_url = response.final_url;
         r.http_status = response.http_status;

@@ -9,6 +9,7 @@
 #include "fetch/fetch.hpp"
 #include "storage/crawl_records.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -92,6 +93,13 @@ private:
 
 // The pages row's columns that come from the response alone (page and robots.txt rows alike).
 void set_response_columns(storage::PageRecord& record, const fetch::Response& response);
+
+// A response's count for pages.attempts and the crawl's requests: the requests the servers saw
+// (retries, libcurl's re-sends, robots.txt's redirect hops), and an attempt that never reached
+// a server (no connection) as the request it was for.
+inline int requests_of(const fetch::Response& response) {
+    return std::max({response.attempts, response.requests, 0});
+}
 
 // X-Robots-Tag for our agent: directives without an agent prefix, and those after "TOKEN:"
 // (until another agent prefix). Sets noindex/nofollow ("none" sets both).
