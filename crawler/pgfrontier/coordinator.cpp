@@ -78,6 +78,11 @@ struct Coordinator::Impl {
     std::optional<std::string> failure;
     std::optional<SteadyTime> outage_since;
     std::string last_error;
+    // URLs this worker added to the crawl; the tables' statistics are refreshed each time it
+    // passes next_analyze (then four times as many).
+    std::uint64_t inserted = 0;
+    std::uint64_t next_analyze = 1000;
+    bool analyze_due = false;
 
     void poke() {
         poked = true;
@@ -230,6 +235,11 @@ struct Coordinator::Impl {
             }
             if (result->status != CrawlStatus::running && !verdict) {
                 verdict = Verdict{result->status, result->stop_reason};
+            }
+            inserted += result->inserted;
+            if (inserted >= next_analyze) {
+                analyze_due = true;
+                next_analyze *= 4;
             }
         }
         for (auto& [host, lease] : held) {
@@ -565,6 +575,14 @@ struct Coordinator::Impl {
             }
             if (!releases.empty() && !in_doubt && building.completions.empty() && usable()) {
                 co_await release_now();
+                acted = true;
+            }
+            if (analyze_due && usable()) {
+                analyze_due = false;
+                auto analyzed = co_await analyze_tables(*conn);
+                if (!analyzed) {
+                    failed(analyzed.error());
+                }
                 acted = true;
             }
             if (deliverable() && usable()) {

@@ -54,6 +54,9 @@ Millis millis(std::int64_t ms) {
     return Millis(std::max<std::int64_t>(ms, 0));
 }
 
+// The statements look URL rows up by `key = ANY(array)` besides any join, so that the primary
+// key serves them once the planner's statistics know the crawl (analyze_tables()).
+
 // Rows of `flagcrawl.crawls` as CrawlInfo, in the column order of k_crawl_columns.
 constexpr const char* k_crawl_columns =
     "id, name, seeds, options, max_pages, max_bytes, status, coalesce(stop_reason, '')";
@@ -362,7 +365,7 @@ deliver(PgConnection& c, std::int32_t crawl, std::int32_t worker,
         " WHERE q.crawl = $1 AND q.host = r.host AND q.state = 0 AND q.epoch < r.epoch"
         " ORDER BY q.seq LIMIT r.n FOR UPDATE SKIP LOCKED) x)"
         " UPDATE flagcrawl.urls u SET deliveries = u.deliveries + 1, epoch = p.epoch"
-        " FROM p WHERE u.crawl = $1 AND u.key = p.key"
+        " FROM p WHERE u.crawl = $1 AND u.key = ANY(ARRAY(SELECT key FROM p)) AND u.key = p.key"
         " RETURNING u.host, p.epoch, u.seq, u.key, u.path, u.depth, u.redirects, u.requisite,"
         " u.deliveries",
         Params().add(crawl).add(worker).add(hosts).add(epochs).add(limits)};
@@ -477,8 +480,10 @@ asio::awaitable<PgResult<BatchResult>> commit_batch(PgConnection& c, std::int32_
         " done AS (UPDATE flagcrawl.urls u SET state = 1, status = c.status, bytes = c.bytes,"
         " error_kind = c.kind, worker = $2, done_at = now()"
         " FROM c, flagcrawl.hosts h"
-        " WHERE u.crawl = $1 AND u.key = c.key AND u.state = 0 AND h.id = u.host"
-        " AND h.owner = $2 AND h.epoch = c.epoch"
+        // state <> 1 (for state = 0): by primary key, never through the partial index of
+        // queued URLs, which the planner would otherwise pick for a young crawl.
+        " WHERE u.crawl = $1 AND u.key = ANY($3::int8[]) AND u.key = c.key AND u.state <> 1"
+        " AND h.id = u.host AND h.owner = $2 AND h.epoch = c.epoch"
         " RETURNING u.host, u.key, c.fetched, c.bytes),"
         " ins AS (INSERT INTO flagcrawl.urls (crawl, host, key, seq, path, depth, redirects,"
         " requisite) SELECT $1, h.id, d.key, b.base + d.n, d.path, d.depth, d.redirects,"
@@ -565,8 +570,8 @@ asio::awaitable<PgResult<void>> release_hosts(PgConnection& c, std::int32_t craw
     if (!keys.empty()) {
         s.push_back(Statement{"UPDATE flagcrawl.urls u SET deliveries = GREATEST(u.deliveries - "
                               "1, 0) FROM unnest($2::int8[], $3::int4[]) AS r(key, epoch)"
-                              " WHERE u.crawl = $1 AND u.key = r.key AND u.state = 0"
-                              " AND u.epoch = r.epoch",
+                              " WHERE u.crawl = $1 AND u.key = ANY($2::int8[])"
+                              " AND u.key = r.key AND u.state <> 1 AND u.epoch = r.epoch",
                               Params().add(crawl).add(keys).add(key_epochs)});
     }
     s.push_back(
@@ -579,6 +584,15 @@ asio::awaitable<PgResult<void>> release_hosts(PgConnection& c, std::int32_t craw
                       quoted_channel(crawl) + ", 'work') FROM r WHERE pending > 0 LIMIT 1",
                   Params().add(crawl).add(worker).add(ids).add(epochs).add(waits)});
     auto rows = co_await c.run(s);
+    if (!rows) {
+        co_return rows.error();
+    }
+    co_return PgResult<void>();
+}
+
+asio::awaitable<PgResult<void>> analyze_tables(PgConnection& c) {
+    const Statement analyze{"ANALYZE flagcrawl.urls, flagcrawl.hosts"};
+    auto rows = co_await c.run(analyze);
     if (!rows) {
         co_return rows.error();
     }

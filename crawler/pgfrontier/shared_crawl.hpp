@@ -190,6 +190,12 @@ asio::awaitable<PgResult<void>> release_hosts(PgConnection& c, std::int32_t craw
                                               std::int32_t worker,
                                               const std::vector<Release>& releases);
 
+// Refreshes the planner's statistics of the URL and host tables. A crawl minutes old has none
+// (its rows are all new), and the planner then scans all its URLs for each one a batch looks up:
+// the coordinator calls this as the crawl grows (every fourfold). Without the right to, the
+// server only warns.
+asio::awaitable<PgResult<void>> analyze_tables(PgConnection& c);
+
 // Marks the crawl finished when no URL is undone (notifying the others); returns its status.
 asio::awaitable<PgResult<CrawlInfo>> finish_if_done(PgConnection& c, std::int32_t crawl);
 

@@ -1,7 +1,8 @@
 // The coordinator against a private PostgreSQL cluster, driven through its mailbox as the crawl
 // loop drives it, over a small synthetic link graph (no HTTP): defining and joining, two workers
-// sharing a crawl to its end with the same verdict, a server stopped mid-crawl, a lost lease
-// whose late results are refused, and close() handing hosts back.
+// sharing a crawl to its end with the same verdict, statistics refreshed as the crawl grows, a
+// server stopped mid-crawl, a lost lease whose late results are refused, and close() handing
+// hosts back.
 #include "pg_cluster.hpp"
 
 #include "crawler/pgfrontier/coordinator.hpp"
@@ -235,6 +236,29 @@ TEST_F(CoordinatorTest, TwoWorkersFinishTheCrawlWithOneVerdict) {
     c2.close({}, "finished", std::chrono::steady_clock::now() + 5s);
     EXPECT_EQ(pg->value("SELECT count(*) FROM flagcrawl.workers WHERE ended_at IS NOT NULL"), "2");
     EXPECT_EQ(pg->value("SELECT count(*) FROM flagcrawl.hosts WHERE owner IS NOT NULL"), "0");
+}
+
+// The planner's statistics of a growing crawl are refreshed by the workers (autovacuum would
+// leave a young crawl without any for a minute or more): a worker that added 1,000 URLs has run
+// ANALYZE on the URL and host tables.
+TEST_F(CoordinatorTest, AGrowingCrawlGetsPlannerStatistics) {
+    Graph g;
+    g.hosts = 2;
+    g.pages = 600;
+    auto o = options(*pg, "growing");
+    o.define = definition("growing", g);
+    Coordinator c(o);
+    ASSERT_EQ(c.start().problem, Coordinator::Started::Problem::none);
+    const std::string analyzed = "SELECT analyze_count FROM pg_stat_user_tables"
+                                 " WHERE schemaname = 'flagcrawl' AND relname = ";
+    EXPECT_EQ(pg->value(analyzed + "'urls'"), "0");
+    Loop l(c, g);
+    l.run(60s);
+    ASSERT_TRUE(l.verdict) << l.failure.value_or("no verdict");
+    EXPECT_EQ(count("state = 1"), std::to_string(g.hosts * g.pages));
+    EXPECT_NE(pg->value(analyzed + "'urls'"), "0");
+    EXPECT_NE(pg->value(analyzed + "'hosts'"), "0");
+    c.close({}, "finished", std::chrono::steady_clock::now() + 5s);
 }
 
 TEST_F(CoordinatorTest, TheServerStoppedMidCrawlIsReconnectedTo) {

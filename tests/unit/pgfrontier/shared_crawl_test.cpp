@@ -1,8 +1,9 @@
 // The statements of the shared crawl against a private PostgreSQL cluster: the schema and its
 // version check, defining and finding a crawl, claims within a fair share, lapsed leases taken
 // over with a new epoch, fencing of late completions, deliveries in discovery order and their
-// count, batches (ledger, discoveries, pending counts, notifications), releases, crawl-wide
-// limits, the finish, and concurrent batches that never deadlock.
+// count, batches (ledger, discoveries, pending counts, notifications), a young crawl's batches
+// read by primary key, releases, crawl-wide limits, the finish, and concurrent batches that
+// never deadlock.
 #include "pg_cluster.hpp"
 #include "pg_sync.hpp"
 
@@ -282,6 +283,38 @@ TEST_F(SharedCrawl, BatchesKeepTheLedgerAndTheSeenSet) {
     EXPECT_EQ(pg->value("SELECT status || ' ' || error_kind FROM flagcrawl.urls WHERE key = 1"),
               "404 http_404");
     expect_pending_exact();
+}
+
+// A crawl minutes old has no planner statistics: its batches must still find their URLs by
+// primary key, not by reading every queued URL of the crawl (quadratic in the crawl's size).
+TEST_F(SharedCrawl, AYoungCrawlsBatchReadsOnlyItsOwnURLs) {
+    const CrawlInfo info = define("young", {"http://a:1"});
+    Worker a = join(info.id, "a");
+    const Claim ca = a.claim(1);
+    const auto seed = a.take(ca.leases[0], 10);
+    ASSERT_EQ(seed.size(), 1u);
+    std::vector<UrlRow> found;
+    for (int i = 0; i < 3000; ++i) {
+        found.push_back(
+            url(10 + static_cast<std::uint64_t>(i), "http://a:1", "/p" + std::to_string(i)));
+    }
+    a.commit({ok(seed[0])}, found);
+    const auto batch = a.take(ca.leases[0], 20);
+    ASSERT_EQ(batch.size(), 20u);
+    // Index reads are counted per session and published when it goes idle after this call.
+    const Statement flush{"SELECT pg_stat_force_next_flush()"};
+    const std::string queued_reads =
+        "SELECT idx_tup_read FROM pg_stat_user_indexes WHERE indexrelname = 'urls_queued'";
+    ASSERT_TRUE(sync.run(a.c->run(flush)));
+    const std::string before = pg->value(queued_reads);
+    std::vector<Completion> done;
+    for (const auto& d : batch) {
+        done.push_back(ok(d));
+    }
+    EXPECT_EQ(a.commit(done).accepted.size(), 20u);
+    ASSERT_TRUE(sync.run(a.c->run(flush)));
+    EXPECT_EQ(pg->value(queued_reads), before);
+    EXPECT_EQ(pg->value("SELECT count(*) FROM flagcrawl.urls WHERE state = 1"), "21");
 }
 
 TEST_F(SharedCrawl, NewWorkOnAFreeHostIsNotified) {
