@@ -172,6 +172,119 @@ struct GroupRules {
     std::optional<double> crawl_delay;
 };
 
+// The part of a body that is parsed: at most k_robots_max_bytes, without the line the limit cut
+// (half a rule could mean something else), and without a UTF-8 BOM or the part of one that is
+// there (as Google does).
+std::string_view parsed_part(std::string_view body) {
+    if (body.size() > k_robots_max_bytes) {
+        body = body.substr(0, k_robots_max_bytes);
+        const std::size_t last_eol = body.find_last_of("\r\n");
+        body = last_eol == std::string_view::npos ? std::string_view{} : body.substr(0, last_eol);
+    }
+    static constexpr std::string_view k_bom = "\xEF\xBB\xBF";
+    for (std::size_t i = 0; i < k_bom.size() && !body.empty() && body.front() == k_bom[i]; ++i) {
+        body.remove_prefix(1);
+    }
+    return body;
+}
+
+// The "key: value" lines of a body in order; comments, blank lines and lines without a key are
+// skipped. LF, CR and CRLF end lines.
+class LineReader {
+public:
+    explicit LineReader(std::string_view body)
+        : m_body(body) {}
+
+    bool next(Key& kind, std::string_view& value) {
+        while (m_pos < m_body.size()) {
+            std::size_t eol = m_body.find_first_of("\r\n", m_pos);
+            if (eol == std::string_view::npos) {
+                eol = m_body.size();
+            }
+            std::string_view line = m_body.substr(m_pos, eol - m_pos);
+            m_pos = eol + 1;
+            if (eol < m_body.size() && m_body[eol] == '\r' && m_pos < m_body.size() &&
+                m_body[m_pos] == '\n') {
+                ++m_pos;
+            }
+            if (const std::size_t hash = line.find('#'); hash != std::string_view::npos) {
+                line = line.substr(0, hash);
+            }
+            line = util::trim(line, k_space);
+            std::string_view key;
+            if (!line.empty() && split_line(line, key, value)) {
+                kind = classify_key(key);
+                return true;
+            }
+        }
+        return false;
+    }
+
+private:
+    std::string_view m_body;
+    std::size_t m_pos = 0;
+};
+
+// Sorts the lines into groups (see robots.hpp): the rules and delay of the groups naming our
+// token and of the "*" groups, and every sitemap.
+class GroupSorter {
+public:
+    explicit GroupSorter(std::string_view agent_token)
+        : m_token(agent_token) {}
+
+    void add(Key kind, std::string_view value) {
+        if (kind == Key::user_agent) {
+            if (!m_in_agent_lines) {
+                m_group_specific = m_group_global = false;
+                m_in_agent_lines = true;
+            }
+            if (!value.empty() && value[0] == '*' && (value.size() == 1 || is_space(value[1]))) {
+                m_group_global = true;
+            } else if (!m_token.empty() && util::iequals(product_token(value), m_token)) {
+                m_group_specific = true;
+                m_matched = true;
+            }
+            return;
+        }
+        m_in_agent_lines = false;
+        if (kind == Key::sitemap) {
+            if (!value.empty()) {
+                m_sitemaps.emplace_back(value);
+            }
+            return;
+        }
+        if (kind == Key::unknown || (!m_group_specific && !m_group_global)) {
+            return;
+        }
+        GroupRules& group = m_group_specific ? m_specific : m_global;
+        if (kind == Key::crawl_delay) {
+            if (!group.crawl_delay) {
+                group.crawl_delay = parse_delay(value);
+            }
+            return;
+        }
+        if (value.empty() || (value[0] != '/' && value[0] != '*')) {
+            return;
+        }
+        group.rules.push_back({canonicalize_robots_path(value), kind == Key::allow});
+    }
+
+    // True when some group named our token (its groups are chosen, the "*" ones ignored).
+    bool matched() const { return m_matched; }
+    GroupRules& chosen() { return m_matched ? m_specific : m_global; }
+    std::vector<std::string>& sitemaps() { return m_sitemaps; }
+
+private:
+    std::string_view m_token;
+    GroupRules m_specific;
+    GroupRules m_global;
+    std::vector<std::string> m_sitemaps;
+    bool m_in_agent_lines = false; // the previous key line was a user-agent line
+    bool m_group_specific = false; // the current group names our token
+    bool m_group_global = false;   // the current group names "*"
+    bool m_matched = false;
+};
+
 } // namespace
 
 std::string canonicalize_robots_path(std::string_view text) {
@@ -180,125 +293,53 @@ std::string canonicalize_robots_path(std::string_view text) {
     return out;
 }
 
-RobotsRules RobotsRules::disallow_all() {
-    RobotsRules rules;
-    rules.m_disallow_all = true;
-    return rules;
-}
-
 RobotsRules RobotsRules::parse(std::string_view body, std::string_view agent_token) {
-    const bool truncated = body.size() > k_robots_max_bytes;
-    if (truncated) {
-        body = body.substr(0, k_robots_max_bytes);
-        // Drop the line the limit cut: half a rule could mean something else.
-        const std::size_t last_eol = body.find_last_of("\r\n");
-        body = last_eol == std::string_view::npos ? std::string_view{} : body.substr(0, last_eol);
+    LineReader lines(parsed_part(body));
+    GroupSorter groups(agent_token);
+    Key kind = Key::unknown;
+    std::string_view value;
+    while (lines.next(kind, value)) {
+        groups.add(kind, value);
     }
-    // Skip a UTF-8 BOM, or the part of one that is there (as Google does).
-    static constexpr std::string_view k_bom = "\xEF\xBB\xBF";
-    for (std::size_t i = 0; i < k_bom.size() && !body.empty() && body.front() == k_bom[i]; ++i) {
-        body.remove_prefix(1);
-    }
-
     RobotsRules result;
-    GroupRules specific;
-    GroupRules global;
-    bool in_agent_lines = false; // the previous key line was a user-agent line
-    bool group_specific = false; // the current group names our token
-    bool group_global = false;   // the current group names "*"
-
-    std::size_t pos = 0;
-    while (pos < body.size()) {
-        std::size_t eol = body.find_first_of("\r\n", pos);
-        if (eol == std::string_view::npos) {
-            eol = body.size();
-        }
-        std::string_view line = body.substr(pos, eol - pos);
-        pos = eol + 1;
-        if (eol < body.size() && body[eol] == '\r' && pos < body.size() && body[pos] == '\n') {
-            ++pos;
-        }
-        if (const std::size_t hash = line.find('#'); hash != std::string_view::npos) {
-            line = line.substr(0, hash);
-        }
-        line = util::trim(line, k_space);
-        std::string_view key;
-        std::string_view value;
-        if (line.empty() || !split_line(line, key, value)) {
-            continue;
-        }
-        const Key kind = classify_key(key);
-        if (kind == Key::user_agent) {
-            if (!in_agent_lines) {
-                group_specific = group_global = false;
-                in_agent_lines = true;
-            }
-            if (!value.empty() && value[0] == '*' && (value.size() == 1 || is_space(value[1]))) {
-                group_global = true;
-            } else if (!agent_token.empty() && util::iequals(product_token(value), agent_token)) {
-                group_specific = true;
-                result.m_matched_agent = true;
-            }
-            continue;
-        }
-        in_agent_lines = false;
-        if (kind == Key::sitemap) {
-            if (!value.empty()) {
-                result.m_sitemaps.emplace_back(value);
-            }
-            continue;
-        }
-        if (kind == Key::unknown || (!group_specific && !group_global)) {
-            continue;
-        }
-        GroupRules& group = group_specific ? specific : global;
-        if (kind == Key::crawl_delay) {
-            if (!group.crawl_delay) {
-                group.crawl_delay = parse_delay(value);
-            }
-            continue;
-        }
-        if (value.empty() || (value[0] != '/' && value[0] != '*')) {
-            continue;
-        }
-        group.rules.push_back({canonicalize_robots_path(value), kind == Key::allow});
-    }
-
-    GroupRules& chosen = result.m_matched_agent ? specific : global;
-    result.m_crawl_delay = chosen.crawl_delay;
+    result.m_matched_agent = groups.matched();
+    result.m_sitemaps = std::move(groups.sitemaps());
+    result.m_crawl_delay = groups.chosen().crawl_delay;
     std::size_t total = 0;
-    for (const PendingRule& rule : chosen.rules) {
+    for (const PendingRule& rule : groups.chosen().rules) {
         total += rule.pattern.size();
     }
     result.m_patterns.reserve(total);
-    result.m_rules.reserve(chosen.rules.size());
-    for (const PendingRule& pending : chosen.rules) {
-        Rule rule;
-        std::string_view text = pending.pattern;
-        rule.priority = static_cast<std::uint32_t>(text.size());
-        rule.allow = pending.allow;
-        if (text.back() == '$') {
-            rule.anchored = true;
-            text.remove_suffix(1);
-        }
-        rule.wildcard = text.find('*') != std::string_view::npos;
-        rule.offset = static_cast<std::uint32_t>(result.m_patterns.size());
-        rule.length = static_cast<std::uint32_t>(text.size());
-        result.m_patterns.append(text);
-        result.m_rules.push_back(rule);
+    result.m_rules.reserve(groups.chosen().rules.size());
+    for (const PendingRule& rule : groups.chosen().rules) {
+        result.add_rule(rule.pattern, rule.allow);
     }
-    std::stable_sort(result.m_rules.begin(), result.m_rules.end(),
-                     [](const Rule& a, const Rule& b) {
-                         if (a.priority != b.priority) {
-                             return a.priority > b.priority;
-                         }
-                         return a.allow && !b.allow;
-                     });
     result.build_index();
     return result;
 }
 
+void RobotsRules::add_rule(std::string_view pattern, bool allow) {
+    Rule rule;
+    rule.priority = static_cast<std::uint32_t>(pattern.size());
+    rule.allow = allow;
+    if (pattern.back() == '$') {
+        rule.anchored = true;
+        pattern.remove_suffix(1);
+    }
+    rule.wildcard = pattern.find('*') != std::string_view::npos;
+    rule.offset = static_cast<std::uint32_t>(m_patterns.size());
+    rule.length = static_cast<std::uint32_t>(pattern.size());
+    m_patterns.append(pattern);
+    m_rules.push_back(rule);
+}
+
 void RobotsRules::build_index() {
+    std::stable_sort(m_rules.begin(), m_rules.end(), [](const Rule& a, const Rule& b) {
+        if (a.priority != b.priority) {
+            return a.priority > b.priority;
+        }
+        return a.allow && !b.allow;
+    });
     m_bucket_start.assign(k_buckets + 1, 0);
     m_bucket_rules.clear();
     m_unindexed.clear();
@@ -394,9 +435,6 @@ bool RobotsRules::allowed(std::string_view path_and_query) const {
     }
     if (path_and_query == "/robots.txt") {
         return true;
-    }
-    if (m_disallow_all) {
-        return false;
     }
     if (m_rules.empty()) {
         return true;

@@ -53,8 +53,6 @@ public:
     // Rules that allow everything (no robots.txt, 4xx, --no-robots).
     RobotsRules() = default;
     static RobotsRules allow_all() { return RobotsRules{}; }
-    // Rules that disallow everything but /robots.txt (robots.txt unreachable: retry later).
-    static RobotsRules disallow_all();
     // Parses at most k_robots_max_bytes of body for the product token `agent_token` (e.g.
     // "flagcrawl"; the part of our User-Agent before any '/'). Never fails: garbage lines are
     // ignored, so garbage in gives allow-all out.
@@ -94,6 +92,8 @@ private:
     }
     bool matches(const Rule& rule, std::string_view path) const;
     bool allowed_canonical(std::string_view path) const;
+    // Appends a rule; `pattern` is canonical, '$' kept. build_index() then orders and indexes.
+    void add_rule(std::string_view pattern, bool allow);
     void build_index();
 
     std::vector<Rule> m_rules; // sorted by priority descending, Allow before Disallow on ties
@@ -104,7 +104,6 @@ private:
     std::optional<double> m_crawl_delay;
     std::vector<std::string> m_sitemaps;
     bool m_matched_agent = false;
-    bool m_disallow_all = false;
 };
 
 // The canonical form (see above) of a path or pattern; '*' and '$' are reserved characters, so

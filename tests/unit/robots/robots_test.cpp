@@ -346,10 +346,6 @@ TEST(RobotsCanonical, Table) {
 }
 
 TEST(RobotsPolicy, FixedRules) {
-    const auto none = fc::RobotsRules::disallow_all();
-    EXPECT_FALSE(none.allowed("/"));
-    EXPECT_FALSE(none.allowed("/index.html"));
-    EXPECT_TRUE(none.allowed("/robots.txt"));
     const auto all = fc::RobotsRules::allow_all();
     EXPECT_TRUE(all.allowed("/"));
     EXPECT_TRUE(all.allowed("/anything?x"));
