@@ -105,6 +105,8 @@ private:
                 lock.unlock();
                 Response response = worker.fetch(std::move(next.request));
                 lock.lock();
+                if (m_error)
+                    break; // run() ends with another worker's exception: no response after it
                 t_calling_out = this;
                 m_handler->on_response(std::move(response));
                 t_calling_out = nullptr;

@@ -961,23 +961,40 @@ TEST_P(FetchEngine, HandlerMayWakeAndStopTheEngine) {
 
 class ThrowingHandler final : public fetch::ResponseHandler {
 public:
-    void on_response(fetch::Response&&) override { throw std::runtime_error("handler bug"); }
+    void on_response(fetch::Response&&) override {
+        ++m_calls;
+        throw std::runtime_error("handler bug");
+    }
+    int m_calls = 0;
 };
 
+// An exception from the handler ends run() with it (fetch.hpp): no response is delivered after
+// it, no request is taken from the source after it, the requests in flight are dropped when the
+// fetcher goes, and the engine works again afterwards.
 TEST_P(FetchEngine, HandlerExceptionEndsRun) {
     auto reply = srv::Reply::text(200, "page\n");
     m_router.add("/page", reply);
-    reply.delay = 2s;
+    reply.delay = 2s; // still in flight when the handler throws
     m_router.add("/slow", reply);
-    auto fetcher = fetch::make_fetcher(GetParam(), test_policy(), 3);
+    constexpr int k_concurrency = 3;
+    auto fetcher = fetch::make_fetcher(GetParam(), test_policy(), k_concurrency);
     std::vector<fetch::Request> requests;
     requests.push_back(make_request(0, url("/page")));
-    for (auto& r : numbered(url("/slow"), 5))
+    for (auto& r : numbered(url("/slow"), 20))
         requests.push_back(std::move(r));
     ListSource source(std::move(requests));
     ThrowingHandler handler;
     EXPECT_THROW(fetcher->run(source, handler), std::runtime_error);
-    fetcher.reset(); // cleans up what was still in flight
+    const int handed = source.handed();
+    fetcher.reset(); // drops what was still in flight
+    EXPECT_EQ(handler.m_calls, 1);
+    EXPECT_EQ(source.handed(), handed);
+    EXPECT_LE(handed, k_concurrency + 1) << "the run went on taking requests";
+
+    auto again = fetch_all(numbered(url("/page"), 2), test_policy(), 2);
+    ASSERT_EQ(again.size(), 2u);
+    for (const auto& r : again)
+        EXPECT_EQ(r.body, "page\n");
 }
 
 TEST_P(FetchEngine, ManyRequestsOverFewConnections) {
