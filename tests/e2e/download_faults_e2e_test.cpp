@@ -51,6 +51,8 @@ protected:
         Reply drip = Reply::bytes(200, body(1000), "application/octet-stream");
         drip.drip = {1, 300ms}; // ~3 B/s, far under the policy's 1000 B/s
         m_router.add("/drip.bin", drip);
+        drip.framing = server::Framing::until_close; // no length: only the stall guard can tell
+        m_router.add("/drip-close.bin", drip);
         m_router.add("/big.bin", Reply::bytes(200, body(300'000), "application/octet-stream"));
         m_router.add(
             "/bomb.bin",
@@ -82,6 +84,7 @@ protected:
             {"http://127.0.0.1:" + std::to_string(closed_port()) + "/x.bin", Kind::connect},
             {base + "/slow.bin", Kind::timeout},
             {base + "/drip.bin", Kind::timeout},
+            {base + "/drip-close.bin", Kind::timeout},
             {base + "/big.bin", Kind::too_large},
             {base + "/bomb.bin", Kind::too_large_decoded},
             {base + "/garbled.bin", Kind::protocol},
