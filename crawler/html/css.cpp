@@ -2,13 +2,14 @@
 
 #include "crawler/html/text.hpp"
 #include "util/ascii.hpp"
+#include "util/percent.hpp"
 #include "util/utf8.hpp"
 
 namespace flagcrawl::crawler {
 namespace {
 
 bool is_hex(char c) {
-    return util::is_ascii_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    return util::hex_value(c) >= 0;
 }
 
 // A name code point of CSS (letters, digits, '-', '_', non-ASCII), or an escape's backslash.
@@ -39,9 +40,7 @@ void unescape(std::string_view raw, std::string& out) {
         char32_t cp = 0;
         std::size_t digits = 0;
         while (i < raw.size() && digits < 6 && is_hex(raw[i])) {
-            cp = cp * 16 + static_cast<char32_t>(util::is_ascii_digit(raw[i])
-                                                     ? raw[i] - '0'
-                                                     : util::to_lower(raw[i]) - 'a' + 10);
+            cp = cp * 16 + static_cast<char32_t>(util::hex_value(raw[i]));
             ++i;
             ++digits;
         }

@@ -2,6 +2,7 @@
 
 #include "crawler/html/char_refs_table.hpp"
 #include "util/ascii.hpp"
+#include "util/percent.hpp"
 #include "util/utf8.hpp"
 
 #include <algorithm>
@@ -68,15 +69,6 @@ constexpr char16_t k_c1_replacements[32] = {
     0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
 
-bool is_hex(char c) noexcept {
-    return util::is_ascii_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-unsigned hex_digit(char c) noexcept {
-    return util::is_ascii_digit(c) ? static_cast<unsigned>(c - '0')
-                                   : static_cast<unsigned>(util::to_lower(c) - 'a' + 10);
-}
-
 // A numeric reference at raw[i] == '&', raw[i + 1] == '#'. Returns the index after it, or i
 // when there are no digits (then the text is kept as written).
 std::size_t numeric_ref(std::string_view raw, std::size_t i, std::string& out) {
@@ -88,8 +80,8 @@ std::size_t numeric_ref(std::string_view raw, std::size_t i, std::string& out) {
     const std::size_t digits_start = p;
     std::uint32_t value = 0;
     bool overflow = false;
-    while (p < raw.size() && (hex ? is_hex(raw[p]) : util::is_ascii_digit(raw[p]))) {
-        value = value * (hex ? 16 : 10) + (hex ? hex_digit(raw[p]) : hex_digit(raw[p]));
+    while (p < raw.size() && (hex ? util::hex_value(raw[p]) >= 0 : util::is_ascii_digit(raw[p]))) {
+        value = value * (hex ? 16 : 10) + static_cast<std::uint32_t>(util::hex_value(raw[p]));
         overflow = overflow || value > 0x10FFFF;
         if (overflow) {
             value = 0x110000; // keep it from wrapping
