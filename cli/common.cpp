@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,37 @@ std::chrono::milliseconds seconds_option(double seconds, const char* option) {
     if (!(seconds >= 0) || seconds > 1e7)
         throw UsageError(fmt::format("{}: expected seconds >= 0, got {}", option, seconds));
     return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
+}
+
+// `arg` with the password it may hold replaced by "***": a URL's (scheme://user:secret@host),
+// and the value of libpq's password keyword (password=secret, in a connection string or a
+// URI's query), so that `--frontier` connection strings never reach the runs table with one.
+std::string without_password(std::string_view arg) {
+    std::string out(arg);
+    if (const std::size_t scheme = out.find("://"); scheme != std::string::npos) {
+        const std::size_t start = scheme + 3;
+        const std::size_t end = std::min(out.find_first_of("/?#", start), out.size());
+        const std::size_t at = out.rfind('@', end);
+        const std::size_t colon = out.find(':', start);
+        if (at != std::string::npos && at >= start && colon < at) {
+            out.replace(colon + 1, at - colon - 1, "***");
+        }
+    }
+    constexpr std::string_view k_keyword = "password=";
+    for (std::size_t p = out.find(k_keyword); p != std::string::npos;
+         p = out.find(k_keyword, p + 1)) {
+        if (p > 0 && out[p - 1] != ' ' && out[p - 1] != '?' && out[p - 1] != '&') {
+            continue; // part of another word (e.g. a path)
+        }
+        const std::size_t value = p + k_keyword.size();
+        std::size_t value_end = out.find_first_of(" &", value);
+        if (value < out.size() && out[value] == '\'') {
+            value_end = out.find('\'', value + 1);
+            value_end = value_end == std::string::npos ? out.size() : value_end + 1;
+        }
+        out.replace(value, std::min(value_end, out.size()) - value, "***");
+    }
+    return out;
 }
 
 } // namespace
@@ -236,7 +268,8 @@ void raise_descriptor_limit() {
 void set_process_arguments(int argc, char** argv) {
     std::string line;
     for (int i = 0; i < argc; ++i) {
-        std::string_view arg = argv[i];
+        const std::string redacted = without_password(argv[i]);
+        std::string_view arg = redacted;
         if (i > 0)
             line += ' ';
         if (!arg.empty() && arg.find_first_of(" \t\n'\"\\$`") == std::string_view::npos) {

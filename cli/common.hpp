@@ -92,7 +92,8 @@ private:
 };
 
 // The process's command line, saved once by main(); process_arguments() returns it as one
-// string for the `runs` table (arguments quoted when they hold spaces or quotes).
+// string for the `runs` table (arguments quoted when they hold spaces or quotes; a password in
+// a URL or a password= keyword recorded as "***").
 void set_process_arguments(int argc, char** argv);
 const std::string& process_arguments();
 
