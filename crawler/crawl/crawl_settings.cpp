@@ -180,6 +180,26 @@ const std::vector<Field>& fields() {
         {"--max-size", "max_size", false, [](const S& s) { return Json(s.policy.max_body_bytes); },
          [](S& s, const Json& j) { s.policy.max_body_bytes = j.get<std::uint64_t>(); },
          [](const S& s) { return show_size(s.policy.max_body_bytes); }},
+        {"--stall-timeout", "stall_timeout_s", false,
+         [](const S& s) { return Json(seconds(s.policy.low_speed_window)); },
+         [](S& s, const Json& j) {
+             s.policy.low_speed_window = from_seconds<fetch::Millis>(j.get<double>());
+         },
+         [](const S& s) { return show_number(seconds(s.policy.low_speed_window)); }},
+        {"--min-speed", "min_speed", false,
+         [](const S& s) { return Json(s.policy.low_speed_bytes_per_s); },
+         [](S& s, const Json& j) { s.policy.low_speed_bytes_per_s = j.get<long>(); },
+         [](const S& s) {
+             return show_size(static_cast<std::uint64_t>(s.policy.low_speed_bytes_per_s));
+         }},
+        {"--max-decoded", "max_decoded", false,
+         [](const S& s) { return Json(s.policy.max_decoded_bytes); },
+         [](S& s, const Json& j) { s.policy.max_decoded_bytes = j.get<std::uint64_t>(); },
+         [](const S& s) { return show_size(s.policy.max_decoded_bytes); }},
+        {"--max-ratio", "max_ratio", false,
+         [](const S& s) { return Json(s.policy.max_decoded_ratio); },
+         [](S& s, const Json& j) { s.policy.max_decoded_ratio = j.get<int>(); },
+         [](const S& s) { return std::to_string(s.policy.max_decoded_ratio); }},
         // Limits.
         {"--max-pages", "max_pages", false, [](const S& s) { return Json(s.max_pages); },
          [](S& s, const Json& j) { s.max_pages = j.get<std::uint64_t>(); },

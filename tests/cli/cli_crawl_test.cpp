@@ -406,6 +406,26 @@ TEST(CliCrawl, AResumeSaysWhatItChangesAndStoresIt) {
     EXPECT_EQ(read_pages(db).rows, 6u);
 }
 
+// The stall and decompression guards are kept by a resume like the other timeouts and limits.
+TEST(CliCrawl, AResumeKeepsTheGuards) {
+    TempDir dir("clicrawl");
+    SlowSite site(40, 20ms);
+    const auto db = dir.file("c.db");
+    auto first = run_process(
+        crawl_args(db, {site.seed(), "--max-pages", "2", "--stall-timeout", "7", "--min-speed",
+                        "2K", "--max-decoded", "10M", "--max-ratio", "50"}));
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    auto resumed = run_process({flagcrawl_binary(), "crawl", "--resume", "--db", db, "--progress",
+                                "never", "--max-pages", "4"});
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    const auto options = stored_options(db);
+    EXPECT_EQ(options["stall_timeout_s"], 7);
+    EXPECT_EQ(options["min_speed"], 2048);
+    EXPECT_EQ(options["max_decoded"], 10 << 20);
+    EXPECT_EQ(options["max_ratio"], 50);
+    EXPECT_EQ(read_pages(db).rows, 4u);
+}
+
 TEST(CliCrawl, ResumeAfterSigkillCompletesTheCrawl) {
     interrupted_then_resumed(SIGKILL, -1, "async");
 }
