@@ -15,6 +15,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 using namespace flagcrawl;
 using namespace std::chrono_literals;
@@ -123,7 +124,9 @@ public:
         m_failed = crawler::PagedIn{{},
                                     storage::Error{{k_sqlite_full, storage::sqlite_category()},
                                                    "c.db: database or disk is full"}};
-        ready();
+        // On a thread of its own, as FrontierStore asks: called here, under the engine's lock,
+        // it deadlocked with the real store's thread waking the engine at the same time.
+        m_answering = std::jthread(std::move(ready));
     }
     std::optional<crawler::PagedIn> take() override {
         if (m_failed) {
@@ -137,6 +140,7 @@ private:
     int m_fail_at;
     int m_calls = 0;
     std::optional<crawler::PagedIn> m_failed;
+    std::jthread m_answering; // joined first when the store goes
 };
 
 class CrawlJobStore : public ::testing::TestWithParam<fetch::Strategy> {};
