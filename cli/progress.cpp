@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <cmath>
 #include <cstdio>
 #include <unistd.h>
 
@@ -93,7 +94,7 @@ std::string format_bytes(double bytes) {
 }
 
 std::string format_duration(double seconds) {
-    auto s = static_cast<long long>(seconds + 0.5);
+    const long long s = std::llround(seconds);
     if (s < 60)
         return fmt::format("{}s", s);
     if (s < 3600)
