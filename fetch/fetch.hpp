@@ -14,6 +14,9 @@
 
 namespace flagcrawl::fetch {
 
+class CookieJar; // cookies.hpp
+struct Response;
+
 using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
 
@@ -60,6 +63,12 @@ struct Policy {
     std::string user_agent;           // empty = "flagcrawl/<version>"
     std::vector<std::string> headers; // extra "Name: value" lines
     bool verify_tls = true;
+    // Every request goes through this HTTP proxy ("http://host:port"), whatever the environment's
+    // http_proxy and no_proxy say; errors on the way to it name it. Empty: libcurl's default (the
+    // environment's variables).
+    std::string proxy;
+    // Cookies sent and received by every transfer (null: none kept, none sent).
+    std::shared_ptr<CookieJar> cookies;
 };
 
 // Where a response body goes. One sink per request; the engine calls it from the thread that
@@ -72,6 +81,14 @@ public:
     virtual bool write(std::span<const char> data) = 0;
     // Discards everything written so far: the engine is about to retry the request.
     virtual void reset() = 0;
+    // Called before the first write() of each attempt's final response (the one whose body the
+    // sink gets: not a redirect hop that is followed), with its status and headers filled in
+    // (http_status, content_type, etag, last_modified, content_range, content_encoding). Not
+    // called for an empty body. Returns false to abort the transfer (ErrorKind::write_failed).
+    virtual bool begin(const Response& head) {
+        (void)head;
+        return true;
+    }
 };
 
 // Receives the bytes of a request's HTTP exchanges exactly as they crossed the wire, for
@@ -96,9 +113,12 @@ public:
 };
 
 struct Request {
-    std::uint64_t id = 0;           // caller's tag, echoed in the Response; opaque to the engine
-    std::string url;                // absolute http(s) URL
-    bool follow_redirects = true;   // false: a 3xx is returned as is (a crawler checks scope)
+    std::uint64_t id = 0;         // caller's tag, echoed in the Response; opaque to the engine
+    std::string url;              // absolute http(s) URL
+    bool follow_redirects = true; // false: a 3xx is returned as is (a crawler checks scope)
+    // Extra "Name: value" lines for this request only, sent after the policy's (and in their
+    // place when named alike): conditional requests, ranges.
+    std::vector<std::string> headers;
     std::unique_ptr<BodySink> sink; // null: the body is collected into Response::body
     // null (the default): nothing is captured and capturing costs nothing.
     std::unique_ptr<WireCapture> capture;
@@ -155,6 +175,10 @@ struct Response {
     std::string location;     // Location of a 3xx that was not followed, made absolute
     std::string x_robots_tag; // X-Robots-Tag, if any (crawler honours it)
     std::string content_disposition;
+    std::string etag;             // ETag, as sent (quotes and W/ included)
+    std::string last_modified;    // Last-Modified, as sent (an HTTP-date)
+    std::string content_range;    // Content-Range, as sent ("bytes 100-199/200", "bytes */200")
+    std::string content_encoding; // Content-Encoding, as sent (the body is delivered decoded)
     std::optional<Millis> retry_after; // parsed Retry-After of the final response
     std::string body;                  // only when the request had no sink
     std::uint64_t bytes = 0;           // decoded body bytes delivered (to body or sink)

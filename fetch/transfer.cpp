@@ -1,5 +1,6 @@
 #include "fetch/transfer.hpp"
 
+#include "fetch/cookies.hpp"
 #include "util/ascii.hpp"
 
 #include <algorithm>
@@ -24,13 +25,14 @@ double micros_to_ms(CURL* easy, CURLINFO info) {
     return static_cast<double>(us) / 1000.0;
 }
 
-// "host:port" of a URL, for messages about connections; the URL itself when it does not parse.
+// "host:port" of a URL, for messages about connections; the URL itself when it does not parse. A
+// URL without a scheme ("proxy:3128") is read as http.
 std::string host_port(const std::string& url) {
     std::string out = url;
     CURLU* u = curl_url();
     if (!u)
         return out;
-    if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    if (curl_url_set(u, CURLUPART_URL, url.c_str(), CURLU_GUESS_SCHEME) == CURLUE_OK) {
         char* host = nullptr;
         char* port = nullptr;
         if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
@@ -190,6 +192,16 @@ Transfer::Transfer(const SharedPolicy& shared)
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    if (!p.proxy.empty()) {
+        curl_easy_setopt(e, CURLOPT_PROXY, p.proxy.c_str());
+        // A proxy given explicitly takes every request: the environment's no_proxy (which often
+        // lists localhost) does not send some around it.
+        curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    }
+    if (p.cookies) {
+        curl_easy_setopt(e, CURLOPT_SHARE, p.cookies->share());
+        curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); // the cookie engine on, no file of its own
+    }
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     // curl's default 16 KiB: 64 KiB measured no CPU gain on 1-16 KiB files and cost ~1 MiB of
     // RSS at 64 connections.
@@ -198,6 +210,7 @@ Transfer::Transfer(const SharedPolicy& shared)
 
 Transfer::~Transfer() {
     curl_easy_cleanup(m_easy);
+    curl_slist_free_all(m_request_headers);
 }
 
 void Transfer::set_private(void* owner) {
@@ -217,7 +230,38 @@ void Transfer::begin(Request&& request, Clock::time_point now) {
         curl_easy_setopt(m_easy, CURLOPT_FOLLOWLOCATION, m_follow ? 1L : 0L);
     }
     curl_easy_setopt(m_easy, CURLOPT_URL, m_response.url.c_str());
+    set_request_headers(request.headers);
     m_started = now;
+}
+
+// The policy's header list, or a copy of it with the request's own lines appended. libcurl would
+// send two lines of one name, so a request's line replaces the policy's line of that name.
+void Transfer::set_request_headers(const std::vector<std::string>& lines) {
+    if (lines.empty() && m_request_headers == nullptr)
+        return;
+    curl_slist_free_all(m_request_headers);
+    m_request_headers = nullptr;
+    if (lines.empty()) {
+        curl_easy_setopt(m_easy, CURLOPT_HTTPHEADER, m_shared.headers());
+        return;
+    }
+    auto name_of = [](std::string_view line) { return line.substr(0, line.find(':')); };
+    auto append = [this](const std::string& line) {
+        curl_slist* next = curl_slist_append(m_request_headers, line.c_str());
+        if (next == nullptr)
+            throw std::bad_alloc();
+        m_request_headers = next;
+    };
+    for (const std::string& line : m_shared.policy().headers) {
+        const bool replaced = std::any_of(lines.begin(), lines.end(), [&](const std::string& own) {
+            return util::iequals(name_of(own), name_of(line));
+        });
+        if (!replaced)
+            append(line);
+    }
+    for (const std::string& line : lines)
+        append(line);
+    curl_easy_setopt(m_easy, CURLOPT_HTTPHEADER, m_request_headers);
 }
 
 // Capturing needs the raw bytes, which only the debug callback sees (before chunked and content
@@ -261,6 +305,10 @@ void Transfer::reset_headers() {
     m_response.content_type.clear();
     m_response.x_robots_tag.clear();
     m_response.content_disposition.clear();
+    m_response.etag.clear();
+    m_response.last_modified.clear();
+    m_response.content_range.clear();
+    m_response.content_encoding.clear();
     m_response.retry_after.reset();
 }
 
@@ -275,6 +323,14 @@ std::size_t Transfer::on_write(char* data, std::size_t size, std::size_t count,
     if (t.body_too_large(n))
         return CURL_WRITEFUNC_ERROR;
     try {
+        if (!t.m_attempt.body_started) {
+            t.m_attempt.body_started = true;
+            t.m_response.http_status = t.m_attempt.status;
+            if (t.m_response.sink && !t.m_response.sink->begin(t.m_response)) {
+                t.m_attempt.sink_failed = true;
+                return CURL_WRITEFUNC_ERROR;
+            }
+        }
         if (t.m_response.sink) {
             if (!t.m_response.sink->write({data, n})) {
                 t.m_attempt.sink_failed = true;
@@ -402,6 +458,13 @@ bool Transfer::header_line(std::string_view line) {
         m_response.retry_after = parse_retry_after(value, std::chrono::system_clock::now());
     } else if (util::iequals(name, "content-encoding")) {
         m_attempt.encoded = !value.empty() && !util::iequals(value, "identity");
+        m_response.content_encoding = value;
+    } else if (util::iequals(name, "etag")) {
+        m_response.etag = value;
+    } else if (util::iequals(name, "last-modified")) {
+        m_response.last_modified = value;
+    } else if (util::iequals(name, "content-range")) {
+        m_response.content_range = value;
     } else if (util::iequals(name, "location")) {
         m_attempt.location = value;
     }
@@ -481,10 +544,17 @@ Error Transfer::make_error(CURLcode code) const {
         return Error{kind, std::move(message)};
     };
     const Policy& p = m_shared.policy();
+    // Through a proxy, connections are made to the proxy: their failures name it.
+    const bool proxied = !p.proxy.empty();
+    const std::string where_connect =
+        proxied ? "proxy " + host_port(p.proxy) : host_port(where_url);
     switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
         return error(ErrorKind::dns, "cannot resolve host", host_port(where_url));
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return error(ErrorKind::dns, "cannot resolve proxy", where_connect);
+    case CURLE_PROXY:
+        return error(ErrorKind::connect, "proxy failed: " + detail, where_connect);
     case CURLE_COULDNT_CONNECT: {
         long os_errno = 0;
         curl_easy_getinfo(m_easy, CURLINFO_OS_ERRNO, &os_errno);
@@ -493,11 +563,11 @@ Error Transfer::make_error(CURLcode code) const {
             : os_errno != 0
                 ? "cannot connect: " + std::string(std::strerror(static_cast<int>(os_errno)))
                 : "cannot connect";
-        return error(ErrorKind::connect, std::move(what), host_port(where_url));
+        return error(ErrorKind::connect, std::move(what), where_connect);
     }
     case CURLE_OPERATION_TIMEDOUT:
         if (!m_attempt.connected)
-            return error(ErrorKind::connect, "connect timed out", host_port(where_url));
+            return error(ErrorKind::connect, "connect timed out", where_connect);
         if (std::string_view(detail).starts_with("Operation too slow"))
             return error(ErrorKind::timeout,
                          "transfer stalled: under " + std::to_string(p.low_speed_bytes_per_s) +

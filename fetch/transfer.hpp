@@ -84,6 +84,7 @@ private:
     static int on_debug(CURL* easy, curl_infotype type, char* data, std::size_t size,
                         void* self) noexcept;
     void set_capturing(bool on);
+    void set_request_headers(const std::vector<std::string>& lines);
     // False aborts the attempt (a redirect loop).
     bool header_line(std::string_view line);
     bool end_of_headers();
@@ -95,6 +96,8 @@ private:
 
     const SharedPolicy& m_shared;
     CURL* m_easy = nullptr;
+    // The current request's header list when it has lines of its own (else the policy's is set).
+    curl_slist* m_request_headers = nullptr;
     char m_error_buffer[CURL_ERROR_SIZE] = {};
 
     // The current request.
@@ -118,6 +121,7 @@ private:
         bool redirect_loop = false; // a redirect led back into the chain (m_chain)
         bool connected = false;     // a connection was ready for a request (CURLOPT_PREREQFUNCTION)
         bool encoded = false;       // the current response has a Content-Encoding
+        bool body_started = false;  // the sink's begin() was called (or there is no sink)
         int status = 0;             // of the last status line received; 0: none yet
         std::string location;       // the current response's Location header
     };
