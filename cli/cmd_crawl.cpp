@@ -4,6 +4,7 @@
 #include "common.hpp"
 #include "interrupt.hpp"
 #include "progress.hpp"
+#include "stall_watchdog.hpp"
 #include "warc_output.hpp"
 
 #include "crawler/crawl/crawl.hpp"
@@ -19,7 +20,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -355,75 +355,6 @@ private:
     crawler::Crawl* m_crawl = nullptr;
 };
 
-// Prints one line when nothing completed for `stall_after` while work is pending, naming what
-// everything waits on; again after each later completion that is followed by another stall.
-// A zero `stall_after` disables it. Checks a few times per period, at most once a second.
-class StallWatchdog {
-public:
-    StallWatchdog(crawler::Crawl& crawl, std::chrono::nanoseconds stall_after)
-        : m_crawl(crawl)
-        , m_stall_after(stall_after)
-        , m_tick(std::clamp<std::chrono::nanoseconds>(
-              stall_after / 4, std::chrono::milliseconds(50), std::chrono::seconds(1))) {
-        if (stall_after.count() > 0) {
-            m_thread = std::thread([this] { watch(); });
-        }
-    }
-    ~StallWatchdog() {
-        {
-            std::lock_guard lock(m_mutex);
-            m_stop = true;
-        }
-        m_cv.notify_one();
-        if (m_thread.joinable()) {
-            m_thread.join();
-        }
-    }
-
-private:
-    void watch() {
-        std::int64_t reported_for = -1;
-        bool asked = false;
-        std::unique_lock lock(m_mutex);
-        auto started = std::chrono::steady_clock::now().time_since_epoch().count();
-        while (!m_cv.wait_for(lock, m_tick, [this] { return m_stop; })) {
-            const auto& c = m_crawl.counters();
-            std::int64_t last = c.last_completion_ns.load();
-            if (last == 0) {
-                last = started;
-            }
-            const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-            const bool busy = c.in_flight.load() > 0 || c.queued.load() > 0;
-            if (!busy || last == reported_for ||
-                std::chrono::nanoseconds(now - last) < m_stall_after) {
-                asked = false;
-                continue;
-            }
-            if (!asked) { // let the loop describe its frontier at its next call
-                m_crawl.request_stall_report();
-                asked = true;
-                continue;
-            }
-            std::string what = m_crawl.stall_report();
-            const double stalled_s =
-                std::chrono::duration<double>(std::chrono::nanoseconds(now - last)).count();
-            print_line(stderr,
-                       fmt::format("flagcrawl: nothing completed for {}: {}",
-                                   format_seconds(stalled_s), what.empty() ? "waiting" : what));
-            reported_for = last;
-            asked = false;
-        }
-    }
-
-    crawler::Crawl& m_crawl;
-    const std::chrono::nanoseconds m_stall_after;
-    const std::chrono::nanoseconds m_tick;
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_stop = false;
-    std::thread m_thread;
-};
-
 // -q keeps the failed items (one line each, as curl -sS and wget -nv do) and drops the rest:
 // progress, notices, stall lines and the summary.
 void print_item(const crawler::CrawlItem& item, const CommonOptions& o) {
@@ -549,10 +480,14 @@ int run_crawl(CrawlCliOptions& o, const CLI::App& cmd) {
         // that cannot start leaves no run behind.
         const auto& c = crawl.counters();
         const std::uint64_t pages_before = crawl.pages_before();
-        StallWatchdog watchdog(crawl, o.common.quiet
-                                          ? std::chrono::nanoseconds(0)
-                                          : std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                std::chrono::duration<double>(o.stall_after_s)));
+        StallWatchdog watchdog(
+            {.last_completion_ns = [&c] { return c.last_completion_ns.load(); },
+             .busy = [&c] { return c.in_flight.load() > 0 || c.queued.load() > 0; },
+             .request_report = [&crawl] { crawl.request_stall_report(); },
+             .report = [&crawl] { return crawl.stall_report(); }},
+            o.common.quiet ? std::chrono::nanoseconds(0)
+                           : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::duration<double>(o.stall_after_s)));
         ProgressLine progress(
             progress_enabled(progress_mode) && !o.common.quiet, [&](double elapsed) {
                 const std::uint64_t done = c.pages.load();
@@ -716,6 +651,7 @@ void register_crawl(CLI::App& app, int& exit_code) {
                     "Seconds between requests to one host, randomized x0.5-1.5 (robots.txt "
                     "Crawl-delay raises it, up to 10 s)")
         ->capture_default_str()
+        ->check(CLI::Range(0.0, k_max_delay_s))
         ->group("Politeness");
     cmd->add_flag("--no-robots", o->no_robots,
                   "Ignore robots.txt, meta robots, X-Robots-Tag and rel=nofollow")

@@ -202,6 +202,14 @@ int run_stats(const StatsOptions& o) {
         }
         report.runs.push_back(std::move(*run));
         report.summary = checked(storage::summarize_run(reader, *run_id, options));
+        // A download run that ended records the requests its servers saw (redirect hops and
+        // re-sends included, a refused connection none), which its rows' attempts cannot tell:
+        // the run's summary line printed that number, and stats says the same.
+        const storage::RunRow& only = report.runs.front();
+        if (report.summary.source == storage::Summary::Source::downloads &&
+            only.status != storage::RunStatus::running) {
+            report.summary.requests = only.totals.requests;
+        }
     }
 
     OutputStream out;

@@ -4,18 +4,59 @@
 
 #include <fmt/core.h>
 
+#include "fetch/cookies.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <limits>
+#include <mutex>
 #include <sys/resource.h>
 #include <system_error>
+#include <unistd.h>
 
 namespace flagcrawl::cli {
 namespace {
 
 std::string g_process_arguments;
+
+// The process's cookie jar and its file (--cookies), loaded once.
+struct CookieFile {
+    std::mutex mutex;
+    std::string path;
+    std::shared_ptr<fetch::CookieJar> jar;
+};
+CookieFile g_cookie_file;
+
+std::shared_ptr<fetch::CookieJar> load_cookie_file(const std::string& path) {
+    std::lock_guard lock(g_cookie_file.mutex);
+    if (g_cookie_file.jar) {
+        if (g_cookie_file.path != path)
+            throw UsageError("--cookies: one cookie file per run");
+        return g_cookie_file.jar;
+    }
+    auto jar = std::make_shared<fetch::CookieJar>();
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw UsageError(fmt::format("--cookies: {} is a folder, not a cookie file", path));
+    std::ifstream in(path, std::ios::binary);
+    if (!in && std::filesystem::exists(path, ec))
+        throw UsageError(fmt::format("--cookies: cannot read {}: {}", path,
+                                     std::generic_category().message(errno)));
+    std::string line;
+    for (std::uint64_t number = 1; std::getline(in, line); ++number) {
+        if (std::string why = jar->load_line(line); !why.empty())
+            throw UsageError(fmt::format("--cookies: {}:{}: {}", path, number, why));
+    }
+    if (in.bad())
+        throw UsageError(fmt::format("--cookies: cannot read {}", path));
+    g_cookie_file.path = path;
+    g_cookie_file.jar = jar;
+    return jar;
+}
 
 std::chrono::milliseconds seconds_option(double seconds, const char* option) {
     if (!(seconds >= 0) || seconds > 1e7)
@@ -58,8 +99,11 @@ std::string without_password(std::string_view arg) {
 
 void add_common_options(CLI::App& command, CommonOptions& o, double default_timeout_s) {
     o.timeout_s = default_timeout_s;
+    // Values are checked when given (the command line's or the config file's), so that a bad
+    // one is named where it comes from.
     command.add_option("--strategy", o.strategy, "sequential, threaded or async")
         ->capture_default_str()
+        ->check(CLI::IsMember({"sequential", "threaded", "async"}))
         ->group("Fetching");
     command.add_option("-c,--concurrency", o.concurrency, "Requests in flight at most")
         ->check(CLI::Range(1, 10000))
@@ -80,6 +124,16 @@ void add_common_options(CLI::App& command, CommonOptions& o, double default_time
         .add_option("--max-size", o.max_size,
                     "Largest body accepted, e.g. 512K, 10M (as sent and decoded); a larger "
                     "Content-Length is refused unread")
+        ->check(CLI::Validator(
+            [](std::string& text) {
+                try {
+                    parse_size(text, "--max-size");
+                } catch (const UsageError& e) {
+                    return std::string(e.what());
+                }
+                return std::string();
+            },
+            "SIZE"))
         ->group("Fetching");
     command
         .add_option("--stall-timeout", o.stall_timeout_s,
@@ -108,6 +162,17 @@ void add_common_options(CLI::App& command, CommonOptions& o, double default_time
         .add_option("-H,--header", o.headers, "Extra request header \"Name: value\" (repeatable)")
         ->group("Fetching");
     command
+        .add_option("--proxy", o.proxy,
+                    "Send every request through this HTTP proxy (http://host:port), whatever "
+                    "http_proxy and no_proxy say; errors then name the proxy")
+        ->group("Fetching");
+    command
+        .add_option("--cookies", o.cookies,
+                    "Cookie file (Netscape format, as curl -b/-c and wget --load-cookies): sent "
+                    "with the requests, updated by the servers' Set-Cookie, written back at the "
+                    "end (created if missing)")
+        ->group("Fetching");
+    command
         .add_option("--db", o.db,
                     "SQLite file recording the run (default: " + default_db_path() + ")")
         ->group("Output");
@@ -117,6 +182,7 @@ void add_common_options(CLI::App& command, CommonOptions& o, double default_time
     command
         .add_option("--progress", o.progress, "Progress line: auto (on a terminal), always, never")
         ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "always", "never"}))
         ->group("Output");
     command.add_flag("--json", o.json, "Print the summary as JSON on stdout")->group("Output");
 }
@@ -179,7 +245,47 @@ fetch::Policy make_policy(const CommonOptions& o) {
             throw UsageError(fmt::format("--header: expected \"Name: value\", got '{}'", header));
     }
     policy.headers = o.headers;
+    if (o.proxy.find_first_of(" \t\r\n") != std::string::npos)
+        throw UsageError(
+            fmt::format("--proxy: expected a URL such as http://host:3128, got '{}'", o.proxy));
+    policy.proxy = o.proxy;
+    if (!o.cookies.empty())
+        policy.cookies = load_cookie_file(o.cookies);
     return policy;
+}
+
+std::string save_cookie_file() {
+    std::lock_guard lock(g_cookie_file.mutex);
+    if (!g_cookie_file.jar)
+        return {};
+    namespace fs = std::filesystem;
+    const fs::path path = g_cookie_file.path;
+    const std::string text = fetch::netscape_file_text(g_cookie_file.jar->netscape_lines());
+    // A temporary file in the same folder, renamed over the old one: a reader sees the old file
+    // or the new one, never half of one.
+    std::string temp = (path.parent_path() / ("." + path.filename().string() + ".XXXXXX")).string();
+    const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
+    if (fd < 0)
+        return fmt::format("cannot write the cookie file {}: {}", path.string(),
+                           std::generic_category().message(errno));
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += static_cast<std::size_t>(n);
+    }
+    const int saved_errno = errno;
+    const bool ok = done == text.size() && ::fsync(fd) == 0;
+    if (::close(fd) != 0 || !ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+        const int error = ok ? errno : saved_errno;
+        ::unlink(temp.c_str());
+        return fmt::format("cannot write the cookie file {}: {}", path.string(),
+                           std::generic_category().message(error));
+    }
+    return {};
 }
 
 std::string default_db_path() {

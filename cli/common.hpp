@@ -31,8 +31,10 @@ struct CommonOptions {
     int max_ratio = 100;
     std::string user_agent;
     std::vector<std::string> headers;
-    std::string db;     // empty: the default store (see default_db_path)
-    bool no_db = false; // record nothing
+    std::string proxy;   // --proxy URL; empty: the environment's http_proxy, if any
+    std::string cookies; // --cookies FILE; empty: no cookies kept
+    std::string db;      // empty: the default store (see default_db_path)
+    bool no_db = false;  // record nothing
     bool quiet = false;
     bool verbose = false;
     std::string progress = "auto";
@@ -45,8 +47,16 @@ void add_common_options(CLI::App& command, CommonOptions& options, double defaul
 
 // The validated strategy; throws UsageError naming the bad value.
 fetch::Strategy parse_strategy_option(const CommonOptions& options);
-// The fetch policy the options describe; throws UsageError for bad values.
+// The fetch policy the options describe; throws UsageError for bad values (and for a cookie file
+// that cannot be read, naming its line).
 fetch::Policy make_policy(const CommonOptions& options);
+
+// --cookies FILE: one jar per process, shared by every fetcher and strategy, loaded from FILE by
+// the first make_policy() that names it (a missing FILE is an empty jar). save_cookie_file() writes
+// it back, atomically (a temporary file renamed over FILE, mode 0600); main() calls it once the
+// command is over, whatever its outcome. Returns "" when saved (or there is no jar), else the
+// one-line reason.
+std::string save_cookie_file();
 // "512", "64K", "10M", "1G" (powers of 1024) -> bytes; throws UsageError naming the option.
 std::uint64_t parse_size(const std::string& text, const std::string& option);
 

@@ -12,28 +12,12 @@
 #include <string>
 #include <system_error>
 
-int main(int argc, char** argv) {
-    using namespace flagcrawl::cli;
-    CLI::App app{"flagcrawl: download batches of files and crawl web sites, concurrently, with a "
-                 "choice of strategy (sequential, threaded, async) to compare.",
-                 "flagcrawl"};
-    app.set_version_flag("--version", "flagcrawl 0.1.0");
-    app.require_subcommand(1);
-    app.fallthrough(); // common options may follow the subcommand's own
+namespace {
 
-    int exit_code = k_exit_ok;
-    // Listed in --help in this order: the book's job, the comparison, the tools, the store.
-    register_flags(app, exit_code);
-    register_bench(app, exit_code);
-    register_download(app, exit_code);
-    register_crawl(app, exit_code);
-    register_serve(app, exit_code);
-    register_stats(app, exit_code);
-    register_export(app, exit_code);
-    register_url(app, exit_code);
+using namespace flagcrawl::cli;
 
-    set_process_arguments(argc, argv);
-    raise_descriptor_limit();
+// Parses the command line and runs the chosen command; every exception becomes its exit code.
+int run(CLI::App& app, int argc, char** argv, const int& exit_code) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -75,4 +59,37 @@ int main(int argc, char** argv) {
         return k_exit_fatal;
     }
     return exit_code;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"flagcrawl: download batches of files and crawl web sites, concurrently, with a "
+                 "choice of strategy (sequential, threaded, async) to compare.",
+                 "flagcrawl"};
+    app.set_version_flag("--version", "flagcrawl 0.1.0");
+    app.require_subcommand(1);
+    app.fallthrough(); // common options may follow the subcommand's own
+
+    int exit_code = k_exit_ok;
+    // Listed in --help in this order: the book's job, the comparison, the tools, the store.
+    register_flags(app, exit_code);
+    register_bench(app, exit_code);
+    register_download(app, exit_code);
+    register_crawl(app, exit_code);
+    register_serve(app, exit_code);
+    register_stats(app, exit_code);
+    register_export(app, exit_code);
+    register_url(app, exit_code);
+
+    set_process_arguments(argc, argv);
+    raise_descriptor_limit();
+    const int code = run(app, argc, argv, exit_code);
+    // --cookies: written back whatever the outcome (a failed or interrupted run still received
+    // its cookies).
+    if (const std::string failed = save_cookie_file(); !failed.empty()) {
+        fmt::print(stderr, "flagcrawl: {}\n", failed);
+        return code == k_exit_ok || code == k_exit_failed ? k_exit_fatal : code;
+    }
+    return code;
 }

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace flagcrawl::cli {
@@ -24,6 +26,34 @@ void print_line(std::FILE* stream, const std::string& line) {
     std::fputs(line.c_str(), stream);
     std::fputc('\n', stream);
     std::fflush(stream);
+}
+
+int terminal_columns() {
+    winsize size{};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+        return size.ws_col;
+    if (const char* columns = std::getenv("COLUMNS"); columns != nullptr)
+        return std::max(0, std::atoi(columns));
+    return 0;
+}
+
+std::string fit_columns(std::string_view line, int columns) {
+    if (columns <= 0)
+        return std::string(line);
+    const auto limit = static_cast<std::size_t>(std::max(columns - 1, 1));
+    std::size_t used = 0;
+    std::size_t end = 0;
+    while (end < line.size()) {
+        // A UTF-8 sequence is one column: its continuation bytes (10xxxxxx) go with it.
+        std::size_t next = end + 1;
+        while (next < line.size() && (static_cast<unsigned char>(line[next]) & 0xC0) == 0x80)
+            ++next;
+        if (used == limit)
+            break;
+        ++used;
+        end = next;
+    }
+    return std::string(line.substr(0, end));
 }
 
 ProgressMode parse_progress_mode(const std::string& text) {
@@ -74,7 +104,7 @@ ProgressLine::~ProgressLine() {
 void ProgressLine::draw() {
     double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
-    std::string line = m_render(elapsed);
+    std::string line = fit_columns(m_render(elapsed), terminal_columns());
     std::lock_guard lock(g_output_mutex);
     // \r back to column 0, \x1b[K clears what a longer previous line left behind.
     fmt::print(stderr, "\r{}\x1b[K", line);

@@ -20,10 +20,21 @@ ProgressMode parse_progress_mode(const std::string& text);
 // True when a progress line should be drawn: always, or auto and stderr is a terminal.
 bool progress_enabled(ProgressMode mode);
 
+// The width of the terminal on stderr in columns (TIOCGWINSZ, asked again at every call so that
+// a resized window is followed), else $COLUMNS, else 0 (unknown: not a terminal).
+int terminal_columns();
+
+// `line` cut to fit `columns` columns without wrapping: at most columns - 1 characters (a
+// terminal wraps the line that fills its last column), UTF-8 sequences counted as one column and
+// never cut in the middle. 0 columns: unchanged.
+std::string fit_columns(std::string_view line, int columns);
+
 class ProgressLine {
 public:
     // `render(elapsed_seconds)` returns the line (no newline); called on the progress thread
-    // every `period`, so it must only read thread-safe state (atomics). Disabled: no thread.
+    // every `period`, so it must only read thread-safe state (atomics). Disabled: no thread. The
+    // line is cut to the terminal's width (fit_columns), so that it never wraps: a wrapped line
+    // cannot be redrawn in place and floods the terminal.
     ProgressLine(bool enabled, std::function<std::string(double)> render,
                  std::chrono::milliseconds period = std::chrono::milliseconds(200));
     // Draws the final state and ends the line, so that summaries start on a fresh line.

@@ -173,13 +173,13 @@ void header(const StatsReport& report, std::string& out) {
     } else {
         lines.emplace_back("downloads", fmt::format("{}, {} fetched", s.items, s.fetched));
     }
-    std::string outcomes = fmt::format("ok {}", s.ok);
+    std::string outcomes;
     if (s.source == Summary::Source::pages) {
-        outcomes += fmt::format(", redirects {}", s.redirects);
-    }
-    outcomes += fmt::format(", not found {}, errors {}", s.not_found, s.errors);
-    if (s.source == Summary::Source::pages) {
-        outcomes += fmt::format(", disallowed by robots.txt {}", s.disallowed);
+        outcomes = fmt::format("ok {}, redirects {}, not found {}, errors {}, disallowed by "
+                               "robots.txt {}",
+                               s.ok, s.redirects, s.not_found, s.errors, s.disallowed);
+    } else {
+        outcomes = format_download_outcomes(s.ok, s.unchanged, s.skipped, s.not_found, s.errors);
     }
     lines.emplace_back("outcomes", outcomes);
     lines.emplace_back("requests", fmt::format("{} (retries and robots.txt included)", s.requests));
@@ -392,6 +392,10 @@ nlohmann::ordered_json stats_json(const StatsReport& report) {
         j["robots_failed"] = s.robots_failed;
     }
     j["ok"] = s.ok;
+    if (!pages) {
+        j["unchanged"] = s.unchanged;
+        j["skipped"] = s.skipped;
+    }
     j["redirects"] = s.redirects;
     j["not_found"] = s.not_found;
     j["errors"] = s.errors;
@@ -463,6 +467,16 @@ std::string format_run_list_line(const storage::RunRow& run) {
                        human_time(run.info.started_at, false), seconds_or_dash(run_duration_s(run)),
                        storage::to_string(run.status), run.totals.ok, run.totals.not_found,
                        run.totals.errors);
+}
+
+std::string format_download_outcomes(std::uint64_t ok, std::uint64_t unchanged,
+                                     std::uint64_t skipped, std::uint64_t not_found,
+                                     std::uint64_t errors) {
+    std::string kept;
+    if (unchanged > 0 || skipped > 0) {
+        kept = fmt::format(" ({} unchanged, {} skipped)", unchanged, skipped);
+    }
+    return fmt::format("ok {}{}, not found {}, errors {}", ok, kept, not_found, errors);
 }
 
 } // namespace flagcrawl::cli

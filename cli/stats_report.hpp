@@ -21,6 +21,12 @@ struct StatsReport {
 };
 
 std::string format_stats_text(const StatsReport& report);
+
+// The outcomes of downloads as `stats` and the download summary both name them: "ok 5 (2
+// unchanged, 1 skipped), not found 0, errors 1" (the parenthesis only when there are kept files).
+std::string format_download_outcomes(std::uint64_t ok, std::uint64_t unchanged,
+                                     std::uint64_t skipped, std::uint64_t not_found,
+                                     std::uint64_t errors);
 nlohmann::ordered_json stats_json(const StatsReport& report);
 
 // --list: a header, then one line per run (fixed widths: the list streams).

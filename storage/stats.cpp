@@ -242,7 +242,11 @@ private:
         const std::optional<std::int64_t> status = row.column_optional_int64(3);
         const bool redirect_status = status && *status >= 300 && *status < 400;
         const bool missing = status && (*status == 404 || *status == 410);
-        if (!failed) {
+        if (!failed && !m_scope.pages() &&
+            (attempts == 0 || (status && (*status == 304 || *status == 416)))) {
+            ++m_s.ok; // a download's kept file (recorder.hpp: Recorder::record_kept)
+            ++(attempts == 0 ? m_s.skipped : m_s.unchanged);
+        } else if (!failed) {
             ++(redirect_status ? m_s.redirects : m_s.ok);
         } else if (m_scope.pages() && disallowed) {
             ++m_s.disallowed; // a queued page robots.txt refused (crawl_records.hpp)

@@ -86,6 +86,10 @@ struct Summary {
     std::uint64_t items = 0;   // rows
     std::uint64_t fetched = 0; // rows with attempts > 0 (the others were never requested)
     std::uint64_t ok = 0;
+    // Of ok, downloads whose file was kept as it was: unchanged (the server answered 304, or 416
+    // for a whole partial file), skipped (never requested: the file was there).
+    std::uint64_t unchanged = 0;
+    std::uint64_t skipped = 0;
     std::uint64_t redirects = 0;
     std::uint64_t not_found = 0;
     std::uint64_t errors = 0;

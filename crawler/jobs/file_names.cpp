@@ -1,7 +1,7 @@
 #include "crawler/jobs/file_names.hpp"
 
-#include "util/percent.hpp"
 #include "crawler/url/url.hpp"
+#include "util/percent.hpp"
 
 namespace flagcrawl::crawler {
 namespace {
@@ -16,10 +16,13 @@ std::size_t utf8_cut(std::string_view s, std::size_t limit) {
     return n;
 }
 
-// Splits "name.ext" at the last dot that is not the first character.
+// Splits "name.ext" (or "folder/name.ext") at the last dot of the last segment that is not its
+// first character.
 std::pair<std::string_view, std::string_view> split_extension(std::string_view name) {
+    const auto slash = name.rfind('/');
+    const std::size_t base = slash == std::string_view::npos ? 0 : slash + 1;
     auto dot = name.rfind('.');
-    if (dot == std::string_view::npos || dot == 0)
+    if (dot == std::string_view::npos || dot <= base)
         return {name, {}};
     return {name.substr(0, dot), name.substr(dot)};
 }

@@ -18,8 +18,9 @@ std::string file_name_for_path(std::string_view url_path);
 
 inline constexpr std::size_t k_max_file_name = 200; // NAME_MAX 255 minus room for suffixes
 
-// Hands out unique names in the order asked: the first "a.gif" keeps its name, later ones
-// become "a.1.gif", "a.2.gif", ... (a counter before the extension). Remembers names by their
+// Hands out unique names (or relative paths) in the order asked: the first "a.gif" keeps its
+// name, later ones become "a.1.gif", "a.2.gif", ... (a counter before the extension of the last
+// segment). Remembers names by their
 // 64-bit hash (about 10 bytes each): two different names with the same hash would only cost
 // one of them a needless counter. Not thread-safe.
 class NameAllocator {

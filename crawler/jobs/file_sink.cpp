@@ -1,14 +1,18 @@
 #include "crawler/jobs/file_sink.hpp"
 
 #include "util/fd.hpp"
+#include "util/http_date.hpp"
 
 #include <openssl/evp.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <stdexcept>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 namespace flagcrawl::crawler {
@@ -29,67 +33,213 @@ std::string errno_text(const char* what, const std::filesystem::path& path) {
     return std::string(what) + " " + path.string() + ": " + std::strerror(errno);
 }
 
+// The first byte of a "bytes FIRST-LAST/SIZE" Content-Range; nullopt for anything else.
+std::optional<std::uint64_t> range_start(std::string_view content_range) {
+    if (!content_range.starts_with("bytes "))
+        return std::nullopt;
+    content_range.remove_prefix(6);
+    std::uint64_t first = 0;
+    const auto [end, ec] =
+        std::from_chars(content_range.data(), content_range.data() + content_range.size(), first);
+    if (ec != std::errc() || end == content_range.data() + content_range.size() || *end != '-')
+        return std::nullopt;
+    return first;
+}
+
+// An extended attribute of the open file `fd`; "" when it has none (or the file system none).
+std::string attribute(int fd, const char* name) {
+    char value[512];
+    const ssize_t n = ::fgetxattr(fd, name, value, sizeof value);
+    return n > 0 ? std::string(value, static_cast<std::size_t>(n)) : std::string();
+}
+
+// Sets or (when empty) removes an attribute; file systems without them are not an error: the
+// next request is then only less conditional.
+void set_attribute(int fd, const char* name, const std::string& value) {
+    if (value.empty())
+        ::fremovexattr(fd, name);
+    else
+        ::fsetxattr(fd, name, value.data(), value.size(), 0);
+}
+
 } // namespace
 
 FileSink::FileSink(const std::filesystem::path& dir, const std::string& final_name)
-    : m_temp(dir / ("." + final_name + ".part"))
-    , m_final(dir / final_name)
+    : FileSink(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), dir, final_name) {
+    if (m_dir_fd < 0)
+        m_error = errno_text("cannot open folder", dir);
+}
+
+FileSink::FileSink(int dir_fd, std::filesystem::path dir, std::string final_name,
+                   SinkOptions options)
+    : m_dir_fd(dir_fd)
+    , m_dir(std::move(dir))
+    , m_name(std::move(final_name))
+    , m_part(part_name())
+    , m_final(m_dir / m_name)
+    , m_options(std::move(options))
     , m_hash(EVP_MD_CTX_new()) {
-    if (m_hash == nullptr || EVP_DigestInit_ex2(m_hash, sha256_md(), nullptr) != 1)
+    if (m_hash == nullptr || EVP_DigestInit_ex2(m_hash, sha256_md(), nullptr) != 1) {
+        EVP_MD_CTX_free(m_hash);
+        if (m_dir_fd >= 0)
+            ::close(m_dir_fd);
         throw std::bad_alloc();
+    }
 }
 
 FileSink::~FileSink() {
     if (!m_committed)
         discard();
+    if (m_dir_fd >= 0)
+        ::close(m_dir_fd);
     EVP_MD_CTX_free(m_hash);
 }
 
-bool FileSink::open_temp() {
-    m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (m_fd < 0) {
-        m_error = errno_text("cannot create", m_temp);
+const std::string& FileSink::target_name() const {
+    return m_mode == SinkMode::append && m_options.resume->file == ResumeFrom::File::final ? m_name
+                                                                                           : m_part;
+}
+
+bool FileSink::open_target(int flags) {
+    if (m_dir_fd < 0) {
+        if (m_error.empty())
+            m_error = "cannot open folder " + m_dir.string();
         return false;
     }
-    m_created = true;
+    // O_NOFOLLOW: a symbolic link planted under the name is refused, never written through.
+    m_fd =
+        ::openat(m_dir_fd, target_name().c_str(), flags | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (m_fd < 0) {
+        m_error = errno_text("cannot create", m_dir / target_name());
+        return false;
+    }
+    if (target_name() == m_part)
+        m_part_created = true;
     return true;
 }
 
-void FileSink::close_temp() {
-    if (m_fd >= 0)
-        ::close(m_fd);
-    m_fd = -1;
+// Appending: the digest starts with the bytes already kept.
+bool FileSink::hash_prefix() {
+    const int fd = ::openat(m_dir_fd, target_name().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        m_error = errno_text("cannot read", m_dir / target_name());
+        return false;
+    }
+    char buffer[64 * 1024];
+    std::uint64_t left = m_options.resume->offset;
+    off_t at = 0;
+    while (left > 0) {
+        const ssize_t n = ::pread(fd, buffer, std::min<std::uint64_t>(left, sizeof buffer), at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            m_error = n == 0 ? (m_dir / target_name()).string() + " is shorter than when it was "
+                                                                  "measured"
+                             : errno_text("cannot read", m_dir / target_name());
+            ::close(fd);
+            return false;
+        }
+        EVP_DigestUpdate(m_hash, buffer, static_cast<std::size_t>(n));
+        at += n;
+        left -= static_cast<std::uint64_t>(n);
+    }
+    ::close(fd);
+    return true;
+}
+
+void FileSink::keep_validators() {
+    if (m_options.keep_partial || m_options.server_time) {
+        set_attribute(m_fd, k_etag_attribute, m_etag);
+        set_attribute(m_fd, k_last_modified_attribute, m_last_modified);
+    }
+}
+
+bool FileSink::begin(const fetch::Response& head) {
+    m_etag = head.etag;
+    m_last_modified = head.last_modified;
+    const int status = head.http_status;
+    if (status == 206 && m_options.resume) {
+        const bool encoded = !head.content_encoding.empty() && head.content_encoding != "identity";
+        if (range_start(head.content_range) != m_options.resume->offset || encoded) {
+            m_range_refused = true;
+            m_error = "the server answered the resume from byte " +
+                      std::to_string(m_options.resume->offset) + " with " +
+                      (encoded ? "an encoded range" : "'" + head.content_range + "'");
+            return false;
+        }
+        m_mode = SinkMode::append;
+        if (!hash_prefix() || !open_target(0))
+            return false;
+        // What an earlier attempt of this request appended is dropped: the range starts here.
+        if (::ftruncate(m_fd, static_cast<off_t>(m_options.resume->offset)) != 0 ||
+            ::lseek(m_fd, 0, SEEK_END) < 0) {
+            m_error = errno_text("cannot write", m_dir / target_name());
+            return false;
+        }
+        keep_validators();
+        return true;
+    }
+    if (status >= 200 && status < 300) {
+        m_mode = SinkMode::fresh;
+        if (!open_target(O_CREAT | O_TRUNC))
+            return false;
+        keep_validators();
+        return true;
+    }
+    m_mode = SinkMode::drop;
+    return true;
 }
 
 bool FileSink::write(std::span<const char> data) {
-    if (m_fd < 0 && !open_temp())
-        return false;
+    if (m_mode == SinkMode::drop)
+        return true;
+    if (m_mode == SinkMode::none) { // written without begin(): the whole body
+        m_mode = SinkMode::fresh;
+        if (!open_target(O_CREAT | O_TRUNC))
+            return false;
+    }
     if (!util::write_all(m_fd, data)) {
-        m_error = errno_text("cannot write", m_temp);
+        m_error = errno_text("cannot write", m_dir / target_name());
         return false;
     }
+    m_written += data.size();
     EVP_DigestUpdate(m_hash, data.data(), data.size());
     return true;
 }
 
 void FileSink::reset() {
-    if (m_fd >= 0 && ::ftruncate(m_fd, 0) == 0)
-        ::lseek(m_fd, 0, SEEK_SET);
-    else
-        close_temp(); // reopened (truncated) by the next write
+    if (m_mode == SinkMode::append && m_fd >= 0)
+        ::ftruncate(m_fd, static_cast<off_t>(m_options.resume->offset));
+    close_file();
+    m_mode = SinkMode::none;
+    m_written = 0;
+    m_range_refused = false;
     EVP_DigestInit_ex2(m_hash, sha256_md(), nullptr);
     m_error.clear();
 }
 
-std::string FileSink::commit() {
-    if (m_fd < 0 && !open_temp())
-        return m_error;
-    if (::close(m_fd) != 0) {
-        m_fd = -1;
-        return errno_text("cannot write", m_temp);
-    }
+void FileSink::close_file() {
+    if (m_fd >= 0)
+        ::close(m_fd);
     m_fd = -1;
-    if (::rename(m_temp.c_str(), m_final.c_str()) != 0)
+}
+
+// Closes the file (setting its time from Last-Modified when asked), renames it into place when
+// `rename`, and finishes the digest.
+std::string FileSink::finish_hash_and_place(bool rename) {
+    if (m_fd >= 0) {
+        if (m_options.server_time) {
+            if (const auto modified = util::parse_http_date(m_last_modified)) {
+                const timespec times[2] = {{0, UTIME_NOW}, {*modified, 0}};
+                ::futimens(m_fd, times);
+            }
+        }
+        const int closed = ::close(m_fd);
+        m_fd = -1;
+        if (closed != 0)
+            return errno_text("cannot write", m_dir / target_name());
+    }
+    if (rename && ::renameat(m_dir_fd, m_part.c_str(), m_dir_fd, m_name.c_str()) != 0)
         return errno_text("cannot rename to", m_final);
     m_committed = true;
 
@@ -105,11 +255,51 @@ std::string FileSink::commit() {
     return {};
 }
 
+std::string FileSink::commit() {
+    if (m_mode == SinkMode::none || m_mode == SinkMode::drop) {
+        // No body: an empty file (or a drop being committed, which the job never asks).
+        m_mode = SinkMode::fresh;
+        EVP_DigestInit_ex2(m_hash, sha256_md(), nullptr);
+        if (!open_target(O_CREAT | O_TRUNC))
+            return m_error;
+    }
+    return finish_hash_and_place(target_name() == m_part);
+}
+
+std::string FileSink::commit_kept() {
+    close_file();
+    if (!m_options.resume)
+        return "no kept file to commit";
+    m_mode = SinkMode::append;
+    EVP_DigestInit_ex2(m_hash, sha256_md(), nullptr);
+    if (!hash_prefix())
+        return m_error;
+    return finish_hash_and_place(target_name() == m_part);
+}
+
 void FileSink::discard() {
-    close_temp();
-    if (m_created && !m_committed)
-        ::unlink(m_temp.c_str());
-    m_created = false;
+    close_file();
+    const bool keep = m_options.keep_partial && m_written > 0;
+    if (m_part_created && !m_committed && !keep && m_dir_fd >= 0 &&
+        !(m_options.resume && m_options.resume->file == ResumeFrom::File::part))
+        ::unlinkat(m_dir_fd, m_part.c_str(), 0);
+    m_part_created = false;
+}
+
+std::optional<KeptFile> kept_file(int dir_fd, const std::string& name) {
+    const int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return std::nullopt;
+    struct stat st {};
+    std::optional<KeptFile> kept;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        kept = KeptFile{.size = static_cast<std::uint64_t>(st.st_size),
+                        .mtime = st.st_mtim.tv_sec,
+                        .etag = attribute(fd, k_etag_attribute),
+                        .last_modified = attribute(fd, k_last_modified_attribute)};
+    }
+    ::close(fd);
+    return kept;
 }
 
 } // namespace flagcrawl::crawler

@@ -1,54 +1,129 @@
 // A fetch::BodySink that streams a body into a hidden temporary file in the output folder,
 // hashing it (SHA-256) on the way; commit() renames it to its final name, so a file under a
-// final name is always complete. Crashes leave only ".NAME.part" files behind.
+// final name is always complete. Crashes leave only ".NAME.part" files behind. For `download
+// --continue` it can also append a byte range to a kept partial file instead.
 #pragma once
 
 #include "fetch/fetch.hpp"
 
+#include <cstdint>
+#include <ctime>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 struct evp_md_ctx_st;
 
 namespace flagcrawl::crawler {
 
+// Extended attributes a sink leaves on the files it writes when asked (SinkOptions): the
+// validators of the response, read back to make the next request conditional.
+inline constexpr const char* k_etag_attribute = "user.flagcrawl.etag";
+inline constexpr const char* k_last_modified_attribute = "user.flagcrawl.last_modified";
+
+// A kept partial file to resume: ".NAME.part" (left by an earlier --continue run) or NAME itself
+// (a file another tool cut short, as wget -c resumes it).
+struct ResumeFrom {
+    enum class File { part, final };
+    File file = File::part;
+    std::uint64_t offset = 0; // its size: the request asks for the bytes from here on
+};
+
+struct SinkOptions {
+    std::optional<ResumeFrom> resume{};
+    // A transfer that fails keeps ".NAME.part" with the bytes received (and the validators) for a
+    // later --continue, instead of removing it.
+    bool keep_partial = false;
+    // The file's modification time is set from Last-Modified (as wget -N does), and the
+    // validators are kept as extended attributes (where the file system has them).
+    bool server_time = false;
+};
+
+// What the sink did with the final response of the last attempt.
+enum class SinkMode {
+    none,   // no body (yet)
+    fresh,  // the whole body, into ".NAME.part"
+    append, // a range appended to the kept partial file (ResumeFrom)
+    drop,   // a status whose body is not the file (3xx, 4xx, 5xx, 304, 416): not written
+};
+
 // Used by one thread at a time (the engine writes from the transfer's thread; the job commits
-// from its response handler). Owns the temporary file: the destructor removes it unless
-// commit() succeeded.
+// from its response handler). Owns the temporary file: discard() and the destructor remove it
+// unless commit() succeeded or SinkOptions::keep_partial keeps it.
 class FileSink final : public fetch::BodySink {
 public:
+    // Writes into the folder `dir` (opened here; a failure shows at the first write or commit).
     FileSink(const std::filesystem::path& dir, const std::string& final_name);
+    // Writes into the folder open as `dir_fd` (the sink takes it over); `dir` names it in
+    // messages. `final_name` is a plain name (no '/').
+    FileSink(int dir_fd, std::filesystem::path dir, std::string final_name,
+             SinkOptions options = {});
     ~FileSink() override;
     FileSink(const FileSink&) = delete;
     FileSink& operator=(const FileSink&) = delete;
 
+    bool begin(const fetch::Response& head) override;
     bool write(std::span<const char> data) override;
     void reset() override;
 
-    // Closes the temporary file (creating it empty if nothing was written) and renames it to
-    // the final name. Returns an empty string on success, else a one-line reason.
+    // Closes the file written (creating an empty one if nothing was) and puts it under its final
+    // name. Returns an empty string on success, else a one-line reason.
     std::string commit();
-    // Removes the temporary file (a failed or unwanted response).
+    // The kept partial file is already whole (the server answered 416 for its size): hashes it
+    // and puts it under its final name. Returns "" or a reason.
+    std::string commit_kept();
+    // Removes the temporary file (a failed or unwanted response), unless keep_partial keeps it.
     void discard();
 
-    // Lower-case hex SHA-256 of what was written (valid after a successful commit()).
+    // The server answered a resume with a range that cannot be appended (another start, or
+    // content-encoded): the item must be fetched again from the start.
+    bool range_refused() const { return m_range_refused; }
+    SinkMode mode() const { return m_mode; }
+    const SinkOptions& options() const { return m_options; }
+
+    // Lower-case hex SHA-256 of the whole file (valid after a successful commit()).
     const std::string& sha256() const { return m_sha256; }
     const std::filesystem::path& final_path() const { return m_final; }
     // Why write() refused data ("" if it did not).
     const std::string& error() const { return m_error; }
 
 private:
-    bool open_temp();
-    void close_temp();
+    std::string part_name() const { return "." + m_name + ".part"; }
+    const std::string& target_name() const; // the file the current mode writes
+    bool open_target(int flags);
+    bool hash_prefix();
+    void keep_validators();
+    void close_file();
+    std::string finish_hash_and_place(bool rename);
 
-    std::filesystem::path m_temp;
+    int m_dir_fd = -1;
+    std::filesystem::path m_dir;
+    std::string m_name;
+    std::string m_part;
     std::filesystem::path m_final;
+    SinkOptions m_options;
+
+    SinkMode m_mode = SinkMode::none;
     int m_fd = -1;
-    bool m_created = false; // the temporary file exists on disk
+    bool m_part_created = false; // ".NAME.part" exists on disk because of this sink
     bool m_committed = false;
+    bool m_range_refused = false;
+    std::uint64_t m_written = 0; // bytes written by the current attempt
+    std::string m_etag;
+    std::string m_last_modified;
     evp_md_ctx_st* m_hash = nullptr;
     std::string m_sha256;
     std::string m_error;
 };
+
+// A regular file in the folder open as `dir_fd` (never through a symbolic link): its size, its
+// modification time and the validators a sink kept on it. nullopt when there is none.
+struct KeptFile {
+    std::uint64_t size = 0;
+    std::time_t mtime = 0;
+    std::string etag;
+    std::string last_modified;
+};
+std::optional<KeptFile> kept_file(int dir_fd, const std::string& name);
 
 } // namespace flagcrawl::crawler

@@ -12,12 +12,14 @@ Recorder::Recorder(storage::Writer* writer, std::int64_t run_id, ItemCallback on
     , m_on_item(std::move(on_item)) {}
 
 void Recorder::record(const fetch::Response& response, std::string_view label,
-                      const fetch::Verdict& verdict, std::string path, std::string sha256) {
+                      const fetch::Verdict& verdict, std::string path, std::string sha256,
+                      bool kept) {
     m_counters.requests += static_cast<std::uint64_t>(response.requests);
+    m_counters.bytes += response.bytes;
+    m_counters.last_completion_ns = fetch::Clock::now().time_since_epoch().count();
     switch (verdict.outcome) {
     case fetch::Outcome::ok:
         ++m_counters.ok;
-        m_counters.bytes += response.bytes;
         break;
     case fetch::Outcome::not_found:
         ++m_counters.not_found;
@@ -38,7 +40,8 @@ void Recorder::record(const fetch::Response& response, std::string_view label,
                              .path = path,
                              .bytes = response.bytes,
                              .elapsed_ms = response.timings.elapsed_ms,
-                             .attempts = response.attempts});
+                             .attempts = response.attempts,
+                             .kept = kept});
     }
     if (m_writer == nullptr || m_store_error)
         return;
@@ -58,7 +61,8 @@ void Recorder::record(const fetch::Response& response, std::string_view label,
     }
     if (!path.empty()) {
         row.path = std::move(path);
-        row.sha256 = std::move(sha256);
+        if (!sha256.empty())
+            row.sha256 = std::move(sha256);
     }
     if (verdict.outcome != fetch::Outcome::ok) {
         row.error = verdict.reason;
@@ -95,6 +99,7 @@ void Recorder::record_unfetched(std::string_view url, std::string_view label,
                                 fetch::FailureKind kind, std::string_view reason) {
     ++m_counters.errors;
     ++m_counters.done;
+    m_counters.last_completion_ns = fetch::Clock::now().time_since_epoch().count();
     if (m_on_item) {
         m_on_item(
             ItemReport{.url = url, .label = label, .kind = kind, .reason = reason, .path = {}});
@@ -108,6 +113,38 @@ void Recorder::record_unfetched(std::string_view url, std::string_view label,
     row.error = std::string(reason);
     row.error_kind = std::string(fetch::code(kind));
     submit(std::move(row));
+}
+
+void Recorder::record_kept(const fetch::Response* response, std::string_view url,
+                           std::string_view label, std::string path, std::string sha256) {
+    if (response == nullptr) {
+        ++m_counters.ok;
+        ++m_counters.skipped;
+        ++m_counters.done;
+        m_counters.last_completion_ns = fetch::Clock::now().time_since_epoch().count();
+        if (m_on_item) {
+            m_on_item(ItemReport{.url = url,
+                                 .label = label,
+                                 .http_status = 0,
+                                 .outcome = fetch::Outcome::ok,
+                                 .kind = std::nullopt,
+                                 .reason = {},
+                                 .path = path,
+                                 .kept = true});
+        }
+        if (m_writer == nullptr || m_store_error)
+            return;
+        storage::DownloadRecord row;
+        row.run_id = m_run_id;
+        row.url = std::string(url);
+        row.attempts = 0;
+        row.path = std::move(path);
+        submit(std::move(row));
+        return;
+    }
+    ++m_counters.unchanged;
+    // Counted as ok and recorded as a row without error (bytes: the status page's, if any).
+    record(*response, label, fetch::Verdict{}, std::move(path), std::move(sha256), true);
 }
 
 void Recorder::submit(storage::DownloadRecord record) {

@@ -21,10 +21,14 @@ class FileSink;
 struct JobCounters {
     std::atomic<std::uint64_t> done{0};
     std::atomic<std::uint64_t> ok{0};
+    std::atomic<std::uint64_t> unchanged{0}; // of ok: the kept file was current (304, 416)
+    std::atomic<std::uint64_t> skipped{0};   // of ok: a file kept without a request
     std::atomic<std::uint64_t> not_found{0};
     std::atomic<std::uint64_t> errors{0};
-    std::atomic<std::uint64_t> bytes{0};    // body bytes of ok items
-    std::atomic<std::uint64_t> requests{0}; // as the servers saw them (Response::requests)
+    // Body bytes received, error pages included (as `stats` counts them from the rows).
+    std::atomic<std::uint64_t> bytes{0};
+    std::atomic<std::uint64_t> requests{0};          // as the servers saw them (Response::requests)
+    std::atomic<std::int64_t> last_completion_ns{0}; // steady clock, of the latest item; 0: none
 };
 
 // One finished item as reported to the command; views are valid during the callback only.
@@ -39,6 +43,7 @@ struct ItemReport {
     std::uint64_t bytes = 0;
     double elapsed_ms = 0;
     int attempts = 0;
+    bool kept = false; // ok with the file kept as it was (record_kept)
 };
 
 // Used from the job's handler (serialized by the fetch engine); counters() from any thread.
@@ -51,14 +56,22 @@ public:
 
     // Counts, records and reports one item judged `verdict`. A store failure is remembered
     // (store_error()) and recording stops; the caller decides whether to go on.
+    // `kept`: see record_kept() (the row keeps no SHA-256: nothing was written).
     void record(const fetch::Response& response, std::string_view label,
-                const fetch::Verdict& verdict, std::string path, std::string sha256);
+                const fetch::Verdict& verdict, std::string path, std::string sha256,
+                bool kept = false);
     // A response whose body went to `sink`: when ok, the file is renamed into place (a failed
     // rename makes the item an error); otherwise it is removed. Then recorded as by record().
     void record_file(const fetch::Response& response, FileSink& sink, std::string_view label);
     // An item that was never fetched (an invalid URL): recorded as an error without response.
     void record_unfetched(std::string_view url, std::string_view label, fetch::FailureKind kind,
                           std::string_view reason);
+    // An item whose file `path` was kept as it is, ok: without a request (`response` null: a
+    // file already there, --skip-existing), or because the server said it is current (304 Not
+    // Modified, or 416 for a kept partial file that is whole). Stored as a row without error:
+    // attempts 0 for the first, the status for the others (stats counts them so).
+    void record_kept(const fetch::Response* response, std::string_view url, std::string_view label,
+                     std::string path, std::string sha256 = {});
 
     const JobCounters& counters() const { return m_counters; }
     storage::RunTotals totals() const;

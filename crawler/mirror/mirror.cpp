@@ -145,27 +145,29 @@ int open_beneath(int root_fd, const std::string& relative) {
 
 } // namespace
 
-// The folder of `parts` below the root: one openat2 when it exists, else a walk that creates
-// what is missing and refuses links at every step. Returns the descriptor or -1 with `reason`.
-int MirrorWriter::open_folder(const std::vector<std::string_view>& parts,
-                              const std::string& relative, std::string& reason) const {
-    std::string joined;
-    for (std::string_view part : parts) {
+// One openat2 when the folder exists, else a walk that creates what is missing and refuses links
+// at every step.
+int open_folder_beneath(int root_fd, const std::filesystem::path& root, std::string_view folder,
+                        std::string& reason) {
+    std::vector<std::string_view> parts;
+    for (std::string_view rest = folder; !rest.empty();) {
+        const auto slash = rest.find('/');
+        const std::string_view part = rest.substr(0, slash);
         if (part.empty() || part == "." || part == "..") {
-            reason = "not a mirror path: " + relative;
+            reason = "not a path below " + root.string() + ": " + std::string(folder);
             return -1;
         }
-        joined += joined.empty() ? "" : "/";
-        joined += part;
+        parts.push_back(part);
+        rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
     }
-    if (joined.empty()) {
-        return ::dup(m_root_fd);
+    if (parts.empty()) {
+        return ::fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
     }
-    if (const int fd = open_beneath(m_root_fd, joined); fd >= 0) {
+    if (const int fd = open_beneath(root_fd, std::string(folder)); fd >= 0) {
         return fd;
     }
-    int dir = m_root_fd;
-    std::string at = m_root.string();
+    int dir = root_fd;
+    std::string at = root.string();
     for (std::string_view part : parts) {
         const std::string component(part);
         at += "/" + component;
@@ -183,7 +185,7 @@ int MirrorWriter::open_folder(const std::vector<std::string_view>& parts,
                          ? at + " is a file or a symbolic link, not a folder"
                          : errno_text("cannot open folder", at);
         }
-        if (dir != m_root_fd) {
+        if (dir != root_fd) {
             ::close(dir);
         }
         if (next < 0) {
@@ -202,18 +204,17 @@ std::string MirrorWriter::save(const std::string& relative, std::string_view bod
         }
         return reason;
     };
-    std::vector<std::string_view> parts;
-    std::string_view rest(relative);
-    for (auto slash = rest.find('/'); slash != std::string_view::npos; slash = rest.find('/')) {
-        parts.push_back(rest.substr(0, slash));
-        rest.remove_prefix(slash + 1);
-    }
-    const std::string name(rest);
+    const auto slash = relative.rfind('/');
+    const std::string name = slash == std::string::npos ? relative : relative.substr(slash + 1);
     if (name.empty() || name.front() == '.') {
         return failed("not a mirror file name: " + relative);
     }
     std::string reason;
-    const int dir = open_folder(parts, relative, reason);
+    const int dir = open_folder_beneath(m_root_fd, m_root,
+                                        slash == std::string::npos
+                                            ? std::string_view()
+                                            : std::string_view(relative).substr(0, slash),
+                                        reason);
     if (dir < 0) {
         return failed(reason);
     }

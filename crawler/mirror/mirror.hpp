@@ -30,6 +30,14 @@ std::string mirror_path(const Url& url);
 
 inline constexpr std::size_t k_max_mirror_segment = 200;
 
+// Opens the folder `folder` ("a/b"; "" is the root itself) below the folder open as `root_fd`
+// (`root` names it in messages), creating the folders that are missing. No symbolic link is
+// followed and nothing resolves outside the root, whatever the folders hold. Returns a new
+// descriptor (O_CLOEXEC), or -1 with a one-line `reason` naming the path (a segment that is
+// empty, "." or "..", a file or link where a folder is needed, a folder that cannot be created).
+int open_folder_beneath(int root_fd, const std::filesystem::path& root, std::string_view folder,
+                        std::string& reason);
+
 // Saves files under the mirror folder. A file is written under a hidden ".NAME.N.part" name and
 // renamed, so a file under its final name is always whole (a crash may leave the hidden file);
 // folders on the way are created and never followed when they are symbolic links (openat with
@@ -54,9 +62,6 @@ public:
     std::string first_error() const;
 
 private:
-    int open_folder(const std::vector<std::string_view>& parts, const std::string& relative,
-                    std::string& reason) const;
-
     std::filesystem::path m_root;
     int m_root_fd = -1;
     std::atomic<std::uint64_t> m_saved{0};

@@ -253,4 +253,76 @@ TEST_F(CliDownload, HelpStatesTheDefaultGuards) {
         EXPECT_NE(r.out.find(needle), std::string::npos) << needle << " not in\n" << r.out;
 }
 
+// Input lists: a line that would be a mangled URL is refused with its number, before anything is
+// fetched; a folder is named as one; a list on standard input reports such a line as an item.
+TEST_F(CliDownload, BadListLinesAreRefusedWithTheirNumberBeforeAnyFetch) {
+    const std::string list = m_dir.file("urls.txt");
+    std::ofstream(list) << url("/" + file_name(0)) << "\n"
+                        << url("/" + file_name(1)) << " f1-copy.txt\n"
+                        << url("/" + file_name(2)) << "\n";
+    auto r = run_process(args({"-i", list, "-o", m_dir.file("out")}));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("urls.txt:2: a space inside the URL"), std::string::npos) << r.err;
+    EXPECT_EQ(m_router.total(), 0u) << "nothing fetched";
+
+    auto folder = run_process(args({"-i", m_dir.path().string(), "-o", m_dir.file("out")}));
+    EXPECT_EQ(folder.exit_code, 2);
+    EXPECT_NE(folder.err.find("it is a folder"), std::string::npos) << folder.err;
+
+    const std::string piped =
+        url("/" + file_name(0)) + "\n" + url("/" + file_name(1)) + " f1-copy.txt\n";
+    auto stdin_run = run_process(args({"-i", "-", "-o", m_dir.file("out"), "--json"}), {}, piped);
+    EXPECT_EQ(stdin_run.exit_code, 1);
+    EXPECT_NE(stdin_run.err.find("standard input:2: a space inside the URL"), std::string::npos)
+        << stdin_run.err;
+    const auto summary = nlohmann::json::parse(stdin_run.out);
+    EXPECT_EQ(summary["ok"], 1);
+    EXPECT_EQ(summary["errors"], 1);
+}
+
+// The summary names and counts outcomes as `stats` does for the same run.
+TEST_F(CliDownload, SummaryAndStatsAgree) {
+    const auto out = m_dir.path() / "out";
+    fs::create_directories(out);
+    std::ofstream(out / file_name(3)) << "kept";
+    const std::string closed =
+        "http://127.0.0.1:" + std::to_string(unused_loopback_port()) + "/gone.txt";
+    std::vector<std::string> common = {"-o",
+                                       out.string(),
+                                       "--skip-existing",
+                                       "--retries",
+                                       "0",
+                                       url("/" + file_name(1)),
+                                       url("/nope"),
+                                       url("/" + file_name(3)),
+                                       closed,
+                                       url("/" + file_name(1))};
+    auto text_args = args({});
+    text_args.insert(text_args.end(), common.begin(), common.end());
+    auto text = run_process(text_args);
+    ASSERT_EQ(text.exit_code, 1) << text.err;
+    // Requests as the servers saw them: f1 and /nope (the skipped file and the refused
+    // connection made none).
+    const std::string outcomes = "ok 2 (0 unchanged, 1 skipped), not found 1, errors 1";
+    EXPECT_NE(text.out.find("downloads 4: " + outcomes + "; 2 requests"), std::string::npos)
+        << text.out;
+    auto stats = run_process({flagcrawl_binary(), "stats", "--db", m_dir.file("runs.db")});
+    ASSERT_EQ(stats.exit_code, 0) << stats.err;
+    EXPECT_NE(stats.out.find("downloads  4, 3 fetched"), std::string::npos) << stats.out;
+    EXPECT_NE(stats.out.find("outcomes   " + outcomes), std::string::npos) << stats.out;
+    EXPECT_NE(stats.out.find("requests   2 "), std::string::npos) << stats.out;
+
+    auto json_args = text_args;
+    json_args.push_back("--json");
+    const auto summary = nlohmann::json::parse(run_process(json_args).out);
+    const auto recorded = nlohmann::json::parse(
+        run_process({flagcrawl_binary(), "stats", "--db", m_dir.file("runs.db"), "--json"}).out);
+    for (const char* key :
+         {"ok", "unchanged", "skipped", "not_found", "errors", "requests", "bytes"}) {
+        EXPECT_EQ(summary[key], recorded[key]) << key << "\n" << recorded.dump();
+    }
+    EXPECT_EQ(summary["downloads"], recorded["items"]);
+}
+
 } // namespace

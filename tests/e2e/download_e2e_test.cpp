@@ -123,10 +123,10 @@ protected:
 };
 
 TEST_P(DownloadE2E, SameOutcomesRecordsAndFilesForEveryStrategy) {
-    std::vector<std::string> urls;
+    std::vector<crawler::ListLine> urls;
     for (const auto& [path, expected] : m_expected)
-        urls.push_back(m_base + path);
-    urls.push_back(m_base + "/files/small.bin"); // a repeat: fetched once
+        urls.push_back({.url = m_base + path});
+    urls.push_back({.url = m_base + "/files/small.bin"}); // a repeat: fetched once
 
     const std::string db = m_dir.file("run.db");
     auto writer = storage::Writer::open(db);

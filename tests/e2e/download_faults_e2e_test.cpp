@@ -145,7 +145,10 @@ TEST_P(DownloadFaults, EachFaultIsReportedAndStoredWithItsKind) {
         reports[std::string(item.url)] = item;
         reasons[std::string(item.url)] = std::string(item.reason);
     });
-    crawler::DownloadJob job(urls, nullptr, m_dir.path() / "out", recorder);
+    std::vector<crawler::ListLine> lines;
+    for (const std::string& url : urls)
+        lines.push_back({.url = url});
+    crawler::DownloadJob job(std::move(lines), nullptr, m_dir.path() / "out", recorder);
     auto fetcher = fetch::make_fetcher(GetParam(), policy(), 8);
     fetcher->run(job, job);
     ASSERT_TRUE(writer->finish_run(*run_id, recorder.totals(), storage::RunStatus::finished));

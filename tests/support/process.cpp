@@ -3,8 +3,10 @@
 #include "file_contents.hpp"
 #include "temp_dir.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
 #include <netinet/in.h>
@@ -23,11 +25,42 @@ const char* flagcrawl_binary() {
 
 namespace {
 
+// The environment of a child: this process's, with `env`'s "NAME=value" entries in place of those
+// of the same names; XDG_CONFIG_HOME, unless `env` sets it, names `no_config_home` (a folder that
+// does not exist), so that no user's config file changes a test.
+std::vector<std::string> child_environment(const std::vector<std::string>& env,
+                                           const std::string& no_config_home) {
+    std::vector<std::string> entries = {"XDG_CONFIG_HOME=" + no_config_home};
+    auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+    for (const std::string& entry : env) {
+        std::erase_if(entries, [&](const std::string& e) { return name_of(e) == name_of(entry); });
+        entries.push_back(entry);
+    }
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string entry = *e;
+        if (std::none_of(entries.begin(), entries.end(),
+                         [&](const std::string& own) { return name_of(own) == name_of(entry); }))
+            entries.push_back(entry);
+    }
+    return entries;
+}
+
 // Forks and execs argv in `cwd` (empty: the current folder) with its standard streams on
-// these files; returns the child's pid.
+// these files and the environment `env` (whole "NAME=value" entries); returns the child's pid.
 pid_t start_child(const std::vector<std::string>& argv, const std::string& cwd,
                   const std::string& in_path, const std::string& out_path,
-                  const std::string& err_path) {
+                  const std::string& err_path, std::vector<std::string> env) {
+    // Built before fork(): the child of a threaded process may only call async-signal-safe
+    // functions before it execs.
+    std::vector<char*> envp;
+    for (std::string& entry : env)
+        envp.push_back(entry.data());
+    envp.push_back(nullptr);
+    std::vector<char*> args;
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+
     const pid_t pid = ::fork();
     if (pid < 0)
         throw std::runtime_error("fork failed");
@@ -44,11 +77,7 @@ pid_t start_child(const std::vector<std::string>& argv, const std::string& cwd,
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        std::vector<char*> args;
-        for (const auto& a : argv)
-            args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
+        ::execve(args[0], args.data(), envp.data());
         ::_exit(127);
     }
     return pid;
@@ -58,13 +87,14 @@ pid_t start_child(const std::vector<std::string>& argv, const std::string& cwd,
 
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& cwd,
                           const std::string& input, const std::function<void(int)>& while_running,
-                          std::chrono::seconds limit) {
+                          std::chrono::seconds limit, const std::vector<std::string>& env) {
     const TempDir dir("proc");
     const std::string in_path = dir.file("in"), out_path = dir.file("out"),
                       err_path = dir.file("err");
     std::ofstream(in_path, std::ios::binary) << input;
 
-    const pid_t pid = start_child(argv, cwd, in_path, out_path, err_path);
+    const pid_t pid = start_child(argv, cwd, in_path, out_path, err_path,
+                                  child_environment(env, dir.file("no-config-home")));
     if (while_running)
         while_running(pid);
 
@@ -94,7 +124,8 @@ Background::Background(const std::vector<std::string>& argv) {
     m_dir = std::filesystem::temp_directory_path() /
             ("flagcrawl-bg-" + std::to_string(random()) + std::to_string(random()));
     std::filesystem::create_directories(m_dir);
-    m_pid = start_child(argv, {}, "/dev/null", (m_dir / "out").string(), (m_dir / "err").string());
+    m_pid = start_child(argv, {}, "/dev/null", (m_dir / "out").string(), (m_dir / "err").string(),
+                        child_environment({}, (m_dir / "no-config-home").string()));
 }
 
 Background::~Background() {
@@ -134,6 +165,19 @@ std::string Background::out() const {
 
 std::string Background::err() const {
     return read_file(m_dir / "err");
+}
+
+std::string find_program(const std::string& program) {
+    const char* path = std::getenv("PATH");
+    std::string_view rest = path != nullptr ? path : "/usr/bin:/bin";
+    while (!rest.empty()) {
+        const auto colon = rest.find(':');
+        const std::string candidate = std::string(rest.substr(0, colon)) + "/" + program;
+        if (::access(candidate.c_str(), X_OK) == 0)
+            return candidate;
+        rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+    }
+    return {};
 }
 
 std::uint16_t unused_loopback_port() {

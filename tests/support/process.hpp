@@ -27,11 +27,17 @@ const char* flagcrawl_binary();
 
 // Runs argv (argv[0] is the program) in `cwd` (empty: the current folder) with `input` on its
 // stdin. `while_running` (may be empty) is called once, right after the start, with the child's
-// pid. The child is SIGKILLed after `limit`.
+// pid. The child is SIGKILLed after `limit`. It gets this process's environment with `env`'s
+// "NAME=value" entries in place of those of the same names; XDG_CONFIG_HOME, unless `env` sets
+// it, names a folder that does not exist, so that no user's config file changes a test.
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& cwd = {},
                           const std::string& input = {},
                           const std::function<void(int pid)>& while_running = {},
-                          std::chrono::seconds limit = std::chrono::seconds(60));
+                          std::chrono::seconds limit = std::chrono::seconds(60),
+                          const std::vector<std::string>& env = {});
+
+// The full path of `program` found in $PATH; "" when it is not there (a test then skips).
+std::string find_program(const std::string& program);
 
 // A child process left running in the background, its output in files, for tests that run
 // several at once and signal them (kill -9, SIGSTOP). Killed (SIGKILL) and reaped when destroyed

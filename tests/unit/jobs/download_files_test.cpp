@@ -7,13 +7,18 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
 
 namespace fs = std::filesystem;
 using flagcrawl::crawler::file_name_for_path;
 using flagcrawl::crawler::FileSink;
 using flagcrawl::crawler::k_max_file_name;
 using flagcrawl::crawler::NameAllocator;
+using flagcrawl::crawler::ResumeFrom;
+using flagcrawl::crawler::SinkOptions;
 using flagcrawl::testing_support::read_file;
 using flagcrawl::testing_support::TempDir;
 
@@ -75,6 +80,14 @@ TEST(NameAllocator, CollisionsGetACounterInOrder) {
     EXPECT_EQ(names.claim("README"), "README.1");
 }
 
+TEST(NameAllocator, TheCounterGoesInTheLastSegment) {
+    NameAllocator names;
+    EXPECT_EQ(names.claim("v1.2/a"), "v1.2/a");
+    EXPECT_EQ(names.claim("v1.2/a"), "v1.2/a.1");
+    EXPECT_EQ(names.claim("d/b.gif"), "d/b.gif");
+    EXPECT_EQ(names.claim("d/b.gif"), "d/b.1.gif");
+}
+
 class FileSinkTest : public testing::Test {
 protected:
     std::size_t entries() {
@@ -131,6 +144,122 @@ TEST_F(FileSinkTest, UnwritableFolderIsAnErrorValue) {
     EXPECT_FALSE(sink.write(std::string_view("x")));
     EXPECT_NE(sink.error().find("missing"), std::string::npos) << sink.error();
     EXPECT_NE(sink.commit(), "");
+}
+
+// --continue and --timestamping: the sink as the engine drives it (begin, writes, commit).
+class ResumingSinkTest : public FileSinkTest {
+protected:
+    void put(const std::string& name, const std::string& bytes) {
+        std::ofstream(m_dir.path() / name, std::ios::binary) << bytes;
+    }
+    FileSink sink(const std::string& name, SinkOptions options) {
+        return FileSink(::open(m_dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+                        m_dir.path(), name, std::move(options));
+    }
+    static flagcrawl::fetch::Response head(int status, std::string content_range = {}) {
+        flagcrawl::fetch::Response r;
+        r.http_status = status;
+        r.content_range = std::move(content_range);
+        return r;
+    }
+    static constexpr const char* k_hello_world_sha =
+        "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
+};
+
+TEST_F(ResumingSinkTest, AppendsARangeToTheKeptPartAndHashesTheWholeFile) {
+    put(".x.bin.part", "hello ");
+    FileSink s =
+        sink("x.bin", {.resume = ResumeFrom{ResumeFrom::File::part, 6}, .keep_partial = true});
+    ASSERT_TRUE(s.begin(head(206, "bytes 6-10/11")));
+    ASSERT_TRUE(s.write(std::string_view("world")));
+    ASSERT_EQ(s.commit(), "");
+    EXPECT_EQ(read_file(m_dir.path() / "x.bin"), "hello world");
+    EXPECT_EQ(s.sha256(), k_hello_world_sha);
+    EXPECT_EQ(entries(), 1u) << "the part file became the file";
+}
+
+TEST_F(ResumingSinkTest, AppendsInPlaceToAFileLeftByAnotherTool) {
+    put("x.bin", "hello ");
+    FileSink s =
+        sink("x.bin", {.resume = ResumeFrom{ResumeFrom::File::final, 6}, .keep_partial = true});
+    ASSERT_TRUE(s.begin(head(206, "bytes 6-10/11")));
+    ASSERT_TRUE(s.write(std::string_view("wor")));
+    s.reset(); // a retry: the attempt's bytes go, the kept ones stay
+    EXPECT_EQ(read_file(m_dir.path() / "x.bin"), "hello ");
+    ASSERT_TRUE(s.begin(head(206, "bytes 6-10/11")));
+    ASSERT_TRUE(s.write(std::string_view("world")));
+    ASSERT_EQ(s.commit(), "");
+    EXPECT_EQ(read_file(m_dir.path() / "x.bin"), "hello world");
+    EXPECT_EQ(s.sha256(), k_hello_world_sha);
+    EXPECT_EQ(entries(), 1u);
+}
+
+TEST_F(ResumingSinkTest, AWholeBodyReplacesThePartialFile) {
+    put("x.bin", "hello ");
+    FileSink s =
+        sink("x.bin", {.resume = ResumeFrom{ResumeFrom::File::final, 6}, .keep_partial = true});
+    ASSERT_TRUE(s.begin(head(200)));
+    ASSERT_TRUE(s.write(std::string_view("hello world")));
+    EXPECT_EQ(read_file(m_dir.path() / "x.bin"), "hello ") << "replaced only when complete";
+    ASSERT_EQ(s.commit(), "");
+    EXPECT_EQ(read_file(m_dir.path() / "x.bin"), "hello world");
+    EXPECT_EQ(s.sha256(), k_hello_world_sha);
+}
+
+TEST_F(ResumingSinkTest, ARangeFromElsewhereIsRefused) {
+    put(".x.bin.part", "hello ");
+    FileSink s =
+        sink("x.bin", {.resume = ResumeFrom{ResumeFrom::File::part, 6}, .keep_partial = true});
+    EXPECT_FALSE(s.begin(head(206, "bytes 0-10/11")));
+    EXPECT_TRUE(s.range_refused());
+    s.discard();
+    EXPECT_EQ(read_file(m_dir.path() / ".x.bin.part"), "hello ") << "the kept part stays";
+}
+
+TEST_F(ResumingSinkTest, AWholeKeptPartIsCommittedWithItsHash) {
+    put(".x.bin.part", "hello world");
+    FileSink s =
+        sink("x.bin", {.resume = ResumeFrom{ResumeFrom::File::part, 11}, .keep_partial = true});
+    ASSERT_EQ(s.commit_kept(), "");
+    EXPECT_EQ(read_file(m_dir.path() / "x.bin"), "hello world");
+    EXPECT_EQ(s.sha256(), k_hello_world_sha);
+    EXPECT_EQ(entries(), 1u);
+}
+
+TEST_F(ResumingSinkTest, AFailedTransferKeepsItsPartWhenAsked) {
+    {
+        FileSink s = sink("kept.bin", {.keep_partial = true});
+        ASSERT_TRUE(s.begin(head(200)));
+        ASSERT_TRUE(s.write(std::string_view("abc")));
+        s.discard();
+    }
+    EXPECT_EQ(read_file(m_dir.path() / ".kept.bin.part"), "abc");
+    {
+        FileSink s = sink("gone.bin", {});
+        ASSERT_TRUE(s.begin(head(200)));
+        ASSERT_TRUE(s.write(std::string_view("abc")));
+    }
+    EXPECT_FALSE(fs::exists(m_dir.path() / ".gone.bin.part"));
+}
+
+TEST_F(ResumingSinkTest, ErrorBodiesAreNotWritten) {
+    FileSink s = sink("x.bin", {.keep_partial = true});
+    ASSERT_TRUE(s.begin(head(404)));
+    ASSERT_TRUE(s.write(std::string_view("<h1>Not Found</h1>")));
+    s.discard();
+    EXPECT_EQ(entries(), 0u);
+}
+
+TEST_F(ResumingSinkTest, ServerTimeSetsTheModificationTime) {
+    FileSink s = sink("t.bin", {.server_time = true});
+    auto h = head(200);
+    h.last_modified = "Sun, 06 Nov 1994 08:49:37 GMT";
+    ASSERT_TRUE(s.begin(h));
+    ASSERT_TRUE(s.write(std::string_view("x")));
+    ASSERT_EQ(s.commit(), "");
+    struct stat st {};
+    ASSERT_EQ(::stat((m_dir.path() / "t.bin").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mtim.tv_sec, 784111777);
 }
 
 } // namespace
