@@ -5,6 +5,7 @@
 #include "bench_process.hpp"
 #include "bench_report.hpp"
 #include "commands.hpp"
+#include "config_file.hpp"
 #include "flags_server.hpp"
 #include "interrupt.hpp"
 #include "progress.hpp"
@@ -155,12 +156,25 @@ int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
     check_passed_options(extras);
     const ProgressMode progress_mode = parse_progress_mode(o.progress);
     const bool report_runs = progress_enabled(progress_mode);
+    // The chart is written at the end, under a temporary name renamed over --plot: probed now
+    // (so that a bad path fails before the runs), and never left empty or half written.
+    const std::string plot_temp = o.plot.empty()
+                                      ? std::string()
+                                      : (fs::path(o.plot).parent_path() /
+                                         ("." + fs::path(o.plot).filename().string() + ".part"))
+                                            .string();
     if (!o.plot.empty()) {
-        std::ofstream probe(o.plot, std::ios::app);
+        std::ofstream probe(plot_temp, std::ios::trunc);
         if (!probe)
             throw FatalError(fmt::format("cannot write the plot {}: {}", o.plot,
                                          std::generic_category().message(errno)));
+        probe.close();
+        fs::remove(plot_temp);
     }
+    // Runs are measured, not recorded: they stay out of the history DB unless --db names one.
+    const bool record_runs = std::any_of(extras.begin(), extras.end(), [](const std::string& arg) {
+        return arg == "--db" || arg.rfind("--db=", 0) == 0 || arg == "--no-db";
+    });
 
     BenchJob job;
     job.command = o.command;
@@ -241,13 +255,20 @@ int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
     const std::string self = self_executable();
     std::uint64_t items = 0;
     std::vector<bool> left_out(rows.size(), false); // rows whose job ran at another concurrency
+    // The run that ended the bench, if one did: its message, and whether it was a usage error.
+    std::optional<std::pair<bool, std::string>> failure;
+    std::size_t measured_runs = 0;
     for (std::size_t n = 0; n < order.size() && !interrupt.interrupted(); ++n) {
         if (left_out[order[n]])
             continue;
         BenchRow& row = rows[order[n]];
         TempFolder out;
-        std::vector<std::string> argv = {self, o.command};
+        std::vector<std::string> argv = {self};
+        argv.insert(argv.end(), config_arguments().begin(), config_arguments().end());
+        argv.push_back(o.command);
         argv.insert(argv.end(), extras.begin(), extras.end());
+        if (!record_runs)
+            argv.push_back("--no-db");
         if (flags && !server_argument.empty()) {
             argv.push_back("--server");
             argv.push_back(server_argument);
@@ -261,23 +282,33 @@ int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
         ChildRun run = run_child(program, argv, &child);
         if (interrupt.interrupted())
             break;
-        if (run.signal != 0)
-            throw FatalError(fmt::format("a {} run was killed by signal {} ({}){}", o.command,
-                                         run.signal, strsignal(run.signal),
-                                         run.err.empty() ? "" : ": " + child_message(run.err)));
-        if (run.exit_code == k_exit_usage)
-            throw UsageError(child_message(run.err));
-        if (run.exit_code != k_exit_ok && run.exit_code != k_exit_failed)
-            throw FatalError(fmt::format("a {} run exited with status {}: {}", o.command,
-                                         run.exit_code, child_message(run.err)));
+        // A failed run ends the bench, after the rows measured so far are shown (and plotted).
+        if (run.signal != 0) {
+            failure.emplace(false,
+                            fmt::format("a {} run was killed by signal {} ({}){}", o.command,
+                                        run.signal, strsignal(run.signal),
+                                        run.err.empty() ? "" : ": " + child_message(run.err)));
+            break;
+        }
+        if (run.exit_code == k_exit_usage) {
+            failure.emplace(true, child_message(run.err));
+            break;
+        }
+        if (run.exit_code != k_exit_ok && run.exit_code != k_exit_failed) {
+            failure.emplace(false, fmt::format("a {} run exited with status {}: {}", o.command,
+                                               run.exit_code, child_message(run.err)));
+            break;
+        }
         std::string last_line = run.out;
         while (!last_line.empty() && last_line.back() == '\n')
             last_line.pop_back();
         last_line = last_line.substr(last_line.rfind('\n') + 1);
         auto summary = nlohmann::json::parse(last_line, nullptr, false);
-        if (!summary.is_object() || !summary.contains("ok"))
-            throw FatalError(fmt::format("a {} run printed no JSON summary: {}", o.command,
-                                         child_message(run.err)));
+        if (!summary.is_object() || !summary.contains("ok")) {
+            failure.emplace(false, fmt::format("a {} run printed no JSON summary: {}", o.command,
+                                               child_message(run.err)));
+            break;
+        }
         BenchRun measured{.wall_s = run.wall_s,
                           .cpu_s = run.user_s + run.sys_s,
                           .peak_rss_kb = run.peak_rss_kb,
@@ -301,6 +332,7 @@ int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
             continue;
         }
         row.runs.push_back(measured);
+        ++measured_runs;
         if (report_runs)
             print_line(stderr,
                        fmt::format("run {}/{}: {} c={}: {:.3f} s, {} ok, {} not found, {} errors",
@@ -316,6 +348,8 @@ int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
         nlohmann::json out = to_json(job, rows);
         out["job"]["items"] = items;
         out["job"]["interrupted"] = interrupt.interrupted();
+        if (failure)
+            out["job"]["failed"] = failure->second;
         std::cout << out.dump() << '\n';
     } else if (!rows.empty()) {
         print_line(stdout, fmt::format("{} items per run\n", items));
@@ -326,13 +360,27 @@ int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
             fmt::format("flagcrawl bench {}: {} {}", o.command, items, flags ? "flags" : "URLs");
         if (!job.server_mode.empty())
             title += ", embedded " + job.server_mode + " server";
-        std::ofstream svg(o.plot, std::ios::binary | std::ios::trunc);
+        std::ofstream svg(plot_temp, std::ios::binary | std::ios::trunc);
         svg << render_bench_svg(title, job, rows);
         svg.close();
-        if (!svg)
+        std::error_code renamed;
+        if (svg)
+            fs::rename(plot_temp, o.plot, renamed);
+        if (!svg || renamed) {
+            fs::remove(plot_temp, renamed);
             throw FatalError(fmt::format("cannot write the plot {}", o.plot));
+        }
         if (!o.json)
             print_line(stdout, fmt::format("plot: {}", o.plot));
+    }
+    if (failure) {
+        if (measured_runs > 0)
+            print_line(stderr, fmt::format("flagcrawl: bench stopped after {} of {} runs (the "
+                                           "rows shown are those measured)",
+                                           measured_runs, order.size()));
+        if (failure->first)
+            throw UsageError(failure->second);
+        throw FatalError(failure->second);
     }
     if (interrupt.interrupted()) {
         print_line(stderr, "flagcrawl: bench interrupted");
@@ -366,7 +414,12 @@ void register_bench(CLI::App& app, int& exit_code) {
     CLI::App* bench = app.add_subcommand(
         "bench", "Run one job under each strategy and concurrency, and compare them");
     bench->footer("Each run is a child process measured for wall time, CPU and peak memory; the "
-                  "table shows requests/s, speedup vs sequential and efficiency vs the ideal.");
+                  "table shows requests/s, speedup vs sequential and efficiency vs the ideal. "
+                  "Runs are not recorded in the history DB unless --db names one.\n"
+                  "Examples:\n"
+                  "  flagcrawl bench flags --repeat 3 --plot flags.svg\n"
+                  "  flagcrawl bench flags -s delay --concurrency 1,10,100 --all\n"
+                  "  flagcrawl bench download -i urls.txt --strategies threaded,async --json");
     bench->require_subcommand(1);
 
     auto flags_options = std::make_shared<BenchOptions>();

@@ -2,6 +2,7 @@
 // robots.txt, limits), record pages, links and the frontier, resume an unfinished crawl.
 #include "commands.hpp"
 #include "common.hpp"
+#include "config_file.hpp"
 #include "interrupt.hpp"
 #include "progress.hpp"
 #include "stall_watchdog.hpp"
@@ -369,8 +370,27 @@ void print_item(const crawler::CrawlItem& item, const CommonOptions& o) {
     }
 }
 
+// The command that continues an interrupted crawl, as the user can paste it: this program, the
+// config file chosen, --resume and the DB by its absolute path. "" when it cannot be resumed that
+// way (no DB; a shared crawl is continued by joining it again).
+std::string resume_command(const CrawlCliOptions& o) {
+    const std::string db = db_path(o.common);
+    if (db.empty() || !o.frontier.empty()) {
+        return {};
+    }
+    std::string command = invoked_program();
+    for (const std::string& arg : config_arguments()) {
+        command += " " + shell_quote(arg);
+    }
+    std::error_code ec;
+    const std::filesystem::path absolute = std::filesystem::absolute(db, ec);
+    return command + " crawl --resume --db " + shell_quote(ec ? db : absolute.string());
+}
+
 void print_summary(const crawler::Crawl& crawl, const crawler::CrawlReport& report,
                    const CrawlCliOptions& o) {
+    const std::string resume =
+        report.reason == crawler::StopReason::interrupted ? resume_command(o) : std::string();
     const crawler::CrawlTotals& t = report.totals;
     const crawler::CrawlSettings& s = crawl.settings();
     const double rate = report.elapsed_s > 0 ? double(t.pages) / report.elapsed_s : 0;
@@ -409,6 +429,9 @@ void print_summary(const crawler::Crawl& crawl, const crawler::CrawlReport& repo
                                   {"db", db_path(o.common)},
                                   {"run_id", crawl.run_id()},
                                   {"crawl_id", crawl.crawl_id()}};
+        if (!resume.empty()) {
+            summary["resume_command"] = resume;
+        }
         std::cout << summary.dump() << '\n';
         return;
     }
@@ -431,6 +454,9 @@ void print_summary(const crawler::Crawl& crawl, const crawler::CrawlReport& repo
     print_line(stdout, fmt::format("{}; {} queued left; crawl {}{}{}", report.stop_text,
                                    report.frontier.queued, crawl.crawl_id(),
                                    crawl.resumed() ? " (resumed)" : "", extra));
+    if (!resume.empty()) {
+        print_line(stderr, "flagcrawl: interrupted; to continue: " + resume);
+    }
 }
 
 int run_crawl(CrawlCliOptions& o, const CLI::App& cmd) {

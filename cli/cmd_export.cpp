@@ -185,7 +185,11 @@ void register_export(CLI::App& app, int& exit_code) {
         "an empty field). Rows come in a stable order (by id; links by page and position). A "
         "reader that stops early (| head) ends it quietly with exit 0.\n"
         "Exit codes: 0 done; 2 bad option, no such database, not a flagcrawl database, no such "
-        "run or crawl; 3 the database cannot be read.");
+        "run or crawl; 3 the database cannot be read.\n"
+        "Examples:\n"
+        "  flagcrawl export --db site.db --table pages > pages.jsonl\n"
+        "  flagcrawl export --db site.db --table links --format csv | head\n"
+        "  flagcrawl export --table downloads --format csv > downloads.csv");
     cmd->add_option("--db", options->db,
                     "SQLite file to read (default: " + default_db_path() +
                         ", where runs are recorded)");

@@ -227,7 +227,11 @@ void register_flags(CLI::App& app, int& exit_code) {
         "flags", "Download country flags like the book Fluent Python's flags2/flags3 scripts");
     cmd->footer("By default the flags come from a server built into this process (-s embedded), "
                 "so no network is needed; -s delay and -s error add the book's slow server and "
-                "its injected errors.");
+                "its injected errors.\n"
+                "Examples:\n"
+                "  flagcrawl flags                       # the 20 most populous, embedded server\n"
+                "  flagcrawl flags --all --strategy async -m 50 -o flags/\n"
+                "  flagcrawl flags -s error B C --metadata  # slow server, 25% errors");
     cmd->add_option("codes", options->codes,
                     "Country codes (AA to ZZ, any case); a single letter A to Z stands for its 26 "
                     "codes (default: the 20 most populous countries)");

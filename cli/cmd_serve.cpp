@@ -115,6 +115,10 @@ void register_serve(CLI::App& app, int& exit_code) {
     auto options = std::make_shared<ServeOptions>();
     CLI::App* serve = app.add_subcommand(
         "serve", "Serve a folder, the flags data set or a synthetic site over HTTP, until Ctrl-C");
+    serve->footer("Examples:\n"
+                  "  flagcrawl serve --root public/ --port 8000\n"
+                  "  flagcrawl serve --flags --delay 0.1-0.3 --error-rate 0.1\n"
+                  "  flagcrawl serve --site 10000 --access-log access.log  # a site to crawl");
     serve->add_option("--host", options->host, "Address to listen on")->capture_default_str();
     serve->add_option("--port", options->port, "Port (0: any free port, printed at start)")
         ->check(CLI::Range(0, 65535))

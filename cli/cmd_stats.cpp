@@ -234,7 +234,11 @@ void register_stats(CLI::App& app, int& exit_code) {
         "per URL).\n"
         "Exit codes: 0 done; 1 the database holds no run; 2 bad option, no such database, not a "
         "flagcrawl database, no such run or crawl; 3 the database cannot be read, or the shared "
-        "crawl's server cannot be reached or has no crawl of that name.");
+        "crawl's server cannot be reached or has no crawl of that name.\n"
+        "Examples:\n"
+        "  flagcrawl stats                     # the latest run in the default DB\n"
+        "  flagcrawl stats --db site.db --list\n"
+        "  flagcrawl stats --db site.db --run 3 --json");
     cmd->add_option("--db", options->db,
                     "SQLite file to read (default: " + default_db_path() +
                         ", where runs are recorded)");

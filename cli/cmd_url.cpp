@@ -64,6 +64,10 @@ void register_url(CLI::App& app, int& exit_code) {
     CLI::App* url = app.add_subcommand(
         "url", "Resolve URLs or print seen-set keys the way the crawler does (TSV on stdin)");
     url->require_subcommand(1);
+    url->footer("Examples:\n"
+                "  printf '../b?x=1\\thttp://example.org/a/c\\n' | flagcrawl url resolve\n"
+                "  printf 'HTTP://Example.ORG:80/a/./b\\n' | flagcrawl url normalize\n"
+                "  flagcrawl url normalize --canonical-query < urls.txt");
 
     CLI::App* resolve = url->add_subcommand(
         "resolve", "Read 'input<TAB>base' lines, write 'input<TAB>base<TAB>absolute-URL' "

@@ -27,6 +27,11 @@ struct FatalError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Makes `app` flagcrawl's command line: its description, --version, --config, and every
+// subcommand (registered below), whose exit code goes to `exit_code`. Used by main() and by the
+// tool that generates the man page and the bash completion from it.
+void build_app(CLI::App& app, int& exit_code);
+
 // Each adds its subcommand to `app`; when the subcommand runs, its exit code goes to `exit_code`.
 void register_download(CLI::App& app, int& exit_code);
 void register_url(CLI::App& app, int& exit_code);

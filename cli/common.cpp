@@ -22,6 +22,7 @@ namespace flagcrawl::cli {
 namespace {
 
 std::string g_process_arguments;
+std::string g_invoked_program = "flagcrawl";
 
 // The process's cookie jar and its file (--cookies), loaded once.
 struct CookieFile {
@@ -371,6 +372,21 @@ void raise_descriptor_limit() {
     }
 }
 
+std::string shell_quote(std::string_view word) {
+    if (!word.empty() &&
+        word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                               "0123456789_-+=.,/:@%") == std::string_view::npos)
+        return std::string(word);
+    std::string out = "'";
+    for (char c : word) {
+        if (c == '\'')
+            out += "'\\''";
+        else
+            out += c;
+    }
+    return out + '\'';
+}
+
 void set_process_arguments(int argc, char** argv) {
     std::string line;
     for (int i = 0; i < argc; ++i) {
@@ -392,10 +408,15 @@ void set_process_arguments(int argc, char** argv) {
         line += '\'';
     }
     g_process_arguments = std::move(line);
+    g_invoked_program = argc > 0 ? shell_quote(argv[0]) : std::string("flagcrawl");
 }
 
 const std::string& process_arguments() {
     return g_process_arguments;
+}
+
+const std::string& invoked_program() {
+    return g_invoked_program;
 }
 
 } // namespace flagcrawl::cli

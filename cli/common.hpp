@@ -106,5 +106,11 @@ private:
 // a URL or a password= keyword recorded as "***").
 void set_process_arguments(int argc, char** argv);
 const std::string& process_arguments();
+// The program as it was invoked (argv[0]), quoted for a shell: the first word of a command
+// printed for the user to run again.
+const std::string& invoked_program();
+// `word` as one word for a POSIX shell: as it is when it holds nothing a shell would read,
+// else in single quotes.
+std::string shell_quote(std::string_view word);
 
 } // namespace flagcrawl::cli

@@ -2,6 +2,7 @@
 // chosen one, and turns exceptions (bad usage, unusable environment, bugs) into exit codes.
 #include "commands.hpp"
 #include "common.hpp"
+#include "config_file.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -19,6 +20,7 @@ using namespace flagcrawl::cli;
 // Parses the command line and runs the chosen command; every exception becomes its exit code.
 int run(CLI::App& app, int argc, char** argv, const int& exit_code) {
     try {
+        apply_config_file(app, argc, argv);
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
@@ -64,23 +66,9 @@ int run(CLI::App& app, int argc, char** argv, const int& exit_code) {
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"flagcrawl: download batches of files and crawl web sites, concurrently, with a "
-                 "choice of strategy (sequential, threaded, async) to compare.",
-                 "flagcrawl"};
-    app.set_version_flag("--version", "flagcrawl 0.1.0");
-    app.require_subcommand(1);
-    app.fallthrough(); // common options may follow the subcommand's own
-
+    CLI::App app;
     int exit_code = k_exit_ok;
-    // Listed in --help in this order: the book's job, the comparison, the tools, the store.
-    register_flags(app, exit_code);
-    register_bench(app, exit_code);
-    register_download(app, exit_code);
-    register_crawl(app, exit_code);
-    register_serve(app, exit_code);
-    register_stats(app, exit_code);
-    register_export(app, exit_code);
-    register_url(app, exit_code);
+    build_app(app, exit_code);
 
     set_process_arguments(argc, argv);
     raise_descriptor_limit();

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -304,4 +305,100 @@ TEST_F(CliBench, CtrlCStopsTheRunningChildAndExits130) {
     EXPECT_EQ(r.exit_code, 130) << r.err;
     EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15)); // not 20 s
+}
+
+namespace {
+
+// The pids of `pid`'s children (Linux: /proc/PID/task/PID/children).
+std::vector<int> children_of(int pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+    std::vector<int> out;
+    for (int child = 0; in >> child;)
+        out.push_back(child);
+    return out;
+}
+
+} // namespace
+
+TEST_F(CliBench, RunsStayOutOfTheHistoryDb) {
+    server::Router routes;
+    routes.add("/f", server::Reply::text(200, "x"));
+    server::Server site(routes.handler());
+    ASSERT_FALSE(site.start());
+    const fs::path home = m_dir.path() / "home";
+    fs::create_directories(home);
+    auto r = run_process({flagcrawl_binary(), "bench", "download", site.base_url() + "/f",
+                          "--repeat", "1", "--concurrency", "2", "--json"},
+                         m_dir.path().string(), {}, {}, std::chrono::seconds(60),
+                         {"HOME=" + home.string(), "XDG_STATE_HOME="});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(routes.total(), 3u);
+    // The default DB (~/.local/state/flagcrawl/flagcrawl.db) was neither created nor written.
+    EXPECT_FALSE(fs::exists(home / ".local" / "state" / "flagcrawl" / "flagcrawl.db"));
+    std::vector<std::string> left;
+    for (const auto& entry : fs::recursive_directory_iterator(home))
+        left.push_back(entry.path().string());
+    EXPECT_TRUE(left.empty()) << testing::PrintToString(left);
+}
+
+TEST_F(CliBench, AFailedRunKeepsTheMeasuredRowsAndAWholeChart) {
+    // The sequential run is answered; the threaded run's requests hang, and that run is killed.
+    server::Router routes;
+    std::atomic<int> requests{0};
+    std::string list;
+    for (int i = 0; i < 4; ++i) {
+        routes.add("/f" + std::to_string(i), [&requests](const server::Request&) {
+            server::Reply reply = server::Reply::text(200, "x");
+            if (++requests > 4)
+                reply.delay = std::chrono::seconds(60);
+            return reply;
+        });
+    }
+    server::Server site(routes.handler());
+    ASSERT_FALSE(site.start());
+    for (int i = 0; i < 4; ++i)
+        list += site.base_url() + "/f" + std::to_string(i) + "\n";
+    std::ofstream(m_dir.path() / "urls.txt") << list;
+    const std::string chart = m_dir.file("chart.svg");
+    bool killed = false;
+    auto r = run_process(
+        args({"download", "-i", m_dir.file("urls.txt"), "--strategies", "sequential,threaded",
+              "--concurrency", "2", "--repeat", "1", "--json", "--plot", chart}),
+        m_dir.path().string(), {}, [&](int pid) {
+            killed = eventually(
+                [&] {
+                    if (requests.load() <= 4)
+                        return false;
+                    const std::vector<int> runs = children_of(pid);
+                    for (const int run : runs)
+                        ::kill(run, SIGKILL);
+                    return !runs.empty();
+                },
+                std::chrono::seconds(30));
+        });
+    ASSERT_TRUE(killed) << r.err;
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("killed by signal 9"), std::string::npos) << r.err;
+    const auto report = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(report.is_object()) << r.out;
+    ASSERT_EQ(report["results"].size(), 1u) << r.out;
+    EXPECT_EQ(report["results"][0]["strategy"], "sequential");
+    EXPECT_EQ(report["results"][0]["ok"], 4);
+    EXPECT_TRUE(report["job"].contains("failed")) << r.out;
+    std::vector<std::string> elements;
+    const std::string svg = read_file(chart);
+    ASSERT_FALSE(svg.empty());
+    EXPECT_EQ(xml_problem(svg, elements), "");
+    EXPECT_FALSE(fs::exists(m_dir.path() / ".chart.svg.part"));
+}
+
+TEST_F(CliBench, AFirstRunThatFailsLeavesNoChart) {
+    const std::string chart = m_dir.file("chart.svg");
+    auto r = run_process(
+        args({"download", "-i", m_dir.file("missing.txt"), "--repeat", "1", "--plot", chart}),
+        m_dir.path().string());
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_FALSE(fs::exists(chart));
+    EXPECT_FALSE(fs::exists(m_dir.path() / ".chart.svg.part"));
 }

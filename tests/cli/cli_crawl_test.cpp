@@ -17,6 +17,7 @@
 #include <functional>
 #include <mutex>
 #include <set>
+#include <sstream>
 
 using namespace std::chrono_literals;
 using namespace flagcrawl;
@@ -289,6 +290,35 @@ void interrupted_then_resumed(int signal_number, int expected_exit, const char* 
     EXPECT_EQ(done.rows, done.distinct_urls) << "a URL was fetched twice";
     EXPECT_EQ(done.crawl_status, "finished");
     EXPECT_EQ(done.runs, 2);
+}
+
+// After Ctrl-C the crawl prints the exact command that continues it; run as printed, it does.
+TEST(CliCrawl, CtrlCPrintsTheCommandThatResumesIt) {
+    TempDir dir("clicrawl");
+    SlowSite site(150, 20ms);
+    const auto db = dir.file("c.db");
+    auto first = run_process(
+        {flagcrawl_binary(), "crawl", site.seed(), "--db", db, "--progress", "never", "-c", "4"},
+        {}, {}, [&](int pid) {
+            EXPECT_TRUE(eventually([&] { return fetched_pages(db) > 0; }));
+            ::kill(pid, SIGINT);
+        });
+    ASSERT_EQ(first.exit_code, 130) << first.err;
+    const std::string expected = std::string(flagcrawl_binary()) + " crawl --resume --db " + db;
+    EXPECT_NE(first.err.find("flagcrawl: interrupted; to continue: " + expected + "\n"),
+              std::string::npos)
+        << first.err;
+
+    std::vector<std::string> words;
+    std::istringstream printed(expected);
+    for (std::string word; printed >> word;)
+        words.push_back(word);
+    words.insert(words.end(), {"--progress", "never", "-q"});
+    auto second = run_process(words);
+    EXPECT_EQ(second.exit_code, 0) << second.err;
+    const DbPages done = read_pages(db);
+    EXPECT_EQ(done.ok_paths, site.page_paths());
+    EXPECT_EQ(done.crawl_status, "finished");
 }
 
 // A six-page site (an index and five pages it links to) that notes when each request arrived,
