@@ -387,6 +387,35 @@ std::string resume_command(const CrawlCliOptions& o) {
     return command + " crawl --resume --db " + shell_quote(ec ? db : absolute.string());
 }
 
+// "120 out_of_scope (scope host 118, --include/--exclude 2), 8 limit_reached (--depth 3)": the
+// skips by kind, largest first, each with the rules that decided them.
+std::string skipped_text(const crawler::CrawlTotals& t) {
+    std::vector<std::pair<std::string, std::uint64_t>> kinds(t.skipped_by_kind.begin(),
+                                                             t.skipped_by_kind.end());
+    std::stable_sort(kinds.begin(), kinds.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::string text;
+    for (const auto& [kind, count] : kinds) {
+        std::vector<std::pair<std::string, std::uint64_t>> rules;
+        for (const auto& [rule, n] : t.skipped_by_rule) {
+            if (rule.starts_with(kind + ": ")) {
+                rules.emplace_back(rule.substr(kind.size() + 2), n);
+            }
+        }
+        text += fmt::format("{}{} {}", text.empty() ? "" : ", ", count, kind);
+        if (rules.size() == 1) {
+            text += " (" + rules.front().first + ")";
+        } else if (!rules.empty()) {
+            std::string inner;
+            for (const auto& [rule, n] : rules) {
+                inner += fmt::format("{}{} {}", inner.empty() ? "" : ", ", rule, n);
+            }
+            text += " (" + inner + ")";
+        }
+    }
+    return text;
+}
+
 void print_summary(const crawler::Crawl& crawl, const crawler::CrawlReport& report,
                    const CrawlCliOptions& o) {
     const std::string resume =
@@ -400,35 +429,44 @@ void print_summary(const crawler::Crawl& crawl, const crawler::CrawlReport& repo
         for (const auto& [kind, count] : t.errors_by_kind) {
             errors_by_kind[kind] = count;
         }
-        nlohmann::json summary = {{"command", "crawl"},
-                                  {"pages", t.pages},
-                                  {"ok", t.ok},
-                                  {"redirects", t.redirects},
-                                  {"not_found", t.not_found},
-                                  {"errors", t.errors},
-                                  {"errors_by_kind", errors_by_kind},
-                                  {"disallowed", t.disallowed},
-                                  {"robots_fetches", t.robots_fetches},
-                                  {"deferred", report.deferred},
-                                  {"bytes", t.bytes},
-                                  {"requests", t.requests},
-                                  {"elapsed_s", report.elapsed_s},
-                                  {"pages_per_s", rate},
-                                  {"stop_reason", crawler::to_string(report.reason)},
-                                  {"stop", report.stop_text},
-                                  {"queued_left", report.frontier.queued},
-                                  {"seen", report.frontier.seen},
-                                  {"seen_bytes", report.frontier.seen_bytes},
-                                  {"hosts", report.frontier.hosts},
-                                  {"strategy", fetch::to_string(s.strategy)},
-                                  {"concurrency", crawl.concurrency()},
-                                  {"per_host", s.per_host},
-                                  {"delay_s", delay_s},
-                                  {"resumed", crawl.resumed()},
-                                  {"pages_before", crawl.pages_before()},
-                                  {"db", db_path(o.common)},
-                                  {"run_id", crawl.run_id()},
-                                  {"crawl_id", crawl.crawl_id()}};
+        nlohmann::json skipped_by_kind = nlohmann::json::object();
+        for (const auto& [kind, count] : t.skipped_by_kind) {
+            skipped_by_kind[kind] = count;
+        }
+        nlohmann::json summary = {
+            {"command", "crawl"},
+            {"pages", t.pages},
+            {"ok", t.ok},
+            {"redirects", t.redirects},
+            {"not_found", t.not_found},
+            {"errors", t.errors},
+            {"errors_by_kind", errors_by_kind},
+            {"disallowed", t.disallowed},
+            {"skipped", t.skipped},
+            {"skipped_by_kind", skipped_by_kind},
+            {"robots_fetches", t.robots_fetches},
+            {"deferred", report.deferred},
+            {"bytes", t.bytes},
+            {"requests", t.requests},
+            {"elapsed_s", report.elapsed_s},
+            {"pages_per_s", rate},
+            {"stop_reason", crawler::to_string(report.reason)},
+            {"stop", report.stop_text},
+            {"queued_left", report.frontier.queued},
+            // URLs accepted and URLs skipped: the keys the
+            // crawl keeps in memory, as the crawls row records them.
+            {"seen", report.frontier.seen + report.frontier.skipped},
+            {"seen_bytes", report.frontier.seen_bytes + report.frontier.skipped_bytes},
+            {"hosts", report.frontier.hosts},
+            {"strategy", fetch::to_string(s.strategy)},
+            {"concurrency", crawl.concurrency()},
+            {"per_host", s.per_host},
+            {"delay_s", delay_s},
+            {"resumed", crawl.resumed()},
+            {"pages_before", crawl.pages_before()},
+            {"db", db_path(o.common)},
+            {"run_id", crawl.run_id()},
+            {"crawl_id", crawl.crawl_id()}};
         if (!resume.empty()) {
             summary["resume_command"] = resume;
         }
@@ -450,6 +488,10 @@ void print_summary(const crawler::Crawl& crawl, const crawler::CrawlReport& repo
     }
     if (report.deferred > 0) {
         extra += fmt::format("; {} throttled responses deferred", report.deferred);
+    }
+    if (t.skipped > 0) {
+        print_line(stdout, fmt::format("{} URLs skipped (seen, not fetched): {}", t.skipped,
+                                       skipped_text(t)));
     }
     print_line(stdout, fmt::format("{}; {} queued left; crawl {}{}{}", report.stop_text,
                                    report.frontier.queued, crawl.crawl_id(),
@@ -632,7 +674,9 @@ void register_crawl(CLI::App& app, int& exit_code) {
                  "so that --resume continues an interrupted crawl");
     cmd->add_option("urls", o->urls, "Seed URLs (http or https)");
     cmd->add_option("-d,--depth", o->depth,
-                    "Link hops followed from a seed; -1 = unlimited (default; wget -r uses 5)")
+                    "Link hops followed from a seed, by the shortest path (the crawl goes level "
+                    "by level); -1 = unlimited (default; wget -r uses 5). Links past it are "
+                    "recorded as skips")
         ->capture_default_str()
         ->group("Limits");
     cmd->add_option("--max-pages", o->max_pages,

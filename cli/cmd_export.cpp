@@ -198,12 +198,14 @@ void register_export(CLI::App& app, int& exit_code) {
         ->capture_default_str();
     cmd->add_option("--table", options->table,
                     "pages, links (with each link's page URL as from_url), downloads, runs, "
-                    "crawls or frontier")
-        ->check(CLI::IsMember({"pages", "links", "downloads", "runs", "crawls", "frontier"}))
+                    "crawls, frontier or skips (the URLs a crawl saw and did not fetch, with "
+                    "kind and rule)")
+        ->check(
+            CLI::IsMember({"pages", "links", "downloads", "runs", "crawls", "frontier", "skips"}))
         ->capture_default_str();
     cmd->add_option("--run", options->run,
-                    "Only rows of this run (pages, links: what that invocation fetched; crawls, "
-                    "frontier: the crawl it worked on)");
+                    "Only rows of this run (pages, links: what that invocation fetched; skips: "
+                    "what it skipped; crawls, frontier: the crawl it worked on)");
     cmd->add_option("--crawl", options->crawl,
                     "Only rows of this crawl, across its resumed runs (runs: its invocations; "
                     "not for downloads)");

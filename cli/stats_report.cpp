@@ -182,6 +182,9 @@ void header(const StatsReport& report, std::string& out) {
         outcomes = format_download_outcomes(s.ok, s.unchanged, s.skipped, s.not_found, s.errors);
     }
     lines.emplace_back("outcomes", outcomes);
+    if (s.source == Summary::Source::pages) {
+        lines.emplace_back("skipped", fmt::format("{} URLs seen and not fetched", s.skipped));
+    }
     lines.emplace_back("requests", fmt::format("{} (retries and robots.txt included)", s.requests));
     lines.emplace_back("bytes", format_bytes(static_cast<double>(s.bytes)));
     if (s.first_fetch && s.last_fetch) {
@@ -249,6 +252,18 @@ void errors(const Summary& s, std::string& out) {
         reasons.add({std::to_string(reason.count), reason.kind, reason.reason});
     }
     reasons.render(out);
+}
+
+void skips(const Summary& s, std::string& out) {
+    if (s.skipped_by_rule.empty()) {
+        return;
+    }
+    out += "\nskipped by kind\n";
+    TextTable table({"KIND", "RULE", "COUNT"}, {false, false, true});
+    for (const auto& rule : s.skipped_by_rule) {
+        table.add({rule.kind, rule.reason, std::to_string(rule.count)});
+    }
+    table.render(out);
 }
 
 void latency(const Summary& s, std::string& out) {
@@ -333,6 +348,7 @@ std::string format_stats_text(const StatsReport& report) {
     header(report, out);
     statuses(report.summary, out);
     errors(report.summary, out);
+    skips(report.summary, out);
     latency(report.summary, out);
     hosts(report, out);
     depths(report.summary, out, storage::SummaryOptions{}.depth_buckets - 1);
@@ -400,6 +416,18 @@ nlohmann::ordered_json stats_json(const StatsReport& report) {
     j["not_found"] = s.not_found;
     j["errors"] = s.errors;
     j["disallowed"] = s.disallowed;
+    if (pages) {
+        j["skipped"] = s.skipped;
+        j["skipped_by_kind"] = nlohmann::ordered_json::object();
+        for (const auto& kind : s.skipped_by_kind) {
+            j["skipped_by_kind"][kind.kind] = kind.count;
+        }
+        j["skipped_by_rule"] = nlohmann::ordered_json::array();
+        for (const auto& rule : s.skipped_by_rule) {
+            j["skipped_by_rule"].push_back(
+                {{"kind", rule.kind}, {"rule", rule.reason}, {"count", rule.count}});
+        }
+    }
     j["requests"] = s.requests;
     j["bytes"] = s.bytes;
     j["statuses"] = {{"1xx", s.status_classes[1]}, {"2xx", s.status_classes[2]},

@@ -1,6 +1,6 @@
-// The records of `flagcrawl crawl` and the tables they fill (schema steps 2 to 4): crawls,
-// crawl_runs, pages, links, frontier. This comment is the reference for readers of those tables
-// (stats, export, crawl --resume).
+// The records of `flagcrawl crawl` and the tables they fill (schema steps 2 to 6): crawls,
+// crawl_runs, pages, links, frontier, skips. This comment is the reference for readers of those
+// tables (stats, export, crawl --resume).
 #pragma once
 
 #include "storage/records.hpp"
@@ -25,9 +25,10 @@ namespace flagcrawl::storage {
 //                (frontier exhausted), 'failed' (the store failed).
 //   stop_reason  why the last invocation ended, e.g. "frontier exhausted",
 //                "--max-pages 100 reached", "interrupted"; NULL while running.
-//   seen_urls, seen_bytes  (step 3) the keys in the crawl's in-memory seen-set and the RAM it
-//                took (bytes) when the latest invocation that recorded them ended: a resumed
-//                run overwrites them. NULL until one has ended (and in crawls of older builds).
+//   seen_urls, seen_bytes  (step 3) the keys in the crawl's in-memory seen-sets (the URLs it
+//                accepted and, since step 6, those it skipped) and the RAM they took (bytes)
+//                when the latest invocation that recorded them ended: a resumed run overwrites
+//                them. NULL until one has ended (and in crawls of older builds).
 //                The URL count is kept with the bytes because the frontier keeps growing while
 //                a later run works: bytes per seen URL is seen_bytes / seen_urls.
 // crawl_runs   (crawl_id, run_id): every invocation that worked on a crawl. Each invocation has
@@ -55,7 +56,7 @@ namespace flagcrawl::storage {
 //   error_kind   (step 4: after ttfb_ms) with an error, its kind: a stable code listed in
 //                storage/README.md ('timeout', 'http_status', 'robots', ...); NULL without an
 //                error. Step 4 filled it in older files from the error text.
-// links        the links found on a page (pages parsed for links only: none at the depth limit).
+// links        the links found on a page (pages parsed for links only: not requisites).
 //   page_id      pages.id; n: position in the document (0-based).
 //   to_url       absolute URL without fragment; kind: anchor, frame, refresh, canonical,
 //                alternate, other_link, stylesheet, icon, preload, image, script, media, embed,
@@ -65,7 +66,27 @@ namespace flagcrawl::storage {
 //   key_hash     key_hash(normalize_key(url)) of crawler/url.hpp, stored as the signed 64-bit
 //                integer with the same bits: the seen-set is rebuilt from this column.
 //   url, depth, redirects (redirect hops that led here), requisite (0/1),
-//   state        0 queued, 1 done (a pages row with this seq exists, committed with it).
+//   state        0 queued, 1 done (a pages row with this seq exists, committed with it, or a
+//                skips row: a queued URL robots.txt refused once its rules were known).
+//   chain_seq, chain_keys  (step 6) a redirect target: the seq of the URL that started its
+//                redirect chain, and the key hashes of the chain's URLs before it (8 bytes each,
+//                little-endian, the start first); NULL for a URL not reached by a redirect.
+//                (Step 5 indexes the queued rows by (crawl_id, depth, seq): the crawl's order.)
+// skips        (step 6) every URL a crawl saw and did not fetch, once: a link or redirect target
+//              out of scope or filtered out, of another scheme (mailto:, javascript:, ...),
+//              invalid, refused by robots.txt, not followed (nofollow) or cut by a limit (the
+//              depth, the trap defences).
+//   crawl_id, key_hash  the URL's seen-set key (of the text as written for one that does not
+//                parse); run_id: the invocation that decided it; page_id: the page whose link
+//                or redirect it was (NULL: a seed or a queued URL).
+//   kind         its fetch::FailureKind code: out_of_scope, disallowed_scheme, invalid_url,
+//                robots, nofollow, limit_reached; rule: what decided it ("scope host",
+//                "--exclude", "mailto", "robots.txt", "rel=nofollow", "--depth 3",
+//                "--max-url-length 2083", ...).
+//   url          the absolute URL, or the link as written (at most 2048 bytes: longer ones are
+//                cut and end in "...").
+//   tentative    1: the URL may yet be fetched through another link (nofollow on this one, or
+//                past the depth on this path): the row is deleted if it is.
 
 enum class PageKind { page, requisite, robots };
 std::string_view to_string(PageKind kind); // "page" | "requisite" | "robots"
@@ -82,6 +103,27 @@ struct FrontierRow {
     int depth = 0;
     int redirects = 0;
     bool requisite = false;
+    std::int64_t chain_seq = 0;         // 0: not a redirect target
+    std::vector<std::uint64_t> chain{}; // the chain's keys before this URL
+};
+
+// One skips row.
+struct SkipRow {
+    std::uint64_t key_hash = 0;
+    std::string kind; // fetch::FailureKind code
+    std::string rule;
+    std::string url;
+    bool tentative = false;
+};
+// The longest URL text a skips row keeps.
+inline constexpr std::size_t k_max_skip_url = 2048;
+
+// A redirect chain that ended badly (a loop, a disallowed scheme, too many hops): the failure of
+// the URL that started it, set on its pages row.
+struct ChainFailure {
+    std::int64_t seq = 0; // the chain start's frontier seq
+    std::string error;
+    std::string error_kind;
 };
 
 // One links row (page_id and n are given by the writer).
@@ -104,9 +146,13 @@ struct CrawlBeginRecord {
 };
 
 // One fetched (or failed) URL with everything it changed, applied in ONE transaction: its
-// pages row, its links, the frontier rows it discovered, and `done_seq` set to done. A crash
-// therefore never keeps a page without its discoveries or a discovery without its page.
+// pages row, its links, the frontier rows it discovered, the URLs it skipped (and the skips it
+// undid), the failure of the redirect chain it ended, and `seq` set to done. A crash therefore
+// never keeps a page without its discoveries or a discovery without its page. A URL that is
+// itself skipped (has_page false: robots.txt refused it once queued) has no pages row, only its
+// skip.
 struct PageRecord {
+    bool has_page = true;
     std::int64_t crawl_id = 0;
     std::int64_t run_id = 0;
     std::optional<std::int64_t> seq; // frontier row this fetch completes (set to done)
@@ -131,6 +177,9 @@ struct PageRecord {
     std::optional<double> ttfb_ms;
     std::vector<LinkRow> links;
     std::vector<FrontierRow> discovered;
+    std::vector<SkipRow> skips;
+    std::vector<std::uint64_t> unskipped; // keys whose tentative skips row goes
+    std::optional<ChainFailure> chain_failure;
 };
 
 // Sets a crawl's status and stop reason, and records its seen-set as the invocation leaves it

@@ -11,13 +11,14 @@ namespace flagcrawl::storage {
 
 namespace {
 
-constexpr std::array<std::pair<ExportTable, std::string_view>, 6> k_tables = {{
+constexpr std::array<std::pair<ExportTable, std::string_view>, 7> k_tables = {{
     {ExportTable::runs, "runs"},
     {ExportTable::downloads, "downloads"},
     {ExportTable::crawls, "crawls"},
     {ExportTable::pages, "pages"},
     {ExportTable::links, "links"},
     {ExportTable::frontier, "frontier"},
+    {ExportTable::skips, "skips"},
 }};
 
 // SQLite's affinity rules, applied to the declared type.
@@ -105,6 +106,10 @@ std::string where_clause(ExportTable table, const ExportFilter& filter) {
         run = "t.crawl_id IN (SELECT crawl_id FROM crawl_runs WHERE run_id = ?1)";
         crawl = "t.crawl_id = ?2";
         break;
+    case ExportTable::skips:
+        run = "t.run_id = ?1";
+        crawl = "t.crawl_id = ?2";
+        break;
     }
     if (filter.crawl_id && crawl.empty()) {
         throw std::invalid_argument("storage: " + std::string(to_string(table)) +
@@ -187,7 +192,9 @@ Result<void> export_rows(Reader& reader, ExportTable table, const ExportFilter& 
             columns->push_back({"error_kind", ColumnType::text});
             list += ", " + error_kind_sql(reader.schema_version());
         }
-        const std::string order = table == ExportTable::frontier ? "t.crawl_id, t.seq" : "t.id";
+        const std::string order = table == ExportTable::frontier ? "t.crawl_id, t.seq"
+                                  : table == ExportTable::skips  ? "t.crawl_id, t.key_hash"
+                                                                 : "t.id";
         sql = "SELECT " + list + " FROM " + name + " AS t" + where + " ORDER BY " + order;
     }
     Statement statement = db.prepare(sql);

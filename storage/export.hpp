@@ -14,7 +14,7 @@
 
 namespace flagcrawl::storage {
 
-enum class ExportTable { runs, downloads, crawls, pages, links, frontier };
+enum class ExportTable { runs, downloads, crawls, pages, links, frontier, skips };
 std::string_view to_string(ExportTable table);
 std::optional<ExportTable> parse_export_table(std::string_view text);
 
@@ -35,6 +35,7 @@ struct ExportColumn {
 //   links      as pages, by the page they were found on. Each row also carries the page's
 //              crawl_id, run_id and url (as from_url).
 //   frontier   crawl_id: that crawl's; run_id: the crawl that run worked on.
+//   skips      run_id: the skips that invocation decided; crawl_id: the whole crawl's.
 struct ExportFilter {
     std::optional<std::int64_t> run_id;
     std::optional<std::int64_t> crawl_id;
@@ -42,10 +43,11 @@ struct ExportFilter {
 };
 
 // Calls on_columns once, then on_row for each row in a stable order (by id; links by page and
-// position; frontier by crawl and seq), column i of the row being columns[i]; on_row returns
-// false to stop early. Streams: one row in memory at a time. Fails for a table the file does not
-// have (crawl tables before k_crawl_tables_version). Throws std::invalid_argument for a filter
-// that does not apply: crawl_id with downloads, or on a file without crawl tables.
+// position; frontier by crawl and seq; skips by crawl and key), column i of the row being
+// columns[i]; on_row returns false to stop early. Streams: one row in memory at a time. Fails for a
+// table the file does not have (crawl tables before k_crawl_tables_version). Throws
+// std::invalid_argument for a filter that does not apply: crawl_id with downloads, or on a file
+// without crawl tables.
 Result<void> export_rows(Reader& reader, ExportTable table, const ExportFilter& filter,
                          const std::function<void(const std::vector<ExportColumn>&)>& on_columns,
                          const std::function<bool(const Statement&)>& on_row);

@@ -125,6 +125,39 @@ Reader::for_each_download(std::optional<std::int64_t> run_id,
 
 namespace {
 
+// The frontier columns for_each_frontier_row() reads, in a file at `version` (the redirect
+// chain since step 6).
+std::string frontier_columns(int version) {
+    return std::string("SELECT seq, key_hash, url, depth, redirects, requisite, ") +
+           (version >= k_skips_version ? "chain_seq, chain_keys" : "NULL, NULL") +
+           " FROM frontier ";
+}
+
+// Streams the rows of a statement that selects frontier_columns().
+Result<void> for_each_frontier_row(Statement& statement,
+                                   const std::function<bool(const FrontierRow&)>& on_row) {
+    FrontierRow frontier_row;
+    return for_each_row(statement, [&](const Statement& row) {
+        frontier_row.seq = row.column_int64(0);
+        frontier_row.key_hash = static_cast<std::uint64_t>(row.column_int64(1));
+        frontier_row.url = row.column_text(2);
+        frontier_row.depth = static_cast<int>(row.column_int64(3));
+        frontier_row.redirects = static_cast<int>(row.column_int64(4));
+        frontier_row.requisite = row.column_int64(5) != 0;
+        frontier_row.chain_seq = row.is_null(6) ? 0 : row.column_int64(6);
+        frontier_row.chain.clear();
+        const std::string_view keys = row.column_blob(7);
+        for (std::size_t at = 0; at + 8 <= keys.size(); at += 8) {
+            std::uint64_t key = 0;
+            for (std::size_t b = 0; b < 8; ++b) {
+                key |= std::uint64_t{static_cast<unsigned char>(keys[at + b])} << (8 * b);
+            }
+            frontier_row.chain.push_back(key);
+        }
+        return on_row(frontier_row);
+    });
+}
+
 constexpr std::string_view k_crawl_columns =
     "SELECT id, seeds, options, status, stop_reason FROM crawls ";
 
@@ -192,22 +225,29 @@ Result<void> Reader::for_each_frontier(std::int64_t crawl_id, std::int64_t after
                                        std::size_t limit, bool queued_only,
                                        const std::function<bool(const FrontierRow&)>& on_row) {
     Statement statement = m_db.prepare(
-        "SELECT seq, key_hash, url, depth, redirects, requisite FROM frontier "
+        frontier_columns(m_version) +
         "WHERE crawl_id = ?1 AND seq > ?2 AND (?3 = 0 OR state = 0) ORDER BY seq LIMIT ?4");
     statement.bind(1, crawl_id);
     statement.bind(2, after_seq);
     statement.bind(3, queued_only ? 1 : 0);
     statement.bind(4, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
-    FrontierRow frontier_row;
-    return for_each_row(statement, [&](const Statement& row) {
-        frontier_row.seq = row.column_int64(0);
-        frontier_row.key_hash = static_cast<std::uint64_t>(row.column_int64(1));
-        frontier_row.url = row.column_text(2);
-        frontier_row.depth = static_cast<int>(row.column_int64(3));
-        frontier_row.redirects = static_cast<int>(row.column_int64(4));
-        frontier_row.requisite = row.column_int64(5) != 0;
-        return on_row(frontier_row);
-    });
+    return for_each_frontier_row(statement, on_row);
+}
+
+Result<void> Reader::for_each_queued(std::int64_t crawl_id, int after_depth, std::int64_t after_seq,
+                                     std::size_t limit,
+                                     const std::function<bool(const FrontierRow&)>& on_row) {
+    // Files before schema step 5 lack the partial index on queued rows: the same rows, by a
+    // scan of the crawl's rows and a sort.
+    Statement statement =
+        m_db.prepare(frontier_columns(m_version) +
+                     "WHERE crawl_id = ?1 AND state = 0 AND (depth, seq) > (?2, ?3) "
+                     "ORDER BY depth, seq LIMIT ?4");
+    statement.bind(1, crawl_id);
+    statement.bind(2, after_depth);
+    statement.bind(3, after_seq);
+    statement.bind(4, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
+    return for_each_frontier_row(statement, on_row);
 }
 
 Result<void> Reader::for_each_seen_key(std::int64_t crawl_id,
@@ -216,6 +256,19 @@ Result<void> Reader::for_each_seen_key(std::int64_t crawl_id,
     statement.bind(1, crawl_id);
     return for_each_row(statement, [&](const Statement& row) {
         on_key(static_cast<std::uint64_t>(row.column_int64(0)));
+        return true;
+    });
+}
+
+Result<void> Reader::for_each_skip_key(std::int64_t crawl_id,
+                                       const std::function<void(std::uint64_t, bool)>& on_key) {
+    if (m_version < k_skips_version) {
+        return {};
+    }
+    Statement statement = m_db.prepare("SELECT key_hash, tentative FROM skips WHERE crawl_id = ?");
+    statement.bind(1, crawl_id);
+    return for_each_row(statement, [&](const Statement& row) {
+        on_key(static_cast<std::uint64_t>(row.column_int64(0)), row.column_int64(1) != 0);
         return true;
     });
 }

@@ -42,9 +42,19 @@ public:
     Result<void> for_each_frontier(std::int64_t crawl_id, std::int64_t after_seq, std::size_t limit,
                                    bool queued_only,
                                    const std::function<bool(const FrontierRow&)>& on_row);
+    // The queued frontier rows of a crawl whose (depth, seq) comes after (after_depth,
+    // after_seq), in that order, at most `limit` (0: all): the order a crawl fetches them in.
+    Result<void> for_each_queued(std::int64_t crawl_id, int after_depth, std::int64_t after_seq,
+                                 std::size_t limit,
+                                 const std::function<bool(const FrontierRow&)>& on_row);
     // The key hashes of every frontier row of a crawl (the seen-set), in no particular order.
     Result<void> for_each_seen_key(std::int64_t crawl_id,
                                    const std::function<void(std::uint64_t)>& on_key);
+
+    // The key hashes of a crawl's skips rows, each with its tentative flag (none in a file from
+    // before step 6).
+    Result<void> for_each_skip_key(std::int64_t crawl_id,
+                                   const std::function<void(std::uint64_t, bool)>& on_key);
 
     // For queries not covered above: prepare on it and stream with for_each_row().
     Database& database() noexcept { return m_db; }

@@ -170,6 +170,26 @@ ALTER TABLE pages ADD COLUMN ttfb_ms REAL;
     "ALTER TABLE pages ADD COLUMN error_kind TEXT;\n"
     "UPDATE downloads SET error_kind = " FLAGCRAWL_KIND_FROM_TEXT " WHERE error IS NOT NULL;\n"
     "UPDATE pages SET error_kind = " FLAGCRAWL_KIND_FROM_TEXT " WHERE error IS NOT NULL;\n",
+    // 5: the queued rows of a crawl in the order it fetches them (shallowest first, then by
+    // discovery), for paging them back in; partial, so a row leaves the index once done.
+    "CREATE INDEX frontier_queued ON frontier (crawl_id, depth, seq) WHERE state = 0;\n",
+    // 6: the URLs a crawl saw and did not fetch, once each, and the redirect chain a frontier row
+    // belongs to (crawl_records.hpp).
+    R"sql(
+CREATE TABLE skips (
+    crawl_id  INTEGER NOT NULL REFERENCES crawls (id),
+    key_hash  INTEGER NOT NULL,
+    run_id    INTEGER NOT NULL REFERENCES runs (id),
+    page_id   INTEGER REFERENCES pages (id),
+    kind      TEXT    NOT NULL,
+    rule      TEXT    NOT NULL,
+    url       TEXT    NOT NULL,
+    tentative INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (crawl_id, key_hash)
+) WITHOUT ROWID;
+ALTER TABLE frontier ADD COLUMN chain_seq INTEGER;
+ALTER TABLE frontier ADD COLUMN chain_keys BLOB;
+)sql",
 };
 
 Error schema_error(const Database& db, const std::string& reason) {
@@ -205,7 +225,7 @@ Result<int> inspect(Database& db) {
 
 } // namespace
 
-static_assert(static_cast<int>(k_migrations.size()) >= k_error_kind_version);
+static_assert(static_cast<int>(k_migrations.size()) >= k_skips_version);
 
 std::string error_kind_sql(int version) {
     return version >= k_error_kind_version ? "error_kind" : "(" FLAGCRAWL_KIND_FROM_TEXT ")";

@@ -19,6 +19,8 @@ inline constexpr int k_crawl_tables_version = 2;
 inline constexpr int k_crawl_timings_version = 3;
 // 4: downloads.error_kind and pages.error_kind, the stored kind of each failure.
 inline constexpr int k_error_kind_version = 4;
+// 6: the skips table and the frontier's redirect chains (5: the index of queued frontier rows).
+inline constexpr int k_skips_version = 6;
 
 // The SQL expression of a downloads or pages row's error kind in a file at `version`: the
 // error_kind column from step 4 on; in an older file (which readers do not migrate) the kind

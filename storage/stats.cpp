@@ -493,6 +493,38 @@ Result<Percentiles> read_ttfb(Database& db, const Scope& scope, std::uint64_t co
     return picker.result();
 }
 
+// A crawl's skips, by kind and by rule. The rule's text is short and stable ("scope host",
+// "--depth 3"), so the groups are few.
+Result<void> read_skips(Database& db, int version, const Scope& scope, Summary& s) {
+    if (version < k_skips_version) {
+        return {};
+    }
+    Statement statement = db.prepare("SELECT kind, rule, count(*) FROM skips WHERE (" +
+                                     scope.filter + ") GROUP BY 1, 2 ORDER BY 3 DESC, 2");
+    statement.bind(1, scope.id);
+    std::map<std::string, std::uint64_t, std::less<>> kinds;
+    auto r = for_each_row(statement, [&](const Statement& row) {
+        const std::uint64_t count = row.column_uint64(2);
+        const std::string kind(row.column_text(0));
+        s.skipped += count;
+        kinds[kind] += count;
+        if (kind == "robots") {
+            s.disallowed += count;
+        }
+        s.skipped_by_rule.push_back({std::string(row.column_text(1)), kind, count});
+        return true;
+    });
+    if (!r) {
+        return r.error();
+    }
+    for (const auto& [kind, count] : kinds) {
+        s.skipped_by_kind.push_back({kind, count});
+    }
+    std::stable_sort(s.skipped_by_kind.begin(), s.skipped_by_kind.end(),
+                     [](const KindCount& a, const KindCount& b) { return a.count > b.count; });
+    return {};
+}
+
 Result<void> read_frontier(Database& db, int schema, std::int64_t crawl_id, Summary& s) {
     Statement frontier = db.prepare(
         "SELECT count(*), coalesce(sum(state = 0), 0) FROM frontier WHERE crawl_id = ?1");
@@ -552,6 +584,11 @@ Result<Summary> summarize(Reader& reader, const Scope& scope, const SummaryOptio
             return ttfb.error();
         }
         s.ttfb_ms = *ttfb;
+    }
+    if (scope.pages()) {
+        if (auto r = read_skips(db, reader.schema_version(), scope, s); !r) {
+            return r.error();
+        }
     }
     if (scope.whole_crawl) {
         if (auto r = read_frontier(db, reader.schema_version(), scope.id, s); !r) {

@@ -77,8 +77,9 @@ struct SummaryOptions {
 //
 // Outcomes (each row is exactly one), counted as `crawl` and `download` count them: ok (no
 // error, not 3xx), redirect (no error, 3xx: a crawl records each hop), not_found (error with
-// status 404 or 410), disallowed (pages never requested because robots.txt refused them), error
-// (every other failure, URLs refused before any request included).
+// status 404 or 410), error (every other failure, URLs refused before any request included).
+// A crawl's skips (URLs seen and not fetched, each once: skips rows) are counted apart, by kind
+// and rule; disallowed is those robots.txt refused (in files from before step 6: pages rows).
 struct Summary {
     enum class Source { downloads, pages };
     Source source = Source::downloads;
@@ -101,6 +102,9 @@ struct Summary {
     std::uint64_t requisites = 0; // pages source: rows of kind 'requisite'
     std::uint64_t robots_fetches = 0;
     std::uint64_t robots_failed = 0;
+    std::uint64_t skipped = 0;                // pages source: skips rows
+    std::vector<KindCount> skipped_by_kind;   // by count, then kind
+    std::vector<ReasonCount> skipped_by_rule; // (rule, kind): by count, then rule
 
     // Rows by status class: [0] no response, [1] 1xx ... [5] 5xx (other values are not counted).
     std::array<std::uint64_t, 6> status_classes{};

@@ -99,10 +99,18 @@ struct Statements {
                        db.prepare(insert_links_sql(k_link_rows[1])),
                        db.prepare(insert_links_sql(k_link_rows[2]))}
         , insert_frontier(db.prepare(
-              "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, requisite) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?)"))
-        , frontier_done(
-              db.prepare("UPDATE frontier SET state = 1 WHERE crawl_id = ? AND seq = ?")) {}
+              "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, requisite, "
+              "chain_seq, chain_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+        , frontier_done(db.prepare("UPDATE frontier SET state = 1 WHERE crawl_id = ? AND seq = ?"))
+        // A tentative skip (nofollow, past the depth) is replaced by a final one of the same
+        // URL; the crawl never records a URL twice otherwise.
+        , insert_skip(db.prepare("INSERT OR REPLACE INTO skips (crawl_id, key_hash, run_id, "
+                                 "page_id, kind, rule, url, tentative) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
+        , delete_skip(
+              db.prepare("DELETE FROM skips WHERE crawl_id = ? AND key_hash = ? AND tentative = 1"))
+        , fail_chain(db.prepare("UPDATE pages SET error = ?, error_kind = ? "
+                                "WHERE crawl_id = ? AND seq = ? AND kind != 'robots'")) {}
 
     Statement insert_run;
     Statement finish_run;
@@ -117,6 +125,9 @@ struct Statements {
     std::array<Statement, 3> insert_links;
     Statement insert_frontier;
     Statement frontier_done;
+    Statement insert_skip;
+    Statement delete_skip;
+    Statement fail_chain;
 };
 
 } // namespace
@@ -461,6 +472,19 @@ struct Writer::Impl {
             insert.bind(5, row.depth);
             insert.bind(6, row.redirects);
             insert.bind(7, row.requisite ? 1 : 0);
+            if (row.chain_seq > 0) {
+                insert.bind(8, row.chain_seq);
+                std::string keys(row.chain.size() * 8, '\0');
+                for (std::size_t i = 0; i < row.chain.size(); ++i) {
+                    for (std::size_t b = 0; b < 8; ++b) {
+                        keys[i * 8 + b] = static_cast<char>((row.chain[i] >> (8 * b)) & 0xff);
+                    }
+                }
+                insert.bind_blob_view(9, keys);
+            } else {
+                insert.bind(8, std::nullopt);
+                insert.bind(9, std::nullopt);
+            }
             if (auto r = insert.run(); !r) {
                 return r;
             }
@@ -469,6 +493,60 @@ struct Writer::Impl {
     }
 
     Result<void> apply(const PageRecord& p) {
+        std::optional<std::int64_t> page_id;
+        if (p.has_page) {
+            auto inserted = insert_page(p);
+            if (!inserted) {
+                return inserted.error();
+            }
+            page_id = *inserted;
+        }
+        if (auto r = insert_frontier_rows(p.crawl_id, p.discovered); !r) {
+            return r;
+        }
+        for (const SkipRow& skip : p.skips) {
+            auto& insert = statements->insert_skip;
+            insert.bind(1, p.crawl_id);
+            insert.bind(2, static_cast<std::int64_t>(skip.key_hash));
+            insert.bind(3, p.run_id);
+            insert.bind(4, page_id);
+            insert.bind_view(5, skip.kind);
+            insert.bind_view(6, skip.rule);
+            insert.bind_view(7, skip.url);
+            insert.bind(8, skip.tentative ? 1 : 0);
+            if (auto r = insert.run(); !r) {
+                return r;
+            }
+        }
+        for (std::uint64_t key : p.unskipped) {
+            auto& erase = statements->delete_skip;
+            erase.bind(1, p.crawl_id);
+            erase.bind(2, static_cast<std::int64_t>(key));
+            if (auto r = erase.run(); !r) {
+                return r;
+            }
+        }
+        if (p.chain_failure) {
+            auto& fail = statements->fail_chain;
+            fail.bind_view(1, p.chain_failure->error);
+            fail.bind_view(2, p.chain_failure->error_kind);
+            fail.bind(3, p.crawl_id);
+            fail.bind(4, p.chain_failure->seq);
+            if (auto r = fail.run(); !r) {
+                return r;
+            }
+        }
+        if (p.seq) {
+            auto& done = statements->frontier_done;
+            done.bind(1, p.crawl_id);
+            done.bind(2, *p.seq);
+            return done.run();
+        }
+        return {};
+    }
+
+    // The pages row and its links; returns the row's id.
+    Result<std::int64_t> insert_page(const PageRecord& p) {
         std::array<char, 24> fetched;
         auto& insert = statements->insert_page;
         insert.bind(1, p.crawl_id);
@@ -498,7 +576,7 @@ struct Writer::Impl {
         insert.bind(21, p.ttfb_ms);
         insert.bind_view(22, p.error_kind);
         if (auto r = insert.run(); !r) {
-            return r;
+            return r.error();
         }
         const std::int64_t page_id = db.last_insert_rowid();
         std::size_t n = 0;
@@ -516,20 +594,11 @@ struct Writer::Impl {
                     link.bind(base + 5, l.nofollow ? 1 : 0);
                 }
                 if (auto r = link.run(); !r) {
-                    return r;
+                    return r.error();
                 }
             }
         }
-        if (auto r = insert_frontier_rows(p.crawl_id, p.discovered); !r) {
-            return r;
-        }
-        if (p.seq) {
-            auto& done = statements->frontier_done;
-            done.bind(1, p.crawl_id);
-            done.bind(2, *p.seq);
-            return done.run();
-        }
-        return {};
+        return page_id;
     }
 
     Result<void> apply(const CrawlEndRecord& c) {

@@ -151,6 +151,7 @@ SetupResult Crawl::begin() {
     auto wake = [fetcher = m_fetcher.get()] { fetcher->wake(); };
 
     PageRules rules;
+    rules.scope = m_settings.scope;
     rules.max_depth = m_settings.max_depth;
     rules.robots = m_settings.robots;
     rules.canonical_query = m_settings.canonical_query;
@@ -212,12 +213,14 @@ SetupResult Crawl::begin() {
         begin.options = options_json(m_settings);
         std::vector<Discovery> offers;
         for (const Url& seed : m_seeds) {
-            offers.push_back({seed.href_without_fragment(),
-                              url_key_hash(seed, m_settings.canonical_query), 0, 0, false});
+            Discovery d;
+            d.url = seed.href_without_fragment();
+            d.key = url_key_hash(seed, m_settings.canonical_query);
+            offers.push_back(d);
         }
-        std::vector<FrontierEntry> accepted;
-        m_frontier->offer(offers, accepted);
-        for (FrontierEntry& e : accepted) {
+        Decisions decisions;
+        m_frontier->offer(offers, decisions);
+        for (FrontierEntry& e : decisions.accepted) {
             begin.frontier.push_back({e.seq, e.key, std::move(e.url), 0, 0, false});
         }
     }
@@ -352,10 +355,12 @@ CrawlReport Crawl::run() {
     }
     std::optional<storage::Error> store_error = m_job->store_error();
     if (m_writer) {
-        // The seen-set as this run leaves it: `stats` reports its RAM per seen URL from these.
-        (void)m_writer->submit(storage::CrawlEndRecord{m_crawl_id, crawl_status(report.reason),
-                                                       report.stop_text, report.frontier.seen,
-                                                       report.frontier.seen_bytes});
+        // The seen-sets (URLs accepted and URLs skipped) as this run leaves them: `stats`
+        // reports their RAM per URL from these.
+        (void)m_writer->submit(
+            storage::CrawlEndRecord{m_crawl_id, crawl_status(report.reason), report.stop_text,
+                                    report.frontier.seen + report.frontier.skipped,
+                                    report.frontier.seen_bytes + report.frontier.skipped_bytes});
         if (auto flushed = m_writer->flush(); !flushed && !store_error) {
             store_error = flushed.error();
         }
@@ -405,6 +410,8 @@ CrawlTotals Crawl::read_totals() {
     t.requests = c.requests;
     t.robots_fetches = c.robots_fetches;
     t.errors_by_kind = m_job->errors_by_kind();
+    t.skipped = c.skipped;
+    t.skipped_by_kind = m_job->skipped_by_kind();
     if (!m_writer) {
         return t;
     }
@@ -433,6 +440,14 @@ CrawlTotals Crawl::read_totals() {
     t.errors_by_kind.clear();
     for (const storage::KindCount& kind : summary->errors_by_kind) {
         t.errors_by_kind[kind.kind] = kind.count;
+    }
+    t.skipped = summary->skipped;
+    t.skipped_by_kind.clear();
+    for (const storage::KindCount& kind : summary->skipped_by_kind) {
+        t.skipped_by_kind[kind.kind] = kind.count;
+    }
+    for (const storage::ReasonCount& rule : summary->skipped_by_rule) {
+        t.skipped_by_rule.emplace_back(rule.kind + ": " + rule.reason, rule.count);
     }
     return t;
 }

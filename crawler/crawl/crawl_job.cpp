@@ -188,8 +188,8 @@ void CrawlJob::on_response(fetch::Response&& response) {
         // Cut short by Ctrl-C: not recorded, so the URL stays queued for --resume.
         m_pages_dispatched -= std::min<std::uint64_t>(m_pages_dispatched, 1);
         Completion interrupted{std::move(job), {JobResult::Outcome::interrupted, 0, 0, {}}, {}};
-        m_frontier.complete(interrupted, now, m_accepted);
-        m_accepted.clear();
+        m_frontier.complete(interrupted, now, m_decisions);
+        m_decisions.clear();
         publish_stats();
         return;
     }
@@ -240,23 +240,48 @@ void CrawlJob::commit(ParsedPage&& page) {
     for (const Candidate& c : page.candidates) {
         const std::string& url =
             c.link < 0 ? c.url : r.links[static_cast<std::size_t>(c.link)].to_url;
-        m_discoveries.push_back({url, c.key, c.depth, c.redirects, c.requisite});
+        Discovery d{url,         c.key,       c.depth, c.redirects,
+                    c.requisite, c.chain_seq, c.chain, std::nullopt};
+        if (c.skip) {
+            d.skip = SkipReason{*c.skip, c.rule, c.tentative};
+        }
+        m_discoveries.push_back(d);
     }
     Completion completion{
         std::move(page.job),
         {JobResult::Outcome::recorded, r.http_status.value_or(0), r.bytes,
          page.failed || r.error ? std::string_view(page.error_kind) : std::string_view()},
         std::move(m_discoveries)};
-    m_accepted.clear();
-    m_frontier.complete(completion, now, m_accepted);
+    m_decisions.clear();
+    m_frontier.complete(completion, now, m_decisions);
     m_discoveries = std::move(completion.discoveries);
-    for (FrontierEntry& entry : m_accepted) {
+    for (FrontierEntry& entry : m_decisions.accepted) {
         r.discovered.push_back({entry.seq, entry.key, std::move(entry.url), entry.depth,
-                                entry.redirects, entry.requisite});
+                                entry.redirects, entry.requisite, entry.chain_seq,
+                                std::move(entry.chain)});
     }
-    m_accepted.clear();
+    for (SkipDecision& skip : m_decisions.skipped) {
+        // A tentative skip undone by a later link of the same page is never written.
+        if (skip.tentative && std::find(m_decisions.unskipped.begin(), m_decisions.unskipped.end(),
+                                        skip.key) != m_decisions.unskipped.end()) {
+            std::erase(m_decisions.unskipped, skip.key);
+            continue;
+        }
+        r.skips.push_back({skip.key, std::string(fetch::code(skip.kind)), std::move(skip.rule),
+                           std::move(skip.url), skip.tentative});
+    }
+    r.unskipped = std::move(m_decisions.unskipped);
+    m_decisions.clear();
     m_pages_at_depth_limit += page.depth_cut ? 1 : 0;
     count(r, page.error_kind);
+    if (page.chain_failed) {
+        // The chain's first URL was counted as a redirect when it was recorded.
+        if (m_counters.redirects > 0) {
+            --m_counters.redirects;
+        }
+        ++m_counters.errors;
+        ++m_errors_by_kind[std::string(fetch::code(*page.chain_failed))];
+    }
     if (m_on_item) {
         m_on_item(CrawlItem{r, page.failed});
     }
@@ -265,16 +290,26 @@ void CrawlJob::commit(ParsedPage&& page) {
     publish_stats();
 }
 
-// Each row is exactly one outcome, as `stats` counts them (storage/stats.hpp).
+// Each row is exactly one outcome, as `stats` counts them (storage/stats.hpp); each skip one
+// skip.
 void CrawlJob::count(const storage::PageRecord& r, std::string_view error_kind) {
+    for (const storage::SkipRow& skip : r.skips) {
+        ++m_counters.skipped;
+        ++m_skipped_by_kind[skip.kind];
+        if (skip.kind == fetch::code(fetch::FailureKind::robots)) {
+            ++m_counters.disallowed;
+        }
+    }
+    // Undone tentative skips (of earlier pages: their kind is not kept, only the total).
+    m_counters.skipped -= std::min<std::uint64_t>(m_counters.skipped, r.unskipped.size());
+    if (!r.has_page) {
+        return;
+    }
     ++m_counters.pages;
     m_counters.bytes += r.bytes;
     const int status = r.http_status.value_or(0);
     if (!r.error) {
         ++(status >= 300 && status < 400 ? m_counters.redirects : m_counters.ok);
-    } else if (error_kind == fetch::code(fetch::FailureKind::robots)) {
-        ++m_counters.disallowed;
-        ++m_errors_by_kind[std::string(error_kind)];
     } else {
         ++(status == 404 || status == 410 ? m_counters.not_found : m_counters.errors);
         ++m_errors_by_kind[std::string(error_kind)];

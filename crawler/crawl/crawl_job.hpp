@@ -54,7 +54,8 @@ struct CrawlCounters {
     std::atomic<std::uint64_t> redirects{0};
     std::atomic<std::uint64_t> not_found{0};
     std::atomic<std::uint64_t> errors{0};
-    std::atomic<std::uint64_t> disallowed{0};
+    std::atomic<std::uint64_t> disallowed{0}; // URLs robots.txt refused (skips)
+    std::atomic<std::uint64_t> skipped{0};    // URLs seen and not fetched, each once
     std::atomic<std::uint64_t> robots_fetches{0};
     std::atomic<std::uint64_t> bytes{0};    // body bytes of every fetch but robots.txt
     std::atomic<std::uint64_t> requests{0}; // requests the engine reported, robots.txt included
@@ -135,6 +136,11 @@ public:
     const CrawlCounters& counters() const { return m_counters; }
     // Failed rows by kind, as counted by count() (after run() only).
     const std::map<std::string, std::uint64_t>& errors_by_kind() const { return m_errors_by_kind; }
+    // Skips recorded, by kind (after run() only; a tentative skip undone later still counts
+    // here: the store's totals do not).
+    const std::map<std::string, std::uint64_t>& skipped_by_kind() const {
+        return m_skipped_by_kind;
+    }
     const std::optional<storage::Error>& store_error() const { return m_store_error; }
     FrontierStats frontier_stats() const; // after run() only
 
@@ -174,11 +180,12 @@ private:
     std::optional<fetch::Clock::time_point> m_deadline;
     std::optional<storage::Error> m_store_error;
     std::map<std::string, std::uint64_t> m_errors_by_kind;
+    std::map<std::string, std::uint64_t> m_skipped_by_kind;
     std::atomic<bool> m_interrupted{false};
     CrawlCounters& m_counters;
-    std::vector<Discovery> m_discoveries;  // reused by commit()
-    std::vector<FrontierEntry> m_accepted; // reused by commit()
-    std::vector<ParsedPage> m_parsed;      // reused by on_wake()
+    std::vector<Discovery> m_discoveries; // reused by commit()
+    Decisions m_decisions;                // reused by commit()
+    std::vector<ParsedPage> m_parsed;     // reused by on_wake()
 
     // Without a pool: the one extractor, used on the engine's thread.
     std::unique_ptr<LinkExtractor> m_inline_extractor;

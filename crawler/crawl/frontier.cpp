@@ -7,6 +7,13 @@ namespace flagcrawl::crawler {
 
 namespace {
 
+constexpr std::string_view k_robots_rule = "robots.txt";
+
+// The key under which a tentative skip is kept in the skipped set, apart from a final one.
+std::uint64_t tentative_key(std::uint64_t key) {
+    return key ^ 0x7f4a7c159e3779b9ULL;
+}
+
 std::string seconds_text(Duration d) {
     const double s = std::chrono::duration<double>(d).count();
     char buffer[32];
@@ -44,7 +51,7 @@ LocalFrontier::LocalFrontier(FrontierOptions options, FrontierStore* store)
 void LocalFrontier::restore_queue(std::int64_t max_seq, std::uint64_t queued) {
     m_next_seq = max_seq + 1;
     m_spilled = queued;
-    m_memory_max_seq = 0;
+    m_watermark = {};
 }
 
 const LocalFrontier::Host* LocalFrontier::find_host(std::string_view origin) const {
@@ -72,33 +79,86 @@ void LocalFrontier::set_waker(std::function<void()> wake) {
     m_waker->set(std::move(wake));
 }
 
-void LocalFrontier::offer(std::span<const Discovery> offers, std::vector<FrontierEntry>& accepted) {
+void LocalFrontier::restore_skipped(std::uint64_t key, bool tentative) {
+    m_skipped.insert(tentative ? tentative_key(key) : key);
+}
+
+void LocalFrontier::offer(std::span<const Discovery> offers, Decisions& decisions) {
     for (const Discovery& d : offers) {
-        if (auto entry = push(d.url, d.key, d.depth, d.redirects, d.requisite)) {
-            accepted.push_back(std::move(*entry));
+        if (d.skip) {
+            skip(d, *d.skip, decisions);
+        } else {
+            accept(d, decisions);
         }
     }
 }
 
+void LocalFrontier::accept(const Discovery& d, Decisions& decisions) {
+    if (m_seen.contains(d.key) || m_skipped.contains(d.key)) {
+        return;
+    }
+    if (!allowed_now(d.url)) {
+        // The host's rules are known: refused now, recorded once (a URL queued before they
+        // were known is refused when handed out, and recorded then).
+        skip(d, SkipReason{fetch::FailureKind::robots, k_robots_rule, false}, decisions);
+        return;
+    }
+    auto entry = admit(d);
+    if (!entry) {
+        return;
+    }
+    if (m_skipped.contains(tentative_key(d.key))) {
+        decisions.unskipped.push_back(d.key);
+    }
+    decisions.accepted.push_back(std::move(*entry));
+}
+
+void LocalFrontier::skip(const Discovery& d, const SkipReason& why, Decisions& decisions) {
+    if (m_seen.contains(d.key) || m_skipped.contains(d.key)) {
+        return; // accepted, or skipped for good already
+    }
+    if (why.tentative) {
+        if (!m_skipped.insert(tentative_key(d.key))) {
+            return;
+        }
+    } else {
+        m_skipped.insert(d.key);
+    }
+    decisions.skipped.push_back(
+        {d.key, std::string(d.url), why.kind, std::string(why.rule), why.tentative});
+}
+
 std::optional<FrontierEntry> LocalFrontier::push(std::string_view url, std::uint64_t key, int depth,
                                                  int redirects, bool requisite) {
-    // Checked before the seen-set takes the key: a URL refused now by known rules may come
-    // back through another path (it would be refused again).
-    if (m_seen.contains(key) || !allowed_now(url) || !m_seen.insert(key)) {
+    if (m_seen.contains(key) || m_skipped.contains(key) || !allowed_now(url)) {
+        return std::nullopt;
+    }
+    return admit(Discovery{url, key, depth, redirects, requisite, 0, {}, std::nullopt});
+}
+
+std::optional<FrontierEntry> LocalFrontier::admit(const Discovery& d) {
+    if (!m_seen.insert(d.key)) {
         return std::nullopt;
     }
     FrontierEntry entry;
     entry.seq = m_next_seq++;
-    entry.key = key;
-    entry.url = url;
-    entry.depth = depth;
-    entry.redirects = redirects;
-    entry.requisite = requisite;
-    if (m_store != nullptr && (m_spilled > 0 || m_in_memory >= m_options.window)) {
-        ++m_spilled; // only in the store (written by the caller) until paged in
+    entry.key = d.key;
+    entry.url = d.url;
+    entry.depth = d.depth;
+    entry.redirects = d.redirects;
+    entry.requisite = d.requisite;
+    entry.chain_seq = d.chain_seq;
+    entry.chain.assign(d.chain.begin(), d.chain.end());
+    const QueuePosition at{d.depth, entry.seq};
+    // Past the watermark while the store holds entries (or the window is full): only in the
+    // store (written by the caller) until paged in. At or before it (a redirect target of the
+    // level being crawled): in memory, since page-ins read on after the watermark.
+    if (m_store != nullptr && (m_spilled > 0 || m_in_memory >= m_options.window) &&
+        m_watermark < at) {
+        ++m_spilled;
         return entry;
     }
-    m_memory_max_seq = entry.seq;
+    m_watermark = std::max(m_watermark, at);
     enqueue(entry);
     return entry;
 }
@@ -106,11 +166,38 @@ std::optional<FrontierEntry> LocalFrontier::push(std::string_view url, std::uint
 void LocalFrontier::enqueue(const FrontierEntry& entry) {
     const std::uint32_t id = host_for(origin_of(entry.url));
     Host& host = m_hosts[id];
-    host.queue.push_back(store(host, entry));
+    const Queued q = store(host, entry);
+    // In (depth, seq) order: entries mostly arrive in that order; a redirect target of the level
+    // being crawled goes before the deeper ones already queued.
+    auto at = host.queue.end();
+    while (at != host.queue.begin()) {
+        const Queued& before = *std::prev(at);
+        if (QueuePosition{before.depth, before.seq} < QueuePosition{q.depth, q.seq}) {
+            break;
+        }
+        --at;
+    }
+    const bool new_head = at == host.queue.begin();
+    host.queue.insert(at, q);
     ++m_in_memory;
-    if (host.queue.size() == 1) {
+    ++m_active_by_depth[q.depth];
+    if (new_head) {
         reschedule(id, m_now);
     }
+}
+
+void LocalFrontier::retire(int depth) {
+    auto found = m_active_by_depth.find(depth);
+    if (found != m_active_by_depth.end() && --found->second == 0) {
+        m_active_by_depth.erase(found);
+    }
+}
+
+std::optional<int> LocalFrontier::level() const {
+    if (m_active_by_depth.empty()) {
+        return std::nullopt;
+    }
+    return m_active_by_depth.begin()->first;
 }
 
 LocalFrontier::Queued LocalFrontier::store(Host& host, const FrontierEntry& entry) {
@@ -125,6 +212,10 @@ LocalFrontier::Queued LocalFrontier::store(Host& host, const FrontierEntry& entr
     q.deferrals = static_cast<std::int16_t>(std::min(entry.deferrals, 0x7fff));
     q.deferred_attempts = static_cast<std::int16_t>(std::min(entry.deferred_attempts, 0x7fff));
     q.requisite = entry.requisite;
+    if (entry.chain_seq > 0) {
+        q.chained = true;
+        m_chains[entry.seq] = Chain{entry.chain_seq, entry.chain};
+    }
     // Grow by a quarter, not std::string's doubling: the slack is RSS.
     if (host.paths.size() + path.size() > host.paths.capacity()) {
         host.paths.reserve(host.paths.size() + host.paths.size() / 4 + path.size() + 256);
@@ -146,6 +237,14 @@ FrontierEntry LocalFrontier::take_front(Host& host) {
     entry.deferrals = q.deferrals;
     entry.deferred_attempts = q.deferred_attempts;
     entry.requisite = q.requisite;
+    if (q.chained) {
+        auto chain = m_chains.find(q.seq);
+        if (chain != m_chains.end()) {
+            entry.chain_seq = chain->second.seq;
+            entry.chain = std::move(chain->second.keys);
+            m_chains.erase(chain);
+        }
+    }
     host.paths_dead += q.path_size;
     // Compact once a quarter of `paths` is dead (each compaction copies the live bytes: ~4
     // bytes copied per byte handed out), and free it when the queue is empty, so that a host's
@@ -172,9 +271,6 @@ bool LocalFrontier::allowed_now(std::string_view url) const {
     const Host* host = find_host(origin_of(url));
     if (host == nullptr) {
         return true;
-    }
-    if (host->robots == Robots::given_up) {
-        return false;
     }
     return host->robots != Robots::ready || !host->rules ||
            host->rules->allowed(path_and_query_of(url));
@@ -210,7 +306,7 @@ void LocalFrontier::reschedule(std::uint32_t id, TimePoint now) {
         host.timed_key = at;
         m_timed.emplace(at, id);
     } else {
-        host.ready_key = host.queue.front().seq;
+        host.ready_key = QueuePosition{host.queue.front().depth, host.queue.front().seq};
         m_ready.emplace(*host.ready_key, id);
     }
 }
@@ -234,7 +330,7 @@ void LocalFrontier::page_in_if_low() {
     m_spilled_at_request = m_spilled;
     m_next_seq_at_request = m_next_seq;
     m_asked = m_options.window - m_in_memory;
-    m_store->request(m_memory_max_seq, m_asked, [waker = m_waker] { (*waker)(); });
+    m_store->request(m_watermark, m_asked, [waker = m_waker] { (*waker)(); });
 }
 
 void LocalFrontier::take_paged_in() {
@@ -249,10 +345,11 @@ void LocalFrontier::take_paged_in() {
     std::uint64_t got = 0;
     std::uint64_t got_before_request = 0;
     for (FrontierEntry& entry : answer->entries) {
-        if (entry.seq <= m_memory_max_seq) {
-            continue; // cannot happen: the store reads after the seq it was given
+        const QueuePosition at{entry.depth, entry.seq};
+        if (!(m_watermark < at)) {
+            continue; // cannot happen: the store reads after the position it was given
         }
-        m_memory_max_seq = entry.seq;
+        m_watermark = at;
         got_before_request += entry.seq < m_next_seq_at_request ? 1 : 0;
         enqueue(entry);
         ++got;
@@ -279,12 +376,16 @@ FrontierNext LocalFrontier::next(TimePoint now) {
         reschedule(m_timed.begin()->second, now);
     }
     FrontierNext out;
-    if (m_ready.empty()) {
+    // Level by level: a host whose next URL is deeper than the level waits for it to end.
+    const bool gated = !m_ready.empty() && m_options.by_level &&
+                       m_ready.begin()->first.depth > level().value_or(0);
+    if (m_ready.empty() || gated) {
         if (!m_timed.empty()) {
             out.state = FrontierNext::State::waiting;
             out.wake_at = m_timed.begin()->first;
-        } else if (m_in_flight > 0 || m_paging) {
-            out.state = FrontierNext::State::waiting; // a completion or the page-in wakes it
+        } else if (m_in_flight > 0 || m_paging || gated) {
+            // A completion or the page-in wakes it (gated: the level's URLs are in flight).
+            out.state = FrontierNext::State::waiting;
         } else {
             out.state = FrontierNext::State::finished;
         }
@@ -330,14 +431,17 @@ FrontierNext LocalFrontier::next(TimePoint now) {
     return out;
 }
 
-void LocalFrontier::complete(Completion& completion, TimePoint now,
-                             std::vector<FrontierEntry>& accepted) {
-    offer(completion.discoveries, accepted);
+void LocalFrontier::complete(Completion& completion, TimePoint now, Decisions& decisions) {
+    offer(completion.discoveries, decisions);
     complete(completion.job, now);
 }
 
 void LocalFrontier::complete(const FrontierJob& job, TimePoint now) {
     m_now = now;
+    if (job.kind == FrontierJob::Kind::robots) {
+        return;
+    }
+    retire(job.entry.depth);
     if (job.kind != FrontierJob::Kind::fetch) {
         return; // disallowed and unreachable jobs took no slot
     }
@@ -425,6 +529,8 @@ FrontierStats LocalFrontier::stats() const {
     s.hosts_waiting = m_timed.size();
     s.seen = m_seen.size();
     s.seen_bytes = m_seen.memory_bytes();
+    s.skipped = m_skipped.size();
+    s.skipped_bytes = m_skipped.memory_bytes();
     s.deferred = m_deferred;
     return s;
 }

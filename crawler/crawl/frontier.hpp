@@ -7,6 +7,7 @@
 #include "crawler/crawl/shared_waker.hpp"
 #include "crawler/robots/robots.hpp"
 #include "crawler/url/seen_set.hpp"
+#include "fetch/outcome.hpp"
 #include "storage/sqlite.hpp"
 #include "util/hash.hpp"
 
@@ -31,6 +32,13 @@ using FrontierClock = std::chrono::steady_clock;
 using TimePoint = FrontierClock::time_point;
 using Duration = std::chrono::nanoseconds;
 
+// Where a queued URL stands in the crawl's order: shallower first, then in discovery order.
+struct QueuePosition {
+    int depth = 0;
+    std::int64_t seq = 0;
+    auto operator<=>(const QueuePosition&) const = default;
+};
+
 // A URL accepted into the crawl. `seq` is its discovery order (1, 2, ...), given when the
 // frontier accepts it.
 struct FrontierEntry {
@@ -42,17 +50,56 @@ struct FrontierEntry {
     bool requisite = false;
     int deferrals = 0;         // times a 429/503 put it back (not persisted)
     int deferred_attempts = 0; // requests those answers took (added to the recorded attempts)
+    // A redirect target: the seq of the URL that started its chain, and the keys of the chain's
+    // URLs before it (the start first), so that a loop is seen whatever else was crawled.
+    std::int64_t chain_seq = 0;
+    std::vector<std::uint64_t> chain;
 };
 
-// A URL offered to the frontier: a seed, a link of a fetched page, a redirect target. The
-// caller checked its scope; the frontier checks the seen-set and what it knows of the host's
-// robots.txt. `url` is only read during the call.
+// Why a URL a page led to is not fetched: a skip, recorded once per URL.
+struct SkipReason {
+    fetch::FailureKind kind = fetch::FailureKind::out_of_scope;
+    std::string_view rule; // what decided it ("scope host", "--depth 3"); read during the call
+    // The URL may yet be reached through another link (this one was nofollow, or past the depth
+    // on this path): the skip is undone if it is.
+    bool tentative = false;
+};
+
+// A URL offered to the frontier: a seed, a link of a fetched page, a redirect target, or one
+// of those the caller decided not to fetch (`skip`). The caller checked its scope; the frontier
+// checks the seen-set and what it knows of the host's robots.txt. `url` and `chain` are only
+// read during the call.
 struct Discovery {
-    std::string_view url; // absolute http(s), no fragment
+    std::string_view url; // absolute http(s), no fragment; a skip's may be any text
     std::uint64_t key = 0;
     int depth = 0;
     int redirects = 0;
     bool requisite = false;
+    std::int64_t chain_seq = 0; // see FrontierEntry
+    std::span<const std::uint64_t> chain;
+    std::optional<SkipReason> skip;
+};
+
+// A skip the frontier decided to record: the first of its URL.
+struct SkipDecision {
+    std::uint64_t key = 0;
+    std::string url;
+    fetch::FailureKind kind = fetch::FailureKind::out_of_scope;
+    std::string rule;
+    bool tentative = false;
+};
+
+// What a frontier that decides at once decided about the URLs offered to it, for the caller to
+// record with the page that found them (see Frontier).
+struct Decisions {
+    std::vector<FrontierEntry> accepted;  // new URLs, queued
+    std::vector<SkipDecision> skipped;    // URLs skipped for the first time
+    std::vector<std::uint64_t> unskipped; // accepted URLs whose tentative skip no longer holds
+    void clear() {
+        accepted.clear();
+        skipped.clear();
+        unskipped.clear();
+    }
 };
 
 // What next() hands out.
@@ -116,8 +163,10 @@ struct FrontierStats {
     std::uint64_t in_flight = 0;     // handed out, not completed (fetching or being parsed)
     std::uint64_t hosts = 0;         // hosts known
     std::uint64_t hosts_waiting = 0; // hosts with work held back by politeness or backoff
-    std::uint64_t seen = 0;          // keys in the seen-set
+    std::uint64_t seen = 0;          // keys in the seen-set (URLs accepted)
     std::uint64_t seen_bytes = 0;    // RAM of the seen-set
+    std::uint64_t skipped = 0;       // keys of the URLs skipped (the skips recorded)
+    std::uint64_t skipped_bytes = 0; // RAM of their set
     std::uint64_t deferred = 0;      // 429/503 deferrals so far
 };
 
@@ -126,7 +175,7 @@ struct FrontierStats {
 // the implementations differ in where the queue and the seen-set live:
 //
 //   LocalFrontier      this process: per-host queues in memory, the overflow and the record in
-//                      the crawl's SQLite file (written by the caller, see `accepted` below)
+//                      the crawl's SQLite file (written by the caller, see Decisions below)
 //   (a shared one)     a server several processes share; it answers some calls later, and
 //                      persists what it accepts itself
 //
@@ -134,10 +183,11 @@ struct FrontierStats {
 // at once). The waker may be called from any thread.
 //
 // Sync and async: offer() and complete() take the URLs a page led to. A frontier that decides
-// at once which are new (the local one) appends the accepted entries to `accepted`, and the
-// caller persists them in the same transaction as the page that found them (so a crash never
-// keeps one without the other). A frontier that decides later (a round trip to a server)
-// persists its own decisions and appends nothing. Likewise next() may say `waiting` without a
+// at once which are new (the local one) appends its decisions (entries accepted, skips to record
+// once, tentative skips undone) to `decisions`, and the caller persists them in the same
+// transaction as the page that found them (so a crash never keeps one without the other). A
+// frontier that decides later (a round trip to a server) persists its own decisions and appends
+// nothing. Likewise next() may say `waiting` without a
 // time while an answer is outstanding: the frontier then calls the waker when it arrives.
 class Frontier {
 public:
@@ -148,16 +198,16 @@ public:
     virtual void set_waker(std::function<void()> wake) = 0;
 
     // Offers URLs (a new crawl's seeds). Those never seen are accepted: given the next seqs,
-    // queued, and appended to `accepted` when the caller must persist them (see above).
-    virtual void offer(std::span<const Discovery> offers, std::vector<FrontierEntry>& accepted) = 0;
+    // queued, and appended to `decisions` when the caller must persist them (see above); a skip
+    // is recorded once per URL, and never for a URL accepted.
+    virtual void offer(std::span<const Discovery> offers, Decisions& decisions) = 0;
 
     virtual FrontierNext next(TimePoint now) = 0;
 
     // A fetch, disallowed or unreachable job has ended (every one handed out ends exactly once
     // here, unless defer() took it back). Frees the host's slot (`now` starts its next
     // interval) and offers the completion's discoveries as offer() does.
-    virtual void complete(Completion& completion, TimePoint now,
-                          std::vector<FrontierEntry>& accepted) = 0;
+    virtual void complete(Completion& completion, TimePoint now, Decisions& decisions) = 0;
     // The server said 429/503 to a fetch job: put the entry back at the head of its host queue
     // and pause the host until now + retry_after (or an exponential backoff); `attempts` are the
     // requests the answer took. Returns false, and puts nothing back, when the entry was
@@ -201,11 +251,11 @@ struct PagedIn {
 class FrontierStore {
 public:
     virtual ~FrontierStore() = default;
-    // Asks for up to `limit` queued entries with seq > after_seq, in seq order, and calls
-    // `ready` (from any thread) once take() has the answer. Every entry pushed before the call
-    // is visible to it. One request at a time: the next only after take() returned it.
-    virtual void request(std::int64_t after_seq, std::size_t limit,
-                         std::function<void()> ready) = 0;
+    // Asks for up to `limit` queued entries whose position (depth, seq) comes after `after`, in
+    // that order, and calls `ready` (from any thread) once take() has the answer. Every entry
+    // pushed before the call is visible to it. One request at a time: the next only after take()
+    // returned it.
+    virtual void request(QueuePosition after, std::size_t limit, std::function<void()> ready) = 0;
     // The answer of the request, or nullopt while it is not ready.
     virtual std::optional<PagedIn> take() = 0;
 };
@@ -230,6 +280,13 @@ struct FrontierOptions {
     PolitenessOptions politeness;
     std::size_t window = 10'000; // queued entries kept in memory; the rest stay in the store
     std::uint64_t seed = 0;      // jitter's random generator (tests fix it)
+    // Level by level: a URL at depth d+1 is handed out only once no URL of depth <= d is queued
+    // or in flight (fetched, being parsed). Then every URL is first found through a shortest
+    // path, so its recorded depth, and what --depth keeps, are the same whatever the timing
+    // (a slow page cannot make its children look deeper). The price: at the end of each level
+    // the crawl waits for that level's slowest page. Off: URLs go out as soon as politeness
+    // allows, shallower first.
+    bool by_level = true;
 };
 
 // The host slot of an absolute URL as serialized by the URL parser: "scheme://host[:port]"
@@ -245,15 +302,17 @@ public:
 
     // Resume: the seen-set and the queue as stored. Call before anything else.
     void restore_seen(std::uint64_t key) { m_seen.insert(key); }
+    // Resume: a URL the crawl skipped (skips rows).
+    void restore_skipped(std::uint64_t key, bool tentative);
     void reserve_seen(std::size_t count) { m_seen.reserve(count); }
-    // Seq numbering continues after `max_seq`; `queued` entries wait in the store (paged in).
+    // Seq numbering continues after `max_seq`; `queued` entries wait in the store (paged in,
+    // shallowest first).
     void restore_queue(std::int64_t max_seq, std::uint64_t queued);
 
     void set_waker(std::function<void()> wake) override;
-    void offer(std::span<const Discovery> offers, std::vector<FrontierEntry>& accepted) override;
+    void offer(std::span<const Discovery> offers, Decisions& decisions) override;
     FrontierNext next(TimePoint now) override;
-    void complete(Completion& completion, TimePoint now,
-                  std::vector<FrontierEntry>& accepted) override;
+    void complete(Completion& completion, TimePoint now, Decisions& decisions) override;
     bool defer(FrontierJob& job, int attempts, std::optional<Duration> retry_after,
                TimePoint now) override;
     void robots_fetched(const FrontierJob& job, std::optional<RobotsRules> rules,
@@ -264,8 +323,9 @@ public:
     std::string waiting_on(TimePoint now) const override;
     void close(TimePoint deadline) override;
 
-    // Accepts one URL if its key was never seen (and its host's known rules allow it): the
-    // entry as queued, or nullopt. offer() for one URL, for tests and tools.
+    // Accepts one URL if its key was never seen nor skipped (and its host's known rules allow
+    // it): the entry as queued, or nullopt (nothing recorded). offer() for one URL, for tests
+    // and tools.
     std::optional<FrontierEntry> push(std::string_view url, std::uint64_t key, int depth,
                                       int redirects, bool requisite);
     // The frontier handed out a fetch, disallowed or unreachable job that ended with nothing
@@ -296,6 +356,9 @@ public:
 
     std::size_t in_memory() const { return m_in_memory; }
     std::uint64_t in_store() const { return m_spilled; }
+    // The depth being crawled (level by level: the shallowest URL queued in memory or in
+    // flight); nullopt when none is.
+    std::optional<int> level() const;
 
 private:
     enum class Robots : std::uint8_t { unknown, fetching, ready, given_up };
@@ -312,6 +375,11 @@ private:
         std::int16_t deferrals = 0;
         std::int16_t deferred_attempts = 0;
         bool requisite = false;
+        bool chained = false; // a redirect target: its chain is in m_chains under its seq
+    };
+    struct Chain {
+        std::int64_t seq = 0;
+        std::vector<std::uint64_t> keys;
     };
     struct Host {
         std::string origin;
@@ -331,15 +399,22 @@ private:
         bool held = false; // hold_host()
         std::shared_ptr<const RobotsRules> rules;
         // Where the host sits in the schedule (exactly one of these, or none).
-        std::optional<std::int64_t> ready_key; // in m_ready under (ready_key, id)
-        std::optional<TimePoint> timed_key;    // in m_timed under (timed_key, id)
+        std::optional<QueuePosition> ready_key; // in m_ready under (ready_key, id)
+        std::optional<TimePoint> timed_key;     // in m_timed under (timed_key, id)
     };
 
+    // Accepts `d` if new: queued (or spilled), appended to decisions.accepted.
+    void accept(const Discovery& d, Decisions& decisions);
+    // Records `d`'s skip unless its URL was accepted or already skipped.
+    void skip(const Discovery& d, const SkipReason& why, Decisions& decisions);
+    std::optional<FrontierEntry> admit(const Discovery& d);
     const Host* find_host(std::string_view origin) const;
     std::uint32_t host_for(std::string_view origin);
     void enqueue(const FrontierEntry& entry);
-    // Queues `entry` at the back of its host's queue (or the front: a deferred entry).
+    // The queue form of `entry`, its path appended to the host's paths.
     Queued store(Host& host, const FrontierEntry& entry);
+    // An entry leaves the in-memory queue or the flight (counted by depth for level()).
+    void retire(int depth);
     FrontierEntry take_front(Host& host);
     void reschedule(std::uint32_t id, TimePoint now);
     void unschedule(Host& host, std::uint32_t id);
@@ -350,14 +425,24 @@ private:
     FrontierOptions m_options;
     FrontierStore* m_store;
     SeenSet m_seen;
+    // The URLs skipped: the key of a final skip, tentative_key() of a tentative one (undone, and
+    // the row deleted, if the URL is accepted later). ~10 bytes of RAM per skipped URL.
+    SeenSet m_skipped;
+    // The chains of queued redirect targets (in memory), by seq.
+    std::unordered_map<std::int64_t, Chain> m_chains;
     std::vector<Host> m_hosts;
     std::unordered_map<std::string, std::uint32_t, util::StringHash, std::equal_to<>> m_host_ids;
-    std::set<std::pair<std::int64_t, std::uint32_t>> m_ready; // (head seq, host)
-    std::set<std::pair<TimePoint, std::uint32_t>> m_timed;    // (wake time, host)
+    std::set<std::pair<QueuePosition, std::uint32_t>> m_ready; // (head's position, host)
+    std::set<std::pair<TimePoint, std::uint32_t>> m_timed;     // (wake time, host)
     std::int64_t m_next_seq = 1;
-    std::int64_t m_memory_max_seq = 0; // every queued entry with seq <= this is in memory
-    std::size_t m_in_memory = 0;       // queued entries in host queues
-    std::uint64_t m_spilled = 0;       // queued entries only in the store
+    // Every queued entry at or before this position is in memory, every one after it only in
+    // the store (page-ins read on from here): so the store never holds a URL shallower than one
+    // in memory or in flight, and level() needs no count of what the store holds.
+    QueuePosition m_watermark;
+    std::size_t m_in_memory = 0; // queued entries in host queues
+    std::uint64_t m_spilled = 0; // queued entries only in the store
+    // Entries queued in memory or in flight (handed out, not completed), by depth.
+    std::map<int, std::uint64_t> m_active_by_depth;
     std::uint64_t m_in_flight = 0;
     std::uint64_t m_deferred = 0;
     std::optional<storage::Error> m_store_error; // the first page-in failure: no more page-ins

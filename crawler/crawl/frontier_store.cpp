@@ -38,11 +38,11 @@ SqliteFrontierStore::~SqliteFrontierStore() {
     m_thread.join();
 }
 
-void SqliteFrontierStore::request(std::int64_t after_seq, std::size_t limit,
+void SqliteFrontierStore::request(QueuePosition after, std::size_t limit,
                                   std::function<void()> ready) {
     {
         std::lock_guard lock(m_mutex);
-        m_request = Request{after_seq, limit, std::move(ready)};
+        m_request = Request{after, limit, std::move(ready)};
     }
     m_cv.notify_one();
 }
@@ -62,7 +62,7 @@ void SqliteFrontierStore::serve() {
         Request request = std::move(*m_request);
         m_request.reset();
         lock.unlock();
-        PagedIn answer = read(request.after_seq, request.limit);
+        PagedIn answer = read(request.after, request.limit);
         lock.lock();
         m_answer = std::move(answer);
         lock.unlock();
@@ -71,25 +71,27 @@ void SqliteFrontierStore::serve() {
     }
 }
 
-PagedIn SqliteFrontierStore::read(std::int64_t after_seq, std::size_t limit) {
+PagedIn SqliteFrontierStore::read(QueuePosition after, std::size_t limit) {
     PagedIn out;
     if (auto flushed = m_writer.flush(); !flushed) {
         out.error = flushed.error();
         return out;
     }
     out.entries.reserve(limit);
-    auto read = m_reader.for_each_frontier(m_crawl_id, after_seq, limit, true,
-                                           [&](const storage::FrontierRow& row) {
-                                               FrontierEntry entry;
-                                               entry.seq = row.seq;
-                                               entry.key = row.key_hash;
-                                               entry.url = row.url;
-                                               entry.depth = row.depth;
-                                               entry.redirects = row.redirects;
-                                               entry.requisite = row.requisite;
-                                               out.entries.push_back(std::move(entry));
-                                               return true;
-                                           });
+    auto read = m_reader.for_each_queued(m_crawl_id, after.depth, after.seq, limit,
+                                         [&](const storage::FrontierRow& row) {
+                                             FrontierEntry entry;
+                                             entry.seq = row.seq;
+                                             entry.key = row.key_hash;
+                                             entry.url = row.url;
+                                             entry.depth = row.depth;
+                                             entry.redirects = row.redirects;
+                                             entry.requisite = row.requisite;
+                                             entry.chain_seq = row.chain_seq;
+                                             entry.chain = row.chain;
+                                             out.entries.push_back(std::move(entry));
+                                             return true;
+                                         });
     if (!read) {
         out.error = read.error();
     }
@@ -105,6 +107,9 @@ std::uint64_t SqliteFrontierStore::restore(LocalFrontier& frontier) {
     frontier.reserve_seen(static_cast<std::size_t>(*total));
     check(m_reader.for_each_seen_key(m_crawl_id,
                                      [&](std::uint64_t key) { frontier.restore_seen(key); }));
+    check(m_reader.for_each_skip_key(m_crawl_id, [&](std::uint64_t key, bool tentative) {
+        frontier.restore_skipped(key, tentative);
+    }));
     frontier.restore_queue(progress->max_seq, progress->queued);
     return progress->queued;
 }

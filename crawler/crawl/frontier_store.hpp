@@ -35,16 +35,16 @@ public:
     // Before the first request().
     void set_crawl(std::int64_t crawl_id) { m_crawl_id = crawl_id; }
 
-    void request(std::int64_t after_seq, std::size_t limit, std::function<void()> ready) override;
+    void request(QueuePosition after, std::size_t limit, std::function<void()> ready) override;
     std::optional<PagedIn> take() override;
 
-    // Resume: loads the crawl's seen keys and queue position into `frontier`. Returns the
-    // number of queued entries. Throws std::runtime_error with the store's message.
+    // Resume: loads the crawl's seen keys, skipped keys and queue position into `frontier`.
+    // Returns the number of queued entries. Throws std::runtime_error with the store's message.
     std::uint64_t restore(LocalFrontier& frontier);
 
 private:
     void serve();
-    PagedIn read(std::int64_t after_seq, std::size_t limit);
+    PagedIn read(QueuePosition after, std::size_t limit);
 
     storage::Reader m_reader; // the store's thread, or restore() before any request
     storage::Writer& m_writer;
@@ -53,7 +53,7 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_cv;
     struct Request {
-        std::int64_t after_seq = 0;
+        QueuePosition after;
         std::size_t limit = 0;
         std::function<void()> ready;
     };

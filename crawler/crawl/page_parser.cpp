@@ -5,6 +5,8 @@
 #include "fetch/outcome.hpp"
 #include "util/ascii.hpp"
 
+#include <algorithm>
+
 namespace flagcrawl::crawler {
 
 namespace {
@@ -26,6 +28,32 @@ void set_kind(ParsedPage& page, fetch::FailureKind kind) {
 void encode_query_in(const void* context, std::string_view text, std::string& out) {
     thread_local Transcoder transcoder;
     transcoder.encode_query(*static_cast<const Encoding*>(context), text, out);
+}
+
+// A link's text as a skips row keeps it: at most k_max_skip_url bytes (a data: URL can be
+// megabytes), cut on a UTF-8 boundary and marked.
+std::string skip_text(std::string_view text) {
+    if (text.size() <= storage::k_max_skip_url) {
+        return std::string(text);
+    }
+    std::size_t end = storage::k_max_skip_url - 3;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+        --end;
+    }
+    return std::string(text.substr(0, end)) + "...";
+}
+
+Candidate skipped(std::string url, std::int32_t link, std::uint64_t key, int depth,
+                  fetch::FailureKind kind, std::string rule, bool tentative) {
+    Candidate c;
+    c.url = std::move(url);
+    c.link = link;
+    c.key = key;
+    c.depth = depth;
+    c.skip = kind;
+    c.rule = std::move(rule);
+    c.tentative = tentative;
+    return c;
 }
 
 } // namespace
@@ -123,11 +151,11 @@ bool PageParser::wants_parse(const fetch::Response& response) const {
 }
 
 ParseTask PageParser::task(FrontierJob&& job, fetch::Response&& response) const {
-    const bool links_usable =
-        !job.entry.requisite &&
-        (m_rules.max_depth < 0 || job.entry.depth < m_rules.max_depth || m_rules.page_requisites);
+    // A requisite's links are never followed (a stylesheet's URLs are its requisites). A page
+    // at the depth limit is read whole all the same: the links it cuts are recorded as skips.
     const bool css = m_rules.page_requisites && is_css(response.content_type);
-    return ParseTask{std::move(job), std::move(response), !links_usable && !css, css};
+    const bool facts_only = job.entry.requisite && !css;
+    return ParseTask{std::move(job), std::move(response), facts_only, css};
 }
 
 ParsedPage PageParser::other(FrontierJob&& job, fetch::Response&& response, bool throttled) const {
@@ -153,9 +181,11 @@ ParsedPage PageParser::refused(FrontierJob&& job) const {
     r.depth = job.entry.depth;
     r.attempts = 0;
     if (job.kind == FrontierJob::Kind::disallowed) {
-        // The site's choice, not a failure (wget and Scrapy only log it).
-        r.error = "disallowed by robots.txt";
-        set_kind(page, fetch::FailureKind::robots);
+        // The site's choice, not a failure (wget and Scrapy only log it): a skip, like the
+        // links its rules refuse once known.
+        r.has_page = false;
+        r.skips.push_back({job.entry.key, std::string(fetch::code(fetch::FailureKind::robots)),
+                           "robots.txt", job.entry.url, false});
     } else if (job.kind == FrontierJob::Kind::given_up) {
         r.error = job.reason;
         set_kind(page, fetch::FailureKind::given_up);
@@ -180,6 +210,8 @@ ParsedPage PageParser::start(const FrontierJob& job, const fetch::Response& resp
     result.job.entry.depth = job.entry.depth;
     result.job.entry.redirects = job.entry.redirects;
     result.job.entry.requisite = job.entry.requisite;
+    result.job.entry.chain_seq = job.entry.chain_seq;
+    result.job.entry.chain = job.entry.chain;
     storage::PageRecord& r = result.record;
     r.seq = job.entry.seq;
     r.kind = job.entry.requisite ? storage::PageKind::requisite : storage::PageKind::page;
@@ -203,25 +235,89 @@ ParsedPage PageParser::start(const FrontierJob& job, const fetch::Response& resp
     return result;
 }
 
+std::optional<std::string> PageParser::filtered(const Url& url) const {
+    switch (m_filter.check(url)) {
+    case UrlFilter::Verdict::accepted:
+        return std::nullopt;
+    case UrlFilter::Verdict::out_of_scope:
+        return "scope " + std::string(to_string(m_rules.scope));
+    case UrlFilter::Verdict::excluded:
+        return std::string("--include/--exclude");
+    }
+    return std::nullopt;
+}
+
+void PageParser::fail_chain(ParsedPage& page, fetch::FailureKind kind, std::string error) const {
+    const FrontierEntry& entry = page.job.entry;
+    if (entry.chain_seq == 0) {
+        // This URL started the chain: its own row fails.
+        page.record.error = std::move(error);
+        page.failed = true;
+        set_kind(page, kind);
+        return;
+    }
+    // The row of the URL that started the chain fails; this hop stays a redirect.
+    page.record.chain_failure =
+        storage::ChainFailure{entry.chain_seq, std::move(error), std::string(fetch::code(kind))};
+    page.chain_failed = kind;
+}
+
+// Each hop of a redirect chain is its own row and its target is offered like a link. What ends
+// the chain badly is the failure of the URL that started it (as `download` reports it): a loop
+// (a target already in the chain, itself included), more hops than allowed, a target of another
+// scheme or that does not parse. A target out of scope is a skip: the site sends its visitors
+// elsewhere, which breaks nothing (wget and Scrapy do not follow it either).
 void PageParser::add_redirect(ParsedPage& result, const fetch::Response& response) const {
     const int status = response.error ? 0 : response.http_status;
     if (status < 300 || status >= 400 || response.location.empty()) {
         return;
     }
-    const int hops = result.job.entry.redirects + 1;
+    const FrontierEntry& entry = result.job.entry;
+    const std::string& hop = result.record.url;
+    const int hops = entry.redirects + 1;
     if (hops > m_rules.max_redirects) {
-        result.record.error = "too many redirects (" + std::to_string(hops) + ")";
-        result.failed = true;
-        set_kind(result, fetch::FailureKind::too_many_redirects);
+        fail_chain(result, fetch::FailureKind::too_many_redirects,
+                   "more than " + std::to_string(m_rules.max_redirects) + " redirects (" + hop +
+                       ")");
         return;
     }
     auto target = parse(response.location);
-    if (!target || m_filter.check(*target) != UrlFilter::Verdict::accepted) {
+    if (!target) {
+        fail_chain(result, fetch::FailureKind::invalid_url,
+                   "redirect to an invalid URL: " + skip_text(response.location) + " (" + hop +
+                       ")");
         return;
     }
-    result.candidates.push_back({std::string(target->href_without_fragment()), -1,
-                                 url_key_hash(*target, m_rules.canonical_query),
-                                 result.job.entry.depth, hops, result.job.entry.requisite});
+    if (!target->is_http()) {
+        fail_chain(result, fetch::FailureKind::disallowed_scheme,
+                   "redirect to a scheme other than http and https: " +
+                       skip_text(target->href_without_fragment()) + " (" + hop + ")");
+        return;
+    }
+    const std::uint64_t key = url_key_hash(*target, m_rules.canonical_query);
+    std::string url(target->href_without_fragment());
+    if (key == entry.key ||
+        std::find(entry.chain.begin(), entry.chain.end(), key) != entry.chain.end()) {
+        fail_chain(result, fetch::FailureKind::redirect_loop,
+                   "redirect loop back to " + url + " (" + hop + ")");
+        return;
+    }
+    if (auto rule = filtered(*target)) {
+        result.candidates.push_back(skipped(std::move(url), -1, key, entry.depth,
+                                            fetch::FailureKind::out_of_scope, std::move(*rule),
+                                            false));
+        return;
+    }
+    Candidate c;
+    c.url = std::move(url);
+    c.key = key;
+    c.depth = entry.depth;
+    c.redirects = hops;
+    c.requisite = entry.requisite;
+    c.chain_seq = entry.chain_seq > 0 ? entry.chain_seq : entry.seq;
+    c.chain = entry.chain;
+    c.chain.push_back(entry.key);
+    result.candidates.push_back(std::move(c));
 }
 
 ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) const {
@@ -243,8 +339,6 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
         set_kind(result, fetch::FailureKind::too_complex);
         return result;
     }
-    // A page at the depth limit is read for its facts only: its links, if any, are cut.
-    result.depth_cut = task.facts_only && !task.job.entry.requisite;
     storage::PageRecord& r = result.record;
     if (!page.title.empty()) {
         r.title = std::string(page.title);
@@ -274,38 +368,70 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
         const Url& base = base_from_tag ? *base_from_tag : *page_url;
         const int child_depth = task.job.entry.depth + 1;
         const bool depth_ok = m_rules.max_depth < 0 || child_depth <= m_rules.max_depth;
+        const std::string depth_rule = "--depth " + std::to_string(m_rules.max_depth);
+        // Why a nofollow link is not followed: the page's own directive, else the link's.
+        const std::string_view nofollow_rule =
+            !nofollow ? "rel=nofollow" : (page.nofollow ? "meta robots" : "X-Robots-Tag");
         r.links.reserve(page.links.size());
         for (const Link& link : page.links) {
+            // Only links the crawl would follow are candidates (others, such as images without
+            // --page-requisites, are not part of it and are no skips).
+            const bool page_link = is_page_link(link.kind);
+            const bool requisite = !page_link && link.requisite && m_rules.page_requisites;
+            const bool candidate = page_link || requisite;
             auto url = parse(link.url, &base, query_encoding);
-            if (!url || !url->is_http()) {
+            if (!url) {
+                if (candidate) {
+                    const std::string text = skip_text(util::trim(link.url));
+                    result.candidates.push_back(skipped(text, -1, key_hash(text), child_depth,
+                                                        fetch::FailureKind::invalid_url,
+                                                        "not a URL", false));
+                }
+                continue;
+            }
+            if (!url->is_http()) {
+                if (candidate) {
+                    result.candidates.push_back(skipped(
+                        skip_text(url->href_without_fragment()), -1,
+                        url_key_hash(*url, m_rules.canonical_query), child_depth,
+                        fetch::FailureKind::disallowed_scheme, std::string(url->scheme()), false));
+                }
                 continue;
             }
             const bool link_nofollow = link.nofollow || nofollow;
             r.links.push_back({std::string(url->href_without_fragment()),
                                std::string(to_string(link.kind)), link_nofollow});
-            bool requisite = false;
-            if (is_page_link(link.kind)) {
-                if (!depth_ok) {
-                    result.depth_cut = true;
-                    continue;
-                }
-                if (m_rules.robots && link_nofollow) {
-                    continue;
-                }
-            } else if (link.requisite && m_rules.page_requisites) {
-                requisite = true;
-            } else {
+            if (!candidate) {
                 continue;
             }
-            if (m_filter.check(*url) != UrlFilter::Verdict::accepted) {
+            const auto at = static_cast<std::int32_t>(r.links.size() - 1);
+            const std::uint64_t key = url_key_hash(*url, m_rules.canonical_query);
+            // The reasons that hold for the URL itself first (recorded for good), then those of
+            // this path to it (tentative: another link may still reach it).
+            if (auto rule = filtered(*url)) {
+                result.candidates.push_back(skipped({}, at, key, child_depth,
+                                                    fetch::FailureKind::out_of_scope,
+                                                    std::move(*rule), false));
                 continue;
             }
-            result.candidates.push_back({{},
-                                         static_cast<std::int32_t>(r.links.size() - 1),
-                                         url_key_hash(*url, m_rules.canonical_query),
-                                         child_depth,
-                                         0,
-                                         requisite});
+            if (page_link && !depth_ok) {
+                result.depth_cut = true;
+                result.candidates.push_back(skipped(
+                    {}, at, key, child_depth, fetch::FailureKind::limit_reached, depth_rule, true));
+                continue;
+            }
+            if (page_link && m_rules.robots && link_nofollow) {
+                result.candidates.push_back(skipped({}, at, key, child_depth,
+                                                    fetch::FailureKind::nofollow,
+                                                    std::string(nofollow_rule), true));
+                continue;
+            }
+            Candidate c;
+            c.link = at;
+            c.key = key;
+            c.depth = child_depth;
+            c.requisite = requisite;
+            result.candidates.push_back(std::move(c));
         }
     }
     if (m_rules.save_bodies && !noindex) {

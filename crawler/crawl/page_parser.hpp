@@ -7,10 +7,12 @@
 #include "crawler/crawl/scope.hpp"
 #include "crawler/html/links.hpp"
 #include "fetch/fetch.hpp"
+#include "fetch/outcome.hpp"
 #include "storage/crawl_records.hpp"
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,8 +21,9 @@ namespace flagcrawl::crawler {
 
 // The crawl's rules for reading a page.
 struct PageRules {
-    int max_depth = -1; // link hops from a seed; -1: unlimited
-    bool robots = true; // meta robots, X-Robots-Tag, rel=nofollow
+    ScopeKind scope = ScopeKind::host; // as the filter applies it (named in skips)
+    int max_depth = -1;                // link hops from a seed; -1: unlimited
+    bool robots = true;                // meta robots, X-Robots-Tag, rel=nofollow
     bool canonical_query = false;
     bool save_bodies = false;
     bool page_requisites = false;
@@ -30,7 +33,9 @@ struct PageRules {
 };
 
 // A URL a page led to, before the frontier saw it: a link of the record (`link` indexes
-// record.links, whose to_url it is: not copied) or a redirect target (`url`, link -1).
+// record.links, whose to_url it is: not copied) or another URL (`url`, link -1: a redirect
+// target, a link that is not http(s) or does not parse). With `skip` set, the page's rules say
+// not to fetch it, and why: the frontier records that once per URL.
 struct Candidate {
     std::string url;
     std::int32_t link = -1;
@@ -38,6 +43,11 @@ struct Candidate {
     int depth = 0;
     int redirects = 0;
     bool requisite = false;
+    std::int64_t chain_seq = 0; // a redirect target's chain (FrontierEntry)
+    std::vector<std::uint64_t> chain;
+    std::optional<fetch::FailureKind> skip;
+    std::string rule; // with skip: what decided it
+    bool tentative = false;
 };
 
 // A fetched (or failed) URL, ready to be recorded (the crawl loop fills in its crawl and run).
@@ -50,6 +60,9 @@ struct ParsedPage {
     // has the kind's code.
     std::string error_kind;
     bool depth_cut = false; // the depth limit kept some of its links out
+    // The redirect chain this hop continues ended badly: the kind of the failure recorded on
+    // the chain's first URL (record.chain_failure).
+    std::optional<fetch::FailureKind> chain_failed;
 };
 
 // An HTML page (or, with page requisites, a stylesheet) to parse.
@@ -79,13 +92,17 @@ public:
     // Any other response: its record, the redirect target it leads to, the failure it is.
     // `throttled`: a 429/503 the frontier would not defer any more.
     ParsedPage other(FrontierJob&& job, fetch::Response&& response, bool throttled) const;
-    // A URL the frontier handed out as disallowed, unreachable or given up: recorded, never
-    // fetched.
+    // A URL the frontier handed out as disallowed (recorded as a skip), unreachable or given
+    // up (as failures): never fetched.
     ParsedPage refused(FrontierJob&& job) const;
 
 private:
     ParsedPage start(const FrontierJob& job, const fetch::Response& response) const;
     void add_redirect(ParsedPage& page, const fetch::Response& response) const;
+    // The chain `page` continues ended badly: the failure of the URL that started it.
+    void fail_chain(ParsedPage& page, fetch::FailureKind kind, std::string error) const;
+    // The reason a URL in the crawl's scope rules is not fetched (scope, filters), if any.
+    std::optional<std::string> filtered(const Url& url) const;
 
     const PageRules m_rules;
     const UrlFilter m_filter;

@@ -115,9 +115,10 @@ public:
     FailingStore(crawler::FrontierStore& store, int fail_at)
         : m_store(store)
         , m_fail_at(fail_at) {}
-    void request(std::int64_t after_seq, std::size_t limit, std::function<void()> ready) override {
+    void request(crawler::QueuePosition after, std::size_t limit,
+                 std::function<void()> ready) override {
         if (++m_calls < m_fail_at) {
-            m_store.request(after_seq, limit, std::move(ready));
+            m_store.request(after, limit, std::move(ready));
             return;
         }
         constexpr int k_sqlite_full = 13; // SQLITE_FULL

@@ -37,6 +37,15 @@ std::optional<FrontierEntry> push(LocalFrontier& f, const std::string& url, int 
     return f.push(url, std::hash<std::string>{}(url), depth, 0, false);
 }
 
+// A link to `url` found at `depth`, to offer.
+Discovery discovery(const std::string& url, int depth) {
+    Discovery d;
+    d.url = url;
+    d.key = std::hash<std::string>{}(url);
+    d.depth = depth;
+    return d;
+}
+
 FrontierJob expect_ready(LocalFrontier& f, TimePoint now) {
     auto n = f.next(now);
     EXPECT_EQ(n.state, FrontierNext::State::ready);
@@ -463,11 +472,11 @@ TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
 // to the frontier.
 class FailingStore final : public FrontierStore {
 public:
-    void request(std::int64_t after_seq, std::size_t limit, std::function<void()> ready) override {
+    void request(QueuePosition after, std::size_t limit, std::function<void()> ready) override {
         ++calls;
         PagedIn answer;
         for (const FrontierEntry& entry : entries) {
-            if (entry.seq <= after_seq || answer.entries.size() == limit) {
+            if (QueuePosition{entry.depth, entry.seq} <= after || answer.entries.size() == limit) {
                 continue;
             }
             if (calls > 1 && answer.entries.size() == 1) {
@@ -600,8 +609,8 @@ TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
 }
 
 // A completion offers what the page led to: new URLs are accepted with the next seqs (to be
-// recorded with the page), known ones and those the host's robots.txt refuses are not; the
-// job's host slot is free again.
+// recorded with the page), known ones are not, and those the host's robots.txt refuses are
+// skipped; the job's host slot is free again.
 TEST(Frontier, ACompletionAcceptsTheNewDiscoveriesOnly) {
     auto o = options(1, 0s, true);
     LocalFrontier f(o, nullptr);
@@ -617,10 +626,11 @@ TEST(Frontier, ACompletionAcceptsTheNewDiscoveriesOnly) {
     const std::string refused = "http://a/private/x";
     const std::string other = "http://b/1";
     for (const std::string* url : {&known, &fresh, &refused, &other, &fresh}) {
-        done.discoveries.push_back({*url, std::hash<std::string>{}(*url), 1, 0, false});
+        done.discoveries.push_back(discovery(*url, 1));
     }
-    std::vector<FrontierEntry> accepted;
-    f.complete(done, t0, accepted);
+    Decisions decisions;
+    f.complete(done, t0, decisions);
+    const auto& accepted = decisions.accepted;
     ASSERT_EQ(accepted.size(), 2u);
     EXPECT_EQ(accepted[0].url, fresh);
     EXPECT_EQ(accepted[0].seq, 2);
@@ -629,4 +639,189 @@ TEST(Frontier, ACompletionAcceptsTheNewDiscoveriesOnly) {
     EXPECT_EQ(accepted[1].seq, 3);
     EXPECT_EQ(f.stats().in_flight, 0u);
     EXPECT_EQ(f.stats().queued, 2u);
+    // The URL robots.txt refuses is a skip, recorded once.
+    ASSERT_EQ(decisions.skipped.size(), 1u);
+    EXPECT_EQ(decisions.skipped[0].url, refused);
+    EXPECT_EQ(decisions.skipped[0].kind, flagcrawl::fetch::FailureKind::robots);
+    EXPECT_FALSE(decisions.skipped[0].tentative);
+}
+
+// Offers `urls` at `depth` as the discoveries of `job` and completes it.
+void complete_with(LocalFrontier& f, const FrontierJob& job, std::vector<std::string> urls,
+                   int depth) {
+    Completion done{job, {}, {}};
+    for (const std::string& url : urls) {
+        done.discoveries.push_back(discovery(url, depth));
+    }
+    Decisions decisions;
+    f.complete(done, t0, decisions);
+}
+
+// Level by level: while a page of depth 1 is in flight (a slow one), what the fast pages of
+// depth 1 found (depth 2) waits, so that a shorter path through the slow page cannot be found
+// after its URLs went out deeper.
+TEST(Frontier, ADeeperLevelWaitsForTheLevelInFlight) {
+    LocalFrontier f(options(8), nullptr);
+    push(f, "http://a/");
+    auto seed = expect_ready(f, t0);
+    complete_with(f, seed, {"http://a/slow", "http://a/fast"}, 1);
+    auto slow = expect_ready(f, t0);
+    auto fast = expect_ready(f, t0);
+    EXPECT_EQ(slow.entry.url, "http://a/slow");
+    EXPECT_EQ(f.level(), 1);
+    complete_with(f, fast, {"http://a/fast/child", "http://b/other"}, 2);
+    // Depth 2 on either host waits for the slow page of depth 1.
+    auto n = f.next(t0);
+    EXPECT_EQ(n.state, FrontierNext::State::waiting);
+    EXPECT_FALSE(n.wake_at);
+    EXPECT_EQ(f.stats().queued, 2u);
+    // The slow page finds the child too: already queued, at the depth it was found first,
+    // which level by level is its shortest.
+    complete_with(f, slow, {"http://a/fast/child", "http://a/slow/child"}, 2);
+    EXPECT_EQ(f.level(), 2);
+    std::set<std::string> depth2;
+    for (int i = 0; i < 3; ++i) {
+        auto job = expect_ready(f, t0);
+        EXPECT_EQ(job.entry.depth, 2);
+        depth2.insert(job.entry.url);
+    }
+    EXPECT_EQ(depth2, (std::set<std::string>{"http://a/fast/child", "http://a/slow/child",
+                                             "http://b/other"}));
+}
+
+// Without levels (a frontier that must not wait, e.g. a shared one), deeper URLs go out at once.
+TEST(Frontier, WithoutLevelsADeeperUrlGoesOutAtOnce) {
+    auto o = options(8);
+    o.by_level = false;
+    LocalFrontier f(o, nullptr);
+    push(f, "http://a/");
+    auto seed = expect_ready(f, t0);
+    complete_with(f, seed, {"http://a/slow", "http://a/fast"}, 1);
+    expect_ready(f, t0);
+    auto fast = expect_ready(f, t0);
+    complete_with(f, fast, {"http://a/fast/child"}, 2);
+    EXPECT_EQ(expect_ready(f, t0).entry.url, "http://a/fast/child");
+}
+
+// A redirect target keeps its source's depth: found while that level is crawled, it goes before
+// the deeper URLs already queued on its host, so the level can end.
+TEST(Frontier, ARedirectTargetOfTheLevelGoesBeforeDeeperUrls) {
+    LocalFrontier f(options(1), nullptr);
+    push(f, "http://a/");
+    push(f, "http://a/moved");
+    auto seed = expect_ready(f, t0);
+    complete_with(f, seed, {"http://a/deep1", "http://a/deep2"}, 1);
+    auto moved = expect_ready(f, t0);
+    EXPECT_EQ(moved.entry.url, "http://a/moved");
+    complete_with(f, moved, {"http://a/target"}, 0);
+    auto target = expect_ready(f, t0);
+    EXPECT_EQ(target.entry.url, "http://a/target");
+    EXPECT_EQ(target.entry.depth, 0);
+    f.complete(target, t0);
+    EXPECT_EQ(expect_ready(f, t0).entry.url, "http://a/deep1");
+}
+
+// Past the window, the store is read shallowest first: a redirect target of the level being
+// crawled (depth 1) found after deeper URLs (depth 2) spilled comes back before them.
+TEST(Frontier, PagingInReadsTheShallowestFirst) {
+    TempDir dir("frontier-levels");
+    const std::string path = dir.file("f.db");
+    auto writer = open_writer(path);
+    ASSERT_TRUE(writer);
+    auto run = begin_run(*writer);
+    ASSERT_TRUE(run);
+    SqliteFrontierStore store(path, *writer, *run);
+    Wakes wakes;
+    auto o = options(100);
+    o.window = 4;
+    LocalFrontier f(o, &store);
+    f.set_waker([&] { wakes.wake(); });
+    flagcrawl::storage::CrawlBeginRecord begin;
+    begin.crawl_id = *run;
+    begin.run_id = *run;
+    begin.seeds = "[]";
+    begin.options = "{}";
+    // Depth 1: a/0 .. a/3 fill the window; then depth 2 spills; then a depth-1 redirect target.
+    auto accept = [&](const std::string& url, int depth) {
+        auto entry = push(f, url, depth);
+        ASSERT_TRUE(entry);
+        begin.frontier.push_back({entry->seq, entry->key, entry->url, depth, 0, false});
+    };
+    for (int i = 0; i < 4; ++i) {
+        accept("http://a/" + std::to_string(i), 1);
+    }
+    for (int i = 0; i < 6; ++i) {
+        accept("http://a/deep" + std::to_string(i), 2);
+    }
+    accept("http://a/one-more", 1);
+    EXPECT_EQ(f.in_memory(), 4u);
+    EXPECT_EQ(f.in_store(), 7u);
+    ASSERT_TRUE(writer->submit(std::move(begin)));
+    std::vector<std::string> order;
+    while (order.size() < 11) {
+        auto n = f.next(t0);
+        if (n.state == FrontierNext::State::waiting) {
+            ASSERT_TRUE(wakes.wait());
+            continue;
+        }
+        ASSERT_EQ(n.state, FrontierNext::State::ready);
+        order.push_back(n.job.entry.url);
+        f.complete(n.job, t0);
+    }
+    EXPECT_EQ(f.next(t0).state, FrontierNext::State::finished);
+    EXPECT_EQ(order[4], "http://a/one-more");
+    for (std::size_t i = 5; i < order.size(); ++i) {
+        EXPECT_TRUE(order[i].starts_with("http://a/deep")) << order[i];
+    }
+    ASSERT_TRUE(writer->close());
+}
+
+// Skips are recorded once per URL: a final one (scope, robots.txt) for good, a tentative one
+// (nofollow, past the depth) undone when another link leads to the URL, never for a URL already
+// accepted.
+TEST(Frontier, EverySkipIsRecordedOnceAndATentativeOneUndone) {
+    LocalFrontier f(options(8), nullptr);
+    auto skip = [](const std::string& url, flagcrawl::fetch::FailureKind kind, bool tentative) {
+        Discovery d = discovery(url, 1);
+        d.skip = SkipReason{kind, "rule", tentative};
+        return d;
+    };
+    using flagcrawl::fetch::FailureKind;
+    const std::string out = "http://elsewhere/x";
+    const std::string later = "http://a/later";
+    const std::string seen = "http://a/seen";
+    Decisions d;
+    const std::vector<Discovery> first = {skip(out, FailureKind::out_of_scope, false),
+                                          skip(out, FailureKind::out_of_scope, false),
+                                          skip(later, FailureKind::nofollow, true),
+                                          skip(later, FailureKind::nofollow, true),
+                                          discovery(seen, 1),
+                                          skip(seen, FailureKind::nofollow, true)};
+    f.offer(first, d);
+    ASSERT_EQ(d.skipped.size(), 2u);
+    EXPECT_EQ(d.skipped[0].url, out);
+    EXPECT_FALSE(d.skipped[0].tentative);
+    EXPECT_EQ(d.skipped[1].url, later);
+    EXPECT_TRUE(d.skipped[1].tentative);
+    ASSERT_EQ(d.accepted.size(), 1u);
+    EXPECT_TRUE(d.unskipped.empty());
+    // A followed link to the tentatively skipped URL: accepted, its skip undone.
+    d.clear();
+    const std::vector<Discovery> second = {discovery(later, 1),
+                                           skip(later, FailureKind::nofollow, true),
+                                           skip(out, FailureKind::out_of_scope, false)};
+    f.offer(second, d);
+    ASSERT_EQ(d.accepted.size(), 1u);
+    EXPECT_EQ(d.accepted[0].url, later);
+    EXPECT_EQ(d.unskipped, (std::vector<std::uint64_t>{std::hash<std::string>{}(later)}));
+    EXPECT_TRUE(d.skipped.empty());
+    EXPECT_EQ(f.stats().skipped, 2u);
+    // On resume the skipped keys come back from the store: still recorded once.
+    LocalFrontier resumed(options(8), nullptr);
+    resumed.restore_skipped(std::hash<std::string>{}(out), false);
+    resumed.restore_skipped(std::hash<std::string>{}(later), true);
+    d.clear();
+    resumed.offer(first, d);
+    ASSERT_EQ(d.accepted.size(), 1u);
+    EXPECT_TRUE(d.skipped.empty());
 }
