@@ -183,10 +183,21 @@ std::unique_ptr<crawler::Frontier> SharedCrawl::make_frontier(const crawler::Fro
 
 // ---- PgFrontier ----
 
+namespace {
+
+// The local frontier runs the politeness of the hosts this worker leases; the order of levels is
+// the shared crawl's (a URL of a held host must not hold back the others).
+crawler::FrontierOptions local_options(crawler::FrontierOptions options) {
+    options.by_level = false;
+    return options;
+}
+
+} // namespace
+
 PgFrontier::PgFrontier(std::unique_ptr<Coordinator> coordinator,
                        const crawler::FrontierOptions& options)
     : m_coordinator(std::move(coordinator))
-    , m_local(options, nullptr)
+    , m_local(local_options(options), nullptr)
     , m_options(options)
     , m_read_ahead(std::clamp(4 * options.politeness.per_host, 8, 64)) {}
 
@@ -204,7 +215,7 @@ void PgFrontier::set_waker(std::function<void()> wake) {
     });
 }
 
-void PgFrontier::offer(std::span<const crawler::Discovery>, std::vector<crawler::FrontierEntry>&) {}
+void PgFrontier::offer(std::span<const crawler::Discovery>, crawler::Decisions&) {}
 
 PgFrontier::Held* PgFrontier::held_by_origin(std::string_view origin) {
     auto found = m_hosts.find(origin);
@@ -498,8 +509,7 @@ FrontierNext PgFrontier::next(TimePoint now) {
     return out;
 }
 
-void PgFrontier::complete(crawler::Completion& c, TimePoint now,
-                          std::vector<crawler::FrontierEntry>&) {
+void PgFrontier::complete(crawler::Completion& c, TimePoint now, crawler::Decisions& decisions) {
     const FrontierJob& job = c.job;
     if (job.kind != FrontierJob::Kind::given_up) {
         m_local.complete(job, now);
@@ -527,9 +537,27 @@ void PgFrontier::complete(crawler::Completion& c, TimePoint now,
     }
     done.fetched = job.kind == FrontierJob::Kind::fetch;
     m_completions.push_back(std::move(done));
+    // Skips are recorded in this worker's own store, once per worker (another worker may record
+    // the same URL in its own); a tentative skip is not undone when another worker's page leads
+    // to the URL.
+    const auto record_skip = [&](const crawler::Discovery& found, fetch::FailureKind kind,
+                                 std::string_view rule, bool tentative) {
+        if (!m_seen.contains(found.key) && m_skipped.insert(found.key)) {
+            decisions.skipped.push_back(
+                {found.key, std::string(found.url), kind, std::string(rule), tentative});
+        }
+    };
     for (const crawler::Discovery& found : c.discoveries) {
-        // Known to the crawl already, or refused by the rules of a host this worker knows.
-        if (m_seen.contains(found.key) || !m_local.allowed_now(found.url)) {
+        if (found.skip) {
+            record_skip(found, found.skip->kind, found.skip->rule, found.skip->tentative);
+            continue;
+        }
+        if (m_seen.contains(found.key)) {
+            continue; // known to the crawl already
+        }
+        if (!m_local.allowed_now(found.url)) {
+            // Refused by the rules of a host this worker knows.
+            record_skip(found, fetch::FailureKind::robots, "robots.txt", false);
             continue;
         }
         m_seen.insert(found.key);
@@ -562,6 +590,8 @@ crawler::FrontierStats PgFrontier::stats() const {
     s.hosts = m_held.size();
     s.seen = m_seen.size();
     s.seen_bytes = m_seen.memory_bytes();
+    s.skipped = m_skipped.size();
+    s.skipped_bytes = m_skipped.memory_bytes();
     return s;
 }
 

@@ -88,11 +88,12 @@ public:
 
     void set_waker(std::function<void()> wake) override;
     // The seeds were stored with the crawl's definition: nothing to do.
-    void offer(std::span<const crawler::Discovery> offers,
-               std::vector<crawler::FrontierEntry>& accepted) override;
+    void offer(std::span<const crawler::Discovery> offers, crawler::Decisions& decisions) override;
     crawler::FrontierNext next(crawler::TimePoint now) override;
+    // The skips among the discoveries go to `decisions` (this worker records them); the URLs
+    // go to the shared crawl.
     void complete(crawler::Completion& completion, crawler::TimePoint now,
-                  std::vector<crawler::FrontierEntry>& accepted) override;
+                  crawler::Decisions& decisions) override;
     bool defer(crawler::FrontierJob& job, int attempts,
                std::optional<crawler::Duration> retry_after, crawler::TimePoint now) override;
     void robots_fetched(const crawler::FrontierJob& job, std::optional<crawler::RobotsRules> rules,
@@ -146,7 +147,8 @@ private:
     std::unordered_map<std::string, std::int32_t, util::StringHash, std::equal_to<>> m_hosts;
     std::unordered_map<std::uint64_t, Delivery> m_delivered;
     std::deque<crawler::FrontierJob> m_given_up; // handed out before anything else
-    crawler::SeenSet m_seen; // keys known to be in the crawl: only grows, so never wrong
+    crawler::SeenSet m_seen;    // keys known to be in the crawl: only grows, so never wrong
+    crawler::SeenSet m_skipped; // keys this worker recorded as skips
     // Completed since the last flush: sent to the coordinator at the next call from the loop,
     // after the crawl submitted the page to its own store (which the coordinator flushes
     // before committing).
