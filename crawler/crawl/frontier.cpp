@@ -172,8 +172,8 @@ void LocalFrontier::enqueue(const FrontierEntry& entry) {
     auto at = host.queue.end();
     while (at != host.queue.begin()) {
         const Queued& before = *std::prev(at);
-        if (QueuePosition{before.depth, before.seq} < QueuePosition{q.depth, q.seq}) {
-            break;
+        if (QueuePosition{before.depth, before.seq} <= QueuePosition{q.depth, q.seq}) {
+            break; // after its equals: entries of one position keep their arrival order
         }
         --at;
     }

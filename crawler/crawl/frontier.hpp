@@ -252,7 +252,8 @@ class FrontierStore {
 public:
     virtual ~FrontierStore() = default;
     // Asks for up to `limit` queued entries whose position (depth, seq) comes after `after`, in
-    // that order, and calls `ready` (from any thread) once take() has the answer. Every entry
+    // that order, and calls `ready` once take() has the answer: from another thread, never from
+    // within request() (its caller may hold the engine's lock, which `ready` takes). Every entry
     // pushed before the call is visible to it. One request at a time: the next only after take()
     // returned it.
     virtual void request(QueuePosition after, std::size_t limit, std::function<void()> ready) = 0;

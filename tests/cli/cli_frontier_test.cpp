@@ -290,9 +290,12 @@ TEST_F(SharedCrawlTest, ThreeWorkersOneKilledTheOthersFinishWithNothingLost) {
             continue;
         }
         EXPECT_EQ(*code, 0) << workers[i]->err();
+        // The stop line ("finished: ...; N queued left; crawl C") up to its first ';' (the
+        // skipped line before it counts what each worker recorded itself).
         const std::string out = workers[i]->out();
-        const std::string line =
-            out.substr(out.find('\n') + 1, out.find(';', out.find('\n')) - out.find('\n') - 1);
+        const auto semicolon = out.find(';');
+        const auto begin = out.rfind('\n', semicolon) + 1;
+        const std::string line = out.substr(begin, semicolon - begin);
         if (verdict.empty()) {
             verdict = line;
         }
