@@ -65,8 +65,12 @@ constexpr storage::WriterOptions k_writer_options{.queue_capacity = 1024, .wake_
 
 struct CrawlCliOptions {
     std::vector<std::string> urls;
-    int depth = -1;
+    int depth = 5; // wget -r's default
     std::uint64_t max_pages = 0;
+    // Trap defences, on by default (0 turns one off).
+    std::uint64_t max_url_length = 2048;
+    int max_segment_repeats = 2;
+    std::uint32_t max_per_dir = 1000;
     std::string max_bytes;
     double max_time_s = 0;
     std::string scope = "host";
@@ -145,6 +149,9 @@ crawler::CrawlSettings make_settings(CrawlCliOptions& o) {
     c.save_bodies = o.save_bodies;
     c.page_requisites = o.page_requisites;
     c.max_redirects = o.max_redirects;
+    c.max_url_length = o.max_url_length;
+    c.max_segment_repeats = o.max_segment_repeats;
+    c.max_per_directory = o.max_per_dir;
     if (!o.warc.file.empty()) {
         // Absolute, so that a resume from any folder goes on with the same files.
         c.warc = std::filesystem::absolute(o.warc.file).string();
@@ -675,7 +682,7 @@ void register_crawl(CLI::App& app, int& exit_code) {
     cmd->add_option("urls", o->urls, "Seed URLs (http or https)");
     cmd->add_option("-d,--depth", o->depth,
                     "Link hops followed from a seed, by the shortest path (the crawl goes level "
-                    "by level); -1 = unlimited (default; wget -r uses 5). Links past it are "
+                    "by level); -1 = unlimited. The default is wget -r's. Links past it are "
                     "recorded as skips")
         ->capture_default_str()
         ->group("Limits");
@@ -688,6 +695,22 @@ void register_crawl(CLI::App& app, int& exit_code) {
         ->group("Limits");
     cmd->add_option("--max-time", o->max_time_s,
                     "Stop after this many seconds of this invocation (0 = no limit)")
+        ->group("Limits");
+    cmd->add_option("--max-per-dir", o->max_per_dir,
+                    "Trap defence: URLs accepted per directory (the path up to its last '/', the "
+                    "query aside); the others are recorded as skips (0 = no cap)")
+        ->capture_default_str()
+        ->group("Limits");
+    cmd->add_option("--max-url-length", o->max_url_length,
+                    "Trap defence: links to longer URLs (bytes) are recorded as skips (0 = no "
+                    "limit)")
+        ->capture_default_str()
+        ->group("Limits");
+    cmd->add_option("--max-segment-repeats", o->max_segment_repeats,
+                    "Trap defence: links whose path has one segment more often than this "
+                    "(/a/b/a/b/a/) are recorded as skips (0 = no limit)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1000))
         ->group("Limits");
     cmd->add_option("--scope", o->scope,
                     "Links followed: host (a seed's host, any port), domain (a seed's registrable "
@@ -797,8 +820,12 @@ void register_crawl(CLI::App& app, int& exit_code) {
         "No progress, notices or summary; failed URLs are still printed, one line each (as "
         "curl -sS, wget -nv)");
     cmd->footer(
-        "Defaults: concurrency 16, per host 8, delay 0, robots.txt obeyed, scope host, depth "
-        "unlimited, timeout 30 s, --max-size 16M.\n"
+        "Defaults: concurrency 16, per host 8, delay 0, robots.txt obeyed, scope host, depth 5 "
+        "(as wget -r), timeout 30 s, --max-size 16M.\n"
+        "Crawler traps (calendars, session paths, relative-link loops) end on their own: depth "
+        "5, at most 1000 URLs per directory, URLs of at most 2048 bytes, no path segment more "
+        "than twice; each URL they keep out is a skip with its rule (stats, export --table "
+        "skips). A whole large site: --depth -1 --max-per-dir 0.\n"
         "Ctrl-C (SIGINT, SIGTERM): requests in flight get 2 s to finish, then are cut short (at "
         "once on a second Ctrl-C); the run is recorded as interrupted and --resume continues "
         "it. A process stuck past that (a parse on the fetch thread, a locked database) exits 1 s "

@@ -158,6 +158,8 @@ SetupResult Crawl::begin() {
     rules.save_bodies = m_settings.save_bodies;
     rules.page_requisites = m_settings.page_requisites;
     rules.max_redirects = m_settings.max_redirects;
+    rules.max_url_length = static_cast<std::size_t>(m_settings.max_url_length);
+    rules.max_segment_repeats = m_settings.max_segment_repeats;
     rules.agent_token = agent_token(m_settings);
     rules.html_parser = m_start.html_parser;
     auto parser = std::make_shared<const PageParser>(std::move(rules), std::move(*m_filter));
@@ -178,6 +180,7 @@ SetupResult Crawl::begin() {
     frontier_options.politeness.per_host = m_settings.per_host;
     frontier_options.politeness.delay = m_settings.delay;
     frontier_options.politeness.robots = m_settings.robots;
+    frontier_options.max_per_directory = m_settings.max_per_directory;
     if (m_start.make_frontier) {
         m_frontier = m_start.make_frontier(frontier_options, m_writer.get());
     } else {

@@ -29,6 +29,11 @@ struct CrawlSettings {
     bool save_bodies = false;
     bool page_requisites = false;
     int max_redirects = 10; // redirect hops followed from one URL
+    // Trap defences (0: off; `crawl` turns them on by default): see PageRules and
+    // FrontierOptions::max_per_directory.
+    std::uint64_t max_url_length = 0;
+    int max_segment_repeats = 0;
+    std::uint32_t max_per_directory = 0;
     // Outputs kept for the whole crawl: the WARC's name (absolute; empty: none) and its
     // --warc-max-size as given ("1G"; empty: one file); the mirror folder (-o, absolute).
     std::string warc;

@@ -1,5 +1,7 @@
 #include "crawler/crawl/frontier.hpp"
 
+#include "crawler/url/url.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -43,10 +45,24 @@ std::string path_and_query_of(std::string_view url) {
     return std::string(rest);
 }
 
+std::string_view directory_of(std::string_view url) {
+    const std::string_view origin = origin_of(url);
+    std::string_view rest = url.substr(origin.size());
+    rest = rest.substr(0, rest.find_first_of("?#"));
+    const auto slash = rest.rfind('/');
+    return url.substr(0, origin.size() + (slash == std::string_view::npos ? 0 : slash + 1));
+}
+
+void LocalFrontier::restore_directory(std::string_view url) {
+    ++m_directories[key_hash(directory_of(url))];
+}
+
 LocalFrontier::LocalFrontier(FrontierOptions options, FrontierStore* store)
     : m_options(std::move(options))
     , m_store(store)
-    , m_random(m_options.seed) {}
+    , m_random(m_options.seed) {
+    m_directory_rule = "--max-per-dir " + std::to_string(m_options.max_per_directory);
+}
 
 void LocalFrontier::restore_queue(std::int64_t max_seq, std::uint64_t queued) {
     m_next_seq = max_seq + 1;
@@ -103,9 +119,21 @@ void LocalFrontier::accept(const Discovery& d, Decisions& decisions) {
         skip(d, SkipReason{fetch::FailureKind::robots, k_robots_rule, false}, decisions);
         return;
     }
+    std::uint32_t* in_directory = nullptr;
+    if (m_options.max_per_directory > 0) {
+        in_directory = &m_directories[key_hash(directory_of(d.url))];
+        if (*in_directory >= m_options.max_per_directory) {
+            skip(d, SkipReason{fetch::FailureKind::limit_reached, m_directory_rule, false},
+                 decisions);
+            return;
+        }
+    }
     auto entry = admit(d);
     if (!entry) {
         return;
+    }
+    if (in_directory != nullptr) {
+        ++*in_directory;
     }
     if (m_skipped.contains(tentative_key(d.key))) {
         decisions.unskipped.push_back(d.key);

@@ -288,7 +288,16 @@ struct FrontierOptions {
     // the crawl waits for that level's slowest page. Off: URLs go out as soon as politeness
     // allows, shallower first.
     bool by_level = true;
+    // Trap defence: at most this many URLs accepted per directory (origin and path up to its
+    // last '/', the query aside: /list?page=N is one directory); the next ones are skipped for
+    // good (limit_reached, "--max-per-dir N"). 0: no cap. Counted over the whole crawl (a resume
+    // counts what the store holds); a shared frontier does not apply it.
+    std::uint32_t max_per_directory = 0;
 };
+
+// The directory of an absolute URL for FrontierOptions::max_per_directory: "http://h/a/b/" for
+// "http://h/a/b/c?x".
+std::string_view directory_of(std::string_view url);
 
 // The host slot of an absolute URL as serialized by the URL parser: "scheme://host[:port]"
 // (userinfo included when present), the unit of politeness and robots.txt.
@@ -303,6 +312,9 @@ public:
 
     // Resume: the seen-set and the queue as stored. Call before anything else.
     void restore_seen(std::uint64_t key) { m_seen.insert(key); }
+    // Resume, with a directory cap: a URL the crawl accepted, counted in its directory.
+    void restore_directory(std::string_view url);
+    bool counts_directories() const { return m_options.max_per_directory > 0; }
     // Resume: a URL the crawl skipped (skips rows).
     void restore_skipped(std::uint64_t key, bool tentative);
     void reserve_seen(std::size_t count) { m_seen.reserve(count); }
@@ -429,6 +441,9 @@ private:
     // The URLs skipped: the key of a final skip, tentative_key() of a tentative one (undone, and
     // the row deleted, if the URL is accepted later). ~10 bytes of RAM per skipped URL.
     SeenSet m_skipped;
+    // URLs accepted per directory (by the directory's hash), with max_per_directory only.
+    std::unordered_map<std::uint64_t, std::uint32_t> m_directories;
+    std::string m_directory_rule; // "--max-per-dir N"
     // The chains of queued redirect targets (in memory), by seq.
     std::unordered_map<std::int64_t, Chain> m_chains;
     std::vector<Host> m_hosts;

@@ -110,6 +110,15 @@ std::uint64_t SqliteFrontierStore::restore(LocalFrontier& frontier) {
     check(m_reader.for_each_skip_key(m_crawl_id, [&](std::uint64_t key, bool tentative) {
         frontier.restore_skipped(key, tentative);
     }));
+    if (frontier.counts_directories()) {
+        storage::Statement urls =
+            m_reader.database().prepare("SELECT url FROM frontier WHERE crawl_id = ?");
+        urls.bind(1, m_crawl_id);
+        check(storage::for_each_row(urls, [&](const storage::Statement& row) {
+            frontier.restore_directory(row.column_text(0));
+            return true;
+        }));
+    }
     frontier.restore_queue(progress->max_seq, progress->queued);
     return progress->queued;
 }

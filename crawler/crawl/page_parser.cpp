@@ -105,6 +105,33 @@ void parse_x_robots_tag(std::string_view header, std::string_view agent_token, b
     }
 }
 
+bool repeats_a_segment(std::string_view path, int max) {
+    std::vector<std::string_view> segments;
+    std::size_t at = 0;
+    while (at <= path.size()) {
+        auto slash = path.find('/', at);
+        if (slash == std::string_view::npos) {
+            slash = path.size();
+        }
+        if (slash > at) {
+            segments.push_back(path.substr(at, slash - at));
+        }
+        at = slash + 1;
+    }
+    if (segments.size() <= static_cast<std::size_t>(max)) {
+        return false;
+    }
+    std::sort(segments.begin(), segments.end());
+    int run = 0;
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+        run = i > 0 && segments[i] == segments[i - 1] ? run + 1 : 1;
+        if (run > max) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool is_css(std::string_view content_type) {
     return util::iequals_prefix(util::trim(content_type), "text/css");
 }
@@ -247,6 +274,17 @@ std::optional<std::string> PageParser::filtered(const Url& url) const {
     return std::nullopt;
 }
 
+std::optional<std::string> PageParser::trapped(const Url& url) const {
+    if (m_rules.max_url_length > 0 && url.href_without_fragment().size() > m_rules.max_url_length) {
+        return "--max-url-length " + std::to_string(m_rules.max_url_length);
+    }
+    if (m_rules.max_segment_repeats > 0 &&
+        repeats_a_segment(url.path(), m_rules.max_segment_repeats)) {
+        return "--max-segment-repeats " + std::to_string(m_rules.max_segment_repeats);
+    }
+    return std::nullopt;
+}
+
 void PageParser::fail_chain(ParsedPage& page, fetch::FailureKind kind, std::string error) const {
     const FrontierEntry& entry = page.job.entry;
     if (entry.chain_seq == 0) {
@@ -305,6 +343,12 @@ void PageParser::add_redirect(ParsedPage& result, const fetch::Response& respons
     if (auto rule = filtered(*target)) {
         result.candidates.push_back(skipped(std::move(url), -1, key, entry.depth,
                                             fetch::FailureKind::out_of_scope, std::move(*rule),
+                                            false));
+        return;
+    }
+    if (auto rule = trapped(*target)) {
+        result.candidates.push_back(skipped(skip_text(url), -1, key, entry.depth,
+                                            fetch::FailureKind::limit_reached, std::move(*rule),
                                             false));
         return;
     }
@@ -411,6 +455,12 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
             if (auto rule = filtered(*url)) {
                 result.candidates.push_back(skipped({}, at, key, child_depth,
                                                     fetch::FailureKind::out_of_scope,
+                                                    std::move(*rule), false));
+                continue;
+            }
+            if (auto rule = trapped(*url)) {
+                result.candidates.push_back(skipped({}, at, key, child_depth,
+                                                    fetch::FailureKind::limit_reached,
                                                     std::move(*rule), false));
                 continue;
             }

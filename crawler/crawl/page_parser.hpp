@@ -28,6 +28,11 @@ struct PageRules {
     bool save_bodies = false;
     bool page_requisites = false;
     int max_redirects = 10;
+    // Trap defences (0: off): a link or redirect target longer than max_url_length bytes, or
+    // whose path has one segment more than max_segment_repeats times (/a/b/a/b/a/), is skipped
+    // for good (limit_reached, the option as its rule).
+    std::size_t max_url_length = 0;
+    int max_segment_repeats = 0;
     std::string agent_token = "flagcrawl";
     HtmlParser html_parser = HtmlParser::fast; // full may refuse a page as too complex
 };
@@ -103,6 +108,8 @@ private:
     void fail_chain(ParsedPage& page, fetch::FailureKind kind, std::string error) const;
     // The reason a URL in the crawl's scope rules is not fetched (scope, filters), if any.
     std::optional<std::string> filtered(const Url& url) const;
+    // The trap defence a URL falls foul of (its option, as a skip's rule), if any.
+    std::optional<std::string> trapped(const Url& url) const;
 
     const PageRules m_rules;
     const UrlFilter m_filter;
@@ -128,5 +135,8 @@ void parse_x_robots_tag(std::string_view header, std::string_view agent_token, b
 bool is_html(std::string_view content_type, std::string_view body);
 // Content-Type text/css: a stylesheet.
 bool is_css(std::string_view content_type);
+// True when one segment of `path` ("/a/b/a/") occurs more than `max` times (empty segments
+// aside).
+bool repeats_a_segment(std::string_view path, int max);
 
 } // namespace flagcrawl::crawler

@@ -6,8 +6,10 @@
 #include "process.hpp"
 #include "temp_dir.hpp"
 
+#include "server/router.hpp"
 #include "server/server.hpp"
 #include "server/site.hpp"
+#include "server/trap.hpp"
 #include "storage/reader.hpp"
 
 #include <gtest/gtest.h>
@@ -124,6 +126,35 @@ void expect_stats_of_run(const std::string& db, const nlohmann::json& summary) {
                      summary["seen_bytes"].get<double>() / summary["seen"].get<double>());
     EXPECT_EQ(stats["latency_ms"]["ttfb"]["count"], stats["fetched"]);
     EXPECT_GT(stats["latency_ms"]["ttfb"]["max"], 0);
+}
+
+// Issue 9 acceptance: a crawl of an endless site with the defaults ends on its own (depth 5, the
+// cap per directory, the URL length and segment rules), every URL kept out a skip with its rule.
+TEST(CliCrawl, AnEndlessSiteWithTheDefaultsEndsOnItsOwn) {
+    TempDir dir("clicrawl");
+    server::Router router;
+    router.add("/robots.txt", server::Reply::text(404, "none"));
+    router.add_prefix("/trap/", server::trap_handler("/trap/"));
+    server::Server server(router.handler());
+    ASSERT_FALSE(server.start());
+    const std::string db = dir.file("endless.db");
+    auto r = run_process({flagcrawl_binary(), "crawl", server.base_url() + "/trap/", "--db", db,
+                          "--progress", "never", "--json"},
+                         {}, {}, {}, 120s);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto summary = nlohmann::json::parse(r.out);
+    EXPECT_LT(summary["pages"].get<int>(), 1500);
+    auto reader = storage::Reader::open(db);
+    ASSERT_TRUE(reader);
+    std::set<std::string> rules;
+    auto statement =
+        reader->database().prepare("SELECT DISTINCT rule FROM skips WHERE kind = 'limit_reached'");
+    ASSERT_TRUE(storage::for_each_row(statement, [&](const storage::Statement& row) {
+        rules.insert(std::string(row.column_text(0)));
+        return true;
+    }));
+    EXPECT_EQ(rules, (std::set<std::string>{"--depth 5", "--max-per-dir 1000",
+                                            "--max-segment-repeats 2"}));
 }
 
 TEST(CliCrawl, UsageErrorsAreOneLineAndExit2) {

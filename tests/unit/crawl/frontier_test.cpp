@@ -825,3 +825,47 @@ TEST(Frontier, EverySkipIsRecordedOnceAndATentativeOneUndone) {
     ASSERT_EQ(d.accepted.size(), 1u);
     EXPECT_TRUE(d.skipped.empty());
 }
+
+// Trap defence: at most N URLs accepted per directory (the query aside), the next skipped for
+// good with the option as its rule; a resume counts what the store holds.
+TEST(Frontier, ADirectoryTakesAtMostItsCapOfUrls) {
+    auto o = options(8);
+    o.max_per_directory = 2;
+    LocalFrontier f(o, nullptr);
+    Decisions d;
+    // Discovery::url is a view: the strings outlive the offers.
+    const std::vector<std::string> urls = {"http://a/list?page=1", "http://a/list?page=2",
+                                           "http://a/list?page=3", "http://a/list?page=3",
+                                           "http://a/sub/x",       "http://b/list?page=9"};
+    std::vector<Discovery> offers;
+    for (const std::string& url : urls) {
+        offers.push_back(discovery(url, 1));
+    }
+    f.offer(offers, d);
+    ASSERT_EQ(d.accepted.size(), 4u);
+    EXPECT_EQ(d.accepted[2].url, "http://a/sub/x");
+    ASSERT_EQ(d.skipped.size(), 1u);
+    EXPECT_EQ(d.skipped[0].url, "http://a/list?page=3");
+    EXPECT_EQ(d.skipped[0].kind, flagcrawl::fetch::FailureKind::limit_reached);
+    EXPECT_EQ(d.skipped[0].rule, "--max-per-dir 2");
+    EXPECT_FALSE(d.skipped[0].tentative);
+
+    LocalFrontier resumed(o, nullptr);
+    ASSERT_TRUE(resumed.counts_directories());
+    resumed.restore_directory("http://a/list?page=1");
+    resumed.restore_directory("http://a/list?page=2");
+    d.clear();
+    const std::string page4 = "http://a/list?page=4";
+    const std::string other = "http://a/other";
+    const std::vector<Discovery> later = {discovery(page4, 2), discovery(other, 2)};
+    resumed.offer(later, d);
+    ASSERT_EQ(d.accepted.size(), 0u);
+    EXPECT_EQ(d.skipped.size(), 2u);
+}
+
+TEST(Frontier, TheDirectoryOfAUrl) {
+    EXPECT_EQ(directory_of("http://h/a/b/c?x=/y"), "http://h/a/b/");
+    EXPECT_EQ(directory_of("http://h/a/b/"), "http://h/a/b/");
+    EXPECT_EQ(directory_of("http://h:8/?q"), "http://h:8/");
+    EXPECT_EQ(directory_of("http://h"), "http://h");
+}
