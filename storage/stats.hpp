@@ -88,7 +88,8 @@ struct Summary {
     std::uint64_t fetched = 0; // rows with attempts > 0 (the others were never requested)
     std::uint64_t ok = 0;
     // Of ok, downloads whose file was kept as it was: unchanged (the server answered 304, or 416
-    // for a whole partial file), skipped (never requested: the file was there).
+    // for a whole partial file), skipped (never requested: the file was there). Pages source:
+    // skipped counts the skips rows (URLs seen and not fetched), by kind and rule below.
     std::uint64_t unchanged = 0;
     std::uint64_t skipped = 0;
     std::uint64_t redirects = 0;
@@ -102,7 +103,6 @@ struct Summary {
     std::uint64_t requisites = 0; // pages source: rows of kind 'requisite'
     std::uint64_t robots_fetches = 0;
     std::uint64_t robots_failed = 0;
-    std::uint64_t skipped = 0;                // pages source: skips rows
     std::vector<KindCount> skipped_by_kind;   // by count, then kind
     std::vector<ReasonCount> skipped_by_rule; // (rule, kind): by count, then rule
 
