@@ -14,6 +14,7 @@
 #include "crawler/pgfrontier/pg_frontier.hpp"
 #include "crawler/url/url.hpp"
 #include "storage/reader.hpp"
+#include "util/elide.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -370,10 +371,12 @@ void print_item(const crawler::CrawlItem& item, const CommonOptions& o) {
     if (o.verbose) {
         std::string status = r.http_status ? std::to_string(*r.http_status) : "---";
         std::string detail = r.error ? *r.error : r.location ? "-> " + *r.location : "";
-        print_line(stderr, fmt::format("{} {} d{} {:.0f} ms {}  {}", status, r.url, r.depth,
-                                       r.elapsed_ms, format_bytes(double(r.bytes)), detail));
+        print_line(stderr,
+                   fmt::format("{} {} d{} {:.0f} ms {}  {}", status, util::elide(r.url), r.depth,
+                               r.elapsed_ms, format_bytes(double(r.bytes)), detail));
     } else if (item.failed) {
-        print_line(stderr, fmt::format("flagcrawl: {}: {}", r.url, r.error.value_or("failed")));
+        print_line(stderr, fmt::format("flagcrawl: {}: {}", util::elide(r.url),
+                                       r.error.value_or("failed")));
     }
 }
 

@@ -9,6 +9,7 @@
 #include "warc_output.hpp"
 
 #include "crawler/jobs/download_job.hpp"
+#include "util/elide.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -118,10 +119,10 @@ void print_item(const crawler::ItemReport& item, const CommonOptions& o) {
         std::string detail = item.outcome == fetch::Outcome::ok
                                  ? fmt::format("{} ({})", item.path, format_bytes(item.bytes))
                                  : std::string(item.reason);
-        print_line(stderr,
-                   fmt::format("{} {} {:.0f} ms  {}", status, item.url, item.elapsed_ms, detail));
-    } else if (!o.quiet && item.outcome != fetch::Outcome::ok) {
-        print_line(stderr, fmt::format("flagcrawl: {}: {}", item.url, item.reason));
+        print_line(stderr, fmt::format("{} {} {:.0f} ms  {}", status, util::elide(item.url),
+                                       item.elapsed_ms, detail));
+    } else if (item.outcome != fetch::Outcome::ok) { // -q keeps these: "print only errors"
+        print_line(stderr, fmt::format("flagcrawl: {}: {}", util::elide(item.url), item.reason));
     }
 }
 

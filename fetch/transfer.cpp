@@ -2,6 +2,7 @@
 
 #include "fetch/cookies.hpp"
 #include "util/ascii.hpp"
+#include "util/elide.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -70,6 +71,10 @@ bool is_redirect_status(int status) {
 // Decoded bytes past which the ratio guard applies: small bodies of repeated bytes compress
 // far better than any guard would allow.
 constexpr std::uint64_t k_ratio_floor = 1 << 20;
+
+// A URL longer than this that libcurl fails with "Out of memory" did not fit in its request
+// buffer (1 MiB for the whole head): reported as too long. No server takes one this long anyway.
+constexpr std::size_t k_long_url_bytes = 64 * 1024;
 
 bool is_tls_error(CURLcode code) {
     switch (code) {
@@ -538,7 +543,7 @@ Error Transfer::make_error(CURLcode code) const {
         m_response.final_url.empty() ? m_response.url : m_response.final_url;
     const std::string detail = m_error_buffer[0] ? m_error_buffer : curl_easy_strerror(code);
     auto error = [](ErrorKind kind, std::string what, const std::string& where) {
-        std::string message = what + " (" + where + ")";
+        std::string message = what + " (" + util::elide(where) + ")";
         std::replace_if(
             message.begin(), message.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
         return Error{kind, std::move(message)};
@@ -608,6 +613,13 @@ Error Transfer::make_error(CURLcode code) const {
                      where_url);
     case CURLE_URL_MALFORMAT:
         return error(ErrorKind::invalid_url, detail, where_url);
+    case CURLE_OUT_OF_MEMORY:
+        // libcurl builds a request head of at most 1 MiB and says "Out of memory" past it.
+        if (m_response.url.size() > k_long_url_bytes)
+            return error(ErrorKind::invalid_url,
+                         "URL too long (" + std::to_string(m_response.url.size()) + " bytes)",
+                         m_response.url);
+        return error(ErrorKind::other, detail, where_url);
     case CURLE_ABORTED_BY_CALLBACK:
         return error(ErrorKind::interrupted, "interrupted", where_url);
     case CURLE_GOT_NOTHING:

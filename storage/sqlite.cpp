@@ -159,20 +159,22 @@ Result<Database> Database::open(const std::string& path, const OpenOptions& opti
         if (auto r = db.exec("SELECT count(*) FROM sqlite_schema"); !r) {
             return connection_error(raw, path, "cannot open database");
         }
-    } else {
-        if (auto r = db.exec("PRAGMA journal_mode=WAL"); !r) {
-            return connection_error(raw, path, "cannot open database");
-        }
-        // A writer appends: a small page cache serves it as well as the default 2 MiB and
-        // keeps the process small (readers keep the default for their scans and sorts).
-        if (auto r = db.exec("PRAGMA synchronous=NORMAL; PRAGMA cache_size=-512"); !r) {
-            return r.error();
-        }
+    } else if (auto r = db.use_wal(); !r) {
+        return r.error();
     }
     if (auto r = db.exec("PRAGMA foreign_keys=ON"); !r) {
         return r.error();
     }
     return db;
+}
+
+Result<void> Database::use_wal() {
+    if (auto r = exec("PRAGMA journal_mode=WAL"); !r) {
+        return connection_error(m_db, path(), "cannot open database");
+    }
+    // A writer appends: a small page cache serves it as well as the default 2 MiB and keeps
+    // the process small (readers keep the default for their scans and sorts).
+    return exec("PRAGMA synchronous=NORMAL; PRAGMA cache_size=-512");
 }
 
 Database::Database(Database&& other) noexcept

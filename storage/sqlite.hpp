@@ -96,6 +96,11 @@ public:
     // final checkpoint). Afterwards the object is empty; closing twice is a no-op.
     Result<void> close();
 
+    // Switches a writable connection to WAL with synchronous=NORMAL (OpenOptions::wal), for a
+    // caller that opened with wal = false to look at the file first: the switch writes to the
+    // file and leaves -wal/-shm files beside it, which a file that is not ours must not get.
+    Result<void> use_wal();
+
     // Runs one or more SQL statements that return no rows needed (DDL, PRAGMAs, BEGIN, ...).
     Result<void> exec(std::string_view sql);
 

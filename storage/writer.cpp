@@ -87,6 +87,9 @@ struct Statements {
         // sends none). A collision is a bug that must fail the writer: ignoring a frontier row
         // would let frontier_done mark another URL's row as done and --resume lose both.
         , insert_crawl_run(db.prepare("INSERT INTO crawl_runs (crawl_id, run_id) VALUES (?, ?)"))
+        , mark_dead_runs(db.prepare("UPDATE runs SET status = 'interrupted' WHERE status = "
+                                    "'running' AND id IN (SELECT run_id FROM crawl_runs WHERE "
+                                    "crawl_id = ?)"))
         , end_crawl(db.prepare("UPDATE crawls SET status = ?, stop_reason = ?, "
                                "seen_urls = coalesce(?, seen_urls), "
                                "seen_bytes = coalesce(?, seen_bytes) WHERE id = ?"))
@@ -118,6 +121,7 @@ struct Statements {
     Statement insert_crawl;
     Statement resume_crawl;
     Statement insert_crawl_run;
+    Statement mark_dead_runs;
     Statement end_crawl;
     Statement insert_page;
     // One statement per size in k_link_rows: a page's links go in as few statements as
@@ -441,6 +445,13 @@ struct Writer::Impl {
                 return r;
             }
         } else {
+            // Its runs still 'running' ended without recording it (kill -9, a power loss): the
+            // resume is the later run that finds them dead.
+            auto& dead = statements->mark_dead_runs;
+            dead.bind(1, c.crawl_id);
+            if (auto r = dead.run(); !r) {
+                return r;
+            }
             auto& resume = statements->resume_crawl;
             resume.bind(1,
                         c.options.empty() ? std::nullopt : std::optional<std::string>(c.options));
@@ -652,11 +663,15 @@ Result<Writer> Writer::open(const std::string& path, const WriterOptions& option
     open_options.mode = OpenMode::read_write_create;
     open_options.busy_timeout = options.busy_timeout;
     open_options.single_thread = true; // used by the writer thread alone
+    open_options.wal = false;          // not before migrate() has seen the file is ours
     auto db = Database::open(path, open_options);
     if (!db) {
         return db.error();
     }
     if (auto r = migrate(*db); !r) {
+        return r.error();
+    }
+    if (auto r = db->use_wal(); !r) {
         return r.error();
     }
     auto impl = std::make_unique<Impl>(std::move(*db), options);

@@ -127,6 +127,32 @@ TEST_F(CliDownload, ClosedPortFailsWritesNoFileAndRecordsTheError) {
     EXPECT_EQ(rows, 1);
 }
 
+// -q prints only errors: the summary goes, each failed URL's line stays.
+TEST_F(CliDownload, QuietStillPrintsEachFailedUrl) {
+    auto out = m_dir.path() / "out";
+    auto r = run_process(args({"-q", "-o", out.string(), url("/f0.txt"), url("/gone.txt")}));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "flagcrawl: " + url("/gone.txt") + ": HTTP 404 Not Found\n");
+}
+
+// A 1 MiB URL (libcurl's request buffer cannot hold it) is "URL too long", one short line
+// that does not print the URL whole; a 100 KB one is sent and the server refuses it.
+TEST_F(CliDownload, OverlongUrlIsOneShortLine) {
+    const std::string huge = url("/" + std::string(1 << 20, 'a'));
+    const std::string long_url = url("/" + std::string(100'000, 'b'));
+    auto r = run_process(args({"-o", (m_dir.path() / "out").string(), "--retries", "0", "-i", "-"}),
+                         {}, huge + "\n" + long_url + "\n");
+    EXPECT_EQ(r.exit_code, 1) << r.err.substr(0, 1000);
+    EXPECT_EQ(count_lines(r.err), 2) << r.err.substr(0, 1000);
+    EXPECT_LT(r.err.size(), 1500U) << r.err.substr(0, 1000);
+    EXPECT_NE(r.err.find("URL too long (" + std::to_string(huge.size()) + " bytes)"),
+              std::string::npos)
+        << r.err.substr(0, 1000);
+    EXPECT_EQ(r.err.find("Out of memory"), std::string::npos) << r.err.substr(0, 1000);
+    EXPECT_NE(r.err.find("HTTP 431"), std::string::npos) << r.err.substr(0, 1000);
+}
+
 TEST_F(CliDownload, ListFromStdinAllOkExitsZeroWithJsonSummary) {
     std::string list = "# comment\n\n";
     for (int i = 0; i < 40; ++i)

@@ -279,6 +279,51 @@ TEST(CrawlStore, ResumeAddsARunToTheCrawl) {
     EXPECT_FALSE(*resumable); // finished
 }
 
+// A run that never recorded its end (its process was killed) stays 'running' until a resume of
+// its crawl finds it dead and marks it interrupted; the resuming run is left running.
+TEST(CrawlStore, AResumeMarksTheCrawlsDeadRunsInterrupted) {
+    TempDir dir("crawlstore");
+    const auto path = dir.file("c.db");
+    std::int64_t crawl = 0;
+    {
+        auto writer = Writer::open(path);
+        ASSERT_TRUE(writer);
+        crawl = begin_crawl(*writer);
+        ASSERT_TRUE(writer->close()); // no finish_run: the process died
+    }
+    std::int64_t other = 0;
+    {
+        auto writer = Writer::open(path);
+        ASSERT_TRUE(writer);
+        other = begin_crawl(*writer); // another crawl's run, still running
+        ASSERT_TRUE(writer->close());
+    }
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    CrawlBeginRecord resume;
+    resume.is_new = false;
+    resume.crawl_id = crawl;
+    auto run = writer->begin_run(
+        {.command = "crawl", .arguments = "y", .strategy = "async", .concurrency = 1}, resume);
+    ASSERT_TRUE(run);
+    ASSERT_TRUE(writer->close());
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    auto status = [&](std::int64_t id) {
+        std::string text;
+        auto statement = reader->database().prepare("SELECT status FROM runs WHERE id = ?");
+        statement.bind(1, id);
+        EXPECT_TRUE(for_each_row(statement, [&](const Statement& row) {
+            text = row.column_text(0);
+            return false;
+        }));
+        return text;
+    };
+    EXPECT_EQ(status(crawl), "interrupted");
+    EXPECT_EQ(status(*run), "running");
+    EXPECT_EQ(status(other), "running"); // not this crawl's
+}
+
 TEST(CrawlStore, ResumingAnUnknownCrawlFailsTheWriter) {
     TempDir dir("crawlstore");
     auto writer = Writer::open(dir.file("c.db"));

@@ -220,17 +220,31 @@ TEST(StorageSchema, CreatedThenReopened) {
 TEST(StorageSchema, RefusesForeignAndNewerDatabases) {
     TempDir dir("storage");
     const auto foreign = dir.file("foreign.db");
+    OpenOptions as_is; // another application's file, in SQLite's default rollback journal mode
+    as_is.wal = false;
     {
-        Database db = open_or_die(foreign);
-        ASSERT_TRUE(db.exec("CREATE TABLE notes (text TEXT)"));
+        auto db = Database::open(foreign, as_is);
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(db->exec("CREATE TABLE notes (text TEXT)"));
     }
     auto writer = Writer::open(foreign);
     ASSERT_FALSE(writer);
     expect_names_file(writer.error(), foreign);
     EXPECT_NE(writer.error().message.find("not a flagcrawl database"), std::string::npos);
+    // Refused before anything was written: not switched to WAL, no -wal/-shm files left.
+    EXPECT_FALSE(std::filesystem::exists(foreign + "-wal"));
+    EXPECT_FALSE(std::filesystem::exists(foreign + "-shm"));
     {
-        Database db = open_or_die(foreign);
-        EXPECT_EQ(*db.query_int("SELECT count(*) FROM sqlite_schema"), 1); // untouched
+        auto db = Database::open(foreign, as_is);
+        ASSERT_TRUE(db);
+        EXPECT_EQ(*db->query_int("SELECT count(*) FROM sqlite_schema"), 1); // untouched
+        auto mode = db->prepare("PRAGMA journal_mode");
+        std::string journal;
+        ASSERT_TRUE(for_each_row(mode, [&](const Statement& row) {
+            journal = row.column_text(0);
+            return false;
+        }));
+        EXPECT_EQ(journal, "delete");
     }
 
     const auto newer = dir.file("newer.db");
