@@ -28,6 +28,7 @@ void build_app(CLI::App& app, int& exit_code) {
     register_serve(app, exit_code);
     register_stats(app, exit_code);
     register_export(app, exit_code);
+    register_links(app, exit_code);
     register_url(app, exit_code);
 }
 

@@ -3,6 +3,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 
+#include "storage/schema.hpp"
 #include "storage/stats.hpp"
 
 #include <fmt/core.h>
@@ -40,6 +41,52 @@ storage::Reader open_reader(const std::string& path, bool is_default) {
 
 void throw_read_error(const storage::Error& error) {
     throw FatalError(error.message);
+}
+
+std::int64_t pick_crawl(storage::Reader& reader, const std::optional<std::int64_t>& crawl,
+                        const std::optional<std::int64_t>& run, const std::string& command,
+                        const std::string& path) {
+    if (reader.schema_version() < storage::k_crawl_tables_version) {
+        throw UsageError(fmt::format("{}: {} holds no crawl (written by a flagcrawl that "
+                                     "recorded none)",
+                                     command, path));
+    }
+    if (crawl) {
+        auto found = reader.find_crawl(*crawl);
+        if (!found) {
+            throw_read_error(found.error());
+        }
+        if (!*found) {
+            throw UsageError(fmt::format("{}: no crawl {} in {}", command, *crawl, path));
+        }
+        return *crawl;
+    }
+    if (run) {
+        auto found = reader.find_run(*run);
+        if (!found) {
+            throw_read_error(found.error());
+        }
+        if (!*found) {
+            throw UsageError(fmt::format("{}: no run {} in {}", command, *run, path));
+        }
+        auto of = storage::crawl_of_run(reader, *run);
+        if (!of) {
+            throw_read_error(of.error());
+        }
+        if (!*of) {
+            throw UsageError(fmt::format("{}: run {} is a {} run, not a crawl", command, *run,
+                                         (*found)->info.command));
+        }
+        return **of;
+    }
+    auto latest = reader.database().query_int("SELECT coalesce(max(id), 0) FROM crawls");
+    if (!latest) {
+        throw_read_error(latest.error());
+    }
+    if (*latest == 0) {
+        throw UsageError(fmt::format("{}: no crawl recorded in {}", command, path));
+    }
+    return *latest;
 }
 
 } // namespace flagcrawl::cli

@@ -5,6 +5,8 @@
 
 #include "storage/reader.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace flagcrawl::cli {
@@ -18,5 +20,11 @@ storage::Reader open_reader(const std::string& path, bool is_default);
 
 // Turns a read failure into FatalError.
 [[noreturn]] void throw_read_error(const storage::Error& error);
+
+// The crawl a reading command is about: `crawl` (checked), the crawl `run` worked on, or else
+// the latest crawl recorded. Throws UsageError naming `command` and `path` when there is none.
+std::int64_t pick_crawl(storage::Reader& reader, const std::optional<std::int64_t>& crawl,
+                        const std::optional<std::int64_t>& run, const std::string& command,
+                        const std::string& path);
 
 } // namespace flagcrawl::cli

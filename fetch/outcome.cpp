@@ -112,6 +112,41 @@ FailureKind failure_kind(ErrorKind kind) {
     return FailureKind::other;
 }
 
+bool is_target_failure(FailureKind kind) {
+    switch (kind) {
+    case FailureKind::dns:
+    case FailureKind::connect:
+    case FailureKind::timeout:
+    case FailureKind::too_many_redirects:
+    case FailureKind::redirect_loop:
+    case FailureKind::disallowed_scheme:
+    case FailureKind::reset:
+    case FailureKind::partial_body:
+    case FailureKind::protocol:
+    case FailureKind::not_http:
+    case FailureKind::empty_reply:
+    case FailureKind::tls:
+    case FailureKind::invalid_url:
+    case FailureKind::other:
+    case FailureKind::http_status:
+    case FailureKind::throttled:
+    case FailureKind::robots_unreachable:
+    case FailureKind::given_up:
+        return true;
+    case FailureKind::too_large:
+    case FailureKind::too_large_decoded:
+    case FailureKind::write_failed:
+    case FailureKind::interrupted:
+    case FailureKind::robots:
+    case FailureKind::nofollow:
+    case FailureKind::out_of_scope:
+    case FailureKind::limit_reached:
+    case FailureKind::too_complex:
+        return false;
+    }
+    return true;
+}
+
 std::string_view to_string(ErrorKind kind) {
     return code(failure_kind(kind));
 }

@@ -57,6 +57,11 @@ std::string_view code(FailureKind kind);
 std::optional<FailureKind> parse_failure_kind(std::string_view code);
 // The engine's kinds are failure kinds of the same name.
 FailureKind failure_kind(ErrorKind kind);
+// True when the failure is the target's (a broken link): no answer or a bad one, a failure
+// status, a redirect that goes wrong, a host given up. False for what the crawler decided or
+// limited itself (robots.txt, nofollow, scope, limits, its size caps, bounds of parsing, its own
+// disk, Ctrl-C), which says nothing about the target.
+bool is_target_failure(FailureKind kind);
 // The name a failure is counted under by `stats` and `crawl --json` (errors_by_kind): its code,
 // except a failed status, counted by status ("http_404").
 std::string count_name(FailureKind kind, int http_status);

@@ -17,7 +17,7 @@ TEST(CliMain, MistypedCommandIsNamedWithTheCommandsThereAre) {
     auto r = run_process({flagcrawl_binary(), "crawll", "http://127.0.0.1:1/"});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err, "flagcrawl: unknown command 'crawll' (commands: flags, bench, download, "
-                     "crawl, serve, stats, export, url)\n");
+                     "crawl, serve, stats, export, links, report, url)\n");
 }
 
 TEST(CliMain, NoCommandIsAOneLineUsageError) {
