@@ -29,6 +29,7 @@ void build_app(CLI::App& app, int& exit_code) {
     register_stats(app, exit_code);
     register_export(app, exit_code);
     register_links(app, exit_code);
+    register_report(app, exit_code);
     register_url(app, exit_code);
 }
 

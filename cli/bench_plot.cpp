@@ -1,4 +1,5 @@
 #include "bench_plot.hpp"
+#include "markup.hpp"
 
 #include <fmt/core.h>
 
@@ -17,29 +18,6 @@ constexpr int k_left = 90;          // px left of the plot area (y labels)
 constexpr int k_right = 30;
 constexpr int k_panel_height = 250; // plot area of one panel
 constexpr const char* k_font = "DejaVu Sans, Arial, Helvetica, sans-serif";
-
-std::string escape(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
 
 std::string colour(const std::string& strategy) {
     if (strategy == "sequential")
@@ -147,7 +125,7 @@ void panel(std::string& svg, const Layout& l, int top, const std::string& y_titl
     svg += fmt::format(R"~(<text x="24" y="{0}" transform="rotate(-90 24 {0})" )~"
                        R"~(text-anchor="middle" font-size="14">{1}</text>)~"
                        "\n",
-                       mid, escape(y_title));
+                       mid, escape_markup(y_title));
 
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const BenchRow& row = rows[i];
@@ -158,7 +136,7 @@ void panel(std::string& svg, const Layout& l, int top, const std::string& y_titl
                            R"(<title>{} c={}: {}</title></rect>)"
                            "\n",
                            x, y, l.bar_width, bottom - y, colour(row.strategy),
-                           escape(row.strategy), row.concurrency, number(v));
+                           escape_markup(row.strategy), row.concurrency, number(v));
         svg +=
             fmt::format(R"(<text x="{}" y="{:.1f}" text-anchor="middle" font-size="12">{}</text>)"
                         "\n",
@@ -168,7 +146,7 @@ void panel(std::string& svg, const Layout& l, int top, const std::string& y_titl
             svg += fmt::format(R"(<text x="{}" y="{:.1f}" text-anchor="middle" font-size="12" )"
                                R"(font-weight="bold">{}</text>)"
                                "\n",
-                               x + l.bar_width / 2, y - 20, escape(note));
+                               x + l.bar_width / 2, y - 20, escape_markup(note));
         const double mark = ideal(row);
         if (mark >= 0) {
             const double my = y_of(mark);
@@ -179,7 +157,7 @@ void panel(std::string& svg, const Layout& l, int top, const std::string& y_titl
         }
         svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle" font-size="12">{}</text>)"
                            "\n",
-                           x + l.bar_width / 2, bottom + 16, escape(row.strategy));
+                           x + l.bar_width / 2, bottom + 16, escape_markup(row.strategy));
         svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle" font-size="12">c={}</text>)"
                            "\n",
                            x + l.bar_width / 2, bottom + 31, row.concurrency);
@@ -207,14 +185,14 @@ std::string render_bench_svg(const std::string& title, const BenchJob& job,
                     l.width, height, k_font);
     svg += fmt::format(R"(<text x="{}" y="28" font-size="18" font-weight="bold">{}</text>)"
                        "\n",
-                       k_left, escape(title));
+                       k_left, escape_markup(title));
     std::string subtitle =
         fmt::format("median of {} run{} per bar", job.repeat, job.repeat == 1 ? "" : "s");
     if (!job.delay.empty())
         subtitle += "; server delay " + job.delay + " per request";
     svg += fmt::format(R"(<text x="{}" y="50" font-size="13" fill="#555555">{}</text>)"
                        "\n",
-                       k_left, escape(subtitle));
+                       k_left, escape_markup(subtitle));
 
     // Legend: the strategies present, in order, then the ideal mark when there is one.
     int x = k_left;
@@ -227,7 +205,7 @@ std::string render_bench_svg(const std::string& title, const BenchJob& job,
                            R"(<text x="{}" y="{}" font-size="13">{}</text>)"
                            "\n",
                            x, legend_y - 11, colour(row.strategy), x + 20, legend_y,
-                           escape(row.strategy));
+                           escape_markup(row.strategy));
         x += 40 + static_cast<int>(row.strategy.size()) * 8;
     }
     const bool has_ideal = std::any_of(rows.begin(), rows.end(),

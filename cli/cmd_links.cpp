@@ -91,13 +91,7 @@ void register_links(CLI::App& app, int& exit_code) {
         "  flagcrawl links --broken --format jsonl | jq -r 'select(.status == 404) | .url'");
     cmd->add_flag("--broken", options->broken,
                   "The failing targets and the pages that link to them");
-    cmd->add_option("--db", options->db,
-                    "SQLite file to read (default: " + default_db_path() +
-                        ", where runs are recorded)");
-    auto* crawl =
-        cmd->add_option("--crawl", options->crawl, "This crawl (default: the latest one recorded)");
-    auto* run = cmd->add_option("--run", options->run, "The crawl this run worked on");
-    run->excludes(crawl);
+    add_crawl_choice(*cmd, options->db, options->crawl, options->run);
     cmd->add_option("--format", options->format, "text, csv or jsonl")
         ->check(CLI::IsMember({"text", "csv", "jsonl"}))
         ->capture_default_str();

@@ -39,6 +39,7 @@ void register_serve(CLI::App& app, int& exit_code);
 void register_stats(CLI::App& app, int& exit_code);
 void register_export(CLI::App& app, int& exit_code);
 void register_links(CLI::App& app, int& exit_code);
+void register_report(CLI::App& app, int& exit_code);
 void register_crawl(CLI::App& app, int& exit_code);
 void register_flags(CLI::App& app, int& exit_code);
 void register_bench(CLI::App& app, int& exit_code);

@@ -6,6 +6,7 @@
 #include "storage/schema.hpp"
 #include "storage/stats.hpp"
 
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include <filesystem>
@@ -87,6 +88,16 @@ std::int64_t pick_crawl(storage::Reader& reader, const std::optional<std::int64_
         throw UsageError(fmt::format("{}: no crawl recorded in {}", command, path));
     }
     return *latest;
+}
+
+void add_crawl_choice(CLI::App& cmd, std::string& db, std::optional<std::int64_t>& crawl,
+                      std::optional<std::int64_t>& run) {
+    cmd.add_option("--db", db,
+                   "SQLite file to read (default: " + default_db_path() +
+                       ", where runs are recorded)");
+    auto* crawl_option =
+        cmd.add_option("--crawl", crawl, "This crawl (default: the latest one recorded)");
+    cmd.add_option("--run", run, "The crawl this run worked on")->excludes(crawl_option);
 }
 
 } // namespace flagcrawl::cli

@@ -9,6 +9,10 @@
 #include <optional>
 #include <string>
 
+namespace CLI {
+class App;
+}
+
 namespace flagcrawl::cli {
 
 // The file --db names, or the default store when it is empty.
@@ -23,6 +27,10 @@ storage::Reader open_reader(const std::string& path, bool is_default);
 
 // The crawl a reading command is about: `crawl` (checked), the crawl `run` worked on, or else
 // the latest crawl recorded. Throws UsageError naming `command` and `path` when there is none.
+// The options of a command that reads one crawl of a file: --db, --crawl N, --run N.
+void add_crawl_choice(CLI::App& cmd, std::string& db, std::optional<std::int64_t>& crawl,
+                      std::optional<std::int64_t>& run);
+
 std::int64_t pick_crawl(storage::Reader& reader, const std::optional<std::int64_t>& crawl,
                         const std::optional<std::int64_t>& run, const std::string& command,
                         const std::string& path);

@@ -2,6 +2,7 @@
 // DIR/HOST:PORT/PATH with the bytes the server sent, under each strategy, and a crawl killed
 // with SIGKILL and resumed completes the mirror; with --convert-links the mirror opens in
 // headless Chromium from disk without a request to the site (skipped without Chromium).
+#include "chromium.hpp"
 #include "eventually.hpp"
 #include "file_contents.hpp"
 #include "process.hpp"
@@ -24,6 +25,7 @@
 using namespace std::chrono_literals;
 using namespace flagcrawl;
 using testing_support::eventually;
+using testing_support::find_chromium;
 using testing_support::flagcrawl_binary;
 using testing_support::read_file;
 using testing_support::run_process;
@@ -105,18 +107,6 @@ TEST(CliMirrorResume, AnUnwritableFolderIsFatal) {
     auto r = run_process({flagcrawl_binary(), "crawl", "http://127.0.0.1:1/", "--no-db", "-o",
                           dir.file("file") + "/sub"});
     EXPECT_EQ(r.exit_code, 3) << r.err;
-}
-
-// The chromium executable on PATH ("" when there is none).
-std::string find_chromium() {
-    const char* path = std::getenv("PATH");
-    std::stringstream dirs(path ? path : "/usr/bin");
-    for (std::string dir; std::getline(dirs, dir, ':');) {
-        const auto candidate = std::filesystem::path(dir) / "chromium";
-        if (::access(candidate.c_str(), X_OK) == 0)
-            return candidate.string();
-    }
-    return {};
 }
 
 // Every "url" a Chromium net log names (requests, jobs, redirects).
