@@ -2,6 +2,8 @@
 
 #include "commands.hpp"
 
+#include "util/json.hpp"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -117,36 +119,7 @@ void ignore_sigpipe() {
 
 void append_json_string(std::string& out, std::string_view text) {
     out += '"';
-    append_utf8(
-        out, text,
-        [](char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; },
-        [](std::string& o, char c) {
-            switch (c) {
-            case '"':
-                o += "\\\"";
-                break;
-            case '\\':
-                o += "\\\\";
-                break;
-            case '\n':
-                o += "\\n";
-                break;
-            case '\r':
-                o += "\\r";
-                break;
-            case '\t':
-                o += "\\t";
-                break;
-            case '\b':
-                o += "\\b";
-                break;
-            case '\f':
-                o += "\\f";
-                break;
-            default:
-                fmt::format_to(std::back_inserter(o), "\\u{:04x}", static_cast<unsigned>(c));
-            }
-        });
+    append_utf8(out, text, util::json_needs_escape, util::append_json_escape);
     out += '"';
 }
 

@@ -3,6 +3,7 @@
 
 #include "util/ascii.hpp"
 #include "util/hash.hpp"
+#include "util/json.hpp"
 
 #include <algorithm>
 #include <array>
@@ -223,17 +224,6 @@ private:
     std::uint64_t m_state;
 };
 
-void escape_json(std::string& out, std::string_view text) {
-    for (const char c : text) {
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(c);
-        } else {
-            out.push_back(c); // names hold no control characters; UTF-8 passes through
-        }
-    }
-}
-
 } // namespace
 
 std::span<const Country> flag_countries() {
@@ -258,13 +248,13 @@ std::string flag_metadata_path(std::string_view code) {
 }
 
 std::string flag_metadata_json(const Country& country) {
-    std::string out = "{\"country\": \"";
-    escape_json(out, country.name);
-    out += "\", \"iso_cc\": \"";
-    escape_json(out, country.code);
-    out += "\", \"tld_cc\": \"";
-    escape_json(out, country.tld);
-    out += "\"}";
+    std::string out = "{\"country\": ";
+    util::append_json_string(out, country.name);
+    out += ", \"iso_cc\": ";
+    util::append_json_string(out, country.code);
+    out += ", \"tld_cc\": ";
+    util::append_json_string(out, country.tld);
+    out += "}";
     return out;
 }
 

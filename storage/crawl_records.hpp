@@ -126,7 +126,8 @@ struct ChainFailure {
     std::string error_kind;
 };
 
-// One links row (page_id and n are given by the writer).
+// One row of the view `links` (page_id and n are given by the writer, which stores a page's
+// links as one page_links row).
 struct LinkRow {
     std::string to_url;
     std::string kind; // crawler::to_string(LinkKind)

@@ -164,8 +164,17 @@ Result<void> export_rows(Reader& reader, ExportTable table, const ExportFilter& 
     }
     std::string sql;
     if (table == ExportTable::links) {
+        // From schema step k_packed_links_version on, links is a view, whose columns declare
+        // no type: the types of the table it replaced, the same columns.
+        *columns = {{"page_id", ColumnType::integer},
+                    {"n", ColumnType::integer},
+                    {"to_url", ColumnType::text},
+                    {"kind", ColumnType::text},
+                    {"nofollow", ColumnType::integer}};
         // The page's crawl, run and URL first, then the link's own columns with from_url after
-        // page_id. Links are read in key order and their pages by rowid: no sort.
+        // page_id. Links are read in key order and their pages by rowid: no sort (the view
+        // gives each page's links in document order, as json_each walks the array; ordering it
+        // by n as well would sort every link of the file).
         std::vector<ExportColumn> out = {{"crawl_id", ColumnType::integer},
                                          {"run_id", ColumnType::integer}};
         std::string list = "p.crawl_id, p.run_id";
@@ -178,7 +187,8 @@ Result<void> export_rows(Reader& reader, ExportTable table, const ExportFilter& 
             }
         }
         sql = "SELECT " + list + " FROM links AS t JOIN pages AS p ON p.id = t.page_id" + where +
-              " ORDER BY t.page_id, t.n";
+              (reader.schema_version() >= k_packed_links_version ? " ORDER BY t.page_id"
+                                                                 : " ORDER BY t.page_id, t.n");
         *columns = std::move(out);
     } else {
         if (table == ExportTable::pages && !filter.bodies) {

@@ -21,6 +21,8 @@ inline constexpr int k_crawl_timings_version = 3;
 inline constexpr int k_error_kind_version = 4;
 // 6: the skips table and the frontier's redirect chains (5: the index of queued frontier rows).
 inline constexpr int k_skips_version = 6;
+// 7: links stored as one JSON array per page (page_links), read through the view `links`.
+inline constexpr int k_packed_links_version = 7;
 
 // The SQL expression of a downloads or pages row's error kind in a file at `version`: the
 // error_kind column from step 4 on; in an older file (which readers do not migrate) the kind

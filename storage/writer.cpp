@@ -1,6 +1,7 @@
 #include "storage/writer.hpp"
 
 #include "storage/schema.hpp"
+#include "util/json.hpp"
 
 #include <algorithm>
 #include <array>
@@ -51,19 +52,20 @@ Error writer_error(const std::string& path, std::string_view reason) {
                  path + ": " + std::string(reason)};
 }
 
-// Rows per multi-row INSERT into links, largest first; the last must be 1. A page has ~30
-// links: sixteen rows per statement took the writer's CPU per page from ~35 to ~28 us
-// (pages of 32 links, measured on raw SQLite); a statement per row costs ~10 k instructions
-// of VDBE setup, halt and reset on top of the row's B-tree insert.
-constexpr std::array<std::size_t, 3> k_link_rows = {16, 4, 1};
-constexpr int k_link_columns = 5;
-
-std::string insert_links_sql(std::size_t rows) {
-    std::string sql = "INSERT INTO links (page_id, n, to_url, kind, nofollow) VALUES ";
-    for (std::size_t i = 0; i < rows; ++i) {
-        sql += i == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
+// A page's links as page_links stores them (schema step 5): [[to_url, kind, nofollow], ...].
+void append_links_json(std::string& out, const std::vector<LinkRow>& links) {
+    out += '[';
+    for (const LinkRow& link : links) {
+        out += '[';
+        util::append_json_string(out, link.to_url);
+        out += ',';
+        util::append_json_string(out, link.kind);
+        out += link.nofollow ? ",1]," : ",0],";
     }
-    return sql;
+    if (out.back() == ',') {
+        out.pop_back();
+    }
+    out += ']';
 }
 
 // The writer's prepared statements, one set per record type.
@@ -98,9 +100,7 @@ struct Statements {
               "content_type, bytes, title, depth, location, noindex, fetched_at, elapsed_ms, "
               "attempts, error, body, dns_ms, connect_ms, ttfb_ms, error_kind) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
-        , insert_links{db.prepare(insert_links_sql(k_link_rows[0])),
-                       db.prepare(insert_links_sql(k_link_rows[1])),
-                       db.prepare(insert_links_sql(k_link_rows[2]))}
+        , insert_links(db.prepare("INSERT INTO page_links (page_id, links) VALUES (?, ?)"))
         , insert_frontier(db.prepare(
               "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, requisite, "
               "chain_seq, chain_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"))
@@ -124,9 +124,7 @@ struct Statements {
     Statement mark_dead_runs;
     Statement end_crawl;
     Statement insert_page;
-    // One statement per size in k_link_rows: a page's links go in as few statements as
-    // possible, since each execution has a fixed cost near that of inserting a row.
-    std::array<Statement, 3> insert_links;
+    Statement insert_links;
     Statement insert_frontier;
     Statement frontier_done;
     Statement insert_skip;
@@ -590,23 +588,14 @@ struct Writer::Impl {
             return r.error();
         }
         const std::int64_t page_id = db.last_insert_rowid();
-        std::size_t n = 0;
-        for (std::size_t size = 0; size < k_link_rows.size(); ++size) {
-            const std::size_t rows = k_link_rows[size];
-            auto& link = statements->insert_links[size];
-            for (; p.links.size() - n >= rows; n += rows) {
-                for (std::size_t i = 0; i < rows; ++i) {
-                    const LinkRow& l = p.links[n + i];
-                    const int base = static_cast<int>(i) * k_link_columns;
-                    link.bind(base + 1, page_id);
-                    link.bind(base + 2, static_cast<std::int64_t>(n + i));
-                    link.bind_view(base + 3, l.to_url);
-                    link.bind_view(base + 4, l.kind);
-                    link.bind(base + 5, l.nofollow ? 1 : 0);
-                }
-                if (auto r = link.run(); !r) {
-                    return r.error();
-                }
+        if (!p.links.empty()) {
+            links_json.clear();
+            append_links_json(links_json, p.links);
+            auto& links = statements->insert_links;
+            links.bind(1, page_id);
+            links.bind_view(2, links_json);
+            if (auto r = links.run(); !r) {
+                return r.error();
             }
         }
         return page_id;
@@ -631,6 +620,7 @@ struct Writer::Impl {
     std::uint64_t batch_size = 0;           // records in it
     Clock::time_point deadline;             // when it must be committed
     std::optional<Error> thread_failure;
+    std::string links_json; // reused by apply(PageRecord)
 
     // Shared state, guarded by mutex. `queue` holds the items not taken yet; `in_flight` also
     // counts the items the writer took and has not applied yet, and is what queue_capacity

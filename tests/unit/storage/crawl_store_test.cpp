@@ -406,6 +406,23 @@ TEST(CrawlStore, EndRecordKeepsTheNewestSeenSet) {
     ASSERT_TRUE(writer->close());
 }
 
+// Resumes the crawl of write_schema_two_file() in a new run of `writer`: the run's id (0 if
+// it could not begin).
+std::int64_t resume_schema_two_crawl(Writer& writer) {
+    auto run = writer.begin_run(
+        {.command = "crawl", .arguments = "crawl --resume", .strategy = "async", .concurrency = 1});
+    EXPECT_TRUE(run);
+    if (!run) {
+        return 0;
+    }
+    CrawlBeginRecord resume;
+    resume.crawl_id = SchemaTwoCrawl::crawl_id;
+    resume.run_id = *run;
+    resume.is_new = false;
+    EXPECT_TRUE(writer.submit(std::move(resume)));
+    return *run;
+}
+
 // A file a schema-2 build wrote: the writer adds step 3's columns, keeps every row (NULL in the
 // new columns), and a resumed run of the old crawl records its timings and seen-set.
 TEST(CrawlStore, SchemaTwoFileIsMigratedKeepingItsRows) {
@@ -448,17 +465,11 @@ TEST(CrawlStore, SchemaTwoFileIsMigratedKeepingItsRows) {
 
     auto writer = Writer::open(path);
     ASSERT_TRUE(writer) << writer.error().message;
-    auto run = writer->begin_run(
-        {.command = "crawl", .arguments = "crawl --resume", .strategy = "async", .concurrency = 1});
-    ASSERT_TRUE(run);
-    CrawlBeginRecord resume;
-    resume.crawl_id = SchemaTwoCrawl::crawl_id;
-    resume.run_id = *run;
-    resume.is_new = false;
-    ASSERT_TRUE(writer->submit(std::move(resume)));
+    const std::int64_t run = resume_schema_two_crawl(*writer);
+    ASSERT_NE(run, 0);
     PageRecord again;
     again.crawl_id = SchemaTwoCrawl::crawl_id;
-    again.run_id = *run;
+    again.run_id = run;
     again.url = "http://a.test/robots.txt";
     again.kind = PageKind::robots;
     again.http_status = 200;
@@ -477,8 +488,8 @@ TEST(CrawlStore, SchemaTwoFileIsMigratedKeepingItsRows) {
     EXPECT_EQ(*db.query_int("SELECT count(*) FROM pages WHERE ttfb_ms IS NULL AND dns_ms IS NULL "
                             "AND connect_ms IS NULL"),
               SchemaTwoCrawl::rows);
-    EXPECT_EQ(
-        *db.query_int("SELECT ttfb_ms * 10 FROM pages WHERE run_id = " + std::to_string(*run)), 25);
+    EXPECT_EQ(*db.query_int("SELECT ttfb_ms * 10 FROM pages WHERE run_id = " + std::to_string(run)),
+              25);
     EXPECT_EQ(*db.query_int("SELECT seen_urls * 1000 + seen_bytes FROM crawls"), 2256);
     // Step 4 gave the failed page of step 2 the kind its error text says.
     EXPECT_EQ(*db.query_int("SELECT count(*) FROM pages WHERE error_kind = 'http_status'"), 1);
@@ -498,4 +509,73 @@ TEST(CrawlStore, SchemaTwoFileIsMigratedKeepingItsRows) {
     EXPECT_THROW((void)migrate(*writable, 0), std::invalid_argument);
 }
 
+// The step that packs each page's links into one row: a file at the step before, with the links
+// of several pages (stored out of order, nofollow, text JSON must escape), is migrated by the
+// writer; the view `links` then returns every row as the table held it, with the same types,
+// in document order, and the pages the writer adds next read back the same way.
+TEST(CrawlStore, LinksOfAnOlderFileMoveIntoTheViewUnchanged) {
+    TempDir dir("crawlstore");
+    const auto path = dir.file("old.db");
+    write_schema_two_file(path);
+    const char* const select_links = "SELECT page_id, n, to_url, kind, nofollow, typeof(page_id),"
+                                     " typeof(n), typeof(to_url), typeof(kind), typeof(nofollow)"
+                                     " FROM links";
+    const auto rows_of = [](Database& db, const std::string& sql) {
+        std::vector<std::string> rows;
+        Statement statement = db.prepare(sql);
+        EXPECT_TRUE(for_each_row(statement, [&](const Statement& row) {
+            std::string text;
+            for (int c = 0; c < statement.column_count(); ++c) {
+                text += std::string(row.column_text(c)) + '|';
+            }
+            rows.push_back(std::move(text));
+            return true;
+        }));
+        return rows;
+    };
+    std::vector<std::string> before;
+    {
+        auto db = Database::open(path);
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(migrate(*db, k_packed_links_version - 1));
+        ASSERT_TRUE(db->exec(R"sql(
+INSERT INTO links VALUES (3, 1, 'http://a.test/b', 'anchor', 1),
+                         (3, 0, 'http://a.test/z', 'image', 0),
+                         (2, 2, 'http://a.test/q?x="1"&y=\2' || char(9) || char(1), 'anchor', 1),
+                         (2, 1, 'http://a.test/caf' || char(233) || '/', 'stylesheet', 0);
+)sql"));
+        before = rows_of(*db, std::string(select_links) + " ORDER BY page_id, n");
+    }
+    ASSERT_EQ(before.size(), 5u);
+
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer) << writer.error().message;
+    const std::int64_t run = resume_schema_two_crawl(*writer);
+    ASSERT_NE(run, 0);
+    PageRecord added;
+    added.crawl_id = SchemaTwoCrawl::crawl_id;
+    added.run_id = run;
+    added.url = "http://a.test/new";
+    added.kind = PageKind::page;
+    added.http_status = 200;
+    added.links = {{"http://a.test/x\"y", "anchor", false}, {"http://a.test/", "image", true}};
+    ASSERT_TRUE(writer->submit(std::move(added)));
+    ASSERT_TRUE(writer->close());
+
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(reader->schema_version(), k_packed_links_version);
+    Database& db = reader->database();
+    EXPECT_EQ(*db.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'links' AND "
+                            "type = 'view'"),
+              1);
+    // In document order without an ORDER BY, as the table's key gave them.
+    auto after = rows_of(db, select_links);
+    ASSERT_EQ(after.size(), before.size() + 2);
+    EXPECT_EQ(std::vector<std::string>(after.begin(), after.begin() + 5), before);
+    EXPECT_EQ(after[5], "4|0|http://a.test/x\"y|anchor|0|integer|integer|text|text|integer|");
+    EXPECT_EQ(after[6], "4|1|http://a.test/|image|1|integer|integer|text|text|integer|");
+    EXPECT_EQ(*db.query_int("SELECT count(*) FROM page_links"), 3);
+    ASSERT_TRUE(reader->close());
+}
 } // namespace

@@ -4,6 +4,7 @@
 #include "util/fd.hpp"
 #include "util/hash.hpp"
 #include "util/http_reason.hpp"
+#include "util/json.hpp"
 #include "util/percent.hpp"
 
 #include <gtest/gtest.h>
@@ -156,3 +157,37 @@ TEST(UtilFd, WriteAllReportsTheFailureInErrno) {
 }
 
 } // namespace
+
+namespace {
+
+std::string json_string(std::string_view text) {
+    std::string out;
+    flagcrawl::util::append_json_string(out, text);
+    return out;
+}
+
+} // namespace
+
+TEST(Json, StringsAreEscapedWhereverTheCharacterFalls) {
+    EXPECT_EQ(json_string(""), "\"\"");
+    EXPECT_EQ(json_string("http://a.test/caf\xC3\xA9"), "\"http://a.test/caf\xC3\xA9\"");
+    EXPECT_EQ(json_string("q\"b\\s/\n\r\t\b\f"), "\"q\\\"b\\\\s/\\n\\r\\t\\b\\f\"");
+    EXPECT_EQ(json_string(std::string("\x01\x1f\0\x7f", 4)), "\"\\u0001\\u001f\\u0000\x7f\"");
+    // Each position in and around the eight-byte words the escaper skips whole.
+    for (std::size_t at = 0; at < 20; ++at) {
+        for (const char c : {'"', '\\', '\n', '\x1f'}) {
+            std::string text(20, 'a');
+            text[at] = c;
+            std::string expected = "\"";
+            for (const char t : text) {
+                if (t == c) {
+                    flagcrawl::util::append_json_escape(expected, t);
+                } else {
+                    expected += t;
+                }
+            }
+            expected += '"';
+            EXPECT_EQ(json_string(text), expected) << "at " << at << ", " << int(c);
+        }
+    }
+}

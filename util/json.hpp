@@ -1,0 +1,95 @@
+// JSON string literals: the one escaper of every JSON the project writes by hand (the export's
+// writer repairs invalid UTF-8 around it; see cli/export_output.cpp).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace flagcrawl::util {
+
+// Whether `c` must be escaped inside a JSON string: '"', '\' and control characters.
+constexpr bool json_needs_escape(char c) noexcept {
+    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+}
+
+// Appends the escape of one character for which json_needs_escape() holds: the short forms
+// where JSON has them, \u00XX otherwise.
+inline void append_json_escape(std::string& out, char c) {
+    static constexpr char k_hex[] = "0123456789abcdef";
+    switch (c) {
+    case '"':
+        out += "\\\"";
+        break;
+    case '\\':
+        out += "\\\\";
+        break;
+    case '\n':
+        out += "\\n";
+        break;
+    case '\r':
+        out += "\\r";
+        break;
+    case '\t':
+        out += "\\t";
+        break;
+    case '\b':
+        out += "\\b";
+        break;
+    case '\f':
+        out += "\\f";
+        break;
+    default: {
+        const auto u = static_cast<unsigned char>(c);
+        out += "\\u00";
+        out += k_hex[u >> 4];
+        out += k_hex[u & 0xf];
+    }
+    }
+}
+
+namespace json_detail {
+
+inline std::uint64_t load8(const char* p) {
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// Whether one of the 8 bytes of `v` is '"', '\\' or below 0x20 (bit tricks on 64-bit words;
+// bytes >= 0x80 never match).
+inline bool any_needs_escape(std::uint64_t v) {
+    constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t k_highs = 0x8080808080808080ULL;
+    const auto zero_byte = [](std::uint64_t x) { return (x - k_ones) & ~x & k_highs; };
+    const std::uint64_t below_space = (v - k_ones * 0x20) & ~v & k_highs;
+    return (zero_byte(v ^ (k_ones * '"')) | zero_byte(v ^ (k_ones * '\\')) | below_space) != 0;
+}
+
+} // namespace json_detail
+
+// Appends `text` as a JSON string literal (quotes included), every byte that needs no escape as
+// it is: UTF-8 passes through, and the caller answers for its validity.
+inline void append_json_string(std::string& out, std::string_view text) {
+    out += '"';
+    std::size_t start = 0; // first byte not yet appended
+    std::size_t i = 0;
+    while (i < text.size()) {
+        // Eight bytes at a time while none needs escaping (URLs, names: most text).
+        if (i + 8 <= text.size() && !json_detail::any_needs_escape(json_detail::load8(&text[i]))) {
+            i += 8;
+            continue;
+        }
+        if (json_needs_escape(text[i])) {
+            out.append(text, start, i - start);
+            append_json_escape(out, text[i]);
+            start = i + 1;
+        }
+        ++i;
+    }
+    out.append(text, start, text.size() - start);
+    out += '"';
+}
+
+} // namespace flagcrawl::util
