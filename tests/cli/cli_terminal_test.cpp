@@ -63,9 +63,9 @@ TEST(CliTerminal, TheProgressLineStaysOneLineInASixtyColumnTerminal) {
         list += server.base_url() + "/slow/" + std::to_string(i) + ".txt\n";
     std::ofstream(dir.file("urls.txt")) << list;
 
-    const std::string command =
-        quoted(flagcrawl_binary()) + " download --no-db -c 2 -i " + quoted(dir.file("urls.txt")) +
-        " -o " + quoted(dir.file("out")) + "; echo FLAGCRAWL-DONE; sleep 60";
+    const std::string command = quoted(flagcrawl_binary()) + " download --no-db -c 2 -i " +
+                                quoted(dir.file("urls.txt")) + " -o " + quoted(dir.file("out")) +
+                                "; echo FLAGCRAWL-DONE; sleep 60";
     Tmux tmux(tmux_program, dir);
     auto started = tmux.run({"new-session", "-d", "-x", "60", "-y", "20", command});
     ASSERT_EQ(started.exit_code, 0) << started.err;
