@@ -98,20 +98,25 @@ void Recorder::record_file(const fetch::Response& response, FileSink& sink,
 void Recorder::record_unfetched(std::string_view url, std::string_view label,
                                 fetch::FailureKind kind, std::string_view reason) {
     ++m_counters.errors;
+    storage::DownloadRecord row;
+    row.error = std::string(reason);
+    row.error_kind = std::string(fetch::code(kind));
+    record_unrequested(
+        ItemReport{.url = url, .label = label, .kind = kind, .reason = reason, .path = {}},
+        std::move(row));
+}
+
+void Recorder::record_unrequested(const ItemReport& report, storage::DownloadRecord row) {
     ++m_counters.done;
     m_counters.last_completion_ns = fetch::Clock::now().time_since_epoch().count();
     if (m_on_item) {
-        m_on_item(
-            ItemReport{.url = url, .label = label, .kind = kind, .reason = reason, .path = {}});
+        m_on_item(report);
     }
     if (m_writer == nullptr || m_store_error)
         return;
-    storage::DownloadRecord row;
     row.run_id = m_run_id;
-    row.url = std::string(url);
+    row.url = std::string(report.url);
     row.attempts = 0;
-    row.error = std::string(reason);
-    row.error_kind = std::string(fetch::code(kind));
     submit(std::move(row));
 }
 
@@ -120,26 +125,17 @@ void Recorder::record_kept(const fetch::Response* response, std::string_view url
     if (response == nullptr) {
         ++m_counters.ok;
         ++m_counters.skipped;
-        ++m_counters.done;
-        m_counters.last_completion_ns = fetch::Clock::now().time_since_epoch().count();
-        if (m_on_item) {
-            m_on_item(ItemReport{.url = url,
-                                 .label = label,
-                                 .http_status = 0,
-                                 .outcome = fetch::Outcome::ok,
-                                 .kind = std::nullopt,
-                                 .reason = {},
-                                 .path = path,
-                                 .kept = true});
-        }
-        if (m_writer == nullptr || m_store_error)
-            return;
         storage::DownloadRecord row;
-        row.run_id = m_run_id;
-        row.url = std::string(url);
-        row.attempts = 0;
-        row.path = std::move(path);
-        submit(std::move(row));
+        row.path = path;
+        record_unrequested(ItemReport{.url = url,
+                                      .label = label,
+                                      .http_status = 0,
+                                      .outcome = fetch::Outcome::ok,
+                                      .kind = std::nullopt,
+                                      .reason = {},
+                                      .path = path,
+                                      .kept = true},
+                           std::move(row));
         return;
     }
     ++m_counters.unchanged;

@@ -78,6 +78,9 @@ public:
     const std::optional<storage::Error>& store_error() const { return m_store_error; }
 
 private:
+    // An item that reached no server (refused before its request, or kept as it was): counted
+    // done, reported, and stored as `row` with attempts 0 (the caller counts its outcome).
+    void record_unrequested(const ItemReport& report, storage::DownloadRecord row);
     void submit(storage::DownloadRecord record);
 
     storage::Writer* m_writer;
