@@ -460,6 +460,7 @@ void print_summary(const crawler::Crawl& crawl, const crawler::CrawlReport& repo
             {"requests", t.requests},
             {"elapsed_s", report.elapsed_s},
             {"pages_per_s", rate},
+            {"parse_cpu_s", report.parse_cpu_s},
             {"stop_reason", crawler::to_string(report.reason)},
             {"stop", report.stop_text},
             {"queued_left", report.frontier.queued},

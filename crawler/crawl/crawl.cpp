@@ -353,6 +353,7 @@ CrawlReport Crawl::run() {
     report.stop_text = m_job->stop_text();
     report.frontier = m_job->frontier_stats();
     report.deferred = report.frontier.deferred;
+    report.parse_cpu_s = m_job->parse_cpu_s();
     if (failure) {
         report.reason = StopReason::failed;
     }

@@ -92,6 +92,9 @@ struct CrawlReport {
     FrontierStats frontier;
     double elapsed_s = 0;
     std::size_t abandoned_parses = 0; // parses left running on an interrupt (URLs stay queued)
+    // CPU seconds the link extraction of the pages recorded took, summed over the threads
+    // that parsed (PageParser::parse_html); with the process's CPU it gives the parse's share.
+    double parse_cpu_s = 0;
 };
 
 // In three steps, so that the command can set up its outputs between what only reads and what

@@ -273,6 +273,7 @@ void CrawlJob::commit(ParsedPage&& page) {
     r.unskipped = std::move(m_decisions.unskipped);
     m_decisions.clear();
     m_pages_at_depth_limit += page.depth_cut ? 1 : 0;
+    m_parse_cpu_ns += page.parse_cpu_ns;
     count(r, page.error_kind);
     if (page.chain_failed) {
         // The chain's first URL was counted as a redirect when it was recorded.

@@ -143,6 +143,9 @@ public:
     }
     const std::optional<storage::Error>& store_error() const { return m_store_error; }
     FrontierStats frontier_stats() const; // after run() only
+    // CPU seconds the pages committed so far spent in link extraction (ParsedPage::parse_cpu_ns;
+    // after run() only).
+    double parse_cpu_s() const { return static_cast<double>(m_parse_cpu_ns) / 1e9; }
 
     // The stall watchdog: asks the loop to describe what it waits on (woken now, so the
     // description is fresh even while every host waits on a timer), and reads the latest
@@ -176,6 +179,7 @@ private:
     std::uint64_t m_pages_dispatched = 0; // fetch jobs handed out, this crawl (resumes included)
     std::uint64_t m_bytes_before = 0;
     std::uint64_t m_pages_at_depth_limit = 0; // HTML pages whose links the depth limit cut
+    std::uint64_t m_parse_cpu_ns = 0;         // summed ParsedPage::parse_cpu_ns
     std::optional<StopReason> m_stop;
     std::optional<fetch::Clock::time_point> m_deadline;
     std::optional<storage::Error> m_store_error;

@@ -6,6 +6,7 @@
 #include "util/ascii.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 namespace flagcrawl::crawler {
 
@@ -28,6 +29,14 @@ void set_kind(ParsedPage& page, fetch::FailureKind kind) {
 void encode_query_in(const void* context, std::string_view text, std::string& out) {
     thread_local Transcoder transcoder;
     transcoder.encode_query(*static_cast<const Encoding*>(context), text, out);
+}
+
+// This thread's CPU time in nanoseconds.
+std::uint64_t thread_cpu_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000U +
+           static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 // A link's text as a skips row keeps it: at most k_max_skip_url bytes (a data: URL can be
@@ -372,10 +381,12 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
     if (m_rules.robots && !response.x_robots_tag.empty()) {
         parse_x_robots_tag(response.x_robots_tag, m_rules.agent_token, noindex, nofollow);
     }
+    const std::uint64_t parse_started_ns = thread_cpu_ns();
     const PageLinks& page = task.css ? extractor.extract_css(response.body)
                             : task.facts_only
                                 ? extractor.extract_facts(response.body, response.content_type)
                                 : extractor.extract(response.body, response.content_type);
+    result.parse_cpu_ns = thread_cpu_ns() - parse_started_ns;
     if (page.too_complex) {
         result.record.error = "too complex: nesting beyond the full HTML parser's bound "
                               "(--html-parser fast reads any page)";

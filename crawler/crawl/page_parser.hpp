@@ -68,6 +68,9 @@ struct ParsedPage {
     // The redirect chain this hop continues ended badly: the kind of the failure recorded on
     // the chain's first URL (record.chain_failure).
     std::optional<fetch::FailureKind> chain_failed;
+    // CPU time the link extraction of an HTML page or stylesheet took, in nanoseconds, on the
+    // thread that parsed it (CLOCK_THREAD_CPUTIME_ID); 0 for a page that was not parsed.
+    std::uint64_t parse_cpu_ns = 0;
 };
 
 // An HTML page (or, with page requisites, a stylesheet) to parse.

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <sys/resource.h>
 
 using namespace flagcrawl;
 using namespace std::chrono_literals;
@@ -41,7 +42,16 @@ struct Outcome {
     std::uint64_t errors = 0;
     std::string stop_text;
     crawler::CrawlTotals totals;
+    double parse_cpu_s = 0;
+    double process_cpu_s = 0; // this process's user+sys CPU over Crawl::run()
 };
+
+double process_cpu_s() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 // Runs one crawl the way `flagcrawl crawl` does (the same Crawl object), recording into the
 // start's db, and reads back its pages rows.
@@ -62,7 +72,10 @@ Outcome crawl(fetch::Strategy strategy, crawler::CrawlStart start, int concurren
     if (!started) {
         return out;
     }
+    const double cpu_before = process_cpu_s();
     const crawler::CrawlReport report = (*opened)->run();
+    out.process_cpu_s = process_cpu_s() - cpu_before;
+    out.parse_cpu_s = report.parse_cpu_s;
     out.reason = report.reason;
     out.deferred = report.deferred;
     out.errors = report.totals.errors;
@@ -161,7 +174,8 @@ std::vector<std::string> links_of(const std::string& db) {
     return links;
 }
 
-// parse_threads 0 parses on the engine's thread: the same pages and links as a parse pool.
+// parse_threads 0 parses on the engine's thread: the same pages and links as a parse pool; the
+// parse's CPU is counted on whichever thread parsed, and is part of the process's CPU.
 TEST_P(CrawlE2E, InlineParsingRecordsWhatThePoolRecords) {
     auto site = std::make_shared<const server::Site>(server::SiteOptions{.pages = 200, .seed = 5});
     start(server::site_handler(site));
@@ -182,6 +196,11 @@ TEST_P(CrawlE2E, InlineParsingRecordsWhatThePoolRecords) {
     const auto links = links_of(m_dir.file("inline.db"));
     EXPECT_GT(links.size(), 20 * site->pages());
     EXPECT_EQ(links, links_of(m_dir.file("pool.db")));
+    for (const Outcome* out : {&inline_out, &pool_out}) {
+        EXPECT_GT(out->parse_cpu_s, 0);
+        // rusage and the thread clocks read the same scheduler accounting (microseconds apart).
+        EXPECT_LE(out->parse_cpu_s, out->process_cpu_s + 0.001);
+    }
 }
 
 // A small site that exercises the robots rules, redirects and throttling.
