@@ -23,6 +23,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <variant>
 
 namespace flagcrawl::cli {
 namespace {
@@ -49,9 +50,11 @@ std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> items;
     std::stringstream in(text);
     std::string item;
-    while (std::getline(in, item, ','))
-        if (!item.empty())
+    while (std::getline(in, item, ',')) {
+        if (!item.empty()) {
             items.push_back(item);
+        }
+    }
     return items;
 }
 
@@ -59,14 +62,17 @@ std::vector<fetch::Strategy> parse_strategies(const std::string& text) {
     std::vector<fetch::Strategy> out;
     for (const std::string& name : split_list(text)) {
         auto strategy = fetch::parse_strategy(name);
-        if (!strategy)
+        if (!strategy) {
             throw UsageError(fmt::format(
                 "--strategies: expected a list of sequential, threaded, async, got '{}'", name));
-        if (std::find(out.begin(), out.end(), *strategy) == out.end())
+        }
+        if (std::find(out.begin(), out.end(), *strategy) == out.end()) {
             out.push_back(*strategy);
+        }
     }
-    if (out.empty())
+    if (out.empty()) {
         throw UsageError("--strategies: expected a list of sequential, threaded, async");
+    }
     return out;
 }
 
@@ -80,14 +86,17 @@ std::vector<int> parse_concurrency_list(const std::string& text, int max) {
         } catch (const std::exception&) {
             end = 0;
         }
-        if (end != item.size() || value < 1 || value > max)
+        if (end != item.size() || value < 1 || value > max) {
             throw UsageError(fmt::format(
                 "--concurrency: expected a list of numbers from 1 to {}, got '{}'", max, item));
-        if (std::find(out.begin(), out.end(), value) == out.end())
+        }
+        if (std::find(out.begin(), out.end(), value) == out.end()) {
             out.push_back(value);
+        }
     }
-    if (out.empty())
+    if (out.empty()) {
         throw UsageError("--concurrency: expected a list of numbers, e.g. 10,20,50");
+    }
     return out;
 }
 
@@ -97,21 +106,24 @@ void check_passed_options(const std::vector<std::string>& extras) {
         const std::string& arg = extras[i];
         // Each run reads the list again, and runs get no standard input.
         if (((arg == "-i" || arg == "--input") && i + 1 < extras.size() && extras[i + 1] == "-") ||
-            arg == "-i-" || arg == "--input=-")
+            arg == "-i-" || arg == "--input=-") {
             throw UsageError("bench runs the job several times: give the URL list as -i FILE, "
                              "not standard input");
+        }
         for (const char* owned :
              {"--strategy", "--max-req", "--concurrency", "--out", "--json", "--progress"}) {
             const std::string name = owned;
-            if (arg == name || arg.rfind(name + "=", 0) == 0)
+            if (arg == name || arg.rfind(name + "=", 0) == 0) {
                 throw UsageError(fmt::format("bench sets {} for each run itself{}", name,
                                              name == "--strategy" ? " (use --strategies)" : ""));
+            }
         }
         if (arg == "-m" || arg == "-c" || arg == "-o" || arg.rfind("-m", 0) == 0 ||
-            arg.rfind("-c", 0) == 0 || arg.rfind("-o", 0) == 0)
+            arg.rfind("-c", 0) == 0 || arg.rfind("-o", 0) == 0) {
             throw UsageError(fmt::format("bench sets {} for each run itself (use --concurrency "
                                          "LIST; the output folder is a fresh temporary one)",
                                          arg.substr(0, 2)));
+        }
     }
 }
 
@@ -119,8 +131,9 @@ void check_passed_options(const std::vector<std::string>& extras) {
 std::string child_message(const std::string& err) {
     std::string line = err.substr(0, err.find('\n'));
     const std::string prefix = "flagcrawl: ";
-    if (line.rfind(prefix, 0) == 0)
+    if (line.rfind(prefix, 0) == 0) {
         line.erase(0, prefix.size());
+    }
     return line;
 }
 
@@ -128,10 +141,11 @@ class TempFolder {
 public:
     TempFolder() {
         std::string pattern = (fs::temp_directory_path() / "flagcrawl-bench-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
+        if (::mkdtemp(pattern.data()) == nullptr) {
             throw FatalError(fmt::format("cannot create a temporary folder in {}: {}",
                                          fs::temp_directory_path().string(),
                                          std::generic_category().message(errno)));
+        }
         m_path = pattern;
     }
     ~TempFolder() {
@@ -146,35 +160,339 @@ private:
     fs::path m_path;
 };
 
+// The rows of a bench and the order their runs go in.
+struct BenchPlan {
+    std::vector<BenchRow> rows;
+    std::vector<std::size_t> order; // one entry per run: the index of its row
+};
+
+// Per repeat, sequential once, then for each concurrency every other strategy, so that the
+// noise of the machine spreads evenly over the rows.
+BenchPlan plan_runs(const std::vector<fetch::Strategy>& strategies,
+                    const std::vector<int>& concurrencies, int repeat) {
+    BenchPlan plan;
+    auto add_row = [&plan](fetch::Strategy strategy, int concurrency) {
+        BenchRow row;
+        row.strategy = std::string(fetch::to_string(strategy));
+        row.concurrency = concurrency;
+        plan.rows.push_back(std::move(row));
+    };
+    if (std::find(strategies.begin(), strategies.end(), fetch::Strategy::sequential) !=
+        strategies.end()) {
+        add_row(fetch::Strategy::sequential, 1);
+    }
+    for (int c : concurrencies) {
+        for (fetch::Strategy strategy : strategies) {
+            if (strategy != fetch::Strategy::sequential) {
+                add_row(strategy, c);
+            }
+        }
+    }
+    for (int r = 0; r < repeat; ++r) {
+        for (std::size_t i = 0; i < plan.rows.size(); ++i) {
+            plan.order.push_back(i);
+        }
+    }
+    return plan;
+}
+
+// The chart is written at the end, under a temporary name renamed over `plot`: probed now (so
+// that a bad path fails before the runs), and never left empty or half written. Returns the
+// temporary name ("" without a plot).
+std::string probe_plot(const std::string& plot) {
+    if (plot.empty()) {
+        return {};
+    }
+    const std::string temp =
+        (fs::path(plot).parent_path() / ("." + fs::path(plot).filename().string() + ".part"))
+            .string();
+    std::ofstream probe(temp, std::ios::trunc);
+    if (!probe) {
+        throw FatalError(fmt::format("cannot write the plot {}: {}", plot,
+                                     std::generic_category().message(errno)));
+    }
+    probe.close();
+    fs::remove(temp);
+    return temp;
+}
+
+// What every run shares: the options, the job's own options, where the runs go.
+struct BenchSetup {
+    const BenchOptions& options;
+    const std::vector<std::string>& extras;
+    // Runs are measured, not recorded: they stay out of the history DB unless --db names one.
+    bool record_runs = false;
+    bool report_runs = false;                   // a line per finished run on stderr (--progress)
+    std::string self{};                         // this program's path, the runs' argv[0]
+    std::unique_ptr<server::Server> embedded{}; // the server started here for the runs, if any
+    std::string server_argument{};              // flags: the --server every run gets
+};
+
+// Starts the server the runs go to when bench serves it itself (flags: the embedded flags
+// server, here so that its CPU is not the runs'), and describes it in `job`.
+void start_target(BenchSetup& setup, BenchJob& job) {
+    const BenchOptions& o = setup.options;
+    if (o.command != "flags") {
+        return;
+    }
+    FlagsSite site = resolve_flags_site(o.server, o.delay, k_bench_delay);
+    if (crawler::is_embedded(site.server.mode)) {
+        setup.embedded = start_embedded_flags_server(site);
+        job.server_mode = std::string(crawler::to_label(site.server.mode));
+        if (site.delay) {
+            job.delay = describe_delay(*site.delay);
+            if (site.delay->min == site.delay->max) {
+                job.fixed_delay_s = std::chrono::duration<double>(site.delay->min).count();
+            }
+        }
+    }
+    job.server = site.server.base_url;
+    setup.server_argument = site.server.base_url;
+}
+
+// The bench's first lines, printed once the first run has shown that the job's options are
+// valid.
+void print_header(const BenchSetup& setup, const BenchJob& job, std::size_t runs) {
+    const BenchOptions& o = setup.options;
+    if (o.json) {
+        return;
+    }
+    std::string where =
+        o.command != "flags" ? std::string("the URLs' servers")
+        : setup.embedded
+            ? fmt::format("the embedded {} server{} at {}", job.server_mode,
+                          job.delay.empty() ? "" : " (" + job.delay + " per request)", job.server)
+            : job.server;
+    print_line(stdout, fmt::format("bench {}: {} runs ({} per row), against {}", o.command, runs,
+                                   o.repeat, where));
+    if (!setup.extras.empty()) {
+        std::string args;
+        for (const std::string& a : setup.extras) {
+            args += " " + a;
+        }
+        print_line(stdout, fmt::format("each run: flagcrawl {}{}", o.command, args));
+    }
+}
+
+// One run's command line: the job's own options, then what bench sets for the run; `out` is
+// the run's fresh output folder.
+std::vector<std::string> run_argv(const BenchSetup& setup, const BenchRow& row,
+                                  const fs::path& out) {
+    const BenchOptions& o = setup.options;
+    const bool flags = o.command == "flags";
+    std::vector<std::string> argv = {setup.self};
+    argv.insert(argv.end(), config_arguments().begin(), config_arguments().end());
+    argv.push_back(o.command);
+    argv.insert(argv.end(), setup.extras.begin(), setup.extras.end());
+    if (!setup.record_runs) {
+        argv.push_back("--no-db");
+    }
+    if (!setup.server_argument.empty()) {
+        argv.push_back("--server");
+        argv.push_back(setup.server_argument);
+    }
+    argv.insert(argv.end(), {"--strategy", row.strategy, "--out", out.string(), "--json",
+                             "--progress", "never"});
+    if (row.strategy != "sequential") {
+        argv.push_back(flags ? "--max-req" : "--concurrency");
+        argv.push_back(std::to_string(row.concurrency));
+    }
+    return argv;
+}
+
+// Why a run ended the bench: its message, and whether it was a usage error.
+struct RunFailure {
+    bool usage = false;
+    std::string message;
+};
+
+// What a run measured, and the concurrency its summary says it ran at.
+struct RunMeasure {
+    BenchRun run;
+    int concurrency = 1;
+};
+
+// Reads a finished run: the kernel's measures (wall, CPU, peak RSS) and its JSON summary (the
+// last line of its output), or why it failed.
+std::variant<RunMeasure, RunFailure> measure_run(const std::string& command, const ChildRun& run,
+                                                 int concurrency) {
+    if (run.signal != 0) {
+        return RunFailure{false, fmt::format("a {} run was killed by signal {} ({}){}", command,
+                                             run.signal, strsignal(run.signal),
+                                             run.err.empty() ? "" : ": " + child_message(run.err))};
+    }
+    if (run.exit_code == k_exit_usage) {
+        return RunFailure{true, child_message(run.err)};
+    }
+    if (run.exit_code != k_exit_ok && run.exit_code != k_exit_failed) {
+        return RunFailure{false, fmt::format("a {} run exited with status {}: {}", command,
+                                             run.exit_code, child_message(run.err))};
+    }
+    std::string last_line = run.out;
+    while (!last_line.empty() && last_line.back() == '\n') {
+        last_line.pop_back();
+    }
+    last_line = last_line.substr(last_line.rfind('\n') + 1);
+    auto summary = nlohmann::json::parse(last_line, nullptr, false);
+    if (!summary.is_object() || !summary.contains("ok")) {
+        return RunFailure{false, fmt::format("a {} run printed no JSON summary: {}", command,
+                                             child_message(run.err))};
+    }
+    return RunMeasure{BenchRun{.wall_s = run.wall_s,
+                               .cpu_s = run.user_s + run.sys_s,
+                               .peak_rss_kb = run.peak_rss_kb,
+                               .job_s = summary.value("elapsed_s", 0.0),
+                               .ok = summary.value("ok", std::uint64_t{0}),
+                               .not_found = summary.value("not_found", std::uint64_t{0}),
+                               .errors = summary.value("errors", std::uint64_t{0}),
+                               .requests = summary.value("requests", std::uint64_t{0})},
+                      summary.value("concurrency", concurrency)};
+}
+
+// How the runs went.
+struct BenchOutcome {
+    std::uint64_t items = 0; // of the last run measured
+    std::size_t measured_runs = 0;
+    std::optional<RunFailure> failure; // the run that ended the bench, if one did
+};
+
+// Runs the plan's runs in order, each a child process, and records each measure in its row.
+// Stops at the first failed run, or when interrupted (`child` holds the running child's pid,
+// for the interrupt watcher to signal it).
+BenchOutcome run_all(const BenchSetup& setup, const BenchJob& job, BenchPlan& plan,
+                     const InterruptWatcher& interrupt, std::atomic<pid_t>& child) {
+    const BenchOptions& o = setup.options;
+    BenchOutcome outcome;
+    std::vector<bool> left_out(plan.rows.size(), false); // rows whose job ran at another c
+    for (std::size_t n = 0; n < plan.order.size() && !interrupt.interrupted(); ++n) {
+        if (left_out[plan.order[n]]) {
+            continue;
+        }
+        BenchRow& row = plan.rows[plan.order[n]];
+        TempFolder out;
+        const ChildRun run = run_child(k_self_exe, run_argv(setup, row, out.path()), &child);
+        if (interrupt.interrupted()) {
+            break;
+        }
+        auto measured = measure_run(o.command, run, row.concurrency);
+        // A failed run ends the bench, after the rows measured so far are shown (and plotted).
+        if (auto* failure = std::get_if<RunFailure>(&measured)) {
+            outcome.failure = std::move(*failure);
+            break;
+        }
+        const RunMeasure& m = std::get<RunMeasure>(measured);
+        outcome.items = m.run.ok + m.run.not_found + m.run.errors;
+        if (n == 0) {
+            print_header(setup, job, plan.order.size());
+        }
+        // flags caps its concurrency at the number of codes: such a row would only repeat the
+        // row of the concurrency it really ran at, under another label.
+        if (m.concurrency != row.concurrency) {
+            print_line(stderr,
+                       fmt::format("flagcrawl: bench: {} c={} ran at c={} ({} items): "
+                                   "row left out",
+                                   row.strategy, row.concurrency, m.concurrency, outcome.items));
+            left_out[plan.order[n]] = true;
+            row.runs.clear();
+            continue;
+        }
+        row.runs.push_back(m.run);
+        ++outcome.measured_runs;
+        if (setup.report_runs) {
+            print_line(stderr,
+                       fmt::format("run {}/{}: {} c={}: {:.3f} s, {} ok, {} not found, {} errors",
+                                   n + 1, plan.order.size(), row.strategy, row.concurrency,
+                                   run.wall_s, m.run.ok, m.run.not_found, m.run.errors));
+        }
+    }
+    return outcome;
+}
+
+// The results on stdout: JSON, or the table a person reads.
+void print_results(const BenchOptions& o, const BenchJob& job, const std::vector<BenchRow>& rows,
+                   const BenchOutcome& outcome, bool interrupted) {
+    if (o.json) {
+        nlohmann::json out = to_json(job, rows);
+        out["job"]["items"] = outcome.items;
+        out["job"]["interrupted"] = interrupted;
+        if (outcome.failure) {
+            out["job"]["failed"] = outcome.failure->message;
+        }
+        std::cout << out.dump() << '\n';
+    } else if (!rows.empty()) {
+        print_line(stdout, fmt::format("{} items per run\n", outcome.items));
+        std::cout << format_table(job, rows) << std::flush;
+    }
+}
+
+// The chart, written under `temp` and renamed over --plot (see probe_plot()).
+void write_plot(const BenchOptions& o, const std::string& temp, const BenchJob& job,
+                const std::vector<BenchRow>& rows, std::uint64_t items) {
+    if (o.plot.empty() || rows.empty()) {
+        return;
+    }
+    std::string title = fmt::format("flagcrawl bench {}: {} {}", o.command, items,
+                                    o.command == "flags" ? "flags" : "URLs");
+    if (!job.server_mode.empty()) {
+        title += ", embedded " + job.server_mode + " server";
+    }
+    std::ofstream svg(temp, std::ios::binary | std::ios::trunc);
+    svg << render_bench_svg(title, job, rows);
+    svg.close();
+    std::error_code renamed;
+    if (svg) {
+        fs::rename(temp, o.plot, renamed);
+    }
+    if (!svg || renamed) {
+        fs::remove(temp, renamed);
+        throw FatalError(fmt::format("cannot write the plot {}", o.plot));
+    }
+    if (!o.json) {
+        print_line(stdout, fmt::format("plot: {}", o.plot));
+    }
+}
+
+// The bench's exit: a failed run's error (usage or fatal), 130 when interrupted, else 0.
+int bench_exit(const BenchOutcome& outcome, std::size_t runs, bool interrupted) {
+    if (outcome.failure) {
+        if (outcome.measured_runs > 0) {
+            print_line(stderr, fmt::format("flagcrawl: bench stopped after {} of {} runs (the "
+                                           "rows shown are those measured)",
+                                           outcome.measured_runs, runs));
+        }
+        if (outcome.failure->usage) {
+            throw UsageError(outcome.failure->message);
+        }
+        throw FatalError(outcome.failure->message);
+    }
+    if (interrupted) {
+        print_line(stderr, "flagcrawl: bench interrupted");
+        return k_exit_interrupted;
+    }
+    return k_exit_ok;
+}
+
 int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
     const bool flags = o.command == "flags";
     const std::vector<fetch::Strategy> strategies = parse_strategies(o.strategies);
     const std::vector<int> concurrencies =
         parse_concurrency_list(o.concurrency, flags ? 1000 : 10000);
-    if (o.repeat < 1)
+    if (o.repeat < 1) {
         throw UsageError(fmt::format("--repeat: expected at least 1, got {}", o.repeat));
-    check_passed_options(extras);
-    const ProgressMode progress_mode = parse_progress_mode(o.progress);
-    const bool report_runs = progress_enabled(progress_mode);
-    // The chart is written at the end, under a temporary name renamed over --plot: probed now
-    // (so that a bad path fails before the runs), and never left empty or half written.
-    const std::string plot_temp = o.plot.empty()
-                                      ? std::string()
-                                      : (fs::path(o.plot).parent_path() /
-                                         ("." + fs::path(o.plot).filename().string() + ".part"))
-                                            .string();
-    if (!o.plot.empty()) {
-        std::ofstream probe(plot_temp, std::ios::trunc);
-        if (!probe)
-            throw FatalError(fmt::format("cannot write the plot {}: {}", o.plot,
-                                         std::generic_category().message(errno)));
-        probe.close();
-        fs::remove(plot_temp);
     }
-    // Runs are measured, not recorded: they stay out of the history DB unless --db names one.
-    const bool record_runs = std::any_of(extras.begin(), extras.end(), [](const std::string& arg) {
-        return arg == "--db" || arg.rfind("--db=", 0) == 0 || arg == "--no-db";
-    });
+    check_passed_options(extras);
+    const bool report_runs = progress_enabled(parse_progress_mode(o.progress));
+    const std::string plot_temp = probe_plot(o.plot);
+    BenchSetup setup{.options = o,
+                     .extras = extras,
+                     .record_runs = std::any_of(extras.begin(), extras.end(),
+                                                [](const std::string& arg) {
+                                                    return arg == "--db" ||
+                                                           arg.rfind("--db=", 0) == 0 ||
+                                                           arg == "--no-db";
+                                                }),
+                     .report_runs = report_runs,
+                     .self = self_executable()};
 
     BenchJob job;
     job.command = o.command;
@@ -182,211 +500,29 @@ int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
     job.arguments = extras;
     job.chain =
         flags && std::find(extras.begin(), extras.end(), "--metadata") != extras.end() ? 2 : 1;
-
-    // Runs in order: per repeat, sequential once, then for each concurrency every other
-    // strategy, so that the noise of the machine spreads evenly over the rows.
-    std::vector<BenchRow> rows;
-    std::vector<std::size_t> order;
-    auto add_row = [&rows](fetch::Strategy strategy, int concurrency) {
-        BenchRow row;
-        row.strategy = std::string(fetch::to_string(strategy));
-        row.concurrency = concurrency;
-        rows.push_back(std::move(row));
-    };
-    if (std::find(strategies.begin(), strategies.end(), fetch::Strategy::sequential) !=
-        strategies.end())
-        add_row(fetch::Strategy::sequential, 1);
-    for (int c : concurrencies)
-        for (fetch::Strategy strategy : strategies)
-            if (strategy != fetch::Strategy::sequential)
-                add_row(strategy, c);
-    for (int r = 0; r < o.repeat; ++r)
-        for (std::size_t i = 0; i < rows.size(); ++i)
-            order.push_back(i);
+    BenchPlan plan = plan_runs(strategies, concurrencies, o.repeat);
 
     std::atomic<pid_t> child{0};
     // Ctrl-C: the child (in the same process group on a terminal) stops itself; a signal sent
-    // to bench alone is passed on. No run starts after it.
+    // to bench alone is passed on. No run starts after it. Started before any other thread.
     InterruptWatcher interrupt(
         [&](fetch::StopMode) {
-            if (pid_t pid = child.load(); pid > 0)
+            if (pid_t pid = child.load(); pid > 0) {
                 ::kill(pid, SIGINT);
+            }
         },
         std::chrono::seconds(2));
-
-    std::unique_ptr<server::Server> embedded;
-    std::string server_argument;
-    if (flags) {
-        FlagsSite site = resolve_flags_site(o.server, o.delay, k_bench_delay);
-        if (crawler::is_embedded(site.server.mode)) {
-            embedded = start_embedded_flags_server(site);
-            job.server_mode = std::string(crawler::to_label(site.server.mode));
-            if (site.delay) {
-                job.delay = describe_delay(*site.delay);
-                if (site.delay->min == site.delay->max)
-                    job.fixed_delay_s = std::chrono::duration<double>(site.delay->min).count();
-            }
-        }
-        job.server = site.server.base_url;
-        server_argument = site.server.base_url;
+    start_target(setup, job);
+    const BenchOutcome outcome = run_all(setup, job, plan, interrupt, child);
+    if (setup.embedded) {
+        setup.embedded->stop();
     }
 
-    // Printed once the first run has shown that the job's options are valid.
-    auto print_header = [&] {
-        if (o.json)
-            return;
-        std::string where =
-            !flags     ? std::string("the URLs' servers")
-            : embedded ? fmt::format("the embedded {} server{} at {}", job.server_mode,
-                                     job.delay.empty() ? "" : " (" + job.delay + " per request)",
-                                     job.server)
-                       : job.server;
-        print_line(stdout, fmt::format("bench {}: {} runs ({} per row), against {}", o.command,
-                                       order.size(), o.repeat, where));
-        if (!extras.empty()) {
-            std::string args;
-            for (const std::string& a : extras)
-                args += " " + a;
-            print_line(stdout, fmt::format("each run: flagcrawl {}{}", o.command, args));
-        }
-    };
-
-    const std::string program = k_self_exe;
-    const std::string self = self_executable();
-    std::uint64_t items = 0;
-    std::vector<bool> left_out(rows.size(), false); // rows whose job ran at another concurrency
-    // The run that ended the bench, if one did: its message, and whether it was a usage error.
-    std::optional<std::pair<bool, std::string>> failure;
-    std::size_t measured_runs = 0;
-    for (std::size_t n = 0; n < order.size() && !interrupt.interrupted(); ++n) {
-        if (left_out[order[n]])
-            continue;
-        BenchRow& row = rows[order[n]];
-        TempFolder out;
-        std::vector<std::string> argv = {self};
-        argv.insert(argv.end(), config_arguments().begin(), config_arguments().end());
-        argv.push_back(o.command);
-        argv.insert(argv.end(), extras.begin(), extras.end());
-        if (!record_runs)
-            argv.push_back("--no-db");
-        if (flags && !server_argument.empty()) {
-            argv.push_back("--server");
-            argv.push_back(server_argument);
-        }
-        argv.insert(argv.end(), {"--strategy", row.strategy, "--out", out.path().string(), "--json",
-                                 "--progress", "never"});
-        if (row.strategy != "sequential") {
-            argv.push_back(flags ? "--max-req" : "--concurrency");
-            argv.push_back(std::to_string(row.concurrency));
-        }
-        ChildRun run = run_child(program, argv, &child);
-        if (interrupt.interrupted())
-            break;
-        // A failed run ends the bench, after the rows measured so far are shown (and plotted).
-        if (run.signal != 0) {
-            failure.emplace(false,
-                            fmt::format("a {} run was killed by signal {} ({}){}", o.command,
-                                        run.signal, strsignal(run.signal),
-                                        run.err.empty() ? "" : ": " + child_message(run.err)));
-            break;
-        }
-        if (run.exit_code == k_exit_usage) {
-            failure.emplace(true, child_message(run.err));
-            break;
-        }
-        if (run.exit_code != k_exit_ok && run.exit_code != k_exit_failed) {
-            failure.emplace(false, fmt::format("a {} run exited with status {}: {}", o.command,
-                                               run.exit_code, child_message(run.err)));
-            break;
-        }
-        std::string last_line = run.out;
-        while (!last_line.empty() && last_line.back() == '\n')
-            last_line.pop_back();
-        last_line = last_line.substr(last_line.rfind('\n') + 1);
-        auto summary = nlohmann::json::parse(last_line, nullptr, false);
-        if (!summary.is_object() || !summary.contains("ok")) {
-            failure.emplace(false, fmt::format("a {} run printed no JSON summary: {}", o.command,
-                                               child_message(run.err)));
-            break;
-        }
-        BenchRun measured{.wall_s = run.wall_s,
-                          .cpu_s = run.user_s + run.sys_s,
-                          .peak_rss_kb = run.peak_rss_kb,
-                          .job_s = summary.value("elapsed_s", 0.0),
-                          .ok = summary.value("ok", std::uint64_t{0}),
-                          .not_found = summary.value("not_found", std::uint64_t{0}),
-                          .errors = summary.value("errors", std::uint64_t{0}),
-                          .requests = summary.value("requests", std::uint64_t{0})};
-        items = measured.ok + measured.not_found + measured.errors;
-        if (n == 0)
-            print_header();
-        // flags caps its concurrency at the number of codes: such a row would only repeat the
-        // row of the concurrency it really ran at, under another label.
-        if (const int ran_at = summary.value("concurrency", row.concurrency);
-            ran_at != row.concurrency) {
-            print_line(stderr, fmt::format("flagcrawl: bench: {} c={} ran at c={} ({} items): "
-                                           "row left out",
-                                           row.strategy, row.concurrency, ran_at, items));
-            left_out[order[n]] = true;
-            row.runs.clear();
-            continue;
-        }
-        row.runs.push_back(measured);
-        ++measured_runs;
-        if (report_runs)
-            print_line(stderr,
-                       fmt::format("run {}/{}: {} c={}: {:.3f} s, {} ok, {} not found, {} errors",
-                                   n + 1, order.size(), row.strategy, row.concurrency, run.wall_s,
-                                   measured.ok, measured.not_found, measured.errors));
-    }
-    if (embedded)
-        embedded->stop();
-
-    std::erase_if(rows, [](const BenchRow& row) { return row.runs.empty(); });
-    summarize(job, rows);
-    if (o.json) {
-        nlohmann::json out = to_json(job, rows);
-        out["job"]["items"] = items;
-        out["job"]["interrupted"] = interrupt.interrupted();
-        if (failure)
-            out["job"]["failed"] = failure->second;
-        std::cout << out.dump() << '\n';
-    } else if (!rows.empty()) {
-        print_line(stdout, fmt::format("{} items per run\n", items));
-        std::cout << format_table(job, rows) << std::flush;
-    }
-    if (!o.plot.empty() && !rows.empty()) {
-        std::string title =
-            fmt::format("flagcrawl bench {}: {} {}", o.command, items, flags ? "flags" : "URLs");
-        if (!job.server_mode.empty())
-            title += ", embedded " + job.server_mode + " server";
-        std::ofstream svg(plot_temp, std::ios::binary | std::ios::trunc);
-        svg << render_bench_svg(title, job, rows);
-        svg.close();
-        std::error_code renamed;
-        if (svg)
-            fs::rename(plot_temp, o.plot, renamed);
-        if (!svg || renamed) {
-            fs::remove(plot_temp, renamed);
-            throw FatalError(fmt::format("cannot write the plot {}", o.plot));
-        }
-        if (!o.json)
-            print_line(stdout, fmt::format("plot: {}", o.plot));
-    }
-    if (failure) {
-        if (measured_runs > 0)
-            print_line(stderr, fmt::format("flagcrawl: bench stopped after {} of {} runs (the "
-                                           "rows shown are those measured)",
-                                           measured_runs, order.size()));
-        if (failure->first)
-            throw UsageError(failure->second);
-        throw FatalError(failure->second);
-    }
-    if (interrupt.interrupted()) {
-        print_line(stderr, "flagcrawl: bench interrupted");
-        return k_exit_interrupted;
-    }
-    return k_exit_ok;
+    std::erase_if(plan.rows, [](const BenchRow& row) { return row.runs.empty(); });
+    summarize(job, plan.rows);
+    print_results(o, job, plan.rows, outcome, interrupt.interrupted());
+    write_plot(o, plot_temp, job, plan.rows, outcome.items);
+    return bench_exit(outcome, plan.order.size(), interrupt.interrupted());
 }
 
 void add_bench_options(CLI::App& cmd, BenchOptions& o) {
