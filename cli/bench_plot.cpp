@@ -172,7 +172,9 @@ std::string render_bench_svg(const std::string& title, const BenchJob& job,
     const int legend_y = 70;
     const int panel1_top = 130;
     const int panel2_top = panel1_top + k_panel_height + 80;
-    const int height = panel2_top + k_panel_height + 80;
+    // A crawl: a third panel, where its CPU went.
+    const int panel3_top = panel2_top + k_panel_height + 80;
+    const int height = (job.crawls() ? panel3_top : panel2_top) + k_panel_height + 80;
 
     std::string svg =
         fmt::format(R"(<?xml version="1.0" encoding="UTF-8"?>)"
@@ -234,10 +236,21 @@ std::string render_bench_svg(const std::string& title, const BenchJob& job,
                        ? fmt::format("{:.1f}\u00d7", *r.speedup) // "15.6×" sequential's time
                        : std::string();
         });
-    panel(
-        svg, l, panel2_top, "throughput (requests/s)", rows,
-        [](const BenchRow& r) { return r.requests_per_s; }, [](const BenchRow&) { return -1.0; },
-        [](const BenchRow&) { return std::string(); });
+    const auto no_mark = [](const BenchRow&) { return -1.0; };
+    const auto no_caption = [](const BenchRow&) { return std::string(); };
+    if (job.crawls()) {
+        panel(
+            svg, l, panel2_top, "throughput (pages/s)", rows,
+            [](const BenchRow& r) { return r.pages_per_s; }, no_mark, no_caption);
+        panel(
+            svg, l, panel3_top, "CPU per page (ms)", rows,
+            [](const BenchRow& r) { return r.cpu_ms_per_page; }, no_mark,
+            [](const BenchRow& r) { return fmt::format("parse {:.0f}%", r.parse_share * 100); });
+    } else {
+        panel(
+            svg, l, panel2_top, "throughput (requests/s)", rows,
+            [](const BenchRow& r) { return r.requests_per_s; }, no_mark, no_caption);
+    }
     svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle" font-size="13" )"
                        R"(fill="#555555">strategy and concurrency c (requests in flight)</text>)"
                        "\n",

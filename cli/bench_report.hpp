@@ -1,6 +1,7 @@
 // What `flagcrawl bench` reports: the measured runs grouped by strategy and concurrency, their
 // medians, speedup against sequential, efficiency against the ideal time of a server with a
-// known fixed delay, as a text table and as JSON.
+// known fixed delay (a crawl: pages/s, CPU per page and the parse's share of it), as a text
+// table and as JSON.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,8 @@ struct BenchRun {
     std::uint64_t not_found = 0;
     std::uint64_t errors = 0;
     std::uint64_t requests = 0; // attempts, retries included
+    std::uint64_t pages = 0;    // a crawl's pages fetched (its summary's "pages")
+    double parse_cpu_s = 0;     // a crawl's CPU in link extraction (its summary's "parse_cpu_s")
 };
 
 // One strategy at one concurrency, with every repeat; the rest is filled in by summarize().
@@ -36,10 +39,15 @@ struct BenchRow {
     std::optional<double> speedup;    // sequential's median wall / this one's
     std::optional<double> ideal_s;    // see BenchJob::fixed_delay_s
     std::optional<double> efficiency; // ideal_s / median wall
+    // A crawl's: median pages / median wall; median CPU / median pages, in milliseconds; the
+    // median of each run's parse_cpu_s / cpu_s, in [0, 1].
+    double pages_per_s = 0;
+    double cpu_ms_per_page = 0;
+    double parse_share = 0;
 };
 
 struct BenchJob {
-    std::string command{};     // "flags" | "download"
+    std::string command{};     // "flags" | "download" | "crawl"
     std::string server{};      // base URL the runs used (may be empty: the URLs' own servers)
     std::string server_mode{}; // "DELAY", ...; empty when not the embedded server
     std::string delay{};       // "0.25 s", "0.5-5 s"; empty when none or unknown
@@ -50,6 +58,9 @@ struct BenchJob {
     int chain = 1;
     int repeat = 1;
     std::vector<std::string> arguments{}; // what every run got besides strategy and concurrency
+
+    // The runs crawl pages: their rows have the crawl's measures.
+    bool crawls() const { return command == "crawl"; }
 };
 
 // The median of a non-empty list (the mean of the two middle values for an even count).
@@ -63,7 +74,8 @@ std::string format_table(const BenchJob& job, const std::vector<BenchRow>& rows)
 
 // {"job": {...}, "results": [{"strategy", "concurrency", "wall_s", "requests_per_s",
 // "speedup", "efficiency", "cpu_s", "peak_rss_kb", "ok", "not_found", "errors", ...}]}, with
-// null for unknown speedups and efficiencies.
+// null for unknown speedups and efficiencies; a crawl's rows also have "pages", "pages_per_s",
+// "cpu_ms_per_page", "parse_cpu_s" and "parse_share".
 nlohmann::json to_json(const BenchJob& job, const std::vector<BenchRow>& rows);
 
 } // namespace flagcrawl::cli

@@ -1,6 +1,7 @@
-// `flagcrawl bench flags|download`: the same job under each strategy (and each concurrency of a
-// sweep), every run a child process measured from outside, reported side by side. `bench
-// flags` starts the embedded flags server once, here, so that its CPU is not the clients'.
+// `flagcrawl bench flags|download|crawl`: the same job under each strategy (and each concurrency
+// of a sweep), every run a child process measured from outside, reported side by side. `bench
+// flags` and `bench crawl` start their server (the flags data set, the synthetic site) once,
+// here, on this process's threads, so that its CPU is not counted in the runs'.
 #include "bench_plot.hpp"
 #include "bench_process.hpp"
 #include "bench_report.hpp"
@@ -11,6 +12,9 @@
 #include "progress.hpp"
 
 #include "fetch/fetch.hpp"
+#include "server/chaos.hpp"
+#include "server/server.hpp"
+#include "server/site.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -34,16 +38,22 @@ namespace fs = std::filesystem;
 constexpr server::DelayRange k_bench_delay{std::chrono::milliseconds(250),
                                            std::chrono::milliseconds(250)};
 
+// bench crawl: a site big enough that the crawl, not the process start, is what is measured.
+constexpr std::uint64_t k_bench_site_pages = 1000;
+// A crawl's concurrency is also its requests in flight to the one host (crawl's --per-host).
+constexpr int k_max_crawl_concurrency = 100;
+
 struct BenchOptions {
-    std::string command; // "flags" | "download"
+    std::string command; // "flags" | "download" | "crawl"
     std::string strategies = "sequential,threaded,async";
     std::string concurrency = "20";
     int repeat = 3;
     std::string plot;
     bool json = false;
     std::string progress = "auto";
-    std::string server = "delay"; // flags only
-    std::string delay;            // flags only
+    std::string server = "delay";             // flags only
+    std::string delay;                        // flags and crawl: the server's delay
+    std::uint64_t pages = k_bench_site_pages; // crawl only: the synthetic site's pages
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -100,8 +110,9 @@ std::vector<int> parse_concurrency_list(const std::string& text, int max) {
     return out;
 }
 
-// Options each run gets from bench itself: the user may not set them for the runs.
-void check_passed_options(const std::vector<std::string>& extras) {
+// Options each run of `command` gets from bench itself: the user may not set them for the runs.
+void check_passed_options(const std::string& command, const std::vector<std::string>& extras) {
+    const bool crawl = command == "crawl";
     for (std::size_t i = 0; i < extras.size(); ++i) {
         const std::string& arg = extras[i];
         // Each run reads the list again, and runs get no standard input.
@@ -110,12 +121,18 @@ void check_passed_options(const std::vector<std::string>& extras) {
             throw UsageError("bench runs the job several times: give the URL list as -i FILE, "
                              "not standard input");
         }
-        for (const char* owned :
-             {"--strategy", "--max-req", "--concurrency", "--out", "--json", "--progress"}) {
+        if (crawl && (arg.rfind("-o", 0) == 0 || arg == "--out" || arg.rfind("--out=", 0) == 0)) {
+            throw UsageError(fmt::format("bench crawl saves no pages: {} is not for its runs",
+                                         arg.substr(0, arg.find('='))));
+        }
+        for (const char* owned : {"--strategy", "--max-req", "--concurrency", "--out", "--json",
+                                  "--progress", "--per-host"}) {
             const std::string name = owned;
             if (arg == name || arg.rfind(name + "=", 0) == 0) {
                 throw UsageError(fmt::format("bench sets {} for each run itself{}", name,
-                                             name == "--strategy" ? " (use --strategies)" : ""));
+                                             name == "--strategy"   ? " (use --strategies)"
+                                             : name == "--per-host" ? " (to its concurrency)"
+                                                                    : ""));
             }
         }
         if (arg == "-m" || arg == "-c" || arg == "-o" || arg.rfind("-m", 0) == 0 ||
@@ -226,12 +243,44 @@ struct BenchSetup {
     std::string self{};                         // this program's path, the runs' argv[0]
     std::unique_ptr<server::Server> embedded{}; // the server started here for the runs, if any
     std::string server_argument{};              // flags: the --server every run gets
+    std::string seed{};                         // crawl: the site's /index.html
 };
 
+// bench crawl's server: the synthetic site of `serve --site N` (seed 0), each response delayed
+// by --delay, on one thread of this process.
+void start_site(BenchSetup& setup, BenchJob& job) {
+    const BenchOptions& o = setup.options;
+    server::Handler handler = server::site_handler(
+        std::make_shared<const server::Site>(server::SiteOptions{.pages = o.pages, .seed = 0}));
+    if (!o.delay.empty()) {
+        const auto delay = server::parse_delay(o.delay);
+        if (!delay) {
+            throw UsageError(fmt::format(
+                "--delay: expected seconds (0.01) or a range (0.01-0.05), got '{}'", o.delay));
+        }
+        if (delay->max > std::chrono::nanoseconds::zero()) {
+            job.delay = describe_delay(*delay);
+            handler = server::with_chaos(std::move(handler), server::ChaosOptions{.delay = *delay});
+        }
+    }
+    setup.embedded = std::make_unique<server::Server>(std::move(handler));
+    if (const auto ec = setup.embedded->start()) {
+        throw FatalError(fmt::format("cannot start the embedded site server: {}", ec.message()));
+    }
+    job.server_mode = "site";
+    job.server = setup.embedded->base_url();
+    setup.seed = job.server + "/index.html";
+}
+
 // Starts the server the runs go to when bench serves it itself (flags: the embedded flags
-// server, here so that its CPU is not the runs'), and describes it in `job`.
+// server; crawl: the synthetic site), here so that its CPU is not the runs', and describes it
+// in `job`.
 void start_target(BenchSetup& setup, BenchJob& job) {
     const BenchOptions& o = setup.options;
+    if (o.command == "crawl") {
+        start_site(setup, job);
+        return;
+    }
     if (o.command != "flags") {
         return;
     }
@@ -258,7 +307,10 @@ void print_header(const BenchSetup& setup, const BenchJob& job, std::size_t runs
         return;
     }
     std::string where =
-        o.command != "flags" ? std::string("the URLs' servers")
+        o.command == "crawl"
+            ? fmt::format("the embedded site server ({} pages{}) at {}", o.pages,
+                          job.delay.empty() ? "" : ", " + job.delay + " per response", job.server)
+        : o.command != "flags" ? std::string("the URLs' servers")
         : setup.embedded
             ? fmt::format("the embedded {} server{} at {}", job.server_mode,
                           job.delay.empty() ? "" : " (" + job.delay + " per request)", job.server)
@@ -275,9 +327,9 @@ void print_header(const BenchSetup& setup, const BenchJob& job, std::size_t runs
 }
 
 // One run's command line: the job's own options, then what bench sets for the run; `out` is
-// the run's fresh output folder.
+// the run's fresh output folder (none for a crawl, which saves no pages).
 std::vector<std::string> run_argv(const BenchSetup& setup, const BenchRow& row,
-                                  const fs::path& out) {
+                                  const std::optional<fs::path>& out) {
     const BenchOptions& o = setup.options;
     const bool flags = o.command == "flags";
     std::vector<std::string> argv = {setup.self};
@@ -291,11 +343,21 @@ std::vector<std::string> run_argv(const BenchSetup& setup, const BenchRow& row,
         argv.push_back("--server");
         argv.push_back(setup.server_argument);
     }
-    argv.insert(argv.end(), {"--strategy", row.strategy, "--out", out.string(), "--json",
-                             "--progress", "never"});
+    if (!setup.seed.empty()) {
+        argv.push_back(setup.seed);
+    }
+    if (out) {
+        argv.insert(argv.end(), {"--out", out->string()});
+    }
+    argv.insert(argv.end(), {"--strategy", row.strategy, "--json", "--progress", "never"});
     if (row.strategy != "sequential") {
         argv.push_back(flags ? "--max-req" : "--concurrency");
         argv.push_back(std::to_string(row.concurrency));
+        if (o.command == "crawl") {
+            // One host: its per-host cap would otherwise be the crawl's concurrency.
+            argv.push_back("--per-host");
+            argv.push_back(std::to_string(row.concurrency));
+        }
     }
     return argv;
 }
@@ -345,7 +407,9 @@ std::variant<RunMeasure, RunFailure> measure_run(const std::string& command, con
                                .ok = summary.value("ok", std::uint64_t{0}),
                                .not_found = summary.value("not_found", std::uint64_t{0}),
                                .errors = summary.value("errors", std::uint64_t{0}),
-                               .requests = summary.value("requests", std::uint64_t{0})},
+                               .requests = summary.value("requests", std::uint64_t{0}),
+                               .pages = summary.value("pages", std::uint64_t{0}),
+                               .parse_cpu_s = summary.value("parse_cpu_s", 0.0)},
                       summary.value("concurrency", concurrency)};
 }
 
@@ -369,8 +433,14 @@ BenchOutcome run_all(const BenchSetup& setup, const BenchJob& job, BenchPlan& pl
             continue;
         }
         BenchRow& row = plan.rows[plan.order[n]];
-        TempFolder out;
-        const ChildRun run = run_child(k_self_exe, run_argv(setup, row, out.path()), &child);
+        std::optional<TempFolder> out;
+        if (o.command != "crawl") {
+            out.emplace();
+        }
+        const ChildRun run = run_child(
+            k_self_exe,
+            run_argv(setup, row, out ? std::optional<fs::path>(out->path()) : std::nullopt),
+            &child);
         if (interrupt.interrupted()) {
             break;
         }
@@ -381,7 +451,8 @@ BenchOutcome run_all(const BenchSetup& setup, const BenchJob& job, BenchPlan& pl
             break;
         }
         const RunMeasure& m = std::get<RunMeasure>(measured);
-        outcome.items = m.run.ok + m.run.not_found + m.run.errors;
+        outcome.items =
+            o.command == "crawl" ? m.run.pages : m.run.ok + m.run.not_found + m.run.errors;
         if (n == 0) {
             print_header(setup, job, plan.order.size());
         }
@@ -420,7 +491,8 @@ void print_results(const BenchOptions& o, const BenchJob& job, const std::vector
         }
         std::cout << out.dump() << '\n';
     } else if (!rows.empty()) {
-        print_line(stdout, fmt::format("{} items per run\n", outcome.items));
+        print_line(stdout, fmt::format("{} {} per run\n", outcome.items,
+                                       o.command == "crawl" ? "pages" : "items"));
         std::cout << format_table(job, rows) << std::flush;
     }
 }
@@ -432,7 +504,9 @@ void write_plot(const BenchOptions& o, const std::string& temp, const BenchJob& 
         return;
     }
     std::string title = fmt::format("flagcrawl bench {}: {} {}", o.command, items,
-                                    o.command == "flags" ? "flags" : "URLs");
+                                    o.command == "flags"   ? "flags"
+                                    : o.command == "crawl" ? "pages"
+                                                           : "URLs");
     if (!job.server_mode.empty()) {
         title += ", embedded " + job.server_mode + " server";
     }
@@ -476,11 +550,16 @@ int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
     const bool flags = o.command == "flags";
     const std::vector<fetch::Strategy> strategies = parse_strategies(o.strategies);
     const std::vector<int> concurrencies =
-        parse_concurrency_list(o.concurrency, flags ? 1000 : 10000);
+        parse_concurrency_list(o.concurrency, flags                  ? 1000
+                                              : o.command == "crawl" ? k_max_crawl_concurrency
+                                                                     : 10000);
     if (o.repeat < 1) {
         throw UsageError(fmt::format("--repeat: expected at least 1, got {}", o.repeat));
     }
-    check_passed_options(extras);
+    check_passed_options(o.command, extras);
+    if (o.command == "crawl" && o.pages < 1) {
+        throw UsageError("--pages: expected at least 1");
+    }
     const bool report_runs = progress_enabled(parse_progress_mode(o.progress));
     const std::string plot_temp = probe_plot(o.plot);
     BenchSetup setup{.options = o,
@@ -550,12 +629,14 @@ void register_bench(CLI::App& app, int& exit_code) {
     CLI::App* bench = app.add_subcommand(
         "bench", "Run one job under each strategy and concurrency, and compare them");
     bench->footer("Each run is a child process measured for wall time, CPU and peak memory; the "
-                  "table shows requests/s, speedup vs sequential and efficiency vs the ideal. "
+                  "table shows requests/s, speedup vs sequential and efficiency vs the ideal "
+                  "(a crawl: pages/s, CPU per page and the parse's share of it). "
                   "Runs are not recorded in the history DB unless --db names one.\n"
                   "Examples:\n"
                   "  flagcrawl bench flags --repeat 3 --plot flags.svg\n"
                   "  flagcrawl bench flags -s delay --concurrency 1,10,100 --all\n"
-                  "  flagcrawl bench download -i urls.txt --strategies threaded,async --json");
+                  "  flagcrawl bench download -i urls.txt --strategies threaded,async --json\n"
+                  "  flagcrawl bench crawl --pages 5000 --concurrency 8,64 --plot crawl.svg");
     bench->require_subcommand(1);
 
     auto flags_options = std::make_shared<BenchOptions>();
@@ -583,6 +664,34 @@ void register_bench(CLI::App& app, int& exit_code) {
     add_bench_options(*download, *download_options);
     download->callback([download_options, download, &exit_code] {
         exit_code = run_bench(*download_options, download->remaining());
+    });
+
+    auto crawl_options = std::make_shared<BenchOptions>();
+    crawl_options->command = "crawl";
+    CLI::App* crawl = bench->add_subcommand(
+        "crawl", "Benchmark `flagcrawl crawl` over the synthetic site of `serve --site N`, served "
+                 "here on a thread of its own (its CPU is not the runs'); other options go to each "
+                 "run");
+    add_bench_options(*crawl, *crawl_options);
+    crawl->add_option("--pages", crawl_options->pages, "Pages of the synthetic site")
+        ->capture_default_str();
+    crawl->add_option("--delay", crawl_options->delay,
+                      "Delay of the site server per response: seconds (0.01) or a range "
+                      "(0.01-0.05); default none");
+    crawl->footer(
+        "Each run crawls the whole site from /index.html (its robots.txt, pages, directory and "
+        "query forms of the same pages) with --concurrency C --per-host C, recording nothing "
+        "unless --db names a DB. Columns: pages/s (pages fetched / wall time), CPU ms per page "
+        "(the run's user+sys CPU / pages), parse (the share of that CPU the link extraction "
+        "took, measured on the threads that parsed).\n"
+        "Examples:\n"
+        "  flagcrawl bench crawl\n"
+        "  flagcrawl bench crawl --pages 5000 --strategies async --concurrency 8,32,64 "
+        "--plot crawl.svg\n"
+        "  flagcrawl bench crawl --pages 200 --delay 0.01 --repeat 1 --json\n"
+        "  flagcrawl bench crawl --html-parser full --parse-threads 0  # options of each run");
+    crawl->callback([crawl_options, crawl, &exit_code] {
+        exit_code = run_bench(*crawl_options, crawl->remaining());
     });
 }
 

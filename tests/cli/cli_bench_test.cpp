@@ -1,6 +1,7 @@
 // `flagcrawl bench` as a user runs it: one row per strategy with sane measures (never speed
 // ratios: those are benchmark figures), the runs recorded, a well-formed SVG chart, a download
-// list, and usage errors (its own and those of the job's options) with exit 2.
+// list, a crawl of the synthetic site with its own columns, and usage errors (its own and those
+// of the job's options) with exit 2.
 #include "eventually.hpp"
 #include "file_contents.hpp"
 #include "process.hpp"
@@ -8,6 +9,7 @@
 
 #include "server/router.hpp"
 #include "server/server.hpp"
+#include "server/site.hpp"
 #include "storage/reader.hpp"
 
 #include <gtest/gtest.h>
@@ -269,6 +271,13 @@ TEST_F(CliBench, UsageErrorsExitTwo) {
                      std::vector<std::string>{"flags", "USA"},        // the job's own check
                      std::vector<std::string>{"download"},            // no URLs
                      std::vector<std::string>{"download", "-i", "-"}, // runs get no stdin
+                     std::vector<std::string>{"crawl", "--concurrency", "101"},
+                     std::vector<std::string>{"crawl", "--per-host", "4"},
+                     std::vector<std::string>{"crawl", "-o", "mirror"},
+                     std::vector<std::string>{"crawl", "--out=mirror"},
+                     std::vector<std::string>{"crawl", "--delay", "soon"},
+                     std::vector<std::string>{"crawl", "--pages", "0"},
+                     std::vector<std::string>{"crawl", "--max-pages", "none"}, // the run's check
                      std::vector<std::string>{}}) {
         auto a = args({});
         a.insert(a.begin() + 2, bad.begin(), bad.end());
@@ -341,6 +350,35 @@ TEST_F(CliBench, RunsStayOutOfTheHistoryDb) {
     EXPECT_TRUE(left.empty()) << testing::PrintToString(left);
 }
 
+namespace {
+
+// The JSON row of the sequential run, once a bench of sequential then threaded runs of
+// `command` saw its threaded run killed: it failed (exit 3, saying so) but kept that row, and
+// wrote its chart whole (`chart`, in the test's folder). Null when not.
+nlohmann::json only_the_sequential_row(const testing_support::ProcessResult& r,
+                                       const std::string& command, const std::string& chart) {
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("a " + command + " run was killed by signal 9"), std::string::npos)
+        << r.err;
+    const auto report = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_TRUE(report.is_object()) << r.out;
+    if (!report.is_object() || report["results"].size() != 1) {
+        ADD_FAILURE() << "not one row: " << r.out;
+        return nullptr;
+    }
+    EXPECT_EQ(report["results"][0]["strategy"], "sequential");
+    EXPECT_TRUE(report["job"].contains("failed")) << r.out;
+    std::vector<std::string> elements;
+    const std::string svg = read_file(chart);
+    EXPECT_FALSE(svg.empty());
+    EXPECT_EQ(xml_problem(svg, elements), "");
+    const fs::path path(chart);
+    EXPECT_FALSE(fs::exists(path.parent_path() / ("." + path.filename().string() + ".part")));
+    return report["results"][0];
+}
+
+} // namespace
+
 TEST_F(CliBench, AFailedRunKeepsTheMeasuredRowsAndAWholeChart) {
     // The sequential run is answered; the threaded run's requests hang, and that run is killed.
     server::Router routes;
@@ -377,19 +415,8 @@ TEST_F(CliBench, AFailedRunKeepsTheMeasuredRowsAndAWholeChart) {
                 std::chrono::seconds(30));
         });
     ASSERT_TRUE(killed) << r.err;
-    EXPECT_EQ(r.exit_code, 3) << r.err;
-    EXPECT_NE(r.err.find("killed by signal 9"), std::string::npos) << r.err;
-    const auto report = nlohmann::json::parse(r.out, nullptr, false);
-    ASSERT_TRUE(report.is_object()) << r.out;
-    ASSERT_EQ(report["results"].size(), 1u) << r.out;
-    EXPECT_EQ(report["results"][0]["strategy"], "sequential");
-    EXPECT_EQ(report["results"][0]["ok"], 4);
-    EXPECT_TRUE(report["job"].contains("failed")) << r.out;
-    std::vector<std::string> elements;
-    const std::string svg = read_file(chart);
-    ASSERT_FALSE(svg.empty());
-    EXPECT_EQ(xml_problem(svg, elements), "");
-    EXPECT_FALSE(fs::exists(m_dir.path() / ".chart.svg.part"));
+    const nlohmann::json row = only_the_sequential_row(r, "download", chart);
+    EXPECT_EQ(row["ok"], 4);
 }
 
 TEST_F(CliBench, AFirstRunThatFailsLeavesNoChart) {
@@ -401,4 +428,123 @@ TEST_F(CliBench, AFirstRunThatFailsLeavesNoChart) {
     EXPECT_EQ(count_lines(r.err), 1u) << r.err;
     EXPECT_FALSE(fs::exists(chart));
     EXPECT_FALSE(fs::exists(m_dir.path() / ".chart.svg.part"));
+}
+
+namespace {
+
+// The pages a crawl of the bench's site (`serve --site N`, seed 0) fetches: every URL of a page
+// (directory and query forms included), robots.txt aside.
+std::uint64_t crawl_pages(std::uint64_t site_pages) {
+    return server::Site(server::SiteOptions{.pages = site_pages, .seed = 0})
+        .stats()
+        .urls_fragment_stripped;
+}
+
+} // namespace
+
+TEST_F(CliBench, CrawlRowsWithPagesCpuPerPageAndParseShareAndAChart) {
+    const auto svg = m_dir.path() / "crawl.svg";
+    auto r = run_process(args({"crawl", "--pages", "50", "--concurrency", "4", "--repeat", "1",
+                               "--json", "--plot", svg.string(), "--progress", "never"}),
+                         m_dir.path().string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto report = nlohmann::json::parse(r.out);
+    EXPECT_EQ(report["job"]["command"], "crawl");
+    EXPECT_EQ(report["job"]["server_mode"], "site");
+    const std::uint64_t pages = crawl_pages(50);
+    EXPECT_EQ(report["job"]["items"], pages);
+    const auto& results = report["results"];
+    ASSERT_EQ(results.size(), 3u) << r.out;
+    const std::vector<std::pair<std::string, int>> expected = {
+        {"sequential", 1}, {"threaded", 4}, {"async", 4}};
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto& row = results[i];
+        EXPECT_EQ(row["strategy"], expected[i].first);
+        EXPECT_EQ(row["concurrency"], expected[i].second);
+        // Every strategy crawled the whole site, each URL once.
+        EXPECT_EQ(row["pages"], pages) << row;
+        EXPECT_EQ(row["ok"], pages) << row;
+        EXPECT_EQ(row["errors"], 0);
+        EXPECT_EQ(row["requests"], pages + 1); // and robots.txt
+        const double wall = row["wall_s"];
+        EXPECT_GT(wall, 0);
+        EXPECT_NEAR(row["pages_per_s"].get<double>(), double(pages) / wall, 1e-6);
+        const double cpu = row["cpu_s"];
+        EXPECT_NEAR(row["cpu_ms_per_page"].get<double>(), cpu / double(pages) * 1000, 1e-9);
+        // Every page was parsed, on some thread: a share of the run's CPU, never more.
+        const double parse = row["parse_cpu_s"];
+        EXPECT_GT(parse, 0) << row;
+        const double share = row["parse_share"];
+        EXPECT_GT(share, 0) << row;
+        EXPECT_LE(share, 1.0) << row;
+        EXPECT_NEAR(share, std::min(1.0, parse / cpu), 1e-9);
+        EXPECT_TRUE(row["efficiency"].is_null()); // no ideal time for a crawl
+        EXPECT_GT(row["peak_rss_kb"].get<long>(), 1000);
+    }
+
+    // Each run was an ordinary crawl, recorded in the DB --db named.
+    auto reader = storage::Reader::open(m_dir.file("runs.db"));
+    ASSERT_TRUE(reader);
+    std::vector<std::string> runs;
+    ASSERT_TRUE(reader->for_each_run([&](const storage::RunRow& run) {
+        runs.push_back(run.info.command + " " + run.info.strategy);
+        return true;
+    }));
+    EXPECT_EQ(runs,
+              (std::vector<std::string>{"crawl sequential", "crawl threaded", "crawl async"}));
+
+    const std::string text = read_file(svg);
+    std::vector<std::string> elements;
+    EXPECT_EQ(xml_problem(text, elements), "") << text;
+    ASSERT_FALSE(elements.empty());
+    EXPECT_EQ(elements.front(), "svg");
+    EXPECT_GE(std::count(elements.begin(), elements.end(), "rect"), 10); // background + 3x3 bars
+    EXPECT_NE(text.find("throughput (pages/s)"), std::string::npos);
+    EXPECT_NE(text.find("CPU per page (ms)"), std::string::npos);
+    EXPECT_NE(text.find(">parse "), std::string::npos);
+    EXPECT_NE(text.find(">async<"), std::string::npos);
+}
+
+TEST_F(CliBench, CrawlTableHasTheCrawlColumns) {
+    auto r = run_process(
+        args({"crawl", "--pages", "30", "--strategies", "sequential,async", "--concurrency", "3",
+              "--repeat", "1", "--delay", "0.001", "--no-db", "--progress", "never"}),
+        m_dir.path().string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const char* column : {"strategy", "pages/s", "CPU ms/page", "parse", "peak RSS", "pages"})
+        EXPECT_NE(r.out.find(column), std::string::npos) << column << "\n" << r.out;
+    EXPECT_EQ(r.out.find("efficiency"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("embedded site server (30 pages, 0.001 s per response)"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find(std::to_string(crawl_pages(30)) + " pages per run"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("\nsequential     1 "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\nasync          3 "), std::string::npos) << r.out;
+}
+
+TEST_F(CliBench, AKilledCrawlRunKeepsTheMeasuredRowsAndAWholeChart) {
+    // The sequential run ends; the threaded run, slowed by the server's delay, is killed.
+    const std::string chart = m_dir.file("chart.svg");
+    bool killed = false;
+    auto r = run_process(
+        args({"crawl", "--pages", "20", "--delay", "0.02", "--strategies", "sequential,threaded",
+              "--concurrency", "2", "--repeat", "1", "--json", "--plot", chart}),
+        m_dir.path().string(), {}, [&](int pid) {
+            int first = 0;
+            killed = eventually(
+                [&] {
+                    for (const int run : children_of(pid)) {
+                        if (first == 0)
+                            first = run;
+                        else if (run != first)
+                            return ::kill(run, SIGKILL) == 0;
+                    }
+                    return false;
+                },
+                std::chrono::seconds(30));
+        });
+    ASSERT_TRUE(killed) << r.err;
+    const nlohmann::json row = only_the_sequential_row(r, "crawl", chart);
+    EXPECT_EQ(row["pages"], crawl_pages(20));
 }
