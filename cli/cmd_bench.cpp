@@ -546,40 +546,45 @@ int bench_exit(const BenchOutcome& outcome, std::size_t runs, bool interrupted) 
     return k_exit_ok;
 }
 
-int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
-    const bool flags = o.command == "flags";
+// The runs the options ask for. Throws UsageError for a bad list or count.
+BenchPlan plan_from(const BenchOptions& o) {
     const std::vector<fetch::Strategy> strategies = parse_strategies(o.strategies);
     const std::vector<int> concurrencies =
-        parse_concurrency_list(o.concurrency, flags                  ? 1000
+        parse_concurrency_list(o.concurrency, o.command == "flags"   ? 1000
                                               : o.command == "crawl" ? k_max_crawl_concurrency
                                                                      : 10000);
     if (o.repeat < 1) {
         throw UsageError(fmt::format("--repeat: expected at least 1, got {}", o.repeat));
     }
-    check_passed_options(o.command, extras);
     if (o.command == "crawl" && o.pages < 1) {
         throw UsageError("--pages: expected at least 1");
     }
+    return plan_runs(strategies, concurrencies, o.repeat);
+}
+
+// The job as the report describes it (start_target() adds its server).
+BenchJob describe_job(const BenchOptions& o, const std::vector<std::string>& extras) {
+    const bool metadata = std::find(extras.begin(), extras.end(), "--metadata") != extras.end();
+    return BenchJob{.command = o.command,
+                    .chain = o.command == "flags" && metadata ? 2 : 1,
+                    .repeat = o.repeat,
+                    .arguments = extras};
+}
+
+int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
+    BenchPlan plan = plan_from(o);
+    check_passed_options(o.command, extras);
     const bool report_runs = progress_enabled(parse_progress_mode(o.progress));
     const std::string plot_temp = probe_plot(o.plot);
+    const bool record_runs = std::any_of(extras.begin(), extras.end(), [](const std::string& arg) {
+        return arg == "--db" || arg.rfind("--db=", 0) == 0 || arg == "--no-db";
+    });
     BenchSetup setup{.options = o,
                      .extras = extras,
-                     .record_runs = std::any_of(extras.begin(), extras.end(),
-                                                [](const std::string& arg) {
-                                                    return arg == "--db" ||
-                                                           arg.rfind("--db=", 0) == 0 ||
-                                                           arg == "--no-db";
-                                                }),
+                     .record_runs = record_runs,
                      .report_runs = report_runs,
                      .self = self_executable()};
-
-    BenchJob job;
-    job.command = o.command;
-    job.repeat = o.repeat;
-    job.arguments = extras;
-    job.chain =
-        flags && std::find(extras.begin(), extras.end(), "--metadata") != extras.end() ? 2 : 1;
-    BenchPlan plan = plan_runs(strategies, concurrencies, o.repeat);
+    BenchJob job = describe_job(o, extras);
 
     std::atomic<pid_t> child{0};
     // Ctrl-C: the child (in the same process group on a terminal) stops itself; a signal sent

@@ -1,5 +1,6 @@
 // bench's arithmetic from tables: medians, the counts of the median run, speedup against
-// sequential, the ideal time (with --metadata's two-step chain) and efficiency, unknown values.
+// sequential, the ideal time (with --metadata's two-step chain) and efficiency, unknown values,
+// a crawl's pages/s, CPU per page and parse share.
 #include "cli/bench_report.hpp"
 
 #include <gtest/gtest.h>
@@ -77,4 +78,39 @@ TEST(BenchReport, MetadataChainAndUnknowns) {
     EXPECT_FALSE(rows[0].efficiency);
     EXPECT_TRUE(to_json(unknown, rows)["results"][0]["efficiency"].is_null());
     EXPECT_NE(format_table(unknown, rows).find("efficiency: -"), std::string::npos);
+}
+
+TEST(BenchReport, CrawlPagesPerSecondCpuPerPageAndParseShare) {
+    BenchJob job{.command = "crawl", .repeat = 3};
+    auto crawl = [](double wall, double cpu, double parse) {
+        BenchRun r = run(wall, 160, 159);
+        r.cpu_s = cpu;
+        r.pages = 159;
+        r.parse_cpu_s = parse;
+        return r;
+    };
+    std::vector<BenchRow> rows = {
+        // Shares 0.25, 0.5 and (a thread clock a tick past rusage) 1.
+        row("sequential", 1, {crawl(2.0, 0.4, 0.1), crawl(1.0, 0.2, 0.1), crawl(3.0, 0.3, 0.31)}),
+        row("async", 8, {crawl(0.5, 0.0, 0.0)}),
+    };
+    summarize(job, rows);
+    EXPECT_DOUBLE_EQ(rows[0].pages_per_s, 159 / 2.0);
+    EXPECT_DOUBLE_EQ(rows[0].cpu_ms_per_page, 0.3 / 159 * 1000);
+    EXPECT_DOUBLE_EQ(rows[0].parse_share, 0.5);
+    EXPECT_DOUBLE_EQ(rows[0].median.parse_cpu_s, 0.1);
+    EXPECT_DOUBLE_EQ(rows[1].parse_share, 0); // no CPU measured: no share
+    const auto json = to_json(job, rows);
+    EXPECT_EQ(json["results"][0]["pages"], 159);
+    EXPECT_DOUBLE_EQ(json["results"][0]["parse_share"].get<double>(), 0.5);
+    EXPECT_DOUBLE_EQ(json["results"][0]["pages_per_s"].get<double>(), 79.5);
+    const std::string table = format_table(job, rows);
+    EXPECT_NE(table.find("CPU ms/page"), std::string::npos) << table;
+    EXPECT_NE(table.find(" 50% "), std::string::npos) << table;
+    EXPECT_EQ(table.find("efficiency"), std::string::npos) << table;
+
+    // Other jobs have none of the crawl's fields.
+    BenchJob flags{.command = "flags", .repeat = 3};
+    EXPECT_FALSE(to_json(flags, rows)["results"][0].contains("parse_share"));
+    EXPECT_EQ(format_table(flags, rows).find("parse"), std::string::npos);
 }
