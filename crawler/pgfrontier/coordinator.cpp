@@ -508,6 +508,7 @@ struct Coordinator::Impl {
 
     asio::awaitable<void> goodbye() {
         std::vector<Release> held_releases;
+        std::vector<Delivered> untaken;
         std::string verdict_text;
         SteadyTime deadline;
         {
@@ -515,6 +516,8 @@ struct Coordinator::Impl {
             held_releases = close_held;
             verdict_text = close_verdict;
             deadline = close_deadline;
+            untaken = std::move(out.delivered);
+            out.delivered.clear();
         }
         for (Release& r : held_releases) {
             held.erase(r.host);
@@ -522,6 +525,19 @@ struct Coordinator::Impl {
         }
         for (const auto& [host, lease] : held) { // held, unknown to the loop
             releases.push_back(Release{host, lease.epoch, Millis(0), {}});
+        }
+        // URLs delivered after the loop's last take_updates() are in no release of the loop:
+        // they go back uncounted too, with their lease (a URL left counted would be given up one
+        // delivery early by a later worker).
+        for (const Delivered& d : untaken) {
+            auto same = std::find_if(releases.begin(), releases.end(), [&](const Release& r) {
+                return r.host == d.host && r.epoch == d.epoch;
+            });
+            if (same == releases.end()) {
+                releases.push_back(Release{d.host, d.epoch, Millis(0), {}});
+                same = std::prev(releases.end());
+            }
+            same->returned.push_back(d.url.key);
         }
         held.clear();
         while (!failure && Clock::now() < deadline) {

@@ -2,7 +2,7 @@
 // loop drives it, over a small synthetic link graph (no HTTP): defining and joining, two workers
 // sharing a crawl to its end with the same verdict, statistics refreshed as the crawl grows, a
 // server stopped mid-crawl, a lost lease whose late results are refused, and close() handing
-// hosts back.
+// hosts back with every URL delivered and not done (those the loop never took too).
 #include "pg_cluster.hpp"
 
 #include "crawler/pgfrontier/coordinator.hpp"
@@ -325,6 +325,37 @@ TEST_F(CoordinatorTest, ALostLeaseRefusesLateResultsAndCloseHandsHostsBack) {
     EXPECT_EQ(pg->value("SELECT owner IS NULL FROM flagcrawl.hosts"), "t");
     EXPECT_EQ(pg->value("SELECT deliveries FROM flagcrawl.urls"), "0");
     EXPECT_EQ(pg->value("SELECT verdict FROM flagcrawl.workers"), "interrupted");
+}
+
+// Ctrl-C can come while URLs the coordinator delivered wait in its mailbox, never taken by the
+// loop: close() hands them back uncounted with their host, as it does the URLs the loop held (a
+// URL left counted would be given up one delivery early by a later worker).
+TEST_F(CoordinatorTest, CloseReturnsUncountedTheUrlsTheLoopNeverTook) {
+    Graph g;
+    g.hosts = 1;
+    auto o = options(*pg, "untaken");
+    o.define = definition("untaken", g);
+    o.lease = 60000ms;
+    Coordinator c(o);
+    ASSERT_EQ(c.start().problem, Coordinator::Started::Problem::none);
+    std::optional<Grant> grant;
+    for (int i = 0; i < 100 && !grant; ++i) {
+        for (const Grant& gr : c.take_updates().granted) {
+            grant = gr;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_TRUE(grant);
+    c.want(grant->host, grant->epoch, 8);
+    // Delivered on the server; the loop takes no update any more.
+    for (int i = 0; i < 100 && count("deliveries > 0") == "0"; ++i) {
+        std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_EQ(count("deliveries > 0"), "1");
+    c.close({Release{grant->host, grant->epoch, 0ms, {}}}, "interrupted",
+            std::chrono::steady_clock::now() + 5s);
+    EXPECT_EQ(pg->value("SELECT owner IS NULL FROM flagcrawl.hosts"), "t");
+    EXPECT_EQ(count("state = 0 AND deliveries > 0"), "0");
 }
 
 } // namespace
