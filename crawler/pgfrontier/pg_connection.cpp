@@ -432,16 +432,38 @@ PgConnection::run(const std::vector<Statement>& statements) {
     if (broken()) {
         co_return connection_error();
     }
+    // The texts this pipeline prepares, in the order of their results among the statements'.
+    std::vector<const std::string*> preparing;
+    std::vector<bool> is_prepare; // per result expected, in order
     for (const Statement& s : statements) {
         const auto types = s.params.types();
         const auto values = s.params.values();
         const auto lengths = s.params.lengths();
         const auto formats = s.params.formats();
-        if (PQsendQueryParams(m_conn, s.sql.c_str(), s.params.size(), types.data(), values.data(),
-                              lengths.data(), formats.data(), 0) != 1) {
+        int sent = 0;
+        if (s.params.size() == 0) {
+            sent =
+                PQsendQueryParams(m_conn, s.sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
+        } else {
+            auto [named, fresh] = m_prepared.try_emplace(s.sql, "fc" + std::to_string(m_names));
+            if (fresh) {
+                ++m_names;
+                if (PQsendPrepare(m_conn, named->second.c_str(), s.sql.c_str(), s.params.size(),
+                                  types.data()) != 1) {
+                    m_broken = true;
+                    co_return connection_error();
+                }
+                preparing.push_back(&named->first);
+                is_prepare.push_back(true);
+            }
+            sent = PQsendQueryPrepared(m_conn, named->second.c_str(), s.params.size(),
+                                       values.data(), lengths.data(), formats.data(), 0);
+        }
+        if (sent != 1) {
             m_broken = true;
             co_return connection_error();
         }
+        is_prepare.push_back(false);
     }
     if (PQpipelineSync(m_conn) != 1) {
         m_broken = true;
@@ -468,6 +490,17 @@ PgConnection::run(const std::vector<Statement>& statements) {
     std::vector<Rows> results;
     results.reserve(statements.size());
     std::optional<PgError> first_error;
+    std::size_t received = 0;      // results so far, prepares included
+    std::size_t prepares_done = 0; // of `preparing`
+    // A statement whose preparation failed or was skipped (an earlier error) is prepared again
+    // the next time it is sent.
+    const auto prepare_ended = [&](bool ok) {
+        if (!ok) {
+            const std::string text = *preparing[prepares_done];
+            m_prepared.erase(text);
+        }
+        ++prepares_done;
+    };
     for (;;) {
         int nulls = 0;
         while (PQisBusy(m_conn) == 0) {
@@ -485,7 +518,17 @@ PgConnection::run(const std::vector<Statement>& statements) {
                 continue;
             }
             nulls = 0;
-            switch (PQresultStatus(result.get())) {
+            const ExecStatusType status = PQresultStatus(result.get());
+            if (status != PGRES_PIPELINE_SYNC && received < is_prepare.size() &&
+                is_prepare[received++]) {
+                prepare_ended(status == PGRES_COMMAND_OK);
+                if (status != PGRES_COMMAND_OK && status != PGRES_PIPELINE_ABORTED &&
+                    !first_error) {
+                    first_error = server_error(result.get());
+                }
+                continue;
+            }
+            switch (status) {
             case PGRES_PIPELINE_SYNC:
                 if (first_error) {
                     co_return *first_error;

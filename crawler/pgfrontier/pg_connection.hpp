@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 struct pg_conn;
@@ -123,10 +124,13 @@ public:
 
     // Sends `statements` in one pipeline ending in one sync and waits for all their results:
     // one round trip, one implicit transaction (everything commits at the sync, or nothing
-    // does). Use no BEGIN/COMMIT. The first failing statement's error is returned (later ones
-    // were skipped by the server). A connection error leaves the connection unusable (broken()).
-    // The statements must outlive the call (co_await it at once). GCC 12 destroys temporaries
-    // in a co_await expression twice: coroutines here pass named objects, never temporaries.
+    // does). Use no BEGIN/COMMIT. A statement with parameters is prepared on the connection the
+    // first time its text is sent (in the same pipeline) and executed by name from then on: the
+    // server parses and plans the batches' large statements once per connection, not per batch. The
+    // first failing statement's error is returned (later ones were skipped by the server). A
+    // connection error leaves the connection unusable (broken()). The statements must outlive the
+    // call (co_await it at once). GCC 12 destroys temporaries in a co_await expression twice:
+    // coroutines here pass named objects, never temporaries.
     asio::awaitable<PgResult<std::vector<Rows>>> run(const std::vector<Statement>& statements);
     // One statement on its own.
     asio::awaitable<PgResult<Rows>> run(const Statement& statement);
@@ -150,6 +154,9 @@ private:
     asio::posix::stream_descriptor m_socket; // a duplicate of libpq's socket, ours to close
     std::vector<Notification> m_notifications;
     bool m_broken = false;
+    // Statement texts prepared on this connection (or being prepared), with their names.
+    std::unordered_map<std::string, std::string> m_prepared;
+    std::uint64_t m_names = 0; // names given so far: each name once per connection
 };
 
 // Whether libpq can parse `conninfo`: nullopt when it can, else why not, with any quoted part

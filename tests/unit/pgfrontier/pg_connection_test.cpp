@@ -1,7 +1,8 @@
 // The async libpq connection against a private PostgreSQL cluster: a pipeline is one round
 // trip and one transaction, binary parameters (arrays, NULLs, any bytes) arrive intact,
-// notifications are read, and failures (no server, wrong password, a bad connection string, the
-// session killed) are one-line errors that never show the password.
+// statements with parameters are prepared once per connection, notifications are read, and
+// failures (no server, wrong password, a bad connection string, the session killed) are one-line
+// errors that never show the password.
 #include "pg_cluster.hpp"
 #include "pg_sync.hpp"
 
@@ -90,6 +91,37 @@ TEST(PgConnection, AFailingStatementUndoesTheWholePipeline) {
     ASSERT_TRUE(again) << again.error().message;
     EXPECT_EQ(again->affected(), 1u);
     EXPECT_EQ(pg->value("SELECT count(*) FROM t"), "1");
+}
+
+// A statement with parameters is prepared once per connection and run by name after; one whose
+// preparation failed (its table did not exist yet) is prepared again the next time.
+TEST(PgConnection, AStatementIsPreparedOnceAndAgainAfterAFailedPreparation) {
+    FLAGCRAWL_START_PG_OR_SKIP(pg);
+    PgSync sync;
+    auto c = sync.connect(pg->uri());
+    ASSERT_TRUE(c);
+    const Statement query{"SELECT count(*) FROM later WHERE x = $1::int4",
+                          Params().add(std::int32_t{1})};
+    auto missing = sync.run(c->run(query));
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().sqlstate, "42P01");
+    pg->sql("CREATE TABLE later (x int); INSERT INTO later VALUES (1), (1)");
+    for (int i = 0; i < 3; ++i) {
+        auto rows = sync.run(c->run(query));
+        ASSERT_TRUE(rows) << rows.error().message;
+        EXPECT_EQ(rows->int64(0, 0), 2);
+    }
+    // In a pipeline after a failing statement, a new one is not prepared (skipped): next time.
+    std::vector<Statement> s;
+    s.push_back({"SELECT 1 / 0"});
+    s.push_back({"SELECT $1::int4 + 1", Params().add(std::int32_t{1})});
+    ASSERT_FALSE(sync.run(c->run(s)));
+    auto after = sync.run(c->run(s[1]));
+    ASSERT_TRUE(after) << after.error().message;
+    EXPECT_EQ(after->int64(0, 0), 2);
+    auto prepared = sync.run(c->run(Statement{"SELECT count(*) FROM pg_prepared_statements"}));
+    ASSERT_TRUE(prepared) << prepared.error().message;
+    EXPECT_EQ(prepared->int64(0, 0), 2);
 }
 
 TEST(PgConnection, NotificationsAreRead) {
