@@ -467,23 +467,26 @@ asio::awaitable<PgResult<BatchResult>> commit_batch(PgConnection& c, std::int32_
         .add(new_depths)
         .add(new_redirects)
         .add(new_requisite)
-        .add(found_order);
+        .add(found_order)
+        .add(done_hosts);
     s.push_back(Statement{
         "WITH c AS (SELECT * FROM unnest($3::int8[], $4::int4[], $5::int4[], $6::int8[],"
-        " $7::text[], $8::bool[]) AS c(key, epoch, status, bytes, kind, fetched)),"
+        " $7::text[], $8::bool[], $16::int4[]) AS c(key, epoch, status, bytes, kind, fetched,"
+        " host)),"
         " d AS (SELECT * FROM unnest($9::int8[], $10::text[], $11::text[], $12::int2[],"
         " $13::int2[], $14::bool[], $15::int4[])"
         " AS d(key, origin, path, depth, redirects, requisite, n)),"
         " b AS (SELECT nextval('flagcrawl.url_order') AS base),"
         // Fencing: only URLs whose host this worker still owns under the epoch they were
-        // handed out under.
+        // handed out under. Each completion meets its own host row by id (joined on the epoch
+        // alone, every completion met every host of that epoch: a URL looked up once per host).
         " done AS (UPDATE flagcrawl.urls u SET state = 1, status = c.status, bytes = c.bytes,"
         " error_kind = c.kind, worker = $2, done_at = now()"
-        " FROM c, flagcrawl.hosts h"
+        " FROM c JOIN flagcrawl.hosts h ON h.id = c.host AND h.epoch = c.epoch AND h.owner = $2"
         // state <> 1 (for state = 0): by primary key, never through the partial index of
         // queued URLs, which the planner would otherwise pick for a young crawl.
         " WHERE u.crawl = $1 AND u.key = ANY($3::int8[]) AND u.key = c.key AND u.state <> 1"
-        " AND h.id = u.host AND h.owner = $2 AND h.epoch = c.epoch"
+        " AND u.host = c.host"
         " RETURNING u.host, u.key, c.fetched, c.bytes),"
         " ins AS (INSERT INTO flagcrawl.urls (crawl, host, key, seq, path, depth, redirects,"
         " requisite) SELECT $1, h.id, d.key, b.base + d.n, d.path, d.depth, d.redirects,"
