@@ -3,21 +3,26 @@
 # private PostgreSQL cluster and `flagcrawl serve --site` instances on 127.0.0.11, .12, ...
 # (distinct hosts). Not run by ctest. Loopback only; every process it starts is stopped at the end.
 #
-#   tests/bench/frontier_bench.sh BUILD_DIR [throughput|takeover|all]
+#   tests/bench/frontier_bench.sh BUILD_DIR [throughput|single|takeover|all]
 #
 #   throughput  one worker with --frontier against the local crawl (same sites, same options),
 #               then 1, 2 and 3 workers: pages/s (median of RUNS), PostgreSQL's CPU seconds per
 #               1000 pages (utime+stime of every server process), server bytes per URL.
 #               Wall-clock figures: run it on a quiet machine.
+#   single      the first part of throughput only: the local crawl against one worker with
+#               --frontier (the issue's ">= 60% of local pages/s"), RUNS of each.
 #   takeover    3 workers, one killed with kill -9 at about 30%: the delay from its kill to the
 #               first request another worker sends to a host it held (target: lease + 1 s), and
 #               from the last page's request to the end of the last worker (target: 2 s).
 #
 # Environment: HOSTS (4), PAGES per host (25000), RUNS (3), CONCURRENCY (16), PER_HOST (8),
-# LEASE (30 for throughput; takeover uses TAKEOVER_LEASE, 5), PG_BIN (/usr/lib/postgresql/15/bin).
+# LEASE (30 for throughput; takeover uses TAKEOVER_LEASE, 5), PG_BIN (/usr/lib/postgresql/15/bin),
+# PIN: "1" runs PostgreSQL and the site servers on the CPUs SERVER_CPUS (0) and every crawl,
+# local or worker, on WORKER_CPUS (1), through taskset: on a two-core machine the crawl then has
+# a core of its own, the same one in both modes, instead of competing with the servers for both.
 set -euo pipefail
 
-build=${1:?usage: frontier_bench.sh BUILD_DIR [throughput|takeover|all]}
+build=${1:?usage: frontier_bench.sh BUILD_DIR [throughput|single|takeover|all]}
 what=${2:-all}
 flagcrawl=$(realpath "$build/flagcrawl")
 hosts=${HOSTS:-4}
@@ -28,6 +33,12 @@ per_host=${PER_HOST:-8}
 lease=${LEASE:-30}
 takeover_lease=${TAKEOVER_LEASE:-5}
 pg_bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+on_servers=()
+on_workers=()
+if [ "${PIN:-0}" = 1 ]; then
+    on_servers=(taskset -c "${SERVER_CPUS:-0}")
+    on_workers=(taskset -c "${WORKER_CPUS:-1}")
+fi
 
 work=$(mktemp -d /tmp/flagcrawl-frontier-bench-XXXXXX)
 as_pg=()
@@ -47,7 +58,7 @@ trap cleanup EXIT
 
 # The cluster: unix socket only, fsync off (a benchmark of the protocol, not of the disk).
 "${as_pg[@]}" "$pg_bin/initdb" -D "$work/data" -U flagcrawl -A trust --no-sync >/dev/null
-"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/data" -l "$work/pg.log" -w -o \
+"${as_pg[@]}" "${on_servers[@]}" "$pg_bin/pg_ctl" -D "$work/data" -l "$work/pg.log" -w -o \
     "-c listen_addresses='' -c unix_socket_directories='$work' -c port=5432 -c fsync=off \
      -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
 uri="postgresql://flagcrawl@/postgres?host=$work&port=5432"
@@ -56,7 +67,7 @@ sql() { psql "$uri" -Atqc "$1"; }
 seeds=()
 for i in $(seq 1 "$hosts"); do
     addr="127.0.0.$((10 + i))"
-    "$flagcrawl" serve --site "$pages" --seed "$i" --host "$addr" --port 0 \
+    "${on_servers[@]}" "$flagcrawl" serve --site "$pages" --seed "$i" --host "$addr" --port 0 \
         --access-log "$work/access-$addr.log" >"$work/serve-$i.out" 2>&1 &
     pids+=($!)
 done
@@ -87,7 +98,7 @@ rate() { python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["pages
 
 local_run() {
     rm -f "$work/local.db"
-    "$flagcrawl" crawl "${seeds[@]}" "${options[@]}" --db "$work/local.db" | rate
+    "${on_workers[@]}" "$flagcrawl" crawl "${seeds[@]}" "${options[@]}" --db "$work/local.db" | rate
 }
 
 # N workers on crawl NAME: prints aggregate pages/s (pages on the server / wall time of all),
@@ -97,7 +108,7 @@ shared_run() {
     local cpu_before cpu_after started ended done
     cpu_before=$(pg_cpu)
     started=$(date +%s.%N)
-    "$flagcrawl" crawl "${seeds[@]}" "${options[@]}" --db "$work/$name-1.db" --frontier "$uri" \
+    "${on_workers[@]}" "$flagcrawl" crawl "${seeds[@]}" "${options[@]}" --db "$work/$name-1.db" --frontier "$uri" \
         --crawl-name "$name" --lease "$lease" >/dev/null &
     local first=$!
     while [ "$(sql "SELECT count(*) FROM flagcrawl.crawls WHERE name = '$name'" 2>/dev/null)" != 1 ]; do
@@ -105,7 +116,7 @@ shared_run() {
     done
     local others=()
     for w in $(seq 2 "$n"); do
-        "$flagcrawl" crawl "${options[@]}" --db "$work/$name-$w.db" --frontier "$uri" \
+        "${on_workers[@]}" "$flagcrawl" crawl "${options[@]}" --db "$work/$name-$w.db" --frontier "$uri" \
             --crawl-name "$name" --lease "$lease" >/dev/null &
         others+=($!)
     done
@@ -121,11 +132,13 @@ print("%.0f %.3f" % (done / (t1 - t0), (c1 - c0) / done * 1000))
 EOF
 }
 
-if [ "$what" = throughput ] || [ "$what" = all ]; then
-    echo "sites: $hosts hosts x $pages pages; concurrency $concurrency, per host $per_host; $runs runs"
+if [ "$what" = throughput ] || [ "$what" = single ] || [ "$what" = all ]; then
+    echo "sites: $hosts hosts x $pages pages; concurrency $concurrency, per host $per_host; $runs runs${on_workers[*]:+; pinned: servers ${on_servers[*]}, crawls ${on_workers[*]}}"
     local_rates=$(for r in $(seq 1 "$runs"); do local_run; done)
     echo "local (SQLite) pages/s: $(echo "$local_rates" | median)  (runs: $(echo $local_rates))"
-    for n in 1 2 3; do
+    workers=(1 2 3)
+    [ "$what" = single ] && workers=(1)
+    for n in "${workers[@]}"; do
         results=$(for r in $(seq 1 "$runs"); do shared_run "$n" "t$n-$r"; done)
         echo "$n worker(s) --frontier pages/s: $(echo "$results" | cut -d' ' -f1 | median)" \
              " PostgreSQL CPU s per 1000 pages: $(echo "$results" | cut -d' ' -f2 | median)" \
@@ -143,16 +156,16 @@ if [ "$what" = takeover ] || [ "$what" = all ]; then
     name=takeover
     : >"$work/kill"
     for f in "$work"/access-*.log; do : >"$f"; done
-    "$flagcrawl" crawl "${seeds[@]}" "${options[@]}" --db "$work/k1.db" --frontier "$uri" \
+    "${on_workers[@]}" "$flagcrawl" crawl "${seeds[@]}" "${options[@]}" --db "$work/k1.db" --frontier "$uri" \
         --crawl-name "$name" --lease "$lease" --user-agent "flagcrawl/bench (w1)" >/dev/null &
     w1=$!
     while [ "$(sql "SELECT count(*) FROM flagcrawl.crawls WHERE name = '$name'" 2>/dev/null)" != 1 ]; do
         sleep 0.05
     done
-    "$flagcrawl" crawl "${options[@]}" --db "$work/k2.db" --frontier "$uri" --crawl-name "$name" \
+    "${on_workers[@]}" "$flagcrawl" crawl "${options[@]}" --db "$work/k2.db" --frontier "$uri" --crawl-name "$name" \
         --lease "$lease" --user-agent "flagcrawl/bench (w2)" >/dev/null &
     w2=$!
-    "$flagcrawl" crawl "${options[@]}" --db "$work/k3.db" --frontier "$uri" --crawl-name "$name" \
+    "${on_workers[@]}" "$flagcrawl" crawl "${options[@]}" --db "$work/k3.db" --frontier "$uri" --crawl-name "$name" \
         --lease "$lease" --user-agent "flagcrawl/bench (w3)" >/dev/null &
     w3=$!
     crawl_id=$(sql "SELECT id FROM flagcrawl.crawls WHERE name = '$name'")
