@@ -68,6 +68,17 @@ CrawlDefinition definition(const std::string& name, const Graph& g) {
     return d;
 }
 
+// A crawl of one host of the graph, defined by this coordinator, under a lease that does not
+// lapse during a test.
+CoordinatorOptions one_host_crawl(const PgCluster& pg, const std::string& name) {
+    Graph g;
+    g.hosts = 1;
+    auto o = options(pg, name);
+    o.define = definition(name, g);
+    o.lease = 60000ms;
+    return o;
+}
+
 // Plays the crawl loop: wants URLs for the hosts it holds, "fetches" each delivered URL at once
 // (submitting its completion and its links), reports idleness, until the coordinator says the
 // crawl is over or `limit` passes. `pause_after`: called once after that many completions.
@@ -282,12 +293,7 @@ TEST_F(CoordinatorTest, TheServerStoppedMidCrawlIsReconnectedTo) {
 }
 
 TEST_F(CoordinatorTest, ALostLeaseRefusesLateResultsAndCloseHandsHostsBack) {
-    Graph g;
-    g.hosts = 1;
-    auto o = options(*pg, "lost");
-    o.define = definition("lost", g);
-    o.lease = 60000ms;
-    Coordinator c(o);
+    Coordinator c(one_host_crawl(*pg, "lost"));
     ASSERT_EQ(c.start().problem, Coordinator::Started::Problem::none);
     // Wait for the grant and the seed.
     std::optional<Grant> grant;
@@ -331,12 +337,7 @@ TEST_F(CoordinatorTest, ALostLeaseRefusesLateResultsAndCloseHandsHostsBack) {
 // loop: close() hands them back uncounted with their host, as it does the URLs the loop held (a
 // URL left counted would be given up one delivery early by a later worker).
 TEST_F(CoordinatorTest, CloseReturnsUncountedTheUrlsTheLoopNeverTook) {
-    Graph g;
-    g.hosts = 1;
-    auto o = options(*pg, "untaken");
-    o.define = definition("untaken", g);
-    o.lease = 60000ms;
-    Coordinator c(o);
+    Coordinator c(one_host_crawl(*pg, "untaken"));
     ASSERT_EQ(c.start().problem, Coordinator::Started::Problem::none);
     std::optional<Grant> grant;
     for (int i = 0; i < 100 && !grant; ++i) {
