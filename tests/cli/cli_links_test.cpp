@@ -1,7 +1,8 @@
 // `flagcrawl links --broken` as a user runs it, after a real crawl of a loopback site with broken
-// links: 404 pages linked from several pages, a failing image, a frame, a redirect to a 404;
-// every format lists exactly those, each once, with all their referrers. (How a redirect loop is
-// listed: tests/unit/storage/broken_links_test.cpp, from the rows the crawl records for it.)
+// links: 404 pages linked from several pages, a failing image, a frame, a redirect to a 404, a
+// redirect loop, a host that refuses connections; every format lists exactly those, each once,
+// with all their referrers.
+#include "closed_port.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -16,6 +17,7 @@
 #include <string>
 
 using namespace flagcrawl;
+using testing_support::closed_port;
 using testing_support::flagcrawl_binary;
 using testing_support::run_process;
 using testing_support::TempDir;
@@ -32,6 +34,8 @@ public:
     }
     std::string base() const { return "http://127.0.0.1:" + std::to_string(m_server->port()); }
     std::string seed() const { return base() + "/"; }
+    // A page on the same host (in scope) at a port where nothing listens.
+    std::string dead() const { return m_dead; }
 
 private:
     server::Reply page(const std::string& body) const {
@@ -44,10 +48,18 @@ private:
         }
         if (path == "/") {
             return page(R"(<a href="/a.html">a</a> <a href="/b.html">b</a> <a href="/missing">m</a>
-                <img src="/logo.png"> <a href="/old">old</a>)");
+                <img src="/logo.png"> <a href="/old">old</a> <a href="/loop">loop</a>)");
         }
         if (path == "/a.html") {
-            return page(R"(<a href="/missing">m</a> <img src="/logo.png"> <a href="/">home</a>)");
+            return page(R"(<a href="/missing">m</a> <img src="/logo.png"> <a href="/">home</a>
+                <a href=")" +
+                        m_dead + R"(">dead</a> <a href="/loop">loop</a>)");
+        }
+        if (path == "/loop") {
+            return server::Reply::redirect(302, "/loop2");
+        }
+        if (path == "/loop2") {
+            return server::Reply::redirect(302, "/loop");
         }
         if (path == "/b.html") {
             return page(R"(<a href="/missing#part">m</a> <iframe src="/gone"></iframe>)");
@@ -64,6 +76,7 @@ private:
         return server::Reply::text(404, "not found");
     }
     std::unique_ptr<server::Server> m_server;
+    const std::string m_dead = "http://127.0.0.1:" + std::to_string(closed_port()) + "/page";
 };
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {
@@ -100,13 +113,13 @@ TEST_P(CliLinks, BrokenListsEachFailingTargetOnceWithAllItsReferrers) {
         std::set<std::string> extra;
         for (const auto& [url, _] : by_url) {
             if (url != b + "/missing" && url != b + "/gone" && url != b + "/logo.png" &&
-                url != b + "/old") {
+                url != b + "/old" && url != b + "/loop" && url != site.dead()) {
                 extra.insert(url);
             }
         }
         return extra;
     }()) << r.out;
-    ASSERT_EQ(by_url.size(), 4u) << r.out;
+    ASSERT_EQ(by_url.size(), 6u) << r.out;
 
     const auto& missing = by_url[b + "/missing"];
     EXPECT_EQ(missing["status"], 404);
@@ -128,6 +141,25 @@ TEST_P(CliLinks, BrokenListsEachFailingTargetOnceWithAllItsReferrers) {
     EXPECT_EQ(old["status"], 404);
     EXPECT_EQ(old["redirects_to"], b + "/moved");
 
+    // The loop is listed once, under the URL the pages link (not its hop /loop2).
+    const auto& loop = by_url[b + "/loop"];
+    EXPECT_EQ(loop["error_kind"], "redirect_loop");
+    EXPECT_NE(loop["reason"].get<std::string>().find("redirect loop back to " + b + "/loop"),
+              std::string::npos)
+        << loop;
+    EXPECT_EQ(loop["link_kinds"], nlohmann::json::array({"anchor"}));
+    EXPECT_EQ(loop["referrers"], nlohmann::json::array({b + "/", b + "/a.html"}));
+
+    // The host that refuses connections: its robots.txt could not be asked for, so its URLs are
+    // failed at once with that reason.
+    const auto& dead = by_url[site.dead()];
+    EXPECT_EQ(dead["error_kind"], "robots_unreachable");
+    EXPECT_TRUE(dead["status"].is_null()) << dead;
+    EXPECT_NE(dead["reason"].get<std::string>().find("connection refused"), std::string::npos)
+        << dead;
+    EXPECT_EQ(dead["link_kinds"], nlohmann::json::array({"anchor"}));
+    EXPECT_EQ(dead["referrers"], nlohmann::json::array({b + "/a.html"}));
+
     // CSV: a header, then one row per (link, referring page).
     r = run_process({flagcrawl_binary(), "links", "--broken", "--db", db, "--format", "csv"});
     EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -137,8 +169,8 @@ TEST_P(CliLinks, BrokenListsEachFailingTargetOnceWithAllItsReferrers) {
     for (std::size_t at = 0; (at = r.out.find("\r\n", at)) != std::string::npos; at += 2) {
         ++rows;
     }
-    // missing 3, logo 2, gone 1, old 1 (+ the header)
-    EXPECT_EQ(rows, 1u + 7u) << r.out;
+    // missing 3, logo 2, gone 1, old 1, loop 2, dead 1 (+ the header)
+    EXPECT_EQ(rows, 1u + 10u) << r.out;
     EXPECT_NE(r.out.find(b + "/missing,404,http_status,"), std::string::npos) << r.out;
 
     // Text: each link, its failure, how and where it is linked; the total last.
@@ -150,7 +182,7 @@ TEST_P(CliLinks, BrokenListsEachFailingTargetOnceWithAllItsReferrers) {
               std::string::npos)
         << r.out;
     EXPECT_NE(r.out.find("redirects to " + b + "/moved (1 hop)"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("4 broken links in crawl 1 (7 referring pages)\n"), std::string::npos)
+    EXPECT_NE(r.out.find("6 broken links in crawl 1 (10 referring pages)\n"), std::string::npos)
         << r.out;
 
     // A long list of referrers is cut, with the count.

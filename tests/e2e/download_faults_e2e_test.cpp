@@ -1,6 +1,7 @@
 // The failure kinds a user sees, one served fault each (issue 9's fault classes): the download
 // job over a table of hostile routes, under each strategy, must report and store every URL's
 // kind (fetch::FailureKind, the error_kind column). Short limits keep it fast.
+#include "closed_port.hpp"
 #include "gzip.hpp"
 #include "temp_dir.hpp"
 
@@ -11,8 +12,6 @@
 #include "storage/reader.hpp"
 #include "storage/writer.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -22,15 +21,10 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using namespace flagcrawl;
 using Kind = fetch::FailureKind;
+using testing_support::closed_port;
 using testing_support::TempDir;
 
 namespace {
-
-std::uint16_t closed_port() {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-    return acceptor.local_endpoint().port(); // closed when the acceptor goes
-}
 
 class DownloadFaults : public testing::TestWithParam<fetch::Strategy> {
 protected:
