@@ -564,7 +564,7 @@ INSERT INTO links VALUES (3, 1, 'http://a.test/b', 'anchor', 1),
 
     auto reader = Reader::open(path);
     ASSERT_TRUE(reader);
-    EXPECT_EQ(reader->schema_version(), k_packed_links_version);
+    EXPECT_EQ(reader->schema_version(), schema_version());
     Database& db = reader->database();
     EXPECT_EQ(*db.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'links' AND "
                             "type = 'view'"),

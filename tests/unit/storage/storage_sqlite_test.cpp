@@ -217,6 +217,71 @@ TEST(StorageSchema, CreatedThenReopened) {
     EXPECT_EQ((*latest)->id, *second);
 }
 
+// Step 8 edits the pages table's CHECK in place: a file upgraded from step 7 (its rows kept) and a
+// new one both refuse a kind outside the three, accept the three, and compile no ephemeral index
+// (an IN list) for an insert; a second connection open during the upgrade sees the new text.
+TEST(StorageSchema, PageKindIsCheckedWithoutAnInList) {
+    TempDir dir("storage");
+    const std::string insert =
+        "INSERT INTO pages (crawl_id, run_id, kind, url, bytes, depth, fetched_at, elapsed_ms, "
+        "attempts) VALUES (1, 1, '%', 'http://a.test/', 0, 0, 't', 0, 1)";
+    const auto with_kind = [&](const std::string& kind) {
+        std::string sql = insert;
+        sql.replace(sql.find('%'), 1, kind);
+        return sql;
+    };
+    const auto ephemeral_indexes = [&](Database& db) {
+        Statement plan = db.prepare("EXPLAIN " + with_kind("page"));
+        int count = 0;
+        EXPECT_TRUE(for_each_row(plan, [&](const Statement& row) {
+            count += row.column_text(1) == "OpenEphemeral" ? 1 : 0;
+            return true;
+        }));
+        return count;
+    };
+    const auto upgraded = dir.file("upgraded.db");
+    const auto fresh = dir.file("fresh.db");
+    {
+        Database db = open_or_die(upgraded);
+        ASSERT_TRUE(migrate(db, k_packed_links_version));
+        ASSERT_TRUE(db.exec("INSERT INTO runs (id, command, arguments, strategy, concurrency, "
+                            "started_at, status) VALUES (1, 'crawl', '', 'async', 1, 't', "
+                            "'running'); INSERT INTO crawls (id, seeds, options, status) "
+                            "VALUES (1, '[]', '{}', 'running');"));
+        ASSERT_TRUE(db.exec(with_kind("robots")));
+        Database other = open_or_die(upgraded);
+        ASSERT_EQ(*other.query_int("SELECT count(*) FROM pages"), 1);
+        ASSERT_TRUE(migrate(db));
+        ASSERT_TRUE(other.exec(with_kind("requisite")));
+        EXPECT_FALSE(other.exec(with_kind("pages")));
+        EXPECT_EQ(ephemeral_indexes(other), 0);
+    }
+    {
+        Database db = open_or_die(fresh);
+        ASSERT_TRUE(migrate(db));
+        ASSERT_TRUE(db.exec("INSERT INTO runs (id, command, arguments, strategy, concurrency, "
+                            "started_at, status) VALUES (1, 'crawl', '', 'async', 1, 't', "
+                            "'running'); INSERT INTO crawls (id, seeds, options, status) "
+                            "VALUES (1, '[]', '{}', 'running');"));
+    }
+    for (const auto& path : {upgraded, fresh}) {
+        SCOPED_TRACE(path);
+        Database db = open_or_die(path);
+        EXPECT_EQ(*db.query_int("PRAGMA user_version"), schema_version());
+        EXPECT_EQ(text_of(db, "PRAGMA integrity_check"), "ok");
+        for (const char* kind : {"page", "requisite", "robots"}) {
+            EXPECT_TRUE(db.exec(with_kind(kind))) << kind;
+        }
+        for (const char* kind : {"Page", "pages", "", "robots "}) {
+            auto refused = db.exec(with_kind(kind));
+            ASSERT_FALSE(refused) << kind;
+            EXPECT_NE(refused.error().message.find("CHECK constraint failed"), std::string::npos)
+                << refused.error().message;
+        }
+        EXPECT_EQ(ephemeral_indexes(db), 0);
+    }
+}
+
 TEST(StorageSchema, RefusesForeignAndNewerDatabases) {
     TempDir dir("storage");
     const auto foreign = dir.file("foreign.db");
