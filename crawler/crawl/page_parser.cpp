@@ -6,6 +6,7 @@
 #include "util/ascii.hpp"
 
 #include <algorithm>
+#include <array>
 #include <ctime>
 
 namespace flagcrawl::crawler {
@@ -115,7 +116,12 @@ void parse_x_robots_tag(std::string_view header, std::string_view agent_token, b
 }
 
 bool repeats_a_segment(std::string_view path, int max) {
-    std::vector<std::string_view> segments;
+    // Called for every link in scope: a path's first segments stay on the stack and are counted
+    // pairwise (paths have a handful); only a path longer than that is copied and sorted.
+    constexpr std::size_t k_on_stack = 16;
+    std::array<std::string_view, k_on_stack> first;
+    std::vector<std::string_view> all;
+    std::size_t count = 0;
     std::size_t at = 0;
     while (at <= path.size()) {
         auto slash = path.find('/', at);
@@ -123,17 +129,37 @@ bool repeats_a_segment(std::string_view path, int max) {
             slash = path.size();
         }
         if (slash > at) {
-            segments.push_back(path.substr(at, slash - at));
+            const std::string_view segment = path.substr(at, slash - at);
+            if (count < k_on_stack) {
+                first[count] = segment;
+            } else {
+                if (all.empty()) {
+                    all.assign(first.begin(), first.end());
+                }
+                all.push_back(segment);
+            }
+            ++count;
         }
         at = slash + 1;
     }
-    if (segments.size() <= static_cast<std::size_t>(max)) {
+    if (count <= static_cast<std::size_t>(max)) {
         return false;
     }
-    std::sort(segments.begin(), segments.end());
+    if (count <= k_on_stack) {
+        for (std::size_t i = 0; i < count; ++i) {
+            int same = 1;
+            for (std::size_t j = i + 1; j < count; ++j) {
+                if (first[j] == first[i] && ++same > max) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+    std::sort(all.begin(), all.end());
     int run = 0;
-    for (std::size_t i = 0; i < segments.size(); ++i) {
-        run = i > 0 && segments[i] == segments[i - 1] ? run + 1 : 1;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        run = i > 0 && all[i] == all[i - 1] ? run + 1 : 1;
         if (run > max) {
             return true;
         }

@@ -30,6 +30,17 @@ TEST(TrapRules, ASegmentRepeatedTooOften) {
     EXPECT_FALSE(crawler::repeats_a_segment("/loop//loop/", 2));
     EXPECT_FALSE(crawler::repeats_a_segment("///", 1));
     EXPECT_TRUE(crawler::repeats_a_segment("/x/x", 1));
+    // Past 16 segments (counted another way): the repeats may sit on either side of the 16th.
+    std::string distinct;
+    for (int i = 0; i < 20; ++i) {
+        distinct += "/s" + std::to_string(i);
+    }
+    EXPECT_FALSE(crawler::repeats_a_segment(distinct, 1));
+    EXPECT_TRUE(crawler::repeats_a_segment(distinct + "/s3/s3", 2));
+    EXPECT_FALSE(crawler::repeats_a_segment(distinct + "/s3", 2));
+    EXPECT_TRUE(crawler::repeats_a_segment(distinct + "/s19/s19/", 2));
+    EXPECT_TRUE(crawler::repeats_a_segment("/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/a/p/a/", 2));
+    EXPECT_FALSE(crawler::repeats_a_segment("/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/a/p/q/", 2));
 }
 
 class CrawlTraps : public ::testing::TestWithParam<fetch::Strategy> {
