@@ -575,15 +575,17 @@ Result<Summary> summarize(Reader& reader, const Scope& scope, const SummaryOptio
     if (auto r = read_errors(db, reader.schema_version(), scope, options, s); !r) {
         return r.error();
     }
-    if (auto r = read_latency(db, scope, s); !r) {
-        return r.error();
-    }
-    if (ttfb_recorded) {
-        auto ttfb = read_ttfb(db, scope, scan.ttfb_count());
-        if (!ttfb) {
-            return ttfb.error();
+    if (options.timings) {
+        if (auto r = read_latency(db, scope, s); !r) {
+            return r.error();
         }
-        s.ttfb_ms = *ttfb;
+        if (ttfb_recorded) {
+            auto ttfb = read_ttfb(db, scope, scan.ttfb_count());
+            if (!ttfb) {
+                return ttfb.error();
+            }
+            s.ttfb_ms = *ttfb;
+        }
     }
     if (scope.pages()) {
         if (auto r = read_skips(db, reader.schema_version(), scope, s); !r) {

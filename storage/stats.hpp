@@ -68,6 +68,10 @@ struct SummaryOptions {
     // SQL instead (a sort SQLite spills to disk), so a crawl of a million hosts stays in bounded
     // memory. Both give the same table (0: always by SQL).
     std::size_t host_map_limit = 50'000;
+    // The sorted passes over the rows' timings: elapsed_ms and ttfb_ms percentiles and the hosts'
+    // medians. Without them (a caller that wants the counts only, such as the crawl's closing
+    // totals) those stay empty and the summary costs one scan.
+    bool timings = true;
 };
 
 // What a set of rows says. Rows are `downloads` (a download or flags run) or `pages` (a crawl,

@@ -428,6 +428,7 @@ CrawlTotals Crawl::read_totals() {
     options.top_statuses = 1;
     options.top_reasons = 1;
     options.depth_buckets = 1;
+    options.timings = false;
     auto summary = storage::summarize_run(*reader, m_run_id, options);
     if (!summary) {
         return t;

@@ -147,6 +147,22 @@ TEST(Stats, DownloadRunOutcomesStatusesErrorsLatencyAndHosts) {
     EXPECT_FALSE(s.hosts[2].median_ms);
     EXPECT_TRUE(s.depths.empty());
 
+    // The counts alone: the same figures, no timings.
+    SummaryOptions counts_only;
+    counts_only.timings = false;
+    auto counted = summarize_run(reader, run, counts_only);
+    ASSERT_TRUE(counted) << counted.error().message;
+    EXPECT_EQ(counted->items, s.items);
+    EXPECT_EQ(counted->ok, s.ok);
+    EXPECT_EQ(counted->errors, s.errors);
+    EXPECT_EQ(counted->bytes, s.bytes);
+    EXPECT_EQ(counted->requests, s.requests);
+    EXPECT_EQ(counted->errors_by_kind.size(), s.errors_by_kind.size());
+    EXPECT_EQ(counted->elapsed_ms.count, 0u);
+    EXPECT_FALSE(counted->ttfb_ms);
+    ASSERT_EQ(counted->hosts.size(), 3u);
+    EXPECT_FALSE(counted->hosts[0].median_ms);
+
     // Top limits.
     SummaryOptions few;
     few.top_hosts = 1;
