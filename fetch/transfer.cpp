@@ -298,10 +298,6 @@ void Transfer::before_attempt() {
     m_capture_failed = false;
     m_attempt = Attempt{};
     m_chain.clear();
-    if (m_follow) {
-        if (auto normalized = resolve_url(nullptr, m_response.url))
-            m_chain.push_back(std::move(*normalized));
-    }
     m_error_buffer[0] = '\0';
     reset_headers();
 }
@@ -481,6 +477,14 @@ bool Transfer::end_of_headers() {
         return true;
     // libcurl follows this redirect next: a URL already requested in this chain is a loop,
     // ended here rather than after max_redirects requests.
+    if (m_chain.empty()) {
+        // The attempt's first redirect: the chain starts at the requested URL, normalized as the
+        // targets are. Only now, not before every attempt: most requests are never redirected,
+        // and libcurl's URL API costs ~15 k instructions a URL.
+        if (auto normalized = resolve_url(nullptr, m_response.url)) {
+            m_chain.push_back(std::move(*normalized));
+        }
+    }
     const char* current = nullptr;
     curl_easy_getinfo(m_easy, CURLINFO_EFFECTIVE_URL, &current);
     auto target = resolve_url(current, m_attempt.location);

@@ -128,7 +128,8 @@ private:
     Attempt m_attempt;
     bool m_capture_failed = false;
     std::string m_remote_ip; // of the connection of the hop being sent (capturing only)
-    // Following redirects: the URLs requested in this attempt, normalized without fragment.
+    // Following redirects: the URLs requested in this attempt, normalized without fragment;
+    // empty until its first redirect (end_of_headers() starts it with the requested URL).
     std::vector<std::string> m_chain;
 };
 
