@@ -1,6 +1,7 @@
 // The scanner against the full parse, one tokenizer or tree-builder state at a time: every
 // case states the links expected and checks that both parsers give exactly those.
 #include "crawler/html/links.hpp"
+#include "crawler/html/text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -333,6 +334,28 @@ TEST(Scanner, FollowsTheStandardWhereGumboDoesNot) {
     // gumbo drops the NUL that starts "\0a", so the next "a" repeats it there.
     EXPECT_EQ(urls_of(fast.extract(std::string("<a \0a a href=/n3>", 17))),
               std::vector<std::string>{"/n3"});
+}
+
+// The scanner's fast path reads eight bytes at a time: every byte that needs decoding is found
+// at every offset of values shorter and longer than a word, and nothing else is.
+TEST(Scanner, PlainTextTestAtEveryOffset) {
+    using fc::html_detail::is_plain_text;
+    for (std::size_t size = 0; size <= 20; ++size) {
+        const std::string plain(size, 'a');
+        EXPECT_TRUE(is_plain_text(plain)) << size;
+        for (std::size_t at = 0; at < size; ++at) {
+            for (const char c : {'&', '\r', '\0', '\x80', '\xff', '\xc3'}) {
+                std::string text = plain;
+                text[at] = c;
+                EXPECT_FALSE(is_plain_text(text)) << size << " " << at << " " << int(c);
+            }
+            for (const char c : {'\n', '\'', '"', '\x7f', '\x01', '%', '=', '\t'}) {
+                std::string text = plain;
+                text[at] = c;
+                EXPECT_TRUE(is_plain_text(text)) << size << " " << at << " " << int(c);
+            }
+        }
+    }
 }
 
 } // namespace
