@@ -20,32 +20,40 @@ constexpr int k_panel_height = 250; // plot area of one panel
 constexpr const char* k_font = "DejaVu Sans, Arial, Helvetica, sans-serif";
 
 std::string colour(const std::string& strategy) {
-    if (strategy == "sequential")
+    if (strategy == "sequential") {
         return "#4e79a7";
-    if (strategy == "threaded")
+    }
+    if (strategy == "threaded") {
         return "#f28e2b";
+    }
     return "#59a14f";
 }
 
 // A round step giving about five ticks up to `max` (1, 2, 2.5 or 5 times a power of ten).
 double tick_step(double max) {
-    if (!(max > 0))
+    if (!(max > 0)) {
         return 1;
+    }
     const double raw = max / 5;
     const double power = std::pow(10.0, std::floor(std::log10(raw)));
-    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-        if (raw <= m * power)
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+        if (raw <= m * power) {
             return m * power;
+        }
+    }
     return 10 * power;
 }
 
 std::string number(double value) {
-    if (value >= 100)
+    if (value >= 100) {
         return fmt::format("{:.0f}", value);
-    if (value >= 10)
+    }
+    if (value >= 10) {
         return fmt::format("{:.1f}", value);
-    if (value >= 1)
+    }
+    if (value >= 1) {
         return fmt::format("{:.2f}", value);
+    }
     return fmt::format("{:.3f}", value);
 }
 
@@ -53,8 +61,9 @@ std::string number(double value) {
 std::string tick_label(double value, double step) {
     int decimals = 0;
     while (decimals < 4 && std::abs(std::round(step * std::pow(10.0, decimals)) -
-                                    step * std::pow(10.0, decimals)) > 1e-6)
+                                    step * std::pow(10.0, decimals)) > 1e-6) {
         ++decimals;
+    }
     return fmt::format("{:.{}f}", value, decimals);
 }
 
@@ -67,8 +76,9 @@ struct Layout {
 Layout layout(const std::vector<BenchRow>& rows) {
     // Bars share at least k_min_width; a long sweep makes the chart wider instead.
     int groups = 0;
-    for (std::size_t i = 0; i < rows.size(); ++i)
+    for (std::size_t i = 0; i < rows.size(); ++i) {
         groups += i > 0 && rows[i].concurrency != rows[i - 1].concurrency;
+    }
     const int available = k_min_width - k_left - k_right - 32 - groups * k_group_gap;
     const int slot =
         std::clamp(rows.empty() ? k_bar_slot : available / static_cast<int>(rows.size()),
@@ -77,16 +87,18 @@ Layout layout(const std::vector<BenchRow>& rows) {
     l.bar_width = std::min(slot - 18, 90);
     int x = k_left + 16;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (i > 0 && rows[i].concurrency != rows[i - 1].concurrency)
+        if (i > 0 && rows[i].concurrency != rows[i - 1].concurrency) {
             x += k_group_gap;
+        }
         l.bar_x.push_back(x + (slot - l.bar_width) / 2);
         x += slot;
     }
     l.width = std::max(k_min_width, x + 16 + k_right);
     // Few bars: centre them in the plot area.
     const int spare = l.width - k_right - 16 - x;
-    for (int& bar : l.bar_x)
+    for (int& bar : l.bar_x) {
         bar += spare / 2;
+    }
     return l;
 }
 
@@ -98,8 +110,9 @@ void panel(std::string& svg, const Layout& l, int top, const std::string& y_titl
            const std::function<double(const BenchRow&)>& ideal,
            const std::function<std::string(const BenchRow&)>& caption) {
     double max = 0;
-    for (const BenchRow& row : rows)
+    for (const BenchRow& row : rows) {
         max = std::max({max, value(row), ideal(row)});
+    }
     const double step = tick_step(max);
     const double top_value = std::max(step, std::ceil(max / step - 1e-9) * step);
     const int bottom = top + k_panel_height;
@@ -142,11 +155,12 @@ void panel(std::string& svg, const Layout& l, int top, const std::string& y_titl
                         "\n",
                         x + l.bar_width / 2, y - 5, number(v));
         const std::string note = caption(row);
-        if (!note.empty())
+        if (!note.empty()) {
             svg += fmt::format(R"(<text x="{}" y="{:.1f}" text-anchor="middle" font-size="12" )"
                                R"(font-weight="bold">{}</text>)"
                                "\n",
                                x + l.bar_width / 2, y - 20, escape_markup(note));
+        }
         const double mark = ideal(row);
         if (mark >= 0) {
             const double my = y_of(mark);
@@ -190,8 +204,9 @@ std::string render_bench_svg(const std::string& title, const BenchJob& job,
                        k_left, escape_markup(title));
     std::string subtitle =
         fmt::format("median of {} run{} per bar", job.repeat, job.repeat == 1 ? "" : "s");
-    if (!job.delay.empty())
+    if (!job.delay.empty()) {
         subtitle += "; server delay " + job.delay + " per request";
+    }
     svg += fmt::format(R"(<text x="{}" y="50" font-size="13" fill="#555555">{}</text>)"
                        "\n",
                        k_left, escape_markup(subtitle));
@@ -200,8 +215,9 @@ std::string render_bench_svg(const std::string& title, const BenchJob& job,
     int x = k_left;
     std::vector<std::string> seen;
     for (const BenchRow& row : rows) {
-        if (std::find(seen.begin(), seen.end(), row.strategy) != seen.end())
+        if (std::find(seen.begin(), seen.end(), row.strategy) != seen.end()) {
             continue;
+        }
         seen.push_back(row.strategy);
         svg += fmt::format(R"(<rect x="{}" y="{}" width="14" height="14" fill="{}"/>)"
                            R"(<text x="{}" y="{}" font-size="13">{}</text>)"
@@ -222,11 +238,12 @@ std::string render_bench_svg(const std::string& title, const BenchJob& job,
     }
 
     if (std::any_of(rows.begin(), rows.end(),
-                    [](const BenchRow& r) { return r.speedup && r.strategy != "sequential"; }))
+                    [](const BenchRow& r) { return r.speedup && r.strategy != "sequential"; })) {
         svg += fmt::format(R"(<text x="{}" y="{}" font-size="13" fill="#555555">bold: speedup )"
                            R"(over sequential</text>)"
                            "\n",
                            k_left, legend_y + 22);
+    }
     panel(
         svg, l, panel1_top, "wall time (s)", rows,
         [](const BenchRow& r) { return r.median.wall_s; },

@@ -22,22 +22,26 @@ namespace {
 // An anonymous in-memory file for a child's output (no temporary file to clean up).
 int memory_file(const char* name) {
     int fd = ::memfd_create(name, MFD_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
         throw_errno("memfd_create");
+    }
     return fd;
 }
 
 std::string read_all(int fd) {
     std::string text;
-    if (::lseek(fd, 0, SEEK_SET) < 0)
+    if (::lseek(fd, 0, SEEK_SET) < 0) {
         return text;
+    }
     char buffer[16384];
     for (;;) {
         ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
             continue;
-        if (n <= 0)
+        }
+        if (n <= 0) {
             break;
+        }
         text.append(buffer, static_cast<std::size_t>(n));
     }
     return text;
@@ -54,14 +58,16 @@ ChildRun run_child(const std::string& program, const std::vector<std::string>& a
     // Everything the child needs is prepared before fork(): in a multi-threaded parent the
     // child may only call async-signal-safe functions until it execs.
     std::vector<char*> args;
-    for (const std::string& arg : argv)
+    for (const std::string& arg : argv) {
         args.push_back(const_cast<char*>(arg.c_str()));
+    }
     args.push_back(nullptr);
     const int out = memory_file("flagcrawl-child-out");
     const int err = memory_file("flagcrawl-child-err");
     const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null < 0)
+    if (null < 0) {
         throw_errno("open /dev/null");
+    }
     sigset_t none;
     sigemptyset(&none);
 
@@ -89,8 +95,9 @@ ChildRun run_child(const std::string& program, const std::vector<std::string>& a
         ::execv(program.c_str(), args.data());
         ::_exit(127);
     }
-    if (running != nullptr)
+    if (running != nullptr) {
         running->store(pid);
+    }
 
     int status = 0;
     rusage usage{};
@@ -99,16 +106,18 @@ ChildRun run_child(const std::string& program, const std::vector<std::string>& a
         done = ::wait4(pid, &status, 0, &usage);
     } while (done < 0 && errno == EINTR);
     const auto ended = std::chrono::steady_clock::now();
-    if (running != nullptr)
+    if (running != nullptr) {
         running->store(0);
+    }
 
     ChildRun run;
     run.wall_s = std::chrono::duration<double>(ended - started).count();
     if (done == pid) {
-        if (WIFEXITED(status))
+        if (WIFEXITED(status)) {
             run.exit_code = WEXITSTATUS(status);
-        else if (WIFSIGNALED(status))
+        } else if (WIFSIGNALED(status)) {
             run.signal = WTERMSIG(status);
+        }
         run.user_s = seconds(usage.ru_utime);
         run.sys_s = seconds(usage.ru_stime);
         run.peak_rss_kb = usage.ru_maxrss;
@@ -131,8 +140,9 @@ long self_peak_rss_kb() {
     std::ifstream status("/proc/self/status");
     std::string line;
     while (std::getline(status, line)) {
-        if (line.rfind("VmHWM:", 0) == 0)
+        if (line.rfind("VmHWM:", 0) == 0) {
             return std::strtol(line.c_str() + 6, nullptr, 10);
+        }
     }
     return 0;
 }

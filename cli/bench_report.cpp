@@ -71,8 +71,9 @@ void summarize(const BenchJob& job, std::vector<BenchRow>& rows) {
         }
         // Counts come from one real run: the one whose wall time is the (lower) median.
         std::vector<const BenchRun*> by_wall;
-        for (const BenchRun& run : row.runs)
+        for (const BenchRun& run : row.runs) {
             by_wall.push_back(&run);
+        }
         std::sort(by_wall.begin(), by_wall.end(),
                   [](const BenchRun* a, const BenchRun* b) { return a->wall_s < b->wall_s; });
         row.median = *by_wall[(by_wall.size() - 1) / 2];
@@ -96,16 +97,18 @@ void summarize(const BenchJob& job, std::vector<BenchRow>& rows) {
                     static_cast<std::uint64_t>(row.concurrency),
                 static_cast<std::uint64_t>(job.chain));
             row.ideal_s = static_cast<double>(rounds) * *job.fixed_delay_s;
-            if (row.median.wall_s > 0)
+            if (row.median.wall_s > 0) {
                 row.efficiency = *row.ideal_s / row.median.wall_s;
+            }
         }
     }
     const auto sequential = std::find_if(
         rows.begin(), rows.end(), [](const BenchRow& r) { return r.strategy == "sequential"; });
     for (BenchRow& row : rows) {
         row.speedup.reset();
-        if (sequential != rows.end() && row.median.wall_s > 0)
+        if (sequential != rows.end() && row.median.wall_s > 0) {
             row.speedup = sequential->median.wall_s / row.median.wall_s;
+        }
     }
 }
 
@@ -144,8 +147,9 @@ nlohmann::json to_json(const BenchJob& job, const std::vector<BenchRow>& rows) {
     for (const BenchRow& row : rows) {
         const BenchRun& m = row.median;
         nlohmann::json walls = nlohmann::json::array();
-        for (const BenchRun& run : row.runs)
+        for (const BenchRun& run : row.runs) {
             walls.push_back(run.wall_s);
+        }
         nlohmann::json result = {{"strategy", row.strategy},
                                  {"concurrency", row.concurrency},
                                  {"wall_s", m.wall_s},

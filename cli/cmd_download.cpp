@@ -57,33 +57,39 @@ std::size_t check_list(crawler::UrlListReader& reader) {
     std::size_t bad = 0;
     while (auto line = reader.next()) {
         ++lines;
-        if (!line->error.empty() && bad++ == 0)
+        if (!line->error.empty() && bad++ == 0) {
             first_error = line->error;
+        }
     }
-    if (reader.failed())
+    if (reader.failed()) {
         throw UsageError(fmt::format("cannot read input list {}", reader.source()));
-    if (bad > 0)
+    }
+    if (bad > 0) {
         throw UsageError(bad == 1
                              ? first_error
                              : fmt::format("{} (and {} more bad lines)", first_error, bad - 1));
+    }
     return lines;
 }
 
 void open_url_input(const DownloadCliOptions& o, UrlInput& in) {
-    for (const std::string& url : o.urls)
+    for (const std::string& url : o.urls) {
         in.args.push_back({.url = url});
+    }
     if (o.input == "-") {
         in.reader.emplace(std::cin, "standard input");
     } else if (!o.input.empty()) {
         std::error_code ec;
-        if (std::filesystem::is_directory(o.input, ec))
+        if (std::filesystem::is_directory(o.input, ec)) {
             throw UsageError(fmt::format("cannot read input list {}: it is a folder (give a file "
                                          "with one URL a line)",
                                          o.input));
+        }
         in.file.open(o.input);
-        if (!in.file)
+        if (!in.file) {
             throw UsageError(fmt::format("cannot read input list {}: {}", o.input,
                                          std::generic_category().message(errno)));
+        }
         in.reader.emplace(in.file, o.input);
         if (std::filesystem::is_regular_file(o.input, ec)) {
             const std::size_t lines = check_list(*in.reader);
@@ -91,26 +97,30 @@ void open_url_input(const DownloadCliOptions& o, UrlInput& in) {
             in.file.seekg(0);
             in.reader.emplace(in.file, o.input);
             in.expected = in.args.size() + lines;
-            if (lines == 0)
+            if (lines == 0) {
                 in.reader.reset();
+            }
         }
     }
     // A stream read once (stdin, a pipe or FIFO, which cannot be rewound): its first line is
     // read now, so that an empty one is a usage error before anything starts.
     if (in.reader && in.expected == 0) {
-        if (auto first = in.reader->next())
+        if (auto first = in.reader->next()) {
             in.args.push_back(std::move(*first));
-        else
+        } else {
             in.reader.reset();
+        }
     }
     if (in.args.empty() && !in.reader) {
-        if (o.input.empty())
+        if (o.input.empty()) {
             throw UsageError("download: no URLs given (pass URLs, or -i FILE, or -i - for stdin)");
+        }
         throw UsageError(
             fmt::format("download: no URLs in {}", o.input == "-" ? "standard input" : o.input));
     }
-    if (!in.reader)
+    if (!in.reader) {
         in.expected = in.args.size();
+    }
 }
 
 void print_item(const crawler::ItemReport& item, const CommonOptions& o) {
@@ -127,9 +137,10 @@ void print_item(const crawler::ItemReport& item, const CommonOptions& o) {
 }
 
 int run_download(const DownloadCliOptions& o) {
-    if (o.skip_existing && o.timestamping)
+    if (o.skip_existing && o.timestamping) {
         throw UsageError("download: --skip-existing and --timestamping contradict each other (keep "
                          "every file there, or fetch the ones the server has newer)");
+    }
     fetch::Strategy strategy = parse_strategy_option(o.common);
     fetch::Policy policy = make_policy(o.common);
     ProgressMode progress_mode = parse_progress_mode(o.common.progress);
@@ -178,8 +189,9 @@ int run_download(const DownloadCliOptions& o) {
                     fmt::format("ok {}  not found {}  errors {}  {}  {:.0f}/s", counters.ok.load(),
                                 counters.not_found.load(), counters.errors.load(),
                                 format_bytes(double(counters.bytes)), rate);
-                if (input.expected == 0) // stdin: no total, no ETA
+                if (input.expected == 0) { // stdin: no total, no ETA
                     return fmt::format("{} done  {}", done, counts);
+                }
                 std::uint64_t total = input.expected - std::min(input.expected, job.duplicates());
                 std::uint64_t left = total - std::min<std::uint64_t>(done, total);
                 std::string eta =
@@ -187,9 +199,10 @@ int run_download(const DownloadCliOptions& o) {
                 std::string line = fmt::format("{}/{}  {}  ETA {}", done, total, counts, eta);
                 // The bar only where the terminal has room for it (the line is cut to fit).
                 const int room = terminal_columns() - 1 - static_cast<int>(line.size()) - 3;
-                if (terminal_columns() == 0 || room >= 10)
+                if (terminal_columns() == 0 || room >= 10) {
                     line =
                         format_bar(done, total, room >= 10 ? std::min(room, 24) : 24) + " " + line;
+                }
                 return line;
             });
         fetcher->run(job, job);
@@ -197,10 +210,11 @@ int run_download(const DownloadCliOptions& o) {
     double elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-    if (job.input_failed())
+    if (job.input_failed()) {
         print_line(stderr, fmt::format("flagcrawl: reading {} failed: the rest of the list was "
                                        "not downloaded",
                                        o.input == "-" ? "standard input" : o.input));
+    }
     const bool warc_ok = !warc || close_warc(*warc, true);
     storage::RunTotals totals = recorder.totals();
     bool interrupted = interrupt.interrupted();
@@ -239,17 +253,21 @@ int run_download(const DownloadCliOptions& o) {
                         totals.requests, format_bytes(double(totals.bytes)), elapsed_s, rate,
                         fetch::to_string(strategy), concurrency,
                         interrupted ? "; interrupted" : ""));
-        if (job.duplicates() > 0)
+        if (job.duplicates() > 0) {
             print_line(stdout, fmt::format("{} repeated URL(s) of the list fetched once (not "
                                            "recorded again)",
                                            job.duplicates()));
-        if (warc && warc_ok)
+        }
+        if (warc && warc_ok) {
             print_warc_summary(*warc);
+        }
     }
-    if (interrupted)
+    if (interrupted) {
         return k_exit_interrupted;
-    if (!warc_ok)
+    }
+    if (!warc_ok) {
         return k_exit_fatal;
+    }
     return totals.not_found + totals.errors > 0 ? k_exit_failed : k_exit_ok;
 }
 

@@ -44,18 +44,22 @@ int concurrency_for(fetch::Strategy strategy, const FlagsOptions& o, const CLI::
                     std::size_t codes) {
     int requested = 0;
     if (command.count("--max-req") > 0) {
-        if (o.max_req < 1)
+        if (o.max_req < 1) {
             throw UsageError(fmt::format("--max-req: expected at least 1, got {}", o.max_req));
-        if (command.count("--concurrency") > 0 && o.common.concurrency != o.max_req)
+        }
+        if (command.count("--concurrency") > 0 && o.common.concurrency != o.max_req) {
             throw UsageError("give --max-req or --concurrency, not both");
+        }
         requested = o.max_req;
     } else if (command.count("--concurrency") > 0) {
         requested = o.common.concurrency;
     }
-    if (strategy == fetch::Strategy::sequential)
+    if (strategy == fetch::Strategy::sequential) {
         return 1;
-    if (requested == 0)
+    }
+    if (requested == 0) {
         requested = strategy == fetch::Strategy::threaded ? k_default_threaded : k_default_async;
+    }
     return static_cast<int>(std::min<std::size_t>(
         {static_cast<std::size_t>(requested), static_cast<std::size_t>(k_max_concurrency), codes}));
 }
@@ -66,8 +70,9 @@ void print_header(const crawler::FlagsServer& server, const std::vector<std::str
     print_line(stdout, fmt::format("{} site: {}", crawler::to_label(server.mode), server.base_url));
     std::string which;
     if (codes.size() <= 10) {
-        for (const std::string& cc : codes)
+        for (const std::string& cc : codes) {
             which += (which.empty() ? "" : ", ") + cc;
+        }
     } else {
         which = fmt::format("from {} to {}", codes.front(), codes.back());
     }
@@ -84,11 +89,13 @@ void print_summary(const storage::RunTotals& totals, double elapsed_s) {
     print_line(stdout, std::string(20, '-'));
     print_line(stdout,
                fmt::format("{:3} flag{} downloaded.", totals.ok, totals.ok == 1 ? "" : "s"));
-    if (totals.not_found > 0)
+    if (totals.not_found > 0) {
         print_line(stdout, fmt::format("{:3} not found.", totals.not_found));
-    if (totals.errors > 0)
+    }
+    if (totals.errors > 0) {
         print_line(stdout,
                    fmt::format("{:3} error{}.", totals.errors, totals.errors == 1 ? "" : "s"));
+    }
     print_line(stdout, fmt::format("Elapsed time: {:.2f}s", elapsed_s));
 }
 
@@ -114,14 +121,17 @@ int run_flags(const FlagsOptions& o, const CLI::App& command) {
     ProgressMode progress_mode = parse_progress_mode(o.common.progress);
 
     std::vector<std::string_view> data_set;
-    for (const server::Country& country : server::flag_countries())
+    for (const server::Country& country : server::flag_countries()) {
         data_set.push_back(country.code);
+    }
     crawler::CodeSelection selection{.codes = o.codes, .all = o.all, .every = o.every};
-    if (command.count("--limit") > 0)
+    if (command.count("--limit") > 0) {
         selection.limit = o.limit;
+    }
     auto selected = crawler::select_flag_codes(selection, data_set);
-    if (!selected)
+    if (!selected) {
         throw UsageError(selected.error().message);
+    }
     std::vector<std::string> codes = std::move(*selected);
     FlagsSite site = resolve_flags_site(o.server, o.delay, k_book_delay);
     const int concurrency = concurrency_for(strategy, o, command, codes.size());
@@ -134,24 +144,27 @@ int run_flags(const FlagsOptions& o, const CLI::App& command) {
     InterruptWatcher interrupt([&](fetch::StopMode mode) { fetcher->stop(mode); },
                                std::chrono::seconds(2));
     std::unique_ptr<server::Server> embedded;
-    if (crawler::is_embedded(site.server.mode))
+    if (crawler::is_embedded(site.server.mode)) {
         embedded = start_embedded_flags_server(site);
+    }
 
     RecordedRun run(o.common, "flags", strategy, concurrency);
 
     const bool text = !o.common.json && !o.common.quiet;
     const bool verbose = text && o.common.verbose;
     crawler::Recorder recorder(run.writer(), run.id(), [&](const crawler::ItemReport& item) {
-        if (verbose)
+        if (verbose) {
             print_item(item);
+        }
     });
     crawler::FlagsJob job(
         codes, {.base_url = site.server.base_url, .out_dir = o.out, .metadata = o.metadata},
         recorder);
     const auto& counters = recorder.counters();
 
-    if (text)
+    if (text) {
         print_header(site.server, codes, concurrency);
+    }
     auto started = std::chrono::steady_clock::now();
     {
         // As in the book, the progress bar stands in for the per-code lines of -v.
@@ -168,8 +181,9 @@ int run_flags(const FlagsOptions& o, const CLI::App& command) {
     }
     double elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (embedded)
+    if (embedded) {
         embedded->stop();
+    }
 
     storage::RunTotals totals = recorder.totals();
     totals.requests += job.metadata_attempts();
@@ -178,9 +192,10 @@ int run_flags(const FlagsOptions& o, const CLI::App& command) {
 
     if (o.common.json) {
         nlohmann::json delay = nullptr;
-        if (site.delay)
+        if (site.delay) {
             delay = {std::chrono::duration<double>(site.delay->min).count(),
                      std::chrono::duration<double>(site.delay->max).count()};
+        }
         nlohmann::json summary = {
             {"command", "flags"},
             {"ok", totals.ok},
@@ -209,9 +224,10 @@ int run_flags(const FlagsOptions& o, const CLI::App& command) {
         print_summary(totals, elapsed_s);
     }
     if (interrupted) {
-        if (!o.common.quiet)
+        if (!o.common.quiet) {
             print_line(stderr, fmt::format("flagcrawl: interrupted ({} of {} flags not tried)",
                                            job.total() - counters.done.load(), job.total()));
+        }
         return k_exit_interrupted;
     }
     // Codes without a flag are the data set's business, not a failure (the book's scripts exit

@@ -37,16 +37,18 @@ struct ServeOptions {
 void run_serve(const ServeOptions& options, CLI::App& command) {
     const int sources =
         (command.count("--root") > 0) + options.flags + (command.count("--site") > 0);
-    if (sources != 1)
+    if (sources != 1) {
         throw UsageError("serve: give exactly one of --root DIR, --flags, --site N");
+    }
     server::ChaosOptions chaos;
     chaos.seed = options.seed;
     chaos.error_rate = options.error_rate;
     if (!options.delay.empty()) {
         const auto delay = server::parse_delay(options.delay);
-        if (!delay)
+        if (!delay) {
             throw UsageError("serve: --delay wants seconds (0.5) or a range (0.1-0.3), not '" +
                              options.delay + "'");
+        }
         chaos.delay = *delay;
     }
 
@@ -57,21 +59,24 @@ void run_serve(const ServeOptions& options, CLI::App& command) {
         what = fmt::format("the flags data set ({} countries)", server::flag_countries().size());
     } else if (command.count("--root") > 0) {
         std::error_code ec;
-        if (!std::filesystem::is_directory(options.root, ec))
+        if (!std::filesystem::is_directory(options.root, ec)) {
             throw UsageError("serve: --root: not a directory: " + options.root);
+        }
         handler = server::static_files_handler(options.root);
         what = "files from " + std::filesystem::absolute(options.root).lexically_normal().string();
     } else {
-        if (options.site_pages < 1)
+        if (options.site_pages < 1) {
             throw UsageError("serve: --site needs at least 1 page");
+        }
         auto site = std::make_shared<const server::Site>(
             server::SiteOptions{.pages = options.site_pages, .seed = options.seed});
         handler = server::site_handler(site);
         what =
             fmt::format("a synthetic site ({} pages, seed {})", options.site_pages, options.seed);
     }
-    if (chaos.delay.max > std::chrono::nanoseconds::zero() || chaos.error_rate > 0)
+    if (chaos.delay.max > std::chrono::nanoseconds::zero() || chaos.error_rate > 0) {
         handler = server::with_chaos(std::move(handler), chaos);
+    }
     if (!options.access_log.empty()) {
         try {
             handler = server::with_access_log(std::move(handler), options.access_log);

@@ -26,10 +26,12 @@ void run_resolve() {
     long line_number = 0;
     while (std::getline(std::cin, line)) {
         ++line_number;
-        if (!line.empty() && line.back() == '\r')
+        if (!line.empty() && line.back() == '\r') {
             line.pop_back();
-        if (line.empty())
+        }
+        if (line.empty()) {
             continue;
+        }
         if (line_number == 1 && (line == "input\tbase" || line == "input\tbase\tresolved")) {
             std::string header = "input\tbase\tresolved";
             write_line(header);
@@ -50,8 +52,9 @@ void run_normalize(bool canonical_query) {
     std::ios::sync_with_stdio(false);
     std::string line;
     while (std::getline(std::cin, line)) {
-        if (!line.empty() && line.back() == '\r')
+        if (!line.empty() && line.back() == '\r') {
             line.pop_back();
+        }
         std::string out = crawler::normalize_tsv_line(line, canonical_query);
         write_line(out);
     }

@@ -35,33 +35,39 @@ CookieFile g_cookie_file;
 std::shared_ptr<fetch::CookieJar> load_cookie_file(const std::string& path) {
     std::lock_guard lock(g_cookie_file.mutex);
     if (g_cookie_file.jar) {
-        if (g_cookie_file.path != path)
+        if (g_cookie_file.path != path) {
             throw UsageError("--cookies: one cookie file per run");
+        }
         return g_cookie_file.jar;
     }
     auto jar = std::make_shared<fetch::CookieJar>();
     std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
+    if (std::filesystem::is_directory(path, ec)) {
         throw UsageError(fmt::format("--cookies: {} is a folder, not a cookie file", path));
+    }
     std::ifstream in(path, std::ios::binary);
-    if (!in && std::filesystem::exists(path, ec))
+    if (!in && std::filesystem::exists(path, ec)) {
         throw UsageError(fmt::format("--cookies: cannot read {}: {}", path,
                                      std::generic_category().message(errno)));
+    }
     std::string line;
     for (std::uint64_t number = 1; std::getline(in, line); ++number) {
-        if (std::string why = jar->load_line(line); !why.empty())
+        if (std::string why = jar->load_line(line); !why.empty()) {
             throw UsageError(fmt::format("--cookies: {}:{}: {}", path, number, why));
+        }
     }
-    if (in.bad())
+    if (in.bad()) {
         throw UsageError(fmt::format("--cookies: cannot read {}", path));
+    }
     g_cookie_file.path = path;
     g_cookie_file.jar = jar;
     return jar;
 }
 
 std::chrono::milliseconds seconds_option(double seconds, const char* option) {
-    if (!(seconds >= 0) || seconds > 1e7)
+    if (!(seconds >= 0) || seconds > 1e7) {
         throw UsageError(fmt::format("{}: expected seconds >= 0, got {}", option, seconds));
+    }
     return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
 }
 
@@ -190,9 +196,10 @@ void add_common_options(CLI::App& command, CommonOptions& o, double default_time
 
 fetch::Strategy parse_strategy_option(const CommonOptions& options) {
     auto strategy = fetch::parse_strategy(options.strategy);
-    if (!strategy)
+    if (!strategy) {
         throw UsageError(fmt::format("--strategy: expected sequential, threaded or async, got '{}'",
                                      options.strategy));
+    }
     return *strategy;
 }
 
@@ -200,27 +207,31 @@ std::uint64_t parse_size(const std::string& text, const std::string& option) {
     std::size_t end = 0;
     unsigned long long value = 0;
     try {
-        if (!text.empty() && text[0] != '-')
+        if (!text.empty() && text[0] != '-') {
             value = std::stoull(text, &end);
+        }
     } catch (const std::exception&) {
         end = 0;
     }
-    if (end == 0)
+    if (end == 0) {
         throw UsageError(
             fmt::format("{}: expected a size such as 512K or 10M, got '{}'", option, text));
+    }
     std::string suffix = text.substr(end);
     unsigned shift = 0;
-    if (suffix == "K" || suffix == "k" || suffix == "KiB")
+    if (suffix == "K" || suffix == "k" || suffix == "KiB") {
         shift = 10;
-    else if (suffix == "M" || suffix == "m" || suffix == "MiB")
+    } else if (suffix == "M" || suffix == "m" || suffix == "MiB") {
         shift = 20;
-    else if (suffix == "G" || suffix == "g" || suffix == "GiB")
+    } else if (suffix == "G" || suffix == "g" || suffix == "GiB") {
         shift = 30;
-    else if (!suffix.empty() && suffix != "B")
+    } else if (!suffix.empty() && suffix != "B") {
         throw UsageError(
             fmt::format("{}: unknown size suffix in '{}' (use K, M or G)", option, text));
-    if (shift > 0 && value > (~0ULL >> shift))
+    }
+    if (shift > 0 && value > (~0ULL >> shift)) {
         throw UsageError(fmt::format("{}: '{}' is too large", option, text));
+    }
     return value << shift;
 }
 
@@ -229,12 +240,14 @@ fetch::Policy make_policy(const CommonOptions& o) {
     policy.total_timeout = seconds_option(o.timeout_s, "--timeout");
     policy.connect_timeout = seconds_option(o.connect_timeout_s, "--connect-timeout");
     policy.retries = o.retries;
-    if (!o.max_size.empty())
+    if (!o.max_size.empty()) {
         policy.max_body_bytes = parse_size(o.max_size, "--max-size");
+    }
     policy.low_speed_window = seconds_option(o.stall_timeout_s, "--stall-timeout");
     const std::uint64_t min_speed = parse_size(o.min_speed, "--min-speed");
-    if (min_speed > static_cast<std::uint64_t>(std::numeric_limits<long>::max()))
+    if (min_speed > static_cast<std::uint64_t>(std::numeric_limits<long>::max())) {
         throw UsageError(fmt::format("--min-speed: '{}' is too large", o.min_speed));
+    }
     policy.low_speed_bytes_per_s = static_cast<long>(min_speed);
     policy.max_decoded_bytes = parse_size(o.max_decoded, "--max-decoded");
     policy.max_decoded_ratio = o.max_ratio;
@@ -242,23 +255,27 @@ fetch::Policy make_policy(const CommonOptions& o) {
     for (const std::string& header : o.headers) {
         auto colon = header.find(':');
         if (colon == std::string::npos || colon == 0 ||
-            header.find_first_of("\r\n") != std::string::npos)
+            header.find_first_of("\r\n") != std::string::npos) {
             throw UsageError(fmt::format("--header: expected \"Name: value\", got '{}'", header));
+        }
     }
     policy.headers = o.headers;
-    if (o.proxy.find_first_of(" \t\r\n") != std::string::npos)
+    if (o.proxy.find_first_of(" \t\r\n") != std::string::npos) {
         throw UsageError(
             fmt::format("--proxy: expected a URL such as http://host:3128, got '{}'", o.proxy));
+    }
     policy.proxy = o.proxy;
-    if (!o.cookies.empty())
+    if (!o.cookies.empty()) {
         policy.cookies = load_cookie_file(o.cookies);
+    }
     return policy;
 }
 
 std::string save_cookie_file() {
     std::lock_guard lock(g_cookie_file.mutex);
-    if (!g_cookie_file.jar)
+    if (!g_cookie_file.jar) {
         return {};
+    }
     namespace fs = std::filesystem;
     const fs::path path = g_cookie_file.path;
     const std::string text = fetch::netscape_file_text(g_cookie_file.jar->netscape_lines());
@@ -266,16 +283,19 @@ std::string save_cookie_file() {
     // or the new one, never half of one.
     std::string temp = (path.parent_path() / ("." + path.filename().string() + ".XXXXXX")).string();
     const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
         return fmt::format("cannot write the cookie file {}: {}", path.string(),
                            std::generic_category().message(errno));
+    }
     std::size_t done = 0;
     while (done < text.size()) {
         const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
             continue;
-        if (n <= 0)
+        }
+        if (n <= 0) {
             break;
+        }
         done += static_cast<std::size_t>(n);
     }
     const int saved_errno = errno;
@@ -291,16 +311,19 @@ std::string save_cookie_file() {
 
 std::string default_db_path() {
     namespace fs = std::filesystem;
-    if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state == '/')
+    if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state == '/') {
         return (fs::path(state) / "flagcrawl" / "flagcrawl.db").string();
-    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+    }
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
         return (fs::path(home) / ".local" / "state" / "flagcrawl" / "flagcrawl.db").string();
+    }
     return "flagcrawl.db";
 }
 
 std::string db_path(const CommonOptions& options) {
-    if (options.no_db)
+    if (options.no_db) {
         return {};
+    }
     return options.db.empty() ? default_db_path() : options.db;
 }
 
@@ -309,16 +332,18 @@ namespace {
 std::unique_ptr<storage::Writer> open_store(const CommonOptions& options,
                                             const storage::WriterOptions& writer_options) {
     std::string path = db_path(options);
-    if (path.empty())
+    if (path.empty()) {
         return nullptr;
+    }
     if (options.db.empty()) {
         // The default location may not exist yet on a fresh account; a --db folder must.
         std::error_code ec;
         std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
     }
     auto writer = storage::Writer::open(path, writer_options);
-    if (!writer)
+    if (!writer) {
         throw FatalError(writer.error().message);
+    }
     return std::make_unique<storage::Writer>(std::move(*writer));
 }
 
@@ -328,40 +353,47 @@ RecordedRun::RecordedRun(const CommonOptions& options, std::string command,
                          fetch::Strategy strategy, int concurrency,
                          const storage::WriterOptions& writer_options)
     : m_writer(open_store(options, writer_options)) {
-    if (!m_writer)
+    if (!m_writer) {
         return;
+    }
     auto run = m_writer->begin_run({.command = std::move(command),
                                     .arguments = process_arguments(),
                                     .strategy = std::string(fetch::to_string(strategy)),
                                     .concurrency = concurrency});
-    if (!run)
+    if (!run) {
         throw FatalError(run.error().message);
+    }
     m_id = *run;
 }
 
 void RecordedRun::finish(const storage::RunTotals& totals, bool interrupted,
                          const std::optional<storage::Error>& store_error) {
-    if (!m_writer)
+    if (!m_writer) {
         return;
+    }
     auto status = store_error   ? storage::RunStatus::failed
                   : interrupted ? storage::RunStatus::interrupted
                                 : storage::RunStatus::finished;
     auto finished = m_writer->finish_run(m_id, totals, status);
     auto closed = m_writer->close();
-    if (store_error)
+    if (store_error) {
         throw FatalError(store_error->message);
-    if (!finished)
+    }
+    if (!finished) {
         throw FatalError(finished.error().message);
-    if (!closed)
+    }
+    if (!closed) {
         throw FatalError(closed.error().message);
+    }
 }
 
 void create_output_folder(const std::string& dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec || !std::filesystem::is_directory(dir))
+    if (ec || !std::filesystem::is_directory(dir)) {
         throw FatalError(fmt::format("cannot create output folder {}: {}", dir,
                                      ec ? ec.message() : "not a directory"));
+    }
 }
 
 void raise_descriptor_limit() {
@@ -375,14 +407,16 @@ void raise_descriptor_limit() {
 std::string shell_quote(std::string_view word) {
     if (!word.empty() &&
         word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                               "0123456789_-+=.,/:@%") == std::string_view::npos)
+                               "0123456789_-+=.,/:@%") == std::string_view::npos) {
         return std::string(word);
+    }
     std::string out = "'";
     for (char c : word) {
-        if (c == '\'')
+        if (c == '\'') {
             out += "'\\''";
-        else
+        } else {
             out += c;
+        }
     }
     return out + '\'';
 }
@@ -392,18 +426,20 @@ void set_process_arguments(int argc, char** argv) {
     for (int i = 0; i < argc; ++i) {
         const std::string redacted = without_password(argv[i]);
         std::string_view arg = redacted;
-        if (i > 0)
+        if (i > 0) {
             line += ' ';
+        }
         if (!arg.empty() && arg.find_first_of(" \t\n'\"\\$`") == std::string_view::npos) {
             line += arg;
             continue;
         }
         line += '\'';
         for (char c : arg) {
-            if (c == '\'')
+            if (c == '\'') {
                 line += "'\\''";
-            else
+            } else {
                 line += c;
+            }
         }
         line += '\'';
     }

@@ -43,8 +43,9 @@ std::string read_value(std::string_view text, Entry& entry) {
             char c = rest.front();
             rest.remove_prefix(1);
             if (c == '\\' && quote == '"') {
-                if (rest.empty())
+                if (rest.empty()) {
                     break;
+                }
                 const char escaped = rest.front();
                 rest.remove_prefix(1);
                 switch (escaped) {
@@ -64,8 +65,9 @@ std::string read_value(std::string_view text, Entry& entry) {
             }
             out += c;
         }
-        if (rest.empty())
+        if (rest.empty()) {
             return "a quoted value without its closing quote";
+        }
         rest.remove_prefix(1);
         return {};
     };
@@ -75,14 +77,17 @@ std::string read_value(std::string_view text, Entry& entry) {
     };
 
     text = util::trim(text);
-    if (text.empty())
+    if (text.empty()) {
         return "a key without a value (write key = value)";
+    }
     if (text.front() == '"' || text.front() == '\'') {
         std::string value;
-        if (std::string why = read_quoted(text, value); !why.empty())
+        if (std::string why = read_quoted(text, value); !why.empty()) {
             return why;
-        if (!only_comment_left(text))
+        }
+        if (!only_comment_left(text)) {
             return "text after the quoted value";
+        }
         entry.values.push_back(std::move(value));
         return {};
     }
@@ -95,20 +100,24 @@ std::string read_value(std::string_view text, Entry& entry) {
                 text.remove_prefix(1);
                 break;
             }
-            if (text.empty() || (text.front() != '"' && text.front() != '\''))
+            if (text.empty() || (text.front() != '"' && text.front() != '\'')) {
                 return "a list holds quoted values: [\"a\", \"b\"]";
+            }
             std::string value;
-            if (std::string why = read_quoted(text, value); !why.empty())
+            if (std::string why = read_quoted(text, value); !why.empty()) {
                 return why;
+            }
             entry.values.push_back(std::move(value));
             text = util::trim(text);
-            if (!text.empty() && text.front() == ',')
+            if (!text.empty() && text.front() == ',') {
                 text.remove_prefix(1);
-            else if (text.empty() || text.front() != ']')
+            } else if (text.empty() || text.front() != ']') {
                 return "a list holds quoted values separated by commas: [\"a\", \"b\"]";
+            }
         }
-        if (!only_comment_left(text))
+        if (!only_comment_left(text)) {
             return "text after the list";
+        }
         return {};
     }
     const std::string_view word = util::trim(text.substr(0, text.find('#')));
@@ -133,42 +142,51 @@ std::vector<Entry> read_config(std::istream& in, const std::string& file) {
             return UsageError(fmt::format("{}:{}: {}", file, number, why));
         };
         std::string_view line = util::trim(text);
-        if (number == 1 && line.starts_with("\xEF\xBB\xBF"))
+        if (number == 1 && line.starts_with("\xEF\xBB\xBF")) {
             line.remove_prefix(3);
-        if (line.empty() || line.front() == '#')
+        }
+        if (line.empty() || line.front() == '#') {
             continue;
+        }
         if (line.front() == '[') {
             const auto close = line.find(']');
             const std::string_view rest =
                 close == std::string_view::npos ? std::string_view() : line.substr(close + 1);
             section = std::string(util::trim(line.substr(1, close - 1)));
             if (close == std::string_view::npos || !is_key(section) ||
-                !(util::trim(rest).empty() || util::trim(rest).front() == '#'))
+                !(util::trim(rest).empty() || util::trim(rest).front() == '#')) {
                 throw fail("expected a section such as [crawl]");
-            if (!sections_seen.insert(section).second)
+            }
+            if (!sections_seen.insert(section).second) {
                 throw fail(fmt::format("section [{}] appears twice", section));
+            }
             continue;
         }
         const auto equals = line.find('=');
-        if (equals == std::string_view::npos)
+        if (equals == std::string_view::npos) {
             throw fail("expected KEY = VALUE, or a [COMMAND] section");
+        }
         Entry entry;
         entry.section = section;
         entry.key = std::string(util::trim(line.substr(0, equals)));
         entry.line = number;
-        if (!is_key(entry.key) || entry.key.find('.') != std::string::npos)
+        if (!is_key(entry.key) || entry.key.find('.') != std::string::npos) {
             throw fail(fmt::format("'{}' is not a key (an option's long name, e.g. user-agent)",
                                    entry.key));
+        }
         std::replace(entry.key.begin(), entry.key.end(), '_', '-');
-        if (std::string why = read_value(line.substr(equals + 1), entry); !why.empty())
+        if (std::string why = read_value(line.substr(equals + 1), entry); !why.empty()) {
             throw fail(entry.key + ": " + why);
+        }
         const auto [it, added] = first_line.emplace(std::make_pair(section, entry.key), number);
-        if (!added)
+        if (!added) {
             throw fail(fmt::format("{} is set twice (first on line {})", entry.key, it->second));
+        }
         entries.push_back(std::move(entry));
     }
-    if (in.bad())
+    if (in.bad()) {
         throw UsageError(fmt::format("cannot read the config file {}", file));
+    }
     return entries;
 }
 
@@ -178,9 +196,11 @@ std::set<std::string> common_option_names() {
     CommonOptions options;
     add_common_options(scratch, options, 0);
     std::set<std::string> names;
-    for (const CLI::Option* option : scratch.get_options())
-        for (const std::string& name : option->get_lnames())
+    for (const CLI::Option* option : scratch.get_options()) {
+        for (const std::string& name : option->get_lnames()) {
             names.insert(name);
+        }
+    }
     names.erase("help");
     return names;
 }
@@ -192,11 +212,14 @@ CLI::App* find_command(CLI::App& app, std::string_view path) {
         const auto dot = path.find('.');
         const std::string name(path.substr(0, dot));
         CLI::App* next = nullptr;
-        for (CLI::App* sub : at->get_subcommands({}))
-            if (sub->get_name() == name)
+        for (CLI::App* sub : at->get_subcommands({})) {
+            if (sub->get_name() == name) {
                 next = sub;
-        if (next == nullptr)
+            }
+        }
+        if (next == nullptr) {
             return nullptr;
+        }
         at = next;
         path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
     }
@@ -207,8 +230,9 @@ CLI::App* find_command(CLI::App& app, std::string_view path) {
 CLI::Option* find_option(CLI::App& command, const std::string& key) {
     for (CLI::Option* option : command.get_options()) {
         const auto& names = option->get_lnames();
-        if (key != "help" && std::find(names.begin(), names.end(), key) != names.end())
+        if (key != "help" && std::find(names.begin(), names.end(), key) != names.end()) {
             return option;
+        }
     }
     return nullptr;
 }
@@ -216,8 +240,9 @@ CLI::Option* find_option(CLI::App& command, const std::string& key) {
 void apply(CLI::Option& option, Entry entry, const std::string& file) {
     for (std::string& value : entry.values) {
         if (value.starts_with("~/")) {
-            if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+            if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
                 value = std::string(home) + value.substr(1);
+            }
         }
     }
     const bool repeatable = option.get_items_expected_max() > 1;
@@ -245,10 +270,12 @@ void apply(CLI::Option& option, Entry entry, const std::string& file) {
 
 std::string default_config_path() {
     namespace fs = std::filesystem;
-    if (const char* config = std::getenv("XDG_CONFIG_HOME"); config != nullptr && *config == '/')
+    if (const char* config = std::getenv("XDG_CONFIG_HOME"); config != nullptr && *config == '/') {
         return (fs::path(config) / "flagcrawl" / "config").string();
-    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+    }
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
         return (fs::path(home) / ".config" / "flagcrawl" / "config").string();
+    }
     return {};
 }
 
@@ -267,20 +294,23 @@ void apply_config_file(CLI::App& app, int argc, char** argv) {
     bool none = false;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        if (arg == "--")
+        if (arg == "--") {
             break;
+        }
         if (arg == "--no-config") {
             none = true;
         } else if (arg == "--config") {
-            if (i + 1 >= argc)
+            if (i + 1 >= argc) {
                 throw UsageError("--config: needs a FILE");
+            }
             chosen = argv[++i];
         } else if (arg.starts_with("--config=")) {
             chosen = std::string(arg.substr(9));
         }
     }
-    if (none && chosen)
+    if (none && chosen) {
         throw UsageError("--config and --no-config contradict each other");
+    }
     if (none) {
         g_config_arguments = {"--no-config"};
         return;
@@ -290,44 +320,53 @@ void apply_config_file(CLI::App& app, int argc, char** argv) {
         std::error_code ec;
         g_config_arguments = {"--config", std::filesystem::absolute(file, ec).string()};
     }
-    if (file.empty())
+    if (file.empty()) {
         return;
+    }
     std::error_code ec;
-    if (!chosen && !std::filesystem::exists(file, ec))
+    if (!chosen && !std::filesystem::exists(file, ec)) {
         return; // no config file: nothing to apply
-    if (std::filesystem::is_directory(file, ec))
+    }
+    if (std::filesystem::is_directory(file, ec)) {
         throw UsageError(fmt::format("cannot read the config file {}: it is a folder", file));
+    }
     std::ifstream in(file);
-    if (!in)
+    if (!in) {
         throw UsageError(fmt::format("cannot read the config file {}: {}", file,
                                      std::generic_category().message(errno)));
+    }
     const std::vector<Entry> entries = read_config(in, file);
 
     const std::set<std::string> common = common_option_names();
     // The top level first, so that a command's section overrides it.
     for (const bool top_level : {true, false}) {
         for (const Entry& entry : entries) {
-            if (entry.section.empty() != top_level)
+            if (entry.section.empty() != top_level) {
                 continue;
+            }
             auto fail = [&](const std::string& why) {
                 return UsageError(fmt::format("{}:{}: {}", file, entry.line, why));
             };
             if (!top_level) {
                 CLI::App* command = find_command(app, entry.section);
-                if (command == nullptr || command == &app)
+                if (command == nullptr || command == &app) {
                     throw fail(fmt::format("[{}] is not a command", entry.section));
+                }
                 CLI::Option* option = find_option(*command, entry.key);
-                if (option == nullptr)
+                if (option == nullptr) {
                     throw fail(fmt::format("unknown key '{}': {} has no option --{}", entry.key,
                                            entry.section, entry.key));
+                }
                 apply(*option, entry, file);
                 continue;
             }
             if (!common.contains(entry.key)) {
                 std::string owners;
-                for (CLI::App* command : app.get_subcommands({}))
-                    if (find_option(*command, entry.key) != nullptr)
+                for (CLI::App* command : app.get_subcommands({})) {
+                    if (find_option(*command, entry.key) != nullptr) {
                         owners += (owners.empty() ? "" : ", ") + command->get_name();
+                    }
+                }
                 throw fail(owners.empty()
                                ? fmt::format("unknown key '{}' (keys are long option names, "
                                              "e.g. user-agent, db)",
@@ -337,10 +376,13 @@ void apply_config_file(CLI::App& app, int argc, char** argv) {
                                              owners.substr(0, owners.find(','))));
             }
             // Every command that has it, except bench's (its runs read the config themselves).
-            for (CLI::App* command : app.get_subcommands({}))
-                if (command->get_name() != "bench")
-                    if (CLI::Option* option = find_option(*command, entry.key))
+            for (CLI::App* command : app.get_subcommands({})) {
+                if (command->get_name() != "bench") {
+                    if (CLI::Option* option = find_option(*command, entry.key)) {
                         apply(*option, entry, file);
+                    }
+                }
+            }
         }
     }
 }

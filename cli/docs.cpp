@@ -19,14 +19,16 @@ std::string roff(std::string_view text) {
     std::string out;
     bool line_start = true;
     for (const char c : text) {
-        if (line_start && (c == '.' || c == '\''))
+        if (line_start && (c == '.' || c == '\'')) {
             out += "\\&";
-        if (c == '\\')
+        }
+        if (c == '\\') {
             out += "\\e";
-        else if (c == '-')
+        } else if (c == '-') {
             out += "\\-";
-        else
+        } else {
             out += c;
+        }
         line_start = c == '\n';
     }
     return out;
@@ -35,27 +37,33 @@ std::string roff(std::string_view text) {
 // The visible subcommands of `app`, in the order --help lists them.
 std::vector<const CLI::App*> commands_of(const CLI::App& app) {
     std::vector<const CLI::App*> out;
-    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
-        if (!sub->get_group().empty())
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        if (!sub->get_group().empty()) {
             out.push_back(sub);
+        }
+    }
     return out;
 }
 
 // The options of `app` that a user types: named, not hidden (--help included).
 std::vector<const CLI::Option*> named_options(const CLI::App& app) {
     std::vector<const CLI::Option*> out;
-    for (const CLI::Option* option : app.get_options())
-        if (option->nonpositional() && !option->get_group().empty())
+    for (const CLI::Option* option : app.get_options()) {
+        if (option->nonpositional() && !option->get_group().empty()) {
             out.push_back(option);
+        }
+    }
     return out;
 }
 
 std::vector<std::string> names_of(const CLI::Option& option) {
     std::vector<std::string> names;
-    for (const std::string& name : option.get_snames())
+    for (const std::string& name : option.get_snames()) {
         names.push_back("-" + name);
-    for (const std::string& name : option.get_lnames())
+    }
+    for (const std::string& name : option.get_lnames()) {
         names.push_back("--" + name);
+    }
     return names;
 }
 
@@ -67,10 +75,12 @@ bool takes_value(const CLI::Option& option) {
 void man_options(const CLI::App& app, std::string& out) {
     for (const CLI::Option* option : named_options(app)) {
         std::string names;
-        for (const std::string& name : names_of(*option))
+        for (const std::string& name : names_of(*option)) {
             names += (names.empty() ? "" : ", ") + fmt::format("\\fB{}\\fR", roff(name));
-        if (takes_value(*option))
+        }
+        if (takes_value(*option)) {
             names += fmt::format(" \\fI{}\\fR", roff(option->get_type_name()));
+        }
         out += ".TP\n" + names + "\n" + roff(option->get_description()) + "\n";
     }
 }
@@ -81,8 +91,9 @@ void man_footer(std::string_view footer, std::string& out) {
     std::string line;
     bool examples = false;
     while (std::getline(lines, line)) {
-        if (line.empty())
+        if (line.empty()) {
             continue;
+        }
         if (!examples && line.starts_with("Examples:")) {
             out += ".PP\nExamples:\n.RS\n.nf\n";
             examples = true;
@@ -95,43 +106,50 @@ void man_footer(std::string_view footer, std::string& out) {
             out += ".PP\n" + roff(line) + "\n";
         }
     }
-    if (examples)
+    if (examples) {
         out += ".fi\n.RE\n";
+    }
 }
 
 void man_command(const CLI::App& command, const std::string& path, std::string& out) {
     std::string positionals;
-    for (const CLI::Option* option : command.get_options())
-        if (option->get_positional())
+    for (const CLI::Option* option : command.get_options()) {
+        if (option->get_positional()) {
             positionals += " [" + option->get_name(true) + "...]";
+        }
+    }
     const std::vector<const CLI::App*> subs = commands_of(command);
     out += fmt::format(".SS \"{}{}{}\"\n", roff(path), subs.empty() ? " [OPTIONS]" : " COMMAND",
                        roff(positionals));
     out += roff(command.get_description()) + "\n";
     if (!subs.empty()) {
         out += ".PP\nCommands:\n";
-        for (const CLI::App* sub : subs)
+        for (const CLI::App* sub : subs) {
             out += fmt::format(".TP\n\\fB{}\\fR\n{}\n", roff(sub->get_name()),
                                roff(sub->get_description()));
+        }
     }
     man_options(command, out);
     man_footer(command.get_footer(), out);
-    for (const CLI::App* sub : subs)
+    for (const CLI::App* sub : subs) {
         man_command(*sub, path + " " + sub->get_name(), out);
+    }
 }
 
 // Every command path ("", "download", "bench", "bench flags") with its command.
 void collect(const CLI::App& app, const std::string& path,
              std::vector<std::pair<std::string, const CLI::App*>>& out) {
     out.emplace_back(path, &app);
-    for (const CLI::App* sub : commands_of(app))
+    for (const CLI::App* sub : commands_of(app)) {
         collect(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(), out);
+    }
 }
 
 std::string words(const std::vector<std::string>& list) {
     std::string out;
-    for (const std::string& word : list)
+    for (const std::string& word : list) {
         out += (out.empty() ? "" : " ") + word;
+    }
     return out;
 }
 
@@ -149,8 +167,9 @@ std::string man_page(const CLI::App& app) {
     out += ".SH OPTIONS\n";
     man_options(app, out);
     out += ".SH COMMANDS\n";
-    for (const CLI::App* command : commands_of(app))
+    for (const CLI::App* command : commands_of(app)) {
         man_command(*command, "flagcrawl " + command->get_name(), out);
+    }
     out += ".SH FILES\n.TP\n\\fI$XDG_CONFIG_HOME/flagcrawl/config\\fR, "
            "\\fI~/.config/flagcrawl/config\\fR\n" +
            roff("Defaults for the commands' options, one KEY = VALUE a line (keys are long option "
@@ -180,27 +199,32 @@ std::string bash_completion(const CLI::App& app) {
     std::vector<std::string> valued; // options that take a value, in any command
     for (const auto& [path, command] : paths) {
         std::vector<std::string> subs, options;
-        for (const CLI::App* sub : commands_of(*command))
+        for (const CLI::App* sub : commands_of(*command)) {
             subs.push_back(sub->get_name());
+        }
         bool positional = false;
-        for (const CLI::Option* option : command->get_options())
+        for (const CLI::Option* option : command->get_options()) {
             positional = positional || option->get_positional();
+        }
         for (const CLI::Option* option : named_options(*command)) {
             for (const std::string& name : names_of(*option)) {
                 options.push_back(name);
                 if (takes_value(*option) &&
-                    std::find(valued.begin(), valued.end(), name) == valued.end())
+                    std::find(valued.begin(), valued.end(), name) == valued.end()) {
                     valued.push_back(name);
+                }
             }
         }
-        if (!path.empty())
+        if (!path.empty()) {
             known += (known.empty() ? "" : "|") + fmt::format("\"{}\"", path);
+        }
         tables += fmt::format("        \"{}\") subs=\"{}\"; opts=\"{}\"; files={} ;;\n", path,
                               words(subs), words(options), positional ? 1 : 0);
     }
     std::string valued_pattern;
-    for (const std::string& name : valued)
+    for (const std::string& name : valued) {
         valued_pattern += (valued_pattern.empty() ? "" : "|") + name;
+    }
 
     return fmt::format(
         R"(# bash completion for flagcrawl (generated from its command line; see flagcrawl(1))

@@ -21,21 +21,24 @@ std::string seconds(std::chrono::nanoseconds ns) {
 FlagsSite resolve_flags_site(const std::string& server_text, const std::string& delay_text,
                              server::DelayRange delay_default) {
     auto parsed = crawler::parse_flags_server(server_text);
-    if (!parsed)
+    if (!parsed) {
         throw UsageError(parsed.error().message);
+    }
     FlagsSite site;
     site.server = *parsed;
     std::optional<server::DelayRange> delay;
     if (!delay_text.empty()) {
         delay = server::parse_delay(delay_text);
-        if (!delay)
+        if (!delay) {
             throw UsageError(fmt::format(
                 "--delay: expected seconds (0.25) or a range (0.5-5), at most 3600, got '{}'",
                 delay_text));
-        if (!crawler::is_embedded(site.server.mode))
+        }
+        if (!crawler::is_embedded(site.server.mode)) {
             throw UsageError(fmt::format("--delay: only the embedded server can be slowed down "
                                          "(-s EMBEDDED, DELAY or ERROR), not {}",
                                          server_text));
+        }
     }
     switch (site.server.mode) {
     case crawler::FlagsServerMode::embedded:
@@ -68,15 +71,17 @@ std::unique_ptr<server::Server> start_embedded_flags_server(FlagsSite& site) {
         handler = server::with_chaos(std::move(handler), chaos);
     }
     auto embedded = std::make_unique<server::Server>(std::move(handler));
-    if (const auto ec = embedded->start())
+    if (const auto ec = embedded->start()) {
         throw FatalError(fmt::format("cannot start the embedded flags server: {}", ec.message()));
+    }
     site.server.base_url = embedded->base_url() + "/flags";
     return embedded;
 }
 
 std::string describe_delay(server::DelayRange delay) {
-    if (delay.min == delay.max)
+    if (delay.min == delay.max) {
         return seconds(delay.min) + " s";
+    }
     return seconds(delay.min) + "-" + seconds(delay.max) + " s";
 }
 

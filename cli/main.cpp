@@ -32,8 +32,9 @@ int run(CLI::App& app, int argc, char** argv, const int& exit_code) {
         // CLI11 reports a mistyped command ("flagcrawl crawll") as a missing subcommand.
         if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
             std::string names;
-            for (const CLI::App* command : app.get_subcommands({}))
+            for (const CLI::App* command : app.get_subcommands({})) {
                 names += (names.empty() ? "" : ", ") + command->get_name();
+            }
             fmt::print(stderr, "flagcrawl: unknown command '{}' (commands: {})\n", argv[1], names);
         } else {
             fmt::print(stderr, "flagcrawl: {} (see flagcrawl --help)\n", e.what());

@@ -21,8 +21,9 @@ bool g_progress_shown = false; // guarded by g_output_mutex
 
 void print_line(std::FILE* stream, const std::string& line) {
     std::lock_guard lock(g_output_mutex);
-    if (stream == stderr && g_progress_shown)
+    if (stream == stderr && g_progress_shown) {
         std::fputs("\r\x1b[K", stderr);
+    }
     std::fputs(line.c_str(), stream);
     std::fputc('\n', stream);
     std::fflush(stream);
@@ -30,26 +31,31 @@ void print_line(std::FILE* stream, const std::string& line) {
 
 int terminal_columns() {
     winsize size{};
-    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
         return size.ws_col;
-    if (const char* columns = std::getenv("COLUMNS"); columns != nullptr)
+    }
+    if (const char* columns = std::getenv("COLUMNS"); columns != nullptr) {
         return std::max(0, std::atoi(columns));
+    }
     return 0;
 }
 
 std::string fit_columns(std::string_view line, int columns) {
-    if (columns <= 0)
+    if (columns <= 0) {
         return std::string(line);
+    }
     const auto limit = static_cast<std::size_t>(std::max(columns - 1, 1));
     std::size_t used = 0;
     std::size_t end = 0;
     while (end < line.size()) {
         // A UTF-8 sequence is one column: its continuation bytes (10xxxxxx) go with it.
         std::size_t next = end + 1;
-        while (next < line.size() && (static_cast<unsigned char>(line[next]) & 0xC0) == 0x80)
+        while (next < line.size() && (static_cast<unsigned char>(line[next]) & 0xC0) == 0x80) {
             ++next;
-        if (used == limit)
+        }
+        if (used == limit) {
             break;
+        }
         ++used;
         end = next;
     }
@@ -57,12 +63,15 @@ std::string fit_columns(std::string_view line, int columns) {
 }
 
 ProgressMode parse_progress_mode(const std::string& text) {
-    if (text == "auto")
+    if (text == "auto") {
         return ProgressMode::auto_detect;
-    if (text == "always")
+    }
+    if (text == "always") {
         return ProgressMode::always;
-    if (text == "never")
+    }
+    if (text == "never") {
         return ProgressMode::never;
+    }
     throw UsageError("--progress: expected auto, always or never, got '" + text + "'");
 }
 
@@ -76,18 +85,21 @@ ProgressLine::ProgressLine(bool enabled, std::function<std::string(double)> rend
     : m_render(std::move(render))
     , m_period(period)
     , m_start(std::chrono::steady_clock::now()) {
-    if (!enabled)
+    if (!enabled) {
         return;
+    }
     m_thread = std::thread([this] {
         std::unique_lock lock(m_mutex);
-        while (!m_cv.wait_for(lock, m_period, [this] { return m_stop; }))
+        while (!m_cv.wait_for(lock, m_period, [this] { return m_stop; })) {
             draw();
+        }
     });
 }
 
 ProgressLine::~ProgressLine() {
-    if (!m_thread.joinable())
+    if (!m_thread.joinable()) {
         return;
+    }
     {
         std::lock_guard lock(m_mutex);
         m_stop = true;
@@ -125,10 +137,12 @@ std::string format_bytes(double bytes) {
 
 std::string format_duration(double seconds) {
     const long long s = std::llround(seconds);
-    if (s < 60)
+    if (s < 60) {
         return fmt::format("{}s", s);
-    if (s < 3600)
+    }
+    if (s < 3600) {
         return fmt::format("{}m{:02}s", s / 60, s % 60);
+    }
     return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
 }
 
@@ -141,10 +155,12 @@ std::string format_bar(std::uint64_t done, std::uint64_t total, int width) {
     if (total > 0) {
         auto filled = static_cast<std::size_t>(static_cast<double>(std::min(done, total)) /
                                                static_cast<double>(total) * width);
-        for (std::size_t i = 0; i < filled; ++i)
+        for (std::size_t i = 0; i < filled; ++i) {
             bar[i] = '=';
-        if (filled < bar.size() && done < total)
+        }
+        if (filled < bar.size() && done < total) {
             bar[filled] = '>';
+        }
     }
     return "[" + bar + "]";
 }

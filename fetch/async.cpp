@@ -146,8 +146,9 @@ AsyncFetcher::AsyncFetcher(Policy policy, int concurrency)
     : m_policy(std::move(policy))
     , m_concurrency(concurrency) {
     m_multi = curl_multi_init();
-    if (!m_multi)
+    if (!m_multi) {
         throw std::bad_alloc();
+    }
     curl_multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, &AsyncFetcher::on_socket);
     curl_multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
     curl_multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &AsyncFetcher::on_timer);
@@ -162,19 +163,24 @@ AsyncFetcher::~AsyncFetcher() {
     // libcurl's order: remove the easy handles, clean them up, then the multi handle. The watches
     // outlive all three: each may close connections through on_close_socket (curl_multi_cleanup
     // closes every cached one), which releases their registrations.
-    for (auto& slot : m_slots)
-        if (slot->state == Slot::State::in_multi)
+    for (auto& slot : m_slots) {
+        if (slot->state == Slot::State::in_multi) {
             curl_multi_remove_handle(m_multi, slot->transfer.easy());
+        }
+    }
     m_slots.clear();
     curl_multi_cleanup(m_multi);
-    for (auto& watch : m_watches)
-        if (watch->descriptor.is_open())
+    for (auto& watch : m_watches) {
+        if (watch->descriptor.is_open()) {
             watch->descriptor.release(); // never close a socket curl owns
+        }
+    }
 }
 
 void AsyncFetcher::run(WorkSource& source, ResponseHandler& handler) {
-    if (m_ran)
+    if (m_ran) {
         throw std::logic_error("Fetcher::run called twice");
+    }
     m_ran = true;
     m_source = &source;
     m_handler = &handler;
@@ -237,17 +243,20 @@ int AsyncFetcher::on_timer(CURLM*, long timeout_ms, void* self) noexcept {
             return 0;
         }
         const Clock::time_point deadline = Clock::now() + Millis(timeout_ms);
-        if (f.m_timer_armed && f.m_timer_expiry <= deadline)
+        if (f.m_timer_armed && f.m_timer_expiry <= deadline) {
             return 0;
+        }
         f.m_timer_armed = true;
         f.m_timer_expiry = deadline;
         const std::uint64_t generation = ++f.m_timer_generation;
         f.m_curl_timer.expires_at(deadline);
         f.m_curl_timer.async_wait([&f, generation](const error_code& ec) {
-            if (ec == asio::error::operation_aborted)
+            if (ec == asio::error::operation_aborted) {
                 return; // re-armed or cancelled meanwhile
-            if (generation == f.m_timer_generation)
+            }
+            if (generation == f.m_timer_generation) {
                 f.m_timer_armed = false;
+            }
             f.on_curl_timeout();
         });
         return 0;
@@ -261,8 +270,9 @@ int AsyncFetcher::on_timer(CURLM*, long timeout_ms, void* self) noexcept {
 
 void AsyncFetcher::note_callback_error(const char* what) noexcept {
     try {
-        if (!m_callback_error)
+        if (!m_callback_error) {
             m_callback_error = what;
+        }
     } catch (...) { // no memory for the text: check() falls back to curl's
     }
 }
@@ -276,15 +286,17 @@ curl_socket_t AsyncFetcher::on_open_socket(void* self, curlsocktype,
                                            curl_sockaddr* address) noexcept {
     auto& f = *static_cast<AsyncFetcher*>(self);
     const int fd = ::socket(address->family, address->socktype, address->protocol);
-    if (fd < 0)
+    if (fd < 0) {
         return CURL_SOCKET_BAD; // curl reports errno
+    }
     try {
         FdEntry& entry = f.fd_entry(fd);
         // A registration still under this number belongs to a socket curl closed without
         // telling us; drop it before the number is watched again (the new socket is not in
         // epoll yet, so the deregistration cannot touch it).
-        if (entry.watch)
+        if (entry.watch) {
             f.release_watch(*entry.watch);
+        }
         entry.opened = true;
     } catch (...) {
         ::close(fd);
@@ -304,16 +316,18 @@ int AsyncFetcher::on_close_socket(void* self, curl_socket_t fd) noexcept {
     if (fd >= 0 && static_cast<std::size_t>(fd) < f.m_fds.size()) {
         FdEntry& entry = f.m_fds[static_cast<std::size_t>(fd)];
         entry.opened = false;
-        if (entry.watch)
+        if (entry.watch) {
             f.release_watch(*entry.watch);
+        }
     }
     return ::close(fd) == 0 ? 0 : 1;
 }
 
 AsyncFetcher::FdEntry& AsyncFetcher::fd_entry(curl_socket_t fd) {
     const auto index = static_cast<std::size_t>(fd);
-    if (index >= m_fds.size())
+    if (index >= m_fds.size()) {
         m_fds.resize(index + 1);
+    }
     return m_fds[index];
 }
 
@@ -335,21 +349,25 @@ void AsyncFetcher::watch_socket(curl_socket_t fd, int what, Watch* watch) {
         if (watch) {
             // A socketp is only ever an active watch, registered under `fd` (so m_fds holds it);
             // opened: its close will come to on_close_socket.
-            if (m_fds[static_cast<std::size_t>(fd)].opened)
+            if (m_fds[static_cast<std::size_t>(fd)].opened) {
                 park(*watch);
-            else
+            } else {
                 release_watch(*watch);
+            }
         }
         return;
     }
-    if (!watch)
+    if (!watch) {
         watch = &take_watch(fd);
+    }
     watch->wanted = what & (CURL_POLL_IN | CURL_POLL_OUT);
     // A direction with a wait outstanding is left alone: its completion re-arms if needed.
-    if ((watch->wanted & CURL_POLL_IN) && !watch->reading)
+    if ((watch->wanted & CURL_POLL_IN) && !watch->reading) {
         arm(*watch, CURL_POLL_IN);
-    if ((watch->wanted & CURL_POLL_OUT) && !watch->writing)
+    }
+    if ((watch->wanted & CURL_POLL_OUT) && !watch->writing) {
         arm(*watch, CURL_POLL_OUT);
+    }
 }
 
 // The watch for a socket curl hands over without a socketp: its parked one, or a new
@@ -363,8 +381,9 @@ AsyncFetcher::Watch& AsyncFetcher::take_watch(curl_socket_t fd) {
         // A socket number curl hands over anew must not still be registered under a socket it
         // closed without telling us: releasing that stale registration later would deregister
         // the new socket (same number) from epoll.
-        if (watch)
+        if (watch) {
             release_watch(*watch);
+        }
         if (m_idle_watches.empty()) {
             m_watches.push_back(std::make_unique<Watch>(m_io));
             m_idle_watches.reserve(m_watches.size());
@@ -394,8 +413,9 @@ void AsyncFetcher::park(Watch& watch) {
 
 // Deregisters the socket (curl closes the fd itself, never us). Does not throw.
 void AsyncFetcher::release_watch(Watch& watch) {
-    if (watch.state == Watch::State::active)
+    if (watch.state == Watch::State::active) {
         curl_multi_assign(m_multi, watch.fd, nullptr); // curl may still hold it as socketp
+    }
     watch.state = Watch::State::free;
     watch.wanted = 0;
     error_code ignored;
@@ -403,8 +423,9 @@ void AsyncFetcher::release_watch(Watch& watch) {
     watch.descriptor.release();       // epoll DEL
     m_fds[static_cast<std::size_t>(watch.fd)].watch = nullptr;
     watch.fd = CURL_SOCKET_BAD;
-    if (!watch.reading && !watch.writing)
+    if (!watch.reading && !watch.writing) {
         m_idle_watches.push_back(&watch);
+    }
 }
 
 void AsyncFetcher::arm(Watch& watch, int direction) {
@@ -432,8 +453,9 @@ void AsyncFetcher::on_socket_ready(Watch& watch, int direction, const error_code
     (read ? watch.reading : watch.writing) = false;
     switch (watch.state) {
     case Watch::State::free: // released meanwhile: back to the pool after its last wait
-        if (!watch.reading && !watch.writing)
+        if (!watch.reading && !watch.writing) {
             m_idle_watches.push_back(&watch);
+        }
         break;
     case Watch::State::parked:
         // curl said REMOVE during this wait's socket_action, or the park cancelled it: never
@@ -441,12 +463,14 @@ void AsyncFetcher::on_socket_ready(Watch& watch, int direction, const error_code
         // curl hands the socket over again (take_watch), which arms what curl then asks for.
         break;
     case Watch::State::active: // still or again watched (re-activated after a park): wait again
-        if (watch.wanted & direction)
+        if (watch.wanted & direction) {
             arm(watch, direction);
+        }
         break;
     }
-    if (acted)
+    if (acted) {
         collect_done();
+    }
 }
 
 void AsyncFetcher::on_curl_timeout() {
@@ -460,13 +484,15 @@ void AsyncFetcher::on_curl_timeout() {
 // reason (curl's own text for the code if it left none). Once all are removed, curl accepts
 // new transfers again.
 void AsyncFetcher::check(CURLMcode code) {
-    if (code == CURLM_OK || code == CURLM_BAD_SOCKET)
+    if (code == CURLM_OK || code == CURLM_BAD_SOCKET) {
         return;
+    }
     const std::string reason = failure_reason(code);
     for (auto& owned : m_slots) {
         Slot& slot = *owned;
-        if (slot.state != Slot::State::in_multi)
+        if (slot.state != Slot::State::in_multi) {
             continue;
+        }
         curl_multi_remove_handle(m_multi, slot.transfer.easy());
         fail_attempt(slot, reason);
     }
@@ -497,8 +523,9 @@ void AsyncFetcher::collect_done() {
     int left = 0;
     bool any = false;
     while (CURLMsg* msg = curl_multi_info_read(m_multi, &left)) {
-        if (msg->msg != CURLMSG_DONE)
+        if (msg->msg != CURLMSG_DONE) {
             continue;
+        }
         // Copy out before remove_handle: it invalidates `msg`.
         CURL* easy = msg->easy_handle;
         const CURLcode code = msg->data.result;
@@ -508,8 +535,9 @@ void AsyncFetcher::collect_done() {
         attempt_done(*reinterpret_cast<Slot*>(owner), code);
         any = true;
     }
-    if (any)
+    if (any) {
         pump();
+    }
 }
 
 // --- scheduling -----------------------------------------------------------------------------
@@ -520,8 +548,9 @@ void AsyncFetcher::pump() {
         if (next.state == WorkSource::State::ready) {
             start(std::move(next.request));
         } else if (next.state == WorkSource::State::waiting) {
-            if (next.wake_at)
+            if (next.wake_at) {
                 arm_wake(*next.wake_at);
+            }
             break;
         } else {
             m_source_finished = true;
@@ -531,13 +560,15 @@ void AsyncFetcher::pump() {
 }
 
 void AsyncFetcher::arm_wake(Clock::time_point when) {
-    if (m_wake_at == when)
+    if (m_wake_at == when) {
         return; // already waiting for exactly that
+    }
     m_wake_at = when;
     m_wake_timer.expires_at(when);
     m_wake_timer.async_wait([this](const error_code& ec) {
-        if (ec == asio::error::operation_aborted)
+        if (ec == asio::error::operation_aborted) {
             return;
+        }
         m_wake_at.reset();
         pump();
     });
@@ -585,8 +616,9 @@ void AsyncFetcher::attempt_done(Slot& slot, CURLcode code) {
     const std::uint64_t generation = ++slot.generation;
     slot.backoff.expires_after(verdict.delay);
     slot.backoff.async_wait([this, &slot, generation](const error_code& ec) {
-        if (ec || slot.generation != generation || slot.state != Slot::State::backoff)
+        if (ec || slot.generation != generation || slot.state != Slot::State::backoff) {
             return; // cancelled by a stop, which delivered the response
+        }
         begin_attempt(slot);
     });
 }
@@ -602,8 +634,9 @@ void AsyncFetcher::deliver(Slot& slot, Response&& response) {
 // stands); abort also removes the transfers in flight and reports them interrupted.
 void AsyncFetcher::apply_stop() {
     const int mode = m_stop_mode.load(std::memory_order_acquire);
-    if (mode == 0 || mode == m_applied_stop || !m_handler)
+    if (mode == 0 || mode == m_applied_stop || !m_handler) {
         return;
+    }
     m_applied_stop = mode;
     m_wake_timer.cancel();
     m_wake_at.reset();
@@ -624,8 +657,9 @@ void AsyncFetcher::apply_stop() {
 }
 
 void AsyncFetcher::maybe_finish() {
-    if (m_in_flight > 0 || !(m_source_finished || stop_requested()))
+    if (m_in_flight > 0 || !(m_source_finished || stop_requested())) {
         return;
+    }
     m_timer_armed = false;
     m_curl_timer.cancel();
     m_wake_timer.cancel();

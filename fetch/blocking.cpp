@@ -13,9 +13,11 @@ void StopControl::request(StopMode mode) {
            !m_mode.compare_exchange_weak(current, wanted, std::memory_order_acq_rel)) {
     }
     m_cv.notify_all();
-    if (wanted == k_abort)
-        for (CURLM* multi : m_multis)
+    if (wanted == k_abort) {
+        for (CURLM* multi : m_multis) {
             curl_multi_wakeup(multi);
+        }
+    }
 }
 
 bool StopControl::sleep_for(Millis delay) {
@@ -38,8 +40,9 @@ BlockingWorker::BlockingWorker(const SharedPolicy& policy, StopControl& stop)
     , m_transfer(policy)
     , m_rng(std::random_device{}()) {
     m_multi = curl_multi_init();
-    if (!m_multi)
+    if (!m_multi) {
         throw std::bad_alloc();
+    }
     m_stop.enlist(m_multi);
 }
 
@@ -49,27 +52,33 @@ BlockingWorker::~BlockingWorker() {
 }
 
 std::optional<CURLcode> BlockingWorker::attempt() {
-    if (m_stop.aborting())
+    if (m_stop.aborting()) {
         return std::nullopt;
+    }
     CURL* easy = m_transfer.easy();
-    if (curl_multi_add_handle(m_multi, easy) != CURLM_OK)
+    if (curl_multi_add_handle(m_multi, easy) != CURLM_OK) {
         return CURLE_OUT_OF_MEMORY;
+    }
     std::optional<CURLcode> result;
     for (;;) {
         int running = 0;
         const CURLMcode mc = curl_multi_perform(m_multi, &running);
         int left = 0;
-        while (CURLMsg* msg = curl_multi_info_read(m_multi, &left))
-            if (msg->msg == CURLMSG_DONE)
+        while (CURLMsg* msg = curl_multi_info_read(m_multi, &left)) {
+            if (msg->msg == CURLMSG_DONE) {
                 result = msg->data.result;
-        if (result)
+            }
+        }
+        if (result) {
             break;
+        }
         if (mc != CURLM_OK) {
             result = CURLE_OUT_OF_MEMORY;
             break;
         }
-        if (m_stop.aborting())
+        if (m_stop.aborting()) {
             break; // an abort wakes the poll below through curl_multi_wakeup
+        }
         // Waits for the transfer's sockets, curl's own timeout, or a wakeup; 1 s at most.
         curl_multi_poll(m_multi, nullptr, 0, 1000, nullptr);
     }
@@ -82,11 +91,13 @@ Response BlockingWorker::fetch(Request&& request) {
     for (;;) {
         m_transfer.before_attempt();
         const std::optional<CURLcode> code = attempt();
-        if (!code)
+        if (!code) {
             return m_transfer.interrupted(Clock::now());
+        }
         const Verdict verdict = m_transfer.after_attempt(*code, !m_stop.stopping(), m_rng);
-        if (!verdict.retry)
+        if (!verdict.retry) {
             return m_transfer.finish(Clock::now());
+        }
         if (!m_stop.sleep_for(verdict.delay)) {
             // drain: keep the last attempt's outcome; abort: the request was cut short.
             return m_stop.aborting() ? m_transfer.interrupted(Clock::now())

@@ -30,8 +30,9 @@ bool is_flag(std::string_view field) {
 CookieJar::CookieJar() {
     detail::ensure_curl_global();
     CURLSH* share = curl_share_init();
-    if (share == nullptr)
+    if (share == nullptr) {
         throw std::bad_alloc();
+    }
     m_share = share;
     curl_share_setopt(share, CURLSHOPT_LOCKFUNC, &CookieJar::lock);
     curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, &CookieJar::unlock);
@@ -63,40 +64,49 @@ void CookieJar::unlock(void*, int data, void* self) noexcept {
 }
 
 std::string CookieJar::load_line(std::string_view line) {
-    if (!line.empty() && line.back() == '\r')
+    if (!line.empty() && line.back() == '\r') {
         line.remove_suffix(1);
+    }
     std::string_view fields = line;
-    if (fields.starts_with("#HttpOnly_"))
+    if (fields.starts_with("#HttpOnly_")) {
         fields.remove_prefix(10);
-    else if (fields.empty() || fields.front() == '#')
+    } else if (fields.empty() || fields.front() == '#') {
         return {};
-    if (fields.find_first_not_of(" \t") == std::string_view::npos)
+    }
+    if (fields.find_first_not_of(" \t") == std::string_view::npos) {
         return {};
+    }
     std::string_view parts[7];
     std::size_t count = 0;
     for (std::string_view rest = fields;; ++count) {
         const auto tab = rest.find('\t');
-        if (count < 7)
+        if (count < 7) {
             parts[count] = rest.substr(0, tab);
-        if (tab == std::string_view::npos)
+        }
+        if (tab == std::string_view::npos) {
             break;
+        }
         rest.remove_prefix(tab + 1);
     }
-    if (count + 1 != 7)
+    if (count + 1 != 7) {
         return "expected 7 TAB-separated fields (domain, subdomains, path, secure, expiry, name, "
                "value), got " +
                std::to_string(count + 1);
-    if (parts[0].empty() || !is_flag(parts[1]) || !is_flag(parts[3]))
+    }
+    if (parts[0].empty() || !is_flag(parts[1]) || !is_flag(parts[3])) {
         return "expected a domain, then TRUE or FALSE in the second and fourth fields";
+    }
     std::int64_t expiry = 0;
     const auto [end, ec] =
         std::from_chars(parts[4].data(), parts[4].data() + parts[4].size(), expiry);
-    if (ec != std::errc() || end != parts[4].data() + parts[4].size())
+    if (ec != std::errc() || end != parts[4].data() + parts[4].size()) {
         return "the expiry (fifth field) is not a number of seconds";
+    }
     const std::string text(line);
     std::lock_guard lock(m_reader_mutex);
-    if (curl_easy_setopt(as_easy(m_reader), CURLOPT_COOKIELIST, text.c_str()) != CURLE_OK)
+    if (curl_easy_setopt(as_easy(m_reader), CURLOPT_COOKIELIST, text.c_str()) != CURLE_OK) {
         return "libcurl refused the cookie";
+    }
     return {};
 }
 
@@ -107,8 +117,9 @@ std::vector<std::string> CookieJar::netscape_lines() const {
         std::lock_guard lock(m_reader_mutex);
         curl_easy_getinfo(as_easy(m_reader), CURLINFO_COOKIELIST, &list);
     }
-    for (curl_slist* item = list; item != nullptr; item = item->next)
+    for (curl_slist* item = list; item != nullptr; item = item->next) {
         lines.emplace_back(item->data);
+    }
     curl_slist_free_all(list);
     return lines;
 }

@@ -17,8 +17,9 @@ public:
         : m_policy(std::move(policy)) {}
 
     void run(WorkSource& source, ResponseHandler& handler) override {
-        if (m_ran)
+        if (m_ran) {
             throw std::logic_error("Fetcher::run called twice");
+        }
         m_ran = true;
         BlockingWorker worker(m_policy, m_stop);
         while (!m_stop.stopping()) {
@@ -27,8 +28,9 @@ public:
                 std::lock_guard lock(m_mutex);
                 woken = std::exchange(m_woken, false); // a wake() from here on is seen below
             }
-            if (woken)
+            if (woken) {
                 handler.on_wake();
+            }
             WorkSource::Next next = source.next(Clock::now());
             switch (next.state) {
             case WorkSource::State::ready:
@@ -64,10 +66,11 @@ private:
     void wait(std::optional<Clock::time_point> until) {
         std::unique_lock lock(m_mutex);
         auto woken = [this] { return m_woken || m_stop.stopping(); };
-        if (until)
+        if (until) {
             m_cv.wait_until(lock, *until, woken);
-        else
+        } else {
             m_cv.wait(lock, woken);
+        }
     }
 
     SharedPolicy m_policy;

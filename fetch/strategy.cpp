@@ -7,12 +7,15 @@
 namespace flagcrawl::fetch {
 
 std::optional<Strategy> parse_strategy(std::string_view name) {
-    if (name == "sequential")
+    if (name == "sequential") {
         return Strategy::sequential;
-    if (name == "threaded")
+    }
+    if (name == "threaded") {
         return Strategy::threaded;
-    if (name == "async")
+    }
+    if (name == "async") {
         return Strategy::async;
+    }
     return std::nullopt;
 }
 
@@ -29,9 +32,10 @@ std::string_view to_string(Strategy strategy) {
 }
 
 std::unique_ptr<Fetcher> make_fetcher(Strategy strategy, Policy policy, int concurrency) {
-    if (concurrency < 1)
+    if (concurrency < 1) {
         throw std::invalid_argument("concurrency must be at least 1, not " +
                                     std::to_string(concurrency));
+    }
     switch (strategy) {
     case Strategy::sequential:
         return detail::make_sequential_fetcher(std::move(policy));

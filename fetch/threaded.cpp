@@ -30,30 +30,35 @@ public:
         , m_concurrency(concurrency) {}
 
     void run(WorkSource& source, ResponseHandler& handler) override {
-        if (m_ran)
+        if (m_ran) {
             throw std::logic_error("Fetcher::run called twice");
+        }
         m_ran = true;
         m_source = &source;
         m_handler = &handler;
 
         std::vector<std::unique_ptr<BlockingWorker>> workers;
         workers.reserve(static_cast<std::size_t>(m_concurrency));
-        for (int i = 0; i < m_concurrency; ++i)
+        for (int i = 0; i < m_concurrency; ++i) {
             workers.push_back(std::make_unique<BlockingWorker>(m_policy, m_stop));
+        }
 
         std::vector<std::thread> threads;
         threads.reserve(workers.size() - 1);
         try {
-            for (std::size_t i = 1; i < workers.size(); ++i)
+            for (std::size_t i = 1; i < workers.size(); ++i) {
                 threads.emplace_back([this, w = workers[i].get()] { work(*w); });
+            }
         } catch (...) {
             fail(std::current_exception()); // could not start a thread: stop the others
         }
         work(*workers[0]);
-        for (auto& t : threads)
+        for (auto& t : threads) {
             t.join();
-        if (m_error)
+        }
+        if (m_error) {
             std::rethrow_exception(m_error);
+        }
     }
 
     void wake() override {
@@ -81,8 +86,9 @@ private:
         try {
             while (!m_stop.stopping() && !m_finished) {
                 t_calling_out = this;
-                if (std::exchange(m_woken, false))
+                if (std::exchange(m_woken, false)) {
                     m_handler->on_wake();
+                }
                 WorkSource::Next next = m_source->next(Clock::now());
                 t_calling_out = nullptr;
                 if (next.state == WorkSource::State::finished) {
@@ -92,21 +98,24 @@ private:
                 }
                 if (next.state == WorkSource::State::waiting) {
                     ++m_idle;
-                    if (next.wake_at)
+                    if (next.wake_at) {
                         m_work_cv.wait_until(lock, *next.wake_at);
-                    else
+                    } else {
                         m_work_cv.wait(lock);
+                    }
                     --m_idle;
                     continue;
                 }
                 // More may be ready: let one idle worker ask too (it passes the turn on).
-                if (m_idle > 0)
+                if (m_idle > 0) {
                     m_work_cv.notify_one();
+                }
                 lock.unlock();
                 Response response = worker.fetch(std::move(next.request));
                 lock.lock();
-                if (m_error)
+                if (m_error) {
                     break; // run() ends with another worker's exception: no response after it
+                }
                 t_calling_out = this;
                 m_handler->on_response(std::move(response));
                 t_calling_out = nullptr;
@@ -115,8 +124,9 @@ private:
             }
         } catch (...) {
             t_calling_out = nullptr;
-            if (!lock.owns_lock())
+            if (!lock.owns_lock()) {
                 lock.lock();
+            }
             fail_locked(std::current_exception());
         }
     }
@@ -127,8 +137,9 @@ private:
     }
 
     void fail_locked(std::exception_ptr error) {
-        if (!m_error)
+        if (!m_error) {
             m_error = std::move(error);
+        }
         m_stop.request(StopMode::abort);
         m_work_cv.notify_all();
     }

@@ -31,14 +31,16 @@ double micros_to_ms(CURL* easy, CURLINFO info) {
 std::string host_port(const std::string& url) {
     std::string out = url;
     CURLU* u = curl_url();
-    if (!u)
+    if (!u) {
         return out;
+    }
     if (curl_url_set(u, CURLUPART_URL, url.c_str(), CURLU_GUESS_SCHEME) == CURLUE_OK) {
         char* host = nullptr;
         char* port = nullptr;
         if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
             out = std::string(host) + ":" + port;
+        }
         curl_free(host);
         curl_free(port);
     }
@@ -50,15 +52,17 @@ std::string host_port(const std::string& url) {
 // nullopt when it does not parse.
 std::optional<std::string> resolve_url(const char* base, const std::string& location) {
     CURLU* u = curl_url();
-    if (!u)
+    if (!u) {
         return std::nullopt;
+    }
     std::optional<std::string> out;
     char* text = nullptr;
     if ((base == nullptr || curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK) &&
         curl_url_set(u, CURLUPART_URL, location.c_str(), 0) == CURLUE_OK &&
         curl_url_set(u, CURLUPART_FRAGMENT, nullptr, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_URL, &text, 0) == CURLUE_OK)
+        curl_url_get(u, CURLUPART_URL, &text, 0) == CURLUE_OK) {
         out = text;
+    }
     curl_free(text);
     curl_url_cleanup(u);
     return out;
@@ -120,8 +124,9 @@ bool is_retryable(ErrorKind kind, CURLcode code) {
 void ensure_curl_global() {
     static std::once_flag once;
     std::call_once(once, [] {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
             throw std::runtime_error("libcurl initialization failed");
+        }
     });
 }
 
@@ -141,16 +146,20 @@ SharedPolicy::SharedPolicy(Policy policy)
     if (m_policy.compressed) {
         const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
         auto add = [this](const char* name) {
-            if (!m_accept_encoding.empty())
+            if (!m_accept_encoding.empty()) {
                 m_accept_encoding += ", ";
+            }
             m_accept_encoding += name;
         };
-        if (info->features & CURL_VERSION_LIBZ)
+        if (info->features & CURL_VERSION_LIBZ) {
             add("gzip");
-        if (info->features & CURL_VERSION_BROTLI)
+        }
+        if (info->features & CURL_VERSION_BROTLI) {
             add("br");
-        if (info->features & CURL_VERSION_ZSTD)
+        }
+        if (info->features & CURL_VERSION_ZSTD) {
             add("zstd");
+        }
     }
 }
 
@@ -161,8 +170,9 @@ SharedPolicy::~SharedPolicy() {
 Transfer::Transfer(const SharedPolicy& shared)
     : m_shared(shared) {
     m_easy = curl_easy_init();
-    if (!m_easy)
+    if (!m_easy) {
         throw std::bad_alloc();
+    }
     const Policy& p = shared.policy();
     CURL* e = m_easy;
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L); // worker threads: no SIGALRM for DNS timeouts
@@ -179,8 +189,9 @@ Transfer::Transfer(const SharedPolicy& shared)
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(p.max_redirects));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(p.connect_timeout.count()));
     // A body announced (Content-Length) larger than the limit is refused before it is read.
-    if (p.max_body_bytes > 0)
+    if (p.max_body_bytes > 0) {
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(p.max_body_bytes));
+    }
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(p.total_timeout.count()));
     if (p.low_speed_window.count() > 0 && p.low_speed_bytes_per_s > 0) {
         // libcurl counts the window in whole seconds.
@@ -188,11 +199,13 @@ Transfer::Transfer(const SharedPolicy& shared)
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, p.low_speed_bytes_per_s);
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, seconds);
     }
-    if (!shared.accept_encoding().empty())
+    if (!shared.accept_encoding().empty()) {
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, shared.accept_encoding().c_str());
+    }
     curl_easy_setopt(e, CURLOPT_USERAGENT, shared.user_agent().c_str());
-    if (shared.headers())
+    if (shared.headers()) {
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, shared.headers());
+    }
     if (!p.verify_tls) {
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -228,8 +241,9 @@ void Transfer::begin(Request&& request, Clock::time_point now) {
     m_response.url = std::move(request.url);
     m_response.sink = std::move(request.sink);
     m_response.capture = std::move(request.capture);
-    if ((m_response.capture != nullptr) != m_capturing)
+    if ((m_response.capture != nullptr) != m_capturing) {
         set_capturing(m_response.capture != nullptr);
+    }
     if (request.follow_redirects != m_follow) {
         m_follow = request.follow_redirects;
         curl_easy_setopt(m_easy, CURLOPT_FOLLOWLOCATION, m_follow ? 1L : 0L);
@@ -242,8 +256,9 @@ void Transfer::begin(Request&& request, Clock::time_point now) {
 // The policy's header list, or a copy of it with the request's own lines appended. libcurl would
 // send two lines of one name, so a request's line replaces the policy's line of that name.
 void Transfer::set_request_headers(const std::vector<std::string>& lines) {
-    if (lines.empty() && m_request_headers == nullptr)
+    if (lines.empty() && m_request_headers == nullptr) {
         return;
+    }
     curl_slist_free_all(m_request_headers);
     m_request_headers = nullptr;
     if (lines.empty()) {
@@ -253,19 +268,22 @@ void Transfer::set_request_headers(const std::vector<std::string>& lines) {
     auto name_of = [](std::string_view line) { return line.substr(0, line.find(':')); };
     auto append = [this](const std::string& line) {
         curl_slist* next = curl_slist_append(m_request_headers, line.c_str());
-        if (next == nullptr)
+        if (next == nullptr) {
             throw std::bad_alloc();
+        }
         m_request_headers = next;
     };
     for (const std::string& line : m_shared.policy().headers) {
         const bool replaced = std::any_of(lines.begin(), lines.end(), [&](const std::string& own) {
             return util::iequals(name_of(own), name_of(line));
         });
-        if (!replaced)
+        if (!replaced) {
             append(line);
+        }
     }
-    for (const std::string& line : lines)
+    for (const std::string& line : lines) {
         append(line);
+    }
     curl_easy_setopt(m_easy, CURLOPT_HTTPHEADER, m_request_headers);
 }
 
@@ -285,10 +303,12 @@ void Transfer::set_capturing(bool on) {
 
 void Transfer::before_attempt() {
     if (++m_response.attempts > 1) {
-        if (m_response.sink)
+        if (m_response.sink) {
             m_response.sink->reset();
-        if (m_response.capture)
+        }
+        if (m_response.capture) {
             m_response.capture->reset();
+        }
         m_response.body.clear();
     }
     m_response.bytes = 0;
@@ -317,12 +337,14 @@ std::size_t Transfer::on_write(char* data, std::size_t size, std::size_t count,
                                void* self) noexcept {
     auto& t = *static_cast<Transfer*>(self);
     const std::size_t n = size * count;
-    if (t.m_capture_failed) // the debug callback cannot abort: the next write does
+    if (t.m_capture_failed) { // the debug callback cannot abort: the next write does
         return CURL_WRITEFUNC_ERROR;
+    }
     // Counted after decoding: the chunk that would cross a limit is refused, which also stops
     // the decompression (a gzip bomb is never inflated past it).
-    if (t.body_too_large(n))
+    if (t.body_too_large(n)) {
         return CURL_WRITEFUNC_ERROR;
+    }
     try {
         if (!t.m_attempt.body_started) {
             t.m_attempt.body_started = true;
@@ -355,8 +377,9 @@ bool Transfer::body_too_large(std::size_t more) {
         m_attempt.limit = m_attempt.encoded ? Limit::decoded_body : Limit::body;
         return true;
     }
-    if (!m_attempt.encoded)
+    if (!m_attempt.encoded) {
         return false;
+    }
     if (p.max_decoded_bytes != 0 && decoded > p.max_decoded_bytes) {
         m_attempt.limit = Limit::decoded_cap;
         return true;
@@ -379,10 +402,12 @@ std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t count,
     const std::size_t n = size * count;
     try {
         auto& t = *static_cast<Transfer*>(self);
-        if (t.m_response.capture)
+        if (t.m_response.capture) {
             t.m_response.capture->response_head({data, n});
-        if (!t.header_line({data, n}))
+        }
+        if (!t.header_line({data, n})) {
             return 0;
+        }
     } catch (...) {
         return 0; // out of memory: fail the attempt rather than throw through libcurl
     }
@@ -406,8 +431,9 @@ int Transfer::on_prereq(void* self, char* conn_primary_ip, char*, int, int) noex
 int Transfer::on_debug(CURL* easy, curl_infotype type, char* data, std::size_t size,
                        void* self) noexcept {
     auto& t = *static_cast<Transfer*>(self);
-    if (!t.m_response.capture || t.m_capture_failed)
+    if (!t.m_response.capture || t.m_capture_failed) {
         return 0;
+    }
     try {
         if (type == CURLINFO_HEADER_OUT) {
             const char* url = nullptr;
@@ -415,8 +441,9 @@ int Transfer::on_debug(CURL* easy, curl_infotype type, char* data, std::size_t s
             t.m_response.capture->request_head(url ? url : t.m_response.url, t.m_remote_ip,
                                                {data, size});
         } else if (type == CURLINFO_DATA_IN) {
-            if (!t.m_response.capture->response_body({data, size}))
+            if (!t.m_response.capture->response_body({data, size})) {
                 t.m_capture_failed = true;
+            }
         }
     } catch (...) {
         t.m_capture_failed = true;
@@ -426,8 +453,9 @@ int Transfer::on_debug(CURL* easy, curl_infotype type, char* data, std::size_t s
 
 bool Transfer::header_line(std::string_view line) {
     line = util::trim(line);
-    if (line.empty())
+    if (line.empty()) {
         return end_of_headers();
+    }
     if (line.starts_with("HTTP/")) {
         // A new response (redirect hop, 1xx, or the final one): forget the previous one's.
         reset_headers();
@@ -435,23 +463,27 @@ bool Transfer::header_line(std::string_view line) {
         m_attempt.location.clear();
         const auto space = line.find(' ');
         int status = 0;
-        if (space != std::string_view::npos)
+        if (space != std::string_view::npos) {
             std::from_chars(line.data() + space + 1, line.data() + line.size(), status);
+        }
         m_attempt.status = status;
-        if (m_follow && status >= 300 && status < 400)
+        if (m_follow && status >= 300 && status < 400) {
             m_attempt.connected = false; // the next hop may connect elsewhere
+        }
         return true;
     }
     const auto colon = line.find(':');
-    if (colon == std::string_view::npos)
+    if (colon == std::string_view::npos) {
         return true;
+    }
     const std::string_view name = util::trim(line.substr(0, colon));
     const std::string_view value = util::trim(line.substr(colon + 1));
     if (util::iequals(name, "content-type")) {
         m_response.content_type = value;
     } else if (util::iequals(name, "x-robots-tag")) {
-        if (!m_response.x_robots_tag.empty())
+        if (!m_response.x_robots_tag.empty()) {
             m_response.x_robots_tag += ", ";
+        }
         m_response.x_robots_tag += value;
     } else if (util::iequals(name, "content-disposition")) {
         m_response.content_disposition = value;
@@ -473,8 +505,9 @@ bool Transfer::header_line(std::string_view line) {
 }
 
 bool Transfer::end_of_headers() {
-    if (!m_follow || !is_redirect_status(m_attempt.status) || m_attempt.location.empty())
+    if (!m_follow || !is_redirect_status(m_attempt.status) || m_attempt.location.empty()) {
         return true;
+    }
     // libcurl follows this redirect next: a URL already requested in this chain is a loop,
     // ended here rather than after max_redirects requests.
     if (m_chain.empty()) {
@@ -488,8 +521,9 @@ bool Transfer::end_of_headers() {
     const char* current = nullptr;
     curl_easy_getinfo(m_easy, CURLINFO_EFFECTIVE_URL, &current);
     auto target = resolve_url(current, m_attempt.location);
-    if (!target)
+    if (!target) {
         return true; // libcurl reports it
+    }
     if (std::find(m_chain.begin(), m_chain.end(), *target) != m_chain.end()) {
         m_attempt.redirect_loop = true;
         m_response.location = *target;
@@ -501,8 +535,9 @@ bool Transfer::end_of_headers() {
 
 Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand& rng) {
     CURL* e = m_easy;
-    if (code == CURLE_OK && m_capture_failed) // failed after the last body write (or without one)
+    if (code == CURLE_OK && m_capture_failed) { // failed after the last body write (or without one)
         code = CURLE_WRITE_ERROR;
+    }
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     m_response.http_status = static_cast<int>(status);
@@ -512,8 +547,9 @@ Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand&
     if (status >= 300 && status < 400) {
         const char* location = nullptr;
         curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &location);
-        if (location)
+        if (location) {
             m_response.location = location;
+        }
     }
     Timings& t = m_response.timings;
     t.dns_ms = micros_to_ms(e, CURLINFO_NAMELOOKUP_TIME_T);
@@ -531,14 +567,16 @@ Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand&
         const bool throttled = m_response.http_status == 429 || m_response.http_status == 503;
         retryable = p.retry_throttled || !throttled;
         if (m_response.retry_after) {
-            if (*m_response.retry_after > p.retry_after_max)
+            if (*m_response.retry_after > p.retry_after_max) {
                 retryable = false; // the server asks for longer than we are willing to wait
-            else
+            } else {
                 delay = *m_response.retry_after;
+            }
         }
     }
-    if (!retryable || !may_retry || m_response.attempts > p.retries)
+    if (!retryable || !may_retry || m_response.attempts > p.retries) {
         return {};
+    }
     return {true, delay ? *delay : backoff_delay(p, m_response.attempts, rng)};
 }
 
@@ -575,28 +613,34 @@ Error Transfer::make_error(CURLcode code) const {
         return error(ErrorKind::connect, std::move(what), where_connect);
     }
     case CURLE_OPERATION_TIMEDOUT:
-        if (!m_attempt.connected)
+        if (!m_attempt.connected) {
             return error(ErrorKind::connect, "connect timed out", where_connect);
-        if (std::string_view(detail).starts_with("Operation too slow"))
+        }
+        if (std::string_view(detail).starts_with("Operation too slow")) {
             return error(ErrorKind::timeout,
                          "transfer stalled: under " + std::to_string(p.low_speed_bytes_per_s) +
                              " B/s for " + std::to_string(p.low_speed_window.count()) + " ms",
                          where_url);
+        }
         return error(ErrorKind::timeout,
                      "timed out after " + std::to_string(p.total_timeout.count()) + " ms",
                      where_url);
     case CURLE_WRITE_ERROR:
-        if (m_attempt.redirect_loop)
+        if (m_attempt.redirect_loop) {
             return error(ErrorKind::redirect_loop, "redirect loop back to " + m_response.location,
                          m_response.url);
-        if (m_attempt.limit != Limit::none)
+        }
+        if (m_attempt.limit != Limit::none) {
             return error(m_attempt.limit == Limit::body ? ErrorKind::too_large
                                                         : ErrorKind::too_large_decoded,
                          limit_message(), where_url);
-        if (m_attempt.sink_failed)
+        }
+        if (m_attempt.sink_failed) {
             return error(ErrorKind::write_failed, "cannot store the body", where_url);
-        if (m_capture_failed)
+        }
+        if (m_capture_failed) {
             return error(ErrorKind::write_failed, "cannot capture the exchange", where_url);
+        }
         return error(ErrorKind::other, detail, where_url);
     case CURLE_FILESIZE_EXCEEDED:
         return error(ErrorKind::too_large,
@@ -608,8 +652,9 @@ Error Transfer::make_error(CURLcode code) const {
                      "more than " + std::to_string(p.max_redirects) + " redirects", where_url);
     case CURLE_UNSUPPORTED_PROTOCOL:
         // No status line on an open connection: an HTTP/0.9 answer, which libcurl refuses.
-        if (m_attempt.connected && m_attempt.status == 0)
+        if (m_attempt.connected && m_attempt.status == 0) {
             return error(ErrorKind::not_http, "not an HTTP response (no status line)", where_url);
+        }
         return error(ErrorKind::disallowed_scheme,
                      m_attempt.status >= 300 && m_attempt.status < 400
                          ? "redirect to a scheme other than http and https"
@@ -619,10 +664,11 @@ Error Transfer::make_error(CURLcode code) const {
         return error(ErrorKind::invalid_url, detail, where_url);
     case CURLE_OUT_OF_MEMORY:
         // libcurl builds a request head of at most 1 MiB and says "Out of memory" past it.
-        if (m_response.url.size() > k_long_url_bytes)
+        if (m_response.url.size() > k_long_url_bytes) {
             return error(ErrorKind::invalid_url,
                          "URL too long (" + std::to_string(m_response.url.size()) + " bytes)",
                          m_response.url);
+        }
         return error(ErrorKind::other, detail, where_url);
     case CURLE_ABORTED_BY_CALLBACK:
         return error(ErrorKind::interrupted, "interrupted", where_url);
@@ -634,8 +680,9 @@ Error Transfer::make_error(CURLcode code) const {
     case CURLE_PARTIAL_FILE:
         return error(ErrorKind::partial_body, detail, where_url);
     case CURLE_WEIRD_SERVER_REPLY:
-        if (m_attempt.connected && m_attempt.status == 0)
+        if (m_attempt.connected && m_attempt.status == 0) {
             return error(ErrorKind::not_http, detail, where_url);
+        }
         return error(ErrorKind::protocol, detail, where_url);
     case CURLE_BAD_CONTENT_ENCODING:
     case CURLE_HTTP2:
@@ -643,8 +690,9 @@ Error Transfer::make_error(CURLcode code) const {
     case CURLE_HTTP3:
         return error(ErrorKind::protocol, detail, where_url);
     default:
-        if (is_tls_error(code))
+        if (is_tls_error(code)) {
             return error(ErrorKind::tls, "TLS: " + detail, host_port(where_url));
+        }
         return error(ErrorKind::other, detail, where_url);
     }
 }
@@ -686,27 +734,33 @@ Response Transfer::interrupted(Clock::time_point now) {
 std::optional<Millis> parse_retry_after(std::string_view value,
                                         std::chrono::system_clock::time_point now) {
     value = util::trim(value);
-    if (value.empty())
+    if (value.empty()) {
         return std::nullopt;
+    }
     if (value.find_first_not_of("0123456789") == std::string_view::npos) {
         std::int64_t seconds = 0;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-        if (ec == std::errc::result_out_of_range)
+        if (ec == std::errc::result_out_of_range) {
             return Millis::max();
-        if (ec != std::errc() || end != value.data() + value.size())
+        }
+        if (ec != std::errc() || end != value.data() + value.size()) {
             return std::nullopt;
-        if (seconds > Millis::max().count() / 1000)
+        }
+        if (seconds > Millis::max().count() / 1000) {
             return Millis::max();
+        }
         return Millis(seconds * 1000);
     }
     // HTTP-date (IMF-fixdate, or the obsolete RFC 850 / asctime forms: curl_getdate reads all).
     const std::string text(value);
     const time_t when = curl_getdate(text.c_str(), nullptr);
-    if (when == -1)
+    if (when == -1) {
         return std::nullopt;
+    }
     const auto target = std::chrono::system_clock::from_time_t(when);
-    if (target <= now)
+    if (target <= now) {
         return Millis(0);
+    }
     return std::chrono::ceil<Millis>(target - now);
 }
 
@@ -717,8 +771,9 @@ Millis backoff_delay(const Policy& policy, int attempt, std::minstd_rand& rng) {
         std::min(base * static_cast<long double>(std::uint64_t{1} << doublings),
                  static_cast<long double>(policy.backoff_max.count()));
     const auto cap = static_cast<Millis::rep>(std::max<long double>(ceiling, 0));
-    if (cap <= 0)
+    if (cap <= 0) {
         return Millis(0);
+    }
     std::uniform_int_distribution<Millis::rep> jitter(0, cap);
     return Millis(jitter(rng));
 }

@@ -18,8 +18,10 @@ std::optional<std::chrono::nanoseconds> parse_seconds(std::string_view text) {
     double seconds = 0;
     const auto* end = text.data() + text.size();
     const auto [ptr, ec] = std::from_chars(text.data(), end, seconds, std::chars_format::fixed);
-    if (ec != std::errc() || ptr != end || !std::isfinite(seconds) || seconds < 0 || seconds > 3600)
+    if (ec != std::errc() || ptr != end || !std::isfinite(seconds) || seconds < 0 ||
+        seconds > 3600) {
         return std::nullopt;
+    }
     return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(seconds * 1e9)));
 }
 
@@ -53,19 +55,22 @@ private:
 } // namespace
 
 std::optional<DelayRange> parse_delay(std::string_view text) {
-    if (text.empty() || text.front() == '-' || text.front() == '+')
+    if (text.empty() || text.front() == '-' || text.front() == '+') {
         return std::nullopt;
+    }
     const auto dash = text.find('-');
     if (dash == std::string_view::npos) {
         const auto fixed = parse_seconds(text);
-        if (!fixed)
+        if (!fixed) {
             return std::nullopt;
+        }
         return DelayRange{*fixed, *fixed};
     }
     const auto low = parse_seconds(text.substr(0, dash));
     const auto high = parse_seconds(text.substr(dash + 1));
-    if (!low || !high || *low > *high)
+    if (!low || !high || *low > *high) {
         return std::nullopt;
+    }
     return DelayRange{*low, *high};
 }
 
@@ -82,8 +87,9 @@ Handler with_chaos(Handler inner, ChaosOptions options) {
         const std::uint64_t target_hash = util::fnv1a(request.target);
         const ChaosDraw draw = draw_for(options, target_hash, occurrences->next(target_hash));
         Reply reply = inner(request);
-        if (draw.error && reply.status >= 200 && reply.status < 300)
+        if (draw.error && reply.status >= 200 && reply.status < 300) {
             reply = *error;
+        }
         reply.delay += draw.delay;
         return reply;
     };

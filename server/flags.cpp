@@ -275,8 +275,9 @@ IndexedImage render_flag(std::string_view code) {
     }
     for (int i = 0; i < 4; ++i) {
         auto shade = image.palette[static_cast<std::size_t>(i)];
-        for (auto& channel : shade)
+        for (auto& channel : shade) {
             channel = static_cast<std::uint8_t>(channel * 3 / 4);
+        }
         image.palette.push_back(shade);
     }
     const bool vertical = mix.below(2) == 0;
@@ -290,10 +291,12 @@ IndexedImage render_flag(std::string_view code) {
             const int dx = x - k_width / 2;
             const int dy = y - k_height / 2;
             if ((emblem == 1 && dx * dx + dy * dy <= radius * radius) ||
-                (emblem == 2 && std::abs(dx) + std::abs(dy) <= radius))
+                (emblem == 2 && std::abs(dx) + std::abs(dy) <= radius)) {
                 colour = 3;
-            if (mix.below(100) < weave_percent)
+            }
+            if (mix.below(100) < weave_percent) {
                 colour += 4;
+            }
             image.pixels[static_cast<std::size_t>(y) * k_width + x] =
                 static_cast<std::uint8_t>(colour);
         }

@@ -31,8 +31,9 @@ public:
         }
     }
     void finish() {
-        if (m_count > 0)
+        if (m_count > 0) {
             push(static_cast<std::uint8_t>(m_bits & 0xff));
+        }
         flush_block();
         m_out.push_back('\0'); // block terminator
     }
@@ -40,12 +41,14 @@ public:
 private:
     void push(std::uint8_t byte) {
         m_block.push_back(static_cast<char>(byte));
-        if (m_block.size() == 255)
+        if (m_block.size() == 255) {
             flush_block();
+        }
     }
     void flush_block() {
-        if (m_block.empty())
+        if (m_block.empty()) {
             return;
+        }
         m_out.push_back(static_cast<char>(m_block.size()));
         m_out.append(m_block);
         m_block.clear();
@@ -59,21 +62,27 @@ private:
 } // namespace
 
 std::string encode_gif(const IndexedImage& image) {
-    if (image.width <= 0 || image.height <= 0 || image.width > 0xffff || image.height > 0xffff)
+    if (image.width <= 0 || image.height <= 0 || image.width > 0xffff || image.height > 0xffff) {
         throw std::invalid_argument("encode_gif: bad image size");
-    if (image.pixels.size() != static_cast<std::size_t>(image.width) * image.height)
+    }
+    if (image.pixels.size() != static_cast<std::size_t>(image.width) * image.height) {
         throw std::invalid_argument("encode_gif: pixel count does not match the size");
-    if (image.palette.size() < 2 || image.palette.size() > 256)
+    }
+    if (image.palette.size() < 2 || image.palette.size() > 256) {
         throw std::invalid_argument("encode_gif: the palette needs 2 to 256 colours");
+    }
 
     int table_bits = 1; // the colour table has 2^table_bits entries
-    while ((1u << table_bits) < image.palette.size())
+    while ((1u << table_bits) < image.palette.size()) {
         ++table_bits;
+    }
     const int min_code_size = table_bits < 2 ? 2 : table_bits;
     const int alphabet = 1 << min_code_size;
-    for (const std::uint8_t index : image.pixels)
-        if (index >= image.palette.size())
+    for (const std::uint8_t index : image.pixels) {
+        if (index >= image.palette.size()) {
             throw std::invalid_argument("encode_gif: pixel index outside the palette");
+        }
+    }
 
     std::string out = "GIF89a";
     put_u16(out, image.width);
@@ -81,9 +90,11 @@ std::string encode_gif(const IndexedImage& image) {
     out.push_back(static_cast<char>(0x80 | ((table_bits - 1) << 4) | (table_bits - 1)));
     out.push_back('\0'); // background colour index
     out.push_back('\0'); // no aspect ratio
-    for (std::size_t i = 0; i < (1u << table_bits); ++i)
-        for (int c = 0; c < 3; ++c)
+    for (std::size_t i = 0; i < (1u << table_bits); ++i) {
+        for (int c = 0; c < 3; ++c) {
             out.push_back(static_cast<char>(i < image.palette.size() ? image.palette[i][c] : 0));
+        }
+    }
 
     out.push_back(','); // image descriptor
     put_u16(out, 0);
@@ -113,8 +124,9 @@ std::string encode_gif(const IndexedImage& image) {
         if (next_code <= k_max_code) {
             slot = next_code++;
             // The decoder widens its codes one entry later than the encoder adds them.
-            if (next_code - 1 == (1 << width) && width < 12)
+            if (next_code - 1 == (1 << width) && width < 12) {
                 ++width;
+            }
         } else {
             writer.write(clear, width);
             std::fill(table.begin(), table.end(), -1);
@@ -125,8 +137,9 @@ std::string encode_gif(const IndexedImage& image) {
     }
     writer.write(prefix, width);
     // The decoder adds one more entry on reading that last code, and may widen before EOI.
-    if (next_code == (1 << width) && width < 12)
+    if (next_code == (1 << width) && width < 12) {
         ++width;
+    }
     writer.write(end_of_information, width);
     writer.finish();
     out.push_back(';'); // trailer

@@ -49,15 +49,17 @@ struct ParsedRequest {
     // Valid until the next clear() or append().
     Request request() {
         views.clear();
-        for (const auto& [name, value] : fields)
+        for (const auto& [name, value] : fields) {
             views.emplace_back(view(name), view(value));
+        }
         Request request;
         request.method = view(method);
         request.target = view(target);
         const auto query_at = request.target.find('?');
         request.path = request.target.substr(0, query_at);
-        if (query_at != std::string_view::npos)
+        if (query_at != std::string_view::npos) {
             request.query = request.target.substr(query_at + 1);
+        }
         request.version = version;
         request.headers = views;
         return request;

@@ -9,8 +9,9 @@ std::uint64_t HitCounter::hit(std::string_view key) {
     std::lock_guard lock(m_mutex);
     ++m_total;
     auto it = m_counts.find(key);
-    if (it == m_counts.end())
+    if (it == m_counts.end()) {
         it = m_counts.emplace(std::string(key), 0).first;
+    }
     return it->second++;
 }
 
@@ -41,11 +42,14 @@ struct Router::Table {
 
     Route find(std::string_view path) const {
         std::shared_lock lock(mutex);
-        if (const auto it = exact.find(std::string(path)); it != exact.end())
+        if (const auto it = exact.find(std::string(path)); it != exact.end()) {
             return it->second;
-        for (const auto& [prefix, route] : prefixes)
-            if (path.starts_with(prefix))
+        }
+        for (const auto& [prefix, route] : prefixes) {
+            if (path.starts_with(prefix)) {
                 return route;
+            }
+        }
         return fallback;
     }
 };

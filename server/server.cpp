@@ -72,9 +72,11 @@ Reply&& Reply::with_header(std::string name, std::string value) && {
 }
 
 std::string_view Request::header(std::string_view name) const {
-    for (const auto& [key, value] : headers)
-        if (util::iequals(key, name))
+    for (const auto& [key, value] : headers) {
+        if (util::iequals(key, name)) {
             return value;
+        }
+    }
     return {};
 }
 
@@ -87,8 +89,9 @@ constexpr auto k_linger = std::chrono::seconds(2); // reading leftovers after "C
 
 std::size_t host_fields(const Request& request) {
     std::size_t count = 0;
-    for (const auto& field : request.headers)
+    for (const auto& field : request.headers) {
         count += util::iequals(field.first, "Host");
+    }
     return count;
 }
 
@@ -195,8 +198,9 @@ void serialize(Wire& wire, const Reply& reply, const Request& request, bool keep
     head.append(date);
     head.append("Server: flagcrawl\r\n");
     for (const auto& header : reply.headers) {
-        if (is_reserved_header(header.name))
+        if (is_reserved_header(header.name)) {
             continue;
+        }
         head.append(header.name);
         head.append(": ");
         head.append(header.value);
@@ -231,13 +235,15 @@ void serialize(Wire& wire, const Reply& reply, const Request& request, bool keep
             break;
         }
     }
-    if (!keep_alive)
+    if (!keep_alive) {
         head.append("Connection: close\r\n");
-    else if (request.version == 10)
+    } else if (request.version == 10) {
         head.append("Connection: keep-alive\r\n");
+    }
     head.append("\r\n");
-    if (request.is_head())
+    if (request.is_head()) {
         wire.body = {};
+    }
 }
 
 // Request bytes read from a connection and not parsed yet: buffer[begin, end).
@@ -306,16 +312,19 @@ asio::awaitable<void> Server::Impl::accept_loop() {
         m_next_worker = (m_next_worker + 1) % m_workers.size();
         tcp::socket socket = co_await m_acceptor->async_accept(
             target.ioc, asio::redirect_error(asio::use_awaitable, ec));
-        if (m_stopping.load() || ec == asio::error::operation_aborted || !m_acceptor->is_open())
+        if (m_stopping.load() || ec == asio::error::operation_aborted || !m_acceptor->is_open()) {
             co_return;
-        if (ec == asio::error::connection_aborted)
+        }
+        if (ec == asio::error::connection_aborted) {
             continue; // the client gave up while in the backlog
+        }
         if (ec) {
             // Out of descriptors or memory: try again soon rather than spinning.
             m_accept_retry->expires_after(std::chrono::milliseconds(50));
             co_await m_accept_retry->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            if (m_stopping.load())
+            if (m_stopping.load()) {
                 co_return;
+            }
             continue;
         }
         socket.set_option(tcp::no_delay(true), ec);
@@ -329,24 +338,29 @@ asio::awaitable<void> Server::Impl::sweep_loop(Worker& worker) {
     for (;;) {
         worker.sweep.expires_after(std::chrono::seconds(1));
         co_await worker.sweep.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (ec || worker.stopping)
+        if (ec || worker.stopping) {
             co_return;
+        }
         worker.date = date_line();
         const auto now = Clock::now();
-        for (Connection* conn : worker.connections)
-            if (conn->deadline < now)
+        for (Connection* conn : worker.connections) {
+            if (conn->deadline < now) {
                 conn->close();
+            }
+        }
     }
 }
 
 Reply Server::Impl::dispatch(const Request& request) {
-    if (request.method != "GET" && request.method != "HEAD")
+    if (request.method != "GET" && request.method != "HEAD") {
         return Reply::text(405, "method not allowed\n").with_header("Allow", "GET, HEAD");
+    }
     try {
         Reply reply = m_server.m_handler(request);
-        if (reply.status < 200 || reply.status > 999)
+        if (reply.status < 200 || reply.status > 999) {
             return Reply::text(500, "internal server error: the handler returned status " +
                                         std::to_string(reply.status) + "\n");
+        }
         return reply;
     } catch (const std::exception& e) {
         return Reply::text(500, std::string("internal server error: ") + e.what() + "\n");
@@ -362,9 +376,10 @@ asio::awaitable<void> Server::Impl::linger_close(Connection& conn) {
     conn.socket.shutdown(tcp::socket::shutdown_send, ec);
     conn.deadline = Clock::now() + k_linger;
     std::array<char, 4096> sink;
-    for (int i = 0; i < 256 && !ec; ++i)
+    for (int i = 0; i < 256 && !ec; ++i) {
         co_await conn.socket.async_read_some(asio::buffer(sink),
                                              asio::redirect_error(asio::use_awaitable, ec));
+    }
     conn.close();
 }
 
@@ -381,8 +396,9 @@ asio::awaitable<void> Server::Impl::reply_and_close(Connection& conn, Worker& wo
         conn.socket,
         std::array<asio::const_buffer, 2>{asio::buffer(wire.head), asio::buffer(wire.body)},
         asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec)
+    if (!ec) {
         co_await linger_close(conn);
+    }
 }
 
 asio::awaitable<Server::Impl::Read> Server::Impl::read_request(Worker& worker, Connection& conn,
@@ -393,8 +409,9 @@ asio::awaitable<Server::Impl::Read> Server::Impl::read_request(Worker& worker, C
     for (;;) {
         if (in.begin < in.end) {
             in.begin += parser.put(asio::buffer(in.bytes.data() + in.begin, in.end - in.begin), ec);
-            if (ec != http::error::need_more && (ec || parser.is_done()))
+            if (ec != http::error::need_more && (ec || parser.is_done())) {
                 break;
+            }
             ec = {};
         }
         if (!in.make_room(options.max_header_bytes + k_initial_buffer)) {
@@ -405,18 +422,21 @@ asio::awaitable<Server::Impl::Read> Server::Impl::read_request(Worker& worker, C
         const std::size_t n = co_await conn.socket.async_read_some(
             asio::buffer(in.bytes.data() + in.end, in.bytes.size() - in.end),
             asio::redirect_error(asio::use_awaitable, ec));
-        if (ec || worker.stopping)
+        if (ec || worker.stopping) {
             co_return Read::closed; // the client closed or reset, the sweep or stop() closed it
+        }
         in.end += n;
     }
-    if (!ec)
+    if (!ec) {
         co_return Read::request;
-    if (ec == http::error::header_limit)
+    }
+    if (ec == http::error::header_limit) {
         co_await reply_and_close(conn, worker, 431, "request header too large\n");
-    else if (ec == http::error::body_limit)
+    } else if (ec == http::error::body_limit) {
         co_await reply_and_close(conn, worker, 413, "request body too large\n");
-    else
+    } else {
         co_await reply_and_close(conn, worker, 400, "bad request\n");
+    }
     co_return Read::closed;
 }
 
@@ -428,8 +448,9 @@ asio::awaitable<bool> Server::Impl::send_reply(Worker& worker, Connection& conn,
         conn.deadline = Clock::time_point::max();
         conn.timer.expires_after(reply.delay);
         co_await conn.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (ec || worker.stopping)
+        if (ec || worker.stopping) {
             co_return false;
+        }
     }
     if (reply.fault == Fault::close_without_reply) {
         conn.socket.shutdown(tcp::socket::shutdown_both, ec);
@@ -440,8 +461,9 @@ asio::awaitable<bool> Server::Impl::send_reply(Worker& worker, Connection& conn,
     serialize(wire, reply, request, keep_alive, worker.date);
     std::string_view head = wire.head;
     std::string_view body = wire.body;
-    if (reply.fault == Fault::no_status_line)
+    if (reply.fault == Fault::no_status_line) {
         head = {};
+    }
     if (mid_body_fault) {
         const std::size_t cut =
             reply.fault_after == Reply::k_half ? body.size() / 2 : reply.fault_after;
@@ -453,18 +475,21 @@ asio::awaitable<bool> Server::Impl::send_reply(Worker& worker, Connection& conn,
         conn.socket,
         std::array<asio::const_buffer, 2>{asio::buffer(head), asio::buffer(body.substr(0, first))},
         asio::redirect_error(asio::use_awaitable, ec));
-    if (ec)
+    if (ec) {
         co_return false;
+    }
     for (std::size_t at = first; at < body.size(); at += reply.drip.bytes) {
         conn.deadline = Clock::time_point::max();
         conn.timer.expires_after(reply.drip.every);
         co_await conn.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (ec || worker.stopping)
+        if (ec || worker.stopping) {
             co_return false;
+        }
         co_await asio::async_write(conn.socket, asio::buffer(body.substr(at, reply.drip.bytes)),
                                    asio::redirect_error(asio::use_awaitable, ec));
-        if (ec)
+        if (ec) {
             co_return false; // the client gave up
+        }
     }
     if (reply.fault == Fault::reset_mid_body) {
         // close(), not the destructor: Asio clears a user's SO_LINGER when it destroys a socket,
@@ -486,8 +511,9 @@ asio::awaitable<bool> Server::Impl::send_reply(Worker& worker, Connection& conn,
 
 asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket) {
     Connection conn(std::move(socket));
-    if (worker.stopping)
+    if (worker.stopping) {
         co_return;
+    }
     Registration registration(worker, conn);
     const std::uint64_t connection_id = m_next_connection_id++;
     ReadBuffer in;
@@ -498,8 +524,9 @@ asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket) {
         parser.header_limit(static_cast<std::uint32_t>(m_server.m_options.max_header_bytes));
         parser.body_limit(k_max_request_body);
         parser.eager(true);
-        if (co_await read_request(worker, conn, in, parser) == Read::closed)
+        if (co_await read_request(worker, conn, in, parser) == Read::closed) {
             co_return;
+        }
         Request request = parsed.request();
         request.connection_id = connection_id;
         request.index_on_connection = index;
@@ -512,18 +539,21 @@ asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket) {
         const bool keep_alive = parser.keep_alive() && !reply.close && reply.fault == Fault::none &&
                                 reply.drip.bytes == 0 && reply.framing != Framing::until_close &&
                                 !worker.stopping;
-        if (!co_await send_reply(worker, conn, reply, request, keep_alive, wire))
+        if (!co_await send_reply(worker, conn, reply, request, keep_alive, wire)) {
             co_return;
+        }
     }
 }
 
 Server::Server(Handler handler, ServerOptions options)
     : m_handler(std::move(handler))
     , m_options(std::move(options)) {
-    if (!m_handler)
+    if (!m_handler) {
         throw std::invalid_argument("flagcrawl::server::Server needs a handler");
-    if (m_options.threads < 1)
+    }
+    if (m_options.threads < 1) {
         m_options.threads = 1;
+    }
 }
 
 Server::~Server() {
@@ -532,11 +562,13 @@ Server::~Server() {
 
 boost::system::error_code Server::start() {
     std::lock_guard lock(m_stop_mutex);
-    if (m_impl)
+    if (m_impl) {
         throw std::logic_error("flagcrawl::server::Server::start called twice");
+    }
     auto impl = std::make_unique<Impl>(*this);
-    for (int i = 0; i < m_options.threads; ++i)
+    for (int i = 0; i < m_options.threads; ++i) {
         impl->m_workers.push_back(std::make_unique<Worker>());
+    }
     asio::io_context& first = impl->m_workers.front()->ioc;
 
     error_code ec;
@@ -544,29 +576,36 @@ boost::system::error_code Server::start() {
     if (ec) {
         tcp::resolver resolver(first);
         auto results = resolver.resolve(m_options.host, "", ec);
-        if (ec)
+        if (ec) {
             return ec;
-        if (results.empty())
+        }
+        if (results.empty()) {
             return asio::error::host_not_found;
+        }
         address = results.begin()->endpoint().address();
     }
     const tcp::endpoint endpoint(address, m_options.port);
     tcp::acceptor& acceptor = impl->m_acceptor.emplace(first);
     acceptor.open(endpoint.protocol(), ec);
-    if (ec)
+    if (ec) {
         return ec;
+    }
     acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (ec)
+    if (ec) {
         return ec;
+    }
     acceptor.bind(endpoint, ec);
-    if (ec)
+    if (ec) {
         return ec;
+    }
     acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec)
+    if (ec) {
         return ec;
+    }
     m_port = acceptor.local_endpoint(ec).port();
-    if (ec)
+    if (ec) {
         return ec;
+    }
     impl->m_accept_retry.emplace(first);
 
     asio::co_spawn(first, impl->accept_loop(), asio::detached);
@@ -589,12 +628,15 @@ boost::system::error_code Server::start() {
 
 void Server::stop() {
     std::lock_guard lock(m_stop_mutex);
-    if (!m_impl || m_impl->m_joined)
+    if (!m_impl || m_impl->m_joined) {
         return;
+    }
     Impl& impl = *m_impl;
-    for (const auto& worker : impl.m_workers)
-        if (worker->thread.get_id() == std::this_thread::get_id())
+    for (const auto& worker : impl.m_workers) {
+        if (worker->thread.get_id() == std::this_thread::get_id()) {
             throw std::logic_error("flagcrawl::server::Server::stop called from a server thread");
+        }
+    }
     impl.m_stopping = true;
     for (auto& worker : impl.m_workers) {
         asio::post(worker->ioc, [&impl, w = worker.get()] {
@@ -605,14 +647,17 @@ void Server::stop() {
                 impl.m_acceptor->close(ignored);
                 impl.m_accept_retry->cancel();
             }
-            for (Connection* conn : w->connections)
+            for (Connection* conn : w->connections) {
                 conn->close();
+            }
             w->guard.reset();
         });
     }
-    for (auto& worker : impl.m_workers)
-        if (worker->thread.joinable())
+    for (auto& worker : impl.m_workers) {
+        if (worker->thread.joinable()) {
             worker->thread.join();
+        }
+    }
     impl.m_joined = true;
 }
 

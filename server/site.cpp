@@ -56,12 +56,14 @@ std::string six_digits(std::uint64_t n) {
 }
 
 bool parse_digits(std::string_view text, std::uint64_t& value) {
-    if (text.empty() || text.size() > 18)
+    if (text.empty() || text.size() > 18) {
         return false;
+    }
     value = 0;
     for (const char c : text) {
-        if (c < '0' || c > '9')
+        if (c < '0' || c > '9') {
             return false;
+        }
         value = value * 10 + static_cast<std::uint64_t>(c - '0');
     }
     return true;
@@ -72,8 +74,9 @@ std::vector<std::string_view> split_path(std::string_view path) {
     std::size_t at = 1;
     while (at < path.size()) {
         std::size_t end = path.find('/', at);
-        if (end == std::string_view::npos)
+        if (end == std::string_view::npos) {
             end = path.size();
+        }
         parts.push_back(path.substr(at, end - at));
         at = end + 1;
     }
@@ -85,67 +88,79 @@ std::string relative_path(std::string_view dst, std::string_view src) {
     std::vector<std::string_view> from = split_path(src);
     from.pop_back(); // the file name
     std::string_view dst_trimmed = dst;
-    if (dst_trimmed.size() > 1 && dst_trimmed.ends_with('/'))
+    if (dst_trimmed.size() > 1 && dst_trimmed.ends_with('/')) {
         dst_trimmed.remove_suffix(1);
+    }
     const std::vector<std::string_view> to =
         dst_trimmed == "/" ? std::vector<std::string_view>{} : split_path(dst_trimmed);
     std::size_t common = 0;
-    while (common < from.size() && common < to.size() && from[common] == to[common])
+    while (common < from.size() && common < to.size() && from[common] == to[common]) {
         ++common;
+    }
     std::string out;
-    for (std::size_t i = common; i < from.size(); ++i)
+    for (std::size_t i = common; i < from.size(); ++i) {
         out += out.empty() ? ".." : "/..";
+    }
     for (std::size_t i = common; i < to.size(); ++i) {
-        if (!out.empty())
+        if (!out.empty()) {
             out.push_back('/');
+        }
         out += to[i];
     }
-    if (out.empty())
+    if (out.empty()) {
         return "./";
-    if (dst.ends_with('/'))
+    }
+    if (dst.ends_with('/')) {
         out.push_back('/');
+    }
     return out;
 }
 
 // Only a plain host[:port] from the Host header goes into the pages.
 std::string safe_host(std::string_view host) {
-    if (host.empty() || host.size() > 255)
+    if (host.empty() || host.size() > 255) {
         return "127.0.0.1";
+    }
     for (const char c : host) {
         const bool ok =
             util::is_ascii_alnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
-        if (!ok)
+        if (!ok) {
             return "127.0.0.1";
+        }
     }
     return std::string(host);
 }
 
 std::string port_of(std::string_view host) {
     const auto colon = host.rfind(':');
-    if (colon == std::string_view::npos || host.ends_with(']'))
+    if (colon == std::string_view::npos || host.ends_with(']')) {
         return "80";
+    }
     return std::string(host.substr(colon + 1));
 }
 
 std::string sorted_query_key(const std::string& url) {
     // Our query variants have the same two parameters in two orders: sort them.
     const auto q = url.find('?');
-    if (q == std::string::npos)
+    if (q == std::string::npos) {
         return url;
+    }
     std::vector<std::string> params;
     std::string_view query = std::string_view(url).substr(q + 1);
     std::size_t at = 0;
     while (at <= query.size()) {
         std::size_t end = query.find('&', at);
-        if (end == std::string_view::npos)
+        if (end == std::string_view::npos) {
             end = query.size();
+        }
         params.emplace_back(query.substr(at, end - at));
         at = end + 1;
     }
     std::sort(params.begin(), params.end());
     std::string out = url.substr(0, q + 1);
-    for (std::size_t i = 0; i < params.size(); ++i)
+    for (std::size_t i = 0; i < params.size(); ++i) {
         out += (i ? "&" : "") + params[i];
+    }
     return out;
 }
 
@@ -161,8 +176,9 @@ struct Site::Link {
 
 Site::Site(SiteOptions options)
     : m_options(options) {
-    if (m_options.pages < 1)
+    if (m_options.pages < 1) {
         throw std::invalid_argument("a site needs at least one page");
+    }
     m_sections = std::min(k_max_sections, m_options.pages - 1);
     std::uint64_t rng = m_options.seed * 0x9e3779b97f4a7c15ULL + 12345;
     static constexpr std::string_view k_consonants = "bcdfghjklmnprstvwz";
@@ -184,8 +200,9 @@ Site::Site(SiteOptions options)
     for (int i = 0; i < 6000; ++i) {
         const std::size_t first = m_sentence_text.size();
         for (int n = between(rng, 6, 18); n > 0; --n) {
-            if (m_sentence_text.size() != first)
+            if (m_sentence_text.size() != first) {
                 m_sentence_text.push_back(' ');
+            }
             m_sentence_text += pick(rng, m_words);
         }
         m_sentence_text[first] = static_cast<char>(m_sentence_text[first] - 'a' + 'A');
@@ -200,10 +217,12 @@ Site::Site(SiteOptions options)
 }
 
 std::string Site::page_path(std::uint64_t id) const {
-    if (id == 0)
+    if (id == 0) {
         return "/index.html";
-    if (id <= m_sections)
+    }
+    if (id <= m_sections) {
         return "/sec" + two_digits(id - 1) + "/index.html";
+    }
     const std::uint64_t section = id % m_sections;
     const std::uint64_t category = (id / m_sections) % k_categories;
     return "/sec" + two_digits(section) + "/cat" + two_digits(category) + "/p" + six_digits(id) +
@@ -211,28 +230,34 @@ std::string Site::page_path(std::uint64_t id) const {
 }
 
 std::optional<std::uint64_t> Site::page_id(std::string_view path) const {
-    if (path == "/" || path == "/index.html")
+    if (path == "/" || path == "/index.html") {
         return 0;
-    if (!path.starts_with("/sec"))
+    }
+    if (!path.starts_with("/sec")) {
         return std::nullopt;
+    }
     std::uint64_t id = 0;
     if (path.size() >= 7 && (path.substr(6) == "/" || path.substr(6) == "/index.html")) {
         std::uint64_t section = 0;
-        if (!parse_digits(path.substr(4, 2), section) || section + 1 > m_sections)
+        if (!parse_digits(path.substr(4, 2), section) || section + 1 > m_sections) {
             return std::nullopt;
+        }
         id = section + 1;
     } else {
         const auto p = path.rfind("/p");
         if (p == std::string_view::npos || !path.ends_with(".html") ||
-            !parse_digits(path.substr(p + 2, path.size() - p - 2 - 5), id))
+            !parse_digits(path.substr(p + 2, path.size() - p - 2 - 5), id)) {
             return std::nullopt;
-        if (id <= m_sections || id >= m_options.pages)
+        }
+        if (id <= m_sections || id >= m_options.pages) {
             return std::nullopt;
+        }
     }
     // The canonical spelling only: "/sec01/cat02/p000123.html", "/sec01/" or its index.html.
     const std::string canonical = page_path(id);
-    if (path != canonical && !(id <= m_sections && path == canonical.substr(0, 7)))
+    if (path != canonical && !(id <= m_sections && path == canonical.substr(0, 7))) {
         return std::nullopt;
+    }
     return id;
 }
 
@@ -240,24 +265,28 @@ std::string Site::href_to(std::uint64_t& rng, const std::string& source, std::ui
                           Link& link) const {
     std::string form = page_path(dst);
     const double r = real(rng);
-    if (dst <= m_sections && real(rng) < 0.5)
+    if (dst <= m_sections && real(rng) < 0.5) {
         form.resize(form.size() - std::string_view("index.html").size()); // "/secAA/" or "/"
+    }
     std::string href;
     if (r < 0.55) {
         href = relative_path(form, source);
-        if (!href.starts_with("../") && !href.starts_with("./") && real(rng) < 0.5)
+        if (!href.starts_with("../") && !href.starts_with("./") && real(rng) < 0.5) {
             href = "./" + href;
+        }
     } else if (r < 0.88) {
         href = form;
     } else {
         href = "http://{host}" + form; // the host is filled in when rendering
     }
     std::string query;
-    if ((dst <= m_sections || dst < k_featured) && real(rng) < 0.12)
+    if ((dst <= m_sections || dst < k_featured) && real(rng) < 0.12) {
         query = k_query_variants[below(rng, k_query_variants.size())];
+    }
     href += query;
-    if (real(rng) < 0.06)
+    if (real(rng) < 0.06) {
         href += k_fragments[below(rng, k_fragments.size())];
+    }
     link.kind = Link::Kind::page;
     link.target = dst;
     link.url = form + query;
@@ -275,25 +304,29 @@ std::vector<Site::Link> Site::links(std::uint64_t id, std::uint64_t& rng) const 
     };
     const int total = between(rng, 20, 40);
     nav.push_back(Link{Link::Kind::page, 0, "/", "/"});
-    if (id == 0)
+    if (id == 0) {
         nav.push_back(Link{Link::Kind::page, 0, "./index.html", "/index.html"});
-    else
+    } else {
         add_page(nav, 0);
+    }
     std::vector<std::uint64_t> sections;
-    for (std::uint64_t s = 1; s <= m_sections; ++s)
+    for (std::uint64_t s = 1; s <= m_sections; ++s) {
         sections.push_back(s);
+    }
     for (std::size_t i = 0; i < std::min<std::size_t>(3, sections.size()); ++i) {
         std::swap(sections[i], sections[i + below(rng, sections.size() - i)]);
         add_page(nav, sections[i]);
     }
-    if (id > 0)
+    if (id > 0) {
         add_page(nav, (id - 1) / k_fanout);
+    }
     nav.push_back(Link{Link::Kind::fragment, 0, "#top", ""});
 
     std::vector<Link> inline_links;
     for (std::uint64_t child = k_fanout * id + 1;
-         child <= k_fanout * id + k_fanout && child < m_options.pages; ++child)
+         child <= k_fanout * id + k_fanout && child < m_options.pages; ++child) {
         add_page(inline_links, child);
+    }
     std::vector<Link> extra;
     for (int n = between(rng, 1, 2); n > 0; --n) {
         Link link;
@@ -332,23 +365,29 @@ std::vector<Site::Link> Site::links(std::uint64_t id, std::uint64_t& rng) const 
     }
     const int fixed = static_cast<int>(nav.size() + inline_links.size() + extra.size());
     std::vector<Link> random_links;
-    for (int n = std::max(0, total - fixed); n > 0 && m_options.pages > 1; --n)
+    for (int n = std::max(0, total - fixed); n > 0 && m_options.pages > 1; --n) {
         add_page(random_links, below(rng, m_options.pages));
+    }
     const std::size_t half = random_links.size() / 2;
-    for (std::size_t i = 0; i < half; ++i)
+    for (std::size_t i = 0; i < half; ++i) {
         inline_links.push_back(std::move(random_links[i]));
-    for (auto& link : extra)
+    }
+    for (auto& link : extra) {
         inline_links.push_back(std::move(link));
-    for (std::size_t i = inline_links.size(); i > 1; --i)
+    }
+    for (std::size_t i = inline_links.size(); i > 1; --i) {
         std::swap(inline_links[i - 1], inline_links[below(rng, i)]);
+    }
 
     std::vector<Link> out = std::move(nav);
     out.push_back(Link{Link::Kind::fragment, 0, "", ""}); // separator: inline links follow
-    for (auto& link : inline_links)
+    for (auto& link : inline_links) {
         out.push_back(std::move(link));
+    }
     out.push_back(Link{Link::Kind::fragment, 0, "", ""}); // separator: related links follow
-    for (std::size_t i = half; i < random_links.size(); ++i)
+    for (std::size_t i = half; i < random_links.size(); ++i) {
         out.push_back(std::move(random_links[i]));
+    }
     return out;
 }
 
@@ -387,8 +426,9 @@ std::vector<std::string> Site::page_hrefs(std::uint64_t id, std::string_view hos
     const std::string port = port_of(h);
     std::vector<std::string> out;
     for (const Link& link : links(id, rng)) {
-        if (link.href.empty())
+        if (link.href.empty()) {
             continue;
+        }
         std::string href;
         append_filled(href, link.href, h, port, false);
         out.push_back(std::move(href));
@@ -405,17 +445,19 @@ std::string Site::render(std::uint64_t id, std::string_view host_header) const {
     std::vector<const Link*> parts[3];
     int part = 0;
     for (const Link& link : all) {
-        if (link.href.empty())
+        if (link.href.empty()) {
             ++part;
-        else
+        } else {
             parts[part].push_back(&link);
+        }
     }
     // Everything is appended in place: a page is rendered per request, so no temporaries.
     auto append_words = [&](std::string& out) {
         const std::size_t first = out.size();
         for (int n = between(rng, 1, 4); n > 0; --n) {
-            if (out.size() != first)
+            if (out.size() != first) {
                 out.push_back(' ');
+            }
             out += pick(rng, m_words);
         }
         out[first] = static_cast<char>(out[first] - 'a' + 'A');
@@ -476,8 +518,9 @@ std::string Site::render(std::uint64_t id, std::string_view host_header) const {
             out += "</h2>\n";
         }
         sentences.clear();
-        for (int n = between(rng, 3, 8); n > 0; --n)
+        for (int n = between(rng, 3, 8); n > 0; --n) {
             sentences.push_back(below(rng, m_sentences.size()));
+        }
         const Link* link = nullptr;
         std::size_t linked = sentences.size(); // the sentence that carries the link
         if (!pending.empty()) {
@@ -488,8 +531,9 @@ std::string Site::render(std::uint64_t id, std::string_view host_header) const {
         out += "<p>";
         for (std::size_t i = 0; i < sentences.size(); ++i) {
             const std::string_view sentence = m_sentences[sentences[i]];
-            if (i)
+            if (i) {
                 out.push_back(' ');
+            }
             if (i == linked) {
                 out.append(sentence.substr(0, sentence.size() - 1));
                 out.push_back(' ');
@@ -518,8 +562,9 @@ SiteStats Site::stats() const {
         reached[id] = true;
         std::uint64_t rng = page_seed(m_options.seed, id);
         for (const Link& link : links(id, rng)) {
-            if (link.href.empty())
+            if (link.href.empty()) {
                 continue; // separator
+            }
             ++stats.links_seen;
             if (link.kind == Link::Kind::offsite) {
                 ++stats.offsite_links;
@@ -551,28 +596,34 @@ Handler site_handler(std::shared_ptr<const Site> site) {
                                      static_cast<std::uint8_t>(bits >> 8),
                                      static_cast<std::uint8_t>(bits >> 16)});
         }
-        for (int p = 0; p < 32 * 32; ++p)
+        for (int p = 0; p < 32 * 32; ++p) {
             image.pixels.push_back(static_cast<std::uint8_t>(below(rng, 16)));
+        }
         images->push_back(make_body(encode_gif(image)));
     }
     auto css = make_body(std::string(k_css));
     auto robots = make_body(std::string(k_robots));
     return [site, images, css, robots](const Request& request) {
         const std::string_view path = request.path;
-        if (const auto id = site->page_id(path))
+        if (const auto id = site->page_id(path)) {
             return Reply::bytes(200, make_body(site->render(*id, request.header("Host"))),
                                 "text/html; charset=utf-8");
-        if (path == "/robots.txt")
+        }
+        if (path == "/robots.txt") {
             return Reply::bytes(200, robots, "text/plain; charset=utf-8");
-        if (path == "/static/site.css")
+        }
+        if (path == "/static/site.css") {
             return Reply::bytes(200, css, "text/css; charset=utf-8");
+        }
         if (path.starts_with("/img/img") && path.ends_with(".gif") && path.size() == 14) {
             std::uint64_t n = 0;
-            if (parse_digits(path.substr(8, 2), n) && n < images->size())
+            if (parse_digits(path.substr(8, 2), n) && n < images->size()) {
                 return Reply::bytes(200, (*images)[n], "image/gif");
+            }
         }
-        if (path.size() == 6 && site->page_id(std::string(path) + "/"))
+        if (path.size() == 6 && site->page_id(std::string(path) + "/")) {
             return Reply::redirect(301, std::string(path) + "/");
+        }
         return Reply::text(404, "not found\n");
     };
 }

@@ -47,8 +47,9 @@ struct Entry {
 
 std::optional<std::string> canonical(const std::string& path) {
     char* real = ::realpath(path.c_str(), nullptr);
-    if (!real)
+    if (!real) {
         return std::nullopt;
+    }
     std::string out(real);
     std::free(real);
     return out;
@@ -58,8 +59,9 @@ std::optional<std::string> canonical(const std::string& path) {
 std::optional<std::string> read_file(const std::string& path, FileStamp& stamp,
                                      std::size_t max_bytes, bool& too_large) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
         return std::nullopt;
+    }
     struct stat st {};
     std::optional<std::string> result;
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -71,8 +73,9 @@ std::optional<std::string> read_file(const std::string& path, FileStamp& stamp,
             bool ok = true;
             while (done < bytes.size()) {
                 const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-                if (n < 0 && errno == EINTR)
+                if (n < 0 && errno == EINTR) {
                     continue;
+                }
                 if (n <= 0) {
                     ok = false; // shrank while reading or failed: treat as unreadable
                     break;
@@ -97,17 +100,20 @@ public:
 
     Reply serve(const Request& request) {
         const auto relative = resolve_request_path(request.path);
-        if (!relative)
+        if (!relative) {
             return not_found();
+        }
         const bool directory_request = request.path.ends_with('/');
         std::string key = *relative;
-        if (directory_request && !key.empty())
+        if (directory_request && !key.empty()) {
             key.push_back('/');
+        }
 
         if (auto entry = lookup(key)) {
             struct stat st {};
-            if (::stat(entry->file.c_str(), &st) == 0 && FileStamp::of(st) == entry->stamp)
+            if (::stat(entry->file.c_str(), &st) == 0 && FileStamp::of(st) == entry->stamp) {
                 return reply(*entry);
+            }
         }
         return load(request, *relative, key, directory_request);
     }
@@ -120,8 +126,9 @@ private:
     }
 
     bool inside_root(const std::string& path) const {
-        if (m_root == "/")
+        if (m_root == "/") {
             return true;
+        }
         return path == m_root || (path.size() > m_root.size() && path.starts_with(m_root) &&
                                   path[m_root.size()] == '/');
     }
@@ -129,32 +136,38 @@ private:
     Reply load(const Request& request, const std::string& relative, const std::string& key,
                bool directory_request) {
         auto file = canonical(m_root + "/" + relative);
-        if (!file || !inside_root(*file))
+        if (!file || !inside_root(*file)) {
             return forget(key);
+        }
         struct stat st {};
-        if (::stat(file->c_str(), &st) != 0)
+        if (::stat(file->c_str(), &st) != 0) {
             return forget(key);
+        }
         if (S_ISDIR(st.st_mode)) {
             if (!directory_request) {
                 std::string location(request.path);
                 location.push_back('/');
-                if (!request.query.empty())
+                if (!request.query.empty()) {
                     location.append("?").append(request.query);
+                }
                 return Reply::redirect(301, std::move(location));
             }
             file = canonical(*file + "/index.html");
-            if (!file || !inside_root(*file))
+            if (!file || !inside_root(*file)) {
                 return forget(key);
+            }
         } else if (directory_request) {
             return forget(key); // "/notes.txt/" names a directory that is not there
         }
         auto entry = std::make_shared<Entry>();
         bool too_large = false;
         auto bytes = read_file(*file, entry->stamp, m_options.max_file_bytes, too_large);
-        if (too_large)
+        if (too_large) {
             return Reply::text(403, "file too large for this server\n");
-        if (!bytes)
+        }
+        if (!bytes) {
             return forget(key);
+        }
         entry->body = make_body(std::move(*bytes));
         entry->content_type = content_type_for(*file);
         entry->file = std::move(*file);
@@ -165,8 +178,9 @@ private:
                 m_cached_bytes = 0;
             }
             auto& slot = m_cache[key];
-            if (slot)
+            if (slot) {
                 m_cached_bytes -= slot->body->size();
+            }
             slot = entry;
             m_cached_bytes += entry->body->size();
         }
@@ -201,11 +215,13 @@ private:
 std::string_view content_type_for(std::string_view file_name) {
     const auto slash = file_name.rfind('/');
     const auto dot = file_name.rfind('.');
-    if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash))
+    if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) {
         return "application/octet-stream";
+    }
     std::string ext;
-    for (const char c : file_name.substr(dot + 1))
+    for (const char c : file_name.substr(dot + 1)) {
         ext.push_back(util::to_lower(c));
+    }
     static const std::unordered_map<std::string, std::string_view> k_types = {
         {"html", "text/html; charset=utf-8"},
         {"htm", "text/html; charset=utf-8"},
@@ -245,43 +261,50 @@ std::string_view content_type_for(std::string_view file_name) {
 }
 
 std::optional<std::string> resolve_request_path(std::string_view path) {
-    if (!path.starts_with('/'))
+    if (!path.starts_with('/')) {
         return std::nullopt;
+    }
     if (path.find('%') == std::string_view::npos && path.find("/.") == std::string_view::npos &&
         path.find("//") == std::string_view::npos) {
         // The common case has nothing to decode or resolve.
         path.remove_prefix(1);
-        if (path.ends_with('/'))
+        if (path.ends_with('/')) {
             path.remove_suffix(1);
+        }
         return std::string(path);
     }
     std::vector<std::string> segments;
     std::size_t at = 1;
     while (at <= path.size()) {
         std::size_t end = path.find('/', at);
-        if (end == std::string_view::npos)
+        if (end == std::string_view::npos) {
             end = path.size();
+        }
         const std::string_view raw = path.substr(at, end - at);
         std::string segment;
         for (std::size_t i = 0; i < raw.size(); ++i) {
             char c = raw[i];
             if (c == '%') {
-                if (i + 2 >= raw.size())
+                if (i + 2 >= raw.size()) {
                     return std::nullopt;
+                }
                 const int hi = util::hex_value(raw[i + 1]);
                 const int lo = util::hex_value(raw[i + 2]);
-                if (hi < 0 || lo < 0)
+                if (hi < 0 || lo < 0) {
                     return std::nullopt;
+                }
                 c = static_cast<char>(hi * 16 + lo);
                 i += 2;
             }
-            if (c == '/' || c == '\0')
+            if (c == '/' || c == '\0') {
                 return std::nullopt;
+            }
             segment.push_back(c);
         }
         if (segment == "..") {
-            if (segments.empty())
+            if (segments.empty()) {
                 return std::nullopt;
+            }
             segments.pop_back();
         } else if (!segment.empty() && segment != ".") {
             segments.push_back(std::move(segment));
@@ -290,8 +313,9 @@ std::optional<std::string> resolve_request_path(std::string_view path) {
     }
     std::string out;
     for (const auto& segment : segments) {
-        if (!out.empty())
+        if (!out.empty()) {
             out.push_back('/');
+        }
         out += segment;
     }
     return out;
@@ -299,11 +323,13 @@ std::optional<std::string> resolve_request_path(std::string_view path) {
 
 Handler static_files_handler(const std::filesystem::path& root, StaticFilesOptions options) {
     std::error_code ec;
-    if (!std::filesystem::is_directory(root, ec))
+    if (!std::filesystem::is_directory(root, ec)) {
         throw std::invalid_argument("not a directory: " + root.string());
+    }
     auto real = canonical(root.string());
-    if (!real)
+    if (!real) {
         throw std::invalid_argument("cannot resolve: " + root.string());
+    }
     auto files = std::make_shared<StaticFiles>(std::move(*real), options);
     return [files](const Request& request) { return files->serve(request); };
 }

@@ -10,10 +10,12 @@ namespace flagcrawl::util {
 // The reason phrase of `status` ("Not Found"), or "" for codes without one.
 inline std::string_view http_reason(int status) {
     namespace http = boost::beast::http;
-    if (status == 418) // the flags error mode's status; not in Beast's table
+    if (status == 418) { // the flags error mode's status; not in Beast's table
         return "I'm a teapot";
-    if (status < 0 || http::int_to_status(static_cast<unsigned>(status)) == http::status::unknown)
+    }
+    if (status < 0 || http::int_to_status(static_cast<unsigned>(status)) == http::status::unknown) {
         return "";
+    }
     return http::obsolete_reason(static_cast<http::status>(status));
 }
 

@@ -19,21 +19,24 @@ namespace {
 
 // The complete length of a "bytes */LENGTH" Content-Range (a 416's); nullopt otherwise.
 std::optional<std::uint64_t> unsatisfied_length(std::string_view content_range) {
-    if (!content_range.starts_with("bytes */"))
+    if (!content_range.starts_with("bytes */")) {
         return std::nullopt;
+    }
     content_range.remove_prefix(8);
     std::uint64_t length = 0;
     const auto [end, ec] =
         std::from_chars(content_range.data(), content_range.data() + content_range.size(), length);
-    if (ec != std::errc() || end != content_range.data() + content_range.size())
+    if (ec != std::errc() || end != content_range.data() + content_range.size()) {
         return std::nullopt;
+    }
     return length;
 }
 
 std::pair<std::string, std::string> split_folder(const std::string& path) {
     const auto slash = path.rfind('/');
-    if (slash == std::string::npos)
+    if (slash == std::string::npos) {
         return {{}, path};
+    }
     return {path.substr(0, slash), path.substr(slash + 1)};
 }
 
@@ -47,9 +50,10 @@ DownloadJob::DownloadJob(std::vector<ListLine> urls, UrlListReader* list,
     , m_recorder(recorder)
     , m_options(options) {
     m_out_fd = ::open(m_out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (m_out_fd < 0)
+    if (m_out_fd < 0) {
         throw std::runtime_error("cannot open output folder " + m_out_dir.string() + ": " +
                                  std::strerror(errno));
+    }
 }
 
 DownloadJob::~DownloadJob() {
@@ -57,10 +61,12 @@ DownloadJob::~DownloadJob() {
 }
 
 std::optional<ListLine> DownloadJob::next_line() {
-    if (m_next_arg < m_args.size())
+    if (m_next_arg < m_args.size()) {
         return std::move(m_args[m_next_arg++]);
-    if (m_list == nullptr)
+    }
+    if (m_list == nullptr) {
         return std::nullopt;
+    }
     return m_list->next();
 }
 
@@ -75,8 +81,9 @@ fetch::Request DownloadJob::make_request(const std::string& url, int folder_fd,
     request.url = url;
     std::filesystem::path folder = m_out_dir;
     request.sink = std::make_unique<FileSink>(folder_fd, std::move(folder), name, sink);
-    if (m_warc)
+    if (m_warc) {
         request.capture = m_warc->capture();
+    }
     return request;
 }
 
@@ -99,8 +106,9 @@ std::optional<fetch::WorkSource::Next> DownloadJob::prepare(const ListLine& line
         return std::nullopt;
     }
     auto parsed = parse(text);
-    if (!parsed && parsed.error() == UrlError::no_base && text.find("://") == std::string::npos)
+    if (!parsed && parsed.error() == UrlError::no_base && text.find("://") == std::string::npos) {
         parsed = parse("http://" + text);
+    }
     if (!parsed) {
         m_recorder.record_unfetched(text, text, fetch::FailureKind::invalid_url,
                                     fmt::format("invalid URL: {}", to_string(parsed.error())));
@@ -151,16 +159,18 @@ std::optional<fetch::WorkSource::Next> DownloadJob::prepare(const ListLine& line
             headers.push_back(fmt::format("Range: bytes={}-", sink.resume->offset));
             // Ranges are of the bytes as sent: an encoded body could not be appended.
             headers.emplace_back("Accept-Encoding: identity");
-            if (!partial->etag.empty() && !partial->etag.starts_with("W/"))
+            if (!partial->etag.empty() && !partial->etag.starts_with("W/")) {
                 headers.push_back("If-Range: " + partial->etag);
-            else if (!partial->last_modified.empty())
+            } else if (!partial->last_modified.empty()) {
                 headers.push_back("If-Range: " + partial->last_modified);
+            }
         }
     }
     if (m_options.timestamping && whole && !sink.resume) {
         headers.push_back("If-Modified-Since: " + util::format_http_date(whole->mtime));
-        if (!whole->etag.empty())
+        if (!whole->etag.empty()) {
             headers.push_back("If-None-Match: " + whole->etag);
+        }
         item.conditional = true;
     }
     fetch::Request request = make_request(item.url, folder_fd, name, sink);
@@ -178,10 +188,12 @@ fetch::WorkSource::Next DownloadJob::next(fetch::Clock::time_point) {
             return next;
         }
         std::optional<ListLine> line = next_line();
-        if (!line)
+        if (!line) {
             break;
-        if (auto next = prepare(*line))
+        }
+        if (auto next = prepare(*line)) {
             return std::move(*next);
+        }
     }
     return {};
 }
@@ -209,8 +221,9 @@ void DownloadJob::on_response(fetch::Response&& response) {
         item = std::move(it->second);
         m_in_flight.erase(it);
     }
-    if (m_warc)
+    if (m_warc) {
         m_warc->archive(std::move(response.capture), !response.error);
+    }
     auto& sink = static_cast<FileSink&>(*response.sink);
     const auto& resume = sink.options().resume;
     // A redone item's row counts the requests of both tries: the server saw them all.
@@ -253,8 +266,9 @@ std::size_t DownloadJob::in_flight() const {
 std::string DownloadJob::stall_report() const {
     const auto now = fetch::Clock::now();
     std::lock_guard lock(m_in_flight_mutex);
-    if (m_in_flight.empty())
+    if (m_in_flight.empty()) {
         return {};
+    }
     const InFlight& oldest = m_in_flight.begin()->second;
     return fmt::format("waiting for {} (in flight for {:.1f} s, {} request(s) in flight)",
                        oldest.url, std::chrono::duration<double>(now - oldest.started).count(),

@@ -8,11 +8,13 @@ namespace {
 
 // Largest n <= limit such that s[0, n) does not end inside a UTF-8 sequence.
 std::size_t utf8_cut(std::string_view s, std::size_t limit) {
-    if (s.size() <= limit)
+    if (s.size() <= limit) {
         return s.size();
+    }
     std::size_t n = limit;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) {
         --n;
+    }
     return n;
 }
 
@@ -22,8 +24,9 @@ std::pair<std::string_view, std::string_view> split_extension(std::string_view n
     const auto slash = name.rfind('/');
     const std::size_t base = slash == std::string_view::npos ? 0 : slash + 1;
     auto dot = name.rfind('.');
-    if (dot == std::string_view::npos || dot <= base)
+    if (dot == std::string_view::npos || dot <= base) {
         return {name, {}};
+    }
     return {name.substr(0, dot), name.substr(dot)};
 }
 
@@ -31,8 +34,9 @@ std::pair<std::string_view, std::string_view> split_extension(std::string_view n
 
 std::string file_name_for_path(std::string_view url_path) {
     auto cut = url_path.find_first_of("?#");
-    if (cut != std::string_view::npos)
+    if (cut != std::string_view::npos) {
         url_path = url_path.substr(0, cut);
+    }
     auto slash = url_path.rfind('/');
     std::string_view segment =
         slash == std::string_view::npos ? url_path : url_path.substr(slash + 1);
@@ -40,17 +44,21 @@ std::string file_name_for_path(std::string_view url_path) {
     util::percent_decode_into(segment, name);
     for (char& c : name) {
         auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7F || c == '/' || c == '\\')
+        if (u < 0x20 || u == 0x7F || c == '/' || c == '\\') {
             c = '_';
+        }
     }
-    if (name.empty())
+    if (name.empty()) {
         return "index.html";
-    if (name.front() == '.')
+    }
+    if (name.front() == '.') {
         name.front() = '_';
+    }
     if (name.size() > k_max_file_name) {
         auto [stem, ext] = split_extension(name);
-        if (ext.size() > 16)
+        if (ext.size() > 16) {
             ext = {};
+        }
         std::string shortened(stem.substr(0, utf8_cut(stem, k_max_file_name - ext.size())));
         shortened += ext;
         name = std::move(shortened);
@@ -59,13 +67,15 @@ std::string file_name_for_path(std::string_view url_path) {
 }
 
 std::string NameAllocator::claim(const std::string& name) {
-    if (m_used.insert(key_hash(name)))
+    if (m_used.insert(key_hash(name))) {
         return name;
+    }
     auto [stem, ext] = split_extension(name);
     for (unsigned n = 1;; ++n) {
         std::string candidate = std::string(stem) + '.' + std::to_string(n) + std::string(ext);
-        if (m_used.insert(key_hash(candidate)))
+        if (m_used.insert(key_hash(candidate))) {
             return candidate;
+        }
     }
 }
 

@@ -22,8 +22,9 @@ namespace {
 const EVP_MD* sha256_md() {
     static const EVP_MD* md = [] {
         const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-        if (fetched == nullptr)
+        if (fetched == nullptr) {
             throw std::runtime_error("OpenSSL has no SHA256");
+        }
         return fetched;
     }();
     return md;
@@ -35,14 +36,16 @@ std::string errno_text(const char* what, const std::filesystem::path& path) {
 
 // The first byte of a "bytes FIRST-LAST/SIZE" Content-Range; nullopt for anything else.
 std::optional<std::uint64_t> range_start(std::string_view content_range) {
-    if (!content_range.starts_with("bytes "))
+    if (!content_range.starts_with("bytes ")) {
         return std::nullopt;
+    }
     content_range.remove_prefix(6);
     std::uint64_t first = 0;
     const auto [end, ec] =
         std::from_chars(content_range.data(), content_range.data() + content_range.size(), first);
-    if (ec != std::errc() || end == content_range.data() + content_range.size() || *end != '-')
+    if (ec != std::errc() || end == content_range.data() + content_range.size() || *end != '-') {
         return std::nullopt;
+    }
     return first;
 }
 
@@ -56,18 +59,20 @@ std::string attribute(int fd, const char* name) {
 // Sets or (when empty) removes an attribute; file systems without them are not an error: the
 // next request is then only less conditional.
 void set_attribute(int fd, const char* name, const std::string& value) {
-    if (value.empty())
+    if (value.empty()) {
         ::fremovexattr(fd, name);
-    else
+    } else {
         ::fsetxattr(fd, name, value.data(), value.size(), 0);
+    }
 }
 
 } // namespace
 
 FileSink::FileSink(const std::filesystem::path& dir, const std::string& final_name)
     : FileSink(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), dir, final_name) {
-    if (m_dir_fd < 0)
+    if (m_dir_fd < 0) {
         m_error = errno_text("cannot open folder", dir);
+    }
 }
 
 FileSink::FileSink(int dir_fd, std::filesystem::path dir, std::string final_name,
@@ -81,17 +86,20 @@ FileSink::FileSink(int dir_fd, std::filesystem::path dir, std::string final_name
     , m_hash(EVP_MD_CTX_new()) {
     if (m_hash == nullptr || EVP_DigestInit_ex2(m_hash, sha256_md(), nullptr) != 1) {
         EVP_MD_CTX_free(m_hash);
-        if (m_dir_fd >= 0)
+        if (m_dir_fd >= 0) {
             ::close(m_dir_fd);
+        }
         throw std::bad_alloc();
     }
 }
 
 FileSink::~FileSink() {
-    if (!m_committed)
+    if (!m_committed) {
         discard();
-    if (m_dir_fd >= 0)
+    }
+    if (m_dir_fd >= 0) {
         ::close(m_dir_fd);
+    }
     EVP_MD_CTX_free(m_hash);
 }
 
@@ -102,8 +110,9 @@ const std::string& FileSink::target_name() const {
 
 bool FileSink::open_target(int flags) {
     if (m_dir_fd < 0) {
-        if (m_error.empty())
+        if (m_error.empty()) {
             m_error = "cannot open folder " + m_dir.string();
+        }
         return false;
     }
     // O_NOFOLLOW: a symbolic link planted under the name is refused, never written through.
@@ -113,8 +122,9 @@ bool FileSink::open_target(int flags) {
         m_error = errno_text("cannot create", m_dir / target_name());
         return false;
     }
-    if (target_name() == m_part)
+    if (target_name() == m_part) {
         m_part_created = true;
+    }
     return true;
 }
 
@@ -130,8 +140,9 @@ bool FileSink::hash_prefix() {
     off_t at = 0;
     while (left > 0) {
         const ssize_t n = ::pread(fd, buffer, std::min<std::uint64_t>(left, sizeof buffer), at);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
             continue;
+        }
         if (n <= 0) {
             m_error = n == 0 ? (m_dir / target_name()).string() + " is shorter than when it was "
                                                                   "measured"
@@ -168,8 +179,9 @@ bool FileSink::begin(const fetch::Response& head) {
             return false;
         }
         m_mode = SinkMode::append;
-        if (!hash_prefix() || !open_target(0))
+        if (!hash_prefix() || !open_target(0)) {
             return false;
+        }
         // What an earlier attempt of this request appended is dropped: the range starts here.
         if (::ftruncate(m_fd, static_cast<off_t>(m_options.resume->offset)) != 0 ||
             ::lseek(m_fd, 0, SEEK_END) < 0) {
@@ -181,8 +193,9 @@ bool FileSink::begin(const fetch::Response& head) {
     }
     if (status >= 200 && status < 300) {
         m_mode = SinkMode::fresh;
-        if (!open_target(O_CREAT | O_TRUNC))
+        if (!open_target(O_CREAT | O_TRUNC)) {
             return false;
+        }
         keep_validators();
         return true;
     }
@@ -191,12 +204,14 @@ bool FileSink::begin(const fetch::Response& head) {
 }
 
 bool FileSink::write(std::span<const char> data) {
-    if (m_mode == SinkMode::drop)
+    if (m_mode == SinkMode::drop) {
         return true;
+    }
     if (m_mode == SinkMode::none) { // written without begin(): the whole body
         m_mode = SinkMode::fresh;
-        if (!open_target(O_CREAT | O_TRUNC))
+        if (!open_target(O_CREAT | O_TRUNC)) {
             return false;
+        }
     }
     if (!util::write_all(m_fd, data)) {
         m_error = errno_text("cannot write", m_dir / target_name());
@@ -208,8 +223,9 @@ bool FileSink::write(std::span<const char> data) {
 }
 
 void FileSink::reset() {
-    if (m_mode == SinkMode::append && m_fd >= 0)
+    if (m_mode == SinkMode::append && m_fd >= 0) {
         ::ftruncate(m_fd, static_cast<off_t>(m_options.resume->offset));
+    }
     close_file();
     m_mode = SinkMode::none;
     m_written = 0;
@@ -219,8 +235,9 @@ void FileSink::reset() {
 }
 
 void FileSink::close_file() {
-    if (m_fd >= 0)
+    if (m_fd >= 0) {
         ::close(m_fd);
+    }
     m_fd = -1;
 }
 
@@ -236,11 +253,13 @@ std::string FileSink::finish_hash_and_place(bool rename) {
         }
         const int closed = ::close(m_fd);
         m_fd = -1;
-        if (closed != 0)
+        if (closed != 0) {
             return errno_text("cannot write", m_dir / target_name());
+        }
     }
-    if (rename && ::renameat(m_dir_fd, m_part.c_str(), m_dir_fd, m_name.c_str()) != 0)
+    if (rename && ::renameat(m_dir_fd, m_part.c_str(), m_dir_fd, m_name.c_str()) != 0) {
         return errno_text("cannot rename to", m_final);
+    }
     m_committed = true;
 
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -260,20 +279,23 @@ std::string FileSink::commit() {
         // No body: an empty file (or a drop being committed, which the job never asks).
         m_mode = SinkMode::fresh;
         EVP_DigestInit_ex2(m_hash, sha256_md(), nullptr);
-        if (!open_target(O_CREAT | O_TRUNC))
+        if (!open_target(O_CREAT | O_TRUNC)) {
             return m_error;
+        }
     }
     return finish_hash_and_place(target_name() == m_part);
 }
 
 std::string FileSink::commit_kept() {
     close_file();
-    if (!m_options.resume)
+    if (!m_options.resume) {
         return "no kept file to commit";
+    }
     m_mode = SinkMode::append;
     EVP_DigestInit_ex2(m_hash, sha256_md(), nullptr);
-    if (!hash_prefix())
+    if (!hash_prefix()) {
         return m_error;
+    }
     return finish_hash_and_place(target_name() == m_part);
 }
 
@@ -281,15 +303,17 @@ void FileSink::discard() {
     close_file();
     const bool keep = m_options.keep_partial && m_written > 0;
     if (m_part_created && !m_committed && !keep && m_dir_fd >= 0 &&
-        !(m_options.resume && m_options.resume->file == ResumeFrom::File::part))
+        !(m_options.resume && m_options.resume->file == ResumeFrom::File::part)) {
         ::unlinkat(m_dir_fd, m_part.c_str(), 0);
+    }
     m_part_created = false;
 }
 
 std::optional<KeptFile> kept_file(int dir_fd, const std::string& name) {
     const int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
         return std::nullopt;
+    }
     struct stat st {};
     std::optional<KeptFile> kept;
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {

@@ -24,15 +24,17 @@ void throw_exception_from_error(const FlagsArgError& error, const boost::source_
 
 boost::system::result<std::vector<std::string>, FlagsArgError>
 select_flag_codes(const CodeSelection& selection, std::span<const std::string_view> data_set) {
-    if (selection.limit && *selection.limit < 1)
+    if (selection.limit && *selection.limit < 1) {
         return FlagsArgError{fmt::format("--limit: expected at least 1, got {}", *selection.limit)};
+    }
 
     std::set<std::string> codes; // sorted, without repeats
     for (const std::string& arg : selection.codes) {
         const std::string cc = util::to_upper(arg);
         if (cc.size() == 1 && is_upper_letter(cc[0])) {
-            for (char second = 'A'; second <= 'Z'; ++second)
+            for (char second = 'A'; second <= 'Z'; ++second) {
                 codes.insert(cc + second);
+            }
         } else if (cc.size() == 2 && is_upper_letter(cc[0]) && is_upper_letter(cc[1])) {
             codes.insert(cc);
         } else {
@@ -43,20 +45,24 @@ select_flag_codes(const CodeSelection& selection, std::span<const std::string_vi
     }
     if (selection.every) {
         codes.clear();
-        for (char first = 'A'; first <= 'Z'; ++first)
-            for (char second = 'A'; second <= 'Z'; ++second)
+        for (char first = 'A'; first <= 'Z'; ++first) {
+            for (char second = 'A'; second <= 'Z'; ++second) {
                 codes.insert(std::string{first, second});
+            }
+        }
     } else if (selection.all) {
         codes.clear();
-        for (std::string_view cc : data_set)
+        for (std::string_view cc : data_set) {
             codes.insert(util::to_upper(cc));
+        }
     } else if (selection.codes.empty()) {
         codes.insert(k_pop20_codes.begin(), k_pop20_codes.end());
     }
 
     std::vector<std::string> out(codes.begin(), codes.end());
-    if (selection.limit && static_cast<std::uint64_t>(*selection.limit) < out.size())
+    if (selection.limit && static_cast<std::uint64_t>(*selection.limit) < out.size()) {
         out.resize(static_cast<std::size_t>(*selection.limit));
+    }
     return out;
 }
 
@@ -80,32 +86,41 @@ std::string_view to_label(FlagsServerMode mode) {
 
 boost::system::result<FlagsServer, FlagsArgError> parse_flags_server(std::string_view text) {
     const std::string name = util::to_lower(text);
-    if (name == "embedded")
+    if (name == "embedded") {
         return FlagsServer{FlagsServerMode::embedded, {}};
-    if (name == "delay")
+    }
+    if (name == "delay") {
         return FlagsServer{FlagsServerMode::delay, {}};
-    if (name == "error")
+    }
+    if (name == "error") {
         return FlagsServer{FlagsServerMode::error, {}};
-    if (name == "local")
+    }
+    if (name == "local") {
         return FlagsServer{FlagsServerMode::local, std::string(k_local_flags_url)};
-    if (name == "remote")
+    }
+    if (name == "remote") {
         return FlagsServer{FlagsServerMode::remote, std::string(k_remote_flags_url)};
+    }
 
     const std::string usage = fmt::format(
         "--server: expected EMBEDDED, DELAY, ERROR, LOCAL, REMOTE or an http(s) base URL, "
         "got '{}'",
         text);
-    if (text.find("://") == std::string_view::npos)
+    if (text.find("://") == std::string_view::npos) {
         return FlagsArgError{usage};
+    }
     auto url = parse(text);
-    if (!url || !url->is_http())
+    if (!url || !url->is_http()) {
         return FlagsArgError{usage};
-    if (url->has_query() || url->has_fragment())
+    }
+    if (url->has_query() || url->has_fragment()) {
         return FlagsArgError{
             fmt::format("--server: a base URL has no query nor fragment, got '{}'", text)};
+    }
     std::string base(url->href());
-    while (!base.empty() && base.back() == '/')
+    while (!base.empty() && base.back() == '/') {
         base.pop_back();
+    }
     return FlagsServer{FlagsServerMode::url, std::move(base)};
 }
 

@@ -28,8 +28,9 @@ constexpr std::array<const char*, 64> k_latin1_fold = {
 
 // Appends one '_' unless the name is empty or already ends with one: separators collapse.
 void append_separator(std::string& out) {
-    if (!out.empty() && out.back() != '_')
+    if (!out.empty() && out.back() != '_') {
         out.push_back('_');
+    }
 }
 
 } // namespace
@@ -40,12 +41,14 @@ std::string flag_file_name(std::string_view country, std::string_view code) {
         const auto byte = static_cast<unsigned char>(country[i]);
         if (byte < 0x80) {
             const char c = country[i++];
-            if (c == '\'')
+            if (c == '\'') {
                 continue; // "d'Ivoire" -> "dIvoire", as a person would type it
-            if (c == '_' || !is_safe(c))
+            }
+            if (c == '_' || !is_safe(c)) {
                 append_separator(name);
-            else
+            } else {
                 name.push_back(c);
+            }
             continue;
         }
         // A multi-byte UTF-8 sequence: its length from the lead byte (invalid bytes: one).
@@ -57,21 +60,25 @@ std::string flag_file_name(std::string_view country, std::string_view code) {
             const char* folded = code_point >= 0xc0 && (second & 0xc0u) == 0x80
                                      ? k_latin1_fold[code_point - 0xc0]
                                      : "";
-            if (*folded != '\0')
+            if (*folded != '\0') {
                 name += folded;
-            else
+            } else {
                 append_separator(name);
+            }
         } else {
             append_separator(name);
         }
         i += length;
     }
-    if (name.size() > k_max_name_part)
+    if (name.size() > k_max_name_part) {
         name.resize(k_max_name_part);
-    while (!name.empty() && (name.front() == '_' || name.front() == '-'))
+    }
+    while (!name.empty() && (name.front() == '_' || name.front() == '-')) {
         name.erase(name.begin());
-    while (!name.empty() && name.back() == '_')
+    }
+    while (!name.empty() && name.back() == '_') {
         name.pop_back();
+    }
     std::string cc(code);
     return name.empty() ? cc + ".gif" : name + "-" + cc + ".gif";
 }
@@ -80,14 +87,16 @@ FlagsJob::FlagsJob(std::vector<std::string> codes, FlagsJobOptions options, Reco
     : m_options(std::move(options))
     , m_recorder(recorder) {
     m_items.reserve(codes.size());
-    for (std::string& code : codes)
+    for (std::string& code : codes) {
         m_items.push_back({std::move(code), {}});
+    }
 }
 
 fetch::WorkSource::Next FlagsJob::gif_request(std::size_t index) {
     Item& item = m_items[index];
-    if (!m_options.metadata)
+    if (!m_options.metadata) {
         item.file_name = item.code + ".gif";
+    }
     Next next;
     next.state = State::ready;
     next.request.id = index * 2 + k_gif;
@@ -98,8 +107,9 @@ fetch::WorkSource::Next FlagsJob::gif_request(std::size_t index) {
 
 fetch::WorkSource::Next FlagsJob::next(fetch::Clock::time_point) {
     // Once results can no longer be recorded, start nothing new (as the download job does).
-    if (m_recorder.store_error())
+    if (m_recorder.store_error()) {
         return {};
+    }
     // Finish the codes already started before starting new ones.
     if (!m_gifs_ready.empty()) {
         const std::size_t index = m_gifs_ready.front();
@@ -108,8 +118,9 @@ fetch::WorkSource::Next FlagsJob::next(fetch::Clock::time_point) {
     }
     if (m_next < m_items.size()) {
         const std::size_t index = m_next++;
-        if (!m_options.metadata)
+        if (!m_options.metadata) {
             return gif_request(index);
+        }
         ++m_metadata_in_flight;
         Next next;
         next.state = State::ready;
@@ -124,10 +135,11 @@ fetch::WorkSource::Next FlagsJob::next(fetch::Clock::time_point) {
 
 void FlagsJob::on_response(fetch::Response&& response) {
     const std::size_t index = static_cast<std::size_t>(response.id / 2);
-    if (response.id % 2 == k_metadata)
+    if (response.id % 2 == k_metadata) {
         on_metadata(index, std::move(response));
-    else
+    } else {
         on_gif(index, std::move(response));
+    }
 }
 
 void FlagsJob::on_metadata(std::size_t index, fetch::Response&& response) {

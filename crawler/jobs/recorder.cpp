@@ -43,8 +43,9 @@ void Recorder::record(const fetch::Response& response, std::string_view label,
                              .attempts = response.attempts,
                              .kept = kept});
     }
-    if (m_writer == nullptr || m_store_error)
+    if (m_writer == nullptr || m_store_error) {
         return;
+    }
 
     storage::DownloadRecord row;
     row.run_id = m_run_id;
@@ -61,8 +62,9 @@ void Recorder::record(const fetch::Response& response, std::string_view label,
     }
     if (!path.empty()) {
         row.path = std::move(path);
-        if (!sha256.empty())
+        if (!sha256.empty()) {
             row.sha256 = std::move(sha256);
+        }
     }
     if (verdict.outcome != fetch::Outcome::ok) {
         row.error = verdict.reason;
@@ -88,8 +90,9 @@ void Recorder::record_file(const fetch::Response& response, FileSink& sink,
     } else {
         // The sink's own reason ("cannot write FILE: No space left") says more than curl's.
         if (response.error && response.error->kind == fetch::ErrorKind::write_failed &&
-            !sink.error().empty())
+            !sink.error().empty()) {
             verdict.reason = sink.error();
+        }
         sink.discard();
     }
     record(response, label, verdict, std::move(path), std::move(sha256));
@@ -112,8 +115,9 @@ void Recorder::record_unrequested(const ItemReport& report, storage::DownloadRec
     if (m_on_item) {
         m_on_item(report);
     }
-    if (m_writer == nullptr || m_store_error)
+    if (m_writer == nullptr || m_store_error) {
         return;
+    }
     row.run_id = m_run_id;
     row.url = std::string(report.url);
     row.attempts = 0;
@@ -145,8 +149,9 @@ void Recorder::record_kept(const fetch::Response* response, std::string_view url
 
 void Recorder::submit(storage::DownloadRecord record) {
     auto submitted = m_writer->submit(std::move(record));
-    if (!submitted)
+    if (!submitted) {
         m_store_error = submitted.error();
+    }
 }
 
 storage::RunTotals Recorder::totals() const {

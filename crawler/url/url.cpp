@@ -50,16 +50,19 @@ std::string_view Url::port() const noexcept {
 }
 
 std::uint32_t Url::path_end() const noexcept {
-    if (m_query_begin != k_none)
+    if (m_query_begin != k_none) {
         return m_query_begin;
-    if (m_fragment_begin != k_none)
+    }
+    if (m_fragment_begin != k_none) {
         return m_fragment_begin;
+    }
     return static_cast<std::uint32_t>(m_href.size());
 }
 
 std::string_view Url::query() const noexcept {
-    if (m_query_begin == k_none)
+    if (m_query_begin == k_none) {
         return {};
+    }
     const std::uint32_t end =
         m_fragment_begin != k_none ? m_fragment_begin : static_cast<std::uint32_t>(m_href.size());
     return slice(m_query_begin + 1, end);
@@ -79,18 +82,24 @@ constexpr std::size_t k_max_input = std::size_t{1} << 30;
 enum class SchemeKind : std::uint8_t { other, http, https, ws, wss, ftp, file };
 
 SchemeKind classify_scheme(std::string_view scheme) noexcept {
-    if (scheme == "http")
+    if (scheme == "http") {
         return SchemeKind::http;
-    if (scheme == "https")
+    }
+    if (scheme == "https") {
         return SchemeKind::https;
-    if (scheme == "file")
+    }
+    if (scheme == "file") {
         return SchemeKind::file;
-    if (scheme == "ws")
+    }
+    if (scheme == "ws") {
         return SchemeKind::ws;
-    if (scheme == "wss")
+    }
+    if (scheme == "wss") {
         return SchemeKind::wss;
-    if (scheme == "ftp")
+    }
+    if (scheme == "ftp") {
         return SchemeKind::ftp;
+    }
     return SchemeKind::other;
 }
 
@@ -149,11 +158,13 @@ void append_encoded(std::string& out, std::string_view in, std::uint8_t set) {
     const char* const end = p + in.size();
     while (p < end) {
         const char* run = p;
-        while (p < end && (k_encode_sets[static_cast<unsigned char>(*p)] & set) == 0)
+        while (p < end && (k_encode_sets[static_cast<unsigned char>(*p)] & set) == 0) {
             ++p;
+        }
         out.append(run, static_cast<std::size_t>(p - run));
-        if (p == end)
+        if (p == end) {
             break;
+        }
         const auto byte = static_cast<unsigned char>(*p++);
         const char escaped[3] = {'%', k_hex_upper[byte >> 4], k_hex_upper[byte & 15]};
         out.append(escaped, 3);
@@ -177,10 +188,12 @@ bool is_drive_letter(std::string_view s) noexcept {
 
 // The spec's "starts with a Windows drive letter", for the rest of the input from `i`.
 bool starts_with_drive_letter(std::string_view in, std::size_t i) noexcept {
-    if (in.size() < i + 2 || !is_drive_letter(in.substr(i, 2)))
+    if (in.size() < i + 2 || !is_drive_letter(in.substr(i, 2))) {
         return false;
-    if (in.size() == i + 2)
+    }
+    if (in.size() == i + 2) {
         return true;
+    }
     const char c = in[i + 2];
     return c == '/' || c == '\\' || c == '?' || c == '#';
 }
@@ -214,20 +227,26 @@ Scratch& scratch() {
 std::string_view clean_input(std::string_view in, std::string& buffer) {
     std::size_t begin = 0;
     std::size_t end = in.size();
-    while (begin < end && static_cast<unsigned char>(in[begin]) <= 0x20)
+    while (begin < end && static_cast<unsigned char>(in[begin]) <= 0x20) {
         ++begin;
-    while (end > begin && static_cast<unsigned char>(in[end - 1]) <= 0x20)
+    }
+    while (end > begin && static_cast<unsigned char>(in[end - 1]) <= 0x20) {
         --end;
+    }
     in = in.substr(begin, end - begin);
     bool has_tab_or_newline = false;
-    for (const char c : in)
+    for (const char c : in) {
         has_tab_or_newline |= c == '\t' || c == '\n' || c == '\r';
-    if (!has_tab_or_newline)
+    }
+    if (!has_tab_or_newline) {
         return in;
+    }
     buffer.clear();
-    for (const char c : in)
-        if (c != '\t' && c != '\n' && c != '\r')
+    for (const char c : in) {
+        if (c != '\t' && c != '\n' && c != '\r') {
             buffer.push_back(c);
+        }
+    }
     return buffer;
 }
 
@@ -283,8 +302,9 @@ private:
 };
 
 UrlResult UrlBuilder::run(std::string_view raw, const Url* base, QueryEncoding encoding) {
-    if (raw.size() > k_max_input)
+    if (raw.size() > k_max_input) {
         return UrlError::too_long;
+    }
     Scratch& s = scratch();
     s.scheme.clear();
     s.username.clear();
@@ -313,8 +333,9 @@ void UrlBuilder::copy_authority_from(const Url& base) {
 // The spec's "shorten a path": drop the last segment, except a file URL's lone drive letter.
 void UrlBuilder::shorten_path() {
     std::string& path = m_s.path;
-    if (m_kind == SchemeKind::file && is_drive_letter_only_path(path))
+    if (m_kind == SchemeKind::file && is_drive_letter_only_path(path)) {
         return;
+    }
     const std::size_t slash = path.rfind('/');
     path.resize(slash == std::string::npos ? 0 : slash);
 }
@@ -377,8 +398,9 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
             break;
 
         case State::no_scheme:
-            if (base == nullptr || (base->has_opaque_path() && c != '#'))
+            if (base == nullptr || (base->has_opaque_path() && c != '#')) {
                 return UrlError::no_base;
+            }
             if (base->has_opaque_path()) {
                 set_scheme_from(*base);
                 m_s.path.assign(base->path());
@@ -456,20 +478,23 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
 
         case State::special_authority_slashes:
             state = State::special_authority_ignore_slashes;
-            if (c == '/' && at(p + 1) == '/')
+            if (c == '/' && at(p + 1) == '/') {
                 p += 2;
+            }
             break;
 
         case State::special_authority_ignore_slashes:
-            if (c != '/' && c != '\\')
+            if (c != '/' && c != '\\') {
                 state = State::authority;
-            else
+            } else {
                 ++p;
+            }
             break;
 
         case State::authority:
-            if (auto error = parse_authority(in, p))
+            if (auto error = parse_authority(in, p)) {
                 return *error;
+            }
             state = State::path_start;
             break;
 
@@ -499,10 +524,11 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
                 } else if (c != k_eof) {
                     m_has_query = false;
                     m_s.query.clear();
-                    if (!starts_with_drive_letter(in, p))
+                    if (!starts_with_drive_letter(in, p)) {
                         shorten_path();
-                    else
+                    } else {
                         m_s.path.clear();
+                    }
                     state = State::path;
                 } else {
                     done = true;
@@ -523,8 +549,9 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
                     const std::string_view base_path = base->path();
                     if (!starts_with_drive_letter(in, p) && base_path.size() >= 3 &&
                         is_drive_letter_only_path(base_path.substr(0, 3)) &&
-                        (base_path.size() == 3 || base_path[3] == '/'))
+                        (base_path.size() == 3 || base_path[3] == '/')) {
                         m_s.path.assign(base_path.substr(0, 3));
+                    }
                 }
                 state = State::path;
             }
@@ -534,8 +561,10 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
             // Scans the whole host at once: the spec buffers code points up to the same
             // terminators and then looks at the buffer as a whole.
             std::size_t end = p;
-            while (end < n && in[end] != '/' && in[end] != '\\' && in[end] != '?' && in[end] != '#')
+            while (end < n && in[end] != '/' && in[end] != '\\' && in[end] != '?' &&
+                   in[end] != '#') {
                 ++end;
+            }
             const std::string_view buffer = in.substr(p, end - p);
             if (is_drive_letter(buffer)) {
                 // The spec keeps the buffer for the path state: reading it again there is the
@@ -544,10 +573,12 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
                 break;
             }
             if (!buffer.empty()) {
-                if (auto error = url_detail::parse_host(buffer, true, m_s.host))
+                if (auto error = url_detail::parse_host(buffer, true, m_s.host)) {
                     return *error;
-                if (m_s.host == "localhost")
+                }
+                if (m_s.host == "localhost") {
                     m_s.host.clear();
+                }
             }
             state = State::path_start;
             p = end;
@@ -557,8 +588,9 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
         case State::path_start:
             if (special()) {
                 state = State::path;
-                if (c == '/' || c == '\\')
+                if (c == '/' || c == '\\') {
                     ++p;
+                }
             } else if (c == '?') {
                 m_has_query = true;
                 state = State::query;
@@ -569,8 +601,9 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
                 ++p;
             } else if (c != k_eof) {
                 state = State::path;
-                if (c == '/')
+                if (c == '/') {
                     ++p;
+                }
             } else {
                 done = true;
             }
@@ -582,8 +615,9 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
 
         case State::opaque_path: {
             std::size_t end = p;
-            while (end < n && in[end] != '?' && in[end] != '#')
+            while (end < n && in[end] != '?' && in[end] != '#') {
                 ++end;
+            }
             append_encoded(m_s.path, in.substr(p, end - p), k_c0_set);
             // A space right before '?' or '#' becomes %20, so that the serialization
             // round-trips (a trailing space would otherwise be stripped on reparse).
@@ -608,8 +642,9 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
 
         case State::query: {
             std::size_t end = in.find('#', p);
-            if (end == std::string_view::npos)
+            if (end == std::string_view::npos) {
                 end = n;
+            }
             m_has_query = true;
             std::string_view text = in.substr(p, end - p);
             // "If encoding is not UTF-8 and url is not special or its scheme is ws or wss,
@@ -655,39 +690,46 @@ std::optional<UrlError> UrlBuilder::parse_authority(std::string_view in, std::si
     std::size_t last_at = std::string_view::npos;
     for (; end < n; ++end) {
         const char c = in[end];
-        if (c == '/' || c == '?' || c == '#' || (special && c == '\\'))
+        if (c == '/' || c == '?' || c == '#' || (special && c == '\\')) {
             break;
-        if (c == '@')
+        }
+        if (c == '@') {
             last_at = end;
+        }
     }
     std::size_t host_begin = p;
     if (last_at != std::string_view::npos) {
         const std::string_view userinfo = in.substr(p, last_at - p);
         const std::size_t colon = userinfo.find(':');
         append_encoded(m_s.username, userinfo.substr(0, colon), k_userinfo_set);
-        if (colon != std::string_view::npos)
+        if (colon != std::string_view::npos) {
             append_encoded(m_s.password, userinfo.substr(colon + 1), k_userinfo_set);
+        }
         host_begin = last_at + 1;
-        if (host_begin == end)
+        if (host_begin == end) {
             return UrlError::missing_host;
+        }
     }
     // Host state: a ':' outside "[...]" starts the port.
     std::size_t host_end = host_begin;
     bool inside_brackets = false;
     for (; host_end < end; ++host_end) {
         const char c = in[host_end];
-        if (c == '[')
+        if (c == '[') {
             inside_brackets = true;
-        else if (c == ']')
+        } else if (c == ']') {
             inside_brackets = false;
-        else if (c == ':' && !inside_brackets)
+        } else if (c == ':' && !inside_brackets) {
             break;
+        }
     }
-    if (host_end == host_begin && (special || host_end < end))
+    if (host_end == host_begin && (special || host_end < end)) {
         return UrlError::missing_host;
-    if (auto error =
-            url_detail::parse_host(in.substr(host_begin, host_end - host_begin), special, m_s.host))
+    }
+    if (auto error = url_detail::parse_host(in.substr(host_begin, host_end - host_begin), special,
+                                            m_s.host)) {
         return error;
+    }
     m_has_host = true;
     // Port state.
     if (host_end < end) {
@@ -695,14 +737,17 @@ std::optional<UrlError> UrlBuilder::parse_authority(std::string_view in, std::si
         const std::size_t digits_begin = host_end + 1;
         for (std::size_t i = digits_begin; i < end; ++i) {
             const int c = static_cast<unsigned char>(in[i]);
-            if (!util::is_ascii_digit(c))
+            if (!util::is_ascii_digit(c)) {
                 return UrlError::invalid_port;
+            }
             port = port * 10 + static_cast<std::uint32_t>(c - '0');
-            if (port > 65535)
+            if (port > 65535) {
                 return UrlError::invalid_port;
+            }
         }
-        if (digits_begin < end)
+        if (digits_begin < end) {
             m_port = static_cast<int>(port) == default_port(m_kind) ? -1 : static_cast<int>(port);
+        }
     }
     p = end;
     return std::nullopt;
@@ -718,8 +763,9 @@ void UrlBuilder::parse_path(std::string_view in, std::size_t& p, State& state, b
         std::size_t end = p;
         while (end < n) {
             const char c = in[end];
-            if (c == '/' || c == '?' || c == '#' || (special && c == '\\'))
+            if (c == '/' || c == '?' || c == '#' || (special && c == '\\')) {
                 break;
+            }
             ++end;
         }
         const std::size_t mark = path.size();
@@ -731,18 +777,21 @@ void UrlBuilder::parse_path(std::string_view in, std::size_t& p, State& state, b
         if (is_double_dot(segment)) {
             path.resize(mark);
             shorten_path();
-            if (!slash)
+            if (!slash) {
                 path.push_back('/');
+            }
         } else if (is_single_dot(segment)) {
             path.resize(mark);
-            if (!slash)
+            if (!slash) {
                 path.push_back('/');
+            }
         } else if (m_kind == SchemeKind::file && mark == 0 && is_drive_letter(segment)) {
             path[2] = ':';
         }
         p = end + 1;
-        if (slash)
+        if (slash) {
             continue;
+        }
         if (c == '?') {
             m_has_query = true;
             state = State::query;
@@ -779,8 +828,9 @@ Url UrlBuilder::serialize() const {
             href.append(m_s.password);
         }
         url.m_pass_end = pos();
-        if (userinfo)
+        if (userinfo) {
             href.push_back('@');
+        }
         url.m_host_begin = pos();
         href.append(m_s.host);
         url.m_host_end = pos();
@@ -791,8 +841,9 @@ Url UrlBuilder::serialize() const {
     } else {
         url.m_user_begin = url.m_user_end = url.m_pass_end = pos();
         url.m_host_begin = url.m_host_end = pos();
-        if (dot_prefix)
+        if (dot_prefix) {
             href.append("/.");
+        }
     }
     url.m_path_begin = pos();
     href.append(m_s.path);
@@ -819,11 +870,13 @@ bool Url::is_http() const noexcept {
 }
 
 std::optional<std::uint16_t> Url::port_or_default() const noexcept {
-    if (m_port >= 0)
+    if (m_port >= 0) {
         return static_cast<std::uint16_t>(m_port);
+    }
     const int port = default_port(static_cast<SchemeKind>(m_scheme_kind));
-    if (port < 0)
+    if (port < 0) {
         return std::nullopt;
+    }
     return static_cast<std::uint16_t>(port);
 }
 
@@ -837,8 +890,9 @@ UrlResult parse(std::string_view input, const Url* base, QueryEncoding encoding)
 
 UrlResult parse(std::string_view input, std::string_view base) {
     UrlResult parsed_base = UrlBuilder::run(base, nullptr);
-    if (!parsed_base)
+    if (!parsed_base) {
         return parsed_base.error();
+    }
     return UrlBuilder::run(input, &*parsed_base);
 }
 

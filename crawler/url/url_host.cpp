@@ -55,17 +55,20 @@ std::optional<UrlError> parse_ipv6(std::string_view in, std::string& out) {
         return i < n ? static_cast<unsigned char>(in[i]) : -1;
     };
     if (at(p) == ':') {
-        if (at(p + 1) != ':')
+        if (at(p + 1) != ':') {
             return UrlError::invalid_ipv6;
+        }
         p += 2;
         compress = ++piece;
     }
     while (at(p) != -1) {
-        if (piece == 8)
+        if (piece == 8) {
             return UrlError::invalid_ipv6;
+        }
         if (at(p) == ':') {
-            if (compress != -1)
+            if (compress != -1) {
                 return UrlError::invalid_ipv6;
+            }
             ++p;
             compress = ++piece;
             continue;
@@ -79,48 +82,57 @@ std::optional<UrlError> parse_ipv6(std::string_view in, std::string& out) {
         }
         if (at(p) == '.') {
             // An embedded IPv4 address in the last 32 bits.
-            if (length == 0)
+            if (length == 0) {
                 return UrlError::invalid_ipv6;
+            }
             p -= static_cast<std::size_t>(length);
-            if (piece > 6)
+            if (piece > 6) {
                 return UrlError::invalid_ipv6;
+            }
             int numbers_seen = 0;
             while (at(p) != -1) {
                 int ipv4_piece = -1;
                 if (numbers_seen > 0) {
-                    if (at(p) == '.' && numbers_seen < 4)
+                    if (at(p) == '.' && numbers_seen < 4) {
                         ++p;
-                    else
+                    } else {
                         return UrlError::invalid_ipv6;
+                    }
                 }
-                if (p >= n || !util::is_ascii_digit(in[p]))
+                if (p >= n || !util::is_ascii_digit(in[p])) {
                     return UrlError::invalid_ipv6;
+                }
                 while (p < n && util::is_ascii_digit(in[p])) {
                     const int number = in[p] - '0';
-                    if (ipv4_piece == -1)
+                    if (ipv4_piece == -1) {
                         ipv4_piece = number;
-                    else if (ipv4_piece == 0)
+                    } else if (ipv4_piece == 0) {
                         return UrlError::invalid_ipv6;
-                    else
+                    } else {
                         ipv4_piece = ipv4_piece * 10 + number;
-                    if (ipv4_piece > 255)
+                    }
+                    if (ipv4_piece > 255) {
                         return UrlError::invalid_ipv6;
+                    }
                     ++p;
                 }
                 address[static_cast<std::size_t>(piece)] = static_cast<std::uint16_t>(
                     address[static_cast<std::size_t>(piece)] * 0x100 + ipv4_piece);
                 ++numbers_seen;
-                if (numbers_seen == 2 || numbers_seen == 4)
+                if (numbers_seen == 2 || numbers_seen == 4) {
                     ++piece;
+                }
             }
-            if (numbers_seen != 4)
+            if (numbers_seen != 4) {
                 return UrlError::invalid_ipv6;
+            }
             break;
         }
         if (at(p) == ':') {
             ++p;
-            if (at(p) == -1)
+            if (at(p) == -1) {
                 return UrlError::invalid_ipv6;
+            }
         } else if (at(p) != -1) {
             return UrlError::invalid_ipv6;
         }
@@ -149,8 +161,9 @@ std::optional<UrlError> parse_ipv6(std::string_view in, std::string& out) {
             continue;
         }
         int j = i;
-        while (j < 8 && address[static_cast<std::size_t>(j)] == 0)
+        while (j < 8 && address[static_cast<std::size_t>(j)] == 0) {
             ++j;
+        }
         if (j - i > best_length) {
             best_start = i;
             best_length = j - i;
@@ -160,8 +173,9 @@ std::optional<UrlError> parse_ipv6(std::string_view in, std::string& out) {
     out.push_back('[');
     bool ignore0 = false;
     for (int i = 0; i < 8; ++i) {
-        if (ignore0 && address[static_cast<std::size_t>(i)] == 0)
+        if (ignore0 && address[static_cast<std::size_t>(i)] == 0) {
             continue;
+        }
         ignore0 = false;
         if (i == best_start) {
             out.append(i == 0 ? "::" : ":");
@@ -178,8 +192,9 @@ std::optional<UrlError> parse_ipv6(std::string_view in, std::string& out) {
                 started = true;
             }
         }
-        if (i != 7)
+        if (i != 7) {
             out.push_back(':');
+        }
     }
     out.push_back(']');
     return std::nullopt;
@@ -190,8 +205,9 @@ std::optional<UrlError> parse_ipv6(std::string_view in, std::string& out) {
 // The IPv4 number parser: decimal, "0x"/"0X" hex (possibly empty: "0x" is 0), "0" octal.
 // Values saturate at 2^32, which every caller rejects, so overflow cannot wrap.
 bool parse_ipv4_number(std::string_view in, std::uint64_t& value) {
-    if (in.empty())
+    if (in.empty()) {
         return false;
+    }
     unsigned radix = 10;
     if (in.size() >= 2 && in[0] == '0' && (in[1] == 'x' || in[1] == 'X')) {
         in.remove_prefix(2);
@@ -203,11 +219,13 @@ bool parse_ipv4_number(std::string_view in, std::uint64_t& value) {
     value = 0;
     for (const char c : in) {
         const int digit = util::hex_value(c);
-        if (digit < 0 || static_cast<unsigned>(digit) >= radix)
+        if (digit < 0 || static_cast<unsigned>(digit) >= radix) {
             return false;
+        }
         value = value * radix + static_cast<unsigned>(digit);
-        if (value > 0xffffffffull)
+        if (value > 0xffffffffull) {
             value = 0x100000000ull;
+        }
     }
     return true;
 }
@@ -216,26 +234,31 @@ bool parse_ipv4_number(std::string_view in, std::uint64_t& value) {
 // a valid IPv4 number (so "0x", "0x1F" count, "09" too as it is all digits).
 bool ends_in_number(std::string_view host) {
     if (!host.empty() && host.back() == '.') {
-        if (host.size() == 1)
+        if (host.size() == 1) {
             return false;
+        }
         host.remove_suffix(1);
     }
     const std::size_t dot = host.rfind('.');
     const std::string_view last = dot == std::string_view::npos ? host : host.substr(dot + 1);
-    if (last.empty())
+    if (last.empty()) {
         return false;
+    }
     bool all_digits = true;
-    for (const char c : last)
+    for (const char c : last) {
         all_digits = all_digits && util::is_ascii_digit(c);
-    if (all_digits)
+    }
+    if (all_digits) {
         return true;
+    }
     std::uint64_t ignored = 0;
     return parse_ipv4_number(last, ignored);
 }
 
 std::optional<UrlError> parse_ipv4(std::string_view in, std::string& out) {
-    if (!in.empty() && in.back() == '.' && in.size() > 1)
+    if (!in.empty() && in.back() == '.' && in.size() > 1) {
         in.remove_suffix(1);
+    }
     std::array<std::uint64_t, 4> numbers{};
     std::size_t count = 0;
     std::size_t begin = 0;
@@ -243,28 +266,36 @@ std::optional<UrlError> parse_ipv4(std::string_view in, std::string& out) {
         const std::size_t dot = in.find('.', begin);
         const std::string_view part =
             in.substr(begin, dot == std::string_view::npos ? std::string_view::npos : dot - begin);
-        if (count == 4)
+        if (count == 4) {
             return UrlError::invalid_ipv4;
-        if (!parse_ipv4_number(part, numbers[count]))
+        }
+        if (!parse_ipv4_number(part, numbers[count])) {
             return UrlError::invalid_ipv4;
+        }
         ++count;
-        if (dot == std::string_view::npos)
+        if (dot == std::string_view::npos) {
             break;
+        }
         begin = dot + 1;
     }
-    for (std::size_t i = 0; i + 1 < count; ++i)
-        if (numbers[i] > 255)
+    for (std::size_t i = 0; i + 1 < count; ++i) {
+        if (numbers[i] > 255) {
             return UrlError::invalid_ipv4;
+        }
+    }
     const std::uint64_t last = numbers[count - 1];
-    if (last >= (std::uint64_t{1} << (8 * (5 - count))))
+    if (last >= (std::uint64_t{1} << (8 * (5 - count)))) {
         return UrlError::invalid_ipv4;
+    }
     std::uint64_t address = last;
-    for (std::size_t i = 0; i + 1 < count; ++i)
+    for (std::size_t i = 0; i + 1 < count; ++i) {
         address += numbers[i] << (8 * (3 - i));
+    }
     for (int shift = 24; shift >= 0; shift -= 8) {
         out.append(std::to_string((address >> shift) & 0xff));
-        if (shift != 0)
+        if (shift != 0) {
             out.push_back('.');
+        }
     }
     return std::nullopt;
 }
@@ -296,17 +327,20 @@ bool is_valid_utf8(std::string_view s) {
         } else {
             return false;
         }
-        if (i + len > n)
+        if (i + len > n) {
             return false;
+        }
         for (std::size_t k = 1; k < len; ++k) {
             const auto cont = static_cast<unsigned char>(s[i + k]);
-            if ((cont & 0xc0) != 0x80)
+            if ((cont & 0xc0) != 0x80) {
                 return false;
+            }
             cp = (cp << 6) | (cont & 0x3fu);
         }
         if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+            (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
             return false;
+        }
         i += len;
     }
     return true;
@@ -316,8 +350,9 @@ bool is_valid_utf8(std::string_view s) {
 
 std::optional<UrlError> parse_host(std::string_view input, bool special, std::string& out) {
     if (!input.empty() && input.front() == '[') {
-        if (input.size() < 2 || input.back() != ']')
+        if (input.size() < 2 || input.back() != ']') {
             return UrlError::invalid_ipv6;
+        }
         return parse_ipv6(input.substr(1, input.size() - 2), out);
     }
     if (!special) {
@@ -325,8 +360,9 @@ std::optional<UrlError> parse_host(std::string_view input, bool special, std::st
         static constexpr char k_hex[] = "0123456789ABCDEF";
         for (const char ch : input) {
             const auto c = static_cast<unsigned char>(ch);
-            if (is_forbidden_host(c))
+            if (is_forbidden_host(c)) {
                 return UrlError::invalid_host;
+            }
             if (c < 0x20 || c > 0x7e) {
                 out.push_back('%');
                 out.push_back(k_hex[c >> 4]);
@@ -340,20 +376,23 @@ std::optional<UrlError> parse_host(std::string_view input, bool special, std::st
 
     // Fast path, most hosts: ASCII without '%': lower-case straight into `out`.
     bool simple = true;
-    for (const char c : input)
+    for (const char c : input) {
         simple = simple && c != '%' && static_cast<unsigned char>(c) < 0x80;
+    }
     if (simple) {
         const std::size_t start = out.size();
         out.resize(start + input.size());
         for (std::size_t i = 0; i < input.size(); ++i) {
             const auto c = static_cast<unsigned char>(input[i]);
-            if (is_forbidden_domain(c))
+            if (is_forbidden_domain(c)) {
                 return UrlError::invalid_host;
+            }
             out[start + i] = util::to_lower(static_cast<char>(c));
         }
         const std::string_view domain = std::string_view(out).substr(start);
-        if (!ends_in_number(domain))
+        if (!ends_in_number(domain)) {
             return std::nullopt;
+        }
         thread_local std::string number;
         number.assign(domain);
         out.resize(start);
@@ -374,21 +413,27 @@ std::optional<UrlError> parse_host(std::string_view input, bool special, std::st
         // UTS #46 maps ASCII to its lower case and, with UseSTD3ASCIIRules=false, leaves every
         // other ASCII code point alone; the URL Standard skips IDNA validation for ASCII-only
         // domains (even "xn--" labels: "http://a.xn--pokxncvks" is accepted by browsers).
-        for (char& c : decoded)
+        for (char& c : decoded) {
             c = util::to_lower(c);
+        }
         domain = decoded;
     } else {
-        if (!is_valid_utf8(decoded) || !domain_to_ascii_idna(decoded, ascii))
+        if (!is_valid_utf8(decoded) || !domain_to_ascii_idna(decoded, ascii)) {
             return UrlError::invalid_idna;
+        }
         domain = ascii;
     }
-    if (domain.empty())
+    if (domain.empty()) {
         return UrlError::invalid_idna;
-    for (const char c : domain)
-        if (is_forbidden_domain(static_cast<unsigned char>(c)))
+    }
+    for (const char c : domain) {
+        if (is_forbidden_domain(static_cast<unsigned char>(c))) {
             return UrlError::invalid_host;
-    if (ends_in_number(domain))
+        }
+    }
+    if (ends_in_number(domain)) {
         return parse_ipv4(domain, out);
+    }
     out.append(domain);
     return std::nullopt;
 }

@@ -43,20 +43,25 @@ char encode_digit(std::uint32_t d) {
 }
 
 int decode_digit(char c) {
-    if (c >= 'a' && c <= 'z')
+    if (c >= 'a' && c <= 'z') {
         return c - 'a';
-    if (c >= 'A' && c <= 'Z')
+    }
+    if (c >= 'A' && c <= 'Z') {
         return c - 'A';
-    if (c >= '0' && c <= '9')
+    }
+    if (c >= '0' && c <= '9') {
         return c - '0' + 26;
+    }
     return -1;
 }
 
 std::uint32_t threshold(std::uint32_t k, std::uint32_t bias) {
-    if (k <= bias)
+    if (k <= bias) {
         return k_tmin;
-    if (k >= bias + k_tmax)
+    }
+    if (k >= bias + k_tmax) {
         return k_tmax;
+    }
     return k - bias;
 }
 
@@ -73,29 +78,36 @@ bool punycode_encode(std::u32string_view label, std::string& out) {
             ++basic;
         }
     }
-    if (basic > 0)
+    if (basic > 0) {
         out.push_back('-');
+    }
     std::uint32_t handled = basic;
     const auto length = static_cast<std::uint32_t>(label.size());
     while (handled < length) {
         std::uint32_t m = k_max;
-        for (const char32_t c : label)
-            if (c >= n && c < m)
+        for (const char32_t c : label) {
+            if (c >= n && c < m) {
                 m = c;
-        if ((m - n) > (k_max - delta) / (handled + 1))
+            }
+        }
+        if ((m - n) > (k_max - delta) / (handled + 1)) {
             return false;
+        }
         delta += (m - n) * (handled + 1);
         n = m;
         for (const char32_t c : label) {
-            if (c < n && ++delta == 0)
+            if (c < n && ++delta == 0) {
                 return false;
-            if (c != n)
+            }
+            if (c != n) {
                 continue;
+            }
             std::uint32_t q = delta;
             for (std::uint32_t k = k_base;; k += k_base) {
                 const std::uint32_t t = threshold(k, bias);
-                if (q < t)
+                if (q < t) {
                     break;
+                }
                 out.push_back(encode_digit(t + (q - t) % (k_base - t)));
                 q = (q - t) / (k_base - t);
             }
@@ -116,8 +128,9 @@ bool punycode_decode(std::string_view in, std::u32string& out) {
     const std::size_t delimiter = in.rfind('-');
     if (delimiter != std::string_view::npos) {
         for (std::size_t i = 0; i < delimiter; ++i) {
-            if (static_cast<unsigned char>(in[i]) >= 0x80)
+            if (static_cast<unsigned char>(in[i]) >= 0x80) {
                 return false;
+            }
             out.push_back(static_cast<char32_t>(in[i]));
         }
         start = delimiter + 1;
@@ -129,30 +142,37 @@ bool punycode_decode(std::string_view in, std::u32string& out) {
         const std::uint32_t old_i = i;
         std::uint32_t w = 1;
         for (std::uint32_t k = k_base;; k += k_base) {
-            if (start >= in.size())
+            if (start >= in.size()) {
                 return false;
+            }
             const int digit = decode_digit(in[start++]);
-            if (digit < 0)
+            if (digit < 0) {
                 return false;
+            }
             const auto d = static_cast<std::uint32_t>(digit);
-            if (d > (k_max - i) / w)
+            if (d > (k_max - i) / w) {
                 return false;
+            }
             i += d * w;
             const std::uint32_t t = threshold(k, bias);
-            if (d < t)
+            if (d < t) {
                 break;
-            if (w > k_max / (k_base - t))
+            }
+            if (w > k_max / (k_base - t)) {
                 return false;
+            }
             w *= k_base - t;
         }
         const auto points = static_cast<std::uint32_t>(out.size() + 1);
         bias = adapt(i - old_i, points, old_i == 0);
-        if (i / points > k_max - n)
+        if (i / points > k_max - n) {
             return false;
+        }
         n += i / points;
         i %= points;
-        if (n < 0x80 || n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff))
+        if (n < 0x80 || n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff)) {
             return false;
+        }
         out.insert(out.begin() + i, static_cast<char32_t>(n));
         ++i;
     }
@@ -189,8 +209,9 @@ void decode_utf8(std::string_view s, std::u32string& out) {
         const auto b = static_cast<unsigned char>(s[i]);
         const std::size_t len = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
         char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1fu) : len == 3 ? (b & 0x0fu) : (b & 0x07u);
-        for (std::size_t k = 1; k < len && i + k < s.size(); ++k)
+        for (std::size_t k = 1; k < len && i + k < s.size(); ++k) {
             cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3fu);
+        }
         out.push_back(cp);
         i += len;
     }
@@ -237,12 +258,14 @@ bool label_to_ascii_masked(std::u32string_view label, std::string& out) {
     // with nothing) it stays as it is.
     bool loose_overlay = false;
     for (std::size_t i = 0; i < label.size(); ++i) {
-        if (label[i] != k_overlay)
+        if (label[i] != k_overlay) {
             continue;
+        }
         const char32_t before = i == 0 ? 0 : label[i - 1];
         if (i == 0 || (before >= 0x80 && overlay_composite(before) == 0 &&
-                       !in_table(k_idna_maskable, before)))
+                       !in_table(k_idna_maskable, before))) {
             loose_overlay = true;
+        }
     }
     for (std::size_t i = 0; i < label.size(); ++i) {
         char32_t cp = label[i];
@@ -262,36 +285,43 @@ bool label_to_ascii_masked(std::u32string_view label, std::string& out) {
             masked.push_back(placeholders[known]);
             continue;
         }
-        while (next == k_placeholder_skip || label.find(next) != std::u32string_view::npos)
+        while (next == k_placeholder_skip || label.find(next) != std::u32string_view::npos) {
             ++next;
-        if (next > k_placeholder_last)
+        }
+        if (next > k_placeholder_last) {
             return false;
+        }
         originals.push_back(cp);
         placeholders.push_back(next);
         masked.push_back(next++);
     }
     text.clear();
-    for (const char32_t cp : masked)
+    for (const char32_t cp : masked) {
         util::append_utf8(text, cp);
-    if (idn2_lookup(text, mapped) != IDN2_OK)
+    }
+    if (idn2_lookup(text, mapped) != IDN2_OK) {
         return false;
+    }
     if (mapped.size() > 4 && mapped.compare(0, 4, "xn--") == 0) {
-        if (!punycode_decode(std::string_view(mapped).substr(4), decoded))
+        if (!punycode_decode(std::string_view(mapped).substr(4), decoded)) {
             return false;
+        }
     } else {
         decoded.assign(mapped.begin(), mapped.end());
     }
     bool ascii = true;
     for (char32_t& cp : decoded) {
         const std::size_t index = placeholders.find(cp);
-        if (index != std::u32string::npos)
+        if (index != std::u32string::npos) {
             cp = originals[index];
+        }
         ascii = ascii && cp < 0x80;
     }
     // UTS #46 validity with CheckHyphens=false: a U-label must not begin with "xn--" (an
     // input label that did was an A-label with non-ASCII in it, which is invalid).
-    if (decoded.size() >= 4 && decoded.compare(0, 4, U"xn--") == 0)
+    if (decoded.size() >= 4 && decoded.compare(0, 4, U"xn--") == 0) {
         return false;
+    }
     if (ascii) {
         out.append(decoded.begin(), decoded.end());
         return true;
@@ -314,38 +344,48 @@ bool domain_to_ascii_by_label(std::string_view domain, std::string& out) {
     thread_local std::string label_ascii;
     thread_local std::string remapped;
     decode_utf8(domain, cps);
-    for (const char32_t cp : cps)
-        if (in_table(k_idna_rtl, cp))
+    for (const char32_t cp : cps) {
+        if (in_table(k_idna_rtl, cp)) {
             return false;
+        }
+    }
     out.clear();
     std::size_t begin = 0;
     while (begin <= cps.size()) {
         std::size_t end = begin;
-        while (end < cps.size() && !is_label_separator(cps[end]))
+        while (end < cps.size() && !is_label_separator(cps[end])) {
             ++end;
+        }
         const std::u32string_view label = std::u32string_view(cps).substr(begin, end - begin);
-        if (begin != 0)
+        if (begin != 0) {
             out.push_back('.');
+        }
         bool ascii = true;
-        for (const char32_t cp : label)
+        for (const char32_t cp : label) {
             ascii = ascii && cp < 0x80;
+        }
         if (!ascii) {
-            if (!label_to_ascii_masked(label, out))
+            if (!label_to_ascii_masked(label, out)) {
                 return false;
+            }
         } else {
             label_ascii.clear();
-            for (const char32_t cp : label)
+            for (const char32_t cp : label) {
                 label_ascii.push_back(static_cast<char>(cp >= U'A' && cp <= U'Z' ? cp + 32 : cp));
+            }
             if (label_ascii.compare(0, 4, "xn--") == 0) {
-                if (!punycode_decode(std::string_view(label_ascii).substr(4), decoded))
+                if (!punycode_decode(std::string_view(label_ascii).substr(4), decoded)) {
                     return false;
+                }
                 bool decoded_ascii = true;
-                for (const char32_t cp : decoded)
+                for (const char32_t cp : decoded) {
                     decoded_ascii = decoded_ascii && cp < 0x80;
+                }
                 remapped.clear();
                 if (decoded_ascii || !label_to_ascii_masked(decoded, remapped) ||
-                    remapped != label_ascii)
+                    remapped != label_ascii) {
                     return false;
+                }
             }
             out.append(label_ascii);
         }
@@ -359,10 +399,12 @@ bool domain_to_ascii_by_label(std::string_view domain, std::string& out) {
 bool domain_to_ascii_idna(std::string_view domain, std::string& out) {
     thread_local std::string terminated;
     terminated.assign(domain);
-    if (terminated.find('\0') != std::string::npos)
+    if (terminated.find('\0') != std::string::npos) {
         return false;
-    if (idn2_lookup(terminated, out) == IDN2_OK)
+    }
+    if (idn2_lookup(terminated, out) == IDN2_OK) {
         return true;
+    }
     return domain_to_ascii_by_label(domain, out);
 }
 

@@ -18,9 +18,11 @@ bool is_session_parameter(std::string_view name) noexcept {
     static constexpr std::array<std::string_view, 10> k_names = {
         "sid",        "sessid", "sessionid", "session_id", "phpsessid",
         "jsessionid", "cfid",   "cftoken",   "oscsid",     "zenid"};
-    for (const std::string_view candidate : k_names)
-        if (util::iequals(name, candidate))
+    for (const std::string_view candidate : k_names) {
+        if (util::iequals(name, candidate)) {
             return true;
+        }
+    }
     return util::iequals_prefix(name, "aspsessionid"); // ASPSESSIONIDxxxxxxxx
 }
 
@@ -36,12 +38,14 @@ void append_path_without_session(std::string& out, std::string_view path) {
         }
         out.append(path.substr(i, semicolon - i));
         std::size_t end = semicolon + 1;
-        while (end < path.size() && path[end] != ';' && path[end] != '/')
+        while (end < path.size() && path[end] != ';' && path[end] != '/') {
             ++end;
+        }
         const std::string_view parameter = path.substr(semicolon + 1, end - semicolon - 1);
         const std::string_view name = parameter.substr(0, parameter.find('='));
-        if (parameter.find('=') == std::string_view::npos || !is_session_parameter(name))
+        if (parameter.find('=') == std::string_view::npos || !is_session_parameter(name)) {
             out.append(path.substr(semicolon, end - semicolon));
+        }
         i = end;
     }
 }
@@ -55,8 +59,9 @@ struct Parameter {
 
 std::string normalize_key(const Url& url, bool canonical_query) {
     const std::string_view without_fragment = url.href_without_fragment();
-    if (!canonical_query || url.has_opaque_path())
+    if (!canonical_query || url.has_opaque_path()) {
         return std::string(without_fragment);
+    }
 
     const std::string_view href = url.href();
     const std::string_view path = url.path();
@@ -65,8 +70,9 @@ std::string normalize_key(const Url& url, bool canonical_query) {
     key.reserve(without_fragment.size());
     key.append(href.substr(0, path_begin));
     append_path_without_session(key, path);
-    if (!url.has_query())
+    if (!url.has_query()) {
         return key;
+    }
 
     thread_local std::vector<Parameter> parameters;
     parameters.clear();
@@ -74,29 +80,34 @@ std::string normalize_key(const Url& url, bool canonical_query) {
     std::size_t i = 0;
     while (i <= query.size()) {
         std::size_t amp = query.find('&', i);
-        if (amp == std::string_view::npos)
+        if (amp == std::string_view::npos) {
             amp = query.size();
+        }
         const std::string_view item = query.substr(i, amp - i);
         i = amp + 1;
-        if (item.empty())
+        if (item.empty()) {
             continue;
+        }
         const std::size_t eq = item.find('=');
         const std::string_view name = item.substr(0, eq);
-        if (is_session_parameter(name))
+        if (is_session_parameter(name)) {
             continue;
+        }
         parameters.push_back(
             {name, eq == std::string_view::npos ? std::string_view{} : item.substr(eq)});
     }
-    if (parameters.empty())
+    if (parameters.empty()) {
         return key;
+    }
     std::stable_sort(parameters.begin(), parameters.end(),
                      [](const Parameter& a, const Parameter& b) {
                          return a.name != b.name ? a.name < b.name : a.rest < b.rest;
                      });
     key.push_back('?');
     for (std::size_t k = 0; k < parameters.size(); ++k) {
-        if (k != 0)
+        if (k != 0) {
             key.push_back('&');
+        }
         key.append(parameters[k].name);
         key.append(parameters[k].rest);
     }
@@ -130,13 +141,15 @@ std::uint64_t fold_mul(std::uint64_t a, std::uint64_t b) noexcept {
 // Reads n <= 8 bytes as a little-endian word, zero-padded.
 std::uint64_t read64(const unsigned char* p, std::size_t n) noexcept {
     std::uint64_t v = 0;
-    if (n == 0)
+    if (n == 0) {
         return 0;
+    }
     if constexpr (std::endian::native == std::endian::little) {
         std::memcpy(&v, p, n);
     } else {
-        for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t i = 0; i < n; ++i) {
             v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+        }
     }
     return v;
 }
@@ -159,8 +172,9 @@ std::uint64_t key_hash(std::string_view key) noexcept {
 }
 
 std::uint64_t url_key_hash(const Url& url, bool canonical_query) {
-    if (!canonical_query || url.has_opaque_path())
+    if (!canonical_query || url.has_opaque_path()) {
         return key_hash(url.href_without_fragment());
+    }
     return key_hash(normalize_key(url, true));
 }
 

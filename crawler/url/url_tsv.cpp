@@ -1,8 +1,8 @@
 // TSV field escaping and the per-line work of `flagcrawl url resolve|normalize`.
 #include "crawler/url/url_tsv.hpp"
 
-#include "util/percent.hpp"
 #include "crawler/url/url.hpp"
+#include "util/percent.hpp"
 
 namespace flagcrawl::crawler {
 
@@ -12,8 +12,8 @@ std::string unescape_tsv_field(std::string_view field) {
     for (std::size_t i = 0; i < field.size(); ++i) {
         if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] == 'x' &&
             util::hex_value(field[i + 2]) >= 0 && util::hex_value(field[i + 3]) >= 0) {
-            out.push_back(
-                static_cast<char>(util::hex_value(field[i + 2]) * 16 + util::hex_value(field[i + 3])));
+            out.push_back(static_cast<char>(util::hex_value(field[i + 2]) * 16 +
+                                            util::hex_value(field[i + 3])));
             i += 3;
         } else {
             out.push_back(field[i]);
@@ -37,8 +37,9 @@ void append_escaped_tsv_field(std::string& out, std::string_view field) {
 
 std::optional<std::string> resolve_tsv_line(std::string_view line) {
     const std::size_t tab = line.find('\t');
-    if (tab == std::string_view::npos)
+    if (tab == std::string_view::npos) {
         return std::nullopt;
+    }
     const std::string_view input_field = line.substr(0, tab);
     std::string_view base_field = line.substr(tab + 1);
     base_field = base_field.substr(0, base_field.find('\t'));
@@ -52,17 +53,19 @@ std::optional<std::string> resolve_tsv_line(std::string_view line) {
     append_escaped_tsv_field(out, base);
     out.push_back('\t');
     const UrlResult result = base.empty() ? parse(input) : parse(input, std::string_view(base));
-    if (result)
+    if (result) {
         append_escaped_tsv_field(out, result->href());
-    else
+    } else {
         out.append("ERROR");
+    }
     return out;
 }
 
 std::string normalize_tsv_line(std::string_view line, bool canonical_query) {
     const UrlResult result = parse(unescape_tsv_field(line));
-    if (!result)
+    if (!result) {
         return "ERROR";
+    }
     std::string out;
     append_escaped_tsv_field(out, normalize_key(*result, canonical_query));
     return out;
