@@ -1,0 +1,313 @@
+#include "storage/record_statements.hpp"
+
+#include "util/json.hpp"
+
+#include <array>
+#include <optional>
+
+namespace flagcrawl::storage {
+
+namespace {
+
+// A page's links as page_links stores them (schema step 5): [[to_url, kind, nofollow], ...].
+void append_links_json(std::string& out, const std::vector<LinkRow>& links) {
+    out += '[';
+    for (const LinkRow& link : links) {
+        out += '[';
+        util::append_json_string(out, link.to_url);
+        out += ',';
+        util::append_json_string(out, link.kind);
+        out += link.nofollow ? ",1]," : ",0],";
+    }
+    if (out.back() == ',') {
+        out.pop_back();
+    }
+    out += ']';
+}
+
+} // namespace
+
+Error writer_error(const std::string& path, std::string_view reason) {
+    return Error{boost::system::error_code(1 /* SQLITE_ERROR */, sqlite_category()),
+                 path + ": " + std::string(reason)};
+}
+
+RecordStatements::RecordStatements(Database& db)
+    : m_db(db)
+    , m_insert_run(db.prepare("INSERT INTO runs (command, arguments, strategy, concurrency, "
+                              "started_at, status) VALUES (?, ?, ?, ?, ?, 'running')"))
+    , m_finish_run(db.prepare("UPDATE runs SET finished_at = ?, status = ?, ok = ?, "
+                              "not_found = ?, errors = ?, bytes = ?, requests = ? "
+                              "WHERE id = ?"))
+    , m_insert_download(db.prepare(
+          "INSERT INTO downloads (run_id, url, final_url, http_status, bytes, path, sha256, "
+          "elapsed_ms, attempts, error, dns_ms, connect_ms, ttfb_ms, fetched_at, error_kind) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+    , m_insert_crawl(db.prepare("INSERT INTO crawls (id, seeds, options, status) "
+                                "VALUES (?, ?, ?, 'running')"))
+    , m_resume_crawl(db.prepare("UPDATE crawls SET status = 'running', stop_reason = NULL, "
+                                "options = coalesce(?, options) WHERE id = ?"))
+    // Plain INSERTs: every run is a new runs row, so a (crawl, run) pair comes once; seqs are
+    // new (seeds of a new crawl, then numbered on from the crawl's max seq, and a resume sends
+    // none). A collision is a bug that must fail the writer: ignoring a frontier row would let
+    // frontier_done mark another URL's row as done and --resume lose both.
+    , m_insert_crawl_run(db.prepare("INSERT INTO crawl_runs (crawl_id, run_id) VALUES (?, ?)"))
+    , m_mark_dead_runs(db.prepare("UPDATE runs SET status = 'interrupted' WHERE status = "
+                                  "'running' AND id IN (SELECT run_id FROM crawl_runs WHERE "
+                                  "crawl_id = ?)"))
+    , m_end_crawl(db.prepare("UPDATE crawls SET status = ?, stop_reason = ?, "
+                             "seen_urls = coalesce(?, seen_urls), "
+                             "seen_bytes = coalesce(?, seen_bytes) WHERE id = ?"))
+    , m_insert_page(db.prepare(
+          "INSERT INTO pages (crawl_id, run_id, seq, kind, url, final_url, http_status, "
+          "content_type, bytes, title, depth, location, noindex, fetched_at, elapsed_ms, "
+          "attempts, error, body, dns_ms, connect_ms, ttfb_ms, error_kind) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+    , m_insert_links(db.prepare("INSERT INTO page_links (page_id, links) VALUES (?, ?)"))
+    , m_insert_frontier(db.prepare(
+          "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, requisite, "
+          "chain_seq, chain_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+    , m_frontier_done(db.prepare("UPDATE frontier SET state = 1 WHERE crawl_id = ? AND seq = ?"))
+    // A tentative skip (nofollow, past the depth) is replaced by a final one of the same URL;
+    // the crawl never records a URL twice otherwise.
+    , m_insert_skip(db.prepare("INSERT OR REPLACE INTO skips (crawl_id, key_hash, run_id, "
+                               "page_id, kind, rule, url, tentative) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
+    , m_delete_skip(
+          db.prepare("DELETE FROM skips WHERE crawl_id = ? AND key_hash = ? AND tentative = 1"))
+    , m_fail_chain(db.prepare("UPDATE pages SET error = ?, error_kind = ? "
+                              "WHERE crawl_id = ? AND seq = ? AND kind != 'robots'")) {}
+
+Result<std::int64_t> RecordStatements::begin_run(const RunInfo& info, CrawlBeginRecord* crawl) {
+    std::array<char, 24> started;
+    m_insert_run.bind_all(info.command, info.arguments, info.strategy, info.concurrency,
+                          format_time(info.started_at, started));
+    if (auto r = m_insert_run.run(); !r) {
+        return r.error();
+    }
+    const std::int64_t run_id = m_db.last_insert_rowid();
+    if (!crawl) {
+        return run_id;
+    }
+    crawl->run_id = run_id;
+    if (crawl->is_new) {
+        crawl->crawl_id = run_id; // a new crawl is named after its first run
+    }
+    if (auto r = apply(*crawl); !r) {
+        return r.error();
+    }
+    return run_id;
+}
+
+Result<bool> RecordStatements::finish_run(std::int64_t run_id, const RunTotals& totals,
+                                          RunStatus status, TimePoint finished_at) {
+    std::array<char, 24> finished;
+    m_finish_run.bind_all(format_time(finished_at, finished), to_string(status), totals.ok,
+                          totals.not_found, totals.errors, totals.bytes, totals.requests, run_id);
+    if (auto r = m_finish_run.run(); !r) {
+        return r.error();
+    }
+    return m_db.changes() != 0;
+}
+
+Result<void> RecordStatements::apply(const DownloadRecord& d) {
+    std::array<char, 24> fetched;
+    auto& insert = m_insert_download;
+    // Text is bound without copying: `d` and `fetched` outlive the run() below, and every
+    // parameter is rebound for each record.
+    insert.bind(1, d.run_id);
+    insert.bind_view(2, d.url);
+    insert.bind_view(3, d.final_url);
+    insert.bind(4, d.http_status);
+    insert.bind(5, d.bytes);
+    insert.bind_view(6, d.path);
+    insert.bind_view(7, d.sha256);
+    insert.bind(8, d.elapsed_ms);
+    insert.bind(9, d.attempts);
+    insert.bind_view(10, d.error);
+    insert.bind(11, d.dns_ms);
+    insert.bind(12, d.connect_ms);
+    insert.bind(13, d.ttfb_ms);
+    insert.bind_view(14, format_time(d.fetched_at, fetched));
+    insert.bind_view(15, d.error_kind);
+    return insert.run();
+}
+
+Result<void> RecordStatements::apply(const CrawlBeginRecord& c) {
+    if (c.is_new) {
+        auto& insert = m_insert_crawl;
+        insert.bind(1, c.crawl_id);
+        insert.bind_view(2, c.seeds);
+        insert.bind_view(3, c.options);
+        if (auto r = insert.run(); !r) {
+            return r;
+        }
+    } else {
+        // Its runs still 'running' ended without recording it (kill -9, a power loss): the
+        // resume is the later run that finds them dead.
+        auto& dead = m_mark_dead_runs;
+        dead.bind(1, c.crawl_id);
+        if (auto r = dead.run(); !r) {
+            return r;
+        }
+        auto& resume = m_resume_crawl;
+        resume.bind(1, c.options.empty() ? std::nullopt : std::optional<std::string>(c.options));
+        resume.bind(2, c.crawl_id);
+        if (auto r = resume.run(); !r) {
+            return r;
+        }
+        if (m_db.changes() == 0) {
+            return writer_error(m_db.path(),
+                                "crawl --resume: no crawl with id " + std::to_string(c.crawl_id));
+        }
+    }
+    auto& link = m_insert_crawl_run;
+    link.bind_all(c.crawl_id, c.run_id);
+    if (auto r = link.run(); !r) {
+        return r;
+    }
+    return insert_frontier_rows(c.crawl_id, c.frontier);
+}
+
+Result<void> RecordStatements::insert_frontier_rows(std::int64_t crawl_id,
+                                                    const std::vector<FrontierRow>& rows) {
+    auto& insert = m_insert_frontier;
+    for (const FrontierRow& row : rows) {
+        insert.bind(1, crawl_id);
+        insert.bind(2, row.seq);
+        // The hash's 64 bits as SQLite's signed INTEGER (crawl_records.hpp).
+        insert.bind(3, static_cast<std::int64_t>(row.key_hash));
+        insert.bind_view(4, row.url);
+        insert.bind(5, row.depth);
+        insert.bind(6, row.redirects);
+        insert.bind(7, row.requisite ? 1 : 0);
+        if (row.chain_seq > 0) {
+            insert.bind(8, row.chain_seq);
+            std::string keys(row.chain.size() * 8, '\0');
+            for (std::size_t i = 0; i < row.chain.size(); ++i) {
+                for (std::size_t b = 0; b < 8; ++b) {
+                    keys[i * 8 + b] = static_cast<char>((row.chain[i] >> (8 * b)) & 0xff);
+                }
+            }
+            insert.bind_blob_view(9, keys);
+        } else {
+            insert.bind(8, std::nullopt);
+            insert.bind(9, std::nullopt);
+        }
+        if (auto r = insert.run(); !r) {
+            return r;
+        }
+    }
+    return {};
+}
+
+Result<void> RecordStatements::apply(const PageRecord& p) {
+    std::optional<std::int64_t> page_id;
+    if (p.has_page) {
+        auto inserted = insert_page(p);
+        if (!inserted) {
+            return inserted.error();
+        }
+        page_id = *inserted;
+    }
+    if (auto r = insert_frontier_rows(p.crawl_id, p.discovered); !r) {
+        return r;
+    }
+    for (const SkipRow& skip : p.skips) {
+        auto& insert = m_insert_skip;
+        insert.bind(1, p.crawl_id);
+        insert.bind(2, static_cast<std::int64_t>(skip.key_hash));
+        insert.bind(3, p.run_id);
+        insert.bind(4, page_id);
+        insert.bind_view(5, skip.kind);
+        insert.bind_view(6, skip.rule);
+        insert.bind_view(7, skip.url);
+        insert.bind(8, skip.tentative ? 1 : 0);
+        if (auto r = insert.run(); !r) {
+            return r;
+        }
+    }
+    for (std::uint64_t key : p.unskipped) {
+        auto& erase = m_delete_skip;
+        erase.bind(1, p.crawl_id);
+        erase.bind(2, static_cast<std::int64_t>(key));
+        if (auto r = erase.run(); !r) {
+            return r;
+        }
+    }
+    if (p.chain_failure) {
+        auto& fail = m_fail_chain;
+        fail.bind_view(1, p.chain_failure->error);
+        fail.bind_view(2, p.chain_failure->error_kind);
+        fail.bind(3, p.crawl_id);
+        fail.bind(4, p.chain_failure->seq);
+        if (auto r = fail.run(); !r) {
+            return r;
+        }
+    }
+    if (p.seq) {
+        auto& done = m_frontier_done;
+        done.bind(1, p.crawl_id);
+        done.bind(2, *p.seq);
+        return done.run();
+    }
+    return {};
+}
+
+Result<std::int64_t> RecordStatements::insert_page(const PageRecord& p) {
+    std::array<char, 24> fetched;
+    auto& insert = m_insert_page;
+    insert.bind(1, p.crawl_id);
+    insert.bind(2, p.run_id);
+    insert.bind(3, p.seq);
+    insert.bind_view(4, to_string(p.kind));
+    insert.bind_view(5, p.url);
+    insert.bind_view(6, p.final_url);
+    insert.bind(7, p.http_status);
+    insert.bind_view(8, p.content_type);
+    insert.bind(9, p.bytes);
+    insert.bind_view(10, p.title);
+    insert.bind(11, p.depth);
+    insert.bind_view(12, p.location);
+    insert.bind(13, p.noindex ? 1 : 0);
+    insert.bind_view(14, format_time(p.fetched_at, fetched));
+    insert.bind(15, p.elapsed_ms);
+    insert.bind(16, p.attempts);
+    insert.bind_view(17, p.error);
+    if (p.body) {
+        insert.bind_blob_view(18, *p.body);
+    } else {
+        insert.bind(18, std::nullopt);
+    }
+    insert.bind(19, p.dns_ms);
+    insert.bind(20, p.connect_ms);
+    insert.bind(21, p.ttfb_ms);
+    insert.bind_view(22, p.error_kind);
+    if (auto r = insert.run(); !r) {
+        return r.error();
+    }
+    const std::int64_t page_id = m_db.last_insert_rowid();
+    if (!p.links.empty()) {
+        m_links_json.clear();
+        append_links_json(m_links_json, p.links);
+        auto& links = m_insert_links;
+        links.bind(1, page_id);
+        links.bind_view(2, m_links_json);
+        if (auto r = links.run(); !r) {
+            return r.error();
+        }
+    }
+    return page_id;
+}
+
+Result<void> RecordStatements::apply(const CrawlEndRecord& c) {
+    auto& end = m_end_crawl;
+    end.bind(1, to_string(c.status));
+    end.bind_view(2, c.stop_reason);
+    end.bind(3, c.seen_urls);
+    end.bind(4, c.seen_bytes);
+    end.bind(5, c.crawl_id);
+    return end.run();
+}
+
+} // namespace flagcrawl::storage

@@ -1,0 +1,65 @@
+// The SQL of the writer's records: the prepared statements on the write connection and one
+// apply() per record type. Internal to storage: the writer thread (storage/writer.cpp) calls
+// it inside the transaction it opened; it knows nothing of queues, batches or threads.
+#pragma once
+
+#include "storage/crawl_records.hpp"
+#include "storage/records.hpp"
+#include "storage/sqlite.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flagcrawl::storage {
+
+// An error of the writer's own (SQLITE_ERROR), as "<path>: <reason>".
+Error writer_error(const std::string& path, std::string_view reason);
+
+// Thread rules: those of its Database (one thread at a time); destroyed before the Database
+// closes. Every call runs inside a transaction the caller opened: a failed call may have run
+// part of its statements, so the caller rolls the transaction back.
+class RecordStatements {
+public:
+    // Prepares every statement; throws Exception if one does not compile (a bug).
+    explicit RecordStatements(Database& db);
+
+    // Inserts a runs row (status 'running') and returns its id. `crawl` (may be null): the
+    // crawl this run starts or resumes; its run_id, and a new crawl's crawl_id, are set to the
+    // new run's id before it is applied.
+    Result<std::int64_t> begin_run(const RunInfo& info, CrawlBeginRecord* crawl);
+
+    // Sets a run's totals, status and finished_at; false when no run has that id.
+    Result<bool> finish_run(std::int64_t run_id, const RunTotals& totals, RunStatus status,
+                            TimePoint finished_at);
+
+    Result<void> apply(const DownloadRecord& d);
+    Result<void> apply(const CrawlBeginRecord& c);
+    Result<void> apply(const PageRecord& p);
+    Result<void> apply(const CrawlEndRecord& c);
+
+private:
+    Result<void> insert_frontier_rows(std::int64_t crawl_id, const std::vector<FrontierRow>& rows);
+    Result<std::int64_t> insert_page(const PageRecord& p); // the pages row and its links
+
+    Database& m_db;
+    Statement m_insert_run;
+    Statement m_finish_run;
+    Statement m_insert_download;
+    Statement m_insert_crawl;
+    Statement m_resume_crawl;
+    Statement m_insert_crawl_run;
+    Statement m_mark_dead_runs;
+    Statement m_end_crawl;
+    Statement m_insert_page;
+    Statement m_insert_links;
+    Statement m_insert_frontier;
+    Statement m_frontier_done;
+    Statement m_insert_skip;
+    Statement m_delete_skip;
+    Statement m_fail_chain;
+    std::string m_links_json; // reused by insert_page()
+};
+
+} // namespace flagcrawl::storage
