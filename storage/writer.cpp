@@ -344,4 +344,8 @@ WriterStats Writer::stats() const {
     return impl().queue.stats();
 }
 
+std::optional<Error> Writer::failure() const {
+    return impl().queue.failure();
+}
+
 } // namespace flagcrawl::storage

@@ -106,6 +106,8 @@ public:
     Result<void> close();
 
     WriterStats stats() const;
+    // The writer's first error, once it failed (see Errors above); never waits for the writer.
+    std::optional<Error> failure() const;
 
 private:
     struct Impl;

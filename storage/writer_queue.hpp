@@ -151,6 +151,12 @@ public:
         return m_counters;
     }
 
+    // What fail() was given, if it was called.
+    std::optional<Error> failure() const {
+        std::lock_guard lock(m_mutex);
+        return m_failure;
+    }
+
 private:
     enum class Waiting { no, idle, lingering };
 

@@ -186,7 +186,7 @@ SetupResult Crawl::begin() {
     } else {
         if (m_writer) {
             try {
-                m_store = std::make_unique<SqliteFrontierStore>(db, *m_writer, m_crawl_id);
+                m_store = std::make_unique<SqliteFrontierStore>(db, m_crawl_id);
             } catch (const std::system_error&) {
                 throw;
             } catch (const std::runtime_error& e) {

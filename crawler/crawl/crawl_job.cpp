@@ -97,6 +97,14 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
             return {};
         }
         if (f.state == FrontierNext::State::waiting) {
+            if (m_writer != nullptr && !m_store_error) {
+                // A writer that failed commits nothing more: what the frontier waits for from
+                // the store (queued URLs not committed yet) would never come.
+                if (auto failed = m_writer->failure()) {
+                    m_store_error = std::move(failed);
+                    continue;
+                }
+            }
             Next out;
             out.state = State::waiting;
             out.wake_at = f.wake_at;

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace flagcrawl::crawler {
 
 namespace {
 
 constexpr std::string_view k_robots_rule = "robots.txt";
+// While a page-in waits for the writer to commit queued URLs, how often the loop looks again.
+constexpr Duration k_commit_check = std::chrono::milliseconds(200);
 
 // The key under which a tentative skip is kept in the skipped set, apart from a final one.
 std::uint64_t tentative_key(std::uint64_t key) {
@@ -184,6 +187,8 @@ std::optional<FrontierEntry> LocalFrontier::admit(const Discovery& d) {
     if (m_store != nullptr && (m_spilled > 0 || m_in_memory >= m_options.window) &&
         m_watermark < at) {
         ++m_spilled;
+        std::int64_t& highest = m_uncommitted[at.depth];
+        highest = std::max(highest, entry.seq);
         return entry;
     }
     m_watermark = std::max(m_watermark, at);
@@ -355,10 +360,8 @@ void LocalFrontier::page_in_if_low() {
         return;
     }
     m_paging = true;
-    m_spilled_at_request = m_spilled;
-    m_next_seq_at_request = m_next_seq;
     m_asked = m_options.window - m_in_memory;
-    m_store->request(m_watermark, m_asked, [waker = m_waker] { (*waker)(); });
+    m_store->request(m_watermark, m_asked, m_committed_after, [waker = m_waker] { (*waker)(); });
 }
 
 void LocalFrontier::take_paged_in() {
@@ -370,15 +373,30 @@ void LocalFrontier::take_paged_in() {
         return;
     }
     m_paging = false;
+    // What the store held when it read: the depths whose spilled entries it all held are done.
+    if (answer->committed_through) {
+        std::erase_if(m_uncommitted, [&](const auto& depth) {
+            return depth.second <= *answer->committed_through;
+        });
+    } else {
+        m_uncommitted.clear();
+    }
+    // An entry deeper than one not committed yet would move the watermark past that one: the
+    // answer is used up to the shallowest depth still waiting for its commit.
+    const int cap =
+        m_uncommitted.empty() ? std::numeric_limits<int>::max() : m_uncommitted.begin()->first;
     std::uint64_t got = 0;
-    std::uint64_t got_before_request = 0;
+    bool capped = false;
     for (FrontierEntry& entry : answer->entries) {
         const QueuePosition at{entry.depth, entry.seq};
+        if (entry.depth > cap) {
+            capped = true; // read again once the shallower entries are committed
+            break;
+        }
         if (!(m_watermark < at)) {
             continue; // cannot happen: the store reads after the position it was given
         }
         m_watermark = at;
-        got_before_request += entry.seq < m_next_seq_at_request ? 1 : 0;
         enqueue(entry);
         ++got;
     }
@@ -389,10 +407,16 @@ void LocalFrontier::take_paged_in() {
         m_store_error = std::move(answer->error);
         return;
     }
-    // Everything spilled before the request was visible to it. An answer shorter than asked
-    // that lacks some of those means the store lost them (a crash's last batch): trust it.
-    if (answer->entries.size() < m_asked && got_before_request < m_spilled_at_request) {
-        m_spilled -= std::min(m_spilled, m_spilled_at_request - got_before_request);
+    const bool short_answer = answer->entries.size() < m_asked;
+    m_committed_after.reset();
+    if (short_answer && m_uncommitted.empty()) {
+        // The store held every entry spilled and has none after these: the others are gone.
+        // Trust it rather than wait for them.
+        m_spilled = 0;
+    } else if (capped || short_answer) {
+        // Some entries were not committed yet: the next page-in waits for the store to hold
+        // newer ones instead of reading the same again.
+        m_committed_after = answer->committed_through.value_or(0);
     }
 }
 
@@ -416,6 +440,14 @@ FrontierNext LocalFrontier::next(TimePoint now) {
             out.state = FrontierNext::State::waiting;
         } else {
             out.state = FrontierNext::State::finished;
+        }
+        if (m_paging && m_committed_after) {
+            // Waiting for the writer to commit: the loop looks again now and then, so that it
+            // sees a writer that failed (and will never commit them) instead of waiting forever.
+            const TimePoint check = now + k_commit_check;
+            if (!out.wake_at || check < *out.wake_at) {
+                out.wake_at = check;
+            }
         }
         return out;
     }
@@ -611,7 +643,8 @@ void LocalFrontier::close(TimePoint) {
 std::string LocalFrontier::waiting_on(TimePoint now) const {
     if (m_timed.empty()) {
         if (m_paging) {
-            return "reading queued URLs back from the store";
+            return m_committed_after ? "waiting for the store to commit queued URLs"
+                                     : "reading queued URLs back from the store";
         }
         return {};
     }

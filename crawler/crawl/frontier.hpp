@@ -239,24 +239,35 @@ public:
     virtual void close(TimePoint deadline) = 0;
 };
 
-// The answer of a page-in: the queued entries read, in seq order, and the failure that ended
-// the read early, if any (the entries read before it are still given).
+// The answer of a page-in: the queued entries read, in (depth, seq) order, and the failure that
+// ended the read early, if any (the entries read before it are still given).
 struct PagedIn {
     std::vector<FrontierEntry> entries;
     std::optional<storage::Error> error;
+    // The highest seq the store held before it read the entries: every entry up to it was
+    // visible to the read, later ones may not have been. nullopt: every entry pushed before the
+    // request was visible.
+    std::optional<std::int64_t> committed_through;
 };
 
 // Where a LocalFrontier's queued URLs beyond its in-memory window live (the SQLite frontier
 // table), read back asynchronously so that the crawl loop never waits for the store.
+//
+// The store holds what its writer committed: entries reach it in seq order (each with the
+// record of the page that found it, records committed in order), so what it holds is every
+// entry up to some seq. A page-in reads only that; it never asks the writer to commit, so a
+// slow or blocked writer delays only the entries it has not committed yet.
 class FrontierStore {
 public:
     virtual ~FrontierStore() = default;
     // Asks for up to `limit` queued entries whose position (depth, seq) comes after `after`, in
-    // that order, and calls `ready` once take() has the answer: from another thread, never from
-    // within request() (its caller may hold the engine's lock, which `ready` takes). Every entry
-    // pushed before the call is visible to it. One request at a time: the next only after take()
-    // returned it.
-    virtual void request(QueuePosition after, std::size_t limit, std::function<void()> ready) = 0;
+    // that order, from what the store holds once it holds an entry whose seq is above
+    // `committed_after` (nullopt: at once), and calls `ready` once take() has the answer: from
+    // another thread, never from within request() (its caller may hold the engine's lock, which
+    // `ready` takes). One request at a time: the next only after take() returned it.
+    virtual void request(QueuePosition after, std::size_t limit,
+                         std::optional<std::int64_t> committed_after,
+                         std::function<void()> ready) = 0;
     // The answer of the request, or nullopt while it is not ready.
     virtual std::optional<PagedIn> take() = 0;
 };
@@ -462,12 +473,16 @@ private:
     std::uint64_t m_in_flight = 0;
     std::uint64_t m_deferred = 0;
     std::optional<storage::Error> m_store_error; // the first page-in failure: no more page-ins
-    // The page-in asked of the store and not taken yet: what was spilled and the next seq when
-    // it was asked (an answer that came back short lost the entries spilled before it).
+    // The page-in asked of the store and not taken yet, and how many entries it asked for.
     bool m_paging = false;
-    std::uint64_t m_spilled_at_request = 0;
-    std::int64_t m_next_seq_at_request = 0;
     std::size_t m_asked = 0;
+    // Spilled entries the store may not hold yet (its writer has not committed them): the
+    // highest such seq at each depth. A page-in's answer is used only up to the shallowest of
+    // these depths, so that no entry is passed over while it waits for its commit.
+    std::map<int, std::int64_t> m_uncommitted;
+    // Set when the last answer stopped short of entries not committed then: the next page-in
+    // waits for the store to hold an entry above this seq instead of reading the same again.
+    std::optional<std::int64_t> m_committed_after;
     // Shared with the store's callback, which may run on the store's thread after close().
     std::shared_ptr<SharedWaker> m_waker = std::make_shared<SharedWaker>();
     std::mt19937_64 m_random;

@@ -22,10 +22,8 @@ template <class T> void check(const storage::Result<T>& result) {
 
 } // namespace
 
-SqliteFrontierStore::SqliteFrontierStore(const std::string& db_path, storage::Writer& writer,
-                                         std::int64_t crawl_id)
+SqliteFrontierStore::SqliteFrontierStore(const std::string& db_path, std::int64_t crawl_id)
     : m_reader(open_reader(db_path))
-    , m_writer(writer)
     , m_crawl_id(crawl_id)
     , m_thread([this] { serve(); }) {}
 
@@ -39,10 +37,11 @@ SqliteFrontierStore::~SqliteFrontierStore() {
 }
 
 void SqliteFrontierStore::request(QueuePosition after, std::size_t limit,
+                                  std::optional<std::int64_t> committed_after,
                                   std::function<void()> ready) {
     {
         std::lock_guard lock(m_mutex);
-        m_request = Request{after, limit, std::move(ready)};
+        m_request = Request{after, limit, committed_after, std::move(ready)};
     }
     m_cv.notify_one();
 }
@@ -53,6 +52,9 @@ std::optional<PagedIn> SqliteFrontierStore::take() {
 }
 
 void SqliteFrontierStore::serve() {
+    // How often a request waiting for newer entries looks again: the writer commits a batch
+    // every 50 ms by default, so a few cheap reads per commit.
+    constexpr auto k_poll = std::chrono::milliseconds(10);
     std::unique_lock lock(m_mutex);
     for (;;) {
         m_cv.wait(lock, [this] { return m_stop || m_request; });
@@ -62,7 +64,27 @@ void SqliteFrontierStore::serve() {
         Request request = std::move(*m_request);
         m_request.reset();
         lock.unlock();
-        PagedIn answer = read(request.after, request.limit);
+        PagedIn answer;
+        for (;;) {
+            auto held = committed_through();
+            if (!held) {
+                answer.error = held.error();
+                break;
+            }
+            if (!request.committed_after || *held > *request.committed_after) {
+                // Read before the entries, in a snapshot of its own: the entries' read sees at
+                // least everything up to it.
+                answer = read(request.after, request.limit);
+                answer.committed_through = *held;
+                break;
+            }
+            lock.lock();
+            const bool stop = m_cv.wait_for(lock, k_poll, [this] { return m_stop; });
+            lock.unlock();
+            if (stop) {
+                return;
+            }
+        }
         lock.lock();
         m_answer = std::move(answer);
         lock.unlock();
@@ -71,12 +93,23 @@ void SqliteFrontierStore::serve() {
     }
 }
 
+storage::Result<std::int64_t> SqliteFrontierStore::committed_through() {
+    storage::Statement highest = m_reader.database().prepare(
+        "SELECT coalesce(max(seq), 0) FROM frontier WHERE crawl_id = ?");
+    highest.bind(1, m_crawl_id);
+    std::int64_t seq = 0;
+    auto read = storage::for_each_row(highest, [&](const storage::Statement& row) {
+        seq = row.column_int64(0);
+        return true;
+    });
+    if (!read) {
+        return read.error();
+    }
+    return seq;
+}
+
 PagedIn SqliteFrontierStore::read(QueuePosition after, std::size_t limit) {
     PagedIn out;
-    if (auto flushed = m_writer.flush(); !flushed) {
-        out.error = flushed.error();
-        return out;
-    }
     out.entries.reserve(limit);
     auto read = m_reader.for_each_queued(m_crawl_id, after.depth, after.seq, limit,
                                          [&](const storage::FrontierRow& row) {

@@ -5,7 +5,6 @@
 
 #include "crawler/crawl/frontier.hpp"
 #include "storage/reader.hpp"
-#include "storage/writer.hpp"
 
 #include <condition_variable>
 #include <cstdint>
@@ -14,9 +13,10 @@
 
 namespace flagcrawl::crawler {
 
-// Pages queued entries back in from the `frontier` table. A request flushes the writer (so that
-// every row submitted before it is visible) and reads, both on the store's own thread: the
-// crawl loop never waits for a commit. Owns a read connection.
+// Pages queued entries back in from the `frontier` table, on the store's own thread, from what
+// the crawl's writer has committed (a read connection of its own: the writer is never asked to
+// commit, so the crawl loop never waits for a commit, and a page-in never races the writer's
+// close). A request that waits for newer entries polls the table every few milliseconds.
 //
 // Threads: request(), take() and restore() from the frontier's thread (restore() before any
 // request); the `ready` callback runs on the store's thread.
@@ -25,9 +25,8 @@ public:
     // Throws std::runtime_error with the store's message when the database cannot be read, and
     // std::system_error when the store's thread cannot start. A new crawl's id may be given
     // later (set_crawl), once its first run is recorded.
-    SqliteFrontierStore(const std::string& db_path, storage::Writer& writer,
-                        std::int64_t crawl_id = 0);
-    // Waits for a read in progress to end (a flush may wait for the writer), then joins.
+    explicit SqliteFrontierStore(const std::string& db_path, std::int64_t crawl_id = 0);
+    // Ends a wait for newer entries, waits for a read in progress to end, then joins.
     ~SqliteFrontierStore() override;
     SqliteFrontierStore(const SqliteFrontierStore&) = delete;
     SqliteFrontierStore& operator=(const SqliteFrontierStore&) = delete;
@@ -35,7 +34,8 @@ public:
     // Before the first request().
     void set_crawl(std::int64_t crawl_id) { m_crawl_id = crawl_id; }
 
-    void request(QueuePosition after, std::size_t limit, std::function<void()> ready) override;
+    void request(QueuePosition after, std::size_t limit,
+                 std::optional<std::int64_t> committed_after, std::function<void()> ready) override;
     std::optional<PagedIn> take() override;
 
     // Resume: loads the crawl's seen keys, skipped keys and queue position into `frontier`.
@@ -44,17 +44,19 @@ public:
 
 private:
     void serve();
+    // The highest seq of the crawl's entries the store holds.
+    storage::Result<std::int64_t> committed_through();
     PagedIn read(QueuePosition after, std::size_t limit);
 
     storage::Reader m_reader; // the store's thread, or restore() before any request
-    storage::Writer& m_writer;
-    std::int64_t m_crawl_id; // read by the store's thread after a request: set before
+    std::int64_t m_crawl_id;  // read by the store's thread after a request: set before
 
     std::mutex m_mutex;
     std::condition_variable m_cv;
     struct Request {
         QueuePosition after;
         std::size_t limit = 0;
+        std::optional<std::int64_t> committed_after;
         std::function<void()> ready;
     };
     std::optional<Request> m_request; // asked, not started

@@ -1,7 +1,8 @@
 // The crawl loop on its own: a page parsed by the pool is handed back (recorded, its links
 // queued) in on_wake(), where the engine returns finished work, never inside next(); and a
-// frontier store that fails while paging queued URLs back in stops the crawl as failed through
-// the normal end, under each strategy.
+// frontier store that fails while paging queued URLs back in, or a writer that fails while a
+// page-in waits for its commit, stops the crawl as failed through the normal end, under each
+// strategy.
 #include "temp_dir.hpp"
 
 #include "crawler/crawl/crawl_job.hpp"
@@ -13,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -116,15 +118,17 @@ public:
         : m_store(store)
         , m_fail_at(fail_at) {}
     void request(crawler::QueuePosition after, std::size_t limit,
+                 std::optional<std::int64_t> committed_after,
                  std::function<void()> ready) override {
         if (++m_calls < m_fail_at) {
-            m_store.request(after, limit, std::move(ready));
+            m_store.request(after, limit, committed_after, std::move(ready));
             return;
         }
         constexpr int k_sqlite_full = 13; // SQLITE_FULL
         m_failed = crawler::PagedIn{{},
                                     storage::Error{{k_sqlite_full, storage::sqlite_category()},
-                                                   "c.db: database or disk is full"}};
+                                                   "c.db: database or disk is full"},
+                                    std::nullopt};
         // On a thread of its own, as FrontierStore asks: called here, under the engine's lock,
         // it deadlocked with the real store's thread waking the engine at the same time.
         m_answering = std::jthread(std::move(ready));
@@ -163,7 +167,7 @@ TEST_P(CrawlJobStore, AFrontierStoreFailureStopsTheCrawlAsFailed) {
     fetch::Policy policy;
     policy.retry_throttled = false;
     auto fetcher = fetch::make_fetcher(GetParam(), policy, 4);
-    crawler::SqliteFrontierStore sqlite_store(db, *writer, *run);
+    crawler::SqliteFrontierStore sqlite_store(db, *run);
     FailingStore store(sqlite_store, 2);
     crawler::FrontierOptions options;
     options.window = 8;
@@ -190,6 +194,73 @@ TEST_P(CrawlJobStore, AFrontierStoreFailureStopsTheCrawlAsFailed) {
     ASSERT_TRUE(pages);
     EXPECT_GT(*pages, 0);
     EXPECT_LT(*pages, 100);
+}
+
+// Paging in never asks the writer to commit; a writer that fails (here: another connection
+// holds the lock past its busy timeout) while the frontier waits for queued URLs it has not
+// committed stops the crawl as failed, instead of leaving the loop waiting for them forever.
+TEST_P(CrawlJobStore, AWriterFailingWhileAPageInWaitsForItStopsTheCrawl) {
+    TempDir dir("crawljob-writer");
+    auto site = std::make_shared<const server::Site>(server::SiteOptions{.pages = 400, .seed = 3});
+    server::Server server(server::site_handler(site));
+    ASSERT_FALSE(server.start());
+    const std::string seed = "http://127.0.0.1:" + std::to_string(server.port()) + "/index.html";
+    const std::string db = dir.file("c.db");
+
+    storage::WriterOptions writer_options;
+    writer_options.busy_timeout = 300ms;
+    auto writer = storage::Writer::open(db, writer_options);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run({.command = "crawl", .arguments = "test", .strategy = "x"});
+    ASSERT_TRUE(run);
+    fetch::Policy policy;
+    policy.retry_throttled = false;
+    auto fetcher = fetch::make_fetcher(GetParam(), policy, 4);
+    crawler::SqliteFrontierStore store(db, *run);
+    crawler::FrontierOptions options;
+    options.window = 8;
+    options.politeness.robots = false;
+    crawler::LocalFrontier frontier(options, &store);
+    frontier.set_waker([&] { fetcher->wake(); });
+    crawler::CrawlCounters counters;
+    auto owned = job_for(
+        seed, 2, frontier, &*writer, *run, [&] { fetcher->wake(); }, counters);
+    crawler::CrawlJob& job = *owned;
+    storage::CrawlBeginRecord begin{*run, *run, true, "[]", "{}", {}};
+    auto entry = frontier.push(seed, 1, 0, 0, false);
+    begin.frontier.push_back({entry->seq, entry->key, entry->url, 0, 0, false});
+    ASSERT_TRUE(writer->submit(std::move(begin)));
+    ASSERT_TRUE(writer->flush());
+
+    auto blocker = storage::Database::open(db);
+    ASSERT_TRUE(blocker);
+    ASSERT_TRUE(blocker->exec("BEGIN IMMEDIATE"));
+    // Bounds the test if the loop waits forever.
+    std::atomic<bool> timed_out{false};
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool done = false;
+    std::jthread watchdog([&] {
+        std::unique_lock lock(mutex);
+        if (!cv.wait_for(lock, 20s, [&] { return done; })) {
+            timed_out = true;
+            fetcher->stop(fetch::StopMode::abort);
+        }
+    });
+    fetcher->run(job, job);
+    {
+        std::lock_guard lock(mutex);
+        done = true;
+    }
+    cv.notify_all();
+    watchdog.join();
+    job.finish(std::nullopt, {});
+    EXPECT_FALSE(timed_out) << "the crawl waited for the failed writer";
+    EXPECT_EQ(job.stop_reason(), crawler::StopReason::failed);
+    EXPECT_TRUE(job.stop_text().starts_with("failed: ")) << job.stop_text();
+    EXPECT_GT(counters.pages.load(), 0u);
+    ASSERT_TRUE(blocker->exec("ROLLBACK"));
+    EXPECT_FALSE(writer->close());
 }
 
 INSTANTIATE_TEST_SUITE_P(Strategies, CrawlJobStore,

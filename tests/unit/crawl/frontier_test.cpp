@@ -1,8 +1,9 @@
 // The frontier with a fake clock: per-host concurrency, delay and its jitter bounds, robots.txt
 // before a host's first page (Crawl-delay capped, disallowed URLs, unreachable robots.txt
 // refetched), 429/503 deferrals that keep the URL and pause the host, waiting vs finished, and
-// the in-memory window spilling to SQLite and paging back in BFS order, on the store's thread
-// (the loop never waits for the writer), offers and completions with their discoveries.
+// the in-memory window spilling to SQLite and paging back in BFS order, on the store's thread,
+// from what the writer has committed (the loop never waits for the writer), offers and
+// completions with their discoveries.
 #include "temp_dir.hpp"
 
 #include "crawler/crawl/frontier.hpp"
@@ -419,7 +420,7 @@ TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
     ASSERT_TRUE(writer);
     auto run = begin_run(*writer);
     ASSERT_TRUE(run);
-    SqliteFrontierStore store(path, *writer, *run);
+    SqliteFrontierStore store(path, *run);
     auto o = options(1000);
     o.window = 10;
     LocalFrontier f(o, &store);
@@ -447,8 +448,7 @@ TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
     for (;;) {
         auto n = f.next(t0);
         if (n.state == FrontierNext::State::waiting) {
-            ASSERT_FALSE(n.wake_at); // only the page-in is awaited
-            ASSERT_TRUE(wakes.wait()) << "the store never answered";
+            ASSERT_TRUE(wakes.wait()) << "the store never answered"; // only the page-in
             continue;
         }
         if (n.state != FrontierNext::State::ready) {
@@ -472,7 +472,8 @@ TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
 // to the frontier.
 class FailingStore final : public FrontierStore {
 public:
-    void request(QueuePosition after, std::size_t limit, std::function<void()> ready) override {
+    void request(QueuePosition after, std::size_t limit, std::optional<std::int64_t>,
+                 std::function<void()> ready) override {
         ++calls;
         PagedIn answer;
         for (const FrontierEntry& entry : entries) {
@@ -542,9 +543,9 @@ TEST(Frontier, AStoreFailureIsKeptAndThePagedInEntriesStillHandedOut) {
 } // namespace
 
 // Paging queued URLs back in never makes the loop wait for the store: while another connection
-// holds the write lock (so the writer cannot commit, and a flush would wait), next() keeps
-// handing out what is in memory and then says `waiting` (no time: the page-in's answer wakes
-// it), and the entries come once the lock is gone.
+// holds the write lock (so the writer cannot commit), next() keeps handing out what is in memory
+// and then says `waiting` (no time: the page-in's answer wakes it), and the entries come once
+// the lock is gone.
 TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
     TempDir dir("frontier");
     const auto path = dir.file("f.db");
@@ -552,7 +553,7 @@ TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
     ASSERT_TRUE(writer);
     auto run = begin_run(*writer);
     ASSERT_TRUE(run);
-    SqliteFrontierStore store(path, *writer, *run);
+    SqliteFrontierStore store(path, *run);
     auto o = options(1000);
     o.window = 4;
     LocalFrontier f(o, &store);
@@ -584,8 +585,15 @@ TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
     auto n = f.next(t0);
     EXPECT_EQ(n.state, FrontierNext::State::waiting);
     EXPECT_FALSE(n.wake_at);
-    EXPECT_EQ(f.waiting_on(t0), "reading queued URLs back from the store");
     EXPECT_FALSE(f.store_error());
+    // The store answers with what is committed (nothing yet), and is asked again to answer once
+    // it holds newer entries; meanwhile the loop looks again now and then (a writer that failed
+    // would never commit them).
+    ASSERT_TRUE(wakes.wait()) << "the store never answered";
+    n = f.next(t0);
+    EXPECT_EQ(n.state, FrontierNext::State::waiting);
+    EXPECT_EQ(n.wake_at, t0 + 200ms);
+    EXPECT_EQ(f.waiting_on(t0), "waiting for the store to commit queued URLs");
 
     ASSERT_TRUE(blocker->exec("ROLLBACK"));
     for (;;) {
@@ -605,6 +613,92 @@ TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
     for (std::size_t i = 0; i < order.size(); ++i) {
         EXPECT_EQ(order[i], static_cast<std::int64_t>(i + 1));
     }
+    ASSERT_TRUE(writer->close());
+}
+
+// A page-in reads what the writer has committed and never waits for the rest: while another
+// connection holds the write lock, the committed entries beyond the window are still handed out.
+// The level order holds: depth-0 entries not committed yet (redirect targets of the level being
+// crawled) keep the committed depth-1 entries back until they are read.
+TEST(Frontier, PagingInReadsWhatIsCommittedAndKeepsTheLevelOrder) {
+    TempDir dir("frontier-committed");
+    const auto path = dir.file("f.db");
+    auto writer = open_writer(path, 20s); // the writer waits for the lock, not fails
+    ASSERT_TRUE(writer);
+    auto run = begin_run(*writer);
+    ASSERT_TRUE(run);
+    SqliteFrontierStore store(path, *run);
+    auto o = options(1000);
+    o.window = 4;
+    LocalFrontier f(o, &store);
+    Wakes wakes;
+    f.set_waker([&] { wakes.wake(); });
+    // Frontier rows as the crawl writes them: the accepted URLs with the record that found them.
+    auto accept = [&](std::vector<flagcrawl::storage::FrontierRow>& rows, const std::string& url,
+                      int depth) {
+        auto e = push(f, url, depth);
+        ASSERT_TRUE(e);
+        rows.push_back({e->seq, e->key, e->url, e->depth, 0, false});
+    };
+    // seq 1-4 (depth 0) fill the window; 5-6 (depth 0) and 7-12 (depth 1) spill; all committed.
+    flagcrawl::storage::CrawlBeginRecord begin;
+    begin.crawl_id = *run;
+    begin.run_id = *run;
+    begin.seeds = "[]";
+    begin.options = "{}";
+    for (int i = 1; i <= 12; ++i) {
+        accept(begin.frontier, "http://a/" + std::to_string(i), i <= 6 ? 0 : 1);
+    }
+    ASSERT_TRUE(writer->submit(std::move(begin)));
+    ASSERT_TRUE(writer->flush());
+    EXPECT_EQ(f.in_memory(), 4u);
+    EXPECT_EQ(f.in_store(), 8u);
+
+    auto blocker = flagcrawl::storage::Database::open(path);
+    ASSERT_TRUE(blocker);
+    ASSERT_TRUE(blocker->exec("BEGIN IMMEDIATE"));
+    // seq 13-14: depth 0 again (redirect targets of level 0), spilled, not committed.
+    flagcrawl::storage::PageRecord page;
+    page.crawl_id = *run;
+    page.run_id = *run;
+    page.seq = 1;
+    page.url = "http://a/1";
+    page.http_status = 301;
+    accept(page.discovered, "http://a/13", 0);
+    accept(page.discovered, "http://a/14", 0);
+    ASSERT_TRUE(writer->submit(std::move(page)));
+    EXPECT_EQ(f.in_store(), 10u);
+
+    std::vector<std::int64_t> order;
+    auto drain = [&](bool until_finished) {
+        for (;;) {
+            auto n = f.next(t0);
+            if (n.state == FrontierNext::State::finished) {
+                return;
+            }
+            if (n.state == FrontierNext::State::waiting) {
+                if (!until_finished &&
+                    f.waiting_on(t0) == "waiting for the store to commit queued URLs") {
+                    return;
+                }
+                ASSERT_TRUE(wakes.wait()) << "the store never answered";
+                continue;
+            }
+            order.push_back(n.job.entry.seq);
+            f.complete(n.job, t0);
+        }
+    };
+    // While the writer is blocked: the four in memory and the two committed depth-0 entries;
+    // not the committed depth-1 ones, which come after the uncommitted depth-0 ones.
+    drain(false);
+    EXPECT_EQ(order, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6}));
+    EXPECT_FALSE(f.store_error());
+
+    ASSERT_TRUE(blocker->exec("ROLLBACK"));
+    drain(true);
+    EXPECT_FALSE(f.store_error());
+    EXPECT_EQ(order, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 13, 14, 7, 8, 9, 10, 11, 12}));
+    EXPECT_EQ(f.stats().queued, 0u);
     ASSERT_TRUE(writer->close());
 }
 
@@ -730,7 +824,7 @@ TEST(Frontier, PagingInReadsTheShallowestFirst) {
     ASSERT_TRUE(writer);
     auto run = begin_run(*writer);
     ASSERT_TRUE(run);
-    SqliteFrontierStore store(path, *writer, *run);
+    SqliteFrontierStore store(path, *run);
     Wakes wakes;
     auto o = options(100);
     o.window = 4;
