@@ -226,7 +226,10 @@ void CrawlJob::on_response(fetch::Response&& response) {
     commit(m_parser->other(std::move(job), std::move(response), throttled));
 }
 
+// Where work finished on other threads comes back to the loop: the frontier's answers (queued
+// URLs paged in) and the pages the pool parsed, committed here, never inside next().
 void CrawlJob::on_wake() {
+    m_frontier.on_wake();
     if (!m_pool) {
         return;
     }

@@ -90,7 +90,8 @@ public:
 };
 
 // Threads: next(), on_response() and on_wake() run serialized on the engine's thread(s); with a
-// parse pool, pages are parsed on its threads and taken back in on_wake(). counters(),
+// parse pool, pages are parsed on its threads and taken back in on_wake(), as are the answers
+// the frontier got from other threads (Frontier::on_wake()). counters(),
 // stall_report() and request_stall_report() may be called from any thread; finish() after the
 // engine's run() returned, on the thread that called it.
 class CrawlJob final : public fetch::WorkSource, public fetch::ResponseHandler {

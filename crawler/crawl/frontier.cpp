@@ -364,7 +364,7 @@ void LocalFrontier::page_in_if_low() {
     m_store->request(m_watermark, m_asked, m_committed_after, [waker = m_waker] { (*waker)(); });
 }
 
-void LocalFrontier::take_paged_in() {
+void LocalFrontier::on_wake() {
     if (!m_paging) {
         return;
     }
@@ -422,7 +422,6 @@ void LocalFrontier::take_paged_in() {
 
 FrontierNext LocalFrontier::next(TimePoint now) {
     m_now = now;
-    take_paged_in();
     page_in_if_low();
     while (!m_timed.empty() && m_timed.begin()->first <= now) {
         reschedule(m_timed.begin()->second, now);

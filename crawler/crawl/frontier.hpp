@@ -187,8 +187,11 @@ struct FrontierStats {
 // once, tentative skips undone) to `decisions`, and the caller persists them in the same
 // transaction as the page that found them (so a crash never keeps one without the other). A
 // frontier that decides later (a round trip to a server) persists its own decisions and appends
-// nothing. Likewise next() may say `waiting` without a
-// time while an answer is outstanding: the frontier then calls the waker when it arrives.
+// nothing. Likewise next() may say `waiting` without a time while an answer is outstanding: the
+// frontier then calls the waker when it arrives, and the loop, woken, calls on_wake(), where the
+// frontier takes the answer (the engine's ResponseHandler::on_wake(): the place work finished on
+// other threads comes back, not inside next()).
+
 class Frontier {
 public:
     virtual ~Frontier() = default;
@@ -196,6 +199,10 @@ public:
     // Set before the first next(): called (any thread) when work may have become ready
     // without a call from the loop (an asynchronous answer arrived).
     virtual void set_waker(std::function<void()> wake) = 0;
+    // After the waker was called (the loop's thread, between other calls): takes what arrived
+    // from other threads (the answers of a store or a server), so that stats() and the next
+    // next() see it.
+    virtual void on_wake() {}
 
     // Offers URLs (a new crawl's seeds). Those never seen are accepted: given the next seqs,
     // queued, and appended to `decisions` when the caller must persist them (see above); a skip
@@ -334,6 +341,8 @@ public:
     void restore_queue(std::int64_t max_seq, std::uint64_t queued);
 
     void set_waker(std::function<void()> wake) override;
+    // Takes a page-in's answer: its entries are queued in memory.
+    void on_wake() override;
     void offer(std::span<const Discovery> offers, Decisions& decisions) override;
     FrontierNext next(TimePoint now) override;
     void complete(Completion& completion, TimePoint now, Decisions& decisions) override;
@@ -444,7 +453,6 @@ private:
     void unschedule(Host& host, std::uint32_t id);
     Duration jittered(Duration delay);
     void page_in_if_low();
-    void take_paged_in();
 
     FrontierOptions m_options;
     FrontierStore* m_store;

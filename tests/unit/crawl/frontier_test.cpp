@@ -449,6 +449,7 @@ TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
         auto n = f.next(t0);
         if (n.state == FrontierNext::State::waiting) {
             ASSERT_TRUE(wakes.wait()) << "the store never answered"; // only the page-in
+            f.on_wake(); // as the engine does once woken
             continue;
         }
         if (n.state != FrontierNext::State::ready) {
@@ -517,6 +518,7 @@ TEST(Frontier, AStoreFailureIsKeptAndThePagedInEntriesStillHandedOut) {
 
     std::vector<std::int64_t> order;
     for (;;) {
+        f.on_wake(); // the store answers within request(): take it before asking again
         auto n = f.next(t0);
         if (n.state != FrontierNext::State::ready) {
             EXPECT_EQ(n.state, FrontierNext::State::finished);
@@ -590,6 +592,7 @@ TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
     // it holds newer entries; meanwhile the loop looks again now and then (a writer that failed
     // would never commit them).
     ASSERT_TRUE(wakes.wait()) << "the store never answered";
+    f.on_wake(); // as the engine does once woken
     n = f.next(t0);
     EXPECT_EQ(n.state, FrontierNext::State::waiting);
     EXPECT_EQ(n.wake_at, t0 + 200ms);
@@ -600,6 +603,7 @@ TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
         n = f.next(t0);
         if (n.state == FrontierNext::State::waiting) {
             ASSERT_TRUE(wakes.wait()) << "the store never answered";
+            f.on_wake(); // as the engine does once woken
             continue;
         }
         if (n.state == FrontierNext::State::finished) {
@@ -613,6 +617,53 @@ TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
     for (std::size_t i = 0; i < order.size(); ++i) {
         EXPECT_EQ(order[i], static_cast<std::int64_t>(i + 1));
     }
+    ASSERT_TRUE(writer->close());
+}
+
+// A page-in's answer comes back where the engine returns work finished on other threads: in
+// on_wake(), after the waker was called; next() hands out what is in memory and never takes it.
+TEST(Frontier, APageInIsTakenInOnWakeNotInsideNext) {
+    TempDir dir("frontier-on-wake");
+    const auto path = dir.file("f.db");
+    auto writer = open_writer(path);
+    ASSERT_TRUE(writer);
+    auto run = begin_run(*writer);
+    ASSERT_TRUE(run);
+    SqliteFrontierStore store(path, *run);
+    auto o = options(1000);
+    o.window = 4;
+    LocalFrontier f(o, &store);
+    Wakes wakes;
+    f.set_waker([&] { wakes.wake(); });
+    flagcrawl::storage::CrawlBeginRecord begin;
+    begin.crawl_id = *run;
+    begin.run_id = *run;
+    begin.seeds = "[]";
+    begin.options = "{}";
+    for (int i = 0; i < 12; ++i) {
+        auto e = push(f, "http://a/" + std::to_string(i));
+        ASSERT_TRUE(e);
+        begin.frontier.push_back({e->seq, e->key, e->url, 0, 0, false});
+    }
+    ASSERT_TRUE(writer->submit(std::move(begin)));
+    ASSERT_TRUE(writer->flush());
+
+    // Two handed out leave the window half empty: the third next() asks the store.
+    for (int i = 0; i < 3; ++i) {
+        f.complete(expect_ready(f, t0), t0);
+    }
+    ASSERT_TRUE(wakes.wait()) << "the store never answered";
+    EXPECT_EQ(f.in_memory(), 1u);
+    EXPECT_EQ(f.in_store(), 8u);
+    f.complete(expect_ready(f, t0), t0); // the answer is not taken here...
+    EXPECT_EQ(f.in_memory(), 0u);
+    EXPECT_EQ(f.in_store(), 8u);
+    EXPECT_EQ(f.waiting_on(t0), "reading queued URLs back from the store");
+    f.on_wake(); // ... but here: queued in memory, seen by stats() and the next next()
+    EXPECT_EQ(f.in_memory(), 2u);
+    EXPECT_EQ(f.in_store(), 6u);
+    EXPECT_EQ(f.stats().queued, 8u);
+    EXPECT_EQ(expect_ready(f, t0).entry.seq, 5);
     ASSERT_TRUE(writer->close());
 }
 
@@ -682,6 +733,7 @@ TEST(Frontier, PagingInReadsWhatIsCommittedAndKeepsTheLevelOrder) {
                     return;
                 }
                 ASSERT_TRUE(wakes.wait()) << "the store never answered";
+                f.on_wake(); // as the engine does once woken
                 continue;
             }
             order.push_back(n.job.entry.seq);
@@ -856,6 +908,7 @@ TEST(Frontier, PagingInReadsTheShallowestFirst) {
         auto n = f.next(t0);
         if (n.state == FrontierNext::State::waiting) {
             ASSERT_TRUE(wakes.wait());
+            f.on_wake(); // as the engine does once woken
             continue;
         }
         ASSERT_EQ(n.state, FrontierNext::State::ready);
