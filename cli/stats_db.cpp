@@ -3,12 +3,14 @@
 #include "commands.hpp"
 #include "common.hpp"
 
+#include "storage/run_owner.hpp"
 #include "storage/schema.hpp"
 #include "storage/stats.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <chrono>
 #include <filesystem>
 
 namespace flagcrawl::cli {
@@ -30,6 +32,9 @@ storage::Reader open_reader(const std::string& path, bool is_default) {
     if (fs::is_directory(status)) {
         throw UsageError(fmt::format("{}: is a folder, not a database", path));
     }
+    // Runs whose process died are marked 'killed' first, when the file lets this process write
+    // and no writer holds it for long; otherwise they are read as they are.
+    (void)storage::settle_dead_runs(path, std::chrono::milliseconds(200));
     auto reader = storage::Reader::open(path);
     if (!reader) {
         if (storage::is_foreign_database(reader.error())) {

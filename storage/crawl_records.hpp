@@ -20,9 +20,10 @@ namespace flagcrawl::storage {
 //   options      JSON object of the options that define the crawl (scope, depth, include,
 //                exclude, canonical_query, page_requisites, robots, save_bodies, ...); a
 //                resumed run reads them back instead of taking them from its command line.
-//   status       'running' (in progress, or the process died: resumable), 'interrupted'
-//                (Ctrl-C: resumable), 'stopped' (a limit ended it: resumable), 'finished'
-//                (frontier exhausted), 'failed' (the store failed).
+//   status       'running' (in progress, or the process died and no flagcrawl opened the file
+//                since: resumable), 'interrupted' (Ctrl-C, or its runs were found killed,
+//                stop_reason "killed": resumable), 'stopped' (a limit ended it: resumable),
+//                'finished' (frontier exhausted), 'failed' (the store failed).
 //   stop_reason  why the last invocation ended, e.g. "frontier exhausted",
 //                "--max-pages 100 reached", "interrupted"; NULL while running.
 //   seen_urls, seen_bytes  (step 3) the keys in the crawl's in-memory seen-sets (the URLs it

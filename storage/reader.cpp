@@ -30,7 +30,7 @@ RunRow read_run(const Statement& row) {
     if (!row.is_null(6)) {
         run.finished_at = parse_time(row.column_text(6));
     }
-    // The CHECK constraint allows only the four statuses.
+    // The CHECK constraint allows only the statuses RunStatus names.
     run.status = parse_run_status(row.column_text(7)).value_or(RunStatus::failed);
     run.totals.ok = row.column_uint64(8);
     run.totals.not_found = row.column_uint64(9);

@@ -1,5 +1,6 @@
 #include "storage/record_statements.hpp"
 
+#include "storage/run_owner.hpp"
 #include "util/json.hpp"
 
 #include <array>
@@ -35,7 +36,8 @@ Error writer_error(const std::string& path, std::string_view reason) {
 RecordStatements::RecordStatements(Database& db)
     : m_db(db)
     , m_insert_run(db.prepare("INSERT INTO runs (command, arguments, strategy, concurrency, "
-                              "started_at, status) VALUES (?, ?, ?, ?, ?, 'running')"))
+                              "started_at, status, host, boot_id, pid_ns, pid, pid_start) "
+                              "VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)"))
     , m_finish_run(db.prepare("UPDATE runs SET finished_at = ?, status = ?, ok = ?, "
                               "not_found = ?, errors = ?, bytes = ?, requests = ? "
                               "WHERE id = ?"))
@@ -52,7 +54,7 @@ RecordStatements::RecordStatements(Database& db)
     // none). A collision is a bug that must fail the writer: ignoring a frontier row would let
     // frontier_done mark another URL's row as done and --resume lose both.
     , m_insert_crawl_run(db.prepare("INSERT INTO crawl_runs (crawl_id, run_id) VALUES (?, ?)"))
-    , m_mark_dead_runs(db.prepare("UPDATE runs SET status = 'interrupted' WHERE status = "
+    , m_mark_dead_runs(db.prepare("UPDATE runs SET status = 'killed' WHERE status = "
                                   "'running' AND id IN (SELECT run_id FROM crawl_runs WHERE "
                                   "crawl_id = ?)"))
     , m_end_crawl(db.prepare("UPDATE crawls SET status = ?, stop_reason = ?, "
@@ -82,6 +84,14 @@ Result<std::int64_t> RecordStatements::begin_run(const RunInfo& info, CrawlBegin
     std::array<char, 24> started;
     m_insert_run.bind_all(info.command, info.arguments, info.strategy, info.concurrency,
                           format_time(info.started_at, started));
+    // The run's owner is this process: a later one marks the run 'killed' once it is gone
+    // (run_owner.hpp). Without /proc the owner stays NULL and is never judged.
+    const auto& self = this_process();
+    m_insert_run.bind(6, self ? std::optional(self->host) : std::nullopt);
+    m_insert_run.bind(7, self ? std::optional(self->boot_id) : std::nullopt);
+    m_insert_run.bind(8, self ? std::optional(self->pid_ns) : std::nullopt);
+    m_insert_run.bind(9, self ? std::optional(self->pid) : std::nullopt);
+    m_insert_run.bind(10, self ? std::optional(self->start) : std::nullopt);
     if (auto r = m_insert_run.run(); !r) {
         return r.error();
     }
@@ -143,8 +153,9 @@ Result<void> RecordStatements::apply(const CrawlBeginRecord& c) {
             return r;
         }
     } else {
-        // Its runs still 'running' ended without recording it (kill -9, a power loss): the
-        // resume is the later run that finds them dead.
+        // Its runs still 'running' here ended without recording it and recorded no owner that
+        // says otherwise (older builds, or another host: `crawl --resume` refuses a crawl whose
+        // owner it sees alive): the resume is the later run that finds them dead.
         auto& dead = m_mark_dead_runs;
         dead.bind(1, c.crawl_id);
         if (auto r = dead.run(); !r) {

@@ -35,13 +35,15 @@ std::string_view to_string(RunStatus status) {
         return "interrupted";
     case RunStatus::failed:
         return "failed";
+    case RunStatus::killed:
+        return "killed";
     }
     return "failed";
 }
 
 std::optional<RunStatus> parse_run_status(std::string_view text) {
-    for (RunStatus status :
-         {RunStatus::running, RunStatus::finished, RunStatus::interrupted, RunStatus::failed}) {
+    for (RunStatus status : {RunStatus::running, RunStatus::finished, RunStatus::interrupted,
+                             RunStatus::failed, RunStatus::killed}) {
         if (text == to_string(status)) {
             return status;
         }

@@ -13,8 +13,11 @@ namespace flagcrawl::storage {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
-enum class RunStatus { running, finished, interrupted, failed };
-std::string_view to_string(RunStatus status); // "running" | "finished" | "interrupted" | "failed"
+// killed: the process ended without recording its end (kill -9, a crash, a power loss), as a
+// later process found (run_owner.hpp); its totals were never written.
+enum class RunStatus { running, finished, interrupted, failed, killed };
+// "running" | "finished" | "interrupted" | "failed" | "killed"
+std::string_view to_string(RunStatus status);
 std::optional<RunStatus> parse_run_status(std::string_view text);
 
 // What begin_run() records about an invocation.

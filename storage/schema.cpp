@@ -222,6 +222,40 @@ UPDATE sqlite_schema
     WHERE type = 'table' AND name = 'pages';
 PRAGMA writable_schema = RESET;
 )sql",
+    // 9: who owns a run while it is 'running' (run_owner.hpp: host, boot id, pid namespace, pid,
+    // start time), so that a later process marks a run whose process died 'killed', a status
+    // the CHECK of step 1 does not allow: the table is rebuilt (SQLite cannot alter a CHECK),
+    // with the same ids, as SQLite's documentation says (migrate() turns foreign keys off for it).
+    R"sql(
+CREATE TABLE runs_step9 (
+    id          INTEGER PRIMARY KEY,
+    command     TEXT    NOT NULL,
+    arguments   TEXT    NOT NULL,
+    strategy    TEXT    NOT NULL,
+    concurrency INTEGER NOT NULL,
+    started_at  TEXT    NOT NULL,
+    finished_at TEXT,
+    status      TEXT    NOT NULL
+                CHECK (status IN ('running', 'finished', 'interrupted', 'failed', 'killed')),
+    ok          INTEGER NOT NULL DEFAULT 0,
+    not_found   INTEGER NOT NULL DEFAULT 0,
+    errors      INTEGER NOT NULL DEFAULT 0,
+    bytes       INTEGER NOT NULL DEFAULT 0,
+    requests    INTEGER NOT NULL DEFAULT 0,
+    host        TEXT,
+    boot_id     TEXT,
+    pid_ns      INTEGER,
+    pid         INTEGER,
+    pid_start   INTEGER
+);
+INSERT INTO runs_step9 (id, command, arguments, strategy, concurrency, started_at, finished_at,
+                        status, ok, not_found, errors, bytes, requests)
+    SELECT id, command, arguments, strategy, concurrency, started_at, finished_at, status, ok,
+           not_found, errors, bytes, requests
+    FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_step9 RENAME TO runs;
+)sql",
 };
 
 Error schema_error(const Database& db, const std::string& reason) {
@@ -257,7 +291,7 @@ Result<int> inspect(Database& db) {
 
 } // namespace
 
-static_assert(static_cast<int>(k_migrations.size()) >= k_skips_version);
+static_assert(static_cast<int>(k_migrations.size()) >= k_run_owner_version);
 
 std::string error_kind_sql(int version) {
     return version >= k_error_kind_version ? "error_kind" : "(" FLAGCRAWL_KIND_FROM_TEXT ")";
@@ -275,6 +309,16 @@ Result<void> migrate(Database& db, int target) {
     if (target < 1 || target > schema_version()) {
         throw std::invalid_argument("storage: no schema version " + std::to_string(target));
     }
+    // A step that rebuilds a table (9) drops it while other tables refer to it: foreign keys
+    // are off for the migration (the pragma is a no-op inside a transaction), and checked with
+    // foreign_key_check before the commit, as SQLite's documentation of ALTER TABLE says.
+    if (auto r = db.exec("PRAGMA foreign_keys=OFF"); !r) {
+        return r.error();
+    }
+    struct KeysBackOn {
+        Database& db;
+        ~KeysBackOn() { (void)db.exec("PRAGMA foreign_keys=ON"); }
+    } keys_back_on{db};
     auto transaction = Transaction::begin(db, Transaction::Kind::immediate);
     if (!transaction) {
         return transaction.error();
@@ -293,6 +337,14 @@ Result<void> migrate(Database& db, int target) {
         if (auto r = db.exec(k_migrations[static_cast<std::size_t>(step)]); !r) {
             return r.error();
         }
+    }
+    auto violations = db.query_int("SELECT count(*) FROM pragma_foreign_key_check");
+    if (!violations) {
+        return violations.error();
+    }
+    if (*violations != 0) {
+        return schema_error(db, "migration broke " + std::to_string(*violations) +
+                                    " foreign key references");
     }
     // A step that edits sqlite_schema in place (8) leaves the schema cookie as it was; bumping
     // it makes every other connection reload the schema. Harmless after any other step.

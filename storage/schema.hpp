@@ -23,6 +23,8 @@ inline constexpr int k_error_kind_version = 4;
 inline constexpr int k_skips_version = 6;
 // 7: links stored as one JSON array per page (page_links), read through the view `links`.
 inline constexpr int k_packed_links_version = 7;
+// 9: runs record their owner (host, boot_id, pid_ns, pid, pid_start) and may be 'killed'.
+inline constexpr int k_run_owner_version = 9;
 
 // The SQL expression of a downloads or pages row's error kind in a file at `version`: the
 // error_kind column from step 4 on; in an older file (which readers do not migrate) the kind

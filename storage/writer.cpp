@@ -1,6 +1,7 @@
 #include "storage/writer.hpp"
 
 #include "storage/record_statements.hpp"
+#include "storage/run_owner.hpp"
 #include "storage/schema.hpp"
 #include "storage/writer_queue.hpp"
 
@@ -260,6 +261,10 @@ Result<Writer> Writer::open(const std::string& path, const WriterOptions& option
         return r.error();
     }
     if (auto r = db->use_wal(); !r) {
+        return r.error();
+    }
+    // Runs whose process died without recording its end are marked before this one begins.
+    if (auto r = settle_dead_runs(*db); !r) {
         return r.error();
     }
     auto impl = std::make_unique<Impl>(std::move(*db), options);

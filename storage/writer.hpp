@@ -72,8 +72,9 @@ struct WriterStats {
 // dropped, and submit(), flush(), begin_run(), finish_run() and close() return that error.
 class Writer {
 public:
-    // Opens (creating if needed) the database for writing, migrates its schema, prepares the
-    // statements and starts the writer thread. Errors name the file (missing folder, read-only
+    // Opens (creating if needed) the database for writing, migrates its schema, marks the runs
+    // whose process died 'killed' (settle_dead_runs, run_owner.hpp), prepares the statements and
+    // starts the writer thread. Errors name the file (missing folder, read-only
     // file or folder, not a database, newer schema, locked). Throws std::invalid_argument for
     // a zero queue_capacity, batch_records or wake_records.
     static Result<Writer> open(const std::string& path, const WriterOptions& options = {});
@@ -82,10 +83,10 @@ public:
     Writer& operator=(Writer&&) noexcept;
     ~Writer(); // close(), discarding its error: call close() to see it
 
-    // Inserts a `runs` row (status 'running') and commits it with everything queued before it;
-    // returns the run id. Blocks until committed. `crawl`: the crawl this run starts or resumes,
-    // in the same transaction (so that no runs row of a crawl is ever left without its crawls
-    // row); its run_id, and a new crawl's crawl_id, are the new run's id.
+    // Inserts a `runs` row (status 'running', owned by this process) and commits it with everything
+    // queued before it; returns the run id. Blocks until committed. `crawl`: the crawl this run
+    // starts or resumes, in the same transaction (so that no runs row of a crawl is ever left
+    // without its crawls row); its run_id, and a new crawl's crawl_id, are the new run's id.
     Result<std::int64_t> begin_run(const RunInfo& info,
                                    std::optional<CrawlBeginRecord> crawl = std::nullopt);
 

@@ -3,6 +3,7 @@
 #include "crawler/crawl/frontier_store.hpp"
 #include "crawler/url/url.hpp"
 #include "storage/reader.hpp"
+#include "storage/run_owner.hpp"
 #include "storage/stats.hpp"
 
 #include <array>
@@ -91,6 +92,16 @@ SetupResult Crawl::prepare() {
         }
         if (!*found) {
             return fatal("crawl --resume: no unfinished crawl in " + db);
+        }
+        // Another process still crawling it (its owner alive): two runs of one crawl would
+        // fetch the same queued URLs.
+        auto owner = storage::live_owner_of_crawl(reader->database(), (*found)->id);
+        if (!owner) {
+            return fatal(owner.error().message);
+        }
+        if (*owner) {
+            return fatal("crawl --resume: crawl " + std::to_string((*found)->id) + " in " + db +
+                         " is still running (pid " + std::to_string((*owner)->pid) + ")");
         }
         m_resumed_row = std::move(**found);
         auto progress = reader->crawl_progress(m_resumed_row->id);
