@@ -12,17 +12,29 @@
 #     killed run had recorded (robots.txt excepted): what it fetches again is only what was in
 #     flight at the kill in the wide sense (requested, being parsed, or queued for the database
 #     writer, whose batches a SIGKILL loses), and the line says how many.
-# Prints one line per run and the pass counts; exits 1 if any run failed.
+#   - the killed run is recorded as such once a later flagcrawl opened the file: `killed` after
+#     SIGKILL, `interrupted` after SIGINT (or `finished` when it had recorded its end before the
+#     signal landed), and no run is left `running`.
+# Prints one line per run, the pass counts and, for the crawls killed with SIGKILL, the URLs
+# fetched again (min/median/max); exits 1 if any run failed.
 #
-# Usage: tests/faults/kill_runs.sh [BUILD_DIR (default build)] [RUNS (default 20)]
+# Usage: tests/faults/kill_runs.sh [BUILD_DIR (default build)] [RUNS (default 20)] [SEED]
+#   SEED (default: random) seeds the kill moments, so that a run can be repeated; PAGES
+#   (environment, default 300) is the size of the synthetic site. ctest runs a short version
+#   (label `faults`). Exit 77 (skipped) when a tool it needs is missing.
 # Bounded: every command runs under `timeout`; the server is stopped on exit.
 set -uo pipefail
 
 build=${1:-build}
 runs=${2:-20}
+seed=${3:-$RANDOM}
+pages=${PAGES:-300}
+RANDOM=$seed
 exe=$(realpath "$build/flagcrawl")
 [[ -x $exe ]] || { echo "kill_runs: no flagcrawl executable in $build" >&2; exit 2; }
-command -v sqlite3 >/dev/null || { echo "kill_runs: sqlite3 (the command) is needed" >&2; exit 2; }
+for tool in sqlite3 pgrep sha256sum; do
+    command -v $tool >/dev/null || { echo "kill_runs: SKIPPED: $tool (the command) is needed" >&2; exit 77; }
+done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/flagcrawl-kill.XXXXXX")
 server_pid=
@@ -34,7 +46,7 @@ trap cleanup EXIT
 
 conc=4
 log=$work/access.log
-timeout -k 5 3600 "$exe" serve --site 300 --seed 5 --delay 0.004-0.012 --threads 2 \
+timeout -k 5 3600 "$exe" serve --site "$pages" --seed 5 --delay 0.004-0.012 --threads 2 \
     --access-log "$log" --port 0 >"$work/serve.out" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
@@ -68,7 +80,7 @@ timeout -k 5 120 "$exe" download -i "$work/list.txt" -o "$work/ref" --db "$work/
 download_requests=$(($(log_lines) - l0))
 crawl_requests=$(wc -l <"$work/crawl.lines")
 (cd "$work/ref" && sha256sum -- * | sort) >"$work/ref.sums"
-echo "site $base: $(wc -l <"$work/ref.pages") pages ($crawl_requests requests), $(wc -l <"$work/list.txt") files ($download_requests requests); $runs runs per command and signal"
+echo "site $base: $(wc -l <"$work/ref.pages") pages ($crawl_requests requests), $(wc -l <"$work/list.txt") files ($download_requests requests); $runs runs per command and signal, seed $seed"
 
 # A random moment of a run: after between 5% and 85% of its `requests` (a count, so that the
 # kill lands mid-run however loaded the machine is).
@@ -84,6 +96,20 @@ wait_for_requests() {
 declare -A passed=()
 failed_any=0
 fail() { echo "  FAIL $*"; ok=0; }
+again_after_kill=()
+
+# The killed run (the file's first) as a later flagcrawl recorded it, and no run left running. A
+# run may have recorded its end just before the signal landed (it then exits 137 or 130 after
+# `finished`, which is true): on a loaded machine the signal can come a few hundred ms late.
+check_statuses() { # $1 database, $2 signal
+    local want=interrupted status left
+    [[ $2 == KILL ]] && want=killed
+    status=$(sqlite3 "$1" "SELECT status FROM runs WHERE id = 1;")
+    [[ $status == "$want" || $status == finished ]] || fail "the killed run is '$status', not '$want'"
+    [[ $status == finished ]] && echo "  note: the run had recorded its end before the signal"
+    left=$(sqlite3 "$1" "SELECT count(*) FROM runs WHERE status = 'running';")
+    [[ $left == 0 ]] || fail "$left runs left 'running'"
+}
 
 one_download() { # $1 signal, $2 run number
     local dir=$work/d$2-$1 at code ok=1 start
@@ -115,6 +141,7 @@ one_download() { # $1 signal, $2 run number
     [[ $(cd "$dir/out" && sha256sum -- * | sort) == "$(cat "$work/ref.sums")" ]] ||
         fail "re-run: the files differ from an uninterrupted run"
     [[ $(integrity "$dir/r.db") == ok ]] || fail "integrity after the re-run"
+    check_statuses "$dir/r.db" "$1"
     echo "download $1 #$2 after ${at} requests: exit $code, $( [[ $ok == 1 ]] && echo pass || echo FAIL)"
     [[ $ok == 1 ]] && passed[download-$1]=$((${passed[download-$1]:-0} + 1))
     [[ $ok == 1 ]] || failed_any=1
@@ -142,6 +169,7 @@ one_crawl() { # $1 signal, $2 run number
     timeout -k 5 120 "$exe" crawl --resume --db "$dir/c.db" --progress never >"$dir/2.out" 2>&1 ||
         fail "resume exit $?: $(tail -2 "$dir/2.out")"
     [[ $(integrity "$dir/c.db") == ok ]] || fail "integrity after the resume"
+    check_statuses "$dir/c.db" "$1"
     [[ $(ref_pages "$dir/c.db") == "$(cat "$work/ref.pages")" ]] ||
         fail "resumed crawl: pages differ from an uninterrupted crawl ($(ref_pages "$dir/c.db" | wc -l) of $(wc -l <"$work/ref.pages"))"
     tail -n +"$((resume_start + 1))" "$log" | awk '$3 != "/robots.txt" { print $3 }' | sort -u \
@@ -150,6 +178,7 @@ one_crawl() { # $1 signal, $2 run number
     again=$(comm -12 "$dir/recorded" "$dir/resumed" | wc -l)
     [[ $again -eq 0 ]] || fail "$again URLs recorded by the killed run fetched again: $(comm -12 "$dir/recorded" "$dir/resumed" | head -3 | tr '\n' ' ')"
     twice=$(twice_since "$start")
+    [[ $1 == KILL ]] && again_after_kill+=("$twice")
     echo "crawl $1 #$2 after ${at} requests: exit $code, $killed_lines requests before the kill, $(wc -l <"$dir/recorded") recorded, $twice fetched again (in flight), $( [[ $ok == 1 ]] && echo pass || echo FAIL)"
     [[ $ok == 1 ]] && passed[crawl-$1]=$((${passed[crawl-$1]:-0} + 1))
     [[ $ok == 1 ]] || failed_any=1
@@ -165,4 +194,9 @@ done
 for key in download-KILL download-INT crawl-KILL crawl-INT; do
     echo "$key: ${passed[$key]:-0}/$runs passed"
 done
+if ((${#again_after_kill[@]} > 0)); then
+    sorted=($(printf '%s\n' "${again_after_kill[@]}" | sort -n))
+    n=${#sorted[@]}
+    echo "crawl-KILL URLs fetched again (in flight at the kill): min ${sorted[0]}, median ${sorted[$((n / 2))]}, max ${sorted[$((n - 1))]}"
+fi
 exit $failed_any
