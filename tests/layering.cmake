@@ -12,12 +12,13 @@ set(allowed_archive "util;fetch")
 set(allowed_crawler/url "util")
 set(allowed_crawler/html "util")
 set(allowed_crawler/robots "util")
+set(allowed_crawler/sitemap "util")
 set(allowed_crawler/mirror "util;crawler/url;crawler/html")
 set(allowed_crawler/jobs "util;fetch;storage;archive;crawler/url;crawler/mirror")
-set(allowed_crawler/crawl "util;fetch;storage;crawler/url;crawler/html;crawler/robots")
+set(allowed_crawler/crawl "util;fetch;storage;crawler/url;crawler/html;crawler/robots;crawler/sitemap")
 set(allowed_crawler/pgfrontier "util;fetch;storage;crawler/url;crawler/robots;crawler/crawl")
 set(allowed_cli "util;fetch;storage;archive;server;crawler/url;crawler/html;crawler/robots;crawler/jobs;crawler/mirror;crawler/crawl;crawler/pgfrontier")
-set(folders util fetch storage server archive crawler/url crawler/html crawler/robots
+set(folders util fetch storage server archive crawler/url crawler/html crawler/robots crawler/sitemap
     crawler/jobs crawler/mirror crawler/crawl crawler/pgfrontier cli)
 
 set(violations "")
