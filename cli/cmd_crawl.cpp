@@ -80,6 +80,8 @@ struct CrawlCliOptions {
     int per_host = k_default_per_host;
     double delay_s = 0;
     bool no_robots = false;
+    bool sitemaps = false; // --sitemaps: the default, named
+    bool no_sitemaps = false;
     bool canonical_query = false;
     bool save_bodies = false;
     bool page_requisites = false;
@@ -146,6 +148,7 @@ crawler::CrawlSettings make_settings(CrawlCliOptions& o) {
     c.include = o.include;
     c.exclude = o.exclude;
     c.robots = !o.no_robots;
+    c.sitemaps = !o.no_sitemaps;
     c.canonical_query = o.canonical_query;
     c.save_bodies = o.save_bodies;
     c.page_requisites = o.page_requisites;
@@ -377,6 +380,11 @@ void print_item(const crawler::CrawlItem& item, const CommonOptions& o) {
     } else if (item.failed) {
         print_line(stderr, fmt::format("flagcrawl: {}: {}", util::elide(r.url),
                                        r.error.value_or("failed")));
+    }
+    // Even with -q, as wget2 prints its sitemap limits.
+    for (const std::string& warning : item.warnings) {
+        print_line(stderr,
+                   fmt::format("flagcrawl: warning: sitemap {}: {}", util::elide(r.url), warning));
     }
 }
 
@@ -753,6 +761,13 @@ void register_crawl(CLI::App& app, int& exit_code) {
     cmd->add_flag("--no-robots", o->no_robots,
                   "Ignore robots.txt, meta robots, X-Robots-Tag and rel=nofollow")
         ->group("Politeness");
+    auto* sitemaps = cmd->add_flag(
+        "--sitemaps", o->sitemaps,
+        "Read the seed hosts' sitemaps, as wget2 does (the default): the Sitemap: lines of "
+        "robots.txt, else /sitemap.xml, gzip or not, indexes one level deep, each file cut at "
+        "50,000 URLs and 50 MiB uncompressed; the URLs they list join the crawl at depth 1, "
+        "with the sitemap as their referrer");
+    cmd->add_flag("--no-sitemaps", o->no_sitemaps, "Read no sitemap")->excludes(sitemaps);
     cmd->add_flag("--save-bodies", o->save_bodies, "Store response bodies in the DB")
         ->group("Output");
     cmd->add_flag("-k,--convert-links", o->convert_links,
@@ -845,6 +860,7 @@ void register_crawl(CLI::App& app, int& exit_code) {
         "  flagcrawl crawl --resume --db site.db              # same seeds, scope, delay, ...\n"
         "  flagcrawl crawl --resume --db site.db --delay 0.5  # prints: resuming crawl N with "
         "--delay 0.5 (was 1)\n"
+        "  flagcrawl crawl https://example.org/ --no-sitemaps  # only what links reach\n"
         "  flagcrawl crawl https://example.org/ --page-requisites -o site/ -k  "
         "# browse site/example.org/index.html offline\n"
         "  flagcrawl crawl https://example.org/ --warc site --warc-max-size 1G  "

@@ -10,6 +10,8 @@ std::string_view to_string(PageKind kind) {
         return "requisite";
     case PageKind::robots:
         return "robots";
+    case PageKind::sitemap:
+        return "sitemap";
     }
     return "page";
 }

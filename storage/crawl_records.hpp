@@ -40,7 +40,9 @@ namespace flagcrawl::storage {
 //   seq          the frontier row it came from (NULL for robots.txt).
 //   kind         'page' (HTML pages and anything reached through page links), 'requisite'
 //                (assets fetched with --page-requisites), 'robots' (a /robots.txt fetch: not a
-//                page; counted by no limit).
+//                page; counted by no limit), 'sitemap' (step 10: a sitemap file the crawl read,
+//                frontier.sitemap says why; not a page, counted by no limit; its links are the
+//                URLs it lists, of kind 'sitemap').
 //   url          as requested; final_url: the response's URL (== url: redirects are not
 //                followed by the engine, each hop is its own row), NULL without response.
 //   http_status  NULL without a response; content_type as sent; bytes: body bytes received.
@@ -73,6 +75,9 @@ namespace flagcrawl::storage {
 //                redirect chain, and the key hashes of the chain's URLs before it (8 bytes each,
 //                little-endian, the start first); NULL for a URL not reached by a redirect.
 //                (Step 5 indexes the queued rows by (crawl_id, depth, seq): the crawl's order.)
+//   sitemap      (step 10) 0: not a sitemap; a sitemap to read: 1 named by a seed host's
+//                robots.txt, 2 the seed host's /sitemap.xml tried unasked (a 4xx is no
+//                failure), 3 listed by a sitemap index (not read as another index).
 // skips        (step 6) every URL a crawl saw and did not fetch, once: a link or redirect target
 //              out of scope or filtered out, of another scheme (mailto:, javascript:, ...),
 //              invalid, refused by robots.txt, not followed (nofollow) or cut by a limit (the
@@ -89,8 +94,8 @@ namespace flagcrawl::storage {
 //   tentative    1: the URL may yet be fetched through another link (nofollow on this one, or
 //                past the depth on this path): the row is deleted if it is.
 
-enum class PageKind { page, requisite, robots };
-std::string_view to_string(PageKind kind); // "page" | "requisite" | "robots"
+enum class PageKind { page, requisite, robots, sitemap };
+std::string_view to_string(PageKind kind); // "page" | "requisite" | "robots" | "sitemap"
 
 enum class CrawlStatus { running, stopped, interrupted, finished, failed };
 std::string_view to_string(CrawlStatus status);
@@ -104,6 +109,7 @@ struct FrontierRow {
     int depth = 0;
     int redirects = 0;
     bool requisite = false;
+    int sitemap = 0;                    // frontier.sitemap
     std::int64_t chain_seq = 0;         // 0: not a redirect target
     std::vector<std::uint64_t> chain{}; // the chain's keys before this URL
 };

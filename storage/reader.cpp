@@ -129,8 +129,8 @@ namespace {
 // chain since step 6).
 std::string frontier_columns(int version) {
     return std::string("SELECT seq, key_hash, url, depth, redirects, requisite, ") +
-           (version >= k_skips_version ? "chain_seq, chain_keys" : "NULL, NULL") +
-           " FROM frontier ";
+           (version >= k_skips_version ? "chain_seq, chain_keys, " : "NULL, NULL, ") +
+           (version >= k_sitemaps_version ? "sitemap" : "0") + " FROM frontier ";
 }
 
 // Streams the rows of a statement that selects frontier_columns().
@@ -145,6 +145,7 @@ Result<void> for_each_frontier_row(Statement& statement,
         frontier_row.redirects = static_cast<int>(row.column_int64(4));
         frontier_row.requisite = row.column_int64(5) != 0;
         frontier_row.chain_seq = row.is_null(6) ? 0 : row.column_int64(6);
+        frontier_row.sitemap = static_cast<int>(row.column_int64(8));
         frontier_row.chain.clear();
         const std::string_view keys = row.column_blob(7);
         for (std::size_t at = 0; at + 8 <= keys.size(); at += 8) {
@@ -197,7 +198,8 @@ Result<std::optional<CrawlRow>> Reader::latest_resumable_crawl() {
 Result<CrawlProgress> Reader::crawl_progress(std::int64_t crawl_id) {
     CrawlProgress progress;
     Statement pages = m_db.prepare("SELECT count(*), coalesce(sum(bytes), 0) FROM pages "
-                                   "WHERE crawl_id = ? AND kind != 'robots' AND attempts > 0");
+                                   "WHERE crawl_id = ? AND kind NOT IN ('robots', 'sitemap') "
+                                   "AND attempts > 0");
     pages.bind(1, crawl_id);
     auto r = for_each_row(pages, [&](const Statement& row) {
         progress.pages = row.column_uint64(0);

@@ -68,7 +68,7 @@ RecordStatements::RecordStatements(Database& db)
     , m_insert_links(db.prepare("INSERT INTO page_links (page_id, links) VALUES (?, ?)"))
     , m_insert_frontier(db.prepare(
           "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, requisite, "
-          "chain_seq, chain_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+          "chain_seq, chain_keys, sitemap) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
     , m_frontier_done(db.prepare("UPDATE frontier SET state = 1 WHERE crawl_id = ? AND seq = ?"))
     // A tentative skip (nofollow, past the depth) is replaced by a final one of the same URL;
     // the crawl never records a URL twice otherwise.
@@ -192,6 +192,7 @@ Result<void> RecordStatements::insert_frontier_rows(std::int64_t crawl_id,
         insert.bind(5, row.depth);
         insert.bind(6, row.redirects);
         insert.bind(7, row.requisite ? 1 : 0);
+        insert.bind(10, row.sitemap);
         if (row.chain_seq > 0) {
             insert.bind(8, row.chain_seq);
             std::string keys(row.chain.size() * 8, '\0');

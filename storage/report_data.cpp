@@ -15,7 +15,8 @@ constexpr std::array k_latency_bounds_ms = {1.0,   2.0,   5.0,    10.0,   20.0, 
                                             200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 30000.0};
 
 // The rows both charts are about (the same as stats' page rows that were requested).
-constexpr const char* k_fetched_rows = "crawl_id = ?1 AND kind != 'robots' AND attempts > 0";
+constexpr const char* k_fetched_rows =
+    "crawl_id = ?1 AND kind NOT IN ('robots', 'sitemap') AND attempts > 0";
 
 } // namespace
 

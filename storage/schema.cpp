@@ -256,6 +256,17 @@ INSERT INTO runs_step9 (id, command, arguments, strategy, concurrency, started_a
 DROP TABLE runs;
 ALTER TABLE runs_step9 RENAME TO runs;
 )sql",
+    // 10: sitemaps (crawl_records.hpp): the role of a frontier row that is a sitemap, and the
+    // pages kind 'sitemap', added to step 8's check in place as step 8 edits it (a wider check:
+    // every stored row stays valid).
+    R"sql(
+ALTER TABLE frontier ADD COLUMN sitemap INTEGER NOT NULL DEFAULT 0;
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema
+    SET sql = replace(sql, 'OR kind = ''robots'')', 'OR kind = ''robots'' OR kind = ''sitemap'')')
+    WHERE type = 'table' AND name = 'pages';
+PRAGMA writable_schema = RESET;
+)sql",
 };
 
 Error schema_error(const Database& db, const std::string& reason) {
@@ -291,7 +302,7 @@ Result<int> inspect(Database& db) {
 
 } // namespace
 
-static_assert(static_cast<int>(k_migrations.size()) >= k_run_owner_version);
+static_assert(static_cast<int>(k_migrations.size()) >= k_sitemaps_version);
 
 std::string error_kind_sql(int version) {
     return version >= k_error_kind_version ? "error_kind" : "(" FLAGCRAWL_KIND_FROM_TEXT ")";

@@ -25,6 +25,8 @@ inline constexpr int k_skips_version = 6;
 inline constexpr int k_packed_links_version = 7;
 // 9: runs record their owner (host, boot_id, pid_ns, pid, pid_start) and may be 'killed'.
 inline constexpr int k_run_owner_version = 9;
+// 10: sitemaps: pages.kind 'sitemap' and frontier.sitemap (8: pages.kind checked by comparisons).
+inline constexpr int k_sitemaps_version = 10;
 
 // The SQL expression of a downloads or pages row's error kind in a file at `version`: the
 // error_kind column from step 4 on; in an older file (which readers do not migrate) the kind

@@ -126,7 +126,11 @@ struct Scope {
 
     bool pages() const { return source == Summary::Source::pages; }
     std::string all() const { return " FROM " + table + " WHERE (" + filter + ")"; }
-    std::string rows() const { return pages() ? all() + " AND kind != 'robots'" : all(); }
+    // A crawl's pages: robots.txt and sitemap files are not (stats_test: the crawl counts them
+    // the same way).
+    std::string rows() const {
+        return pages() ? all() + " AND kind NOT IN ('robots', 'sitemap')" : all();
+    }
 };
 
 // Keeps the `limit` best of a stream (0: all) in bounded memory: a heap whose top is the worst
@@ -232,6 +236,9 @@ private:
             ++m_s.robots_fetches;
             m_s.robots_failed += failed ? 1 : 0;
             return;
+        }
+        if (kind == "sitemap") {
+            return; // a sitemap file: its requests only (crawl_records.hpp)
         }
         ++m_s.items;
         if (kind == "page") {

@@ -210,6 +210,15 @@ SetupResult Crawl::begin() {
     }
     m_frontier->set_waker(wake);
 
+    // Sitemaps are read for the seeds' hosts (their robots.txt Sitemap: lines, their
+    // /sitemap.xml), not through a shared frontier (its rows do not carry a URL's sitemap role).
+    std::set<std::string, std::less<>> sitemap_origins;
+    if (m_settings.sitemaps && !m_start.make_frontier) {
+        for (const Url& seed : m_seeds) {
+            sitemap_origins.emplace(origin_of(seed.href_without_fragment()));
+        }
+    }
+
     storage::CrawlBeginRecord begin;
     begin.crawl_id = m_crawl_id;
     if (m_resumed) {
@@ -232,10 +241,28 @@ SetupResult Crawl::begin() {
             d.key = url_key_hash(seed, m_settings.canonical_query);
             offers.push_back(d);
         }
+        // Without robots.txt (--no-robots), each seed host's /sitemap.xml, after the seeds;
+        // with it, the crawl offers the sitemaps once it has read robots.txt (CrawlJob).
+        std::vector<std::string> guesses;
+        for (const std::string& origin : sitemap_origins) {
+            if (!m_settings.robots) {
+                guesses.push_back(origin + "/sitemap.xml");
+            }
+        }
+        for (const std::string& guess : guesses) {
+            if (auto url = parse(guess)) {
+                Discovery d;
+                d.url = guess;
+                d.key = url_key_hash(*url, m_settings.canonical_query);
+                d.sitemap = SitemapRole::guessed;
+                offers.push_back(d);
+            }
+        }
         Decisions decisions;
         m_frontier->offer(offers, decisions);
         for (FrontierEntry& e : decisions.accepted) {
-            begin.frontier.push_back({e.seq, e.key, std::move(e.url), 0, 0, false});
+            begin.frontier.push_back(
+                {e.seq, e.key, std::move(e.url), 0, 0, false, static_cast<int>(e.sitemap)});
         }
     }
     if (m_writer) {
@@ -262,6 +289,7 @@ SetupResult Crawl::begin() {
     m_job = std::make_unique<CrawlJob>(parser, limits, std::move(pool), *m_frontier, m_writer.get(),
                                        m_crawl_id, m_run_id, wake, m_counters);
     m_job->set_totals_before(m_pages_before, m_bytes_before);
+    m_job->set_sitemap_origins(std::move(sitemap_origins));
     m_job->on_item(m_on_item);
     for (ExchangeConsumer* consumer : m_consumers) {
         m_job->add_consumer(*consumer);

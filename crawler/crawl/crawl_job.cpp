@@ -129,7 +129,8 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
         } else {
             out.request.url = job.entry.url;
             out.request.follow_redirects = false; // each hop is checked like a link
-            ++m_pages_dispatched;
+            // A sitemap is no page (as robots.txt): --max-pages does not count it.
+            m_pages_dispatched += job.entry.sitemap == SitemapRole::none ? 1 : 0;
         }
         for (ExchangeConsumer* consumer : m_consumers) {
             consumer->prepare(out.request);
@@ -194,7 +195,9 @@ void CrawlJob::on_response(fetch::Response&& response) {
     }
     if (response.error && response.error->kind == fetch::ErrorKind::interrupted) {
         // Cut short by Ctrl-C: not recorded, so the URL stays queued for --resume.
-        m_pages_dispatched -= std::min<std::uint64_t>(m_pages_dispatched, 1);
+        if (job.entry.sitemap == SitemapRole::none) {
+            m_pages_dispatched -= std::min<std::uint64_t>(m_pages_dispatched, 1);
+        }
         Completion interrupted{std::move(job), {JobResult::Outcome::interrupted, 0, 0, {}}, {}};
         m_frontier.complete(interrupted, now, m_decisions);
         m_decisions.clear();
@@ -208,13 +211,15 @@ void CrawlJob::on_response(fetch::Response&& response) {
         if (response.retry_after) {
             retry_after = std::chrono::duration_cast<Duration>(*response.retry_after);
         }
+        const bool page = job.entry.sitemap == SitemapRole::none;
         if (m_frontier.defer(job, requests_of(response), retry_after, now)) {
-            --m_pages_dispatched;
+            m_pages_dispatched -= page ? 1 : 0;
             publish_stats();
             return;
         }
     }
-    if (m_parser->wants_parse(response)) {
+    if (job.entry.sitemap != SitemapRole::none ? PageParser::wants_sitemap(response)
+                                               : m_parser->wants_parse(response)) {
         ParseTask task = m_parser->task(std::move(job), std::move(response));
         if (m_inline_extractor) {
             commit(m_parser->parse_html(task, *m_inline_extractor));
@@ -251,8 +256,8 @@ void CrawlJob::commit(ParsedPage&& page) {
     for (const Candidate& c : page.candidates) {
         const std::string& url =
             c.link < 0 ? c.url : r.links[static_cast<std::size_t>(c.link)].to_url;
-        Discovery d{url,         c.key,       c.depth, c.redirects,
-                    c.requisite, c.chain_seq, c.chain, std::nullopt};
+        Discovery d{url,         c.key,   c.depth,      c.redirects, c.requisite,
+                    c.chain_seq, c.chain, std::nullopt, c.sitemap};
         if (c.skip) {
             d.skip = SkipReason{*c.skip, c.rule, c.tentative};
         }
@@ -266,10 +271,31 @@ void CrawlJob::commit(ParsedPage&& page) {
     m_decisions.clear();
     m_frontier.complete(completion, now, m_decisions);
     m_discoveries = std::move(completion.discoveries);
+    take_decisions(r);
+    m_pages_at_depth_limit += page.depth_cut ? 1 : 0;
+    m_parse_cpu_ns += page.parse_cpu_ns;
+    count(r, page.error_kind);
+    if (page.chain_failed) {
+        // The chain's first URL was counted as a redirect when it was recorded.
+        if (m_counters.redirects > 0) {
+            --m_counters.redirects;
+        }
+        ++m_counters.errors;
+        ++m_errors_by_kind[std::string(fetch::code(*page.chain_failed))];
+    }
+    if (m_on_item) {
+        m_on_item(CrawlItem{r, page.failed, page.warnings});
+    }
+    submit(std::move(r));
+    m_counters.last_completion_ns = now.time_since_epoch().count();
+    publish_stats();
+}
+
+void CrawlJob::take_decisions(storage::PageRecord& r) {
     for (FrontierEntry& entry : m_decisions.accepted) {
         r.discovered.push_back({entry.seq, entry.key, std::move(entry.url), entry.depth,
-                                entry.redirects, entry.requisite, entry.chain_seq,
-                                std::move(entry.chain)});
+                                entry.redirects, entry.requisite, static_cast<int>(entry.sitemap),
+                                entry.chain_seq, std::move(entry.chain)});
     }
     for (SkipDecision& skip : m_decisions.skipped) {
         // A tentative skip undone by a later link of the same page is never written.
@@ -283,23 +309,6 @@ void CrawlJob::commit(ParsedPage&& page) {
     }
     r.unskipped = std::move(m_decisions.unskipped);
     m_decisions.clear();
-    m_pages_at_depth_limit += page.depth_cut ? 1 : 0;
-    m_parse_cpu_ns += page.parse_cpu_ns;
-    count(r, page.error_kind);
-    if (page.chain_failed) {
-        // The chain's first URL was counted as a redirect when it was recorded.
-        if (m_counters.redirects > 0) {
-            --m_counters.redirects;
-        }
-        ++m_counters.errors;
-        ++m_errors_by_kind[std::string(fetch::code(*page.chain_failed))];
-    }
-    if (m_on_item) {
-        m_on_item(CrawlItem{r, page.failed});
-    }
-    submit(std::move(r));
-    m_counters.last_completion_ns = now.time_since_epoch().count();
-    publish_stats();
 }
 
 // Each row is exactly one outcome, as `stats` counts them (storage/stats.hpp); each skip one
@@ -314,8 +323,9 @@ void CrawlJob::count(const storage::PageRecord& r, std::string_view error_kind) 
     }
     // Undone tentative skips (of earlier pages: their kind is not kept, only the total).
     m_counters.skipped -= std::min<std::uint64_t>(m_counters.skipped, r.unskipped.size());
-    if (!r.has_page) {
-        return;
+    if (!r.has_page || r.kind == storage::PageKind::robots ||
+        r.kind == storage::PageKind::sitemap) {
+        return; // no page (stats counts the same)
     }
     ++m_counters.pages;
     m_counters.bytes += r.bytes;
@@ -371,14 +381,50 @@ void CrawlJob::on_robots(FrontierJob&& job, fetch::Response&& response) {
     // Why robots.txt failed, for the error of the URLs refused if the host is given up.
     const std::string failure =
         response.error ? response.error->message : "HTTP " + std::to_string(response.http_status);
+    // The sitemaps robots.txt names; /sitemap.xml when it names none (as a fallback: a site
+    // that names its sitemaps is not asked for another).
+    std::vector<std::string> sitemaps;
+    SitemapRole role = SitemapRole::declared;
+    if (rules && !interrupted && m_sitemap_origins.contains(job.origin)) {
+        sitemaps = rules->sitemaps();
+        if (sitemaps.empty()) {
+            sitemaps.push_back(job.origin + "/sitemap.xml");
+            role = SitemapRole::guessed;
+        }
+    }
     if (policy == RobotsFetchPolicy::give_up_host) {
         m_frontier.robots_host_down(job, failure, now);
     } else {
         m_frontier.robots_fetched(job, interrupted ? std::nullopt : std::move(rules), failure, now);
     }
     if (!interrupted) {
+        offer_sitemaps(sitemaps, role, r);
+        count(r, {});
         submit(std::move(r));
     }
+}
+
+// After robots_fetched(), so that the frontier knows the host's rules (a sitemap they disallow
+// is a skip like any URL). A resume reads robots.txt again: the sitemaps it already accepted
+// are seen, not read twice.
+void CrawlJob::offer_sitemaps(const std::vector<std::string>& urls, SitemapRole role,
+                              storage::PageRecord& robots) {
+    if (urls.empty()) {
+        return;
+    }
+    std::vector<Candidate> candidates = m_parser->sitemap_candidates(urls, role);
+    m_discoveries.clear();
+    for (const Candidate& c : candidates) {
+        Discovery d{c.url, c.key, c.depth, 0, false, 0, {}, std::nullopt, c.sitemap};
+        if (c.skip) {
+            d.skip = SkipReason{*c.skip, c.rule, c.tentative};
+        }
+        m_discoveries.push_back(d);
+    }
+    m_decisions.clear();
+    m_frontier.offer(m_discoveries, m_decisions);
+    m_discoveries.clear();
+    take_decisions(robots);
 }
 
 std::size_t CrawlJob::finish(std::optional<std::chrono::steady_clock::time_point> abandon_at,

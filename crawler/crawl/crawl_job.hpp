@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -70,6 +71,8 @@ struct CrawlCounters {
 struct CrawlItem {
     const storage::PageRecord& record;
     bool failed = false; // not found or error
+    // A sitemap read in part: why (ParsedPage::warnings).
+    const std::vector<std::string>& warnings;
 };
 
 // Another consumer of the crawl's exchanges (a WARC archive, a mirror on disk), besides the
@@ -117,6 +120,11 @@ public:
     void add_consumer(ExchangeConsumer& consumer) { m_consumers.push_back(&consumer); }
     // What earlier runs of the crawl fetched (a resume): limits count the whole crawl.
     void set_totals_before(std::uint64_t pages, std::uint64_t bytes);
+    // The origins ("http://h:p") whose sitemaps the crawl reads (the seeds' hosts, with
+    // sitemaps on): those their robots.txt names, else their /sitemap.xml. Empty: none.
+    void set_sitemap_origins(std::set<std::string, std::less<>> origins) {
+        m_sitemap_origins = std::move(origins);
+    }
 
     Next next(fetch::Clock::time_point now) override;
     void on_response(fetch::Response&& response) override;
@@ -159,6 +167,11 @@ private:
     void count(const storage::PageRecord& record, std::string_view error_kind);
     void submit(storage::PageRecord&& record);
     void on_robots(FrontierJob&& job, fetch::Response&& response);
+    // Offers a seed host's sitemaps; the decisions go with its robots.txt record.
+    void offer_sitemaps(const std::vector<std::string>& urls, SitemapRole role,
+                        storage::PageRecord& robots);
+    // Decisions taken into `r` (accepted URLs, skips, skips undone); clears them.
+    void take_decisions(storage::PageRecord& r);
     std::optional<StopReason> limit_reached(fetch::Clock::time_point now) const;
     std::optional<std::string> consumer_error() const;
     void publish_stats();
@@ -173,6 +186,7 @@ private:
     std::function<void()> m_wake;
     ItemCallback m_on_item;
     std::vector<ExchangeConsumer*> m_consumers;
+    std::set<std::string, std::less<>> m_sitemap_origins;
 
     // Loop-thread state.
     std::unordered_map<std::uint64_t, FrontierJob> m_dispatched; // by request id

@@ -28,6 +28,9 @@ struct CrawlSettings {
     bool canonical_query = false;
     bool save_bodies = false;
     bool page_requisites = false;
+    // Read the seed hosts' sitemaps (robots.txt Sitemap: lines and /sitemap.xml): the URLs they
+    // list join the crawl at depth 1. Off here; `crawl` turns it on by default (--no-sitemaps).
+    bool sitemaps = false;
     int max_redirects = 10; // redirect hops followed from one URL
     // Trap defences (0: off; `crawl` turns them on by default): see PageRules and
     // FrontierOptions::max_per_directory.

@@ -178,6 +178,7 @@ std::optional<FrontierEntry> LocalFrontier::admit(const Discovery& d) {
     entry.depth = d.depth;
     entry.redirects = d.redirects;
     entry.requisite = d.requisite;
+    entry.sitemap = d.sitemap;
     entry.chain_seq = d.chain_seq;
     entry.chain.assign(d.chain.begin(), d.chain.end());
     const QueuePosition at{d.depth, entry.seq};
@@ -245,6 +246,7 @@ LocalFrontier::Queued LocalFrontier::store(Host& host, const FrontierEntry& entr
     q.deferrals = static_cast<std::int16_t>(std::min(entry.deferrals, 0x7fff));
     q.deferred_attempts = static_cast<std::int16_t>(std::min(entry.deferred_attempts, 0x7fff));
     q.requisite = entry.requisite;
+    q.sitemap = entry.sitemap;
     if (entry.chain_seq > 0) {
         q.chained = true;
         m_chains[entry.seq] = Chain{entry.chain_seq, entry.chain};
@@ -270,6 +272,7 @@ FrontierEntry LocalFrontier::take_front(Host& host) {
     entry.deferrals = q.deferrals;
     entry.deferred_attempts = q.deferred_attempts;
     entry.requisite = q.requisite;
+    entry.sitemap = q.sitemap;
     if (q.chained) {
         auto chain = m_chains.find(q.seq);
         if (chain != m_chains.end()) {

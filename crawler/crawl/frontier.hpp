@@ -39,6 +39,15 @@ struct QueuePosition {
     auto operator<=>(const QueuePosition&) const = default;
 };
 
+// What a sitemap URL is to the crawl (its pages row has kind 'sitemap'; the URLs it lists are
+// offered as links of kind 'sitemap', one hop deeper). Stored in frontier.sitemap.
+enum class SitemapRole : std::uint8_t {
+    none = 0,     // not a sitemap
+    declared = 1, // named by a seed host's robots.txt (or a redirect of such a URL)
+    guessed = 2,  // the seed host's /sitemap.xml, tried unasked: a 4xx is no failure
+    indexed = 3,  // listed by a sitemap index: read as a sitemap, never as another index
+};
+
 // A URL accepted into the crawl. `seq` is its discovery order (1, 2, ...), given when the
 // frontier accepts it.
 struct FrontierEntry {
@@ -48,6 +57,7 @@ struct FrontierEntry {
     int depth = 0;         // link hops from a seed
     int redirects = 0;     // redirect hops that led here
     bool requisite = false;
+    SitemapRole sitemap = SitemapRole::none;
     int deferrals = 0;         // times a 429/503 put it back (not persisted)
     int deferred_attempts = 0; // requests those answers took (added to the recorded attempts)
     // A redirect target: the seq of the URL that started its chain, and the keys of the chain's
@@ -78,6 +88,7 @@ struct Discovery {
     std::int64_t chain_seq = 0; // see FrontierEntry
     std::span<const std::uint64_t> chain;
     std::optional<SkipReason> skip;
+    SitemapRole sitemap = SitemapRole::none;
 };
 
 // A skip the frontier decided to record: the first of its URL.
@@ -408,6 +419,7 @@ private:
         std::int16_t deferrals = 0;
         std::int16_t deferred_attempts = 0;
         bool requisite = false;
+        SitemapRole sitemap = SitemapRole::none;
         bool chained = false; // a redirect target: its chain is in m_chains under its seq
     };
     struct Chain {

@@ -120,6 +120,7 @@ PagedIn SqliteFrontierStore::read(QueuePosition after, std::size_t limit) {
                                              entry.depth = row.depth;
                                              entry.redirects = row.redirects;
                                              entry.requisite = row.requisite;
+                                             entry.sitemap = static_cast<SitemapRole>(row.sitemap);
                                              entry.chain_seq = row.chain_seq;
                                              entry.chain = row.chain;
                                              out.entries.push_back(std::move(entry));

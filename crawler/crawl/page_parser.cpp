@@ -1,6 +1,7 @@
 #include "crawler/crawl/page_parser.hpp"
 
 #include "crawler/html/links.hpp"
+#include "crawler/sitemap/sitemap.hpp"
 #include "crawler/url/url.hpp"
 #include "fetch/outcome.hpp"
 #include "util/ascii.hpp"
@@ -212,7 +213,16 @@ bool PageParser::wants_parse(const fetch::Response& response) const {
             is_html(response.content_type, response.body));
 }
 
+bool PageParser::wants_sitemap(const fetch::Response& response) {
+    return !response.error && response.http_status >= 200 && response.http_status < 300;
+}
+
 ParseTask PageParser::task(FrontierJob&& job, fetch::Response&& response) const {
+    if (job.entry.sitemap != SitemapRole::none) {
+        ParseTask sitemap{std::move(job), std::move(response), false, false};
+        sitemap.sitemap = true;
+        return sitemap;
+    }
     // A requisite's links are never followed (a stylesheet's URLs are its requisites). A page
     // at the depth limit is read whole all the same: the links it cuts are recorded as skips.
     const bool css = m_rules.page_requisites && is_css(response.content_type);
@@ -227,6 +237,15 @@ ParsedPage PageParser::other(FrontierJob&& job, fetch::Response&& response, bool
                             std::to_string(job.entry.deferrals) + " deferrals)";
         set_kind(page, fetch::FailureKind::throttled);
     }
+    const int status = response.error ? 0 : response.http_status;
+    if (page.job.entry.sitemap == SitemapRole::guessed && status >= 400 && status < 500) {
+        // The crawl tried /sitemap.xml unasked: its absence breaks nothing (as a robots.txt
+        // 4xx).
+        page.record.error.reset();
+        page.record.error_kind.reset();
+        page.failed = false;
+        page.error_kind.clear();
+    }
     add_redirect(page, response);
     if (m_rules.save_bodies && !response.error) {
         page.record.body = std::move(response.body);
@@ -238,7 +257,9 @@ ParsedPage PageParser::refused(FrontierJob&& job) const {
     ParsedPage page;
     storage::PageRecord& r = page.record;
     r.seq = job.entry.seq;
-    r.kind = job.entry.requisite ? storage::PageKind::requisite : storage::PageKind::page;
+    r.kind = job.entry.sitemap != SitemapRole::none ? storage::PageKind::sitemap
+             : job.entry.requisite                  ? storage::PageKind::requisite
+                                                    : storage::PageKind::page;
     r.url = job.entry.url;
     r.depth = job.entry.depth;
     r.attempts = 0;
@@ -272,11 +293,14 @@ ParsedPage PageParser::start(const FrontierJob& job, const fetch::Response& resp
     result.job.entry.depth = job.entry.depth;
     result.job.entry.redirects = job.entry.redirects;
     result.job.entry.requisite = job.entry.requisite;
+    result.job.entry.sitemap = job.entry.sitemap;
     result.job.entry.chain_seq = job.entry.chain_seq;
     result.job.entry.chain = job.entry.chain;
     storage::PageRecord& r = result.record;
     r.seq = job.entry.seq;
-    r.kind = job.entry.requisite ? storage::PageKind::requisite : storage::PageKind::page;
+    r.kind = job.entry.sitemap != SitemapRole::none ? storage::PageKind::sitemap
+             : job.entry.requisite                  ? storage::PageKind::requisite
+                                                    : storage::PageKind::page;
     set_response_columns(r, response);
     r.attempts += job.entry.deferred_attempts; // the server saw those requests too
     r.depth = job.entry.depth;
@@ -393,13 +417,109 @@ void PageParser::add_redirect(ParsedPage& result, const fetch::Response& respons
     c.depth = entry.depth;
     c.redirects = hops;
     c.requisite = entry.requisite;
+    c.sitemap = entry.sitemap;
     c.chain_seq = entry.chain_seq > 0 ? entry.chain_seq : entry.seq;
     c.chain = entry.chain;
     c.chain.push_back(entry.key);
     result.candidates.push_back(std::move(c));
 }
 
+std::optional<Candidate> PageParser::sitemap_entry(std::string_view loc, int depth,
+                                                   SitemapRole role, bool depth_ok,
+                                                   std::vector<Candidate>& skips,
+                                                   std::string& href) const {
+    // The protocol wants absolute URLs: a relative <loc> is resolved against nothing.
+    auto url = parse(loc);
+    if (!url) {
+        const std::string text = skip_text(util::trim(loc));
+        skips.push_back(skipped(text, -1, key_hash(text), depth, fetch::FailureKind::invalid_url,
+                                "sitemap: not an absolute URL", false));
+        return std::nullopt;
+    }
+    if (!url->is_http()) {
+        skips.push_back(skipped(skip_text(url->href_without_fragment()), -1,
+                                url_key_hash(*url, m_rules.canonical_query), depth,
+                                fetch::FailureKind::disallowed_scheme, std::string(url->scheme()),
+                                false));
+        return std::nullopt;
+    }
+    href = url->href_without_fragment();
+    const std::uint64_t key = url_key_hash(*url, m_rules.canonical_query);
+    if (auto rule = filtered(*url)) {
+        return skipped({}, -1, key, depth, fetch::FailureKind::out_of_scope, std::move(*rule),
+                       false);
+    }
+    if (auto rule = trapped(*url)) {
+        return skipped({}, -1, key, depth, fetch::FailureKind::limit_reached, std::move(*rule),
+                       false);
+    }
+    if (!depth_ok) {
+        return skipped({}, -1, key, depth, fetch::FailureKind::limit_reached,
+                       "--depth " + std::to_string(m_rules.max_depth), true);
+    }
+    Candidate c;
+    c.key = key;
+    c.depth = depth;
+    c.sitemap = role;
+    return c;
+}
+
+std::vector<Candidate> PageParser::sitemap_candidates(std::span<const std::string> urls,
+                                                      SitemapRole role) const {
+    std::vector<Candidate> out;
+    std::string href;
+    for (const std::string& text : urls) {
+        if (auto c = sitemap_entry(text, 0, role, true, out, href)) {
+            c->url = std::move(href);
+            out.push_back(std::move(*c));
+        }
+    }
+    return out;
+}
+
+// A sitemap's URLs are links of kind 'sitemap' of its row, one hop deeper (so `links --broken`
+// names the sitemap as their referrer); an index's sitemaps are sitemaps to read at its depth.
+ParsedPage PageParser::read_sitemap(ParseTask& task) const {
+    fetch::Response& response = task.response;
+    ParsedPage result = start(task.job, response);
+    const SitemapRole role = task.job.entry.sitemap;
+    Sitemap sitemap = parse_sitemap(response.body);
+    const bool index = sitemap.kind == SitemapKind::index;
+    if (role == SitemapRole::guessed && sitemap.kind == SitemapKind::unknown) {
+        sitemap.warnings.clear(); // a /sitemap.xml tried unasked that is none (a soft 404)
+    }
+    result.warnings = std::move(sitemap.warnings);
+    if (index && role == SitemapRole::indexed) {
+        result.warnings.emplace_back("a sitemap index listed by a sitemap index: not read (the "
+                                     "sitemap protocol allows no nesting)");
+        sitemap.locs.clear();
+    }
+    storage::PageRecord& r = result.record;
+    const int depth = index ? task.job.entry.depth : task.job.entry.depth + 1;
+    const bool depth_ok = index || m_rules.max_depth < 0 || depth <= m_rules.max_depth;
+    const SitemapRole child_role = index ? SitemapRole::indexed : SitemapRole::none;
+    r.links.reserve(sitemap.locs.size());
+    std::string href;
+    for (const std::string& loc : sitemap.locs) {
+        auto c = sitemap_entry(loc, depth, child_role, depth_ok, result.candidates, href);
+        if (!c) {
+            continue;
+        }
+        r.links.push_back({std::move(href), "sitemap", false});
+        c->link = static_cast<std::int32_t>(r.links.size() - 1);
+        result.depth_cut = result.depth_cut || (c->skip && c->tentative);
+        result.candidates.push_back(std::move(*c));
+    }
+    if (m_rules.save_bodies) {
+        r.body = std::move(response.body);
+    }
+    return result;
+}
+
 ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) const {
+    if (task.sitemap) {
+        return read_sitemap(task);
+    }
     fetch::Response& response = task.response;
     ParsedPage result = start(task.job, response);
     bool noindex = false;

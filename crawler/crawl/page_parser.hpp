@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,7 +49,8 @@ struct Candidate {
     int depth = 0;
     int redirects = 0;
     bool requisite = false;
-    std::int64_t chain_seq = 0; // a redirect target's chain (FrontierEntry)
+    SitemapRole sitemap = SitemapRole::none; // a sitemap to read (FrontierEntry)
+    std::int64_t chain_seq = 0;              // a redirect target's chain (FrontierEntry)
     std::vector<std::uint64_t> chain;
     std::optional<fetch::FailureKind> skip;
     std::string rule; // with skip: what decided it
@@ -71,6 +73,8 @@ struct ParsedPage {
     // CPU time the link extraction of an HTML page or stylesheet took, in nanoseconds, on the
     // thread that parsed it (CLOCK_THREAD_CPUTIME_ID); 0 for a page that was not parsed.
     std::uint64_t parse_cpu_ns = 0;
+    // A sitemap read in part: why, one line each (sitemap.hpp), for the crawl's stderr.
+    std::vector<std::string> warnings;
 };
 
 // An HTML page (or, with page requisites, a stylesheet) to parse.
@@ -79,6 +83,7 @@ struct ParseTask {
     fetch::Response response;
     bool facts_only = false; // its links would not be followed: title and robots only
     bool css = false;        // a stylesheet: its @import and url()s
+    bool sitemap = false;    // a sitemap file: the URLs or sitemaps it lists
 };
 
 // Thread-safe: every member is const.
@@ -92,6 +97,8 @@ public:
     // True when the response is an HTML page whose links or facts are worth a parse, or a
     // stylesheet whose URLs are page requisites.
     bool wants_parse(const fetch::Response& response) const;
+    // True when the response of a sitemap URL (FrontierEntry::sitemap) is one to read: 2xx.
+    static bool wants_sitemap(const fetch::Response& response);
     // The task for such a page (facts only at the depth limit, for requisites).
     ParseTask task(FrontierJob&& job, fetch::Response&& response) const;
     // Parses an HTML page (decoded by its charset) or a stylesheet with `extractor` (one per
@@ -103,9 +110,20 @@ public:
     // A URL the frontier handed out as disallowed (recorded as a skip), unreachable or given
     // up (as failures): never fetched.
     ParsedPage refused(FrontierJob&& job) const;
+    // Sitemaps of a seed host (those its robots.txt names, as written, or its /sitemap.xml), as
+    // URLs to offer at depth 0 with `role`, or skips: not an absolute http(s) URL, out of
+    // scope or caught by a trap defence, as links are.
+    std::vector<Candidate> sitemap_candidates(std::span<const std::string> urls,
+                                              SitemapRole role) const;
 
 private:
     ParsedPage start(const FrontierJob& job, const fetch::Response& response) const;
+    ParsedPage read_sitemap(ParseTask& task) const;
+    // The candidate a sitemap's <loc> (or a robots.txt Sitemap: line) is, or nullopt when it
+    // is no URL to keep as a link (not absolute, not http(s): a skip is added to `page`).
+    std::optional<Candidate> sitemap_entry(std::string_view loc, int depth, SitemapRole role,
+                                           bool depth_ok, std::vector<Candidate>& skips,
+                                           std::string& href) const;
     void add_redirect(ParsedPage& page, const fetch::Response& response) const;
     // The chain `page` continues ended badly: the failure of the URL that started it.
     void fail_chain(ParsedPage& page, fetch::FailureKind kind, std::string error) const;

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <functional>
 #include <mutex>
@@ -692,9 +693,49 @@ TEST(CliCrawl, PageRequisitesIncludeCssUrls) {
     auto r = run_process({flagcrawl_binary(), "crawl", site.root() + "/", "--db", dir.file("c.db"),
                           "--progress", "never", "--page-requisites"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    const std::set<std::string> want = {"/",      "/css/a.css", "/css/b.css", "/css/img/a.png",
-                                        "/b.png", "/s.png",     "/d.png",     "/robots.txt"};
+    // And /sitemap.xml: robots.txt names no sitemap.
+    const std::set<std::string> want = {"/",           "/css/a.css", "/css/b.css", "/css/img/a.png",
+                                        "/b.png",      "/s.png",     "/d.png",     "/robots.txt",
+                                        "/sitemap.xml"};
     EXPECT_EQ(site.targets(), want);
 }
 
 } // namespace
+
+// Sitemaps as a user meets them: a 60,000-URL /sitemap.xml is read up to its 50,000th URL with a
+// warning on stderr (even with -q); --no-sitemaps asks for no sitemap at all.
+TEST(CliCrawl, SitemapCutAt50000WithAWarningAndNoSitemapsAsksForNone) {
+    TempDir dir("clicrawl");
+    server::Body sitemap; // set once the server's port is known, before any request
+    std::atomic<int> sitemap_requests{0};
+    server::Server site([&](const server::Request& r) {
+        if (r.path == "/sitemap.xml") {
+            ++sitemap_requests;
+            return server::Reply::bytes(200, sitemap, "application/xml");
+        }
+        if (r.path == "/robots.txt") {
+            return server::Reply::text(404, "none");
+        }
+        return server::Reply::bytes(200, server::make_body("page"), "text/html");
+    });
+    ASSERT_FALSE(site.start());
+    const std::string base = "http://127.0.0.1:" + std::to_string(site.port());
+    std::string xml = "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n";
+    for (int i = 0; i < 60'000; ++i) {
+        xml += "<url><loc>" + base + "/" + std::to_string(i) + "</loc></url>\n";
+    }
+    sitemap = server::make_body(xml + "</urlset>\n");
+    auto r = run_process(crawl_args(dir.file("s.db"), {base + "/", "--max-pages", "3"}));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "flagcrawl: warning: sitemap " + base +
+                         "/sitemap.xml: more than 50000 URLs: the rest ignored (the sitemap "
+                         "protocol's limit)\n");
+    EXPECT_EQ(sitemap_requests, 1);
+
+    auto none = run_process(crawl_args(dir.file("n.db"), {base + "/", "--no-sitemaps"}));
+    EXPECT_EQ(none.exit_code, 0) << none.err;
+    EXPECT_EQ(sitemap_requests, 1);
+    auto both =
+        run_process(crawl_args(dir.file("b.db"), {base + "/", "--sitemaps", "--no-sitemaps"}));
+    EXPECT_EQ(both.exit_code, 2);
+}

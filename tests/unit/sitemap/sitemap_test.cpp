@@ -56,19 +56,19 @@ TEST(Sitemap, WithoutNamespace) {
 }
 
 TEST(Sitemap, IndexListsSitemaps) {
-    const auto s = fc::parse_sitemap(
-        "<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
-        "<sitemap><loc>http://h/s1.xml.gz</loc><lastmod>2024</lastmod></sitemap>"
-        "<sitemap><loc>http://h/s2.xml</loc></sitemap>"
-        "<url><loc>http://h/not-in-an-index</loc></url></sitemapindex>");
+    const auto s =
+        fc::parse_sitemap("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
+                          "<sitemap><loc>http://h/s1.xml.gz</loc><lastmod>2024</lastmod></sitemap>"
+                          "<sitemap><loc>http://h/s2.xml</loc></sitemap>"
+                          "<url><loc>http://h/not-in-an-index</loc></url></sitemapindex>");
     EXPECT_EQ(s.kind, fc::SitemapKind::index);
     EXPECT_EQ(s.locs, (std::vector<std::string>{"http://h/s1.xml.gz", "http://h/s2.xml"}));
 }
 
 TEST(Sitemap, EntitiesAndCdataInLoc) {
-    const auto s = fc::parse_sitemap(
-        "<urlset><url><loc>http://h/a?x=1&amp;y=2&#38;z=&#x33;</loc></url>"
-        "<url><loc><![CDATA[http://h/b?x=1&y=<2>]]></loc></url></urlset>");
+    const auto s =
+        fc::parse_sitemap("<urlset><url><loc>http://h/a?x=1&amp;y=2&#38;z=&#x33;</loc></url>"
+                          "<url><loc><![CDATA[http://h/b?x=1&y=<2>]]></loc></url></urlset>");
     EXPECT_EQ(s.locs, (std::vector<std::string>{"http://h/a?x=1&y=2&z=3", "http://h/b?x=1&y=<2>"}));
 }
 
@@ -136,7 +136,8 @@ TEST(Sitemap, CutAt50000UrlsWithAWarning) {
     ASSERT_EQ(s.locs.size(), 50'000U);
     EXPECT_EQ(s.locs.back(), "http://h/p49999");
     ASSERT_EQ(s.warnings.size(), 1U);
-    EXPECT_EQ(s.warnings[0], "more than 50000 URLs: the rest ignored (the sitemap protocol's limit)");
+    EXPECT_EQ(s.warnings[0],
+              "more than 50000 URLs: the rest ignored (the sitemap protocol's limit)");
     const auto text = fc::parse_sitemap(std::string(60'000 * 2, '\n') + "http://h/a\nhttp://h/b\n",
                                         {1, fc::k_sitemap_max_bytes});
     EXPECT_EQ(text.locs, std::vector<std::string>{"http://h/a"});
@@ -158,8 +159,9 @@ TEST(Sitemap, CutAtTheUncompressedSizeLimit) {
     // A gzip bomb inflates no further than the limit.
     const auto bomb = fc::parse_sitemap(gzip("<urlset>" + std::string(8 * 1024 * 1024, ' ')),
                                         {fc::k_sitemap_max_urls, 1024 * 1024});
-    EXPECT_EQ(bomb.warnings.back(),
-              "larger than 1 MiB uncompressed: read up to that size (the sitemap protocol's limit)");
+    EXPECT_EQ(
+        bomb.warnings.back(),
+        "larger than 1 MiB uncompressed: read up to that size (the sitemap protocol's limit)");
 }
 
 TEST(Sitemap, TheProtocolsLimits) {
