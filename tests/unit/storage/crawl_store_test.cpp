@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -582,3 +583,35 @@ INSERT INTO links VALUES (3, 1, 'http://a.test/b', 'anchor', 1),
     ASSERT_TRUE(reader->close());
 }
 } // namespace
+
+// Step 10 widens pages.kind to 'sitemap' in a file of step 9 (its rows kept, the constraint still
+// refusing any other kind) and adds frontier.sitemap, 0 for the rows already there.
+TEST(CrawlStore, SitemapsStepWidensThePagesKindOfAnOlderFile) {
+    TempDir dir("crawl-store");
+    auto db = Database::open(dir.file("seven.db"));
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(migrate(*db, k_sitemaps_version - 1));
+    ASSERT_TRUE(db->exec("PRAGMA foreign_keys = OFF"));
+    const char* insert_page =
+        "INSERT INTO pages (crawl_id, run_id, kind, url, bytes, depth, fetched_at, elapsed_ms, "
+        "attempts) VALUES (1, 1, '%s', 'http://h/', 0, 0, 'now', 0, 1)";
+    auto page = [&](const char* kind) {
+        char sql[512];
+        std::snprintf(sql, sizeof sql, insert_page, kind);
+        return db->exec(sql);
+    };
+    ASSERT_TRUE(page("page"));
+    EXPECT_FALSE(page("sitemap"));
+    ASSERT_TRUE(db->exec("INSERT INTO frontier (crawl_id, seq, key_hash, url, depth) "
+                         "VALUES (1, 1, 7, 'http://h/', 0)"));
+
+    ASSERT_TRUE(migrate(*db));
+    EXPECT_TRUE(page("sitemap"));
+    EXPECT_FALSE(page("other"));
+    EXPECT_EQ(*db->query_int("SELECT count(*) FROM pages"), 2);
+    EXPECT_EQ(*db->query_int("SELECT sitemap FROM frontier WHERE seq = 1"), 0);
+    EXPECT_EQ(*db->query_int("PRAGMA user_version"), k_sitemaps_version);
+    EXPECT_EQ(*db->query_int("SELECT count(*) FROM pragma_integrity_check WHERE "
+                             "integrity_check = 'ok'"),
+              1);
+}
