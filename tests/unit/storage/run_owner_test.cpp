@@ -160,7 +160,7 @@ TEST(RunOwner, ARunRecordsThisProcessAsItsOwner) {
     ASSERT_TRUE(writer->close());
     auto reader = Reader::open(path);
     ASSERT_TRUE(reader);
-    EXPECT_EQ(reader->schema_version(), k_run_owner_version);
+    EXPECT_EQ(reader->schema_version(), schema_version());
     auto statement = reader->database().prepare(
         "SELECT host, boot_id, pid_ns, pid, pid_start FROM runs WHERE id = ?");
     statement.bind(1, *run);
@@ -357,7 +357,7 @@ TEST(RunOwner, StepNineKeepsTheRunsAndTheirReferences) {
             "INSERT INTO crawls (id, seeds, options, status) VALUES (7, '[]', '{}', 'running');"
             "INSERT INTO crawl_runs (crawl_id, run_id) VALUES (7, 7);"));
         ASSERT_TRUE(migrate(*db));
-        EXPECT_EQ(*db->query_int("PRAGMA user_version"), k_run_owner_version);
+        EXPECT_EQ(*db->query_int("PRAGMA user_version"), schema_version());
         EXPECT_EQ(*db->query_int("PRAGMA foreign_keys"), 1);
         EXPECT_EQ(*db->query_int("SELECT count(*) FROM pragma_foreign_key_check"), 0);
         // The rebuilt table is the one the other tables refer to.
