@@ -24,8 +24,8 @@ namespace flagcrawl::storage {
 // result + its new frontier rows + its seen keys) is ONE record type holding all of it.
 //
 // Adding a record type: define the struct in records.hpp, add it here, add a migration step
-// (schema.cpp) for its tables, prepare its statements in writer.cpp's Statements and write its
-// apply() overload there. Nothing else changes.
+// (schema.cpp) for its tables, prepare its statements in record_statements.cpp's
+// RecordStatements and write its apply() overload there. Nothing else changes.
 using Record = std::variant<DownloadRecord, CrawlBeginRecord, PageRecord, CrawlEndRecord>;
 
 // Defaults measured with tests/storage_bench (storage/README.md has the figures): one
