@@ -5,10 +5,9 @@
 // refuses to run its crawl a second time at once. Real processes, real SQLite files.
 #include "eventually.hpp"
 #include "process.hpp"
+#include "site_server.hpp"
 #include "temp_dir.hpp"
 
-#include "server/server.hpp"
-#include "server/site.hpp"
 #include "storage/reader.hpp"
 
 #include <gtest/gtest.h>
@@ -23,39 +22,20 @@ using testing_support::Background;
 using testing_support::eventually;
 using testing_support::flagcrawl_binary;
 using testing_support::run_process;
+using testing_support::SiteServer;
 using testing_support::TempDir;
 
 namespace {
 
-// A synthetic site whose every reply waits `delay`: a run of it is still going when killed.
-class SlowSite {
-public:
-    SlowSite(std::uint64_t pages, std::chrono::milliseconds delay)
-        : m_site(std::make_shared<const server::Site>(server::SiteOptions{pages, 7})) {
-        auto handler = server::site_handler(m_site);
-        m_server = std::make_unique<server::Server>([handler, delay](const server::Request& r) {
-            auto reply = handler(r);
-            reply.delay = delay;
-            return reply;
-        });
-        EXPECT_FALSE(m_server->start());
+// A download list of the first `n` pages of `site` (SiteServer: every reply waits its delay, so
+// a run of it is still going when killed).
+std::string write_list(const SiteServer& site, const std::string& file, std::uint64_t n) {
+    std::ofstream out(file);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        out << "http://" << site.host() << site.site().page_path(i) << '\n';
     }
-    std::string url(const std::string& path) const {
-        return "http://127.0.0.1:" + std::to_string(m_server->port()) + path;
-    }
-    // A download list of its first `n` pages.
-    std::string write_list(const std::string& file, std::uint64_t n) const {
-        std::ofstream out(file);
-        for (std::uint64_t i = 0; i < n; ++i) {
-            out << url(m_site->page_path(i)) << '\n';
-        }
-        return file;
-    }
-
-private:
-    std::shared_ptr<const server::Site> m_site;
-    std::unique_ptr<server::Server> m_server;
-};
+    return file;
+}
 
 // An integer a query of the file returns; -1 while the file or its tables do not exist yet.
 std::int64_t query(const std::string& db, const std::string& sql) {
@@ -123,9 +103,9 @@ class KilledRun : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(KilledRun, ADownloadKilledWithSigkillIsListedKilled) {
     TempDir dir("runowner");
-    SlowSite site(200, 150ms);
+    SiteServer site(200, 150ms, 7);
     const auto db = dir.file("d.db");
-    const auto list = site.write_list(dir.file("list.txt"), 200);
+    const auto list = write_list(site, dir.file("list.txt"), 200);
     Background download(download_args(list, dir.file("out"), db, GetParam()));
     kill_mid_run(download, db, "SELECT count(*) FROM downloads");
     // Nothing opened the file since: the row still says what the killed process left.
@@ -139,9 +119,9 @@ TEST_P(KilledRun, ADownloadKilledWithSigkillIsListedKilled) {
 
 TEST_P(KilledRun, ACrawlKilledWithSigkillIsListedKilledAndResumes) {
     TempDir dir("runowner");
-    SlowSite site(60, 60ms);
+    SiteServer site(60, 60ms, 7);
     const auto db = dir.file("c.db");
-    Background crawl(crawl_args(site.url("/index.html"), db, GetParam()));
+    Background crawl(crawl_args(site.seed(), db, GetParam()));
     kill_mid_run(crawl, db, "SELECT count(*) FROM pages WHERE kind = 'page'");
     EXPECT_EQ(listed_status(db, 1), "killed");
     EXPECT_EQ(text(db, "SELECT status || ' ' || stop_reason FROM crawls WHERE id = 1"),
@@ -161,14 +141,14 @@ INSTANTIATE_TEST_SUITE_P(Strategies, KilledRun,
 // download into the same file and a refused `crawl --resume`; killed, it is listed killed.
 TEST(RunOwner, ALiveRunInAnotherProcessStaysRunning) {
     TempDir dir("runowner");
-    SlowSite site(100, 400ms);
+    SiteServer site(100, 400ms, 7);
     const auto db = dir.file("c.db");
-    Background crawl(crawl_args(site.url("/index.html"), db, "async"));
+    Background crawl(crawl_args(site.seed(), db, "async"));
     ASSERT_TRUE(eventually([&] { return query(db, "SELECT count(*) FROM runs") == 1; }, 30s))
         << crawl.err();
     EXPECT_EQ(listed_status(db, 1), "running");
 
-    const auto list = site.write_list(dir.file("list.txt"), 2);
+    const auto list = write_list(site, dir.file("list.txt"), 2);
     auto download = run_process(download_args(list, dir.file("out"), db, "sequential"));
     EXPECT_EQ(download.exit_code, 0) << download.err;
     EXPECT_EQ(listed_status(db, 2), "finished");
