@@ -85,6 +85,7 @@ struct CrawlCliOptions {
     bool canonical_query = false;
     bool save_bodies = false;
     bool page_requisites = false;
+    bool check_external = false;
     bool resume = false;
     int parse_threads = -1; // -1: by the CPUs this process may use
     std::string html_parser = "fast";
@@ -152,6 +153,7 @@ crawler::CrawlSettings make_settings(CrawlCliOptions& o) {
     c.canonical_query = o.canonical_query;
     c.save_bodies = o.save_bodies;
     c.page_requisites = o.page_requisites;
+    c.check_external = o.check_external;
     c.max_redirects = o.max_redirects;
     c.max_url_length = o.max_url_length;
     c.max_segment_repeats = o.max_segment_repeats;
@@ -322,7 +324,8 @@ private:
     crawler::MirrorIndex m_index;
 };
 
-// The mirror as the crawl's pages say (every run of it): files saved (2xx) and redirects.
+// The mirror as the crawl's pages say (every run of it): files saved (2xx) and redirects. The
+// crawl brought the file to the latest schema; its external checks were not saved.
 crawler::MirrorIndex mirror_index_from_db(const std::string& db, std::int64_t crawl_id) {
     auto reader = storage::Reader::open(db);
     if (!reader) {
@@ -330,7 +333,8 @@ crawler::MirrorIndex mirror_index_from_db(const std::string& db, std::int64_t cr
     }
     auto statement = reader->database().prepare(
         "SELECT url, http_status, coalesce(content_type, ''), coalesce(location, '') FROM pages "
-        "WHERE crawl_id = ? AND kind != 'robots' AND http_status IS NOT NULL ORDER BY id");
+        "WHERE crawl_id = ? AND kind != 'robots' AND external = 0 AND http_status IS NOT NULL "
+        "ORDER BY id");
     statement.bind(1, crawl_id);
     crawler::MirrorIndex index;
     auto read = storage::for_each_row(statement, [&](const storage::Statement& row) {
@@ -367,6 +371,16 @@ private:
     crawler::Crawl* m_crawl = nullptr;
 };
 
+// A failure names the page that led to it, so that a broken link can be found and fixed from
+// the crawl's own output: " (linked from URL)", " (redirected from URL)"; "" for a seed.
+std::string referrer_text(const crawler::CrawlItem& item) {
+    if (item.referrer.empty()) {
+        return {};
+    }
+    return fmt::format(" ({} from {})", item.redirected ? "redirected" : "linked",
+                       util::elide(item.referrer));
+}
+
 // -q keeps the failed items (one line each, as curl -sS and wget -nv do) and drops the rest:
 // progress, notices, stall lines and the summary.
 void print_item(const crawler::CrawlItem& item, const CommonOptions& o) {
@@ -374,12 +388,15 @@ void print_item(const crawler::CrawlItem& item, const CommonOptions& o) {
     if (o.verbose) {
         std::string status = r.http_status ? std::to_string(*r.http_status) : "---";
         std::string detail = r.error ? *r.error : r.location ? "-> " + *r.location : "";
+        if (item.failed) {
+            detail += referrer_text(item);
+        }
         print_line(stderr,
                    fmt::format("{} {} d{} {:.0f} ms {}  {}", status, util::elide(r.url), r.depth,
                                r.elapsed_ms, format_bytes(double(r.bytes)), detail));
     } else if (item.failed) {
-        print_line(stderr, fmt::format("flagcrawl: {}: {}", util::elide(r.url),
-                                       r.error.value_or("failed")));
+        print_line(stderr, fmt::format("flagcrawl: {}: {}{}", util::elide(r.url),
+                                       r.error.value_or("failed"), referrer_text(item)));
     }
     // Even with -q, as wget2 prints its sitemap limits.
     for (const std::string& warning : item.warnings) {
@@ -463,6 +480,8 @@ void print_summary(const crawler::Crawl& crawl, const crawler::CrawlReport& repo
             {"skipped", t.skipped},
             {"skipped_by_kind", skipped_by_kind},
             {"robots_fetches", t.robots_fetches},
+            {"external_checked", t.external_checked},
+            {"external_broken", t.external_broken},
             {"deferred", report.deferred},
             {"bytes", t.bytes},
             {"requests", t.requests},
@@ -507,6 +526,10 @@ void print_summary(const crawler::Crawl& crawl, const crawler::CrawlReport& repo
     }
     if (report.deferred > 0) {
         extra += fmt::format("; {} throttled responses deferred", report.deferred);
+    }
+    if (t.external_checked > 0) {
+        print_line(stdout, fmt::format("{} external links checked, {} broken", t.external_checked,
+                                       t.external_broken));
     }
     if (t.skipped > 0) {
         print_line(stdout, fmt::format("{} URLs skipped (seen, not fetched): {}", t.skipped,
@@ -670,10 +693,13 @@ int run_crawl(CrawlCliOptions& o, const CLI::App& cmd) {
     if (report.reason == crawler::StopReason::failed) {
         throw FatalError(report.stop_text.substr(report.stop_text.find(": ") + 2));
     }
-    const int code = !warc_ok                                            ? k_exit_fatal
-                     : report.reason == crawler::StopReason::interrupted ? k_exit_interrupted
-                     : report.totals.not_found + report.totals.errors > 0 || unsaved ? k_exit_failed
-                                                                                     : k_exit_ok;
+    const int code =
+        !warc_ok                                            ? k_exit_fatal
+        : report.reason == crawler::StopReason::interrupted ? k_exit_interrupted
+        : report.totals.not_found + report.totals.errors + report.totals.external_broken > 0 ||
+                unsaved
+            ? k_exit_failed
+            : k_exit_ok;
     if (report.abandoned_parses > 0) {
         // A parse abandoned on the way out is still running on its thread: end the process
         // without running static destructors under it (the run is recorded, the store closed).
@@ -737,6 +763,11 @@ void register_crawl(CLI::App& app, int& exit_code) {
         ->group("Scope");
     cmd->add_flag("--page-requisites", o->page_requisites,
                   "Also fetch images, stylesheets, scripts and other assets of pages")
+        ->group("Scope");
+    cmd->add_flag("--check-external", o->check_external,
+                  "Also check each out-of-scope link target once (HEAD, GET where HEAD is "
+                  "refused; robots.txt and politeness apply; never parsed nor followed), as a "
+                  "link checker does: a dead one is a broken link (links --broken)")
         ->group("Scope");
     cmd->add_flag("--canonical-query", o->canonical_query,
                   "Treat URLs differing only in query parameter order or session ids as one")
@@ -861,6 +892,8 @@ void register_crawl(CLI::App& app, int& exit_code) {
         "  flagcrawl crawl --resume --db site.db --delay 0.5  # prints: resuming crawl N with "
         "--delay 0.5 (was 1)\n"
         "  flagcrawl crawl https://example.org/ --no-sitemaps  # only what links reach\n"
+        "  flagcrawl crawl https://example.org/ --check-external --db site.db && "
+        "flagcrawl links --broken --db site.db\n"
         "  flagcrawl crawl https://example.org/ --page-requisites -o site/ -k  "
         "# browse site/example.org/index.html offline\n"
         "  flagcrawl crawl https://example.org/ --warc site --warc-max-size 1G  "
@@ -870,6 +903,11 @@ void register_crawl(CLI::App& app, int& exit_code) {
         "  flagcrawl crawl --frontier postgresql://crawler@db.lan/flagcrawl --crawl-name spring "
         "--db node2.db  # joins it");
     cmd->callback([o, cmd, &exit_code] {
+        if (o->check_external && !o->frontier.empty()) {
+            throw UsageError("crawl --check-external: not supported in a shared crawl "
+                             "(--frontier); check the external links of its pages from one "
+                             "machine");
+        }
         if (o->resume && !o->frontier.empty()) {
             throw UsageError("crawl --resume: a shared crawl (--frontier) goes on by joining it: "
                              "run the same command without --resume and without seeds");

@@ -170,6 +170,10 @@ void header(const StatsReport& report, std::string& out) {
                                                 s.pages, s.requisites, s.fetched));
         lines.emplace_back("robots.txt",
                            fmt::format("{} fetches, {} failed", s.robots_fetches, s.robots_failed));
+        if (s.external_checked > 0) {
+            lines.emplace_back("external", fmt::format("{} links checked, {} broken",
+                                                       s.external_checked, s.external_broken));
+        }
     } else {
         lines.emplace_back("downloads", fmt::format("{}, {} fetched", s.items, s.fetched));
     }
@@ -406,6 +410,8 @@ nlohmann::ordered_json stats_json(const StatsReport& report) {
         j["requisites"] = s.requisites;
         j["robots_fetches"] = s.robots_fetches;
         j["robots_failed"] = s.robots_failed;
+        j["external_checked"] = s.external_checked;
+        j["external_broken"] = s.external_broken;
     }
     j["ok"] = s.ok;
     if (!pages) {

@@ -116,6 +116,12 @@ struct Request {
     std::uint64_t id = 0;         // caller's tag, echoed in the Response; opaque to the engine
     std::string url;              // absolute http(s) URL
     bool follow_redirects = true; // false: a 3xx is returned as is (a crawler checks scope)
+    // Only the status and headers are wanted (a link check): sent as HEAD, with no size limit
+    // (nothing is read). A HEAD answered 4xx or 5xx other than 404, 410, 429 and 503 (405 and
+    // 501 say HEAD is not supported; some servers answer it 400 or 403 and GET 200) is sent
+    // again at once as GET, a request of its own (not a retry), whose transfer is ended after its
+    // headers (no body read: Response::body stays empty, bytes 0).
+    bool head = false;
     // Extra "Name: value" lines for this request only, sent after the policy's (and in their
     // place when named alike): conditional requests, ranges.
     std::vector<std::string> headers;

@@ -248,9 +248,27 @@ void Transfer::begin(Request&& request, Clock::time_point now) {
         m_follow = request.follow_redirects;
         curl_easy_setopt(m_easy, CURLOPT_FOLLOWLOCATION, m_follow ? 1L : 0L);
     }
+    if (request.head || m_headers_only) {
+        set_method(request.head, request.head);
+    }
     curl_easy_setopt(m_easy, CURLOPT_URL, m_response.url.c_str());
     set_request_headers(request.headers);
     m_started = now;
+}
+
+void Transfer::set_method(bool nobody, bool headers_only) {
+    if (nobody) {
+        curl_easy_setopt(m_easy, CURLOPT_NOBODY, 1L);
+    } else if (m_nobody) {
+        curl_easy_setopt(m_easy, CURLOPT_HTTPGET, 1L); // back from HEAD to GET
+    }
+    if (headers_only != m_headers_only) {
+        const std::uint64_t max = m_shared.policy().max_body_bytes;
+        curl_easy_setopt(m_easy, CURLOPT_MAXFILESIZE_LARGE,
+                         static_cast<curl_off_t>(headers_only ? 0 : max));
+    }
+    m_nobody = nobody;
+    m_headers_only = headers_only;
 }
 
 // The policy's header list, or a copy of it with the request's own lines appended. libcurl would
@@ -338,6 +356,10 @@ std::size_t Transfer::on_write(char* data, std::size_t size, std::size_t count,
     auto& t = *static_cast<Transfer*>(self);
     const std::size_t n = size * count;
     if (t.m_capture_failed) { // the debug callback cannot abort: the next write does
+        return CURL_WRITEFUNC_ERROR;
+    }
+    if (t.m_headers_only) { // the status and headers are in: the body is not wanted
+        t.m_attempt.headers_read = true;
         return CURL_WRITEFUNC_ERROR;
     }
     // Counted after decoding: the chunk that would cross a limit is refused, which also stops
@@ -538,6 +560,9 @@ Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand&
     if (code == CURLE_OK && m_capture_failed) { // failed after the last body write (or without one)
         code = CURLE_WRITE_ERROR;
     }
+    if (code == CURLE_WRITE_ERROR && m_attempt.headers_read && !m_capture_failed) {
+        code = CURLE_OK; // ended on purpose after the headers
+    }
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     m_response.http_status = static_cast<int>(status);
@@ -558,6 +583,10 @@ Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand&
     t.total_ms = micros_to_ms(e, CURLINFO_TOTAL_TIME_T);
 
     const Policy& p = m_shared.policy();
+    if (m_nobody && code == CURLE_OK && head_refused(m_response.http_status) && may_retry) {
+        set_method(false, true);
+        return {true, Millis{0}};
+    }
     bool retryable = false;
     std::optional<Millis> delay;
     if (code != CURLE_OK) {
@@ -780,6 +809,11 @@ Millis backoff_delay(const Policy& policy, int attempt, std::minstd_rand& rng) {
 
 bool retryable_status(int status) {
     return status == 408 || status == 429 || (status >= 500 && status <= 599);
+}
+
+bool head_refused(int status) {
+    return status >= 400 && status <= 599 && status != 404 && status != 410 && status != 429 &&
+           status != 503;
 }
 
 } // namespace flagcrawl::fetch::detail

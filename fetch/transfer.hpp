@@ -84,6 +84,8 @@ private:
     static int on_debug(CURL* easy, curl_infotype type, char* data, std::size_t size,
                         void* self) noexcept;
     void set_capturing(bool on);
+    // HEAD (true) or GET, and the size limit that goes with it (none for HEAD and headers-only).
+    void set_method(bool nobody, bool headers_only);
     void set_request_headers(const std::vector<std::string>& lines);
     // False aborts the attempt (a redirect loop).
     bool header_line(std::string_view line);
@@ -103,6 +105,10 @@ private:
     // The current request.
     Response m_response;
     bool m_follow = true;
+    // Request::head: the current attempt is a HEAD (`m_nobody`), or a GET ended after its
+    // headers (`m_headers_only` without m_nobody).
+    bool m_headers_only = false;
+    bool m_nobody = false;
     bool m_capturing = false; // the handle is set up for m_response.capture
     Clock::time_point m_started{};
 
@@ -122,6 +128,7 @@ private:
         bool connected = false;     // a connection was ready for a request (CURLOPT_PREREQFUNCTION)
         bool encoded = false;       // the current response has a Content-Encoding
         bool body_started = false;  // the sink's begin() was called (or there is no sink)
+        bool headers_read = false;  // a headers-only GET ended at its first body byte
         int status = 0;             // of the last status line received; 0: none yet
         std::string location;       // the current response's Location header
     };
@@ -140,5 +147,7 @@ std::optional<Millis> parse_retry_after(std::string_view value,
 Millis backoff_delay(const Policy& policy, int attempt, std::minstd_rand& rng);
 // Statuses worth another attempt: 408, 429, 5xx.
 bool retryable_status(int status);
+// A HEAD answered with this status is asked again with GET (Request::head).
+bool head_refused(int status);
 
 } // namespace flagcrawl::fetch::detail

@@ -59,6 +59,10 @@ namespace flagcrawl::storage {
 //   error_kind   (step 4: after ttfb_ms) with an error, its kind: a stable code listed in
 //                storage/README.md ('timeout', 'http_status', 'robots', ...); NULL without an
 //                error. Step 4 filled it in older files from the error text.
+//   external     (step 12: after error_kind) 1: an external check (crawl --check-external): an
+//                out-of-scope link target requested once with HEAD (or GET, its body not read),
+//                never parsed; not a page of the crawl (stats count it apart, limits do not count
+//                it), but a broken link all the same. 0 otherwise.
 // links        the links found on a page (pages parsed for links only: not requisites).
 //   page_id      pages.id; n: position in the document (0-based).
 //   to_url       absolute URL without fragment; kind: anchor, frame, refresh, canonical,
@@ -78,6 +82,10 @@ namespace flagcrawl::storage {
 //   sitemap      (step 10) 0: not a sitemap; a sitemap to read: 1 named by a seed host's
 //                robots.txt, 2 the seed host's /sitemap.xml tried unasked (a 4xx is no
 //                failure), 3 listed by a sitemap index (not read as another index).
+//   from_seq     (step 11) the seq of the frontier row whose page first led here (by a link, or
+//                by a redirect: the hop before it); NULL for a seed (and in rows of older files).
+//   external     (step 12) 1: an out-of-scope URL queued to be checked once (crawl
+//                --check-external), not a page of the crawl; 0 otherwise.
 // skips        (step 6) every URL a crawl saw and did not fetch, once: a link or redirect target
 //              out of scope or filtered out, of another scheme (mailto:, javascript:, ...),
 //              invalid, refused by robots.txt, not followed (nofollow) or cut by a limit (the
@@ -112,6 +120,9 @@ struct FrontierRow {
     int sitemap = 0;                    // frontier.sitemap
     std::int64_t chain_seq = 0;         // 0: not a redirect target
     std::vector<std::uint64_t> chain{}; // the chain's keys before this URL
+    std::int64_t from_seq = 0;          // 0: a seed (or not recorded)
+    std::string from_url{};             // read only: the URL of the row from_seq names
+    bool external = false;              // an external check
 };
 
 // One skips row.
@@ -165,6 +176,7 @@ struct PageRecord {
     std::int64_t run_id = 0;
     std::optional<std::int64_t> seq; // frontier row this fetch completes (set to done)
     PageKind kind = PageKind::page;
+    bool external = false; // an external check (pages.external)
     std::string url;
     std::optional<std::string> final_url;
     std::optional<int> http_status;

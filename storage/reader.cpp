@@ -125,12 +125,18 @@ Reader::for_each_download(std::optional<std::int64_t> run_id,
 
 namespace {
 
-// The frontier columns for_each_frontier_row() reads, in a file at `version` (the redirect
-// chain since step 6).
+// The frontier columns for_each_frontier_row() reads, of the rows `f`, in a file at `version`
+// (the redirect chain since step 6, the sitemap role since step 10, the referring row since
+// step 11: its URL by its primary key, the external check since step 12).
 std::string frontier_columns(int version) {
-    return std::string("SELECT seq, key_hash, url, depth, redirects, requisite, ") +
-           (version >= k_skips_version ? "chain_seq, chain_keys, " : "NULL, NULL, ") +
-           (version >= k_sitemaps_version ? "sitemap" : "0") + " FROM frontier ";
+    return std::string("SELECT f.seq, f.key_hash, f.url, f.depth, f.redirects, f.requisite, ") +
+           (version >= k_skips_version ? "f.chain_seq, f.chain_keys, " : "NULL, NULL, ") +
+           (version >= k_sitemaps_version ? "f.sitemap, " : "0, ") +
+           (version >= k_external_version ? "f.external, " : "0, ") +
+           (version >= k_referrer_version
+                ? "f.from_seq, r.url FROM frontier f LEFT JOIN frontier r "
+                  "ON r.crawl_id = f.crawl_id AND r.seq = f.from_seq "
+                : "NULL, NULL FROM frontier f ");
 }
 
 // Streams the rows of a statement that selects frontier_columns().
@@ -155,6 +161,9 @@ Result<void> for_each_frontier_row(Statement& statement,
             }
             frontier_row.chain.push_back(key);
         }
+        frontier_row.external = row.column_int64(9) != 0;
+        frontier_row.from_seq = row.is_null(10) ? 0 : row.column_int64(10);
+        frontier_row.from_url = row.column_text(11); // "" without one
         return on_row(frontier_row);
     });
 }
@@ -197,9 +206,13 @@ Result<std::optional<CrawlRow>> Reader::latest_resumable_crawl() {
 
 Result<CrawlProgress> Reader::crawl_progress(std::int64_t crawl_id) {
     CrawlProgress progress;
-    Statement pages = m_db.prepare("SELECT count(*), coalesce(sum(bytes), 0) FROM pages "
-                                   "WHERE crawl_id = ? AND kind NOT IN ('robots', 'sitemap') "
-                                   "AND attempts > 0");
+    // Robots.txt and sitemap files are not pages of the crawl, nor are external checks: no limit
+    // counts them.
+    Statement pages =
+        m_db.prepare(std::string("SELECT count(*), coalesce(sum(bytes), 0) FROM pages "
+                                 "WHERE crawl_id = ? AND kind NOT IN ('robots', 'sitemap') "
+                                 "AND attempts > 0") +
+                     (m_version >= k_external_version ? " AND external = 0" : ""));
     pages.bind(1, crawl_id);
     auto r = for_each_row(pages, [&](const Statement& row) {
         progress.pages = row.column_uint64(0);
@@ -228,7 +241,7 @@ Result<void> Reader::for_each_frontier(std::int64_t crawl_id, std::int64_t after
                                        const std::function<bool(const FrontierRow&)>& on_row) {
     Statement statement = m_db.prepare(
         frontier_columns(m_version) +
-        "WHERE crawl_id = ?1 AND seq > ?2 AND (?3 = 0 OR state = 0) ORDER BY seq LIMIT ?4");
+        "WHERE f.crawl_id = ?1 AND f.seq > ?2 AND (?3 = 0 OR f.state = 0) ORDER BY f.seq LIMIT ?4");
     statement.bind(1, crawl_id);
     statement.bind(2, after_seq);
     statement.bind(3, queued_only ? 1 : 0);
@@ -243,8 +256,8 @@ Result<void> Reader::for_each_queued(std::int64_t crawl_id, int after_depth, std
     // scan of the crawl's rows and a sort.
     Statement statement =
         m_db.prepare(frontier_columns(m_version) +
-                     "WHERE crawl_id = ?1 AND state = 0 AND (depth, seq) > (?2, ?3) "
-                     "ORDER BY depth, seq LIMIT ?4");
+                     "WHERE f.crawl_id = ?1 AND f.state = 0 AND (f.depth, f.seq) > (?2, ?3) "
+                     "ORDER BY f.depth, f.seq LIMIT ?4");
     statement.bind(1, crawl_id);
     statement.bind(2, after_depth);
     statement.bind(3, after_seq);

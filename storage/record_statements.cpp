@@ -63,12 +63,13 @@ RecordStatements::RecordStatements(Database& db)
     , m_insert_page(db.prepare(
           "INSERT INTO pages (crawl_id, run_id, seq, kind, url, final_url, http_status, "
           "content_type, bytes, title, depth, location, noindex, fetched_at, elapsed_ms, "
-          "attempts, error, body, dns_ms, connect_ms, ttfb_ms, error_kind) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+          "attempts, error, body, dns_ms, connect_ms, ttfb_ms, error_kind, external) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
     , m_insert_links(db.prepare("INSERT INTO page_links (page_id, links) VALUES (?, ?)"))
     , m_insert_frontier(db.prepare(
           "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, requisite, "
-          "chain_seq, chain_keys, sitemap) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+          "chain_seq, chain_keys, sitemap, from_seq, external) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
     , m_frontier_done(db.prepare("UPDATE frontier SET state = 1 WHERE crawl_id = ? AND seq = ?"))
     // A tentative skip (nofollow, past the depth) is replaced by a final one of the same URL;
     // the crawl never records a URL twice otherwise.
@@ -206,6 +207,12 @@ Result<void> RecordStatements::insert_frontier_rows(std::int64_t crawl_id,
             insert.bind(8, std::nullopt);
             insert.bind(9, std::nullopt);
         }
+        if (row.from_seq > 0) {
+            insert.bind(11, row.from_seq);
+        } else {
+            insert.bind(11, std::nullopt);
+        }
+        insert.bind(12, row.external ? 1 : 0);
         if (auto r = insert.run(); !r) {
             return r;
         }
@@ -295,6 +302,7 @@ Result<std::int64_t> RecordStatements::insert_page(const PageRecord& p) {
     insert.bind(20, p.connect_ms);
     insert.bind(21, p.ttfb_ms);
     insert.bind_view(22, p.error_kind);
+    insert.bind(23, p.external ? 1 : 0);
     if (auto r = insert.run(); !r) {
         return r.error();
     }

@@ -267,6 +267,13 @@ UPDATE sqlite_schema
     WHERE type = 'table' AND name = 'pages';
 PRAGMA writable_schema = RESET;
 )sql",
+    // 11: the frontier row of the page that first led to each URL (its link or redirect), so that
+    // a failure can name a referring page after a resume too.
+    "ALTER TABLE frontier ADD COLUMN from_seq INTEGER;\n",
+    // 12: external checks (crawl --check-external): out-of-scope URLs fetched once, apart from the
+    // crawl's pages.
+    "ALTER TABLE frontier ADD COLUMN external INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE pages ADD COLUMN external INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 Error schema_error(const Database& db, const std::string& reason) {
@@ -302,7 +309,7 @@ Result<int> inspect(Database& db) {
 
 } // namespace
 
-static_assert(static_cast<int>(k_migrations.size()) >= k_sitemaps_version);
+static_assert(static_cast<int>(k_migrations.size()) >= k_external_version);
 
 std::string error_kind_sql(int version) {
     return version >= k_error_kind_version ? "error_kind" : "(" FLAGCRAWL_KIND_FROM_TEXT ")";

@@ -27,6 +27,10 @@ inline constexpr int k_packed_links_version = 7;
 inline constexpr int k_run_owner_version = 9;
 // 10: sitemaps: pages.kind 'sitemap' and frontier.sitemap (8: pages.kind checked by comparisons).
 inline constexpr int k_sitemaps_version = 10;
+// 11: frontier.from_seq, the frontier row of the page that first led to a URL.
+inline constexpr int k_referrer_version = 11;
+// 12: frontier.external and pages.external, the external checks of crawl --check-external.
+inline constexpr int k_external_version = 12;
 
 // The SQL expression of a downloads or pages row's error kind in a file at `version`: the
 // error_kind column from step 4 on; in an older file (which readers do not migrate) the kind

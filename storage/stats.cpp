@@ -123,13 +123,16 @@ struct Scope {
     std::string filter;
     std::int64_t id = 0;
     bool whole_crawl = false; // id is a crawl: its frontier is counted too
+    bool external = false;    // pages has the external column (external checks counted apart)
 
     bool pages() const { return source == Summary::Source::pages; }
     std::string all() const { return " FROM " + table + " WHERE (" + filter + ")"; }
-    // A crawl's pages: robots.txt and sitemap files are not (stats_test: the crawl counts them
-    // the same way).
+    // A crawl's pages: robots.txt and sitemap files are not, nor are external checks (stats_test:
+    // the crawl counts them the same way).
     std::string rows() const {
-        return pages() ? all() + " AND kind NOT IN ('robots', 'sitemap')" : all();
+        return pages() ? all() + " AND kind NOT IN ('robots', 'sitemap')" +
+                             (external ? " AND external = 0" : "")
+                       : all();
     }
 };
 
@@ -184,8 +187,9 @@ public:
             // that: a URL given up with its host's unreachable robots.txt is an error).
             ", http_status, CASE WHEN error IS NULL THEN 0 WHEN attempts = 0 AND error LIKE "
             "'disallowed by robots%' THEN 2 ELSE 1 END, attempts, bytes, fetched_at, "
-            "elapsed_ms, url" +
-            (m_ttfb ? ", ttfb_ms IS NOT NULL" : "") + m_scope.all();
+            "elapsed_ms, url, " +
+            (m_scope.external ? "external" : "0") + (m_ttfb ? ", ttfb_ms IS NOT NULL" : "") +
+            m_scope.all();
         Statement statement = db.prepare(sql);
         statement.bind(1, m_scope.id);
         auto r = for_each_row(statement, [&](const Statement& row) {
@@ -240,6 +244,11 @@ private:
         if (kind == "sitemap") {
             return; // a sitemap file: its requests only (crawl_records.hpp)
         }
+        if (row.column_int64(10) != 0) {
+            ++m_s.external_checked;
+            m_s.external_broken += failed ? 1 : 0;
+            return;
+        }
         ++m_s.items;
         if (kind == "page") {
             ++m_s.pages;
@@ -268,7 +277,7 @@ private:
             ++m_depths[std::min(static_cast<int>(row.column_int64(2)),
                                 std::max(m_options.depth_buckets, 1) - 1)];
         }
-        if (m_ttfb && row.column_int64(10) != 0) {
+        if (m_ttfb && row.column_int64(11) != 0) {
             ++m_ttfb_count;
         }
         if (m_hosts_overflowed) {
@@ -688,6 +697,7 @@ Result<Summary> summarize_run(Reader& reader, std::int64_t run_id, const Summary
     if (*crawl) {
         scope.source = Summary::Source::pages;
         scope.table = "pages";
+        scope.external = reader.schema_version() >= k_external_version;
     } else {
         scope.source = Summary::Source::downloads;
         scope.table = "downloads";
@@ -703,6 +713,7 @@ Result<Summary> summarize_crawl(Reader& reader, std::int64_t crawl_id,
     scope.filter = "crawl_id = ?1";
     scope.id = crawl_id;
     scope.whole_crawl = true;
+    scope.external = reader.schema_version() >= k_external_version;
     return summarize(reader, scope, options);
 }
 

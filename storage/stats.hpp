@@ -107,6 +107,10 @@ struct Summary {
     std::uint64_t requisites = 0; // pages source: rows of kind 'requisite'
     std::uint64_t robots_fetches = 0;
     std::uint64_t robots_failed = 0;
+    // Pages source: external checks (crawl --check-external), apart from every other figure
+    // but requests and the activity span: rows, and those that failed (broken links).
+    std::uint64_t external_checked = 0;
+    std::uint64_t external_broken = 0;
     std::vector<KindCount> skipped_by_kind;   // by count, then kind
     std::vector<ReasonCount> skipped_by_rule; // (rule, kind): by count, then rule
 

@@ -168,6 +168,7 @@ SetupResult Crawl::begin() {
     rules.canonical_query = m_settings.canonical_query;
     rules.save_bodies = m_settings.save_bodies;
     rules.page_requisites = m_settings.page_requisites;
+    rules.check_external = m_settings.check_external;
     rules.max_redirects = m_settings.max_redirects;
     rules.max_url_length = static_cast<std::size_t>(m_settings.max_url_length);
     rules.max_segment_repeats = m_settings.max_segment_repeats;
@@ -452,6 +453,8 @@ CrawlTotals Crawl::read_totals() {
     t.bytes = c.bytes;
     t.requests = c.requests;
     t.robots_fetches = c.robots_fetches;
+    t.external_checked = c.external_checked;
+    t.external_broken = c.external_broken;
     t.errors_by_kind = m_job->errors_by_kind();
     t.skipped = c.skipped;
     t.skipped_by_kind = m_job->skipped_by_kind();
@@ -481,6 +484,8 @@ CrawlTotals Crawl::read_totals() {
     t.bytes = summary->bytes;
     t.requests = summary->requests;
     t.robots_fetches = summary->robots_fetches;
+    t.external_checked = summary->external_checked;
+    t.external_broken = summary->external_broken;
     t.errors_by_kind.clear();
     for (const storage::KindCount& kind : summary->errors_by_kind) {
         t.errors_by_kind[kind.kind] = kind.count;

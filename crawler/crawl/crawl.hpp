@@ -74,10 +74,12 @@ struct CrawlTotals {
     std::uint64_t redirects = 0;
     std::uint64_t not_found = 0;
     std::uint64_t errors = 0;
-    std::uint64_t disallowed = 0;     // URLs robots.txt refused (skipped, never requested)
-    std::uint64_t bytes = 0;          // body bytes (robots.txt excluded)
-    std::uint64_t requests = 0;       // requests sent, robots.txt and deferred 429/503 included
-    std::uint64_t robots_fetches = 0; // robots.txt rows
+    std::uint64_t disallowed = 0;       // URLs robots.txt refused (skipped, never requested)
+    std::uint64_t bytes = 0;            // body bytes (robots.txt excluded)
+    std::uint64_t requests = 0;         // requests sent, robots.txt and deferred 429/503 included
+    std::uint64_t robots_fetches = 0;   // robots.txt rows
+    std::uint64_t external_checked = 0; // external checks (--check-external), not in pages
+    std::uint64_t external_broken = 0;  // of those, the failed ones
     std::map<std::string, std::uint64_t> errors_by_kind;
     std::uint64_t skipped = 0; // URLs seen and not fetched (skips rows), robots.txt's included
     std::map<std::string, std::uint64_t> skipped_by_kind;

@@ -12,6 +12,14 @@ namespace flagcrawl::crawler {
 
 namespace {
 
+const std::vector<ExchangeConsumer*> k_no_consumers;
+
+// A request --max-pages counts: neither a sitemap (no page, as robots.txt) nor an external
+// check (checked, not crawled).
+bool counts_as_page(const FrontierEntry& entry) {
+    return entry.sitemap == SitemapRole::none && !entry.external;
+}
+
 double seconds_between(fetch::Clock::time_point from, fetch::Clock::time_point to) {
     return std::chrono::duration<double>(to - from).count();
 }
@@ -128,11 +136,12 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
             out.request.follow_redirects = true; // RFC 9309 2.3.1.2
         } else {
             out.request.url = job.entry.url;
-            out.request.follow_redirects = false; // each hop is checked like a link
-            // A sitemap is no page (as robots.txt): --max-pages does not count it.
-            m_pages_dispatched += job.entry.sitemap == SitemapRole::none ? 1 : 0;
+            out.request.follow_redirects = false;  // each hop is checked like a link
+            out.request.head = job.entry.external; // checked, not crawled: no body needed
+            m_pages_dispatched += counts_as_page(job.entry) ? 1 : 0;
         }
-        for (ExchangeConsumer* consumer : m_consumers) {
+        // An external check is no content of the crawl: neither archived nor mirrored.
+        for (ExchangeConsumer* consumer : job.entry.external ? k_no_consumers : m_consumers) {
             consumer->prepare(out.request);
         }
         {
@@ -184,7 +193,7 @@ void CrawlJob::on_response(fetch::Response&& response) {
     }
     m_counters.requests += static_cast<std::uint64_t>(requests_of(response));
     m_counters.last_completion_ns = now.time_since_epoch().count();
-    for (ExchangeConsumer* consumer : m_consumers) {
+    for (ExchangeConsumer* consumer : job.entry.external ? k_no_consumers : m_consumers) {
         consumer->consume(job, response);
     }
 
@@ -195,7 +204,7 @@ void CrawlJob::on_response(fetch::Response&& response) {
     }
     if (response.error && response.error->kind == fetch::ErrorKind::interrupted) {
         // Cut short by Ctrl-C: not recorded, so the URL stays queued for --resume.
-        if (job.entry.sitemap == SitemapRole::none) {
+        if (counts_as_page(job.entry)) {
             m_pages_dispatched -= std::min<std::uint64_t>(m_pages_dispatched, 1);
         }
         Completion interrupted{std::move(job), {JobResult::Outcome::interrupted, 0, 0, {}}, {}};
@@ -211,15 +220,18 @@ void CrawlJob::on_response(fetch::Response&& response) {
         if (response.retry_after) {
             retry_after = std::chrono::duration_cast<Duration>(*response.retry_after);
         }
-        const bool page = job.entry.sitemap == SitemapRole::none;
+        const bool page = counts_as_page(job.entry);
         if (m_frontier.defer(job, requests_of(response), retry_after, now)) {
             m_pages_dispatched -= page ? 1 : 0;
             publish_stats();
             return;
         }
     }
-    if (job.entry.sitemap != SitemapRole::none ? PageParser::wants_sitemap(response)
-                                               : m_parser->wants_parse(response)) {
+    // An external check is never parsed (its body is not read).
+    const bool parse = job.entry.sitemap != SitemapRole::none
+                           ? PageParser::wants_sitemap(response)
+                           : !job.entry.external && m_parser->wants_parse(response);
+    if (parse) {
         ParseTask task = m_parser->task(std::move(job), std::move(response));
         if (m_inline_extractor) {
             commit(m_parser->parse_html(task, *m_inline_extractor));
@@ -258,6 +270,10 @@ void CrawlJob::commit(ParsedPage&& page) {
             c.link < 0 ? c.url : r.links[static_cast<std::size_t>(c.link)].to_url;
         Discovery d{url,         c.key,   c.depth,      c.redirects, c.requisite,
                     c.chain_seq, c.chain, std::nullopt, c.sitemap};
+        // Its referrer: the page (or sitemap) whose link or redirect it is.
+        d.from_seq = r.seq.value_or(0);
+        d.from_url = r.url;
+        d.external = c.external;
         if (c.skip) {
             d.skip = SkipReason{*c.skip, c.rule, c.tentative};
         }
@@ -284,7 +300,8 @@ void CrawlJob::commit(ParsedPage&& page) {
         ++m_errors_by_kind[std::string(fetch::code(*page.chain_failed))];
     }
     if (m_on_item) {
-        m_on_item(CrawlItem{r, page.failed, page.warnings});
+        const FrontierEntry& entry = completion.job.entry;
+        m_on_item(CrawlItem{r, page.failed, page.warnings, entry.from_url, entry.redirects > 0});
     }
     submit(std::move(r));
     m_counters.last_completion_ns = now.time_since_epoch().count();
@@ -293,9 +310,18 @@ void CrawlJob::commit(ParsedPage&& page) {
 
 void CrawlJob::take_decisions(storage::PageRecord& r) {
     for (FrontierEntry& entry : m_decisions.accepted) {
-        r.discovered.push_back({entry.seq, entry.key, std::move(entry.url), entry.depth,
-                                entry.redirects, entry.requisite, static_cast<int>(entry.sitemap),
-                                entry.chain_seq, std::move(entry.chain)});
+        r.discovered.push_back({entry.seq,
+                                entry.key,
+                                std::move(entry.url),
+                                entry.depth,
+                                entry.redirects,
+                                entry.requisite,
+                                static_cast<int>(entry.sitemap),
+                                entry.chain_seq,
+                                std::move(entry.chain),
+                                entry.from_seq,
+                                {},
+                                entry.external});
     }
     for (SkipDecision& skip : m_decisions.skipped) {
         // A tentative skip undone by a later link of the same page is never written.
@@ -326,6 +352,11 @@ void CrawlJob::count(const storage::PageRecord& r, std::string_view error_kind) 
     if (!r.has_page || r.kind == storage::PageKind::robots ||
         r.kind == storage::PageKind::sitemap) {
         return; // no page (stats counts the same)
+    }
+    if (r.external) {
+        ++m_counters.external_checked;
+        m_counters.external_broken += r.error ? 1 : 0;
+        return;
     }
     ++m_counters.pages;
     m_counters.bytes += r.bytes;

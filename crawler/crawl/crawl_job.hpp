@@ -58,6 +58,8 @@ struct CrawlCounters {
     std::atomic<std::uint64_t> disallowed{0}; // URLs robots.txt refused (skips)
     std::atomic<std::uint64_t> skipped{0};    // URLs seen and not fetched, each once
     std::atomic<std::uint64_t> robots_fetches{0};
+    std::atomic<std::uint64_t> external_checked{0}; // external checks (not in pages)
+    std::atomic<std::uint64_t> external_broken{0};
     std::atomic<std::uint64_t> bytes{0};    // body bytes of every fetch but robots.txt
     std::atomic<std::uint64_t> requests{0}; // requests the engine reported, robots.txt included
     std::atomic<std::uint64_t> in_flight{0};
@@ -73,6 +75,10 @@ struct CrawlItem {
     bool failed = false; // not found or error
     // A sitemap read in part: why (ParsedPage::warnings).
     const std::vector<std::string>& warnings;
+    // The page that first led to it ("" for a seed, or when not known: a shared crawl's URLs),
+    // by a link, or by a redirect (`redirected`: the hop before it).
+    std::string_view referrer;
+    bool redirected = false;
 };
 
 // Another consumer of the crawl's exchanges (a WARC archive, a mirror on disk), besides the

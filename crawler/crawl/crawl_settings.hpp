@@ -31,6 +31,9 @@ struct CrawlSettings {
     // Read the seed hosts' sitemaps (robots.txt Sitemap: lines and /sitemap.xml): the URLs they
     // list join the crawl at depth 1. Off here; `crawl` turns it on by default (--no-sitemaps).
     bool sitemaps = false;
+    // Out-of-scope link targets are checked once each (HEAD, GET where HEAD is refused), never
+    // parsed nor followed: PageRules::check_external.
+    bool check_external = false;
     int max_redirects = 10; // redirect hops followed from one URL
     // Trap defences (0: off; `crawl` turns them on by default): see PageRules and
     // FrontierOptions::max_per_directory.

@@ -164,7 +164,13 @@ std::optional<FrontierEntry> LocalFrontier::push(std::string_view url, std::uint
     if (m_seen.contains(key) || m_skipped.contains(key) || !allowed_now(url)) {
         return std::nullopt;
     }
-    return admit(Discovery{url, key, depth, redirects, requisite, 0, {}, std::nullopt});
+    Discovery d;
+    d.url = url;
+    d.key = key;
+    d.depth = depth;
+    d.redirects = redirects;
+    d.requisite = requisite;
+    return admit(d);
 }
 
 std::optional<FrontierEntry> LocalFrontier::admit(const Discovery& d) {
@@ -179,8 +185,10 @@ std::optional<FrontierEntry> LocalFrontier::admit(const Discovery& d) {
     entry.redirects = d.redirects;
     entry.requisite = d.requisite;
     entry.sitemap = d.sitemap;
+    entry.external = d.external;
     entry.chain_seq = d.chain_seq;
     entry.chain.assign(d.chain.begin(), d.chain.end());
+    entry.from_seq = d.from_seq;
     const QueuePosition at{d.depth, entry.seq};
     // Past the watermark while the store holds entries (or the window is full): only in the
     // store (written by the caller) until paged in. At or before it (a redirect target of the
@@ -193,14 +201,14 @@ std::optional<FrontierEntry> LocalFrontier::admit(const Discovery& d) {
         return entry;
     }
     m_watermark = std::max(m_watermark, at);
-    enqueue(entry);
+    enqueue(entry, d.from_url);
     return entry;
 }
 
-void LocalFrontier::enqueue(const FrontierEntry& entry) {
+void LocalFrontier::enqueue(const FrontierEntry& entry, std::string_view from_url) {
     const std::uint32_t id = host_for(origin_of(entry.url));
     Host& host = m_hosts[id];
-    const Queued q = store(host, entry);
+    const Queued q = store(host, entry, from_url);
     // In (depth, seq) order: entries mostly arrive in that order; a redirect target of the level
     // being crawled goes before the deeper ones already queued.
     auto at = host.queue.end();
@@ -234,12 +242,20 @@ std::optional<int> LocalFrontier::level() const {
     return m_active_by_depth.begin()->first;
 }
 
-LocalFrontier::Queued LocalFrontier::store(Host& host, const FrontierEntry& entry) {
+LocalFrontier::Queued LocalFrontier::store(Host& host, const FrontierEntry& entry,
+                                           std::string_view from_url) {
     const std::string_view path = std::string_view(entry.url).substr(host.origin.size());
     Queued q;
     q.seq = entry.seq;
     q.key = entry.key;
-    q.path = host.paths.size();
+    if (entry.from_seq > 0) {
+        q.from_seq = entry.from_seq;
+        Referrer& referrer = m_referrers[entry.from_seq];
+        if (referrer.queued++ == 0) {
+            referrer.url = from_url;
+        }
+    }
+    q.path = static_cast<std::uint32_t>(host.paths.size());
     q.path_size = static_cast<std::uint32_t>(path.size());
     q.depth = entry.depth;
     q.redirects = entry.redirects;
@@ -247,6 +263,7 @@ LocalFrontier::Queued LocalFrontier::store(Host& host, const FrontierEntry& entr
     q.deferred_attempts = static_cast<std::int16_t>(std::min(entry.deferred_attempts, 0x7fff));
     q.requisite = entry.requisite;
     q.sitemap = entry.sitemap;
+    q.external = entry.external;
     if (entry.chain_seq > 0) {
         q.chained = true;
         m_chains[entry.seq] = Chain{entry.chain_seq, entry.chain};
@@ -273,6 +290,19 @@ FrontierEntry LocalFrontier::take_front(Host& host) {
     entry.deferred_attempts = q.deferred_attempts;
     entry.requisite = q.requisite;
     entry.sitemap = q.sitemap;
+    entry.external = q.external;
+    if (q.from_seq > 0) {
+        entry.from_seq = q.from_seq;
+        auto referrer = m_referrers.find(q.from_seq);
+        if (referrer != m_referrers.end()) {
+            if (--referrer->second.queued == 0) {
+                entry.from_url = std::move(referrer->second.url);
+                m_referrers.erase(referrer);
+            } else {
+                entry.from_url = referrer->second.url;
+            }
+        }
+    }
     if (q.chained) {
         auto chain = m_chains.find(q.seq);
         if (chain != m_chains.end()) {
@@ -293,7 +323,7 @@ FrontierEntry LocalFrontier::take_front(Host& host) {
         std::string live;
         live.reserve(host.paths.size() - host.paths_dead);
         for (Queued& queued : host.queue) {
-            const std::size_t at = live.size();
+            const auto at = static_cast<std::uint32_t>(live.size());
             live.append(host.paths, queued.path, queued.path_size);
             queued.path = at;
         }
@@ -400,7 +430,7 @@ void LocalFrontier::on_wake() {
             continue; // cannot happen: the store reads after the position it was given
         }
         m_watermark = at;
-        enqueue(entry);
+        enqueue(entry, entry.from_url);
         ++got;
     }
     m_spilled -= std::min(m_spilled, got);
@@ -533,7 +563,7 @@ bool LocalFrontier::defer(FrontierJob& job, int attempts, std::optional<Duration
         wait = std::min(p.backoff_base * (std::int64_t{1} << shift), p.backoff_max);
     }
     host.paused_until = std::max(host.paused_until, now + wait);
-    host.queue.push_front(store(host, job.entry));
+    host.queue.push_front(store(host, job.entry, job.entry.from_url));
     ++m_in_memory;
     --host.in_flight;
     --m_in_flight;
@@ -598,7 +628,7 @@ FrontierStats LocalFrontier::stats() const {
 }
 
 void LocalFrontier::add_entry(const FrontierEntry& entry) {
-    enqueue(entry);
+    enqueue(entry, entry.from_url);
 }
 
 void LocalFrontier::hold_host(std::string_view origin, bool held) {

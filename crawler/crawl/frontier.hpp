@@ -58,12 +58,20 @@ struct FrontierEntry {
     int redirects = 0;     // redirect hops that led here
     bool requisite = false;
     SitemapRole sitemap = SitemapRole::none;
+    // Out of the crawl's scope, checked once (crawl --check-external): a HEAD request (a GET
+    // where HEAD is refused), never parsed, its links never followed, not counted as a page.
+    bool external = false;
     int deferrals = 0;         // times a 429/503 put it back (not persisted)
     int deferred_attempts = 0; // requests those answers took (added to the recorded attempts)
     // A redirect target: the seq of the URL that started its chain, and the keys of the chain's
     // URLs before it (the start first), so that a loop is seen whatever else was crawled.
     std::int64_t chain_seq = 0;
     std::vector<std::uint64_t> chain;
+    // The page that first led here (by a link, or the redirect hop before it), for the failure
+    // line that names a referrer: its seq (0 for a seed) and, in an entry handed out or paged in,
+    // its URL ("" when unknown).
+    std::int64_t from_seq = 0;
+    std::string from_url;
 };
 
 // Why a URL a page led to is not fetched: a skip, recorded once per URL.
@@ -89,6 +97,9 @@ struct Discovery {
     std::span<const std::uint64_t> chain;
     std::optional<SkipReason> skip;
     SitemapRole sitemap = SitemapRole::none;
+    std::int64_t from_seq = 0; // see FrontierEntry
+    std::string_view from_url{};
+    bool external = false; // see FrontierEntry
 };
 
 // A skip the frontier decided to record: the first of its URL.
@@ -407,12 +418,14 @@ public:
 private:
     enum class Robots : std::uint8_t { unknown, fetching, ready, given_up };
     // A queued entry. Its URL is the host's origin followed by `path_size` bytes of the host's
-    // `paths` from `path` (path and query): ~48 bytes plus those bytes per queued URL, where a
+    // `paths` from `path` (path and query): 48 bytes plus those bytes per queued URL, where a
     // FrontierEntry with its own std::string took ~150 (a 5000-page site peaks at ~4000 queued).
+    // Its referrer's URL is kept once per referring page in m_referrers.
     struct Queued {
         std::int64_t seq = 0;
         std::uint64_t key = 0;
-        std::size_t path = 0;
+        std::int64_t from_seq = 0;
+        std::uint32_t path = 0; // a host's queued paths stay far below 4 GiB
         std::uint32_t path_size = 0;
         std::int32_t depth = 0;
         std::int32_t redirects = 0;
@@ -420,11 +433,17 @@ private:
         std::int16_t deferred_attempts = 0;
         bool requisite = false;
         SitemapRole sitemap = SitemapRole::none;
+        bool external = false;
         bool chained = false; // a redirect target: its chain is in m_chains under its seq
     };
     struct Chain {
         std::int64_t seq = 0;
         std::vector<std::uint64_t> keys;
+    };
+    // The URL of a page that led to queued entries, and how many of them are queued in memory.
+    struct Referrer {
+        std::string url;
+        std::uint32_t queued = 0;
     };
     struct Host {
         std::string origin;
@@ -455,9 +474,10 @@ private:
     std::optional<FrontierEntry> admit(const Discovery& d);
     const Host* find_host(std::string_view origin) const;
     std::uint32_t host_for(std::string_view origin);
-    void enqueue(const FrontierEntry& entry);
-    // The queue form of `entry`, its path appended to the host's paths.
-    Queued store(Host& host, const FrontierEntry& entry);
+    // Queues `entry`, led to by the page at `from_url` (entry.from_seq).
+    void enqueue(const FrontierEntry& entry, std::string_view from_url);
+    // The queue form of `entry`, its path appended to the host's paths, its referrer counted.
+    Queued store(Host& host, const FrontierEntry& entry, std::string_view from_url);
     // An entry leaves the in-memory queue or the flight (counted by depth for level()).
     void retire(int depth);
     FrontierEntry take_front(Host& host);
@@ -477,6 +497,9 @@ private:
     std::string m_directory_rule; // "--max-per-dir N"
     // The chains of queued redirect targets (in memory), by seq.
     std::unordered_map<std::int64_t, Chain> m_chains;
+    // The referrers of the entries queued in memory, by their seq (an entry only in the store
+    // has its referrer's URL read back with it).
+    std::unordered_map<std::int64_t, Referrer> m_referrers;
     std::vector<Host> m_hosts;
     std::unordered_map<std::string, std::uint32_t, util::StringHash, std::equal_to<>> m_host_ids;
     std::set<std::pair<QueuePosition, std::uint32_t>> m_ready; // (head's position, host)

@@ -121,8 +121,11 @@ PagedIn SqliteFrontierStore::read(QueuePosition after, std::size_t limit) {
                                              entry.redirects = row.redirects;
                                              entry.requisite = row.requisite;
                                              entry.sitemap = static_cast<SitemapRole>(row.sitemap);
+                                             entry.external = row.external;
                                              entry.chain_seq = row.chain_seq;
                                              entry.chain = row.chain;
+                                             entry.from_seq = row.from_seq;
+                                             entry.from_url = row.from_url;
                                              out.entries.push_back(std::move(entry));
                                              return true;
                                          });

@@ -207,6 +207,10 @@ ExtractorOptions PageParser::extractor_options() const {
     return options;
 }
 
+bool PageParser::checks_external(const Url& url) const {
+    return m_rules.check_external && m_filter.check(url) == UrlFilter::Verdict::out_of_scope;
+}
+
 bool PageParser::wants_parse(const fetch::Response& response) const {
     return !response.error && response.http_status >= 200 && response.http_status < 300 &&
            ((m_rules.page_requisites && is_css(response.content_type)) ||
@@ -247,7 +251,7 @@ ParsedPage PageParser::other(FrontierJob&& job, fetch::Response&& response, bool
         page.error_kind.clear();
     }
     add_redirect(page, response);
-    if (m_rules.save_bodies && !response.error) {
+    if (m_rules.save_bodies && !response.error && !job.entry.external) {
         page.record.body = std::move(response.body);
     }
     return page;
@@ -260,6 +264,7 @@ ParsedPage PageParser::refused(FrontierJob&& job) const {
     r.kind = job.entry.sitemap != SitemapRole::none ? storage::PageKind::sitemap
              : job.entry.requisite                  ? storage::PageKind::requisite
                                                     : storage::PageKind::page;
+    r.external = job.entry.external;
     r.url = job.entry.url;
     r.depth = job.entry.depth;
     r.attempts = 0;
@@ -283,7 +288,7 @@ ParsedPage PageParser::refused(FrontierJob&& job) const {
     return page;
 }
 
-ParsedPage PageParser::start(const FrontierJob& job, const fetch::Response& response) const {
+ParsedPage PageParser::start(FrontierJob& job, const fetch::Response& response) const {
     ParsedPage result;
     // The job without its URL (the record has it from the response).
     result.job.kind = job.kind;
@@ -294,13 +299,17 @@ ParsedPage PageParser::start(const FrontierJob& job, const fetch::Response& resp
     result.job.entry.redirects = job.entry.redirects;
     result.job.entry.requisite = job.entry.requisite;
     result.job.entry.sitemap = job.entry.sitemap;
+    result.job.entry.external = job.entry.external;
     result.job.entry.chain_seq = job.entry.chain_seq;
     result.job.entry.chain = job.entry.chain;
+    result.job.entry.from_seq = job.entry.from_seq;
+    result.job.entry.from_url = std::move(job.entry.from_url);
     storage::PageRecord& r = result.record;
     r.seq = job.entry.seq;
     r.kind = job.entry.sitemap != SitemapRole::none ? storage::PageKind::sitemap
              : job.entry.requisite                  ? storage::PageKind::requisite
                                                     : storage::PageKind::page;
+    r.external = job.entry.external;
     set_response_columns(r, response);
     r.attempts += job.entry.deferred_attempts; // the server saw those requests too
     r.depth = job.entry.depth;
@@ -363,7 +372,8 @@ void PageParser::fail_chain(ParsedPage& page, fetch::FailureKind kind, std::stri
 // the chain badly is the failure of the URL that started it (as `download` reports it): a loop
 // (a target already in the chain, itself included), more hops than allowed, a target of another
 // scheme or that does not parse. A target out of scope is a skip: the site sends its visitors
-// elsewhere, which breaks nothing (wget and Scrapy do not follow it either).
+// elsewhere, which breaks nothing (wget and Scrapy do not follow it either); with
+// --check-external, a page's is checked instead (not a sitemap's).
 void PageParser::add_redirect(ParsedPage& result, const fetch::Response& response) const {
     const int status = response.error ? 0 : response.http_status;
     if (status < 300 || status >= 400 || response.location.empty()) {
@@ -399,10 +409,14 @@ void PageParser::add_redirect(ParsedPage& result, const fetch::Response& respons
                    "redirect loop back to " + url + " (" + hop + ")");
         return;
     }
-    if (auto rule = filtered(*target)) {
+    // A sitemap that redirects out of scope is skipped: only a page's links are checked.
+    auto out_of_scope = filtered(*target);
+    const bool external =
+        out_of_scope && entry.sitemap == SitemapRole::none && checks_external(*target);
+    if (out_of_scope && !external) {
         result.candidates.push_back(skipped(std::move(url), -1, key, entry.depth,
-                                            fetch::FailureKind::out_of_scope, std::move(*rule),
-                                            false));
+                                            fetch::FailureKind::out_of_scope,
+                                            std::move(*out_of_scope), false));
         return;
     }
     if (auto rule = trapped(*target)) {
@@ -418,6 +432,7 @@ void PageParser::add_redirect(ParsedPage& result, const fetch::Response& respons
     c.redirects = hops;
     c.requisite = entry.requisite;
     c.sitemap = entry.sitemap;
+    c.external = external;
     c.chain_seq = entry.chain_seq > 0 ? entry.chain_seq : entry.seq;
     c.chain = entry.chain;
     c.chain.push_back(entry.key);
@@ -609,10 +624,12 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
             const std::uint64_t key = url_key_hash(*url, m_rules.canonical_query);
             // The reasons that hold for the URL itself first (recorded for good), then those of
             // this path to it (tentative: another link may still reach it).
-            if (auto rule = filtered(*url)) {
+            auto out_of_scope = filtered(*url);
+            const bool external = out_of_scope && checks_external(*url);
+            if (out_of_scope && !external) {
                 result.candidates.push_back(skipped({}, at, key, child_depth,
                                                     fetch::FailureKind::out_of_scope,
-                                                    std::move(*rule), false));
+                                                    std::move(*out_of_scope), false));
                 continue;
             }
             if (auto rule = trapped(*url)) {
@@ -638,6 +655,7 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
             c.key = key;
             c.depth = child_depth;
             c.requisite = requisite;
+            c.external = external;
             result.candidates.push_back(std::move(c));
         }
     }

@@ -28,6 +28,10 @@ struct PageRules {
     bool canonical_query = false;
     bool save_bodies = false;
     bool page_requisites = false;
+    // A link or redirect target out of scope (the scope rule, not --include/--exclude) is
+    // checked instead of skipped: queued as an external check (FrontierEntry::external), past the
+    // same depth, trap and nofollow rules as a page link.
+    bool check_external = false;
     int max_redirects = 10;
     // Trap defences (0: off): a link or redirect target longer than max_url_length bytes, or
     // whose path has one segment more than max_segment_repeats times (/a/b/a/b/a/), is skipped
@@ -50,6 +54,7 @@ struct Candidate {
     int redirects = 0;
     bool requisite = false;
     SitemapRole sitemap = SitemapRole::none; // a sitemap to read (FrontierEntry)
+    bool external = false;                   // an external check (FrontierEntry)
     std::int64_t chain_seq = 0;              // a redirect target's chain (FrontierEntry)
     std::vector<std::uint64_t> chain;
     std::optional<fetch::FailureKind> skip;
@@ -117,7 +122,8 @@ public:
                                               SitemapRole role) const;
 
 private:
-    ParsedPage start(const FrontierJob& job, const fetch::Response& response) const;
+    // The page's record and job; moves the job's referrer URL into it.
+    ParsedPage start(FrontierJob& job, const fetch::Response& response) const;
     ParsedPage read_sitemap(ParseTask& task) const;
     // The candidate a sitemap's <loc> (or a robots.txt Sitemap: line) is, or nullopt when it
     // is no URL to keep as a link (not absolute, not http(s): a skip is added to `page`).
@@ -129,6 +135,8 @@ private:
     void fail_chain(ParsedPage& page, fetch::FailureKind kind, std::string error) const;
     // The reason a URL in the crawl's scope rules is not fetched (scope, filters), if any.
     std::optional<std::string> filtered(const Url& url) const;
+    // True when `url`, which filtered() refused, is to be checked as external.
+    bool checks_external(const Url& url) const;
     // The trap defence a URL falls foul of (its option, as a skip's rule), if any.
     std::optional<std::string> trapped(const Url& url) const;
 

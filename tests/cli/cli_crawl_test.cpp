@@ -255,7 +255,7 @@ TEST(CliCrawl, StallWatchdogNamesTheUrlEverythingWaitsOn) {
 }
 
 // -q hides the progress and the summary but not the failed URLs: one line each on stderr (as
-// curl -sS and wget -nv), nothing for the pages that are fine.
+// curl -sS and wget -nv), with the page that linked it, nothing for the pages that are fine.
 TEST(CliCrawl, QuietStillPrintsEachFailedUrl) {
     TempDir dir("clicrawl");
     server::Server site([](const server::Request& r) {
@@ -273,7 +273,8 @@ TEST(CliCrawl, QuietStillPrintsEachFailedUrl) {
     auto r = run_process(crawl_args(dir.file("q.db"), {base + "/"}));
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_EQ(r.out, "");
-    EXPECT_EQ(r.err, "flagcrawl: " + base + "/gone: HTTP 404 Not Found\n");
+    EXPECT_EQ(r.err,
+              "flagcrawl: " + base + "/gone: HTTP 404 Not Found (linked from " + base + "/)\n");
 }
 
 // --parse-threads 0 (the default on one usable CPU): pages are parsed on the fetch thread.

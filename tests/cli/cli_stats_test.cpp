@@ -298,7 +298,8 @@ TEST(CliStats, ExportCsvAndJsonl) {
     std::getline(lines, header);
     EXPECT_EQ(header.substr(0, 33), "id,crawl_id,run_id,seq,kind,url,f");
     EXPECT_EQ(header.back(), '\r'); // CRLF line ends
-    EXPECT_TRUE(header.ends_with(",error,dns_ms,connect_ms,ttfb_ms,error_kind\r")) << header;
+    EXPECT_TRUE(header.ends_with(",error,dns_ms,connect_ms,ttfb_ms,error_kind,external\r"))
+        << header;
     EXPECT_EQ(header.find("body"), std::string::npos);
     EXPECT_EQ(count_lines(csv.out), 3u); // header + the 2 pages of run 2
     EXPECT_NE(csv.out.find(",\"Title 3, with \"\"quotes\"\"\","), std::string::npos) << csv.out;

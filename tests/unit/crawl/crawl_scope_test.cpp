@@ -1,5 +1,6 @@
 // Scope rules (host, domain, prefix, any), registrable domains, --include/--exclude, and the
-// small HTTP helpers of the crawl loop (X-Robots-Tag, HTML sniffing).
+// small HTTP helpers of the crawl loop (X-Robots-Tag, HTML sniffing), and which redirect
+// targets out of scope --check-external checks.
 #include "crawler/crawl/crawl_job.hpp"
 #include "crawler/crawl/scope.hpp"
 
@@ -130,3 +131,32 @@ TEST(CrawlHelpers, HtmlByTypeOrSniffed) {
 }
 
 } // namespace
+
+// --check-external checks a page's redirect target out of scope; a sitemap's stays a skip (a
+// sitemap lists its own site's pages).
+TEST(CrawlHelpers, CheckExternalTakesAPagesRedirectOutOfScopeNotASitemaps) {
+    PageRules rules;
+    rules.check_external = true;
+    const PageParser parser(rules, UrlFilter(ScopeKind::host, {url("http://a.test/")}, {}, {}));
+    auto redirect_of = [&](SitemapRole role) {
+        FrontierJob job;
+        job.entry.seq = 2;
+        job.entry.key = 2;
+        job.entry.url = "http://a.test/moved";
+        job.entry.sitemap = role;
+        flagcrawl::fetch::Response response;
+        response.url = job.entry.url;
+        response.http_status = 301;
+        response.location = "http://b.test/there";
+        ParsedPage page = parser.other(std::move(job), std::move(response), false);
+        EXPECT_EQ(page.candidates.size(), 1u);
+        return page.candidates.empty() ? Candidate{} : page.candidates.front();
+    };
+    const Candidate page = redirect_of(SitemapRole::none);
+    EXPECT_TRUE(page.external);
+    EXPECT_FALSE(page.skip);
+    EXPECT_EQ(page.url, "http://b.test/there");
+    const Candidate sitemap = redirect_of(SitemapRole::declared);
+    EXPECT_FALSE(sitemap.external);
+    EXPECT_EQ(sitemap.skip, flagcrawl::fetch::FailureKind::out_of_scope);
+}

@@ -468,6 +468,81 @@ TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
     ASSERT_TRUE(writer->close());
 }
 
+// Each URL handed out names the page that first led to it (for the crawl's failure lines):
+// from memory, where several entries share their referrer's URL, through a 429 put-back, and
+// from the store, which reads it back with the entries spilled or left by an earlier run.
+TEST(Frontier, EveryEntryNamesItsReferrerFromMemoryAndFromTheStore) {
+    TempDir dir("frontier");
+    const auto path = dir.file("f.db");
+    auto writer = open_writer(path);
+    ASSERT_TRUE(writer);
+    auto run = begin_run(*writer);
+    ASSERT_TRUE(run);
+    SqliteFrontierStore store(path, *run);
+    auto o = options(1000);
+    o.window = 3;
+    LocalFrontier f(o, &store);
+    auto seed = push(f, "http://a/");
+    ASSERT_TRUE(seed);
+    Completion done{expect_ready(f, t0), {}, {}};
+    EXPECT_EQ(done.job.entry.from_seq, 0);
+    EXPECT_EQ(done.job.entry.from_url, "");
+    std::vector<std::string> urls;
+    for (int i = 0; i < 8; ++i) {
+        urls.push_back("http://" + std::string(1, static_cast<char>('b' + i % 2)) + "/" +
+                       std::to_string(i));
+    }
+    for (const std::string& url : urls) {
+        Discovery d = discovery(url, 1);
+        d.from_seq = seed->seq;
+        d.from_url = "http://a/";
+        done.discoveries.push_back(d);
+    }
+    Decisions decisions;
+    f.complete(done, t0, decisions);
+    ASSERT_EQ(decisions.accepted.size(), 8u);
+    EXPECT_EQ(f.in_store(), 5u); // spilled: only in the store, referrer and all
+
+    flagcrawl::storage::CrawlBeginRecord begin;
+    begin.crawl_id = *run;
+    begin.run_id = *run;
+    begin.seeds = "[]";
+    begin.options = "{}";
+    begin.frontier.push_back({seed->seq, seed->key, seed->url, 0, 0, false});
+    for (const FrontierEntry& e : decisions.accepted) {
+        EXPECT_EQ(e.from_seq, seed->seq);
+        begin.frontier.push_back({e.seq, e.key, e.url, e.depth, 0, false, 0, 0, {}, e.from_seq});
+    }
+    ASSERT_TRUE(writer->submit(std::move(begin)));
+
+    Wakes wakes;
+    f.set_waker([&] { wakes.wake(); });
+    std::set<std::string> handed_out;
+    bool deferred = false;
+    for (;;) {
+        auto n = f.next(t0);
+        if (n.state == FrontierNext::State::waiting) {
+            ASSERT_TRUE(wakes.wait()) << "the store never answered";
+            f.on_wake(); // as the engine does once woken
+            continue;
+        }
+        if (n.state != FrontierNext::State::ready) {
+            break;
+        }
+        EXPECT_EQ(n.job.entry.from_seq, seed->seq) << n.job.entry.url;
+        EXPECT_EQ(n.job.entry.from_url, "http://a/") << n.job.entry.url;
+        if (!deferred) {
+            deferred = true;
+            ASSERT_TRUE(f.defer(n.job, 1, Duration(0), t0)); // comes back with its referrer
+            continue;
+        }
+        handed_out.insert(n.job.entry.url);
+        f.complete(n.job, t0);
+    }
+    EXPECT_EQ(handed_out, std::set<std::string>(urls.begin(), urls.end()));
+    ASSERT_TRUE(writer->close());
+}
+
 // A store that answers at once from `entries`, and fails like a full disk on its second page-in
 // after handing out part of the entries asked for: what a SQLite failure mid-read looks like
 // to the frontier.

@@ -1,7 +1,7 @@
 // The crawl tables through the writer and reader: a crawl begun, pages with their links and
 // discoveries committed together, frontier state, seen keys, resume bookkeeping, the seen-set
-// of schema step 3, and the migration of schema-1 and schema-2 files. Real SQLite files in a
-// temp folder.
+// of schema step 3, and the migration of older files (steps 1, 2, 7, 10, 11 and 12). Real SQLite
+// files in a temp folder.
 #include "schema_two_file.hpp"
 #include "temp_dir.hpp"
 
@@ -614,8 +614,54 @@ TEST(CrawlStore, SitemapsStepWidensThePagesKindOfAnOlderFile) {
     EXPECT_FALSE(page("other"));
     EXPECT_EQ(*db->query_int("SELECT count(*) FROM pages"), 2);
     EXPECT_EQ(*db->query_int("SELECT sitemap FROM frontier WHERE seq = 1"), 0);
-    EXPECT_EQ(*db->query_int("PRAGMA user_version"), k_sitemaps_version);
+    EXPECT_EQ(*db->query_int("PRAGMA user_version"), schema_version());
     EXPECT_EQ(*db->query_int("SELECT count(*) FROM pragma_integrity_check WHERE "
                              "integrity_check = 'ok'"),
               1);
+}
+
+// Steps 11 and 12 add the referrer (frontier.from_seq) and the external checks (frontier.external,
+// pages.external) to a file of step 10: its rows read as seeds and pages of the crawl (no
+// referrer, not external), and a row written after reads its referrer's URL back by the join.
+TEST(CrawlStore, ReferrerAndExternalStepsKeepTheRowsOfAnOlderFile) {
+    TempDir dir("crawl-store");
+    const std::string path = dir.file("ten.db");
+    {
+        auto db = Database::open(path);
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(migrate(*db, k_referrer_version - 1));
+        ASSERT_TRUE(db->exec(
+            "INSERT INTO runs (id, command, arguments, strategy, concurrency, started_at, status) "
+            "VALUES (1, 'crawl', '', 'async', 1, '2026-01-01T00:00:00.000Z', 'finished');"
+            "INSERT INTO crawls (id, seeds, options, status) VALUES (1, '[]', '{}', 'stopped');"
+            "INSERT INTO pages (crawl_id, run_id, seq, kind, url, bytes, depth, fetched_at, "
+            "elapsed_ms, attempts) VALUES (1, 1, 1, 'page', 'http://h/', 0, 0, 'now', 0, 1);"
+            "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, state) "
+            "VALUES (1, 1, 7, 'http://h/', 0, 1), (1, 2, 8, 'http://h/a', 1, 0);"));
+
+        ASSERT_TRUE(migrate(*db));
+        EXPECT_EQ(*db->query_int("PRAGMA user_version"), schema_version());
+        EXPECT_EQ(*db->query_int("SELECT count(*) FROM frontier WHERE from_seq IS NULL AND "
+                                 "external = 0"),
+                  2);
+        EXPECT_EQ(*db->query_int("SELECT external FROM pages WHERE seq = 1"), 0);
+        ASSERT_TRUE(db->exec("INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, "
+                             "from_seq, external) VALUES (1, 3, 9, 'http://x/', 1, 1, 1)"));
+    }
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    std::vector<FrontierRow> queued;
+    ASSERT_TRUE(reader->for_each_queued(1, -1, 0, 0, [&](const FrontierRow& r) {
+        queued.push_back(r);
+        return true;
+    }));
+    ASSERT_EQ(queued.size(), 2u);
+    EXPECT_EQ(queued[0].url, "http://h/a");
+    EXPECT_EQ(queued[0].from_seq, 0);
+    EXPECT_EQ(queued[0].from_url, "");
+    EXPECT_FALSE(queued[0].external);
+    EXPECT_EQ(queued[1].url, "http://x/");
+    EXPECT_EQ(queued[1].from_seq, 1);
+    EXPECT_EQ(queued[1].from_url, "http://h/");
+    EXPECT_TRUE(queued[1].external);
 }
