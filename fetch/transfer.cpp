@@ -76,6 +76,9 @@ bool is_redirect_status(int status) {
 // far better than any guard would allow.
 constexpr std::uint64_t k_ratio_floor = 1 << 20;
 
+// At most this much of a body kept in memory is reserved from its Content-Length up front.
+constexpr std::uint64_t k_max_body_reserve = 8 << 20;
+
 // A URL longer than this that libcurl fails with "Out of memory" did not fit in its request
 // buffer (1 MiB for the whole head): reported as too long. No server takes one this long anyway.
 constexpr std::size_t k_long_url_bytes = 64 * 1024;
@@ -375,6 +378,9 @@ std::size_t Transfer::on_write(char* data, std::size_t size, std::size_t count,
                 t.m_attempt.sink_failed = true;
                 return CURL_WRITEFUNC_ERROR;
             }
+            if (!t.m_response.sink) {
+                t.reserve_body(n);
+            }
         }
         if (t.m_response.sink) {
             if (!t.m_response.sink->write({data, n})) {
@@ -390,6 +396,27 @@ std::size_t Transfer::on_write(char* data, std::size_t size, std::size_t count,
     }
     t.m_response.bytes += n;
     return n;
+}
+
+// A body kept in memory grows once, to the announced Content-Length (a lower bound for an encoded
+// one), instead of by doubling: each doubling copied what had come so far. What is reserved
+// is bounded by the body limit and by k_max_body_reserve, so that a lying header costs no
+// more memory than the body could.
+void Transfer::reserve_body(std::size_t first_write) {
+    curl_off_t announced = -1;
+    if (curl_easy_getinfo(m_easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) != CURLE_OK ||
+        announced <= 0) {
+        return;
+    }
+    auto want = static_cast<std::uint64_t>(announced);
+    const std::uint64_t limit = m_shared.policy().max_body_bytes;
+    if (limit != 0) {
+        want = std::min(want, limit);
+    }
+    want = std::min<std::uint64_t>(want, k_max_body_reserve);
+    if (want > first_write) {
+        m_response.body.reserve(static_cast<std::size_t>(want));
+    }
 }
 
 bool Transfer::body_too_large(std::size_t more) {

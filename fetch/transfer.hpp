@@ -91,6 +91,7 @@ private:
     bool header_line(std::string_view line);
     bool end_of_headers();
     bool body_too_large(std::size_t more);
+    void reserve_body(std::size_t first_write);
     void reset_headers();
     Error make_error(CURLcode code) const;
     std::string limit_message() const;

@@ -589,6 +589,7 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
         const std::string_view nofollow_rule =
             !nofollow ? "rel=nofollow" : (page.nofollow ? "meta robots" : "X-Robots-Tag");
         r.links.reserve(page.links.size());
+        result.candidates.reserve(page.links.size());
         for (const Link& link : page.links) {
             // Only links the crawl would follow are candidates (others, such as images without
             // --page-requisites, are not part of it and are no skips).
@@ -615,24 +616,31 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
                 continue;
             }
             const bool link_nofollow = link.nofollow || nofollow;
-            r.links.push_back({std::string(url->href_without_fragment()),
-                               std::string(to_string(link.kind)), link_nofollow});
             if (!candidate) {
+                r.links.push_back({std::move(*url).take_href_without_fragment(),
+                                   std::string(to_string(link.kind)), link_nofollow});
                 continue;
             }
-            const auto at = static_cast<std::int32_t>(r.links.size() - 1);
             const std::uint64_t key = url_key_hash(*url, m_rules.canonical_query);
             // The reasons that hold for the URL itself first (recorded for good), then those of
             // this path to it (tentative: another link may still reach it).
             auto out_of_scope = filtered(*url);
             const bool external = out_of_scope && checks_external(*url);
+            std::optional<std::string> trap_rule;
+            if (!out_of_scope || external) {
+                trap_rule = trapped(*url);
+            }
+            // The last use of `url`: its href becomes the link row's URL without a copy.
+            r.links.push_back({std::move(*url).take_href_without_fragment(),
+                               std::string(to_string(link.kind)), link_nofollow});
+            const auto at = static_cast<std::int32_t>(r.links.size() - 1);
             if (out_of_scope && !external) {
                 result.candidates.push_back(skipped({}, at, key, child_depth,
                                                     fetch::FailureKind::out_of_scope,
                                                     std::move(*out_of_scope), false));
                 continue;
             }
-            if (auto rule = trapped(*url)) {
+            if (auto& rule = trap_rule) {
                 result.candidates.push_back(skipped({}, at, key, child_depth,
                                                     fetch::FailureKind::limit_reached,
                                                     std::move(*rule), false));

@@ -864,6 +864,15 @@ Url UrlBuilder::serialize() const {
     return url;
 }
 
+std::string Url::take_href_without_fragment() && noexcept {
+    if (has_fragment()) {
+        m_href.resize(m_fragment_begin);
+    }
+    std::string href = std::move(m_href);
+    *this = Url();
+    return href;
+}
+
 bool Url::is_http() const noexcept {
     const auto kind = static_cast<SchemeKind>(m_scheme_kind);
     return kind == SchemeKind::http || kind == SchemeKind::https;

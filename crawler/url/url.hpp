@@ -71,6 +71,10 @@ public:
                                                has_fragment() ? m_fragment_begin : m_href.size());
     }
 
+    // href_without_fragment() as a string, taking the href's buffer (no copy): the Url is left
+    // empty (default-constructed) and must not be read again.
+    std::string take_href_without_fragment() && noexcept;
+
     friend bool operator==(const Url& a, const Url& b) noexcept { return a.m_href == b.m_href; }
 
 private:

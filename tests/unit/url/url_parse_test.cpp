@@ -278,6 +278,18 @@ TEST(UrlComponents, AreSlicesOfTheSerialization) {
     EXPECT_FALSE(url->has_opaque_path());
 }
 
+TEST(UrlComponents, TakingTheHrefWithoutFragmentLeavesAnEmptyUrl) {
+    auto with = parse("https://h.test/p?q=1#frag");
+    ASSERT_TRUE(with);
+    EXPECT_EQ(std::move(*with).take_href_without_fragment(), "https://h.test/p?q=1");
+    EXPECT_EQ(with->href(), "");
+    EXPECT_FALSE(with->has_fragment());
+    auto without = parse("https://h.test/p?q=1");
+    ASSERT_TRUE(without);
+    EXPECT_EQ(std::move(*without).take_href_without_fragment(), "https://h.test/p?q=1");
+    EXPECT_EQ(without->href(), "");
+}
+
 TEST(UrlComponents, EmptyAndMissingPartsAreTold) {
     const auto plain = parse("http://h");
     ASSERT_TRUE(plain);
