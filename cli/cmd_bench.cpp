@@ -15,6 +15,7 @@
 #include "server/chaos.hpp"
 #include "server/server.hpp"
 #include "server/site.hpp"
+#include "util/elide.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -140,6 +141,37 @@ void check_passed_options(const std::string& command, const std::vector<std::str
             throw UsageError(fmt::format("bench sets {} for each run itself (use --concurrency "
                                          "LIST; the output folder is a fresh temporary one)",
                                          arg.substr(0, 2)));
+        }
+    }
+}
+
+// bench crawl's runs crawl the synthetic site it serves: a seed URL among the options passed to
+// them would be crawled too, by every run. The arguments are read as `crawl` reads them (an
+// option that takes a value takes the next argument unless given as --name=value or -xVALUE),
+// so that an option's value is not taken for a seed.
+void refuse_crawl_seeds(const std::vector<std::string>& extras) {
+    CLI::App scratch;
+    int scratch_exit = 0;
+    register_crawl(scratch, scratch_exit);
+    const CLI::App* crawl = scratch.get_subcommand("crawl");
+    for (std::size_t i = 0; i < extras.size(); ++i) {
+        const std::string& arg = extras[i];
+        if (arg.size() < 2 || arg[0] != '-') {
+            throw UsageError(
+                fmt::format("bench crawl crawls its own site: the seed {} is not for its runs",
+                            util::elide(arg)));
+        }
+        const bool long_name = arg.rfind("--", 0) == 0;
+        if ((long_name && arg.find('=') != std::string::npos) || (!long_name && arg.size() > 2)) {
+            continue; // --name=value, -xVALUE
+        }
+        const std::string name = arg.substr(long_name ? 2 : 1);
+        const auto options = crawl->get_options([&](const CLI::Option* option) {
+            const auto& names = long_name ? option->get_lnames() : option->get_snames();
+            return std::find(names.begin(), names.end(), name) != names.end();
+        });
+        if (!options.empty() && options.front()->get_expected_max() > 0) {
+            ++i; // its value
         }
     }
 }
@@ -579,6 +611,9 @@ BenchJob describe_job(const BenchOptions& o, const std::vector<std::string>& ext
 int run_bench(const BenchOptions& o, const std::vector<std::string>& extras) {
     BenchPlan plan = plan_from(o);
     check_passed_options(o.command, extras);
+    if (o.command == "crawl") {
+        refuse_crawl_seeds(extras);
+    }
     const bool report_runs = progress_enabled(parse_progress_mode(o.progress));
     const std::string plot_temp = probe_plot(o.plot);
     const bool record_runs = std::any_of(extras.begin(), extras.end(), [](const std::string& arg) {
@@ -691,7 +726,8 @@ void register_bench(CLI::App& app, int& exit_code) {
     crawl->footer(
         "Each run crawls the whole site from /index.html (its robots.txt, pages, directory and "
         "query forms of the same pages) with --concurrency C --per-host C, recording nothing "
-        "unless --db names a DB. Columns: pages/s (pages fetched / wall time), CPU ms per page "
+        "unless --db names a DB (seed URLs are refused: the runs crawl only this site). Columns: "
+        "pages/s (pages fetched / wall time), CPU ms per page "
         "(the run's user+sys CPU / pages), parse (the share of that CPU the link extraction "
         "took, measured on the threads that parsed).\n"
         "Examples:\n"

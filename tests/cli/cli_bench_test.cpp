@@ -287,6 +287,29 @@ TEST_F(CliBench, UsageErrorsExitTwo) {
     }
 }
 
+// bench crawl's runs crawl only the site it serves: a seed URL given to it is refused, where it
+// stands among the options passed on (an option's value is not taken for a seed).
+TEST_F(CliBench, CrawlRefusesSeedUrls) {
+    for (auto bad : {std::vector<std::string>{"crawl", "http://127.0.0.1:9/"},
+                     std::vector<std::string>{"crawl", "--html-parser", "full", "127.0.0.1:9"},
+                     std::vector<std::string>{"crawl", "--depth=2", "-d", "3", "http://a.test/"}}) {
+        auto a = args({});
+        a.insert(a.begin() + 2, bad.begin(), bad.end());
+        auto r = run_process(a, m_dir.path().string());
+        EXPECT_EQ(r.exit_code, 2) << testing::PrintToString(bad) << ": " << r.err;
+        EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+        EXPECT_NE(r.err.find("seed " + bad.back()), std::string::npos) << r.err;
+        EXPECT_TRUE(r.out.empty()) << r.out; // refused before any run
+    }
+    // Options with values (the DB's path among them) are no seeds: the run goes ahead.
+    auto r = run_process(
+        args({"crawl", "--pages", "5", "--strategies", "async", "--concurrency", "2", "--repeat",
+              "1", "--html-parser", "full", "-d", "3", "--json", "--progress", "never"}),
+        m_dir.path().string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["results"].size(), 1u) << r.out;
+}
+
 TEST_F(CliBench, CtrlCStopsTheRunningChildAndExits130) {
     // The signal goes to bench alone (not its process group): it passes it on to the run. It is
     // sent once a run has saved a flag, so that a child is surely running: bench gives each run a
