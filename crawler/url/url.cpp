@@ -129,6 +129,10 @@ enum EncodeSet : std::uint8_t {
     k_special_query_set = 8,
     k_path_set = 16,
     k_userinfo_set = 32,
+    // Not encode sets: the bytes that end a path segment ('/', '?', '#'; '\\' too in a special
+    // URL), so that parse_path finds a segment's end and its bytes to encode in one pass.
+    k_segment_end = 64,
+    k_backslash = 128,
 };
 
 constexpr std::array<std::uint8_t, 256> make_encode_sets() {
@@ -144,7 +148,8 @@ constexpr std::array<std::uint8_t, 256> make_encode_sets() {
         sets[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(
             (c0 ? k_c0_set : 0) | (fragment ? k_fragment_set : 0) | (query ? k_query_set : 0) |
             (special_query ? k_special_query_set : 0) | (path ? k_path_set : 0) |
-            (userinfo ? k_userinfo_set : 0));
+            (userinfo ? k_userinfo_set : 0) |
+            (b == '/' || b == '?' || b == '#' ? k_segment_end : 0) | (b == '\\' ? k_backslash : 0));
     }
     return sets;
 }
@@ -234,11 +239,13 @@ std::string_view clean_input(std::string_view in, std::string& buffer) {
         --end;
     }
     in = in.substr(begin, end - begin);
-    bool has_tab_or_newline = false;
+    // Bitwise, not short-circuit, so that the compiler vectorizes the scan (every link's
+    // href goes through it, and almost none has a tab or newline).
+    unsigned char has_tab_or_newline = 0;
     for (const char c : in) {
-        has_tab_or_newline |= c == '\t' || c == '\n' || c == '\r';
+        has_tab_or_newline |= static_cast<unsigned char>((c == '\t') | (c == '\n') | (c == '\r'));
     }
-    if (!has_tab_or_newline) {
+    if (has_tab_or_newline == 0) {
         return in;
     }
     buffer.clear();
@@ -759,18 +766,30 @@ void UrlBuilder::parse_path(std::string_view in, std::size_t& p, State& state, b
     const bool special = m_kind != SchemeKind::other;
     const std::size_t n = in.size();
     std::string& path = m_s.path;
+    const std::uint8_t ends = special ? k_segment_end | k_backslash : k_segment_end;
     while (true) {
-        std::size_t end = p;
-        while (end < n) {
-            const char c = in[end];
-            if (c == '/' || c == '?' || c == '#' || (special && c == '\\')) {
-                break;
-            }
-            ++end;
-        }
+        // One pass over the segment: runs of plain bytes appended whole, the bytes of the path
+        // percent-encode set escaped, up to the byte that ends the segment (or the input).
         const std::size_t mark = path.size();
         path.push_back('/');
-        append_encoded(path, in.substr(p, end - p), k_path_set);
+        std::size_t end = p;
+        std::size_t run = p;
+        while (end < n) {
+            const std::uint8_t bits = k_encode_sets[static_cast<unsigned char>(in[end])];
+            if ((bits & (ends | k_path_set)) == 0) {
+                ++end;
+                continue;
+            }
+            if ((bits & ends) != 0) {
+                break;
+            }
+            path.append(in.data() + run, end - run);
+            const auto byte = static_cast<unsigned char>(in[end]);
+            const char escaped[3] = {'%', k_hex_upper[byte >> 4], k_hex_upper[byte & 15]};
+            path.append(escaped, 3);
+            run = ++end;
+        }
+        path.append(in.data() + run, end - run);
         const std::string_view segment = std::string_view(path).substr(mark + 1);
         const int c = end < n ? static_cast<unsigned char>(in[end]) : k_eof;
         const bool slash = c == '/' || (special && c == '\\');
