@@ -72,6 +72,29 @@ inline bool any_needs_escape(std::uint64_t v) {
 // Appends `text` as a JSON string literal (quotes included), every byte that needs no escape as
 // it is: UTF-8 passes through, and the caller answers for its validity.
 inline void append_json_string(std::string& out, std::string_view text) {
+    // Most text (URLs, names) needs no escape: checked eight bytes at a time, the tail by an
+    // overlapping last word, then appended in one piece.
+    const std::size_t n = text.size();
+    bool plain = true;
+    if (n >= 8) {
+        for (std::size_t k = 0; plain && k + 8 <= n; k += 8) {
+            plain = !json_detail::any_needs_escape(json_detail::load8(text.data() + k));
+        }
+        plain = plain && !json_detail::any_needs_escape(json_detail::load8(text.data() + n - 8));
+    } else {
+        for (const char c : text) {
+            plain = plain && !json_needs_escape(c);
+        }
+    }
+    if (plain) {
+        const std::size_t at = out.size();
+        out.resize(at + n + 2);
+        char* p = out.data() + at;
+        p[0] = '"';
+        text.copy(p + 1, n);
+        p[n + 1] = '"';
+        return;
+    }
     out += '"';
     std::size_t start = 0; // first byte not yet appended
     std::size_t i = 0;

@@ -173,21 +173,26 @@ TEST(Json, StringsAreEscapedWhereverTheCharacterFalls) {
     EXPECT_EQ(json_string("http://a.test/caf\xC3\xA9"), "\"http://a.test/caf\xC3\xA9\"");
     EXPECT_EQ(json_string("q\"b\\s/\n\r\t\b\f"), "\"q\\\"b\\\\s/\\n\\r\\t\\b\\f\"");
     EXPECT_EQ(json_string(std::string("\x01\x1f\0\x7f", 4)), "\"\\u0001\\u001f\\u0000\x7f\"");
-    // Each position in and around the eight-byte words the escaper skips whole.
-    for (std::size_t at = 0; at < 20; ++at) {
-        for (const char c : {'"', '\\', '\n', '\x1f'}) {
-            std::string text(20, 'a');
-            text[at] = c;
-            std::string expected = "\"";
-            for (const char t : text) {
-                if (t == c) {
-                    flagcrawl::util::append_json_escape(expected, t);
-                } else {
-                    expected += t;
+    // Each position in and around the eight-byte words the escaper skips whole, in texts of
+    // every length up to 20 (the tail word overlaps the last whole one).
+    for (std::size_t size = 1; size <= 20; ++size) {
+        for (std::size_t at = 0; at < size; ++at) {
+            for (const char c : {'"', '\\', '\n', '\x1f'}) {
+                std::string text(size, 'a');
+                text[at] = c;
+                std::string expected = "\"";
+                for (const char t : text) {
+                    if (t == c) {
+                        flagcrawl::util::append_json_escape(expected, t);
+                    } else {
+                        expected += t;
+                    }
                 }
+                expected += '"';
+                EXPECT_EQ(json_string(text), expected)
+                    << "at " << at << " of " << size << ", " << int(c);
             }
-            expected += '"';
-            EXPECT_EQ(json_string(text), expected) << "at " << at << ", " << int(c);
         }
+        EXPECT_EQ(json_string(std::string(size, 'a')), '"' + std::string(size, 'a') + '"');
     }
 }
