@@ -180,6 +180,13 @@ GzipMember::GzipMember(int level, Sink sink, void* context)
     m_out.resize(64 * 1024);
 }
 
+void GzipMember::restart(Sink sink, void* context) {
+    deflateReset(m_zs);
+    m_sink = sink;
+    m_context = context;
+    m_out_total = 0;
+}
+
 GzipMember::~GzipMember() {
     deflateEnd(m_zs);
     delete m_zs;

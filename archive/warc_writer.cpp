@@ -436,7 +436,12 @@ bool WarcWriter::write_record(const std::string& header, const std::string& bloc
         o.buffer.clear();
         return ok;
     };
-    GzipMember member(m_options.compression_level, sink, &out);
+    if (m_gzip) {
+        m_gzip->restart(sink, &out);
+    } else {
+        m_gzip = std::make_unique<GzipMember>(m_options.compression_level, sink, &out);
+    }
+    GzipMember& member = *m_gzip;
     bool ok = member.add(header) && member.add(block_head);
     if (ok && body_of) {
         bool body_ok = true;

@@ -34,6 +34,7 @@
 
 namespace flagcrawl::archive {
 
+class GzipMember;
 class WireRecorder;
 struct WireExchange;
 
@@ -131,6 +132,7 @@ private:
     std::string m_warcinfo_id;
     std::mt19937_64 m_rng;
     std::unordered_map<std::string, Earlier> m_payloads; // by payload digest
+    std::unique_ptr<GzipMember> m_gzip;                  // every record's, restarted for each
 
     mutable std::mutex m_mutex;
     std::condition_variable m_not_empty;

@@ -143,6 +143,39 @@ TEST(WarcFormat, ResponseHeadFacts) {
     EXPECT_FALSE(archive::parse_response_head("garbage"));
 }
 
+// A restarted compressor writes the same members as fresh ones, even after a member it left
+// unfinished (a sink that refused data).
+TEST(WarcFormat, GzipMemberRestartsAsNew) {
+    auto append = [](void* context, std::span<const char> data) {
+        static_cast<std::string*>(context)->append(data.data(), data.size());
+        return true;
+    };
+    auto refuse = [](void*, std::span<const char>) { return false; };
+    std::string text;
+    for (int i = 0; text.size() < 200'000; ++i) {
+        text += "<p>line " + std::to_string(i * 7919 % 1000) + " of a page</p>\n";
+    }
+    const std::vector<std::string> pieces = {"WARC/1.1\r\n", text, "short", text.substr(0, 100)};
+    std::string fresh;
+    for (const std::string& piece : pieces) {
+        archive::GzipMember member(6, append, &fresh);
+        ASSERT_TRUE(member.add(piece) && member.finish());
+    }
+    std::string reused;
+    archive::GzipMember member(6, refuse, nullptr);
+    EXPECT_FALSE(member.add(text) && member.finish());
+    for (const std::string& piece : pieces) {
+        member.restart(append, &reused);
+        ASSERT_TRUE(member.add(piece) && member.finish());
+    }
+    EXPECT_EQ(reused, fresh);
+    const auto decoded = members(reused);
+    ASSERT_EQ(decoded.size(), pieces.size());
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+        EXPECT_EQ(decoded[i].second, pieces[i]) << i;
+    }
+}
+
 TEST(WarcFormat, DatesAndIds) {
     const auto t = std::chrono::system_clock::time_point(
         std::chrono::microseconds(1714564800123456)); // 2024-05-01T12:00:00.123456Z
