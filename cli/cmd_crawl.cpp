@@ -398,6 +398,17 @@ void print_item(const crawler::CrawlItem& item, const CommonOptions& o) {
         print_line(stderr, fmt::format("flagcrawl: {}: {}{}", util::elide(r.url),
                                        r.error.value_or("failed"), referrer_text(item)));
     }
+    // A chain that failed at a later hop fails the URL that started it: its line, as if that URL
+    // had failed itself (this hop's own row stays a redirect).
+    if (item.chain_failed && r.chain_failure) {
+        const std::string_view start = item.chain_url.empty() ? r.url : item.chain_url;
+        print_line(
+            stderr,
+            fmt::format("flagcrawl: {}: {}{}", util::elide(start), r.chain_failure->error,
+                        item.chain_referrer.empty()
+                            ? std::string()
+                            : fmt::format(" (linked from {})", util::elide(item.chain_referrer))));
+    }
     // Even with -q, as wget2 prints its sitemap limits.
     for (const std::string& warning : item.warnings) {
         print_line(stderr,

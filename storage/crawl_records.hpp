@@ -123,6 +123,9 @@ struct FrontierRow {
     std::int64_t from_seq = 0;          // 0: a seed (or not recorded)
     std::string from_url{};             // read only: the URL of the row from_seq names
     bool external = false;              // an external check
+    // Read only: the URL of the row chain_seq names, and of the row that one's from_seq names.
+    std::string chain_url{};
+    std::string chain_from_url{};
 };
 
 // One skips row.

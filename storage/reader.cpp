@@ -127,16 +127,19 @@ namespace {
 
 // The frontier columns for_each_frontier_row() reads, of the rows `f`, in a file at `version`
 // (the redirect chain since step 6, the sitemap role since step 10, the referring row since
-// step 11: its URL by its primary key, the external check since step 12).
+// step 11: its URL by its primary key, and for a redirect target the URLs of its chain's start
+// and of that one's referring row; the external check since step 12).
 std::string frontier_columns(int version) {
     return std::string("SELECT f.seq, f.key_hash, f.url, f.depth, f.redirects, f.requisite, ") +
            (version >= k_skips_version ? "f.chain_seq, f.chain_keys, " : "NULL, NULL, ") +
            (version >= k_sitemaps_version ? "f.sitemap, " : "0, ") +
            (version >= k_external_version ? "f.external, " : "0, ") +
            (version >= k_referrer_version
-                ? "f.from_seq, r.url FROM frontier f LEFT JOIN frontier r "
+                ? "f.from_seq, r.url, c.url, cr.url FROM frontier f LEFT JOIN frontier r "
                   "ON r.crawl_id = f.crawl_id AND r.seq = f.from_seq "
-                : "NULL, NULL FROM frontier f ");
+                  "LEFT JOIN frontier c ON c.crawl_id = f.crawl_id AND c.seq = f.chain_seq "
+                  "LEFT JOIN frontier cr ON cr.crawl_id = f.crawl_id AND cr.seq = c.from_seq "
+                : "NULL, NULL, NULL, NULL FROM frontier f ");
 }
 
 // Streams the rows of a statement that selects frontier_columns().
@@ -164,6 +167,8 @@ Result<void> for_each_frontier_row(Statement& statement,
         frontier_row.external = row.column_int64(9) != 0;
         frontier_row.from_seq = row.is_null(10) ? 0 : row.column_int64(10);
         frontier_row.from_url = row.column_text(11); // "" without one
+        frontier_row.chain_url = row.column_text(12);
+        frontier_row.chain_from_url = row.column_text(13);
         return on_row(frontier_row);
     });
 }

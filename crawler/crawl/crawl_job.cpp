@@ -265,6 +265,10 @@ void CrawlJob::commit(ParsedPage&& page) {
     r.crawl_id = m_crawl_id;
     r.run_id = m_run_id;
     m_discoveries.clear();
+    // A redirect target's chain: its start and the start's referrer (this page when it started
+    // the chain). Copies: page.job is moved into the completion while the discoveries view them.
+    std::string chain_url;
+    std::string chain_from_url;
     for (const Candidate& c : page.candidates) {
         const std::string& url =
             c.link < 0 ? c.url : r.links[static_cast<std::size_t>(c.link)].to_url;
@@ -274,6 +278,13 @@ void CrawlJob::commit(ParsedPage&& page) {
         d.from_seq = r.seq.value_or(0);
         d.from_url = r.url;
         d.external = c.external;
+        if (c.chain_seq > 0 && !c.skip) {
+            const FrontierEntry& entry = page.job.entry;
+            chain_url = entry.chain_seq > 0 ? entry.chain_url : r.url;
+            chain_from_url = entry.chain_seq > 0 ? entry.chain_from_url : entry.from_url;
+            d.chain_url = chain_url;
+            d.chain_from_url = chain_from_url;
+        }
         if (c.skip) {
             d.skip = SkipReason{*c.skip, c.rule, c.tentative};
         }
@@ -301,7 +312,13 @@ void CrawlJob::commit(ParsedPage&& page) {
     }
     if (m_on_item) {
         const FrontierEntry& entry = completion.job.entry;
-        m_on_item(CrawlItem{r, page.failed, page.warnings, entry.from_url, entry.redirects > 0});
+        CrawlItem item{r, page.failed, page.warnings, entry.from_url, entry.redirects > 0};
+        if (page.chain_failed) {
+            item.chain_failed = true;
+            item.chain_url = entry.chain_url;
+            item.chain_referrer = entry.chain_from_url;
+        }
+        m_on_item(item);
     }
     submit(std::move(r));
     m_counters.last_completion_ns = now.time_since_epoch().count();

@@ -79,6 +79,12 @@ struct CrawlItem {
     // by a link, or by a redirect (`redirected`: the hop before it).
     std::string_view referrer;
     bool redirected = false;
+    // A redirect chain that failed at this hop (a loop, too many hops, a bad target): the failure
+    // of the URL that started it (record.chain_failure), that URL ("" when not known) and the
+    // page that led to it ("" for a seed or when not known).
+    bool chain_failed = false;
+    std::string_view chain_url{};
+    std::string_view chain_referrer{};
 };
 
 // Another consumer of the crawl's exchanges (a WARC archive, a mirror on disk), besides the

@@ -189,6 +189,8 @@ std::optional<FrontierEntry> LocalFrontier::admit(const Discovery& d) {
     entry.chain_seq = d.chain_seq;
     entry.chain.assign(d.chain.begin(), d.chain.end());
     entry.from_seq = d.from_seq;
+    entry.chain_url = d.chain_url;
+    entry.chain_from_url = d.chain_from_url;
     const QueuePosition at{d.depth, entry.seq};
     // Past the watermark while the store holds entries (or the window is full): only in the
     // store (written by the caller) until paged in. At or before it (a redirect target of the
@@ -266,7 +268,8 @@ LocalFrontier::Queued LocalFrontier::store(Host& host, const FrontierEntry& entr
     q.external = entry.external;
     if (entry.chain_seq > 0) {
         q.chained = true;
-        m_chains[entry.seq] = Chain{entry.chain_seq, entry.chain};
+        m_chains[entry.seq] =
+            Chain{entry.chain_seq, entry.chain, entry.chain_url, entry.chain_from_url};
     }
     // Grow by a quarter, not std::string's doubling: the slack is RSS.
     if (host.paths.size() + path.size() > host.paths.capacity()) {
@@ -308,6 +311,8 @@ FrontierEntry LocalFrontier::take_front(Host& host) {
         if (chain != m_chains.end()) {
             entry.chain_seq = chain->second.seq;
             entry.chain = std::move(chain->second.keys);
+            entry.chain_url = std::move(chain->second.url);
+            entry.chain_from_url = std::move(chain->second.from_url);
             m_chains.erase(chain);
         }
     }

@@ -72,6 +72,10 @@ struct FrontierEntry {
     // its URL ("" when unknown).
     std::int64_t from_seq = 0;
     std::string from_url;
+    // A redirect target: the URL that started its chain and the page that led to that URL, for
+    // the failure line of a chain that fails at a later hop ("" when not known).
+    std::string chain_url;
+    std::string chain_from_url;
 };
 
 // Why a URL a page led to is not fetched: a skip, recorded once per URL.
@@ -99,7 +103,9 @@ struct Discovery {
     SitemapRole sitemap = SitemapRole::none;
     std::int64_t from_seq = 0; // see FrontierEntry
     std::string_view from_url{};
-    bool external = false; // see FrontierEntry
+    bool external = false;        // see FrontierEntry
+    std::string_view chain_url{}; // see FrontierEntry
+    std::string_view chain_from_url{};
 };
 
 // A skip the frontier decided to record: the first of its URL.
@@ -439,6 +445,8 @@ private:
     struct Chain {
         std::int64_t seq = 0;
         std::vector<std::uint64_t> keys;
+        std::string url; // FrontierEntry::chain_url, chain_from_url
+        std::string from_url;
     };
     // The URL of a page that led to queued entries, and how many of them are queued in memory.
     struct Referrer {

@@ -126,6 +126,8 @@ PagedIn SqliteFrontierStore::read(QueuePosition after, std::size_t limit) {
                                              entry.chain = row.chain;
                                              entry.from_seq = row.from_seq;
                                              entry.from_url = row.from_url;
+                                             entry.chain_url = row.chain_url;
+                                             entry.chain_from_url = row.chain_from_url;
                                              out.entries.push_back(std::move(entry));
                                              return true;
                                          });

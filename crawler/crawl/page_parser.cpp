@@ -304,6 +304,8 @@ ParsedPage PageParser::start(FrontierJob& job, const fetch::Response& response) 
     result.job.entry.chain = job.entry.chain;
     result.job.entry.from_seq = job.entry.from_seq;
     result.job.entry.from_url = std::move(job.entry.from_url);
+    result.job.entry.chain_url = std::move(job.entry.chain_url);
+    result.job.entry.chain_from_url = std::move(job.entry.chain_from_url);
     storage::PageRecord& r = result.record;
     r.seq = job.entry.seq;
     r.kind = job.entry.sitemap != SitemapRole::none ? storage::PageKind::sitemap

@@ -242,6 +242,47 @@ TEST_P(CliLinks, ResumedFailuresNameTheirReferrer) {
         << resumed.err;
 }
 
+// How many lines of `text` hold `needle`.
+std::size_t lines_with(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        n += line.find(needle) != std::string::npos ? 1 : 0;
+    }
+    return n;
+}
+
+// /loop redirects to /loop2, which redirects back: the loop is seen at the second hop, and fails
+// the URL that started the chain. Its failure line names that URL and the page linking it, once,
+// also when the hop is read back from the store by --resume (stopped after the 6 pages of depths
+// 0 and 1: /loop fetched, its target /loop2 still queued).
+TEST_P(CliLinks, ALoopSeenAtALaterHopPrintsTheChainStartsLine) {
+    TempDir dir("clilinks");
+    BrokenSite site;
+    const std::string b = site.base();
+    const std::string loop_line =
+        b + "/loop: redirect loop back to " + b + "/loop (" + b + "/loop2)";
+    auto crawl = run_process({flagcrawl_binary(), "crawl", site.seed(), "--db", dir.file("c.db"),
+                              "--strategy", GetParam(), "--retries", "0", "--progress", "never"});
+    EXPECT_EQ(crawl.exit_code, 1) << crawl.err;
+    EXPECT_EQ(lines_with(crawl.err, "redirect loop"), 1u) << crawl.err;
+    EXPECT_EQ(line_with(crawl.err, "redirect loop"),
+              "flagcrawl: " + loop_line + " (linked from " + b + "/)")
+        << crawl.err;
+
+    const std::string db = dir.file("r.db");
+    crawl = run_process({flagcrawl_binary(), "crawl", site.seed(), "--db", db, "--strategy",
+                         GetParam(), "--retries", "0", "--max-pages", "6", "--progress", "never"});
+    EXPECT_EQ(crawl.exit_code, 1) << crawl.err; // /missing
+    EXPECT_EQ(crawl.err.find("redirect loop"), std::string::npos) << crawl.err;
+    auto resumed = run_process({flagcrawl_binary(), "crawl", "--resume", "--db", db, "--max-pages",
+                                "0", "--progress", "never"});
+    EXPECT_EQ(resumed.exit_code, 1) << resumed.err;
+    EXPECT_EQ(line_with(resumed.err, "redirect loop"),
+              "flagcrawl: " + loop_line + " (linked from " + b + "/)")
+        << resumed.err;
+}
+
 // Another host, out of the crawl's scope (127.0.0.2): its answers by path, and every request it
 // got ("HEAD /ok", "GET /nohead", ...).
 class ExternalHost {
