@@ -188,7 +188,8 @@ std::string render_bench_svg(const std::string& title, const BenchJob& job,
     const int panel2_top = panel1_top + k_panel_height + 80;
     // A crawl: a third panel, where its CPU went.
     const int panel3_top = panel2_top + k_panel_height + 80;
-    const int height = (job.crawls() ? panel3_top : panel2_top) + k_panel_height + 80;
+    const bool cpu_panel = job.crawls() && job.cpu_measured;
+    const int height = (cpu_panel ? panel3_top : panel2_top) + k_panel_height + 80;
 
     std::string svg =
         fmt::format(R"(<?xml version="1.0" encoding="UTF-8"?>)"
@@ -259,14 +260,16 @@ std::string render_bench_svg(const std::string& title, const BenchJob& job,
         panel(
             svg, l, panel2_top, "throughput (pages/s)", rows,
             [](const BenchRow& r) { return r.pages_per_s; }, no_mark, no_caption);
-        panel(
-            svg, l, panel3_top, "CPU per page (ms)", rows,
-            [](const BenchRow& r) { return r.cpu_ms_per_page; }, no_mark,
-            [](const BenchRow& r) { return fmt::format("parse {:.0f}%", r.parse_share * 100); });
     } else {
         panel(
             svg, l, panel2_top, "throughput (requests/s)", rows,
             [](const BenchRow& r) { return r.requests_per_s; }, no_mark, no_caption);
+    }
+    if (cpu_panel) {
+        panel(
+            svg, l, panel3_top, "CPU per page (ms)", rows,
+            [](const BenchRow& r) { return r.cpu_ms_per_page; }, no_mark,
+            [](const BenchRow& r) { return fmt::format("parse {:.0f}%", r.parse_share * 100); });
     }
     svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle" font-size="13" )"
                        R"(fill="#555555">strategy and concurrency c (requests in flight)</text>)"

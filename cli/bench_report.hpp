@@ -58,6 +58,9 @@ struct BenchJob {
     int chain = 1;
     int repeat = 1;
     std::vector<std::string> arguments{}; // what every run got besides strategy and concurrency
+    // The runs' CPU was measured (cpu_s, parse_cpu_s): false for runs read back from a database,
+    // which records no CPU time.
+    bool cpu_measured = true;
 
     // The runs crawl pages: their rows have the crawl's measures.
     bool crawls() const { return command == "crawl"; }

@@ -79,8 +79,11 @@ void register_links(CLI::App& app, int& exit_code) {
         "pages link it "
         "(anchor, image, stylesheet, frame, script, ...) and every page that links it. A link "
         "that redirected to such a failure is listed with the URL it reached. URLs not fetched "
-        "by choice (robots.txt, nofollow, out of scope, a limit) are not broken, and links out of "
-        "scope are not checked (export --table skips lists them). Text shows the "
+        "by choice (robots.txt, nofollow, out of scope, a limit) are not broken (export --table "
+        "skips lists them). Links out of the crawl's scope are checked only by a crawl with "
+        "--check-external; those are marked external: \"(external)\" after the URL in text, "
+        "the last column `external` in CSV, the field \"external\" in JSON lines (true or "
+        "false). Text shows the "
         "first 10 referring pages of each link and their count; CSV (one row per link and "
         "referring page) and JSON lines (one object per link) have them all.\n"
         "Exit codes: 0 no broken link; 1 broken links listed; 2 bad option, no such database, "
@@ -88,7 +91,9 @@ void register_links(CLI::App& app, int& exit_code) {
         "Examples:\n"
         "  flagcrawl links --broken --db site.db\n"
         "  flagcrawl links --broken --db site.db --format csv > broken.csv\n"
-        "  flagcrawl links --broken --format jsonl | jq -r 'select(.status == 404) | .url'");
+        "  flagcrawl links --broken --format jsonl | jq -r 'select(.status == 404) | .url'\n"
+        "  flagcrawl links --broken --format jsonl | jq -r 'select(.external) | .url'  # after "
+        "crawl --check-external");
     cmd->add_flag("--broken", options->broken,
                   "The failing targets and the pages that link to them");
     add_crawl_choice(*cmd, options->db, options->crawl, options->run);

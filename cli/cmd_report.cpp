@@ -75,12 +75,13 @@ CrawlReport crawl_report(storage::Reader& reader, std::int64_t crawl_id) {
     return c;
 }
 
-// The arguments of a download or flags run without what bench varies or adds to each run (the
-// program, strategy, concurrency, output folder, --json, --progress): runs of one bench job
-// have the same.
+// The arguments of a download, flags or crawl run without what bench varies or adds to each run
+// (the program, strategy, concurrency and a crawl's per-host cap set to it, output folder,
+// --json, --progress): runs of one bench job have the same.
 std::string job_arguments(const std::string& line) {
     static const std::set<std::string, std::less<>> k_with_value = {
-        "--strategy", "-c", "--concurrency", "--max-req", "-o", "--out", "--progress"};
+        "--strategy", "-c",    "--concurrency", "--max-req",
+        "-o",         "--out", "--progress",    "--per-host"};
     std::istringstream in(line);
     std::string word;
     std::string job;
@@ -95,8 +96,9 @@ std::string job_arguments(const std::string& line) {
     return job;
 }
 
-// The latest download or flags job run under more than one strategy or concurrency, as bench
-// runs it, with the file's runs of it; empty when there is none.
+// The latest download, flags or crawl job run under more than one strategy or concurrency, as
+// bench runs it, with the file's runs of it; empty when there is none. A crawl's resumes are no
+// runs of a job: each goes on where another stopped.
 void bench_part(storage::Reader& reader, HtmlReport& report) {
     struct Job {
         std::int64_t latest = 0;
@@ -105,8 +107,10 @@ void bench_part(storage::Reader& reader, HtmlReport& report) {
     };
     std::map<std::string, Job> jobs; // by command and arguments
     auto r = reader.for_each_run([&](const storage::RunRow& run) {
-        if ((run.info.command != "download" && run.info.command != "flags") ||
-            run.status != storage::RunStatus::finished || !run.finished_at) {
+        const bool crawl = run.info.command == "crawl";
+        if ((run.info.command != "download" && run.info.command != "flags" && !crawl) ||
+            run.status != storage::RunStatus::finished || !run.finished_at ||
+            (crawl && run.info.arguments.find(" --resume") != std::string::npos)) {
             return true;
         }
         Job& job = jobs[run.info.command + " " + job_arguments(run.info.arguments)];
@@ -121,6 +125,8 @@ void bench_part(storage::Reader& reader, HtmlReport& report) {
         measured.not_found = run.totals.not_found;
         measured.errors = run.totals.errors;
         measured.requests = run.totals.requests;
+        // A crawl run's totals count its pages: ok, not found and failed.
+        measured.pages = crawl ? run.totals.ok + run.totals.not_found + run.totals.errors : 0;
         return true;
     });
     if (!r) {
@@ -140,6 +146,7 @@ void bench_part(storage::Reader& reader, HtmlReport& report) {
     BenchJob bench;
     bench.command = job.command;
     bench.arguments = {chosen->first.substr(job.command.size() + 1)};
+    bench.cpu_measured = false;
     std::vector<BenchRow> rows;
     std::size_t fewest = SIZE_MAX;
     // Sequential first, then by concurrency, as bench orders them.
@@ -163,7 +170,8 @@ void bench_part(storage::Reader& reader, HtmlReport& report) {
     report.bench_svg = svg.substr(svg.find("<svg"));
     report.bench_note = fmt::format(
         "the {} runs of `flagcrawl {}` in this file, by strategy and concurrency; wall time "
-        "from each run's recorded start and end (bench's own table measures whole processes)",
+        "from each run's recorded start and end{} (bench's own table measures whole processes, "
+        "and their CPU)",
         [&] {
             std::size_t n = 0;
             for (const auto& row : rows) {
@@ -171,7 +179,7 @@ void bench_part(storage::Reader& reader, HtmlReport& report) {
             }
             return n;
         }(),
-        chosen->first);
+        chosen->first, bench.crawls() ? "; pages/s: the pages each run fetched in that time" : "");
 }
 
 // Writes `text` to `path` whole or not at all: a temporary file next to it, renamed over it.
@@ -228,7 +236,9 @@ void register_report(CLI::App& app, int& exit_code) {
     cmd->footer(
         "The page shows the crawl's summary, its fetches and failures over time, statuses and "
         "error kinds, latency percentiles and histogram, hosts, depths, the broken links with "
-        "the pages that link them, and the strategies compared by the file's bench runs. It is "
+        "the pages that link them (external ones marked, with the counts of crawl "
+        "--check-external), and the strategies compared by the file's bench runs (download, "
+        "flags or crawl: pages/s). It is "
         "one file with everything inline (no script, nothing fetched): open it from disk, mail "
         "it, archive it.\n"
         "Exit codes: 0 written; 2 bad option, no such database, crawl or run, nothing to show; "
@@ -238,7 +248,9 @@ void register_report(CLI::App& app, int& exit_code) {
         "-o report.html\n"
         "  flagcrawl report --db site.db --crawl 3 -o crawl3.html\n"
         "  flagcrawl bench download -i urls.txt --db bench.db && flagcrawl report --db bench.db "
-        "-o bench.html");
+        "-o bench.html\n"
+        "  flagcrawl bench crawl --pages 2000 --concurrency 4,16 --db bench.db && flagcrawl "
+        "report --db bench.db -o bench.html  # pages/s by strategy");
     add_crawl_choice(*cmd, options->db, options->crawl, options->run);
     cmd->add_option("-o,--out", options->out, "The HTML file to write")->required();
     cmd->callback([options, &exit_code] { exit_code = run_report(*options); });

@@ -56,8 +56,9 @@ BrokenLinksWriter::BrokenLinksWriter(LinksFormat format, OutputStream& out)
     : m_format(format)
     , m_out(out) {
     if (m_format == LinksFormat::csv) {
+        // `external` last: the columns before it keep the places they had before it existed.
         m_out.write("url,status,error_kind,reason,redirects_to,link_kinds,referrer_count,"
-                    "referrer\r\n");
+                    "referrer,external\r\n");
     }
 }
 
@@ -67,7 +68,7 @@ void BrokenLinksWriter::link(const storage::BrokenLink& link) {
     switch (m_format) {
     case LinksFormat::text: {
         out += link.url;
-        out += '\n';
+        out += link.external ? " (external)\n" : "\n";
         out += fmt::format("    {} [{}]\n", describe_failure(link), link.error_kind);
         if (link.referrer_count == 0) {
             out += link.seed ? "    a seed: no page links it\n"
@@ -103,7 +104,7 @@ void BrokenLinksWriter::link(const storage::BrokenLink& link) {
             append_number(out, static_cast<std::int64_t>(link.referrer_count));
             out += ',';
             append_csv_field(out, referrer);
-            out += "\r\n";
+            out += link.external ? ",true\r\n" : ",false\r\n";
         };
         if (link.referrers.empty()) {
             row("");
@@ -142,6 +143,8 @@ void BrokenLinksWriter::link(const storage::BrokenLink& link) {
         append_json_strings(out, link.referrers);
         out += ",\"seed\":";
         out += link.seed ? "true" : "false";
+        out += ",\"external\":";
+        out += link.external ? "true" : "false";
         out += "}\n";
         break;
     }

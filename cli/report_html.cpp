@@ -40,6 +40,8 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .broken { margin: 0.6em 0; padding: 0.4em 0.6em; border-left: 3px solid #e15759;
           background: #fafafa; }
 .broken .url { font-weight: bold; word-break: break-all; }
+.broken .external { font-weight: normal; font-size: 0.8em; color: #555;
+                    border: 1px solid #999; border-radius: 3px; padding: 0 0.3em; }
 .broken ul { margin: 0.2em 0 0 0; padding-left: 1.4em; font-size: 0.9em; }
 .broken li { word-break: break-all; }
 .none { color: #555; font-style: italic; }
@@ -257,6 +259,10 @@ void summary_section(std::string& html, const CrawlReport& c) {
     html += card(count(s.not_found), "not found");
     html += card(count(s.errors), "errors");
     html += card(count(c.broken_totals.links), "broken links");
+    if (s.external_checked > 0) {
+        html += card(count(s.external_checked), "external links checked");
+        html += card(count(s.external_broken), "external broken");
+    }
     html += card(format_bytes(double(s.bytes)), "received");
     html += card(count(s.requests), "requests");
     html += card(count(s.host_count), "hosts");
@@ -413,7 +419,8 @@ void broken_section(std::string& html, const CrawlReport& c) {
                                           c.broken.size())
                             : "");
     for (const storage::BrokenLink& link : c.broken) {
-        html += R"(<div class="broken"><div class="url">)" + e(link.url) + "</div>";
+        html += R"(<div class="broken"><div class="url">)" + e(link.url) +
+                (link.external ? R"( <span class="external">external</span>)" : "") + "</div>";
         html += "<div>" + e(describe_failure(link)) + " [" + e(link.error_kind) + "]</div>";
         if (link.referrer_count == 0) {
             html += fmt::format(R"(<div class="none">{}</div>)",

@@ -23,6 +23,7 @@ struct Target {
     std::string page_kind;
     std::int64_t depth = 0;
     bool chain_start = false; // Failure::chain_start
+    bool external = false;
 };
 
 struct Failure {
@@ -31,6 +32,7 @@ struct Failure {
     std::string reason;
     std::string page_kind;
     std::int64_t depth = 0;
+    bool external = false; // pages.external
     // The start of a redirect chain that failed as a whole (a loop, too many hops, a target of
     // another scheme): the crawl records the chain's failure on its first URL, which keeps its
     // 3xx status and Location. Reached by a link, never only by a redirect.
@@ -84,6 +86,7 @@ public:
             m_link.redirect_hops = target.hops;
         }
         m_link.page_kind = target.page_kind;
+        m_link.external = target.external;
         m_depth = target.depth;
         m_chain_start = target.chain_start;
         m_kinds.clear();
@@ -133,6 +136,9 @@ for_each_broken_link(Reader& reader, std::int64_t crawl_id, const BrokenLinksOpt
         return totals; // no crawl was recorded in a file this old
     }
     Database& db = reader.database();
+    // pages.external since schema step 12.
+    const std::string external_column =
+        reader.schema_version() >= k_external_version ? "external" : "0";
     // One snapshot for every query, even while a crawl writes to the file.
     ReadTransaction transaction(db);
     if (auto r = transaction.begin(); !r) {
@@ -146,7 +152,8 @@ for_each_broken_link(Reader& reader, std::int64_t crawl_id, const BrokenLinksOpt
     std::map<std::string, Failure, std::less<>> failures;
     Statement failed =
         db.prepare("SELECT url, http_status, " + error_kind_sql(reader.schema_version()) +
-                   ", error, kind, depth, location FROM pages WHERE crawl_id = ?1 AND "
+                   ", error, kind, depth, location, " + external_column +
+                   " FROM pages WHERE crawl_id = ?1 AND "
                    "kind != 'robots' AND error IS NOT NULL ORDER BY id");
     failed.bind(1, crawl_id);
     auto r = for_each_row(failed, [&](const Statement& row) {
@@ -160,6 +167,7 @@ for_each_broken_link(Reader& reader, std::int64_t crawl_id, const BrokenLinksOpt
             f.reason = row.column_text(3);
             f.page_kind = row.column_text(4);
             f.depth = row.column_int64(5);
+            f.external = row.column_int64(7) != 0;
             f.chain_start = f.status && *f.status >= 300 && *f.status < 400 && !row.is_null(6);
             if (f.chain_start) {
                 chain_hops.insert(without_fragment(row.column_text(6)));
@@ -176,16 +184,18 @@ for_each_broken_link(Reader& reader, std::int64_t crawl_id, const BrokenLinksOpt
         std::string location;
         std::string page_kind;
         std::int64_t depth = 0;
+        bool external = false;
     };
     std::unordered_map<std::string, Redirect> redirects;
-    Statement redirected = db.prepare(
-        "SELECT url, location, kind, depth FROM pages WHERE crawl_id = ?1 AND kind != 'robots' "
-        "AND error IS NULL AND http_status >= 300 AND http_status < 400 AND location IS NOT NULL");
+    Statement redirected =
+        db.prepare("SELECT url, location, kind, depth, " + external_column +
+                   " FROM pages WHERE crawl_id = ?1 AND kind != 'robots' AND error IS NULL AND "
+                   "http_status >= 300 AND http_status < 400 AND location IS NOT NULL");
     redirected.bind(1, crawl_id);
     r = for_each_row(redirected, [&](const Statement& row) {
-        redirects[std::string(row.column_text(0))] = {without_fragment(row.column_text(1)),
-                                                      std::string(row.column_text(2)),
-                                                      row.column_int64(3)};
+        redirects[std::string(row.column_text(0))] = {
+            without_fragment(row.column_text(1)), std::string(row.column_text(2)),
+            row.column_int64(3), row.column_int64(4) != 0};
         return true;
     });
     if (!r) {
@@ -193,7 +203,7 @@ for_each_broken_link(Reader& reader, std::int64_t crawl_id, const BrokenLinksOpt
     }
     std::map<std::string, Target> targets; // by URL, in byte order as SQLite sorts text
     for (const auto& [url, f] : failures) {
-        targets.emplace(url, Target{&url, 0, f.page_kind, f.depth, f.chain_start});
+        targets.emplace(url, Target{&url, 0, f.page_kind, f.depth, f.chain_start, f.external});
     }
     std::unordered_set<std::string_view> redirected_to(chain_hops.begin(), chain_hops.end());
     for (const auto& [start, redirect] : redirects) {
@@ -206,8 +216,8 @@ for_each_broken_link(Reader& reader, std::int64_t crawl_id, const BrokenLinksOpt
             ++hops;
         }
         if (auto f = failures.find(at); f != failures.end()) {
-            targets.insert_or_assign(
-                start, Target{&f->first, hops, redirect.page_kind, redirect.depth, false});
+            targets.insert_or_assign(start, Target{&f->first, hops, redirect.page_kind,
+                                                   redirect.depth, false, redirect.external});
         }
     }
 

@@ -27,6 +27,9 @@ struct BrokenLink {
     std::optional<std::string> redirects_to;
     int redirect_hops = 0;
     std::string page_kind; // pages.kind of the target's row: "page", "requisite", ...
+    // Out of the crawl's scope: an external check of crawl --check-external (pages.external of
+    // the target's row; for a link that redirected to the failure, of the link's own URL).
+    bool external = false;
     // How the pages link it (links.kind: "anchor", "image", "stylesheet", ...), sorted.
     std::vector<std::string> link_kinds;
     std::uint64_t referrer_count = 0; // distinct pages (by URL) that link it

@@ -157,6 +157,7 @@ TEST_P(CliLinks, BrokenListsEachFailingTargetOnceWithAllItsReferrers) {
     EXPECT_EQ(missing["referrers"], nlohmann::json::array({b + "/", b + "/a.html", b + "/b.html"}));
     EXPECT_EQ(missing["referrer_count"], 3);
     EXPECT_EQ(missing["link_kinds"], nlohmann::json::array({"anchor"}));
+    EXPECT_EQ(missing["external"], false);
 
     const auto& logo = by_url[b + "/logo.png"];
     EXPECT_EQ(logo["status"], 500);
@@ -193,7 +194,8 @@ TEST_P(CliLinks, BrokenListsEachFailingTargetOnceWithAllItsReferrers) {
     r = run_process({flagcrawl_binary(), "links", "--broken", "--db", db, "--format", "csv"});
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_EQ(r.out.substr(0, r.out.find("\r\n")),
-              "url,status,error_kind,reason,redirects_to,link_kinds,referrer_count,referrer");
+              "url,status,error_kind,reason,redirects_to,link_kinds,referrer_count,referrer,"
+              "external");
     std::size_t rows = 0;
     for (std::size_t at = 0; (at = r.out.find("\r\n", at)) != std::string::npos; at += 2) {
         ++rows;
@@ -201,6 +203,8 @@ TEST_P(CliLinks, BrokenListsEachFailingTargetOnceWithAllItsReferrers) {
     // missing 3, logo 2, gone 1, old 1, loop 2, dead 1 (+ the header)
     EXPECT_EQ(rows, 1u + 10u) << r.out;
     EXPECT_NE(r.out.find(b + "/missing,404,http_status,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("," + b + "/b.html,false\r\n"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find(",true\r\n"), std::string::npos) << r.out;
 
     // Text: each link, its failure, how and where it is linked; the total last.
     r = run_process({flagcrawl_binary(), "links", "--broken", "--db", db});
@@ -415,6 +419,15 @@ TEST_P(CliLinks, CheckExternalChecksEachOutOfScopeTargetOnce) {
     EXPECT_EQ(by_url[e + "/gone"]["referrers"], nlohmann::json::array({b + "/", b + "/p.html"}));
     EXPECT_EQ(by_url[site.dead()]["error_kind"], "robots_unreachable");
     EXPECT_EQ(by_url[site.dead()]["referrers"], nlohmann::json::array({b + "/p.html"}));
+    // Both are out of the crawl's scope: marked external in every format.
+    EXPECT_EQ(by_url[e + "/gone"]["external"], true);
+    EXPECT_EQ(by_url[site.dead()]["external"], true);
+    r = run_process({flagcrawl_binary(), "links", "--broken", "--db", db, "--format", "csv"});
+    EXPECT_NE(r.out.find(e + "/gone,404,http_status,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("," + b + "/p.html,true\r\n"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find(",false\r\n"), std::string::npos) << r.out;
+    r = run_process({flagcrawl_binary(), "links", "--broken", "--db", db});
+    EXPECT_NE(r.out.find(e + "/gone (external)\n    HTTP 404"), std::string::npos) << r.out;
 
     r = run_process({flagcrawl_binary(), "stats", "--db", db, "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;

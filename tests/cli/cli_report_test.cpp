@@ -180,6 +180,71 @@ TEST(CliReport, EverySectionOfACrawlWithItsBrokenLinksAndTheBenchRuns) {
     EXPECT_TRUE(shown.requests.empty()) << shown.requests.front();
 }
 
+// A crawl with --check-external (a second loopback host, out of scope: one live link, one
+// dead), then `bench crawl` runs recorded in the same file: the page counts the external checks,
+// marks the broken external link, and charts the crawl runs' pages/s by strategy and concurrency.
+TEST(CliReport, ExternalChecksAndBenchCrawlRuns) {
+    TempDir dir("clireport");
+    server::ServerOptions other;
+    other.host = "127.0.0.2";
+    server::Server external(
+        [](const server::Request& r) {
+            return server::Reply::text(r.path == "/ok" ? 200 : 404, "external");
+        },
+        other);
+    ASSERT_FALSE(external.start());
+    const std::string e = external.base_url();
+    server::Server server([&](const server::Request& r) {
+        return r.path == "/" ? server::Reply::bytes(200,
+                                                    server::make_body("<a href=\"" + e +
+                                                                      "/ok\">ok</a> <a href=\"" +
+                                                                      e + "/gone\">gone</a>"),
+                                                    "text/html")
+                             : server::Reply::text(404, "not found");
+    });
+    ASSERT_FALSE(server.start());
+    const std::string db = dir.file("c.db");
+    auto crawl = run_process({flagcrawl_binary(), "crawl", server.base_url() + "/", "--db", db,
+                              "--check-external", "--retries", "0", "--progress", "never"});
+    ASSERT_EQ(crawl.exit_code, 1) << crawl.err;
+    auto bench = run_process({flagcrawl_binary(), "bench", "crawl", "--pages", "30", "--strategies",
+                              "threaded,async", "--concurrency", "2,4", "--repeat", "1", "--db", db,
+                              "--progress", "never"});
+    ASSERT_EQ(bench.exit_code, 0) << bench.err;
+
+    const auto page = dir.path() / "report.html";
+    auto r = run_process(
+        {flagcrawl_binary(), "report", "--db", db, "--crawl", "1", "-o", page.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string html = read_file(page);
+    EXPECT_NE(html.find("<b>2</b><span>external links checked</span>"), std::string::npos) << html;
+    EXPECT_NE(html.find("<b>1</b><span>external broken</span>"), std::string::npos) << html;
+    EXPECT_NE(html.find("<div class=\"url\">" + e +
+                        "/gone <span class=\"external\">external</span></div>"),
+              std::string::npos)
+        << html;
+    const auto bench_at = html.find("<section id=\"bench\">");
+    ASSERT_NE(bench_at, std::string::npos);
+    const std::string bench_part =
+        html.substr(bench_at, html.find("</section>", bench_at) - bench_at);
+    EXPECT_NE(bench_part.find("throughput (pages/s)"), std::string::npos) << bench_part;
+    EXPECT_NE(bench_part.find(">threaded<"), std::string::npos) << bench_part;
+    EXPECT_NE(bench_part.find(">async<"), std::string::npos) << bench_part;
+    EXPECT_NE(bench_part.find(">c=4<"), std::string::npos) << bench_part;
+    // No CPU panel: the file records no CPU time.
+    EXPECT_EQ(bench_part.find("CPU per page"), std::string::npos) << bench_part;
+
+    const std::string chromium = find_chromium();
+    if (chromium.empty()) {
+        GTEST_SKIP() << "chromium is not installed: the page was not rendered";
+    }
+    const auto shown = render(chromium, page, dir.path() / "shown");
+    ASSERT_EQ(shown.exit_code, 0) << shown.err;
+    EXPECT_TRUE(shown.screenshot) << "no screenshot";
+    EXPECT_TRUE(shown.console.empty()) << shown.console.front();
+    EXPECT_TRUE(shown.requests.empty()) << shown.requests.front();
+}
+
 TEST(CliReport, UsageErrors) {
     TempDir dir("clireport");
     auto r = run_process(
