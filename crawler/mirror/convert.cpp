@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <unordered_set>
 
 namespace flagcrawl::crawler {
 namespace {
@@ -131,6 +132,10 @@ ConvertTotals convert_links(MirrorWriter& writer, const MirrorIndex& index) {
     ExtractorOptions options;
     options.css = true;
     LinkExtractor extractor(options);
+    // URLs that share one file (http://h/ and http://h/index.html, http://h/d/ and
+    // http://h/d/index.html: same folder, so their links resolve alike) are converted once: a
+    // second pass would read the links the first wrote, relative to the file, as the site's.
+    std::unordered_set<std::string> converted;
     for (const SavedFile& file : index.files()) {
         const bool html = is_html_type(file.content_type);
         if (!html && !is_css_type(file.content_type)) {
@@ -141,6 +146,9 @@ ConvertTotals convert_links(MirrorWriter& writer, const MirrorIndex& index) {
             continue;
         }
         const std::string path = mirror_path(*page_url);
+        if (!converted.insert(path).second) {
+            continue;
+        }
         std::string text;
         if (!read_whole(writer.root() / path, text)) {
             fail("cannot read " + (writer.root() / path).string());

@@ -65,4 +65,28 @@ TEST(ConvertLinks, RewritesHtmlAndCss) {
     EXPECT_EQ(read_file(dir.path() / "m/h:8/img/b.gif"), "GIF89a");
 }
 
+// http://h/ and http://h/index.html are one file: it is converted once, so its links point at the
+// mirror's files, not at the site (a second pass read the first one's relative references as
+// links of the site, not in the mirror, and made them absolute URLs).
+TEST(ConvertLinks, AFileOfTwoUrlsIsConvertedOnce) {
+    TempDir dir("convert");
+    MirrorWriter writer(dir.path() / "m");
+    ASSERT_EQ(writer.save("h/index.html", "<a href=\"/d/?x=1\">x</a> <a href=\"/d/p.html\">p</a>"),
+              "");
+    ASSERT_EQ(writer.save("h/d/index.html?x=1", "<a href=\"/\">home</a>"), "");
+    ASSERT_EQ(writer.save("h/d/p.html", "<a href=\"/index.html\">home</a>"), "");
+    MirrorIndex index;
+    index.add_file({"http://h/", "text/html"});
+    index.add_file({"http://h/d/?x=1", "text/html"});
+    index.add_file({"http://h/d/p.html", "text/html"});
+    index.add_file({"http://h/index.html", "text/html"});
+    const ConvertTotals t = convert_links(writer, index);
+    EXPECT_EQ(t.failed, 0u) << t.first_error;
+    EXPECT_EQ(t.files, 3u);
+    EXPECT_EQ(t.absolute, 0u);
+    EXPECT_EQ(read_file(dir.path() / "m/h/index.html"),
+              "<a href=\"d/index.html%3Fx=1\">x</a> <a href=\"d/p.html\">p</a>");
+    EXPECT_EQ(read_file(dir.path() / "m/h/d/p.html"), "<a href=\"../index.html\">home</a>");
+}
+
 } // namespace
