@@ -184,6 +184,8 @@ Result<void> RecordStatements::apply(const CrawlBeginRecord& c) {
 Result<void> RecordStatements::insert_frontier_rows(std::int64_t crawl_id,
                                                     const std::vector<FrontierRow>& rows) {
     auto& insert = m_insert_frontier;
+    // The chain's bytes, bound without a copy: they must live until the statement has run.
+    std::string keys;
     for (const FrontierRow& row : rows) {
         insert.bind(1, crawl_id);
         insert.bind(2, row.seq);
@@ -196,7 +198,7 @@ Result<void> RecordStatements::insert_frontier_rows(std::int64_t crawl_id,
         insert.bind(10, row.sitemap);
         if (row.chain_seq > 0) {
             insert.bind(8, row.chain_seq);
-            std::string keys(row.chain.size() * 8, '\0');
+            keys.assign(row.chain.size() * 8, '\0');
             for (std::size_t i = 0; i < row.chain.size(); ++i) {
                 for (std::size_t b = 0; b < 8; ++b) {
                     keys[i * 8 + b] = static_cast<char>((row.chain[i] >> (8 * b)) & 0xff);

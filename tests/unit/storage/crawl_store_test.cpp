@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -164,6 +165,47 @@ TEST(CrawlStore, PageLinksAndDiscoveriesLandTogether) {
         "SELECT length(body) FROM pages WHERE kind = 'page' AND typeof(body) = 'blob'");
     ASSERT_TRUE(body);
     EXPECT_EQ(*body, 3);
+}
+
+// A redirect target's chain (the keys of the URLs that led to it) reads back as written, for a
+// chain short enough for the string's inline buffer and one long enough to live on the heap: the
+// writer binds the bytes without a copy, so they must outlive the statement's step.
+TEST(CrawlStore, RedirectChainKeysReadBackAsWritten) {
+    TempDir dir("crawlstore");
+    const auto path = dir.file("c.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    const std::int64_t crawl = begin_crawl(*writer);
+
+    const std::vector<std::uint64_t> short_chain{0x0102030405060708ULL};
+    const std::vector<std::uint64_t> long_chain{0x1111111111111111ULL, 0xfedcba9876543210ULL,
+                                                0x0a0b0c0d0e0f1011ULL, 0x2222222222222222ULL};
+    PageRecord page;
+    page.crawl_id = crawl;
+    page.run_id = crawl;
+    page.seq = 1;
+    page.url = "http://h/1";
+    page.final_url = page.url;
+    page.http_status = 301;
+    FrontierRow one = row(2, 2, 1);
+    one.chain_seq = 1;
+    one.chain = short_chain;
+    FrontierRow four = row(3, 3, 1);
+    four.chain_seq = 1;
+    four.chain = long_chain;
+    page.discovered = {one, four};
+    ASSERT_TRUE(writer->submit(std::move(page)));
+    ASSERT_TRUE(writer->close());
+
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    std::map<std::int64_t, std::vector<std::uint64_t>> chains;
+    ASSERT_TRUE(reader->for_each_frontier(crawl, 1, 0, false, [&](const FrontierRow& r) {
+        chains[r.seq] = r.chain;
+        return true;
+    }));
+    EXPECT_EQ(chains[2], short_chain);
+    EXPECT_EQ(chains[3], long_chain);
 }
 
 // The writer inserts a page's links in multi-row statements of 16, 4 and 1 rows: every count
