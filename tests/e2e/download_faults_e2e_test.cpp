@@ -99,7 +99,11 @@ protected:
 
     fetch::Policy policy() const {
         fetch::Policy p;
-        p.connect_timeout = 1000ms;
+        // The whole bound: the https:// row's connect phase holds the TLS handshake, which loads
+        // the CA bundle and under a sanitizer on a loaded machine can pass 1 s; a connect timeout
+        // there is retried and the server then counts a second handshake. No row needs a connect
+        // timeout (the closed port refuses at once).
+        p.connect_timeout = 3000ms;
         p.total_timeout = 3000ms; // above the stall window: the drip must stall
         p.low_speed_bytes_per_s = 1000;
         p.low_speed_window = 1000ms;
