@@ -252,7 +252,14 @@ void WarcWriter::archive(std::unique_ptr<fetch::WireCapture> capture, bool last_
         return;
     }
     m_queue.push_back(Item{std::move(capture), last_complete});
+    ++m_queued_total;
     m_not_empty.notify_one();
+}
+
+void WarcWriter::wait_archived() {
+    std::unique_lock lock(m_mutex);
+    const std::uint64_t target = m_queued_total;
+    m_progress.wait(lock, [&] { return m_done_total >= target || m_thread_done || m_error; });
 }
 
 std::optional<std::string> WarcWriter::error() const {
@@ -265,6 +272,7 @@ void WarcWriter::fail(std::string message) {
     if (!m_error) {
         m_error = std::move(message);
     }
+    m_progress.notify_all();
 }
 
 void WarcWriter::run() {
@@ -274,12 +282,16 @@ void WarcWriter::run() {
             std::unique_lock lock(m_mutex);
             m_not_empty.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
             if (m_queue.empty()) {
+                m_thread_done = true;
+                m_progress.notify_all();
                 return;
             }
             item = std::move(m_queue.front());
             m_queue.pop_front();
             m_not_full.notify_one();
             if (m_error) {
+                ++m_done_total;
+                m_progress.notify_all();
                 continue;
             }
         }
@@ -291,6 +303,9 @@ void WarcWriter::run() {
         for (std::size_t i = 0; i < count; ++i) {
             write_exchange(exchanges[i]);
         }
+        std::lock_guard lock(m_mutex);
+        ++m_done_total;
+        m_progress.notify_all();
     }
 }
 

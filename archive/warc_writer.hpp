@@ -86,6 +86,12 @@ public:
     // false (the transfer failed): its last exchange may be cut short and is left out. Blocks
     // while the queue is full.
     void archive(std::unique_ptr<fetch::WireCapture> capture, bool last_complete);
+    // Returns once everything archive() had queued when it was called is in the file (written,
+    // not synced: a killed process loses none of it), or once the writer failed or stopped. A
+    // crawl's database waits for it before each commit, so that a page it records as fetched is
+    // never missing from the archive after a kill (a --resume does not fetch it again). Any
+    // thread.
+    void wait_archived();
     // The first failure (disk full, ...): later responses are not archived.
     std::optional<std::string> error() const;
     // Writes what is queued, closes the file and sorts the index. Returns the first error.
@@ -140,6 +146,10 @@ private:
     std::deque<Item> m_queue;           // guarded by m_mutex
     bool m_stopping = false;            // guarded by m_mutex
     std::optional<std::string> m_error; // guarded by m_mutex
+    std::uint64_t m_queued_total = 0;   // guarded by m_mutex: items archive() queued
+    std::uint64_t m_done_total = 0;     // guarded by m_mutex: items the thread took and finished
+    bool m_thread_done = false;         // guarded by m_mutex: run() returned
+    std::condition_variable m_progress; // m_done_total or m_thread_done changed
     std::thread m_thread;
     bool m_closed = false;
 

@@ -577,8 +577,26 @@ int run_crawl(CrawlCliOptions& o, const CLI::App& cmd) {
         open_warc({settings.warc, settings.warc_max_size, o.warc.gzip_level}, crawl.resumed(),
                   settings.robots ? "obey" : "ignore");
     std::optional<WarcExchanges> warc_exchanges;
+    // A page is committed to the database only once its response is in the WARC, so that after
+    // a kill the archive lacks no page the crawl recorded (--resume fetches what it did not
+    // record). The gate is removed before the WARC writer goes (declared after it).
+    class CommitGate {
+    public:
+        CommitGate(crawler::Crawl& crawl, archive::WarcWriter& warc)
+            : m_crawl(crawl) {
+            m_crawl.gate_commits([&warc] { warc.wait_archived(); });
+        }
+        ~CommitGate() { m_crawl.gate_commits({}); }
+        CommitGate(const CommitGate&) = delete;
+        CommitGate& operator=(const CommitGate&) = delete;
+
+    private:
+        crawler::Crawl& m_crawl;
+    };
+    std::optional<CommitGate> commit_gate;
     if (warc) {
         crawl.add_consumer(warc_exchanges.emplace(*warc));
+        commit_gate.emplace(crawl, *warc);
     }
     std::unique_ptr<crawler::MirrorWriter> mirror;
     std::optional<MirrorExchanges> mirror_exchanges;

@@ -5,7 +5,9 @@
 #include "storage/schema.hpp"
 #include "storage/writer_queue.hpp"
 
+#include <functional>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -121,6 +123,13 @@ struct Writer::Impl {
     Result<void> commit() {
         if (!transaction) {
             return {};
+        }
+        {
+            // Held while the gate runs: set_commit_gate() waits for a call in progress.
+            std::lock_guard lock(gate_mutex);
+            if (gate) {
+                gate();
+            }
         }
         auto committed = transaction->commit();
         transaction.reset(); // rolls back if the commit failed
@@ -238,6 +247,9 @@ struct Writer::Impl {
     Clock::time_point deadline;             // when it must be committed
     std::optional<Error> thread_failure;
 
+    std::mutex gate_mutex;
+    std::function<void()> gate; // guarded by gate_mutex
+
     Queue queue;
     std::thread thread;
     std::optional<Result<void>> close_result; // set by close(); owner's thread
@@ -321,6 +333,12 @@ Result<void> Writer::finish_run(std::int64_t run_id, const RunTotals& totals, Ru
 
 Result<void> Writer::submit(Record record) {
     return impl().push(std::move(record));
+}
+
+void Writer::set_commit_gate(std::function<void()> gate) {
+    Impl& state = impl();
+    std::lock_guard lock(state.gate_mutex);
+    state.gate = std::move(gate);
 }
 
 Result<void> Writer::flush() {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +106,12 @@ public:
     // Flushes, stops and joins the thread, then closes the connection. Returns the first error
     // (of the writer or of closing). Later calls return the same result; other calls then throw.
     Result<void> close();
+
+    // Runs `gate` on the writer thread before each commit (nothing: no gate): what the batch
+    // records must not be committed before something else holds it (a crawl's WARC: the
+    // archived responses of the pages it records). A call in progress finishes before this one
+    // returns, so that what the old gate refers to may go once it has. Any thread.
+    void set_commit_gate(std::function<void()> gate);
 
     WriterStats stats() const;
     // The writer's first error, once it failed (see Errors above); never waits for the writer.

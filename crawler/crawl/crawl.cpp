@@ -187,6 +187,9 @@ SetupResult Crawl::begin() {
             return fatal(writer.error().message);
         }
         m_writer = std::make_unique<storage::Writer>(std::move(*writer));
+        if (m_commit_gate) {
+            m_writer->set_commit_gate(m_commit_gate);
+        }
     }
     FrontierOptions frontier_options = m_start.frontier;
     frontier_options.politeness.per_host = m_settings.per_host;

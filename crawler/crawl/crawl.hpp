@@ -130,6 +130,15 @@ public:
     // exchanges (outputs), which must outlive the crawl.
     void on_item(ItemCallback callback) { m_on_item = std::move(callback); }
     void add_consumer(ExchangeConsumer& consumer) { m_consumers.push_back(&consumer); }
+    // Runs `gate` before each commit of the crawl's records (storage::Writer::set_commit_gate;
+    // nothing without a database): a WARC that must hold a page's response before the page is
+    // recorded. Any time (kept for the writer start() opens); an empty one removes it.
+    void gate_commits(std::function<void()> gate) {
+        m_commit_gate = gate;
+        if (m_writer) {
+            m_writer->set_commit_gate(std::move(gate));
+        }
+    }
 
     // Opens the store, records the run's start with the crawl's, restores or seeds the frontier
     // and starts the threads (store reader, parse pool, strategy). Once, after open().
@@ -182,6 +191,7 @@ private:
     // Destroyed in reverse: the job (and its pool) before the frontier and its store, before
     // the fetcher they wake, before the writer they write to.
     std::unique_ptr<storage::Writer> m_writer;
+    std::function<void()> m_commit_gate; // see gate_commits()
     std::unique_ptr<fetch::Fetcher> m_fetcher;
     std::unique_ptr<SqliteFrontierStore> m_store;
     std::unique_ptr<Frontier> m_frontier;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -283,6 +284,27 @@ TEST(WarcWriter, RecordsDigestsRevisitsAndIndex) {
     EXPECT_EQ(entries[0].length, records[3].first - records[2].first);
     EXPECT_EQ(entries[1].offset, records[4].first);
     EXPECT_EQ(entries[1].offset + entries[1].length, file.size());
+}
+
+// wait_archived() returns once what was queued is in the files (the index line included), and
+// at once when nothing is queued or the writer is closed.
+TEST(WarcWriter, WaitArchivedReturnsOnceTheQueuedResponsesAreWritten) {
+    TempDir dir("warc");
+    auto writer = archive::WarcWriter::open(options(dir.path() / "site.warc.gz"));
+    ASSERT_TRUE(writer) << writer.error();
+    auto& w = **writer;
+    w.wait_archived();
+    std::string body(200'000, 'x');
+    for (int i = 0; i < 20; ++i) {
+        body[static_cast<std::size_t>(i)] = 'y'; // no revisits: every body differs
+        w.archive(exchange(w, "http://example.org/" + std::to_string(i), k_html_head, body), true);
+    }
+    w.wait_archived();
+    EXPECT_EQ(w.totals().responses, 20u);
+    const std::string index = read_file(dir.path() / "site.cdxj");
+    EXPECT_EQ(std::count(index.begin(), index.end(), '\n'), 20) << index;
+    ASSERT_FALSE(w.close());
+    w.wait_archived();
 }
 
 TEST(WarcWriter, RefusesToOverwrite) {

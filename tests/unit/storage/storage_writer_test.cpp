@@ -257,6 +257,44 @@ TEST(StorageWriter, FlushCommitsEverythingSubmittedBefore) {
     EXPECT_EQ(count_downloads(path), 15);
 }
 
+// The commit gate runs before each commit, with the batch not yet visible to other
+// connections; while it waits, nothing is committed; removed, it runs no more.
+TEST(StorageWriter, TheCommitGateRunsBeforeEachCommit) {
+    TempDir dir("storage");
+    const auto path = dir.file("gate.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run(download_run());
+    ASSERT_TRUE(run);
+    std::atomic<int> calls{0};
+    std::atomic<std::int64_t> seen{-1}; // downloads committed when the gate last ran
+    std::atomic<bool> open{false};
+    writer->set_commit_gate([&] {
+        ++calls;
+        seen = count_downloads(path);
+        while (!open) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    });
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(writer->submit(ok_download(*run, i)));
+    }
+    ASSERT_TRUE(eventually([&] { return calls.load() >= 1; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(seen.load(), 0);
+    EXPECT_EQ(count_downloads(path), 0); // held by the gate
+    open = true;
+    ASSERT_TRUE(writer->flush());
+    EXPECT_EQ(count_downloads(path), 5);
+    writer->set_commit_gate({});
+    const int before = calls.load();
+    ASSERT_TRUE(writer->submit(ok_download(*run, 5)));
+    ASSERT_TRUE(writer->flush());
+    EXPECT_EQ(calls.load(), before);
+    EXPECT_EQ(count_downloads(path), 6);
+    ASSERT_TRUE(writer->close());
+}
+
 TEST(StorageWriter, CommitsWhenTheQueueRunsDryAndAtTheDeadline) {
     TempDir dir("storage");
     for (auto delay : {std::chrono::milliseconds(0), std::chrono::milliseconds(30)}) {
