@@ -414,6 +414,7 @@ auto begin_run(flagcrawl::storage::Writer& writer) {
 }
 
 TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
+    Wakes wakes; // first: it outlives the store's thread, which may still call it
     TempDir dir("frontier");
     const auto path = dir.file("f.db");
     auto writer = open_writer(path);
@@ -442,7 +443,6 @@ TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
     EXPECT_EQ(f.in_store(), 90u);
     EXPECT_EQ(f.stats().queued, 100u);
 
-    Wakes wakes;
     f.set_waker([&] { wakes.wake(); });
     std::vector<std::int64_t> order;
     for (;;) {
@@ -472,6 +472,7 @@ TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
 // from memory, where several entries share their referrer's URL, through a 429 put-back, and
 // from the store, which reads it back with the entries spilled or left by an earlier run.
 TEST(Frontier, EveryEntryNamesItsReferrerFromMemoryAndFromTheStore) {
+    Wakes wakes; // first: it outlives the store's thread, which may still call it
     TempDir dir("frontier");
     const auto path = dir.file("f.db");
     auto writer = open_writer(path);
@@ -515,7 +516,6 @@ TEST(Frontier, EveryEntryNamesItsReferrerFromMemoryAndFromTheStore) {
     }
     ASSERT_TRUE(writer->submit(std::move(begin)));
 
-    Wakes wakes;
     f.set_waker([&] { wakes.wake(); });
     std::set<std::string> handed_out;
     bool deferred = false;
@@ -624,6 +624,7 @@ TEST(Frontier, AStoreFailureIsKeptAndThePagedInEntriesStillHandedOut) {
 // and then says `waiting` (no time: the page-in's answer wakes it), and the entries come once
 // the lock is gone.
 TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
+    Wakes wakes; // first: it outlives the store's thread, which may still call it
     TempDir dir("frontier");
     const auto path = dir.file("f.db");
     auto writer = open_writer(path, 20s); // the writer waits for the lock, not fails
@@ -634,7 +635,6 @@ TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
     auto o = options(1000);
     o.window = 4;
     LocalFrontier f(o, &store);
-    Wakes wakes;
     f.set_waker([&] { wakes.wake(); });
 
     auto blocker = flagcrawl::storage::Database::open(path);
@@ -698,6 +698,7 @@ TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
 // A page-in's answer comes back where the engine returns work finished on other threads: in
 // on_wake(), after the waker was called; next() hands out what is in memory and never takes it.
 TEST(Frontier, APageInIsTakenInOnWakeNotInsideNext) {
+    Wakes wakes; // first: it outlives the store's thread, which may still call it
     TempDir dir("frontier-on-wake");
     const auto path = dir.file("f.db");
     auto writer = open_writer(path);
@@ -708,7 +709,6 @@ TEST(Frontier, APageInIsTakenInOnWakeNotInsideNext) {
     auto o = options(1000);
     o.window = 4;
     LocalFrontier f(o, &store);
-    Wakes wakes;
     f.set_waker([&] { wakes.wake(); });
     flagcrawl::storage::CrawlBeginRecord begin;
     begin.crawl_id = *run;
@@ -747,6 +747,7 @@ TEST(Frontier, APageInIsTakenInOnWakeNotInsideNext) {
 // The level order holds: depth-0 entries not committed yet (redirect targets of the level being
 // crawled) keep the committed depth-1 entries back until they are read.
 TEST(Frontier, PagingInReadsWhatIsCommittedAndKeepsTheLevelOrder) {
+    Wakes wakes; // first: it outlives the store's thread, which may still call it
     TempDir dir("frontier-committed");
     const auto path = dir.file("f.db");
     auto writer = open_writer(path, 20s); // the writer waits for the lock, not fails
@@ -757,7 +758,6 @@ TEST(Frontier, PagingInReadsWhatIsCommittedAndKeepsTheLevelOrder) {
     auto o = options(1000);
     o.window = 4;
     LocalFrontier f(o, &store);
-    Wakes wakes;
     f.set_waker([&] { wakes.wake(); });
     // Frontier rows as the crawl writes them: the accepted URLs with the record that found them.
     auto accept = [&](std::vector<flagcrawl::storage::FrontierRow>& rows, const std::string& url,
@@ -945,6 +945,7 @@ TEST(Frontier, ARedirectTargetOfTheLevelGoesBeforeDeeperUrls) {
 // Past the window, the store is read shallowest first: a redirect target of the level being
 // crawled (depth 1) found after deeper URLs (depth 2) spilled comes back before them.
 TEST(Frontier, PagingInReadsTheShallowestFirst) {
+    Wakes wakes; // first: it outlives the store's thread, which may still call it
     TempDir dir("frontier-levels");
     const std::string path = dir.file("f.db");
     auto writer = open_writer(path);
@@ -952,7 +953,6 @@ TEST(Frontier, PagingInReadsTheShallowestFirst) {
     auto run = begin_run(*writer);
     ASSERT_TRUE(run);
     SqliteFrontierStore store(path, *run);
-    Wakes wakes;
     auto o = options(100);
     o.window = 4;
     LocalFrontier f(o, &store);
