@@ -358,6 +358,14 @@ Result<void> Writer::close() {
     state.queue.close(); // the writer drains the queue, commits and returns
     state.thread.join();
     state.statements.reset();
+    // The database file alone holds every commit once the writer closes, so that a copy of
+    // it (cp, scp, an attachment) made after the run needs no -wal file beside it. SQLite
+    // does this itself only on the last close of the file, and in a crawl the last to close
+    // are read-only connections, which cannot. Best effort: a reader still reading keeps
+    // the frames it needs in the WAL, where they stay safe.
+    if (!state.thread_failure) {
+        (void)state.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
     auto closed = state.db.close();
     state.close_result = state.thread_failure ? error_result<void>(*state.thread_failure) : closed;
     return *state.close_result;

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -287,6 +288,31 @@ TEST(CliCrawl, ParseThreadsZeroCrawlsTheWholeSite) {
     EXPECT_EQ(done.ok_paths, site.page_paths());
     EXPECT_EQ(done.rows, done.distinct_urls) << "a URL was fetched twice";
     EXPECT_EQ(done.crawl_status, "finished");
+}
+
+// A crawl that ended leaves a database file that holds everything on its own: a copy of the
+// .db file alone (as a user copies a result) has every page (before, most of them were still
+// in the -wal file beside it, which the crawl's read-only connections, closing last, kept).
+void the_db_file_alone_holds_the_crawl(const char* strategy) {
+    TempDir dir("clicrawl");
+    SlowSite site(120, 0ms);
+    auto r = run_process(crawl_args(dir.file("c.db"), {site.seed(), "--strategy", strategy}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::filesystem::create_directory(dir.file("copy"));
+    std::filesystem::copy_file(dir.file("c.db"), dir.file("copy/c.db"));
+    const DbPages copied = read_pages(dir.file("copy/c.db"));
+    EXPECT_EQ(copied.ok_paths, site.page_paths());
+    EXPECT_EQ(copied.crawl_status, "finished");
+}
+
+TEST(CliCrawl, TheDbFileAloneHoldsTheCrawlSequential) {
+    the_db_file_alone_holds_the_crawl("sequential");
+}
+TEST(CliCrawl, TheDbFileAloneHoldsTheCrawlThreaded) {
+    the_db_file_alone_holds_the_crawl("threaded");
+}
+TEST(CliCrawl, TheDbFileAloneHoldsTheCrawlAsync) {
+    the_db_file_alone_holds_the_crawl("async");
 }
 
 // The pages fetched so far, as read_pages() counts them (0 while the store is not there yet).
