@@ -413,6 +413,16 @@ auto begin_run(flagcrawl::storage::Writer& writer) {
         {.command = "crawl", .arguments = "", .strategy = "async", .concurrency = 1});
 }
 
+// The record that starts the crawl of `run` (its own crawl), before its frontier rows.
+flagcrawl::storage::CrawlBeginRecord crawl_begin(std::int64_t run) {
+    flagcrawl::storage::CrawlBeginRecord begin;
+    begin.crawl_id = run;
+    begin.run_id = run;
+    begin.seeds = "[]";
+    begin.options = "{}";
+    return begin;
+}
+
 TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
     Wakes wakes; // first: it outlives the store's thread, which may still call it
     TempDir dir("frontier");
@@ -427,11 +437,7 @@ TEST(Frontier, WindowSpillsToSqliteAndPagesBackInBfsOrder) {
     LocalFrontier f(o, &store);
 
     // Persist each push the way the crawl does: as frontier rows of a record.
-    flagcrawl::storage::CrawlBeginRecord begin;
-    begin.crawl_id = *run;
-    begin.run_id = *run;
-    begin.seeds = "[]";
-    begin.options = "{}";
+    auto begin = crawl_begin(*run);
     const char* hosts[] = {"http://a/", "http://b/", "http://c/"};
     for (int i = 0; i < 100; ++i) {
         auto e = push(f, hosts[i % 3] + std::to_string(i), i / 10);
@@ -504,11 +510,7 @@ TEST(Frontier, EveryEntryNamesItsReferrerFromMemoryAndFromTheStore) {
     ASSERT_EQ(decisions.accepted.size(), 8u);
     EXPECT_EQ(f.in_store(), 5u); // spilled: only in the store, referrer and all
 
-    flagcrawl::storage::CrawlBeginRecord begin;
-    begin.crawl_id = *run;
-    begin.run_id = *run;
-    begin.seeds = "[]";
-    begin.options = "{}";
+    auto begin = crawl_begin(*run);
     begin.frontier.push_back({seed->seq, seed->key, seed->url, 0, 0, false});
     for (const FrontierEntry& e : decisions.accepted) {
         EXPECT_EQ(e.from_seq, seed->seq);
@@ -640,11 +642,7 @@ TEST(Frontier, PagingInDoesNotWaitForTheWriter) {
     auto blocker = flagcrawl::storage::Database::open(path);
     ASSERT_TRUE(blocker);
     ASSERT_TRUE(blocker->exec("BEGIN IMMEDIATE"));
-    flagcrawl::storage::CrawlBeginRecord begin;
-    begin.crawl_id = *run;
-    begin.run_id = *run;
-    begin.seeds = "[]";
-    begin.options = "{}";
+    auto begin = crawl_begin(*run);
     for (int i = 0; i < 12; ++i) {
         auto e = push(f, "http://a/" + std::to_string(i));
         ASSERT_TRUE(e);
@@ -710,11 +708,7 @@ TEST(Frontier, APageInIsTakenInOnWakeNotInsideNext) {
     o.window = 4;
     LocalFrontier f(o, &store);
     f.set_waker([&] { wakes.wake(); });
-    flagcrawl::storage::CrawlBeginRecord begin;
-    begin.crawl_id = *run;
-    begin.run_id = *run;
-    begin.seeds = "[]";
-    begin.options = "{}";
+    auto begin = crawl_begin(*run);
     for (int i = 0; i < 12; ++i) {
         auto e = push(f, "http://a/" + std::to_string(i));
         ASSERT_TRUE(e);
@@ -767,11 +761,7 @@ TEST(Frontier, PagingInReadsWhatIsCommittedAndKeepsTheLevelOrder) {
         rows.push_back({e->seq, e->key, e->url, e->depth, 0, false});
     };
     // seq 1-4 (depth 0) fill the window; 5-6 (depth 0) and 7-12 (depth 1) spill; all committed.
-    flagcrawl::storage::CrawlBeginRecord begin;
-    begin.crawl_id = *run;
-    begin.run_id = *run;
-    begin.seeds = "[]";
-    begin.options = "{}";
+    auto begin = crawl_begin(*run);
     for (int i = 1; i <= 12; ++i) {
         accept(begin.frontier, "http://a/" + std::to_string(i), i <= 6 ? 0 : 1);
     }
@@ -957,11 +947,7 @@ TEST(Frontier, PagingInReadsTheShallowestFirst) {
     o.window = 4;
     LocalFrontier f(o, &store);
     f.set_waker([&] { wakes.wake(); });
-    flagcrawl::storage::CrawlBeginRecord begin;
-    begin.crawl_id = *run;
-    begin.run_id = *run;
-    begin.seeds = "[]";
-    begin.options = "{}";
+    auto begin = crawl_begin(*run);
     // Depth 1: a/0 .. a/3 fill the window; then depth 2 spills; then a depth-1 redirect target.
     auto accept = [&](const std::string& url, int depth) {
         auto entry = push(f, url, depth);
