@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
+#include <dlfcn.h>
 #include <mutex>
 #include <stdexcept>
 
@@ -122,11 +123,26 @@ bool is_retryable(ErrorKind kind, CURLcode code) {
     }
 }
 
+// libcurl's global init also initialises libssh2, whose first libssh2_init() initialises
+// OpenSSL's whole libcrypto (config, engines, every algorithm): pages every run would keep
+// resident for nothing, since transfers are limited to http and https (ARCHITECTURE.md,
+// "Memory"). libssh2_init counts its callers and only the first one decides, so calling it first
+// with LIBSSH2_INIT_NO_CRYPTO (1, part of libssh2's ABI) leaves OpenSSL alone. Looked up at run
+// time: a libcurl built without libssh2 has no such symbol, and then there is nothing to skip.
+void skip_libssh2_crypto_init() {
+    using Init = int (*)(int);
+    constexpr int libssh2_init_no_crypto = 0x0001;
+    if (auto* init = reinterpret_cast<Init>(dlsym(RTLD_DEFAULT, "libssh2_init"))) {
+        init(libssh2_init_no_crypto);
+    }
+}
+
 } // namespace
 
 void ensure_curl_global() {
     static std::once_flag once;
     std::call_once(once, [] {
+        skip_libssh2_crypto_init();
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
             throw std::runtime_error("libcurl initialization failed");
         }
