@@ -468,6 +468,10 @@ CrawlTotals Crawl::read_totals() {
     if (!reader) {
         return t;
     }
+    // A few aggregates over this run's rows, read once: SQLite's default 2 MiB page cache would
+    // only hold the pages scanned, and at the end of a crawl it was the process's peak memory
+    // (ARCHITECTURE.md, "Memory"). Without the pragma the totals are still read, only larger.
+    (void)reader->database().exec("PRAGMA cache_size=-128");
     storage::SummaryOptions options;
     options.top_hosts = 1;
     options.top_statuses = 1;
