@@ -139,7 +139,11 @@ std::optional<fetch::WorkSource::Next> DownloadJob::prepare(const ListLine& line
         return std::nullopt;
     }
 
-    const std::optional<KeptFile> whole = kept_file(folder_fd, name);
+    // What is already under the name matters only to the options that keep, resume or revalidate
+    // it; otherwise the download replaces it (the sink's rename), and looking would cost a path
+    // lookup per file.
+    const bool keeps = m_options.skip_existing || m_options.resume || m_options.timestamping;
+    const std::optional<KeptFile> whole = keeps ? kept_file(folder_fd, name) : std::nullopt;
     if (m_options.skip_existing && whole) {
         ::close(folder_fd);
         m_recorder.record_kept(nullptr, item.url, item.label, (m_out_dir / item.label).string());

@@ -224,6 +224,17 @@ TEST_P(CliDownloadFiles, SkipExistingSecondRunFetchesNothing) {
     EXPECT_EQ(read_file(m_out / "f1.bin"), m_files["f1.bin"]);
 }
 
+// Without --skip-existing, --continue or --timestamping, what is under a name is not looked at:
+// the download replaces it.
+TEST_P(CliDownloadFiles, APlainDownloadReplacesWhatIsThere) {
+    fs::create_directories(m_out);
+    std::ofstream(m_out / "f0.bin", std::ios::binary) << "edited by hand";
+    auto run = download({url("/files/f0.bin")});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(read_file(m_out / "f0.bin"), m_files["f0.bin"]);
+    EXPECT_EQ(summary(run)["ok"], 1);
+}
+
 TEST_P(CliDownloadFiles, TimestampingSendsAConditionalRequestAndKeepsTheFileOn304) {
     const bool xattrs = has_user_xattrs(m_dir.path());
     auto first = download({"--timestamping", url("/doc.txt")});
