@@ -2,7 +2,8 @@
 # The flagcrawl binary's layout (ARCHITECTURE.md, "Memory"): the functions cli/hot_functions.txt
 # lists sit side by side, so that a run keeps few 64 KiB windows of code resident. Passes when
 # the middle 90% of the listed functions found in the binary (by address) span less than twice
-# their total size; a link that ignored the list scatters them over the whole text.
+# their total size (a link that ignored the list scatters them over the whole text) and at least
+# half of the listed functions are still in the binary (else: regenerate the list).
 #
 #   tests/hot_layout_test.sh FLAGCRAWL HOT_FUNCTIONS_TXT ORDERED
 #
@@ -37,7 +38,9 @@ echo "$found" | awk -v listed="$listed" '
     { start[NR] = $1; total += $2 }
     END {
         n = NR
-        if (n < listed * 0.9) {
+        # Code changes rename and remove functions; the layout degrades slowly, so only a list
+        # that lost half its functions fails.
+        if (n < listed * 0.5) {
             printf "only %d of the %d listed functions are in the binary: regenerate the list " \
                    "(tests/bench/hot_functions.py)\n", n, listed
             exit 1
