@@ -380,8 +380,8 @@ TEST(CliCrawl, CtrlCPrintsTheCommandThatResumesIt) {
     EXPECT_EQ(done.crawl_status, "finished");
 }
 
-// A six-page site (an index and five pages it links to) that notes when each request arrived,
-// by the server's clock.
+// A six-page site (an index and five pages it links to) that notes when each request's handler
+// ran, by the server's clock, and its path.
 class TimedSite {
 public:
     TimedSite() {
@@ -389,6 +389,7 @@ public:
             {
                 std::lock_guard lock(m_mutex);
                 m_times.push_back(std::chrono::steady_clock::now());
+                m_paths.emplace_back(r.path);
             }
             if (r.path == "/index.html") {
                 return server::Reply::bytes(
@@ -410,12 +411,25 @@ public:
     }
     std::vector<std::chrono::steady_clock::time_point> take_times() {
         std::lock_guard lock(m_mutex);
+        m_paths.clear();
         return std::exchange(m_times, {});
+    }
+    // The requests seen since the last take_times(): "+0 ms /robots.txt, +312 ms /index.html".
+    std::string timeline() {
+        std::lock_guard lock(m_mutex);
+        std::string out;
+        for (std::size_t i = 0; i < m_times.size(); ++i) {
+            const auto ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(m_times[i] - m_times[0]);
+            out += (i == 0 ? "+" : ", +") + std::to_string(ms.count()) + " ms " + m_paths[i];
+        }
+        return out;
     }
 
 private:
     std::mutex m_mutex;
-    std::vector<std::chrono::steady_clock::time_point> m_times;
+    std::vector<std::chrono::steady_clock::time_point> m_times; // guarded by m_mutex
+    std::vector<std::string> m_paths;                           // guarded by m_mutex
     std::unique_ptr<server::Server> m_server;
 };
 
@@ -432,9 +446,15 @@ nlohmann::json stored_options(const std::string& db) {
 }
 
 // A crawl started with a delay, interrupted, then resumed with a plain --resume runs under the
-// same politeness: the server sees its requests (robots.txt included) at least the jittered
-// delay apart (x0.5-1.5: 0.15 s for 0.3 s; 0.12 s allows for scheduling), and the strategy,
-// concurrency and per-host limit are those it was started with.
+// same politeness (strategy, concurrency, per-host limit and delay as it was started with) and
+// the server sees it: the frontier hands the requests (robots.txt included) out at least the
+// jittered delay apart (x0.5-1.5: 0.15 s for 0.3 s), so the n requests span at least
+// (n - 1) x 0.15 s, less how late the first one reached the handler; half of that is asserted.
+// Single gaps are not: the server's clock is when a handler ran, and under load one request can
+// reach it late and the next on time (a long gap then a short one: seen at load 10 as 24 ms,
+// reproduced in a CPU-starved cgroup as 682 ms then 16 ms), which says nothing of the crawler.
+// Each gap is checked with a fake clock in the frontier's tests; this checks that a resume
+// applies the stored delay at all (one that dropped it sends them within milliseconds).
 void resume_keeps_politeness(const char* strategy) {
     TempDir dir("clicrawl");
     TimedSite site;
@@ -455,11 +475,11 @@ void resume_keeps_politeness(const char* strategy) {
     EXPECT_EQ(summary["strategy"], strategy);
     EXPECT_EQ(summary["concurrency"], std::string_view(strategy) == "sequential" ? 1 : 3);
     EXPECT_EQ(summary["per_host"], 2);
+    const std::string timeline = site.timeline();
     const auto times = site.take_times();
-    ASSERT_GE(times.size(), 3u);
-    for (std::size_t i = 1; i < times.size(); ++i) {
-        EXPECT_GE(times[i] - times[i - 1], 120ms) << "requests " << i - 1 << " and " << i;
-    }
+    ASSERT_GE(times.size(), 3u) << timeline;
+    const auto gaps = static_cast<std::int64_t>(times.size() - 1);
+    EXPECT_GE(times.back() - times.front(), gaps * 150ms / 2) << timeline;
 }
 
 TEST(CliCrawl, ResumeKeepsThePolitenessSequential) {
