@@ -60,8 +60,10 @@ bool blocks_sigterm(int pid) {
 
 struct RunRecord {
     std::int64_t runs = 0;
-    std::string run_status;   // of the latest run
-    std::string crawl_status; // of the latest crawl
+    std::string run_status;                         // of the latest run
+    std::optional<storage::TimePoint> run_finished; // of the latest run
+    std::string crawl_status;                       // of the latest crawl
+    std::string crawl_stop;                         // its stop_reason
 };
 
 RunRecord read_record(const std::string& db) {
@@ -75,10 +77,13 @@ RunRecord read_record(const std::string& db) {
     auto run = reader->latest_run();
     if (run && *run) {
         out.run_status = storage::to_string((*run)->status);
+        out.run_finished = (*run)->finished_at;
     }
-    auto statement = reader->database().prepare("SELECT status FROM crawls ORDER BY id DESC");
+    auto statement = reader->database().prepare(
+        "SELECT status, coalesce(stop_reason, '') FROM crawls ORDER BY id DESC");
     (void)storage::for_each_row(statement, [&](const storage::Statement& row) {
         out.crawl_status = row.column_text(0);
+        out.crawl_stop = row.column_text(1);
         return false;
     });
     return out;
@@ -120,41 +125,56 @@ private:
     std::unique_ptr<server::Server> m_server;
 };
 
+struct Terminated {
+    testing_support::ProcessResult result;
+    std::chrono::steady_clock::duration took{}; // from the signal to the process's end
+    storage::TimePoint signalled{};             // by the clock the store's times use
+};
+
 // Runs the crawl, sends SIGTERM once the deep page is being parsed, and returns the result and
-// how long the process took to end after the signal.
-std::pair<testing_support::ProcessResult, std::chrono::steady_clock::duration>
-terminate_while_parsing(const std::string& db, const std::vector<std::string>& extra) {
+// when the signal went and how long the process took to end after it.
+Terminated terminate_while_parsing(const std::string& db, const std::vector<std::string>& extra) {
     DeepPageSite site;
     std::vector<std::string> args = {flagcrawl_binary(), "crawl", site.seed(),     "--db", db,
                                      "--progress",       "never", "--html-parser", "full"};
     args.insert(args.end(), extra.begin(), extra.end());
+    Terminated out;
     std::chrono::steady_clock::time_point signalled;
-    auto result = run_process(args, {}, {}, [&](int pid) {
+    out.result = run_process(args, {}, {}, [&](int pid) {
         EXPECT_TRUE(testing_support::eventually([&] { return site.served(); }));
         EXPECT_TRUE(blocks_sigterm(pid));
         std::this_thread::sleep_for(300ms); // the parse has begun
+        out.signalled = std::chrono::system_clock::now();
         signalled = std::chrono::steady_clock::now();
         ::kill(pid, SIGTERM);
     });
-    return {result, std::chrono::steady_clock::now() - signalled};
+    out.took = std::chrono::steady_clock::now() - signalled;
+    return out;
 }
 
 class CrawlSignals : public ::testing::TestWithParam<const char*> {};
 
-// A parse pool busy on a page past the grace: the parse is abandoned (its URL stays queued), the
-// run and the crawl are recorded as interrupted, exit 130, within the 2 s grace (plus slack for
-// recording), not after the parse.
+// A parse pool busy on a page past the grace: when the 2 s grace ends the parse is abandoned (its
+// URL stays queued) and the crawl itself records the run and the crawl as interrupted, not after
+// the parse nor through the watcher's last words 1 s later; exit 130.
+// What is timed is that record (the run's finished_at), not the process's end: the store's close
+// after it flushes to disk, and a process cannot die while one of its threads waits on a flush,
+// which a busy disk stretches past a second (seen at load 10; reproduced with the writes
+// throttled to 5 per second). The end is bounded only loosely: the hard exit plus such a flush.
 TEST_P(CrawlSignals, SigtermAbandonsABusyParseWithinTheGrace) {
     TempDir dir("clisignals");
     const auto db = dir.file("c.db");
-    auto [r, took] =
+    const Terminated t =
         terminate_while_parsing(db, {"--strategy", GetParam(), "--parse-threads", "1", "-q"});
-    EXPECT_EQ(r.exit_code, 130) << r.err;
-    EXPECT_LT(took, 2s + 1500ms);
-    EXPECT_EQ(r.err.find("stopped without finishing"), std::string::npos) << r.err;
+    EXPECT_EQ(t.result.exit_code, 130) << t.result.err;
+    EXPECT_LT(t.took, 2s + 1s + 10s);
     const RunRecord record = read_record(db);
     EXPECT_EQ(record.run_status, "interrupted");
     EXPECT_EQ(record.crawl_status, "interrupted");
+    ASSERT_TRUE(record.run_finished);
+    EXPECT_LT(*record.run_finished - t.signalled, 2s + 1s);
+    EXPECT_EQ(record.crawl_stop.find("ended without finishing"), std::string::npos)
+        << record.crawl_stop;
 }
 
 // Parsing on the fetch thread (--parse-threads 0) cannot be abandoned: the watcher ends the
@@ -164,8 +184,10 @@ TEST_P(CrawlSignals, SigtermAbandonsABusyParseWithinTheGrace) {
 TEST_P(CrawlSignals, SigtermEndsAParseOnTheFetchThreadAfterTheGrace) {
     TempDir dir("clisignals");
     const auto db = dir.file("c.db");
-    auto [r, took] =
+    const Terminated t =
         terminate_while_parsing(db, {"--strategy", GetParam(), "--parse-threads", "0", "-q"});
+    const auto& r = t.result;
+    const auto took = t.took;
     EXPECT_EQ(r.exit_code, 130) << r.err;
     EXPECT_LT(took, 2s + 1s + 1500ms);
     if (took >= 2s + 1s) {
