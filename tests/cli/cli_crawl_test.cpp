@@ -753,11 +753,15 @@ TEST(CliCrawl, PageRequisitesIncludeCssUrls) {
 // warning on stderr (even with -q); --no-sitemaps asks for no sitemap at all.
 TEST(CliCrawl, SitemapCutAt50000WithAWarningAndNoSitemapsAsksForNone) {
     TempDir dir("clicrawl");
-    server::Body sitemap; // set once the server's port is known, before any request
+    // Set once the server's port is known. Guarded: nothing else orders this thread's write
+    // before the server thread's read (the request comes from another process).
+    std::mutex sitemap_mutex;
+    server::Body sitemap;
     std::atomic<int> sitemap_requests{0};
     server::Server site([&](const server::Request& r) {
         if (r.path == "/sitemap.xml") {
             ++sitemap_requests;
+            std::lock_guard lock(sitemap_mutex);
             return server::Reply::bytes(200, sitemap, "application/xml");
         }
         if (r.path == "/robots.txt") {
@@ -771,7 +775,10 @@ TEST(CliCrawl, SitemapCutAt50000WithAWarningAndNoSitemapsAsksForNone) {
     for (int i = 0; i < 60'000; ++i) {
         xml += "<url><loc>" + base + "/" + std::to_string(i) + "</loc></url>\n";
     }
-    sitemap = server::make_body(xml + "</urlset>\n");
+    {
+        std::lock_guard lock(sitemap_mutex);
+        sitemap = server::make_body(xml + "</urlset>\n");
+    }
     auto r = run_process(crawl_args(dir.file("s.db"), {base + "/", "--max-pages", "3"}));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err, "flagcrawl: warning: sitemap " + base +

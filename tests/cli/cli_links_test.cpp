@@ -78,8 +78,9 @@ private:
         }
         return server::Reply::text(404, "not found");
     }
-    std::unique_ptr<server::Server> m_server;
+    // Before the server: the handler reads it until the server's threads are joined.
     const std::string m_dead = "http://127.0.0.1:" + std::to_string(closed_port()) + "/page";
+    std::unique_ptr<server::Server> m_server;
 };
 
 // The line of `text` that holds `needle` ("" when none does).
@@ -464,10 +465,14 @@ TEST_P(CliLinks, SitemapUrlsNameTheirSitemapAndAreNotCheckedExternally) {
     TempDir dir("clilinks");
     ExternalHost external;
     const std::string e = external.base();
-    std::string b; // set once the server's port is known, before any request
+    // Set once the server's port is known. Guarded: nothing else orders this thread's write
+    // before the server thread's read (the request comes from another process).
+    std::mutex b_mutex;
+    std::string b;
     server::Server site([&](const server::Request& r) {
         const std::string path(r.path);
         if (path == "/sitemap.xml") {
+            std::lock_guard lock(b_mutex);
             return server::Reply::bytes(
                 200,
                 server::make_body("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
@@ -482,7 +487,10 @@ TEST_P(CliLinks, SitemapUrlsNameTheirSitemapAndAreNotCheckedExternally) {
         return server::Reply::text(404, "none");
     });
     ASSERT_FALSE(site.start());
-    b = site.base_url();
+    {
+        std::lock_guard lock(b_mutex);
+        b = site.base_url();
+    }
     auto crawl = run_process({flagcrawl_binary(), "crawl", b + "/", "--db", dir.file("c.db"),
                               "--strategy", GetParam(), "--retries", "0", "--check-external",
                               "--progress", "never", "-q"});
