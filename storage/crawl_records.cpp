@@ -2,6 +2,24 @@
 
 namespace flagcrawl::storage {
 
+LinkList::LinkList(std::initializer_list<LinkRow> rows) {
+    for (const LinkRow& row : rows) {
+        push_back(row.to_url, row.kind, row.nofollow);
+    }
+}
+
+void LinkList::reserve(std::size_t links, std::size_t text_bytes) {
+    m_entries.reserve(m_entries.size() + links);
+    m_text.reserve(m_text.size() + text_bytes);
+}
+
+void LinkList::push_back(std::string_view to_url, std::string_view kind, bool nofollow) {
+    const std::size_t begin = m_text.size();
+    m_text.append(to_url);
+    m_text.append(kind);
+    m_entries.push_back({begin, to_url.size(), kind.size(), nofollow});
+}
+
 std::string_view to_string(PageKind kind) {
     switch (kind) {
     case PageKind::page:

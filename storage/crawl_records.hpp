@@ -6,8 +6,10 @@
 #include "storage/records.hpp"
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace flagcrawl::storage {
@@ -155,6 +157,46 @@ struct LinkRow {
     bool nofollow = false;
 };
 
+// A page's links in document order, with their text end to end in one string: a page's ~30
+// URLs cost one growing allocation instead of one each (they are made on a parse thread and
+// freed on the writer's, where every such allocation also costs glibc an arena round trip).
+class LinkList {
+public:
+    struct View {
+        std::string_view to_url;
+        std::string_view kind;
+        bool nofollow = false;
+    };
+
+    LinkList() = default;
+    LinkList(std::initializer_list<LinkRow> rows);
+
+    // Room for `links` more links of `text_bytes` more bytes of URL and kind in all.
+    void reserve(std::size_t links, std::size_t text_bytes);
+    // Appends a link; `to_url` and `kind` are copied (they may point anywhere but into this list).
+    void push_back(std::string_view to_url, std::string_view kind, bool nofollow);
+
+    std::size_t size() const noexcept { return m_entries.size(); }
+    bool empty() const noexcept { return m_entries.empty(); }
+    // Valid until the next push_back() or reserve().
+    View operator[](std::size_t i) const noexcept {
+        const Entry& e = m_entries[i];
+        const std::string_view text(m_text);
+        return {text.substr(e.begin, e.url_size), text.substr(e.begin + e.url_size, e.kind_size),
+                e.nofollow};
+    }
+
+private:
+    struct Entry {
+        std::size_t begin = 0; // the URL's first byte in m_text; its kind follows it
+        std::size_t url_size = 0;
+        std::size_t kind_size = 0;
+        bool nofollow = false;
+    };
+    std::string m_text;
+    std::vector<Entry> m_entries;
+};
+
 // Starts a crawl (new = true: a crawls row, its seed frontier rows) or resumes one (new =
 // false: status back to 'running', the options it runs under stored); both add the crawl_runs
 // row. One transaction.
@@ -198,7 +240,7 @@ struct PageRecord {
     std::optional<double> dns_ms; // the final attempt's timings; nullopt without a response
     std::optional<double> connect_ms;
     std::optional<double> ttfb_ms;
-    std::vector<LinkRow> links;
+    LinkList links;
     std::vector<FrontierRow> discovered;
     std::vector<SkipRow> skips;
     std::vector<std::uint64_t> unskipped; // keys whose tentative skips row goes

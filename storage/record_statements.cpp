@@ -11,9 +11,10 @@ namespace flagcrawl::storage {
 namespace {
 
 // A page's links as page_links stores them (schema step 5): [[to_url, kind, nofollow], ...].
-void append_links_json(std::string& out, const std::vector<LinkRow>& links) {
+void append_links_json(std::string& out, const LinkList& links) {
     out += '[';
-    for (const LinkRow& link : links) {
+    for (std::size_t i = 0; i < links.size(); ++i) {
+        const LinkList::View link = links[i];
         out += '[';
         util::append_json_string(out, link.to_url);
         out += ',';

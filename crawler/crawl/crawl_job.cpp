@@ -270,8 +270,8 @@ void CrawlJob::commit(ParsedPage&& page) {
     std::string chain_url;
     std::string chain_from_url;
     for (const Candidate& c : page.candidates) {
-        const std::string& url =
-            c.link < 0 ? c.url : r.links[static_cast<std::size_t>(c.link)].to_url;
+        const std::string_view url =
+            c.link < 0 ? std::string_view(c.url) : r.links[static_cast<std::size_t>(c.link)].to_url;
         Discovery d{url,         c.key,   c.depth,      c.redirects, c.requisite,
                     c.chain_seq, c.chain, std::nullopt, c.sitemap};
         // Its referrer: the page (or sitemap) whose link or redirect it is.

@@ -515,14 +515,18 @@ ParsedPage PageParser::read_sitemap(ParseTask& task) const {
     const int depth = index ? task.job.entry.depth : task.job.entry.depth + 1;
     const bool depth_ok = index || m_rules.max_depth < 0 || depth <= m_rules.max_depth;
     const SitemapRole child_role = index ? SitemapRole::indexed : SitemapRole::none;
-    r.links.reserve(sitemap.locs.size());
+    std::size_t link_text = 0; // each URL about as listed, and its kind
+    for (const std::string& loc : sitemap.locs) {
+        link_text += loc.size() + std::string_view("sitemap").size();
+    }
+    r.links.reserve(sitemap.locs.size(), link_text);
     std::string href;
     for (const std::string& loc : sitemap.locs) {
         auto c = sitemap_entry(loc, depth, child_role, depth_ok, result.candidates, href);
         if (!c) {
             continue;
         }
-        r.links.push_back({std::move(href), "sitemap", false});
+        r.links.push_back(href, "sitemap", false);
         c->link = static_cast<std::int32_t>(r.links.size() - 1);
         result.depth_cut = result.depth_cut || (c->skip && c->tentative);
         result.candidates.push_back(std::move(*c));
@@ -590,16 +594,18 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
         // Why a nofollow link is not followed: the page's own directive, else the link's.
         const std::string_view nofollow_rule =
             !nofollow ? "rel=nofollow" : (page.nofollow ? "meta robots" : "X-Robots-Tag");
-        r.links.reserve(page.links.size());
+        // A relative link resolves to about the base's length; its kind takes a few bytes more.
+        r.links.reserve(page.links.size(), page.links.size() * (base.href().size() + 16));
         result.candidates.reserve(page.links.size());
+        // Every link is parsed into this one Url, which keeps its storage from link to link.
+        Url url;
         for (const Link& link : page.links) {
             // Only links the crawl would follow are candidates (others, such as images without
             // --page-requisites, are not part of it and are no skips).
             const bool page_link = is_page_link(link.kind);
             const bool requisite = !page_link && link.requisite && m_rules.page_requisites;
             const bool candidate = page_link || requisite;
-            auto url = parse(link.url, &base, query_encoding);
-            if (!url) {
+            if (!parse_into(url, link.url, &base, query_encoding)) {
                 if (candidate) {
                     const std::string text = skip_text(util::trim(link.url));
                     result.candidates.push_back(skipped(text, -1, key_hash(text), child_depth,
@@ -608,33 +614,30 @@ ParsedPage PageParser::parse_html(ParseTask& task, LinkExtractor& extractor) con
                 }
                 continue;
             }
-            if (!url->is_http()) {
+            if (!url.is_http()) {
                 if (candidate) {
                     result.candidates.push_back(skipped(
-                        skip_text(url->href_without_fragment()), -1,
-                        url_key_hash(*url, m_rules.canonical_query), child_depth,
-                        fetch::FailureKind::disallowed_scheme, std::string(url->scheme()), false));
+                        skip_text(url.href_without_fragment()), -1,
+                        url_key_hash(url, m_rules.canonical_query), child_depth,
+                        fetch::FailureKind::disallowed_scheme, std::string(url.scheme()), false));
                 }
                 continue;
             }
             const bool link_nofollow = link.nofollow || nofollow;
             if (!candidate) {
-                r.links.push_back({std::move(*url).take_href_without_fragment(),
-                                   std::string(to_string(link.kind)), link_nofollow});
+                r.links.push_back(url.href_without_fragment(), to_string(link.kind), link_nofollow);
                 continue;
             }
-            const std::uint64_t key = url_key_hash(*url, m_rules.canonical_query);
+            const std::uint64_t key = url_key_hash(url, m_rules.canonical_query);
             // The reasons that hold for the URL itself first (recorded for good), then those of
             // this path to it (tentative: another link may still reach it).
-            auto out_of_scope = filtered(*url);
-            const bool external = out_of_scope && checks_external(*url);
+            auto out_of_scope = filtered(url);
+            const bool external = out_of_scope && checks_external(url);
             std::optional<std::string> trap_rule;
             if (!out_of_scope || external) {
-                trap_rule = trapped(*url);
+                trap_rule = trapped(url);
             }
-            // The last use of `url`: its href becomes the link row's URL without a copy.
-            r.links.push_back({std::move(*url).take_href_without_fragment(),
-                               std::string(to_string(link.kind)), link_nofollow});
+            r.links.push_back(url.href_without_fragment(), to_string(link.kind), link_nofollow);
             const auto at = static_cast<std::int32_t>(r.links.size() - 1);
             if (out_of_scope && !external) {
                 result.candidates.push_back(skipped({}, at, key, child_depth,

@@ -262,6 +262,9 @@ std::string_view clean_input(std::string_view in, std::string& buffer) {
 // Runs the state machine; a friend of Url to fill its offsets.
 class UrlBuilder {
 public:
+    // Parses `raw` into `out` (its href's storage reused); on an error `out` is left empty.
+    static std::optional<UrlError> run(Url& out, std::string_view raw, const Url* base,
+                                       QueryEncoding encoding = {});
     static UrlResult run(std::string_view raw, const Url* base, QueryEncoding encoding = {});
 
 private:
@@ -290,13 +293,14 @@ private:
         : m_s(s)
         , m_encoding(encoding) {}
 
-    UrlResult parse(std::string_view in, const Url* base);
+    std::optional<UrlError> parse(std::string_view in, const Url* base);
     std::optional<UrlError> parse_authority(std::string_view in, std::size_t& p);
     void parse_path(std::string_view in, std::size_t& p, State& state, bool& done);
     void shorten_path();
     void set_scheme_from(const Url& base);
     void copy_authority_from(const Url& base);
-    Url serialize() const;
+    // Writes the parsed URL into `url` (its href cleared first, keeping its capacity).
+    void serialize(Url& url) const;
 
     Scratch& m_s;
     QueryEncoding m_encoding;
@@ -308,20 +312,41 @@ private:
     std::int32_t m_port = -1;
 };
 
-UrlResult UrlBuilder::run(std::string_view raw, const Url* base, QueryEncoding encoding) {
+std::optional<UrlError> UrlBuilder::run(Url& out, std::string_view raw, const Url* base,
+                                        QueryEncoding encoding) {
+    std::optional<UrlError> error;
     if (raw.size() > k_max_input) {
-        return UrlError::too_long;
+        error = UrlError::too_long;
+    } else {
+        Scratch& s = scratch();
+        s.scheme.clear();
+        s.username.clear();
+        s.password.clear();
+        s.host.clear();
+        s.path.clear();
+        s.query.clear();
+        s.fragment.clear();
+        UrlBuilder builder(s, encoding);
+        // `base` is read only here, so it may be `out` itself.
+        error = builder.parse(clean_input(raw, s.input), base);
+        if (!error) {
+            builder.serialize(out);
+            return std::nullopt;
+        }
     }
-    Scratch& s = scratch();
-    s.scheme.clear();
-    s.username.clear();
-    s.password.clear();
-    s.host.clear();
-    s.path.clear();
-    s.query.clear();
-    s.fragment.clear();
-    UrlBuilder builder(s, encoding);
-    return builder.parse(clean_input(raw, s.input), base);
+    std::string href = std::move(out.m_href);
+    href.clear();
+    out = Url();
+    out.m_href = std::move(href);
+    return error;
+}
+
+UrlResult UrlBuilder::run(std::string_view raw, const Url* base, QueryEncoding encoding) {
+    Url url;
+    if (auto error = run(url, raw, base, encoding)) {
+        return *error;
+    }
+    return url;
 }
 
 void UrlBuilder::set_scheme_from(const Url& base) {
@@ -347,7 +372,7 @@ void UrlBuilder::shorten_path() {
     path.resize(slash == std::string::npos ? 0 : slash);
 }
 
-UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
+std::optional<UrlError> UrlBuilder::parse(std::string_view in, const Url* base) {
     const std::size_t n = in.size();
     const auto at = [&](std::size_t i) -> int {
         return i < n ? static_cast<unsigned char>(in[i]) : k_eof;
@@ -683,7 +708,7 @@ UrlResult UrlBuilder::parse(std::string_view in, const Url* base) {
             break;
         }
     }
-    return serialize();
+    return std::nullopt;
 }
 
 // Authority, host and port states. The spec buffers the authority up to its end ('/', '?',
@@ -824,9 +849,10 @@ void UrlBuilder::parse_path(std::string_view in, std::size_t& p, State& state, b
     }
 }
 
-Url UrlBuilder::serialize() const {
-    Url url;
-    std::string& href = url.m_href;
+void UrlBuilder::serialize(Url& url) const {
+    std::string href = std::move(url.m_href);
+    href.clear();
+    url = Url();
     const bool userinfo = !m_s.username.empty() || !m_s.password.empty();
     const bool dot_prefix = !m_has_host && !m_opaque_path && m_s.path.size() > 1 &&
                             m_s.path[0] == '/' && m_s.path[1] == '/';
@@ -876,20 +902,11 @@ Url UrlBuilder::serialize() const {
         href.push_back('#');
         href.append(m_s.fragment);
     }
+    url.m_href = std::move(href);
     url.m_port = m_port;
     url.m_scheme_kind = static_cast<std::uint8_t>(m_kind);
     url.m_has_host = m_has_host;
     url.m_opaque_path = m_opaque_path;
-    return url;
-}
-
-std::string Url::take_href_without_fragment() && noexcept {
-    if (has_fragment()) {
-        m_href.resize(m_fragment_begin);
-    }
-    std::string href = std::move(m_href);
-    *this = Url();
-    return href;
 }
 
 bool Url::is_http() const noexcept {
@@ -922,6 +939,14 @@ UrlResult parse(std::string_view input, std::string_view base) {
         return parsed_base.error();
     }
     return UrlBuilder::run(input, &*parsed_base);
+}
+
+boost::system::result<void, UrlError> parse_into(Url& url, std::string_view input, const Url* base,
+                                                 QueryEncoding encoding) {
+    if (auto error = UrlBuilder::run(url, input, base, encoding)) {
+        return *error;
+    }
+    return {};
 }
 
 } // namespace flagcrawl::crawler

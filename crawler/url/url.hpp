@@ -31,10 +31,12 @@ std::string_view to_string(UrlError error) noexcept;
 [[noreturn]] void throw_exception_from_error(UrlError error, const boost::source_location& loc);
 
 // A parsed absolute URL: the WHATWG serialization (href) and the offsets of its components.
-// Immutable once built. Copying copies one string; moving is cheap. Any number of threads may
-// read the same Url at once.
+// Immutable once built, except by parse_into(). Copying copies one string; moving is cheap. Any
+// number of threads may read the same Url at once.
 class Url {
 public:
+    // An empty URL (href ""): only something for parse_into() to fill.
+    Url() = default;
     // Always a valid serialization: what a browser's URL.href gives for the same input.
     std::string_view href() const noexcept { return m_href; }
     // Lower-case scheme, without the ':' ("https").
@@ -71,17 +73,12 @@ public:
                                                has_fragment() ? m_fragment_begin : m_href.size());
     }
 
-    // href_without_fragment() as a string, taking the href's buffer (no copy): the Url is left
-    // empty (default-constructed) and must not be read again.
-    std::string take_href_without_fragment() && noexcept;
-
     friend bool operator==(const Url& a, const Url& b) noexcept { return a.m_href == b.m_href; }
 
 private:
     friend class UrlBuilder;
     static constexpr std::uint32_t k_none = 0xffffffffu;
 
-    Url() = default;
     std::string_view slice(std::uint32_t begin, std::uint32_t end) const noexcept {
         return std::string_view(m_href).substr(begin, end - begin);
     }
@@ -128,6 +125,12 @@ UrlResult parse(std::string_view input, const Url* base, QueryEncoding encoding)
 
 // Convenience: parse(input, &base) where base is given as text; base must parse on its own.
 UrlResult parse(std::string_view input, std::string_view base);
+
+// parse(input, base, encoding) into `url`, whose href keeps its storage: a loop that resolves a
+// page's links one after another into one Url allocates only when an href outgrows all earlier
+// ones, instead of once per link. On an error `url` is empty (href ""). `base` may be `url`.
+boost::system::result<void, UrlError> parse_into(Url& url, std::string_view input, const Url* base,
+                                                 QueryEncoding encoding = {});
 
 // The seen-set key of a URL: its serialization without the fragment. With canonical_query
 // (hierarchical URLs only; opaque ones such as mailto: are left alone), query parameters are

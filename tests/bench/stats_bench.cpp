@@ -154,9 +154,8 @@ int main(int argc, char** argv) {
                 page.ttfb_ms = page.elapsed_ms * 0.8;
             }
             for (std::uint64_t l = 0; l < a.links; ++l) {
-                page.links.push_back(
-                    {host_of(written + l) + "/p/" + std::to_string(written * 7 + l), "anchor",
-                     false});
+                page.links.push_back(host_of(written + l) + "/p/" + std::to_string(written * 7 + l),
+                                     "anchor", false);
             }
             page.discovered.push_back({static_cast<std::int64_t>(written + 2), written + 2,
                                        host_of(written + 1) + "/p/" + std::to_string(written + 1),

@@ -208,6 +208,31 @@ TEST(CrawlStore, RedirectChainKeysReadBackAsWritten) {
     EXPECT_EQ(chains[3], long_chain);
 }
 
+// A page's links share one string: each link reads back its own URL, kind and nofollow after
+// the string has grown past what was reserved, empty URLs and kinds included.
+TEST(LinkList, EachLinkReadsBackAsAddedWhileTheTextGrows) {
+    LinkList links;
+    links.reserve(2, 8);
+    std::vector<std::string> urls;
+    for (std::size_t n = 0; n < 50; ++n) {
+        urls.push_back(n % 7 == 0 ? std::string() : "http://h.test/" + std::string(n, 'x'));
+        links.push_back(urls.back(), n % 2 == 0 ? "anchor" : "", n % 3 == 0);
+    }
+    ASSERT_EQ(links.size(), urls.size());
+    for (std::size_t n = 0; n < urls.size(); ++n) {
+        EXPECT_EQ(links[n].to_url, urls[n]) << n;
+        EXPECT_EQ(links[n].kind, n % 2 == 0 ? "anchor" : "") << n;
+        EXPECT_EQ(links[n].nofollow, n % 3 == 0) << n;
+    }
+    const LinkList listed = {{"http://a.test/", "image", true},
+                             {"http://b.test/", "anchor", false}};
+    ASSERT_EQ(listed.size(), 2U);
+    EXPECT_EQ(listed[1].to_url, "http://b.test/");
+    EXPECT_EQ(listed[0].kind, "image");
+    EXPECT_TRUE(listed[0].nofollow);
+    EXPECT_TRUE(LinkList().empty());
+}
+
 // The writer inserts a page's links in multi-row statements of 16, 4 and 1 rows: every count
 // around those sizes must keep every link, in order, with its own kind and nofollow.
 TEST(CrawlStore, EveryLinkOfAPageInDocumentOrder) {
@@ -223,8 +248,8 @@ TEST(CrawlStore, EveryLinkOfAPageInDocumentOrder) {
         page.run_id = crawl;
         page.url = "http://h/p" + std::to_string(i);
         for (std::size_t n = 0; n < counts[i]; ++n) {
-            page.links.push_back(
-                {page.url + "/l" + std::to_string(n), n % 3 == 0 ? "anchor" : "image", n % 5 == 0});
+            page.links.push_back(page.url + "/l" + std::to_string(n),
+                                 n % 3 == 0 ? "anchor" : "image", n % 5 == 0);
         }
         ASSERT_TRUE(writer->submit(std::move(page)));
     }

@@ -278,16 +278,70 @@ TEST(UrlComponents, AreSlicesOfTheSerialization) {
     EXPECT_FALSE(url->has_opaque_path());
 }
 
-TEST(UrlComponents, TakingTheHrefWithoutFragmentLeavesAnEmptyUrl) {
-    auto with = parse("https://h.test/p?q=1#frag");
-    ASSERT_TRUE(with);
-    EXPECT_EQ(std::move(*with).take_href_without_fragment(), "https://h.test/p?q=1");
-    EXPECT_EQ(with->href(), "");
-    EXPECT_FALSE(with->has_fragment());
-    auto without = parse("https://h.test/p?q=1");
-    ASSERT_TRUE(without);
-    EXPECT_EQ(std::move(*without).take_href_without_fragment(), "https://h.test/p?q=1");
-    EXPECT_EQ(without->href(), "");
+// One Url reused for a page's links gives, link after link, what a fresh parse gives: every
+// component of the href, an error's kind, and an empty URL after an error.
+TEST(UrlParseInto, EqualsAFreshParseLinkAfterLink) {
+    const auto base = parse("https://user:pw@h.test:8443/dir/page.html?q=1#top");
+    ASSERT_TRUE(base);
+    const std::vector<std::string> inputs = {
+        "https://h.test/a-much-longer-path/than/the/next/one/so/the/storage/shrinks?x=1#f",
+        "b",
+        "../up?v=2&from=nav#frag",
+        "http://[::1]:8080/six",
+        "http://a b/", // invalid host: an error between two good ones
+        "//other.test/p",
+        "mailto:someone@example.test",
+        "http://h.test:99999/", // invalid port
+        "?only-query",
+        "#only-fragment",
+        "https://xn--bcher-kva.test/caf%C3%A9",
+        "https://B\xC3\xBC"
+        "cher.test/",
+    };
+    Url reused;
+    for (const std::string& input : inputs) {
+        SCOPED_TRACE(input);
+        const auto fresh = parse(input, &*base);
+        const auto into = flagcrawl::crawler::parse_into(reused, input, &*base);
+        ASSERT_EQ(bool(fresh), bool(into));
+        if (!fresh) {
+            EXPECT_EQ(fresh.error(), into.error());
+            EXPECT_EQ(reused.href(), "");
+            EXPECT_FALSE(reused.has_host());
+            EXPECT_FALSE(reused.has_query());
+            EXPECT_FALSE(reused.has_fragment());
+            continue;
+        }
+        EXPECT_EQ(reused, *fresh);
+        EXPECT_EQ(reused.scheme(), fresh->scheme());
+        EXPECT_EQ(reused.is_http(), fresh->is_http());
+        EXPECT_EQ(reused.username(), fresh->username());
+        EXPECT_EQ(reused.password(), fresh->password());
+        EXPECT_EQ(reused.has_host(), fresh->has_host());
+        EXPECT_EQ(reused.host(), fresh->host());
+        EXPECT_EQ(reused.port(), fresh->port());
+        EXPECT_EQ(reused.port_or_default(), fresh->port_or_default());
+        EXPECT_EQ(reused.path(), fresh->path());
+        EXPECT_EQ(reused.has_opaque_path(), fresh->has_opaque_path());
+        EXPECT_EQ(reused.has_query(), fresh->has_query());
+        EXPECT_EQ(reused.query(), fresh->query());
+        EXPECT_EQ(reused.has_fragment(), fresh->has_fragment());
+        EXPECT_EQ(reused.fragment(), fresh->fragment());
+        EXPECT_EQ(reused.href_without_fragment(), fresh->href_without_fragment());
+    }
+}
+
+TEST(UrlParseInto, TheBaseMayBeTheUrlItself) {
+    auto url = parse("https://h.test/a/b/c?q=1");
+    ASSERT_TRUE(url);
+    ASSERT_TRUE(flagcrawl::crawler::parse_into(*url, "../d#f", &*url));
+    EXPECT_EQ(url->href(), "https://h.test/a/d#f");
+    EXPECT_EQ(url->path(), "/a/d");
+    EXPECT_EQ(url->fragment(), "f");
+    Url empty;
+    EXPECT_EQ(flagcrawl::crawler::parse_into(empty, "relative", nullptr).error(),
+              UrlError::no_base);
+    EXPECT_EQ(empty.href(), "");
 }
 
 TEST(UrlComponents, EmptyAndMissingPartsAreTold) {
