@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <ctime>
 
 namespace flagcrawl::crawler {
@@ -117,27 +118,35 @@ void parse_x_robots_tag(std::string_view header, std::string_view agent_token, b
 }
 
 bool repeats_a_segment(std::string_view path, int max) {
-    // Called for every link in scope: a path's first segments stay on the stack and are counted
-    // pairwise (paths have a handful); only a path longer than that is copied and sorted.
+    // Called for every link in scope: the segments are found by memchr, a path's first ones kept
+    // on the stack as offsets (the array is not initialized: only [0, count) is read) and counted
+    // pairwise, lengths first (paths have a handful); only a path longer than that is copied and
+    // sorted.
     constexpr std::size_t k_on_stack = 16;
-    std::array<std::string_view, k_on_stack> first;
+    struct Segment {
+        std::size_t begin;
+        std::size_t size;
+    };
+    std::array<Segment, k_on_stack> first;
     std::vector<std::string_view> all;
+    const char* const data = path.data();
+    const std::size_t n = path.size();
     std::size_t count = 0;
     std::size_t at = 0;
-    while (at <= path.size()) {
-        auto slash = path.find('/', at);
-        if (slash == std::string_view::npos) {
-            slash = path.size();
-        }
+    while (at <= n) {
+        const void* found = at < n ? std::memchr(data + at, '/', n - at) : nullptr;
+        const std::size_t slash =
+            found != nullptr ? static_cast<std::size_t>(static_cast<const char*>(found) - data) : n;
         if (slash > at) {
-            const std::string_view segment = path.substr(at, slash - at);
             if (count < k_on_stack) {
-                first[count] = segment;
+                first[count] = {at, slash - at};
             } else {
                 if (all.empty()) {
-                    all.assign(first.begin(), first.end());
+                    for (const Segment& segment : first) {
+                        all.push_back(path.substr(segment.begin, segment.size));
+                    }
                 }
-                all.push_back(segment);
+                all.push_back(path.substr(at, slash - at));
             }
             ++count;
         }
@@ -150,7 +159,9 @@ bool repeats_a_segment(std::string_view path, int max) {
         for (std::size_t i = 0; i < count; ++i) {
             int same = 1;
             for (std::size_t j = i + 1; j < count; ++j) {
-                if (first[j] == first[i] && ++same > max) {
+                if (first[j].size == first[i].size &&
+                    std::memcmp(data + first[j].begin, data + first[i].begin, first[i].size) == 0 &&
+                    ++same > max) {
                     return true;
                 }
             }

@@ -30,6 +30,10 @@ TEST(TrapRules, ASegmentRepeatedTooOften) {
     EXPECT_FALSE(crawler::repeats_a_segment("/loop//loop/", 2));
     EXPECT_FALSE(crawler::repeats_a_segment("///", 1));
     EXPECT_TRUE(crawler::repeats_a_segment("/x/x", 1));
+    // Segments of one length that differ are no repeats; a path need not start with a slash.
+    EXPECT_FALSE(crawler::repeats_a_segment("/ab/ba/ab/ba/", 2));
+    EXPECT_TRUE(crawler::repeats_a_segment("ab/x/ab/ab", 2));
+    EXPECT_FALSE(crawler::repeats_a_segment("", 0));
     // Past 16 segments (counted another way): the repeats may sit on either side of the 16th.
     std::string distinct;
     for (int i = 0; i < 20; ++i) {
