@@ -90,4 +90,17 @@ print("| where (self cost) | k instructions per page |\n| --- | ---: |")
 for name, ir in totals.items():
     print("| %s | %.1f |" % (name, ir / pages / 1000))
 ' "$pages"
+# What committing costs (inclusive) depends on how many transactions the run made, which varies
+# from run to run under valgrind: compare two builds on the rest as well.
+callgrind_annotate --inclusive=yes --threshold=100 "$out/callgrind.out" 2>/dev/null |
+    python3 -c '
+import re, sys
+pages = int(sys.argv[1])
+for line in sys.stdin:
+    m = re.match(r"\s*([\d,]+)\s+\([\s\d.]+%\)\s+.*flagcrawl::storage::Transaction::commit\(\)", line)
+    if m:
+        print("of which committing transactions (inclusive): %.1f k per page" %
+              (int(m.group(1).replace(",", "")) / pages / 1000))
+        break
+' "$pages"
 echo "callgrind output, DB and logs: $out"
