@@ -56,6 +56,9 @@ struct Policy {
     // A retryable response's Retry-After (seconds or HTTP-date) replaces the backoff; a longer
     // one than this is not waited for: the response is returned as is.
     Millis retry_after_max{120'000};
+    // No retry sooner than this after the failed attempt, whatever the backoff drew or
+    // Retry-After said: a crawl's --delay (a retry is a request to the same host).
+    Millis retry_wait_min{0};
     // false: 429 and 503 are returned at once, never retried here (a crawler re-queues the URL
     // and pauses the host itself, without using up the retry budget).
     bool retry_throttled = true;

@@ -649,7 +649,8 @@ Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand&
     if (!retryable || !may_retry || m_response.attempts > p.retries) {
         return {};
     }
-    return {true, delay ? *delay : backoff_delay(p, m_response.attempts, rng)};
+    return {true, std::max(delay ? *delay : backoff_delay(p, m_response.attempts, rng),
+                           p.retry_wait_min)};
 }
 
 Error Transfer::make_error(CURLcode code) const {

@@ -494,6 +494,46 @@ TEST(CliCrawl, ResumeKeepsThePolitenessAsync) {
     resume_keeps_politeness("async");
 }
 
+// A retry is a request to the same host: it keeps the delay, even when the server's Retry-After
+// (here 0) or the backoff's full jitter would send it at once. The page answers 500 once; its
+// retry cannot reach the server before the failed attempt's answer left it plus the delay, so
+// the gap is exact whatever the load (without the floor it is a few milliseconds).
+void retry_keeps_the_delay(const char* strategy) {
+    TempDir dir("clicrawl");
+    std::mutex mutex;
+    std::vector<std::chrono::steady_clock::time_point> page_times; // guarded by mutex
+    server::Server site([&](const server::Request& r) {
+        if (r.path != "/") {
+            return server::Reply::text(404, "none"); // robots.txt, sitemap.xml
+        }
+        std::lock_guard lock(mutex);
+        page_times.push_back(std::chrono::steady_clock::now());
+        if (page_times.size() == 1) {
+            return server::Reply::text(500, "once").with_header("Retry-After", "0");
+        }
+        return server::Reply::bytes(200, server::make_body("<p>page"), "text/html");
+    });
+    ASSERT_FALSE(site.start());
+    auto r = run_process(crawl_args(dir.file("c.db"), {site.base_url() + "/", "--delay", "0.3",
+                                                       "--strategy", strategy, "--retries", "1"}));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(page_times.size(), 2u);
+    EXPECT_GE(page_times[1] - page_times[0], 300ms);
+}
+
+TEST(CliCrawl, ARetryKeepsTheDelaySequential) {
+    retry_keeps_the_delay("sequential");
+}
+
+TEST(CliCrawl, ARetryKeepsTheDelayThreaded) {
+    retry_keeps_the_delay("threaded");
+}
+
+TEST(CliCrawl, ARetryKeepsTheDelayAsync) {
+    retry_keeps_the_delay("async");
+}
+
 // A value changed on a resume must be given: it is said on stderr and stored for the next one.
 TEST(CliCrawl, AResumeSaysWhatItChangesAndStoresIt) {
     TempDir dir("clicrawl");
