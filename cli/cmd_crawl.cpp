@@ -813,8 +813,9 @@ void register_crawl(CLI::App& app, int& exit_code) {
         ->check(CLI::Range(1, k_max_per_host))
         ->group("Politeness");
     cmd->add_option("--delay", o->delay_s,
-                    "Seconds between requests to one host, randomized x0.5-1.5; a retry waits "
-                    "at least this long (robots.txt Crawl-delay raises it, up to 10 s)")
+                    "Seconds between requests to one host, randomized x0.5-1.5 (robots.txt "
+                    "Crawl-delay raises it, up to 10 s); a retry, or a GET sent again where "
+                    "HEAD was refused, waits at least that long")
         ->capture_default_str()
         ->check(CLI::Range(0.0, k_max_delay_s))
         ->group("Politeness");

@@ -56,9 +56,6 @@ struct Policy {
     // A retryable response's Retry-After (seconds or HTTP-date) replaces the backoff; a longer
     // one than this is not waited for: the response is returned as is.
     Millis retry_after_max{120'000};
-    // No retry sooner than this after the failed attempt, whatever the backoff drew or
-    // Retry-After said: a crawl's --delay (a retry is a request to the same host).
-    Millis retry_wait_min{0};
     // false: 429 and 503 are returned at once, never retried here (a crawler re-queues the URL
     // and pauses the host itself, without using up the retry budget).
     bool retry_throttled = true;
@@ -125,6 +122,11 @@ struct Request {
     // again at once as GET, a request of its own (not a retry), whose transfer is ended after its
     // headers (no body read: Response::body stays empty, bytes 0).
     bool head = false;
+    // No retry, and no GET sent again after a refused HEAD, sooner than this after the previous
+    // attempt ended, whatever the backoff drew or Retry-After said: each attempt is a request to
+    // the same host, and a crawl sets this to the host's politeness delay (--delay, or robots.txt's
+    // Crawl-delay where longer) when the frontier hands the URL out.
+    Millis resend_wait_min{0};
     // Extra "Name: value" lines for this request only, sent after the policy's (and in their
     // place when named alike): conditional requests, ranges.
     std::vector<std::string> headers;

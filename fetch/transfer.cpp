@@ -260,6 +260,7 @@ void Transfer::begin(Request&& request, Clock::time_point now) {
     m_response.url = std::move(request.url);
     m_response.sink = std::move(request.sink);
     m_response.capture = std::move(request.capture);
+    m_resend_wait_min = request.resend_wait_min;
     if ((m_response.capture != nullptr) != m_capturing) {
         set_capturing(m_response.capture != nullptr);
     }
@@ -628,7 +629,7 @@ Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand&
     const Policy& p = m_shared.policy();
     if (m_nobody && code == CURLE_OK && head_refused(m_response.http_status) && may_retry) {
         set_method(false, true);
-        return {true, Millis{0}};
+        return {true, m_resend_wait_min};
     }
     bool retryable = false;
     std::optional<Millis> delay;
@@ -650,7 +651,7 @@ Verdict Transfer::after_attempt(CURLcode code, bool may_retry, std::minstd_rand&
         return {};
     }
     return {true, std::max(delay ? *delay : backoff_delay(p, m_response.attempts, rng),
-                           p.retry_wait_min)};
+                           m_resend_wait_min)};
 }
 
 Error Transfer::make_error(CURLcode code) const {

@@ -106,6 +106,7 @@ private:
     // The current request.
     Response m_response;
     bool m_follow = true;
+    Millis m_resend_wait_min{0}; // Request::resend_wait_min
     // Request::head: the current attempt is a HEAD (`m_nobody`), or a GET ended after its
     // headers (`m_headers_only` without m_nobody).
     bool m_headers_only = false;

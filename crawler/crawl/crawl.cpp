@@ -157,9 +157,6 @@ SetupResult Crawl::begin() {
     const std::string& db = m_start.db;
     fetch::Policy policy = m_settings.policy;
     policy.retry_throttled = false; // 429/503: the frontier backs off the host and re-queues
-    // A retry (5xx, a reset) goes out from the fetcher, not through the frontier's hand-out:
-    // it keeps the delay itself.
-    policy.retry_wait_min = std::chrono::ceil<fetch::Millis>(m_settings.delay);
     policy.max_redirects = m_settings.max_redirects;
     m_fetcher = fetch::make_fetcher(m_settings.strategy, policy, concurrency());
     auto wake = [fetcher = m_fetcher.get()] { fetcher->wake(); };

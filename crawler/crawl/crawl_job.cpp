@@ -131,6 +131,7 @@ fetch::WorkSource::Next CrawlJob::next(fetch::Clock::time_point now) {
         Next out;
         out.state = State::ready;
         out.request.id = m_next_request_id++;
+        out.request.resend_wait_min = std::chrono::ceil<fetch::Millis>(job.delay);
         if (job.kind == FrontierJob::Kind::robots) {
             out.request.url = job.origin + "/robots.txt";
             out.request.follow_redirects = true; // RFC 9309 2.3.1.2

@@ -498,6 +498,7 @@ FrontierNext LocalFrontier::next(TimePoint now) {
         ++m_in_flight;
         out.job.kind = FrontierJob::Kind::robots;
         out.job.origin = host.origin;
+        out.job.delay = host.delay;
         // robots.txt is a request like any other: the host's next one waits the delay.
         if (host.delay.count() > 0) {
             host.next_allowed = now + jittered(host.delay);
@@ -519,6 +520,7 @@ FrontierNext LocalFrontier::next(TimePoint now) {
         return out;
     }
     out.job.kind = FrontierJob::Kind::fetch;
+    out.job.delay = host.delay;
     ++host.in_flight;
     ++m_in_flight;
     if (host.delay.count() > 0) {

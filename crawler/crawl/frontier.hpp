@@ -148,6 +148,9 @@ struct FrontierJob {
     FrontierEntry entry;    // fetch, disallowed and unreachable jobs
     std::string reason;     // unreachable jobs: why the host's last robots.txt fetch failed;
                             // given_up jobs: why the frontier gave up
+    // fetch and robots jobs: the host's delay (Crawl-delay included) when handed out. A retry or
+    // a re-sent request goes out from the fetcher, not through the frontier, and waits this long.
+    Duration delay{0};
 };
 
 struct FrontierNext {

@@ -494,15 +494,21 @@ TEST(CliCrawl, ResumeKeepsThePolitenessAsync) {
     resume_keeps_politeness("async");
 }
 
-// A retry is a request to the same host: it keeps the delay, even when the server's Retry-After
-// (here 0) or the backoff's full jitter would send it at once. The page answers 500 once; its
-// retry cannot reach the server before the failed attempt's answer left it plus the delay, so
-// the gap is exact whatever the load (without the floor it is a few milliseconds).
-void retry_keeps_the_delay(const char* strategy) {
+// A retry is a request to the same host: it keeps the host's delay (--delay, or robots.txt's
+// Crawl-delay when that is longer), even when the server's Retry-After (here 0) or the backoff's
+// full jitter would send it at once. The page answers 500 once; its retry cannot reach the server
+// before the failed attempt's answer left it plus the delay, so the gap is exact whatever the
+// load (without the floor it is a few milliseconds).
+enum class DelayFrom { option, crawl_delay };
+
+void retry_keeps_the_delay(const char* strategy, DelayFrom from) {
     TempDir dir("clicrawl");
     std::mutex mutex;
     std::vector<std::chrono::steady_clock::time_point> page_times; // guarded by mutex
     server::Server site([&](const server::Request& r) {
+        if (r.path == "/robots.txt" && from == DelayFrom::crawl_delay) {
+            return server::Reply::text(200, "User-agent: *\nCrawl-delay: 0.3\n");
+        }
         if (r.path != "/") {
             return server::Reply::text(404, "none"); // robots.txt, sitemap.xml
         }
@@ -514,8 +520,12 @@ void retry_keeps_the_delay(const char* strategy) {
         return server::Reply::bytes(200, server::make_body("<p>page"), "text/html");
     });
     ASSERT_FALSE(site.start());
-    auto r = run_process(crawl_args(dir.file("c.db"), {site.base_url() + "/", "--delay", "0.3",
-                                                       "--strategy", strategy, "--retries", "1"}));
+    std::vector<std::string> args = {site.base_url() + "/", "--strategy", strategy, "--retries",
+                                     "1"};
+    if (from == DelayFrom::option) {
+        args.insert(args.end(), {"--delay", "0.3"});
+    }
+    auto r = run_process(crawl_args(dir.file("c.db"), args));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     std::lock_guard lock(mutex);
     ASSERT_EQ(page_times.size(), 2u);
@@ -523,15 +533,27 @@ void retry_keeps_the_delay(const char* strategy) {
 }
 
 TEST(CliCrawl, ARetryKeepsTheDelaySequential) {
-    retry_keeps_the_delay("sequential");
+    retry_keeps_the_delay("sequential", DelayFrom::option);
 }
 
 TEST(CliCrawl, ARetryKeepsTheDelayThreaded) {
-    retry_keeps_the_delay("threaded");
+    retry_keeps_the_delay("threaded", DelayFrom::option);
 }
 
 TEST(CliCrawl, ARetryKeepsTheDelayAsync) {
-    retry_keeps_the_delay("async");
+    retry_keeps_the_delay("async", DelayFrom::option);
+}
+
+TEST(CliCrawl, ARetryKeepsTheCrawlDelaySequential) {
+    retry_keeps_the_delay("sequential", DelayFrom::crawl_delay);
+}
+
+TEST(CliCrawl, ARetryKeepsTheCrawlDelayThreaded) {
+    retry_keeps_the_delay("threaded", DelayFrom::crawl_delay);
+}
+
+TEST(CliCrawl, ARetryKeepsTheCrawlDelayAsync) {
+    retry_keeps_the_delay("async", DelayFrom::crawl_delay);
 }
 
 // A value changed on a resume must be given: it is said on stderr and stored for the next one.

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -436,6 +437,45 @@ TEST_P(CliLinks, CheckExternalChecksEachOutOfScopeTargetOnce) {
     EXPECT_EQ(stats["external_checked"], 5) << r.out;
     EXPECT_EQ(stats["external_broken"], 2) << r.out;
     EXPECT_EQ(stats["items"], 2) << r.out;
+}
+
+// A GET sent again where HEAD was refused is a second request to the external host: it waits
+// the host's delay after the HEAD's answer left the server (exact whatever the load: it cannot
+// arrive sooner), instead of going out at once.
+TEST_P(CliLinks, AGetSentAgainAfterARefusedHeadKeepsTheDelay) {
+    TempDir dir("clilinks");
+    std::mutex mutex;
+    std::map<std::string, std::chrono::steady_clock::time_point> seen; // guarded by mutex
+    server::ServerOptions options;
+    options.host = "127.0.0.2";
+    server::Server external(
+        [&](const server::Request& r) {
+            {
+                std::lock_guard lock(mutex);
+                seen.emplace(std::string(r.method) + " " + std::string(r.path),
+                             std::chrono::steady_clock::now());
+            }
+            if (r.path == "/nohead") {
+                return r.is_head() ? server::Reply::text(405, "no HEAD here")
+                                   : server::Reply::text(200, "here");
+            }
+            return server::Reply::text(404, "none");
+        },
+        options);
+    ASSERT_FALSE(external.start());
+    const std::string link = "<a href=\"" + external.base_url() + "/nohead\">x</a>";
+    server::Server site([&](const server::Request& r) {
+        return r.path == "/" ? server::Reply::bytes(200, server::make_body(link), "text/html")
+                             : server::Reply::text(404, "none");
+    });
+    ASSERT_FALSE(site.start());
+    auto crawl = run_process({flagcrawl_binary(), "crawl", site.base_url() + "/", "--db",
+                              dir.file("c.db"), "--strategy", GetParam(), "--check-external",
+                              "--delay", "0.3", "--progress", "never"});
+    EXPECT_EQ(crawl.exit_code, 0) << crawl.err;
+    std::lock_guard lock(mutex);
+    ASSERT_TRUE(seen.count("HEAD /nohead") && seen.count("GET /nohead")) << crawl.err;
+    EXPECT_GE(seen["GET /nohead"] - seen["HEAD /nohead"], std::chrono::milliseconds(300));
 }
 
 // External checks are queued like any URL: a crawl stopped before them (--max-pages counts pages
