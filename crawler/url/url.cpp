@@ -301,6 +301,9 @@ private:
     void copy_authority_from(const Url& base);
     // Writes the parsed URL into `url` (its href cleared first, keeping its capacity).
     void serialize(Url& url) const;
+    // Leaves `url` empty (as default-constructed) and returns its href's buffer, cleared, with
+    // its capacity: what parse_into() reuses from link to link.
+    static std::string emptied(Url& url);
 
     Scratch& m_s;
     QueryEncoding m_encoding;
@@ -314,31 +317,33 @@ private:
 
 std::optional<UrlError> UrlBuilder::run(Url& out, std::string_view raw, const Url* base,
                                         QueryEncoding encoding) {
-    std::optional<UrlError> error;
     if (raw.size() > k_max_input) {
-        error = UrlError::too_long;
-    } else {
-        Scratch& s = scratch();
-        s.scheme.clear();
-        s.username.clear();
-        s.password.clear();
-        s.host.clear();
-        s.path.clear();
-        s.query.clear();
-        s.fragment.clear();
-        UrlBuilder builder(s, encoding);
-        // `base` is read only here, so it may be `out` itself.
-        error = builder.parse(clean_input(raw, s.input), base);
-        if (!error) {
-            builder.serialize(out);
-            return std::nullopt;
-        }
+        out.m_href = emptied(out);
+        return UrlError::too_long;
     }
-    std::string href = std::move(out.m_href);
+    Scratch& s = scratch();
+    s.scheme.clear();
+    s.username.clear();
+    s.password.clear();
+    s.host.clear();
+    s.path.clear();
+    s.query.clear();
+    s.fragment.clear();
+    UrlBuilder builder(s, encoding);
+    // `base` is read only here, so it may be `out` itself.
+    if (auto error = builder.parse(clean_input(raw, s.input), base)) {
+        out.m_href = emptied(out);
+        return error;
+    }
+    builder.serialize(out);
+    return std::nullopt;
+}
+
+std::string UrlBuilder::emptied(Url& url) {
+    std::string href = std::move(url.m_href);
     href.clear();
-    out = Url();
-    out.m_href = std::move(href);
-    return error;
+    url = Url();
+    return href;
 }
 
 UrlResult UrlBuilder::run(std::string_view raw, const Url* base, QueryEncoding encoding) {
@@ -850,9 +855,7 @@ void UrlBuilder::parse_path(std::string_view in, std::size_t& p, State& state, b
 }
 
 void UrlBuilder::serialize(Url& url) const {
-    std::string href = std::move(url.m_href);
-    href.clear();
-    url = Url();
+    std::string href = emptied(url);
     const bool userinfo = !m_s.username.empty() || !m_s.password.empty();
     const bool dot_prefix = !m_has_host && !m_opaque_path && m_s.path.size() > 1 &&
                             m_s.path[0] == '/' && m_s.path[1] == '/';
