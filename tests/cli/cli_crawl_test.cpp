@@ -22,6 +22,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 using namespace std::chrono_literals;
 using namespace flagcrawl;
@@ -501,7 +502,11 @@ TEST(CliCrawl, ResumeKeepsThePolitenessAsync) {
 // load (without the floor it is a few milliseconds).
 enum class DelayFrom { option, crawl_delay };
 
-void retry_keeps_the_delay(const char* strategy, DelayFrom from) {
+class CliCrawlRetry : public ::testing::TestWithParam<std::tuple<const char*, DelayFrom>> {};
+
+TEST_P(CliCrawlRetry, KeepsTheHostsDelay) {
+    const char* const strategy = std::get<0>(GetParam());
+    const DelayFrom from = std::get<1>(GetParam());
     TempDir dir("clicrawl");
     std::mutex mutex;
     std::vector<std::chrono::steady_clock::time_point> page_times; // guarded by mutex
@@ -532,29 +537,14 @@ void retry_keeps_the_delay(const char* strategy, DelayFrom from) {
     EXPECT_GE(page_times[1] - page_times[0], 300ms);
 }
 
-TEST(CliCrawl, ARetryKeepsTheDelaySequential) {
-    retry_keeps_the_delay("sequential", DelayFrom::option);
-}
-
-TEST(CliCrawl, ARetryKeepsTheDelayThreaded) {
-    retry_keeps_the_delay("threaded", DelayFrom::option);
-}
-
-TEST(CliCrawl, ARetryKeepsTheDelayAsync) {
-    retry_keeps_the_delay("async", DelayFrom::option);
-}
-
-TEST(CliCrawl, ARetryKeepsTheCrawlDelaySequential) {
-    retry_keeps_the_delay("sequential", DelayFrom::crawl_delay);
-}
-
-TEST(CliCrawl, ARetryKeepsTheCrawlDelayThreaded) {
-    retry_keeps_the_delay("threaded", DelayFrom::crawl_delay);
-}
-
-TEST(CliCrawl, ARetryKeepsTheCrawlDelayAsync) {
-    retry_keeps_the_delay("async", DelayFrom::crawl_delay);
-}
+INSTANTIATE_TEST_SUITE_P(
+    Strategies, CliCrawlRetry,
+    ::testing::Combine(::testing::Values("sequential", "threaded", "async"),
+                       ::testing::Values(DelayFrom::option, DelayFrom::crawl_delay)),
+    [](const auto& param_info) {
+        return std::string(std::get<0>(param_info.param)) +
+               (std::get<1>(param_info.param) == DelayFrom::option ? "_Delay" : "_CrawlDelay");
+    });
 
 // A value changed on a resume must be given: it is said on stderr and stored for the next one.
 TEST(CliCrawl, AResumeSaysWhatItChangesAndStoresIt) {
