@@ -222,6 +222,39 @@ struct Scratch {
     std::string fragment;
 };
 
+// The bytes try_splice() takes as they are, in every component: printable ASCII that no
+// component percent-encodes (outside the union of the path, special-query and fragment sets),
+// other than the backslash, which a special URL reads as '/'.
+constexpr std::array<bool, 256> make_splice_bytes() {
+    std::array<bool, 256> plain{};
+    for (int b = 0x21; b < 0x7f; ++b) {
+        plain[static_cast<std::size_t>(b)] = b != '"' && b != '<' && b != '>' && b != '`' &&
+                                             b != '^' && b != '{' && b != '}' && b != '\\' &&
+                                             b != '\'';
+    }
+    return plain;
+}
+
+constexpr std::array<bool, 256> k_splice_bytes = make_splice_bytes();
+
+// True when every byte of `in` is in k_splice_bytes. A table lookup per byte: the same test
+// written as comparisons costs several times as many instructions on hrefs of a few dozen bytes.
+bool splices_as_is(std::string_view in) noexcept {
+    bool plain = true;
+    for (const char c : in) {
+        plain &= k_splice_bytes[static_cast<unsigned char>(c)];
+    }
+    return plain;
+}
+
+// What a path segment is to the path state: 1 for ".", 2 for "..", both also percent-encoded.
+int dot_segment(std::string_view segment) noexcept {
+    if (segment.empty() || segment.size() > 6 || (segment[0] != '.' && segment[0] != '%')) {
+        return 0;
+    }
+    return is_double_dot(segment) ? 2 : is_single_dot(segment) ? 1 : 0;
+}
+
 Scratch& scratch() {
     thread_local Scratch s;
     return s;
@@ -266,6 +299,9 @@ public:
     static std::optional<UrlError> run(Url& out, std::string_view raw, const Url* base,
                                        QueryEncoding encoding = {});
     static UrlResult run(std::string_view raw, const Url* base, QueryEncoding encoding = {});
+    // run() without the splice fast path: the state machine for every input.
+    static std::optional<UrlError> run_full(Url& out, std::string_view raw, const Url* base,
+                                            QueryEncoding encoding);
 
 private:
     enum class State : std::uint8_t {
@@ -301,6 +337,8 @@ private:
     void copy_authority_from(const Url& base);
     // Writes the parsed URL into `url` (its href cleared first, keeping its capacity).
     void serialize(Url& url) const;
+    // The fast path of run() (see its definition); false: `out` is untouched, use run_full().
+    static bool try_splice(Url& out, std::string_view in, const Url& base);
     // Leaves `url` empty (as default-constructed) and returns its href's buffer, cleared, with
     // its capacity: what parse_into() reuses from link to link.
     static std::string emptied(Url& url);
@@ -317,6 +355,14 @@ private:
 
 std::optional<UrlError> UrlBuilder::run(Url& out, std::string_view raw, const Url* base,
                                         QueryEncoding encoding) {
+    if (base != nullptr && base != &out && try_splice(out, raw, *base)) {
+        return std::nullopt;
+    }
+    return run_full(out, raw, base, encoding);
+}
+
+std::optional<UrlError> UrlBuilder::run_full(Url& out, std::string_view raw, const Url* base,
+                                             QueryEncoding encoding) {
     if (raw.size() > k_max_input) {
         out.m_href = emptied(out);
         return UrlError::too_long;
@@ -375,6 +421,141 @@ void UrlBuilder::shorten_path() {
     }
     const std::size_t slash = path.rfind('/');
     path.resize(slash == std::string::npos ? 0 : slash);
+}
+
+// The fast path for the links of a web page: against an http(s) base, a reference that is a
+// path ("x", "./x", "../x", "/x"), a query ("?q"), a fragment ("#f"), any of these followed by a
+// query and/or a fragment, or an absolute URL that starts with exactly the base's serialized
+// scheme and authority and then '/'. When every byte is one that the state machine copies as
+// is (splices_as_is: nothing to strip, remove or percent-encode) and no ':' comes before the
+// first '/' (it could end a scheme), the result is the base's scheme and authority followed by
+// the path, query and fragment that the relative, path, query and fragment states would build:
+// this splices them into the base's serialization instead of parsing and serializing every
+// component again. The same-origin case relies on a serialized URL being a fixed point of the
+// parser. Anything else (and the empty reference, and "//host") returns false, `out` untouched.
+// `out` must not be `base`.
+bool UrlBuilder::try_splice(Url& out, std::string_view in, const Url& base) {
+    const auto kind = static_cast<SchemeKind>(base.m_scheme_kind);
+    if ((kind != SchemeKind::http && kind != SchemeKind::https) || in.empty() ||
+        in.size() > k_max_input || !splices_as_is(in)) {
+        return false;
+    }
+    constexpr std::size_t npos = std::string_view::npos;
+    const std::size_t fragment_at = in.find('#');
+    const std::size_t query_at = in.substr(0, fragment_at).find('?');
+    const std::string_view path = in.substr(0, std::min(query_at, fragment_at));
+
+    const std::string_view base_href = base.m_href;
+    const std::string_view origin = base_href.substr(0, base.m_path_begin);
+    // What comes before the reference's own path segments (from `segments` on), from the base.
+    enum class From : std::uint8_t { base_path_and_query, base_path, base_directory, root };
+    From from = From::base_directory;
+    std::size_t segments = 0;
+    if (path.empty()) {
+        if (query_at == npos && fragment_at == npos) {
+            return false;
+        }
+        from = query_at == npos ? From::base_path_and_query : From::base_path;
+    } else if (path[0] == '/') {
+        if (path.size() > 1 && path[1] == '/') {
+            return false; // scheme-relative: a new authority
+        }
+        from = From::root;
+        segments = 1;
+    } else if (util::is_ascii_alpha(static_cast<unsigned char>(path[0]))) {
+        // A scheme ends at a ':' in the first segment (only a reference starting with a letter
+        // can have one); of those, only the base's own scheme and authority are spliced.
+        if (path.substr(0, path.find('/')).find(':') != npos) {
+            if (!path.starts_with(origin) || path.size() == origin.size() ||
+                path[origin.size()] != '/') {
+                return false;
+            }
+            from = From::root;
+            segments = origin.size() + 1;
+        }
+    }
+
+    std::string& href = out.m_href;
+    href.clear();
+    href.reserve(base_href.size() + in.size() + 1);
+    switch (from) {
+    case From::base_path_and_query:
+        href.append(base.href_without_fragment());
+        break;
+    case From::base_path:
+        href.append(base_href.substr(0, base.path_end()));
+        break;
+    case From::base_directory: {
+        // The spec's "shorten a path" of the base's path (an http path always starts with '/').
+        const std::string_view base_path = base_href.substr(0, base.path_end());
+        href.append(base_path.substr(0, base_path.rfind('/')));
+        break;
+    }
+    case From::root:
+        href.append(origin);
+        break;
+    }
+    if (from == From::base_directory || from == From::root) {
+        // The path state (see parse_path), which here only drops dot segments: each segment
+        // is '/' and its bytes, so runs of other segments are appended whole, slashes and all.
+        const std::size_t path_begin = origin.size();
+        std::size_t pending = segments; // path[pending, segment) is still to append
+        std::size_t segment = segments;
+        while (true) {
+            std::size_t end = path.find('/', segment);
+            const bool slash = end != npos;
+            if (!slash) {
+                end = path.size();
+            }
+            if (const int dots = dot_segment(path.substr(segment, end - segment))) {
+                if (segment > pending) {
+                    href.push_back('/');
+                    href.append(path.substr(pending, segment - 1 - pending));
+                }
+                if (dots == 2) { // the spec's "shorten a path"
+                    const std::size_t last = href.rfind('/');
+                    href.resize(last == std::string::npos || last < path_begin ? path_begin : last);
+                }
+                if (!slash) {
+                    href.push_back('/');
+                }
+                pending = end + 1;
+            }
+            if (!slash) {
+                break;
+            }
+            segment = end + 1;
+        }
+        if (pending <= path.size()) {
+            href.push_back('/');
+            href.append(path.substr(pending));
+        }
+    }
+
+    out.m_scheme_end = base.m_scheme_end;
+    out.m_user_begin = base.m_user_begin;
+    out.m_user_end = base.m_user_end;
+    out.m_pass_end = base.m_pass_end;
+    out.m_host_begin = base.m_host_begin;
+    out.m_host_end = base.m_host_end;
+    out.m_path_begin = base.m_path_begin;
+    out.m_query_begin = Url::k_none;
+    out.m_fragment_begin = Url::k_none;
+    out.m_port = base.m_port;
+    out.m_scheme_kind = base.m_scheme_kind;
+    out.m_has_host = base.m_has_host;
+    out.m_opaque_path = false;
+    if (from == From::base_path_and_query) {
+        out.m_query_begin = base.m_query_begin;
+    } else if (query_at != npos) {
+        out.m_query_begin = static_cast<std::uint32_t>(href.size());
+        href.append(in.substr(query_at, fragment_at - query_at));
+    }
+    if (fragment_at != npos) {
+        out.m_fragment_begin = static_cast<std::uint32_t>(href.size());
+        href.append(in.substr(fragment_at));
+    }
+    return true;
 }
 
 std::optional<UrlError> UrlBuilder::parse(std::string_view in, const Url* base) {
@@ -950,6 +1131,14 @@ boost::system::result<void, UrlError> parse_into(Url& url, std::string_view inpu
         return *error;
     }
     return {};
+}
+
+UrlResult url_detail::parse_full(std::string_view input, const Url* base, QueryEncoding encoding) {
+    Url url;
+    if (auto error = UrlBuilder::run_full(url, input, base, encoding)) {
+        return *error;
+    }
+    return url;
 }
 
 } // namespace flagcrawl::crawler

@@ -1,5 +1,6 @@
-// Host parsing of the WHATWG URL Standard (internal to the URL parser, exposed for its tests):
-// domains (percent-decoding, IDNA "domain to ASCII"), IPv4 number forms, IPv6, opaque hosts.
+// Internals of the WHATWG URL parser, exposed for its tests: the state machine without the
+// fast path, and host parsing (domains with percent-decoding and IDNA "domain to ASCII", IPv4
+// number forms, IPv6, opaque hosts).
 #pragma once
 
 #include "crawler/url/url.hpp"
@@ -9,6 +10,11 @@
 #include <string_view>
 
 namespace flagcrawl::crawler::url_detail {
+
+// parse(input, base, encoding) always through the state machine: the oracle that the fast
+// path of resolving against a base (which splices common relative references into the base's
+// serialization) must equal, component by component.
+UrlResult parse_full(std::string_view input, const Url* base, QueryEncoding encoding = {});
 
 // The host parser: `input` is the host as written in the URL (still percent-encoded, IPv6
 // with its brackets); `special` selects domain/IPv4 parsing (http, file, ...) over the opaque
