@@ -49,16 +49,15 @@ DownloadJob::DownloadJob(std::vector<ListLine> urls, UrlListReader* list,
     , m_out_dir(std::move(out_dir))
     , m_recorder(recorder)
     , m_options(options) {
-    m_out_fd = ::open(m_out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (m_out_fd < 0) {
+    const int fd = ::open(m_out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
         throw std::runtime_error("cannot open output folder " + m_out_dir.string() + ": " +
                                  std::strerror(errno));
     }
+    m_out_folder = std::make_shared<const OpenFolder>(fd, m_out_dir);
 }
 
-DownloadJob::~DownloadJob() {
-    ::close(m_out_fd);
-}
+DownloadJob::~DownloadJob() = default;
 
 std::optional<ListLine> DownloadJob::next_line() {
     if (m_next_arg < m_args.size()) {
@@ -74,13 +73,25 @@ SinkOptions DownloadJob::sink_options() const {
     return SinkOptions{.keep_partial = m_options.resume, .server_time = m_options.timestamping};
 }
 
-fetch::Request DownloadJob::make_request(const std::string& url, int folder_fd,
+std::shared_ptr<const OpenFolder> DownloadJob::open_folder(const std::string& folder,
+                                                           std::string& reason) {
+    if (folder.empty()) {
+        return m_out_folder;
+    }
+    const int fd = open_folder_beneath(m_out_folder->fd(), m_out_dir, folder, reason);
+    if (fd < 0) {
+        return nullptr;
+    }
+    return std::make_shared<const OpenFolder>(fd, m_out_dir / folder);
+}
+
+fetch::Request DownloadJob::make_request(const std::string& url,
+                                         std::shared_ptr<const OpenFolder> folder,
                                          const std::string& name, const SinkOptions& sink) {
     fetch::Request request;
     request.id = m_next_id++;
     request.url = url;
-    std::filesystem::path folder = m_out_dir;
-    request.sink = std::make_unique<FileSink>(folder_fd, std::move(folder), name, sink);
+    request.sink = std::make_unique<FileSink>(std::move(folder), name, sink);
     if (m_warc) {
         request.capture = m_warc->capture();
     }
@@ -133,8 +144,8 @@ std::optional<fetch::WorkSource::Next> DownloadJob::prepare(const ListLine& line
     auto [folder, name] = split_folder(item.label);
     item.folder = folder;
     std::string reason;
-    const int folder_fd = open_folder_beneath(m_out_fd, m_out_dir, folder, reason);
-    if (folder_fd < 0) {
+    std::shared_ptr<const OpenFolder> out = open_folder(item.folder, reason);
+    if (!out) {
         m_recorder.record_unfetched(item.url, item.label, fetch::FailureKind::write_failed, reason);
         return std::nullopt;
     }
@@ -143,16 +154,15 @@ std::optional<fetch::WorkSource::Next> DownloadJob::prepare(const ListLine& line
     // it; otherwise the download replaces it (the sink's rename), and looking would cost a path
     // lookup per file.
     const bool keeps = m_options.skip_existing || m_options.resume || m_options.timestamping;
-    const std::optional<KeptFile> whole = keeps ? kept_file(folder_fd, name) : std::nullopt;
+    const std::optional<KeptFile> whole = keeps ? kept_file(out->fd(), name) : std::nullopt;
     if (m_options.skip_existing && whole) {
-        ::close(folder_fd);
         m_recorder.record_kept(nullptr, item.url, item.label, (m_out_dir / item.label).string());
         return std::nullopt;
     }
     SinkOptions sink = sink_options();
     std::vector<std::string> headers;
     if (m_options.resume) {
-        std::optional<KeptFile> partial = kept_file(folder_fd, "." + name + ".part");
+        std::optional<KeptFile> partial = kept_file(out->fd(), "." + name + ".part");
         if (partial && partial->size > 0) {
             sink.resume = ResumeFrom{ResumeFrom::File::part, partial->size};
         } else if (whole && whole->size > 0 && !m_options.timestamping) {
@@ -177,7 +187,7 @@ std::optional<fetch::WorkSource::Next> DownloadJob::prepare(const ListLine& line
         }
         item.conditional = true;
     }
-    fetch::Request request = make_request(item.url, folder_fd, name, sink);
+    fetch::Request request = make_request(item.url, std::move(out), name, sink);
     request.headers = std::move(headers);
     return hand_out(std::move(request), std::move(item));
 }
@@ -204,14 +214,14 @@ fetch::WorkSource::Next DownloadJob::next(fetch::Clock::time_point) {
 
 void DownloadJob::redo_fresh(const fetch::Response& response, InFlight item) {
     std::string reason;
-    const int folder_fd = open_folder_beneath(m_out_fd, m_out_dir, item.folder, reason);
-    if (folder_fd < 0) {
+    std::shared_ptr<const OpenFolder> out = open_folder(item.folder, reason);
+    if (!out) {
         m_recorder.record_unfetched(response.url, item.label, fetch::FailureKind::write_failed,
                                     reason);
         return;
     }
     const std::string name = split_folder(item.label).second;
-    fetch::Request request = make_request(item.url, folder_fd, name, sink_options());
+    fetch::Request request = make_request(item.url, std::move(out), name, sink_options());
     item.conditional = false;
     item.earlier_attempts = response.attempts;
     m_redo.push_back(hand_out(std::move(request), std::move(item)));

@@ -16,6 +16,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -94,15 +95,18 @@ private:
     Next hand_out(fetch::Request request, InFlight item);
     // Fetches the item again from its first byte (a resume the server could not serve).
     void redo_fresh(const fetch::Response& response, InFlight item);
-    fetch::Request make_request(const std::string& url, int folder_fd, const std::string& name,
-                                const SinkOptions& sink);
+    // The folder `folder` below the output folder ("" for the output folder itself: shared by
+    // all its files), created if needed; null with `reason` when it cannot be had.
+    std::shared_ptr<const OpenFolder> open_folder(const std::string& folder, std::string& reason);
+    fetch::Request make_request(const std::string& url, std::shared_ptr<const OpenFolder> folder,
+                                const std::string& name, const SinkOptions& sink);
     SinkOptions sink_options() const;
 
     std::vector<ListLine> m_args;
     std::size_t m_next_arg = 0;
     UrlListReader* m_list;
     std::filesystem::path m_out_dir;
-    int m_out_fd = -1;
+    std::shared_ptr<const OpenFolder> m_out_folder;
     Recorder& m_recorder;
     DownloadOptions m_options;
     archive::WarcWriter* m_warc = nullptr;

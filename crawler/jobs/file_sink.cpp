@@ -68,27 +68,31 @@ void set_attribute(int fd, const char* name, const std::string& value) {
 
 } // namespace
 
+OpenFolder::~OpenFolder() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
 FileSink::FileSink(const std::filesystem::path& dir, const std::string& final_name)
-    : FileSink(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), dir, final_name) {
-    if (m_dir_fd < 0) {
+    : FileSink(std::make_shared<const OpenFolder>(
+                   ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), dir),
+               final_name) {
+    if (dir_fd() < 0) {
         m_error = errno_text("cannot open folder", dir);
     }
 }
 
-FileSink::FileSink(int dir_fd, std::filesystem::path dir, std::string final_name,
+FileSink::FileSink(std::shared_ptr<const OpenFolder> folder, std::string final_name,
                    SinkOptions options)
-    : m_dir_fd(dir_fd)
-    , m_dir(std::move(dir))
+    : m_folder(std::move(folder))
     , m_name(std::move(final_name))
     , m_part(part_name())
-    , m_final(m_dir / m_name)
+    , m_final(dir() / m_name)
     , m_options(std::move(options))
     , m_hash(EVP_MD_CTX_new()) {
     if (m_hash == nullptr || EVP_DigestInit_ex2(m_hash, sha256_md(), nullptr) != 1) {
         EVP_MD_CTX_free(m_hash);
-        if (m_dir_fd >= 0) {
-            ::close(m_dir_fd);
-        }
         throw std::bad_alloc();
     }
 }
@@ -96,9 +100,6 @@ FileSink::FileSink(int dir_fd, std::filesystem::path dir, std::string final_name
 FileSink::~FileSink() {
     if (!m_committed) {
         discard();
-    }
-    if (m_dir_fd >= 0) {
-        ::close(m_dir_fd);
     }
     EVP_MD_CTX_free(m_hash);
 }
@@ -109,17 +110,20 @@ const std::string& FileSink::target_name() const {
 }
 
 bool FileSink::open_target(int flags) {
-    if (m_dir_fd < 0) {
+    if (dir_fd() < 0) {
         if (m_error.empty()) {
-            m_error = "cannot open folder " + m_dir.string();
+            m_error = "cannot open folder " + dir().string();
         }
         return false;
     }
+    if (m_mode == SinkMode::fresh && open_anonymous()) {
+        return true;
+    }
     // O_NOFOLLOW: a symbolic link planted under the name is refused, never written through.
     m_fd =
-        ::openat(m_dir_fd, target_name().c_str(), flags | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+        ::openat(dir_fd(), target_name().c_str(), flags | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (m_fd < 0) {
-        m_error = errno_text("cannot create", m_dir / target_name());
+        m_error = errno_text("cannot create", dir() / target_name());
         return false;
     }
     if (target_name() == m_part) {
@@ -128,11 +132,65 @@ bool FileSink::open_target(int flags) {
     return true;
 }
 
+// A whole body that is not to be kept if the transfer fails goes to an unnamed file: no name to
+// look up when it is created, nothing to remove when it fails or the process dies, and one link
+// (not a rename from a second name) to commit it.
+bool FileSink::open_anonymous() {
+    if (m_options.keep_partial || !m_folder->anonymous_files()) {
+        return false;
+    }
+    m_fd = ::openat(dir_fd(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    if (m_fd >= 0) {
+        m_anonymous = true;
+        return true;
+    }
+    // The file system has no unnamed files (EOPNOTSUPP; EISDIR from a kernel without
+    // O_TMPFILE): named ones from now on. Any other error is the named file's to report.
+    if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
+        m_folder->no_anonymous_files();
+    }
+    return false;
+}
+
+std::string FileSink::link_anonymous() {
+    auto link_as = [this](const std::string& name) {
+        if (::linkat(m_fd, "", dir_fd(), name.c_str(), AT_EMPTY_PATH) == 0) {
+            return true;
+        }
+        if (errno != ENOENT && errno != EPERM) {
+            return false;
+        }
+        // Kernels before 6.10 allow AT_EMPTY_PATH only with CAP_DAC_READ_SEARCH; the link
+        // through /proc needs no privilege.
+        char proc_path[32];
+        std::snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", m_fd);
+        return ::linkat(AT_FDCWD, proc_path, dir_fd(), name.c_str(), AT_SYMLINK_FOLLOW) == 0;
+    };
+    if (link_as(m_name)) {
+        return {};
+    }
+    if (errno != EEXIST) {
+        return errno_text("cannot create", m_final);
+    }
+    // A file is already there (a link never replaces one): the body gets the hidden name, which
+    // then replaces it in one rename, as a named temporary file would have.
+    ::unlinkat(dir_fd(), m_part.c_str(), 0);
+    if (!link_as(m_part)) {
+        return errno_text("cannot create", dir() / m_part);
+    }
+    if (::renameat(dir_fd(), m_part.c_str(), dir_fd(), m_name.c_str()) != 0) {
+        const std::string reason = errno_text("cannot rename to", m_final);
+        ::unlinkat(dir_fd(), m_part.c_str(), 0);
+        return reason;
+    }
+    return {};
+}
+
 // Appending: the digest starts with the bytes already kept.
 bool FileSink::hash_prefix() {
-    const int fd = ::openat(m_dir_fd, target_name().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    const int fd = ::openat(dir_fd(), target_name().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        m_error = errno_text("cannot read", m_dir / target_name());
+        m_error = errno_text("cannot read", dir() / target_name());
         return false;
     }
     char buffer[64 * 1024];
@@ -144,9 +202,9 @@ bool FileSink::hash_prefix() {
             continue;
         }
         if (n <= 0) {
-            m_error = n == 0 ? (m_dir / target_name()).string() + " is shorter than when it was "
+            m_error = n == 0 ? (dir() / target_name()).string() + " is shorter than when it was "
                                                                   "measured"
-                             : errno_text("cannot read", m_dir / target_name());
+                             : errno_text("cannot read", dir() / target_name());
             ::close(fd);
             return false;
         }
@@ -185,7 +243,7 @@ bool FileSink::begin(const fetch::Response& head) {
         // What an earlier attempt of this request appended is dropped: the range starts here.
         if (::ftruncate(m_fd, static_cast<off_t>(m_options.resume->offset)) != 0 ||
             ::lseek(m_fd, 0, SEEK_END) < 0) {
-            m_error = errno_text("cannot write", m_dir / target_name());
+            m_error = errno_text("cannot write", dir() / target_name());
             return false;
         }
         keep_validators();
@@ -214,7 +272,7 @@ bool FileSink::write(std::span<const char> data) {
         }
     }
     if (!util::write_all(m_fd, data)) {
-        m_error = errno_text("cannot write", m_dir / target_name());
+        m_error = errno_text("cannot write", dir() / target_name());
         return false;
     }
     m_written += data.size();
@@ -239,11 +297,13 @@ void FileSink::close_file() {
         ::close(m_fd);
     }
     m_fd = -1;
+    m_anonymous = false;
 }
 
-// Closes the file (setting its time from Last-Modified when asked), renames it into place when
-// `rename`, and finishes the digest.
-std::string FileSink::finish_hash_and_place(bool rename) {
+// Closes the file (setting its time from Last-Modified when asked), puts it under its final name
+// when `place` (a link for an unnamed file, else a rename from ".NAME.part"), and finishes the
+// digest.
+std::string FileSink::finish_hash_and_place(bool place) {
     if (m_fd >= 0) {
         if (m_options.server_time) {
             if (const auto modified = util::parse_http_date(m_last_modified)) {
@@ -251,13 +311,29 @@ std::string FileSink::finish_hash_and_place(bool rename) {
                 ::futimens(m_fd, times);
             }
         }
+        if (m_anonymous) {
+            // Linked before the close (an unnamed file is gone once closed): a close that then
+            // fails takes the name away again, since what it names may not be whole.
+            if (std::string failed = link_anonymous(); !failed.empty()) {
+                close_file();
+                return failed;
+            }
+            place = false;
+        }
         const int closed = ::close(m_fd);
+        const bool linked = m_anonymous;
         m_fd = -1;
+        m_anonymous = false;
         if (closed != 0) {
-            return errno_text("cannot write", m_dir / target_name());
+            std::string reason =
+                errno_text("cannot write", linked ? m_final : dir() / target_name());
+            if (linked) {
+                ::unlinkat(dir_fd(), m_name.c_str(), 0);
+            }
+            return reason;
         }
     }
-    if (rename && ::renameat(m_dir_fd, m_part.c_str(), m_dir_fd, m_name.c_str()) != 0) {
+    if (place && ::renameat(dir_fd(), m_part.c_str(), dir_fd(), m_name.c_str()) != 0) {
         return errno_text("cannot rename to", m_final);
     }
     m_committed = true;
@@ -302,9 +378,9 @@ std::string FileSink::commit_kept() {
 void FileSink::discard() {
     close_file();
     const bool keep = m_options.keep_partial && m_written > 0;
-    if (m_part_created && !m_committed && !keep && m_dir_fd >= 0 &&
+    if (m_part_created && !m_committed && !keep && dir_fd() >= 0 &&
         !(m_options.resume && m_options.resume->file == ResumeFrom::File::part)) {
-        ::unlinkat(m_dir_fd, m_part.c_str(), 0);
+        ::unlinkat(dir_fd(), m_part.c_str(), 0);
     }
     m_part_created = false;
 }

@@ -1,14 +1,19 @@
-// A fetch::BodySink that streams a body into a hidden temporary file in the output folder,
-// hashing it (SHA-256) on the way; commit() renames it to its final name, so a file under a
-// final name is always complete. Crashes leave only ".NAME.part" files behind. For `download
-// --continue` it can also append a byte range to a kept partial file instead.
+// A fetch::BodySink that streams a body into a temporary file in the output folder, hashing it
+// (SHA-256) on the way; commit() puts it under its final name in one step, so a file under a
+// final name is always complete. The temporary file has no name at all where the file system
+// allows it (O_TMPFILE: a crash leaves nothing behind, and the commit is one link instead of a
+// rename), else, and whenever a failed transfer is to be kept, it is the hidden ".NAME.part"
+// (what a crash leaves behind). For `download --continue` it can also append a byte range to a
+// kept partial file instead.
 #pragma once
 
 #include "fetch/fetch.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -47,6 +52,32 @@ enum class SinkMode {
     drop,   // a status whose body is not the file (3xx, 4xx, 5xx, 304, 416): not written
 };
 
+// A folder open for writing files into, shared by the job that opened it and the sinks writing
+// into it (of any thread): the descriptor is closed when the last of them lets go. `path` names
+// it in messages and is the folder of each sink's final_path().
+class OpenFolder {
+public:
+    // Takes over `fd` (may be < 0: a folder that could not be opened; sinks then fail).
+    OpenFolder(int fd, std::filesystem::path path)
+        : m_fd(fd)
+        , m_path(std::move(path)) {}
+    ~OpenFolder();
+    OpenFolder(const OpenFolder&) = delete;
+    OpenFolder& operator=(const OpenFolder&) = delete;
+
+    int fd() const { return m_fd; }
+    const std::filesystem::path& path() const { return m_path; }
+    // Whether unnamed temporary files (O_TMPFILE) are worth trying here: cleared by the first sink
+    // that finds the file system without them, so that the others go straight to ".NAME.part".
+    bool anonymous_files() const { return m_anonymous_files.load(std::memory_order_relaxed); }
+    void no_anonymous_files() const { m_anonymous_files.store(false, std::memory_order_relaxed); }
+
+private:
+    int m_fd;
+    std::filesystem::path m_path;
+    mutable std::atomic<bool> m_anonymous_files{true};
+};
+
 // Used by one thread at a time (the engine writes from the transfer's thread; the job commits
 // from its response handler). Owns the temporary file: discard() and the destructor remove it
 // unless commit() succeeded or SinkOptions::keep_partial keeps it.
@@ -54,9 +85,8 @@ class FileSink final : public fetch::BodySink {
 public:
     // Writes into the folder `dir` (opened here; a failure shows at the first write or commit).
     FileSink(const std::filesystem::path& dir, const std::string& final_name);
-    // Writes into the folder open as `dir_fd` (the sink takes it over); `dir` names it in
-    // messages. `final_name` is a plain name (no '/').
-    FileSink(int dir_fd, std::filesystem::path dir, std::string final_name,
+    // Writes into `folder` (shared). `final_name` is a plain name (no '/').
+    FileSink(std::shared_ptr<const OpenFolder> folder, std::string final_name,
              SinkOptions options = {});
     ~FileSink() override;
     FileSink(const FileSink&) = delete;
@@ -90,14 +120,19 @@ public:
 private:
     std::string part_name() const { return "." + m_name + ".part"; }
     const std::string& target_name() const; // the file the current mode writes
+    int dir_fd() const { return m_folder->fd(); }
+    const std::filesystem::path& dir() const { return m_folder->path(); }
     bool open_target(int flags);
+    // The whole body (SinkMode::fresh) into an unnamed file; false when it cannot be had here.
+    bool open_anonymous();
+    // Gives the unnamed file its final name, replacing a file already there; "" or a reason.
+    std::string link_anonymous();
     bool hash_prefix();
     void keep_validators();
     void close_file();
-    std::string finish_hash_and_place(bool rename);
+    std::string finish_hash_and_place(bool place);
 
-    int m_dir_fd = -1;
-    std::filesystem::path m_dir;
+    std::shared_ptr<const OpenFolder> m_folder;
     std::string m_name;
     std::string m_part;
     std::filesystem::path m_final;
@@ -105,6 +140,7 @@ private:
 
     SinkMode m_mode = SinkMode::none;
     int m_fd = -1;
+    bool m_anonymous = false;    // m_fd is an unnamed file (O_TMPFILE), not linked yet
     bool m_part_created = false; // ".NAME.part" exists on disk because of this sink
     bool m_committed = false;
     bool m_range_refused = false;

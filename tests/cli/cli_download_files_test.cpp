@@ -20,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -343,6 +344,19 @@ TEST_P(CliDownloadFiles, KeepPathsMirrorsTheUrlPathInsideTheFolder) {
     const fs::path host = m_out / ("127.0.0.1:" + std::to_string(m_server->port()));
     EXPECT_EQ(read_file(host / "files" / "f1.bin"), m_files["f1.bin"]);
     EXPECT_EQ(read_file(host / "files" / "f2.bin"), m_files["f2.bin"]);
+    // Each row records where its file is, in its folder below -o.
+    auto rows = run_process(
+        {flagcrawl_binary(), "export", "--db", m_dir.file("runs.db"), "--table", "downloads"});
+    ASSERT_EQ(rows.exit_code, 0) << rows.err;
+    std::map<std::string, std::string> paths;
+    std::istringstream lines(rows.out);
+    for (std::string line; std::getline(lines, line);) {
+        const auto row = nlohmann::json::parse(line);
+        if (row["http_status"] == 200)
+            paths[row["url"]] = row["path"];
+    }
+    EXPECT_EQ(paths[url("/files/f1.bin")], (host / "files" / "f1.bin").string());
+    EXPECT_EQ(paths[url("/files/f2.bin")], (host / "files" / "f2.bin").string());
     for (const auto& entry : fs::directory_iterator(m_dir.path())) {
         const std::string name = entry.path().filename().string();
         EXPECT_TRUE(name == "out" || name.starts_with("runs.db")) << "written outside -o: " << name;

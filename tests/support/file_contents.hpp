@@ -27,8 +27,9 @@ inline std::map<std::string, std::string> read_folder(const std::filesystem::pat
     return files;
 }
 
-// How many files in `dir` are finished: a download is written to "." + name + ".part" and renamed
-// to its final name when complete, so entries starting with '.' are still being written. 0 while
+// How many files in `dir` are finished: a download is written to an unnamed file or to
+// "." + name + ".part", and gets its final name when complete, so entries starting with '.' are
+// still being written. 0 while
 // `dir` does not exist (the child may not have created it yet).
 inline std::size_t count_finished_files(const std::filesystem::path& dir) {
     std::error_code error;

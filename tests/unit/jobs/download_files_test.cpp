@@ -11,12 +11,14 @@
 #include <filesystem>
 #include <fstream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using flagcrawl::crawler::file_name_for_path;
 using flagcrawl::crawler::FileSink;
 using flagcrawl::crawler::k_max_file_name;
 using flagcrawl::crawler::NameAllocator;
+using flagcrawl::crawler::OpenFolder;
 using flagcrawl::crawler::ResumeFrom;
 using flagcrawl::crawler::SinkOptions;
 using flagcrawl::testing_support::read_file;
@@ -97,8 +99,28 @@ protected:
     TempDir m_dir{"sink"};
 };
 
-TEST_F(FileSinkTest, CommitRenamesAndHashes) {
+TEST_F(FileSinkTest, CommitLinksAnUnnamedFileAndHashes) {
+    if (const int probe = ::open(m_dir.path().c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        probe >= 0) {
+        ::close(probe);
+    } else {
+        GTEST_SKIP() << "no unnamed files (O_TMPFILE) on the file system of " << m_dir.path();
+    }
     FileSink sink(m_dir.path(), "x.txt");
+    ASSERT_TRUE(sink.write(std::string_view("hello ")));
+    EXPECT_EQ(entries(), 0u) << "no name at all before commit (O_TMPFILE)";
+    ASSERT_TRUE(sink.write(std::string_view("world")));
+    ASSERT_EQ(sink.commit(), "");
+    EXPECT_EQ(read_file(m_dir.path() / "x.txt"), "hello world");
+    EXPECT_EQ(sink.sha256(), "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+    EXPECT_EQ(entries(), 1u);
+}
+
+TEST_F(FileSinkTest, WithoutUnnamedFilesTheBodyGoesToAPartFileRenamedOnCommit) {
+    auto folder = std::make_shared<const OpenFolder>(
+        ::open(m_dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), m_dir.path());
+    folder->no_anonymous_files(); // as a file system without O_TMPFILE leaves it
+    FileSink sink(folder, "x.txt");
     ASSERT_TRUE(sink.write(std::string_view("hello ")));
     EXPECT_FALSE(fs::exists(m_dir.path() / "x.txt")) << "no final name before commit";
     EXPECT_TRUE(fs::exists(m_dir.path() / ".x.txt.part"));
@@ -107,6 +129,32 @@ TEST_F(FileSinkTest, CommitRenamesAndHashes) {
     EXPECT_EQ(read_file(m_dir.path() / "x.txt"), "hello world");
     EXPECT_EQ(sink.sha256(), "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
     EXPECT_EQ(entries(), 1u);
+}
+
+TEST_F(FileSinkTest, AFileAlreadyThereIsReplacedOnlyOnCommit) {
+    std::ofstream(m_dir.path() / "x.txt", std::ios::binary) << "old version";
+    FileSink sink(m_dir.path(), "x.txt");
+    ASSERT_TRUE(sink.write(std::string_view("hello world")));
+    EXPECT_EQ(read_file(m_dir.path() / "x.txt"), "old version");
+    ASSERT_EQ(sink.commit(), "");
+    EXPECT_EQ(read_file(m_dir.path() / "x.txt"), "hello world");
+    EXPECT_EQ(entries(), 1u) << "no temporary name left behind";
+}
+
+TEST_F(FileSinkTest, SinksShareTheirFolderDescriptor) {
+    auto folder = std::make_shared<const OpenFolder>(
+        ::open(m_dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), m_dir.path());
+    {
+        FileSink a(folder, "a");
+        FileSink b(folder, "b");
+        EXPECT_EQ(folder.use_count(), 3);
+        ASSERT_EQ(a.commit(), "");
+        ASSERT_EQ(b.commit(), "");
+        EXPECT_EQ(a.final_path(), m_dir.path() / "a");
+    }
+    EXPECT_EQ(folder.use_count(), 1);
+    EXPECT_EQ(::fcntl(folder->fd(), F_GETFD), FD_CLOEXEC) << "still open for the next sink";
+    EXPECT_EQ(entries(), 2u);
 }
 
 TEST_F(FileSinkTest, EmptyBodyStillMakesAFile) {
@@ -153,8 +201,10 @@ protected:
         std::ofstream(m_dir.path() / name, std::ios::binary) << bytes;
     }
     FileSink sink(const std::string& name, SinkOptions options) {
-        return FileSink(::open(m_dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC),
-                        m_dir.path(), name, std::move(options));
+        return FileSink(
+            std::make_shared<const OpenFolder>(
+                ::open(m_dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), m_dir.path()),
+            name, std::move(options));
     }
     static flagcrawl::fetch::Response head(int status, std::string content_range = {}) {
         flagcrawl::fetch::Response r;
