@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <dlfcn.h>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 
@@ -137,6 +139,11 @@ void skip_libssh2_crypto_init() {
     }
 }
 
+// The environment variables libcurl looks a request's proxy up in (HTTP_PROXY included, which
+// it ignores, so that setting it never makes a difference here).
+constexpr const char* k_proxy_variables[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+                                             "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
+
 } // namespace
 
 void ensure_curl_global() {
@@ -152,6 +159,9 @@ void ensure_curl_global() {
 SharedPolicy::SharedPolicy(Policy policy)
     : m_policy(std::move(policy)) {
     ensure_curl_global();
+    m_direct = m_policy.proxy.empty() &&
+               std::none_of(std::begin(k_proxy_variables), std::end(k_proxy_variables),
+                            [](const char* name) { return std::getenv(name) != nullptr; });
     m_user_agent =
         m_policy.user_agent.empty() ? "flagcrawl/" FLAGCRAWL_VERSION : m_policy.user_agent;
     for (const auto& line : m_policy.headers) {
@@ -233,6 +243,11 @@ Transfer::Transfer(const SharedPolicy& shared)
         curl_easy_setopt(e, CURLOPT_PROXY, p.proxy.c_str());
         // A proxy given explicitly takes every request: the environment's no_proxy (which often
         // lists localhost) does not send some around it.
+        curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    } else if (shared.direct()) {
+        // Said once here, so that libcurl does not look the proxy variables and no_proxy up in
+        // the environment again for every request (up to six getenv scans of it and copies).
+        curl_easy_setopt(e, CURLOPT_PROXY, "");
         curl_easy_setopt(e, CURLOPT_NOPROXY, "");
     }
     if (p.cookies) {

@@ -34,12 +34,16 @@ public:
     const std::string& user_agent() const { return m_user_agent; }
     // What to send as Accept-Encoding (only encodings this libcurl decodes); empty = none.
     const std::string& accept_encoding() const { return m_accept_encoding; }
+    // No proxy given and none of the proxy variables libcurl reads (http_proxy, https_proxy,
+    // all_proxy, either case) set when the policy was made: every request goes direct.
+    bool direct() const { return m_direct; }
 
 private:
     Policy m_policy;
     curl_slist* m_headers = nullptr;
     std::string m_user_agent;
     std::string m_accept_encoding;
+    bool m_direct = false;
 };
 
 // Decision after an attempt.

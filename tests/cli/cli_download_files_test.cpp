@@ -423,6 +423,39 @@ TEST_P(CliDownloadFiles, ProxyCarriesEveryRequestAndItsErrorsNameIt) {
     EXPECT_EQ(refused.err.find("(files.test"), std::string::npos) << refused.err;
 }
 
+// Without --proxy, the environment's proxy variables decide, as in curl and wget.
+TEST_P(CliDownloadFiles, WithoutProxyTheEnvironmentsProxyAndNoProxyDecide) {
+    server::HitCounter seen;
+    server::Server proxy(server::proxy_handler(m_router.handler(), &seen));
+    ASSERT_FALSE(proxy.start());
+    auto run = [&](std::vector<std::string> env, const std::string& target) {
+        std::vector<std::string> a = {flagcrawl_binary(),
+                                      "download",
+                                      "--db",
+                                      m_dir.file("runs.db"),
+                                      "--progress",
+                                      "never",
+                                      "--strategy",
+                                      GetParam(),
+                                      "--retries",
+                                      "0",
+                                      "-o",
+                                      m_out.string(),
+                                      target};
+        return run_process(a, {}, {}, {}, std::chrono::seconds(60), env);
+    };
+    // files.test resolves nowhere: only a proxy reaches it.
+    auto proxied = run({"http_proxy=" + proxy.base_url()}, "http://files.test/files/f3.bin");
+    ASSERT_EQ(proxied.exit_code, 0) << proxied.err;
+    EXPECT_EQ(seen.count("http://files.test/files/f3.bin"), 1u);
+    EXPECT_EQ(read_file(m_out / "f3.bin"), m_files["f3.bin"]);
+
+    auto bypassed = run({"http_proxy=" + proxy.base_url(), "no_proxy=files.test"},
+                        "http://files.test/files/f4.bin");
+    EXPECT_EQ(bypassed.exit_code, 1) << "no_proxy sends it direct, where the name resolves nowhere";
+    EXPECT_EQ(seen.count("http://files.test/files/f4.bin"), 0u);
+}
+
 TEST_P(CliDownloadFiles, AServerThatNeverAnswersIsCutByTheStallTimeoutAfterAStallLine) {
     auto r = download({"--stall-timeout", "2", "--stall-after", "0.5", url("/never")});
     EXPECT_EQ(r.exit_code, 1) << r.err;
