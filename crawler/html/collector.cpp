@@ -52,23 +52,32 @@ void Collector::style_attribute(const AttrValue& value) {
 
 void Collector::title_piece(std::string_view text) {
     m_title_found = true;
-    for (const char c : text) {
-        if (m_title_full) {
-            return;
-        }
-        if (util::is_ascii_space(c)) {
+    std::size_t i = 0;
+    while (i < text.size() && !m_title_full) {
+        if (util::is_ascii_space(text[i])) {
             m_title_space = !m_title.empty();
+            ++i;
             continue;
+        }
+        std::size_t word_end = i + 1;
+        while (word_end < text.size() && !util::is_ascii_space(text[word_end])) {
+            ++word_end;
         }
         if (m_title_space) {
             m_title.push_back(' ');
             m_title_space = false;
         }
-        if (m_title.size() >= m_options->max_title_bytes) {
+        // Up to max_title_bytes; title_end() cuts a UTF-8 sequence the limit splits.
+        const std::size_t room = m_options->max_title_bytes > m_title.size()
+                                     ? m_options->max_title_bytes - m_title.size()
+                                     : 0;
+        if (word_end - i > room) {
+            m_title.append(text.substr(i, room));
             m_title_full = true;
             return;
         }
-        m_title.push_back(c);
+        m_title.append(text.substr(i, word_end - i));
+        i = word_end;
     }
 }
 

@@ -37,6 +37,35 @@ enum class Element : std::uint8_t {
     base,
 };
 
+// The attributes the collector and the scanner read.
+enum class Attr : std::uint8_t {
+    href,
+    rel,
+    src,
+    srcset,
+    data,
+    poster,
+    type,
+    name,
+    http_equiv,
+    content,
+    style,
+    color,
+    face,
+    size,
+    encoding, // the last
+};
+inline constexpr std::size_t k_attr_count = static_cast<std::size_t>(Attr::encoding) + 1;
+
+inline constexpr std::string_view k_attr_names[k_attr_count] = {
+    "href",       "rel",     "src",   "srcset", "data", "poster", "type",    "name",
+    "http-equiv", "content", "style", "color",  "face", "size",   "encoding"};
+
+// Its name (lower case).
+constexpr std::string_view attr_name(Attr attr) {
+    return k_attr_names[static_cast<std::size_t>(attr)];
+}
+
 // One attribute value: decoded (what the DOM holds) and where its raw text is in the source.
 struct AttrValue {
     std::string_view value;
@@ -61,8 +90,8 @@ public:
     void style_attribute(const AttrValue& value);
     bool wants_css() const { return m_want_links && m_options->css; }
 
-    // An HTML element in document order. Attrs: `std::optional<AttrValue> find(name) const`
-    // for lower-case names, first occurrence of a name only.
+    // An HTML element in document order. Attrs: `std::optional<AttrValue> find(Attr) const`,
+    // the first occurrence of the attribute's name only.
     template <typename Attrs> void element(Element element, const Attrs& attrs);
 
 private:
@@ -94,17 +123,17 @@ template <typename Attrs> void Collector::element(Element element, const Attrs& 
     switch (element) {
     case Element::base:
         if (!m_page->has_base) {
-            if (const auto href = attrs.find("href")) {
+            if (const auto href = attrs.find(Attr::href)) {
                 m_page->has_base = true;
                 m_page->base_href = util::trim(href->value);
             }
         }
         return;
     case Element::meta:
-        on_meta(attrs.find("name"), attrs.find("http-equiv"), attrs.find("content"));
+        on_meta(attrs.find(Attr::name), attrs.find(Attr::http_equiv), attrs.find(Attr::content));
         return;
     case Element::link:
-        on_link(attrs.find("href"), attrs.find("rel"));
+        on_link(attrs.find(Attr::href), attrs.find(Attr::rel));
         return;
     default:
         break;
@@ -115,45 +144,45 @@ template <typename Attrs> void Collector::element(Element element, const Attrs& 
     switch (element) {
     case Element::a:
     case Element::area:
-        if (const auto href = attrs.find("href")) {
-            const auto rel = attrs.find("rel");
+        if (const auto href = attrs.find(Attr::href)) {
+            const auto rel = attrs.find(Attr::rel);
             add(*href, href->value, LinkKind::anchor, false, rel ? rel->value : "",
                 rel && parse_rel(rel->value).nofollow);
         }
         break;
     case Element::img:
-        add_whole(attrs.find("src"), LinkKind::image, true);
-        add_srcset(attrs.find("srcset"));
+        add_whole(attrs.find(Attr::src), LinkKind::image, true);
+        add_srcset(attrs.find(Attr::srcset));
         break;
     case Element::source:
-        add_whole(attrs.find("src"), LinkKind::media, true);
-        add_srcset(attrs.find("srcset"));
+        add_whole(attrs.find(Attr::src), LinkKind::media, true);
+        add_srcset(attrs.find(Attr::srcset));
         break;
     case Element::script:
-        add_whole(attrs.find("src"), LinkKind::script, true);
+        add_whole(attrs.find(Attr::src), LinkKind::script, true);
         break;
     case Element::iframe:
     case Element::frame:
-        add_whole(attrs.find("src"), LinkKind::frame, false);
+        add_whole(attrs.find(Attr::src), LinkKind::frame, false);
         break;
     case Element::embed:
-        add_whole(attrs.find("src"), LinkKind::embed, true);
+        add_whole(attrs.find(Attr::src), LinkKind::embed, true);
         break;
     case Element::object:
-        add_whole(attrs.find("data"), LinkKind::object, true);
+        add_whole(attrs.find(Attr::data), LinkKind::object, true);
         break;
     case Element::video:
-        add_whole(attrs.find("src"), LinkKind::media, true);
-        add_whole(attrs.find("poster"), LinkKind::image, true);
+        add_whole(attrs.find(Attr::src), LinkKind::media, true);
+        add_whole(attrs.find(Attr::poster), LinkKind::image, true);
         break;
     case Element::audio:
     case Element::track:
-        add_whole(attrs.find("src"), LinkKind::media, true);
+        add_whole(attrs.find(Attr::src), LinkKind::media, true);
         break;
     case Element::input:
-        if (const auto type = attrs.find("type");
+        if (const auto type = attrs.find(Attr::type);
             type && util::iequals(util::trim(type->value), "image")) {
-            add_whole(attrs.find("src"), LinkKind::image, true);
+            add_whole(attrs.find(Attr::src), LinkKind::image, true);
         }
         break;
     default:

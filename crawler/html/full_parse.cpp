@@ -51,7 +51,8 @@ struct GumboAttrs {
     const GumboElement& element;
     std::string_view html;
 
-    std::optional<AttrValue> find(std::string_view name) const {
+    std::optional<AttrValue> find(Attr which) const {
+        const std::string_view name = attr_name(which);
         const GumboVector& attributes = element.attributes;
         for (unsigned i = 0; i < attributes.length; ++i) {
             const auto* attr = static_cast<const GumboAttribute*>(attributes.data[i]);
@@ -80,7 +81,7 @@ struct GumboAttrs {
 
 // The CSS of an element: its style attribute, and a <style> element's text.
 void FullParser::style(const GumboElement& element, Collector& collector) {
-    if (const auto value = GumboAttrs{element, m_html}.find("style")) {
+    if (const auto value = GumboAttrs{element, m_html}.find(Attr::style)) {
         collector.style_attribute(*value);
     }
     if (element.tag != GUMBO_TAG_STYLE) {

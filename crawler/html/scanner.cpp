@@ -21,15 +21,22 @@
 
 #include "crawler/html/text.hpp"
 
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
 #include <iterator>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace flagcrawl::crawler::html_detail {
 namespace {
 
 constexpr std::size_t npos = std::string_view::npos;
 
-Element element_of(Tag tag) {
+constexpr Element element_of(Tag tag) {
     switch (tag) {
     case Tag::a:
         return Element::a;
@@ -68,6 +75,39 @@ Element element_of(Tag tag) {
         return Element::other;
     }
 }
+
+// What the scanner's loop needs to know of a tag before it reads the attributes (bits).
+enum : std::uint8_t {
+    k_link_bearing = 1, // an element the collector reads for links
+    k_attributes = 2,   // its attributes are read even without links (facts, states)
+    // Changes nothing the scanner tracks (but the frameset state) when no SVG/MathML, select,
+    // frameset or CSS is in play: the loop's fast path.
+    k_inert = 4,
+    // An element the collector reads that needs no more than that then (the loop's other
+    // fast path).
+    k_plain_element = 8,
+};
+
+constexpr std::array<std::uint8_t, static_cast<std::size_t>(Tag::annotation_xml) + 1>
+make_tag_info() {
+    std::array<std::uint8_t, static_cast<std::size_t>(Tag::annotation_xml) + 1> info{};
+    for (std::size_t i = 0; i < info.size(); ++i) {
+        const auto tag = static_cast<Tag>(i);
+        const bool link_bearing = element_of(tag) != Element::other;
+        const bool attributes = tag == Tag::font || tag == Tag::annotation_xml ||
+                                tag == Tag::meta || tag == Tag::link || tag == Tag::base;
+        const bool inert = tag == Tag::other || tag == Tag::breakout || tag == Tag::container;
+        // Not script and iframe (raw text follows), frame (dropped outside a frameset).
+        const bool plain_element =
+            link_bearing && tag != Tag::script && tag != Tag::iframe && tag != Tag::frame;
+        info[i] = static_cast<std::uint8_t>(
+            (link_bearing ? k_link_bearing : 0) | (attributes ? k_attributes : 0) |
+            (inert ? k_inert : 0) | (plain_element ? k_plain_element : 0));
+    }
+    return info;
+}
+
+constexpr auto k_tag_info = make_tag_info();
 
 struct TagName {
     std::string_view name;
@@ -178,8 +218,9 @@ constexpr TagName k_tags[] = {
     {"annotation-xml", Tag::annotation_xml},
 };
 
-// Names of up to 8 bytes packed into an integer (little-endian, zero-padded), so that
-// classify() compares integers: it runs for every tag of every page.
+// Names of up to 8 bytes packed into an integer (little-endian, zero-padded): the scanner packs
+// a tag name, lower-cased, while it reads it, and classify() finds it with one multiplicative
+// hash and one comparison (it runs for every tag of every page).
 constexpr std::uint64_t pack(std::string_view name) {
     std::uint64_t key = 0;
     for (std::size_t i = 0; i < name.size() && i < 8; ++i) {
@@ -188,54 +229,113 @@ constexpr std::uint64_t pack(std::string_view name) {
     return key;
 }
 
-struct PackedTag {
-    std::uint64_t key;
-    Tag tag;
-};
-
-// k_tags grouped by name length (1-8), packed; longer names are looked up in k_tags.
-struct TagTable {
-    PackedTag entries[std::size(k_tags)]{};
-    std::size_t begin[10]{}; // entries of length n: [begin[n], begin[n + 1])
-};
-
-constexpr TagTable make_tag_table() {
-    TagTable table;
-    std::size_t at = 0;
-    for (std::size_t length = 1; length <= 8; ++length) {
-        table.begin[length] = at;
-        for (const TagName& t : k_tags) {
-            if (t.name.size() == length) {
-                table.entries[at++] = {pack(t.name), t.tag};
+// pack() of the first 8 bytes of text[pos, end) lower-cased (ASCII letters only, exactly). The
+// text is text[0, limit): when 8 bytes from pos are inside it they are read as one word and
+// lower-cased together.
+std::uint64_t pack_lower(const char* text, std::size_t pos, std::size_t end, std::size_t limit) {
+    const std::size_t size = std::min<std::size_t>(end - pos, 8);
+    std::uint64_t word = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+        if (pos + 8 <= limit) {
+            std::memcpy(&word, text + pos, 8);
+            if (size < 8) {
+                word &= (std::uint64_t{1} << (8 * size)) - 1;
             }
+        } else {
+            std::memcpy(&word, text + pos, size);
+        }
+    } else {
+        word = pack(std::string_view(text + pos, size));
+    }
+    // Per byte: 0x80 where the byte is in 'A'..'Z' (ASCII bytes only), then 0x20 added there.
+    constexpr std::uint64_t k_high = 0x8080808080808080ULL;
+    constexpr std::uint64_t k_low7 = 0x7F7F7F7F7F7F7F7FULL;
+    constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
+    const std::uint64_t seven = word & k_low7;
+    const std::uint64_t at_least_a = seven + k_ones * (0x80 - 'A');
+    const std::uint64_t above_z = seven + k_ones * (0x80 - 'Z' - 1);
+    const std::uint64_t upper = at_least_a & ~above_z & ~word & k_high;
+    return word | (upper >> 2);
+}
+
+// Any odd multiplier that gives each name of up to 8 bytes in k_tags a slot of its own (the
+// static_assert below checks it; a random one does within a few thousand tries).
+constexpr std::uint64_t k_tag_hash = 0x3b6ccde8b512a19bULL;
+constexpr unsigned k_tag_hash_bits = 9;
+
+constexpr std::size_t tag_slot(std::uint64_t key) {
+    return static_cast<std::size_t>((key * k_tag_hash) >> (64 - k_tag_hash_bits));
+}
+
+struct TagSlot {
+    std::uint64_t key = 0;
+    std::size_t size = 0; // 0: an empty slot
+    Tag tag = Tag::other;
+};
+
+struct TagSlots {
+    TagSlot slots[std::size_t{1} << k_tag_hash_bits]{};
+    bool collision = false;
+};
+
+constexpr TagSlots make_tag_slots() {
+    TagSlots table;
+    for (const TagName& t : k_tags) {
+        if (t.name.size() <= 8) {
+            TagSlot& slot = table.slots[tag_slot(pack(t.name))];
+            table.collision = table.collision || slot.size != 0;
+            slot = {pack(t.name), t.name.size(), t.tag};
         }
     }
-    table.begin[9] = at;
     return table;
 }
 
-constexpr TagTable k_tag_table = make_tag_table();
+constexpr TagSlots k_tag_slots = make_tag_slots();
+static_assert(!k_tag_slots.collision, "k_tag_hash must give each short tag name its own slot");
 
-Tag classify(std::string_view lower) {
-    const std::size_t n = lower.size();
-    if (n == 0 || n > 14) {
-        return Tag::other;
+// The tag named `name` (as written); `key` is pack() of its first 8 bytes lower-cased.
+Tag classify(std::uint64_t key, std::string_view name) {
+    if (name.size() <= 8) {
+        const TagSlot& slot = k_tag_slots.slots[tag_slot(key)];
+        return slot.size == name.size() && slot.key == key ? slot.tag : Tag::other;
     }
-    if (n > 8) {
-        for (const TagName& t : k_tags) {
-            if (t.name == lower) {
-                return t.tag;
-            }
-        }
-        return Tag::other;
-    }
-    const std::uint64_t key = pack(lower);
-    for (std::size_t i = k_tag_table.begin[n]; i < k_tag_table.begin[n + 1]; ++i) {
-        if (k_tag_table.entries[i].key == key) {
-            return k_tag_table.entries[i].tag;
+    for (const TagName& t : k_tags) {
+        if (t.name.size() > 8 && util::iequals(t.name, name)) {
+            return t.tag;
         }
     }
     return Tag::other;
+}
+
+// Character classes of the tokenizer's tag states (one table lookup per byte).
+enum : std::uint8_t {
+    k_space = 1,         // ASCII whitespace (the tokenizer sees CR as LF)
+    k_tag_name_end = 2,  // whitespace, '/', '>'
+    k_attr_name_end = 4, // whitespace, '/', '>', '='
+    k_unquoted_end = 8,  // whitespace, '>'
+    k_alpha = 16,        // ASCII letters
+};
+
+constexpr std::array<std::uint8_t, 256> make_char_classes() {
+    std::array<std::uint8_t, 256> classes{};
+    for (const char c : util::k_ascii_whitespace) {
+        classes[static_cast<unsigned char>(c)] =
+            k_space | k_tag_name_end | k_attr_name_end | k_unquoted_end;
+    }
+    classes['/'] = k_tag_name_end | k_attr_name_end;
+    classes['>'] = k_tag_name_end | k_attr_name_end | k_unquoted_end;
+    classes['='] = k_attr_name_end;
+    for (int c = 'a'; c <= 'z'; ++c) {
+        classes[static_cast<std::size_t>(c)] = k_alpha;
+        classes[static_cast<std::size_t>(c - 'a' + 'A')] = k_alpha;
+    }
+    return classes;
+}
+
+constexpr std::array<std::uint8_t, 256> k_char_classes = make_char_classes();
+
+bool has_class(char c, std::uint8_t classes) {
+    return (k_char_classes[static_cast<unsigned char>(c)] & classes) != 0;
 }
 
 bool is_void_tag(Tag tag) {
@@ -320,6 +420,20 @@ bool is_foreign_name(std::string_view name) {
     return false;
 }
 
+// The name of a raw-text or RCDATA element the scanner skips to its end tag.
+std::string_view text_element_name(Tag tag) {
+    switch (tag) {
+    case Tag::textarea:
+        return "textarea";
+    case Tag::xmp:
+        return "xmp";
+    case Tag::noembed:
+        return "noembed";
+    default:
+        return "noframes";
+    }
+}
+
 bool is_breakout(Tag tag) {
     return tag == Tag::breakout || tag == Tag::img || tag == Tag::meta || tag == Tag::embed;
 }
@@ -329,7 +443,7 @@ bool starts_with_at(std::string_view html, std::size_t pos, std::string_view s) 
 }
 
 bool tag_name_end(char c) {
-    return util::is_ascii_space(c) || c == '/' || c == '>';
+    return has_class(c, k_tag_name_end);
 }
 
 // Index of the "</name" that ends a raw-text/RCDATA element (followed by whitespace, '/' or
@@ -412,136 +526,212 @@ std::size_t comment_end(std::string_view html, std::size_t p) {
     return npos;
 }
 
-// Reads a tag's attributes following the tokenizer's attribute states, from just after the
-// tag name. Returns the index after the closing '>' (npos at EOF: the tag is dropped) and
-// whether the tag was self-closing; appends the attributes to *attrs when it is not null.
-std::size_t read_attributes(std::string_view html, std::size_t pos, bool& self_closing,
-                            std::vector<RawAttribute>* attrs) {
-    enum {
-        before_name,
-        name,
-        after_name,
-        before_value,
-        unquoted,
-        after_quoted
-    } state = before_name;
+bool changed_by_decoding(char c) {
+    return c == '&' || c == '\r' || c == '\0' || static_cast<unsigned char>(c) >= 0x80;
+}
+
+// Index of the first `quote` at or after pos (npos when there is none); clears `plain` when a
+// byte before it is one that decode_text() changes (is_plain_text()). One pass over a value
+// instead of a search for its end and a second look at its bytes.
+std::size_t find_quote(std::string_view html, std::size_t pos, char quote, bool& plain) {
     const std::size_t n = html.size();
-    self_closing = false;
-    std::size_t name_start = 0;
-    std::size_t value_start = 0;
-    const auto add = [&](std::size_t name_end, std::size_t v_begin, std::size_t v_end) {
-        if (attrs != nullptr) {
-            attrs->push_back({html.substr(name_start, name_end - name_start),
-                              html.substr(v_begin, v_end - v_begin)});
+#if defined(__SSE2__)
+    const __m128i quotes = _mm_set1_epi8(quote);
+    const __m128i amps = _mm_set1_epi8('&');
+    const __m128i crs = _mm_set1_epi8('\r');
+    const __m128i zeros = _mm_setzero_si128();
+    for (; pos + 16 <= n; pos += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(html.data() + pos));
+        const auto at_quote = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quotes)));
+        // The high bit of each byte: set in v itself for bytes >= 0x80.
+        const __m128i special =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, amps), _mm_cmpeq_epi8(v, crs)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, zeros), v));
+        const auto at_special = static_cast<unsigned>(_mm_movemask_epi8(special));
+        if (at_quote != 0) {
+            const auto at = static_cast<unsigned>(std::countr_zero(at_quote));
+            if ((at_special & ((1U << at) - 1)) != 0) {
+                plain = false;
+            }
+            return pos + at;
         }
-    };
-    std::size_t name_end = 0;
-    bool pending = false; // an attribute whose name is read and whose value is not yet
-    while (pos < n) {
+        if (at_special != 0) {
+            plain = false;
+        }
+    }
+#endif
+    for (; pos < n; ++pos) {
         const char c = html[pos];
-        switch (state) {
-        case before_name:
-        case after_name:
-        case after_quoted:
-            if (c == '>') {
-                if (pending) {
-                    add(name_end, name_end, name_end);
-                }
-                return pos + 1;
-            }
-            if (c == '/') {
-                if (pending) {
-                    add(name_end, name_end, name_end);
-                    pending = false;
-                }
-                ++pos;
-                if (pos < n && html[pos] == '>') {
-                    self_closing = true;
-                    return pos + 1;
-                }
-                state = before_name;
-            } else if (util::is_ascii_space(c)) {
-                ++pos;
-                state = state == after_name ? after_name : before_name;
-            } else if (c == '=' && state == after_name) {
-                ++pos;
-                state = before_value;
-            } else {
-                if (pending) {
-                    add(name_end, name_end, name_end);
-                    pending = false;
-                }
-                name_start = pos;
-                ++pos; // first character of a name, '=' included
-                state = name;
-            }
-            break;
-        case name:
-            if (util::is_ascii_space(c) || c == '/' || c == '>') {
-                name_end = pos;
-                pending = true;
-                state = after_name;
-                if (!util::is_ascii_space(c)) {
-                    continue; // reconsume '/' or '>'
-                }
-            } else if (c == '=') {
-                name_end = pos;
-                pending = true;
-                state = before_value;
-            }
-            ++pos;
-            break;
-        case before_value:
-            if (util::is_ascii_space(c)) {
-                ++pos;
-            } else if (c == '"' || c == '\'') {
-                const std::size_t close = html.find(c, pos + 1);
-                if (close == npos) {
-                    return close;
-                }
-                add(name_end, pos + 1, close);
-                pending = false;
-                pos = close + 1;
-                state = after_quoted;
-            } else if (c == '>') {
-                add(name_end, pos, pos);
-                return pos + 1;
-            } else {
-                value_start = pos;
-                state = unquoted;
-            }
-            break;
-        case unquoted:
-            if (util::is_ascii_space(c) || c == '>') {
-                add(name_end, value_start, pos);
-                pending = false;
-                if (c == '>') {
-                    return pos + 1;
-                }
-                state = before_name;
-            }
-            ++pos;
-            break;
+        if (c == quote) {
+            return pos;
+        }
+        if (changed_by_decoding(c)) {
+            plain = false;
         }
     }
     return npos;
 }
 
-} // namespace
+std::size_t skip_spaces(std::string_view html, std::size_t pos) {
+    while (pos < html.size() && has_class(html[pos], k_space)) {
+        ++pos;
+    }
+    return pos;
+}
 
-std::optional<AttrValue> Scanner::Attrs::find(std::string_view name) const {
-    for (const RawAttribute& attr : scanner.m_attrs) {
-        if (util::iequals(attr.name, name)) {
-            return scanner.value(attr);
+// Reads a tag's attributes following the tokenizer's attribute states, from just after the
+// tag name. Returns the index after the closing '>' (npos at EOF: the tag is dropped) and
+// whether the tag was self-closing; with Collect, appends the attributes to *attrs.
+template <bool Collect>
+std::size_t read_attributes(std::string_view html, std::size_t pos, bool& self_closing,
+                            TagAttributes* attrs) {
+    const std::size_t n = html.size();
+    self_closing = false;
+    for (;;) {
+        // Before attribute name; also after a quoted value, and after a '/' not before '>'.
+        pos = skip_spaces(html, pos);
+        if (pos >= n) {
+            return npos;
+        }
+        if (html[pos] == '>') {
+            return pos + 1;
+        }
+        if (html[pos] == '/') {
+            ++pos;
+            if (pos < n && html[pos] == '>') {
+                self_closing = true;
+                return pos + 1;
+            }
+            continue;
+        }
+        // Attribute name: its first character may be any other ('=' and quotes included).
+        const std::size_t name_start = pos++;
+        while (pos < n && !has_class(html[pos], k_attr_name_end)) {
+            ++pos;
+        }
+        const std::size_t name_end = pos;
+        const std::string_view name(html.data() + name_start, name_end - name_start);
+        pos = skip_spaces(html, pos); // after attribute name
+        if (pos >= n) {
+            return npos;
+        }
+        if (html[pos] != '=') {
+            // '/', '>' or the next name: an attribute without a value.
+            if constexpr (Collect) {
+                attrs->add(name, html.substr(name_end, 0), true);
+            }
+            continue;
+        }
+        pos = skip_spaces(html, pos + 1); // before attribute value
+        if (pos >= n) {
+            return npos;
+        }
+        const char c = html[pos];
+        if (c == '"' || c == '\'') {
+            bool plain = true;
+            const std::size_t close =
+                Collect ? find_quote(html, pos + 1, c, plain) : html.find(c, pos + 1);
+            if (close == npos) {
+                return npos;
+            }
+            if constexpr (Collect) {
+                attrs->add(name, html.substr(pos + 1, close - pos - 1), plain);
+            }
+            pos = close + 1; // after the quoted value: as before a name
+            continue;
+        }
+        if (c == '>') {
+            if constexpr (Collect) {
+                attrs->add(name, html.substr(pos, 0), true);
+            }
+            return pos + 1;
+        }
+        const std::size_t value_start = pos; // unquoted
+        while (pos < n && !has_class(html[pos], k_unquoted_end)) {
+            ++pos;
+        }
+        if (pos >= n) {
+            return npos;
+        }
+        if constexpr (Collect) {
+            const std::string_view value = html.substr(value_start, pos - value_start);
+            attrs->add(name, value, is_plain_text(value));
         }
     }
-    return std::nullopt;
+}
+
+// read_attributes() that keeps nothing: where the tag ends.
+std::size_t skip_attributes(std::string_view html, std::size_t pos) {
+    bool self_closing = false;
+    return read_attributes<false>(html, pos, self_closing, nullptr);
+}
+
+} // namespace
+
+namespace {
+
+// For a name of 3 to 10 bytes and its first byte & 0x1F (a letter in either case): the Attr of
+// that length and first letter, plus one (no two share both); 0 when there is none.
+struct AttrCandidates {
+    std::uint8_t by_size[11][32]{};
+    bool collision = false;
+};
+
+constexpr AttrCandidates make_attr_candidates() {
+    AttrCandidates table;
+    for (std::size_t i = 0; i < k_attr_count; ++i) {
+        const std::string_view name = attr_name(static_cast<Attr>(i));
+        std::uint8_t& entry = table.by_size[name.size()][name[0] & 0x1F];
+        table.collision = table.collision || entry != 0 || name.size() < 3 || name.size() > 10;
+        entry = static_cast<std::uint8_t>(i + 1);
+    }
+    return table;
+}
+
+constexpr AttrCandidates k_attr_candidates = make_attr_candidates();
+static_assert(!k_attr_candidates.collision,
+              "Attr names are 3 to 10 bytes long and differ in length or first letter");
+
+} // namespace
+
+void TagAttributes::add(std::string_view name, std::string_view raw, bool plain) {
+    if (name.size() < 3 || name.size() > 10) {
+        return;
+    }
+    const unsigned candidate = k_attr_candidates.by_size[name.size()][name[0] & 0x1F];
+    if (candidate == 0) {
+        return;
+    }
+    // Attr names are lower-case letters and '-': a byte of `name` matches one of them when it
+    // does with 0x20 set (only CR, never in a name, would also pass for '-').
+    const std::string_view want = attr_name(static_cast<Attr>(candidate - 1));
+    if (name.size() != want.size()) {
+        return;
+    }
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        if ((name[i] | 0x20) != want[i]) {
+            return;
+        }
+    }
+    const std::uint32_t bit = std::uint32_t{1} << (candidate - 1);
+    if ((present & bit) == 0) {
+        present |= bit;
+        attrs[candidate - 1] = {name, raw, plain};
+    }
+}
+
+std::optional<AttrValue> Scanner::Attrs::find(Attr attr) const {
+    const auto i = static_cast<unsigned>(attr);
+    if ((scanner.m_attrs.present & (std::uint32_t{1} << i)) == 0) {
+        return std::nullopt;
+    }
+    return scanner.value(scanner.m_attrs.attrs[i]);
 }
 
 std::optional<AttrValue> Scanner::value(const RawAttribute& attr) const {
     const auto begin = static_cast<std::uint32_t>(attr.raw.data() - m_html.data());
     const SourceSpan span{begin, begin + static_cast<std::uint32_t>(attr.raw.size())};
-    if (is_plain_text(attr.raw)) {
+    if (attr.plain) {
         return AttrValue{attr.raw, span, true};
     }
     std::string& decoded = m_decoded.emplace_back();
@@ -580,83 +770,130 @@ void Scanner::run(std::string_view html, Collector& collector, bool want_links, 
     m_stop = false;
     const std::size_t n = html.size();
     std::size_t pos = 0;
-    while (!m_stop) {
-        const void* found = pos < n ? std::memchr(html.data() + pos, '<', n - pos) : nullptr;
-        if (found == nullptr) {
+    // No SVG/MathML, select, frameset or CSS: the state of most pages, where most tags take the
+    // fast paths below. Only start_tag() and end_tag() change it.
+    const auto simple_state = [this] {
+        return m_frames.empty() && !m_in_select && !m_frameset && !m_css;
+    };
+    bool simple = simple_state();
+    for (;;) {
+        std::size_t lt = pos; // tags often follow each other
+        if (pos >= n) {
             return;
         }
-        const std::size_t lt =
-            static_cast<std::size_t>(static_cast<const char*>(found) - html.data());
+        if (html[pos] != '<') {
+            const void* found = std::memchr(html.data() + pos, '<', n - pos);
+            if (found == nullptr) {
+                return;
+            }
+            lt = static_cast<std::size_t>(static_cast<const char*>(found) - html.data());
+        }
         if (lt + 1 >= n) {
             return;
         }
         const char c = html[lt + 1];
-        if (c == '!') {
-            std::size_t end = npos;
-            if (html.compare(lt + 2, 2, "--") == 0) {
-                end = comment_end(html, lt + 4);
-            } else if (!m_frames.empty() && html.compare(lt + 2, 7, "[CDATA[") == 0) {
-                const std::size_t close = html.find("]]>", lt + 9);
-                end = close == npos ? close : close + 3;
+        bool is_end = false;
+        std::size_t name_start = lt + 1;
+        if (!has_class(c, k_alpha)) {
+            if (c == '/' && lt + 2 < n && has_class(html[lt + 2], k_alpha)) {
+                is_end = true;
+                name_start = lt + 2;
             } else {
-                const std::size_t gt = html.find('>', lt + 2); // DOCTYPE, bogus comment
-                end = gt == npos ? gt : gt + 1;
-            }
-            if (end == npos) {
-                return;
-            }
-            pos = end;
-            continue;
-        }
-        if (c == '?' || (c == '/' && lt + 2 < n && !util::is_ascii_alpha(html[lt + 2]))) {
-            if (c == '/' && html[lt + 2] == '>') {
-                pos = lt + 3; // "</>" is dropped
+                pos = skip_other_markup(lt);
+                if (pos == npos) {
+                    return;
+                }
                 continue;
             }
-            const std::size_t gt = html.find('>', lt + 2); // bogus comment
-            if (gt == npos) {
-                return;
-            }
-            pos = gt + 1;
-            continue;
-        }
-        const bool is_end = c == '/';
-        const std::size_t name_start = is_end ? lt + 2 : lt + 1;
-        if (name_start >= n || !util::is_ascii_alpha(html[name_start])) {
-            pos = lt + 1; // a '<' that is text
-            continue;
         }
         std::size_t name_end = name_start + 1;
         while (name_end < n && !tag_name_end(html[name_end])) {
             ++name_end;
         }
-        m_lower.resize(name_end - name_start);
-        for (std::size_t k = 0; k < m_lower.size(); ++k) {
-            m_lower[k] = util::to_lower(html[name_start + k]);
-        }
-        bool self_closing = false;
+        const std::string_view name(html.data() + name_start, name_end - name_start);
+        const bool fast = name_end < n && html[name_end] == '>'; // a tag without attributes
         if (is_end) {
-            const std::size_t tag_end = read_attributes(html, name_end, self_closing, nullptr);
+            const std::size_t tag_end = fast ? name_end + 1 : skip_attributes(html, name_end);
             if (tag_end == npos) {
                 return;
             }
-            end_tag(m_lower);
+            // Outside SVG/MathML only </template> and </select> change the scanner's state.
+            if (!m_frames.empty() || name.size() == 8 || name.size() == 6) {
+                m_name = name;
+                m_name_key = pack_lower(html.data(), name_start, name_end, n);
+                end_tag(classify(m_name_key, name));
+                simple = simple_state();
+            }
             pos = tag_end;
             continue;
         }
-        m_attrs.clear();
-        const Tag tag = classify(m_lower);
+        const std::uint64_t key = pack_lower(html.data(), name_start, name_end, n);
+        const Tag tag = classify(key, name);
+        const std::uint8_t info = k_tag_info[static_cast<std::size_t>(tag)];
+        bool self_closing = false;
+        if ((info & k_inert) != 0 && simple) {
+            // The common case: an element that changes nothing the scanner tracks but whether
+            // a frameset may still come.
+            pos = fast ? name_end + 1 : skip_attributes(html, name_end);
+            if (pos == npos) {
+                return;
+            }
+            m_frameset_ok = m_frameset_ok && name.size() == 4 && key == pack("head");
+            continue;
+        }
+        m_attrs.present = 0;
         const bool collect =
-            tag == Tag::font || tag == Tag::annotation_xml || m_css ||
-            (element_of(tag) != Element::other &&
-             (m_want_links || tag == Tag::meta || tag == Tag::link || tag == Tag::base));
+            (info & k_attributes) != 0 || m_css || ((info & k_link_bearing) != 0 && m_want_links);
         const std::size_t tag_end =
-            read_attributes(html, name_end, self_closing, collect ? &m_attrs : nullptr);
+            collect ? read_attributes<true>(html, name_end, self_closing, &m_attrs)
+                    : read_attributes<false>(html, name_end, self_closing, nullptr);
         if (tag_end == npos) {
             return;
         }
+        if ((info & k_plain_element) != 0 && simple && m_templates == 0) {
+            // What start_tag() does for these elements in the same state.
+            if (tag != Tag::meta && tag != Tag::link && tag != Tag::base) {
+                m_frameset_ok = false;
+            }
+            m_collector->element(element_of(tag), Attrs{*this});
+            pos = tag_end;
+            continue;
+        }
+        m_name = name;
+        m_name_key = key;
         pos = start_tag(tag, tag_end, self_closing);
+        if (m_stop) {
+            return;
+        }
+        simple = simple_state();
     }
+}
+
+// Markup at html[lt] == '<' that is not a tag: a comment, CDATA section (in SVG/MathML),
+// DOCTYPE or bogus comment, or a '<' that is text. Returns where scanning goes on; npos when it
+// runs to the end of the input.
+std::size_t Scanner::skip_other_markup(std::size_t lt) const {
+    const std::string_view html = m_html;
+    const char c = html[lt + 1];
+    if (c == '!') {
+        if (html.compare(lt + 2, 2, "--") == 0) {
+            return comment_end(html, lt + 4);
+        }
+        if (!m_frames.empty() && html.compare(lt + 2, 7, "[CDATA[") == 0) {
+            const std::size_t close = html.find("]]>", lt + 9);
+            return close == npos ? close : close + 3;
+        }
+        const std::size_t gt = html.find('>', lt + 2); // DOCTYPE, bogus comment
+        return gt == npos ? gt : gt + 1;
+    }
+    if (c == '?' || (c == '/' && lt + 2 < html.size())) {
+        if (c == '/' && html[lt + 2] == '>') {
+            return lt + 3; // "</>" is dropped
+        }
+        const std::size_t gt = html.find('>', lt + 2); // bogus comment
+        return gt == npos ? gt : gt + 1;
+    }
+    return lt + 1; // a '<' that is text
 }
 
 // Whether a start tag named lower_name is processed by the HTML rules (not as foreign).
@@ -689,11 +926,22 @@ void Scanner::foreign_start(std::string_view name, bool self_closing) {
         frame.integration = true;
         frame.mathml_text = true;
     } else if (name == "annotation-xml") {
-        const auto encoding = Attrs{*this}.find("encoding");
+        const auto encoding = Attrs{*this}.find(Attr::encoding);
         frame.integration = encoding && (util::iequals(encoding->value, "text/html") ||
                                          util::iequals(encoding->value, "application/xhtml+xml"));
     }
     m_frames.push_back(std::move(frame));
+}
+
+bool Scanner::name_is_head() const {
+    return m_name.size() == 4 && m_name_key == pack("head");
+}
+
+void Scanner::lower_name() {
+    m_lower.assign(m_name);
+    for (char& c : m_lower) {
+        c = util::to_lower(c);
+    }
 }
 
 std::size_t Scanner::start_tag(Tag tag, std::size_t pos, bool self_closing) {
@@ -706,11 +954,14 @@ std::size_t Scanner::start_tag(Tag tag, std::size_t pos, bool self_closing) {
         }
         return pos;
     }
+    if (!m_frames.empty() || tag == Tag::svg || tag == Tag::math) {
+        lower_name();
+    }
     if (!in_html_content(m_lower)) {
         bool breakout = is_breakout(tag);
         if (tag == Tag::font) {
             const Attrs attrs{*this};
-            breakout = attrs.find("color") || attrs.find("face") || attrs.find("size");
+            breakout = attrs.find(Attr::color) || attrs.find(Attr::face) || attrs.find(Attr::size);
         }
         if (!breakout) {
             foreign_start(m_lower, self_closing);
@@ -750,7 +1001,7 @@ std::size_t Scanner::start_tag(Tag tag, std::size_t pos, bool self_closing) {
     case Tag::frameset:
         break;
     default:
-        m_frameset_ok = m_frameset_ok && m_lower == "head";
+        m_frameset_ok = m_frameset_ok && name_is_head();
         break;
     }
     if (!m_frames.empty() && !is_void_tag(tag) && tag != Tag::template_) {
@@ -805,7 +1056,7 @@ std::size_t Scanner::start_tag(Tag tag, std::size_t pos, bool self_closing) {
     case Tag::xmp:
     case Tag::noembed:
     case Tag::noframes:
-        return skip_text_element(pos, m_lower, false, false);
+        return skip_text_element(pos, text_element_name(tag), false, false);
     case Tag::iframe:
         if (m_templates == 0) {
             m_collector->element(Element::iframe, Attrs{*this});
@@ -839,7 +1090,7 @@ std::size_t Scanner::start_tag(Tag tag, std::size_t pos, bool self_closing) {
 }
 
 void Scanner::report_style_attribute() {
-    if (const auto style = Attrs{*this}.find("style")) {
+    if (const auto style = Attrs{*this}.find(Attr::style)) {
         m_collector->style_attribute(*style);
     }
 }
@@ -867,23 +1118,24 @@ std::size_t Scanner::skip_text_element(std::size_t pos, std::string_view name, b
     return end;
 }
 
-void Scanner::end_tag(std::string_view name) {
+void Scanner::end_tag(Tag tag) {
     if (m_frameset) {
         return;
     }
     if (m_frames.empty()) {
         // Outside SVG/MathML only </template> and </select> change the scanner's state.
-        if (name == "template" && m_templates > 0) {
+        if (tag == Tag::template_ && m_templates > 0) {
             --m_templates;
-        } else if (name == "select") {
+        } else if (tag == Tag::select) {
             m_in_select = false;
         }
         return;
     }
-    if (!m_frames.empty() && m_frames.back().html_open > 0) {
+    lower_name();
+    const std::string_view name = m_lower;
+    if (m_frames.back().html_open > 0) {
         // HTML elements are open inside an integration point: the end tag goes to them (an
         // approximate count: implied end tags are not modelled); SVG/MathML ends are ignored.
-        const Tag tag = classify(name);
         if (tag != Tag::other || !is_foreign_name(name)) {
             --m_frames.back().html_open;
         }
@@ -900,7 +1152,6 @@ void Scanner::end_tag(std::string_view name) {
             return;
         }
     }
-    const Tag tag = classify(name);
     if (!m_frames.empty() && !m_frames.back().integration &&
         (tag == Tag::breakout || tag == Tag::container)) {
         while (!m_frames.empty() && !m_frames.back().integration) {
@@ -1003,7 +1254,7 @@ std::uint64_t estimate_tree_work(std::string_view html, std::uint64_t stop_above
             ch = util::to_lower(ch);
         }
         bool self_closing = false;
-        const std::size_t tag_end = read_attributes(html, name_end, self_closing, nullptr);
+        const std::size_t tag_end = read_attributes<false>(html, name_end, self_closing, nullptr);
         if (tag_end == npos) {
             break;
         }

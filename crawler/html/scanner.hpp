@@ -53,16 +53,28 @@ enum class Tag : std::uint8_t {
     keygen,
     frameset,
     font,
-    head_content, // html, head, noscript, basefont, bgsound: allowed before a frameset
-    breakout,     // the other start tags that end SVG/MathML content (div, p, span, ...)
-    container,    // other HTML containers whose end tag closes SVG/MathML content
-    annotation_xml,
+    head_content,   // html, head, noscript, basefont, bgsound: allowed before a frameset
+    breakout,       // the other start tags that end SVG/MathML content (div, p, span, ...)
+    container,      // other HTML containers whose end tag closes SVG/MathML content
+    annotation_xml, // the last: the scanner's per-tag tables are sized by it
 };
 
 // One attribute of the tag being read: its name as written and its raw value in the source.
 struct RawAttribute {
     std::string_view name;
     std::string_view raw;
+    bool plain = false; // raw reads the same decoded (is_plain_text())
+};
+
+// The attributes of the tag being read that the collector and the scanner look at: the first
+// occurrence of each name (later duplicates are dropped, as the tokenizer drops them).
+struct TagAttributes {
+    RawAttribute attrs[k_attr_count];
+    std::uint32_t present = 0; // bit i: attrs[i] holds Attr i
+
+    // Keeps the attribute named `name` (as written) if it is one of Attr and the first of its
+    // name.
+    void add(std::string_view name, std::string_view raw, bool plain);
 };
 
 class Scanner {
@@ -79,7 +91,7 @@ public:
     // Looks up an attribute of the current tag (Collector's Attrs interface).
     struct Attrs {
         const Scanner& scanner;
-        std::optional<AttrValue> find(std::string_view name) const;
+        std::optional<AttrValue> find(Attr attr) const;
     };
 
 private:
@@ -96,7 +108,11 @@ private:
 
     // Handles a start tag whose '>' ends just before pos; returns where scanning goes on.
     std::size_t start_tag(Tag tag, std::size_t pos, bool self_closing);
-    void end_tag(std::string_view name);
+    void end_tag(Tag tag);
+    std::size_t skip_other_markup(std::size_t lt) const;
+    // m_lower = the current tag's name lower-cased (for SVG/MathML content, which keeps names).
+    void lower_name();
+    bool name_is_head() const;
     void foreign_start(std::string_view name, bool self_closing);
     bool in_html_content(std::string_view lower_name) const;
     std::size_t skip_text_element(std::size_t pos, std::string_view name, bool script,
@@ -113,9 +129,11 @@ private:
     mutable std::string m_converted;
     bool m_want_links = true;
     bool m_css = false;
-    std::vector<RawAttribute> m_attrs;
+    TagAttributes m_attrs;
     mutable std::deque<std::string> m_decoded;
     std::vector<Frame> m_frames;
+    std::string_view m_name;      // the current tag's name as written
+    std::uint64_t m_name_key = 0; // its first 8 bytes lower-cased, packed (see classify())
     std::string m_lower;
     std::string m_title_text;
     int m_templates = 0;

@@ -239,6 +239,31 @@ TEST(Scanner, AttributeSyntax) {
     }
 }
 
+// The scanner finds tag names by a hash of their first 8 bytes and attribute names by their
+// length and first letter: near misses must stay misses, in any case and at the end of input.
+TEST(Scanner, NamesMatchExactly) {
+    const Case cases[] = {
+        {"attribute name case", "<a hReF=/mixed>", {"/mixed"}},
+        {"same length and first letter", "<a hreg=/no href=/y>", {"/y"}},
+        {"first byte equal modulo 32", "<a (ref=/no href=/y>", {"/y"}},
+        {"longer name", "<img srcsetx=/no.png src=/i>", {"/i"}},
+        {"upper-case meta refresh", "<META HTTP-EQUIV=Refresh CONTENT='0; url=/r'>", {"/r"}},
+        {"near http-equiv", "<meta http-equiw=refresh content='0; url=/no'>", {}},
+        {"upper-case tags", "<IMG SRC=/i><A HREF=/a>", {"/i", "/a"}},
+        {"name past 8 bytes", "<plaintexts><a href=/a>", {"/a"}},
+        {"long name", "<PLAINTEXT><a href=/no>", {}},
+        {"8-byte prefix of a longer name", "<templates><a href=/x></templates>", {"/x"}},
+        {"upper-case end tags",
+         "<select><a href=/no></SELECT><template><a href=/no></TEMPLATE><a href=/y>",
+         {"/y"}},
+        {"link at the very end", "<a href=/end>", {"/end"}},
+        {"short tag at the end", "<p><a href=/e><i>", {"/e"}},
+    };
+    for (const Case& c : cases) {
+        expect_both(c);
+    }
+}
+
 TEST(Scanner, NulBytes) {
     expect_both({"nul in value", std::string("<a href='/n\0l'>", 15), {"/n\xEF\xBF\xBDl"}});
     expect_both({"nul in text", std::string("x\0<a href=/y>", 13), {"/y"}});
@@ -354,6 +379,34 @@ TEST(Scanner, PlainTextTestAtEveryOffset) {
                 text[at] = c;
                 EXPECT_TRUE(is_plain_text(text)) << size << " " << at << " " << int(c);
             }
+        }
+    }
+}
+
+// The scanner finds the end of a quoted value and whether decoding changes it in one pass, 16
+// bytes at a time: a reference anywhere before the closing quote, at any offset in a block,
+// is decoded (bytes after the quote are text, whatever block they share with it).
+TEST(Scanner, QuotedValueDecodedAtEveryOffset) {
+    fc::LinkExtractor extractor;
+    for (std::size_t size = 1; size <= 40; ++size) {
+        for (std::size_t at = 0; at <= size; ++at) {
+            std::string value(size, 'a');
+            value[0] = '/';
+            std::string expected = value;
+            if (at < size) {
+                value.replace(at, 1, "&amp;");
+                expected[at] = '&';
+            }
+            const std::string html = "<a href=\"" + value + "\">&amp;\r\x80 text";
+            const fc::PageLinks& page = extractor.extract(html);
+            ASSERT_EQ(page.links.size(), 1U) << size << " " << at;
+            EXPECT_EQ(page.links[0].url, expected) << size << " " << at;
+            EXPECT_EQ(page.links[0].source_exact, at == size) << size << " " << at;
+            // Padded so that the value's end falls at every offset of a 16-byte block.
+            const std::string padded = std::string(at % 16, ' ') + html;
+            const fc::PageLinks& again = extractor.extract(padded);
+            ASSERT_EQ(again.links.size(), 1U) << size << " " << at;
+            EXPECT_EQ(again.links[0].url, expected) << size << " " << at;
         }
     }
 }
