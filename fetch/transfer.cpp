@@ -139,6 +139,11 @@ void skip_libssh2_crypto_init() {
     }
 }
 
+// The name of a "Name: value" header line.
+std::string_view header_name(std::string_view line) {
+    return line.substr(0, line.find(':'));
+}
+
 // The environment variables libcurl looks a request's proxy up in (HTTP_PROXY included, which
 // it ignores, so that setting it never makes a difference here).
 constexpr const char* k_proxy_variables[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
@@ -164,14 +169,6 @@ SharedPolicy::SharedPolicy(Policy policy)
                             [](const char* name) { return std::getenv(name) != nullptr; });
     m_user_agent =
         m_policy.user_agent.empty() ? "flagcrawl/" FLAGCRAWL_VERSION : m_policy.user_agent;
-    for (const auto& line : m_policy.headers) {
-        curl_slist* next = curl_slist_append(m_headers, line.c_str());
-        if (!next) {
-            curl_slist_free_all(m_headers);
-            throw std::bad_alloc();
-        }
-        m_headers = next;
-    }
     if (m_policy.compressed) {
         const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
         auto add = [this](const char* name) {
@@ -189,6 +186,32 @@ SharedPolicy::SharedPolicy(Policy policy)
         if (info->features & CURL_VERSION_ZSTD) {
             add("zstd");
         }
+    }
+    m_header_lines = m_policy.headers;
+    auto has = [this](std::string_view name) {
+        return std::any_of(
+            m_policy.headers.begin(), m_policy.headers.end(),
+            [name](const std::string& line) { return util::iequals(header_name(line), name); });
+    };
+    // libcurl formats CURLOPT_USERAGENT and CURLOPT_ACCEPT_ENCODING into a header line of their
+    // own for every request (with its printf, a byte at a time), then copies that into the
+    // request; a line of the list is copied once. A line the user gave (-H) keeps precedence, as
+    // it did over the options. Only without a proxy for the User-Agent: CONNECT requests to a
+    // proxy carry CURLOPT_USERAGENT, never the list. CURLOPT_ACCEPT_ENCODING stays set either
+    // way: it is what makes libcurl decode the bodies.
+    if (m_direct && !has("User-Agent")) {
+        m_header_lines.push_back("User-Agent: " + m_user_agent);
+    }
+    if (!m_accept_encoding.empty() && !has("Accept-Encoding")) {
+        m_header_lines.push_back("Accept-Encoding: " + m_accept_encoding);
+    }
+    for (const auto& line : m_header_lines) {
+        curl_slist* next = curl_slist_append(m_headers, line.c_str());
+        if (!next) {
+            curl_slist_free_all(m_headers);
+            throw std::bad_alloc();
+        }
+        m_headers = next;
     }
 }
 
@@ -231,7 +254,9 @@ Transfer::Transfer(const SharedPolicy& shared)
     if (!shared.accept_encoding().empty()) {
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, shared.accept_encoding().c_str());
     }
-    curl_easy_setopt(e, CURLOPT_USERAGENT, shared.user_agent().c_str());
+    if (!shared.direct()) {
+        curl_easy_setopt(e, CURLOPT_USERAGENT, shared.user_agent().c_str()); // else a list line
+    }
     if (shared.headers()) {
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, shared.headers());
     }
@@ -318,7 +343,6 @@ void Transfer::set_request_headers(const std::vector<std::string>& lines) {
         curl_easy_setopt(m_easy, CURLOPT_HTTPHEADER, m_shared.headers());
         return;
     }
-    auto name_of = [](std::string_view line) { return line.substr(0, line.find(':')); };
     auto append = [this](const std::string& line) {
         curl_slist* next = curl_slist_append(m_request_headers, line.c_str());
         if (next == nullptr) {
@@ -326,9 +350,9 @@ void Transfer::set_request_headers(const std::vector<std::string>& lines) {
         }
         m_request_headers = next;
     };
-    for (const std::string& line : m_shared.policy().headers) {
+    for (const std::string& line : m_shared.header_lines()) {
         const bool replaced = std::any_of(lines.begin(), lines.end(), [&](const std::string& own) {
-            return util::iequals(name_of(own), name_of(line));
+            return util::iequals(header_name(own), header_name(line));
         });
         if (!replaced) {
             append(line);

@@ -30,7 +30,11 @@ public:
     SharedPolicy& operator=(const SharedPolicy&) = delete;
 
     const Policy& policy() const { return m_policy; }
+    // The header lines every request sends (the policy's, and when direct(), the User-Agent and
+    // Accept-Encoding lines libcurl would otherwise format anew for every request), as a list
+    // for CURLOPT_HTTPHEADER; null when there are none.
     curl_slist* headers() const { return m_headers; }
+    const std::vector<std::string>& header_lines() const { return m_header_lines; }
     const std::string& user_agent() const { return m_user_agent; }
     // What to send as Accept-Encoding (only encodings this libcurl decodes); empty = none.
     const std::string& accept_encoding() const { return m_accept_encoding; }
@@ -40,6 +44,7 @@ public:
 
 private:
     Policy m_policy;
+    std::vector<std::string> m_header_lines;
     curl_slist* m_headers = nullptr;
     std::string m_user_agent;
     std::string m_accept_encoding;

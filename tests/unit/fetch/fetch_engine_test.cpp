@@ -6,6 +6,7 @@
 #include "fetch/fetch.hpp"
 #include "server/router.hpp"
 #include "server/server.hpp"
+#include "util/ascii.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -740,6 +741,42 @@ TEST_P(FetchEngine, UserAgentAndExtraHeadersReachTheServer) {
     EXPECT_EQ(tests[0], "yes");
     EXPECT_TRUE(agents[1].starts_with("flagcrawl/")) << agents[1];
     EXPECT_EQ(tests[1], "");
+}
+
+// User-Agent and Accept-Encoding are sent once each: the policy's, or a header line of the same
+// name given by the user (policy) or by the request, which replaces it.
+TEST_P(FetchEngine, OwnUserAgentAndAcceptEncodingLinesReplaceTheDefaults) {
+    std::mutex m;
+    std::vector<std::vector<std::string>> seen; // per request: its User-Agent, Accept-Encoding
+    m_router.add("/who", [&](const srv::Request& req) {
+        std::vector<std::string> lines;
+        for (const auto& [name, value] : req.headers) {
+            if (flagcrawl::util::iequals(name, "User-Agent") ||
+                flagcrawl::util::iequals(name, "Accept-Encoding")) {
+                lines.push_back(std::string(name) + ": " + std::string(value));
+            }
+        }
+        std::sort(lines.begin(), lines.end());
+        std::lock_guard lock(m);
+        seen.push_back(std::move(lines));
+        return srv::Reply::text(200, "you\n");
+    });
+    fetch_one("/who");
+    auto policy = test_policy();
+    policy.headers = {"user-agent: mine/2"};
+    fetch_one("/who", policy);
+    std::vector<fetch::Request> requests;
+    requests.push_back(make_request(1, url("/who")));
+    requests[0].headers = {"Accept-Encoding: identity"};
+    fetch_all(std::move(requests));
+    ASSERT_EQ(seen.size(), 3u);
+    ASSERT_EQ(seen[0].size(), 2u);
+    EXPECT_TRUE(seen[0][0].starts_with("Accept-Encoding: gzip")) << seen[0][0];
+    EXPECT_TRUE(seen[0][1].starts_with("User-Agent: flagcrawl/")) << seen[0][1];
+    ASSERT_EQ(seen[1].size(), 2u);
+    EXPECT_EQ(seen[1][1], "user-agent: mine/2");
+    ASSERT_EQ(seen[2].size(), 2u);
+    EXPECT_EQ(seen[2][0], "Accept-Encoding: identity");
 }
 
 TEST_P(FetchEngine, SinkThatRefusesDataIsAWriteFailure) {
