@@ -73,10 +73,13 @@ RecordStatements::RecordStatements(Database& db)
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
     , m_frontier_done(db.prepare("UPDATE frontier SET state = 1 WHERE crawl_id = ? AND seq = ?"))
     // A tentative skip (nofollow, past the depth) is replaced by a final one of the same URL;
-    // the crawl never records a URL twice otherwise.
-    , m_insert_skip(db.prepare("INSERT OR REPLACE INTO skips (crawl_id, key_hash, run_id, "
-                               "page_id, kind, rule, url, tentative) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
+    // the crawl never records a URL twice otherwise. The plain INSERT is tried first (see
+    // insert_skip()), the replacing one only when the URL has a row already.
+    , m_insert_skip(db.prepare("INSERT INTO skips (crawl_id, key_hash, run_id, page_id, kind, "
+                               "rule, url, tentative) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
+    , m_replace_skip(db.prepare("INSERT OR REPLACE INTO skips (crawl_id, key_hash, run_id, "
+                                "page_id, kind, rule, url, tentative) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
     , m_delete_skip(
           db.prepare("DELETE FROM skips WHERE crawl_id = ? AND key_hash = ? AND tentative = 1"))
     , m_fail_chain(db.prepare("UPDATE pages SET error = ?, error_kind = ? "
@@ -236,16 +239,7 @@ Result<void> RecordStatements::apply(const PageRecord& p) {
         return r;
     }
     for (const SkipRow& skip : p.skips) {
-        auto& insert = m_insert_skip;
-        insert.bind(1, p.crawl_id);
-        insert.bind(2, static_cast<std::int64_t>(skip.key_hash));
-        insert.bind(3, p.run_id);
-        insert.bind(4, page_id);
-        insert.bind_view(5, skip.kind);
-        insert.bind_view(6, skip.rule);
-        insert.bind_view(7, skip.url);
-        insert.bind(8, skip.tentative ? 1 : 0);
-        if (auto r = insert.run(); !r) {
+        if (auto r = insert_skip(p, skip, page_id); !r) {
             return r;
         }
     }
@@ -274,6 +268,31 @@ Result<void> RecordStatements::apply(const PageRecord& p) {
         return done.run();
     }
     return {};
+}
+
+// INSERT OR REPLACE may delete a row before it inserts one, so SQLite runs it in a statement
+// transaction of its own (a savepoint and a journal of the pages it changes): about a fifth of
+// what a skips row costs. Almost every skip is a URL's first, which the plain INSERT writes
+// without one; a conflict on the key (a final skip after a tentative one) changes nothing, and
+// the replacing statement then writes it.
+Result<void> RecordStatements::insert_skip(const PageRecord& p, const SkipRow& skip,
+                                           std::optional<std::int64_t> page_id) {
+    const auto run = [&](Statement& insert) {
+        insert.bind(1, p.crawl_id);
+        insert.bind(2, static_cast<std::int64_t>(skip.key_hash));
+        insert.bind(3, p.run_id);
+        insert.bind(4, page_id);
+        insert.bind_view(5, skip.kind);
+        insert.bind_view(6, skip.rule);
+        insert.bind_view(7, skip.url);
+        insert.bind(8, skip.tentative ? 1 : 0);
+        return insert.run();
+    };
+    auto inserted = run(m_insert_skip);
+    if (!inserted && inserted.error().duplicate_key()) {
+        return run(m_replace_skip);
+    }
+    return inserted;
 }
 
 Result<std::int64_t> RecordStatements::insert_page(const PageRecord& p) {

@@ -42,6 +42,8 @@ public:
 private:
     Result<void> insert_frontier_rows(std::int64_t crawl_id, const std::vector<FrontierRow>& rows);
     Result<std::int64_t> insert_page(const PageRecord& p); // the pages row and its links
+    Result<void> insert_skip(const PageRecord& p, const SkipRow& skip,
+                             std::optional<std::int64_t> page_id);
 
     Database& m_db;
     Statement m_insert_run;
@@ -57,6 +59,7 @@ private:
     Statement m_insert_frontier;
     Statement m_frontier_done;
     Statement m_insert_skip;
+    Statement m_replace_skip;
     Statement m_delete_skip;
     Statement m_fail_chain;
     std::string m_links_json; // reused by insert_page()

@@ -98,6 +98,10 @@ bool Error::disk_full() const noexcept {
     return code.category() == sqlite_category() && (code.value() & 0xff) == SQLITE_FULL;
 }
 
+bool Error::duplicate_key() const noexcept {
+    return code.category() == sqlite_category() && code.value() == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
 Exception::Exception(Error error)
     : std::runtime_error(error.message)
     , m_error(std::move(error)) {}

@@ -36,6 +36,9 @@ struct Error {
 
     bool busy() const noexcept;      // another connection held the lock past busy_timeout
     bool disk_full() const noexcept; // SQLITE_FULL
+    // An INSERT found a row with the same PRIMARY KEY (SQLITE_CONSTRAINT_PRIMARYKEY); the
+    // statement changed nothing and the transaction goes on.
+    bool duplicate_key() const noexcept;
 };
 
 // Thrown for bugs (SQL that does not prepare, out-of-range bind index, use of a moved-from

@@ -527,4 +527,52 @@ TEST(StorageWriter, DuplicateFrontierSeqOrCrawlRunFailsTheWriter) {
         << flushed.error().message;
 }
 
+// Skips are written by a plain INSERT; the key of a tentative skip conflicts with the final skip
+// of the same URL, which then replaces it, and the batch goes on (the rows after it are kept).
+TEST(StorageWriter, AFinalSkipReplacesTheTentativeSkipOfTheSameUrl) {
+    TempDir dir("storage");
+    const auto path = dir.file("skips.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run(download_run());
+    ASSERT_TRUE(run);
+    CrawlBeginRecord begin;
+    begin.crawl_id = *run;
+    begin.run_id = *run;
+    begin.seeds = "[]";
+    begin.options = "{}";
+    begin.frontier = {{1, 11, "http://a.test/", 0, 0, false},
+                      {2, 12, "http://a.test/b", 1, 0, false}};
+    ASSERT_TRUE(writer->submit(std::move(begin)));
+    const auto page = [&](std::int64_t seq, std::vector<SkipRow> skips) {
+        PageRecord p;
+        p.crawl_id = *run;
+        p.run_id = *run;
+        p.seq = seq;
+        p.url = seq == 1 ? "http://a.test/" : "http://a.test/b";
+        p.skips = std::move(skips);
+        return p;
+    };
+    ASSERT_TRUE(
+        writer->submit(page(1, {{21, "nofollow", "rel=nofollow", "http://a.test/n", true},
+                                {22, "limit_reached", "--depth 1", "http://a.test/d", true}})));
+    ASSERT_TRUE(writer->flush()); // the tentative rows are committed
+    ASSERT_TRUE(
+        writer->submit(page(2, {{21, "out_of_scope", "scope host", "http://a.test/n", false},
+                                {23, "disallowed_scheme", "mailto", "mailto:x@a.test", false}})));
+    ASSERT_TRUE(writer->close());
+
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    Database& db = reader->database();
+    EXPECT_EQ(*db.query_int("SELECT count(*) FROM skips"), 3);
+    EXPECT_EQ(*db.query_int("SELECT count(*) FROM skips WHERE key_hash = 21 AND tentative = 0 "
+                            "AND kind = 'out_of_scope' AND page_id = "
+                            "(SELECT id FROM pages WHERE seq = 2)"),
+              1);
+    EXPECT_EQ(*db.query_int("SELECT count(*) FROM skips WHERE key_hash = 22 AND tentative = 1"), 1);
+    EXPECT_EQ(*db.query_int("SELECT count(*) FROM skips WHERE key_hash = 23 AND tentative = 0"), 1);
+    EXPECT_EQ(*db.query_int("SELECT count(*) FROM pages"), 2);
+}
+
 } // namespace
