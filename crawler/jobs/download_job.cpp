@@ -262,7 +262,7 @@ void DownloadJob::on_response(fetch::Response&& response) {
                                   {}, {});
                 return;
             }
-            m_recorder.record_kept(&response, response.url, item.label, sink.final_path().string(),
+            m_recorder.record_kept(&response, response.url, item.label, sink.final_path(),
                                    sink.sha256());
             return;
         }

@@ -30,6 +30,16 @@ const EVP_MD* sha256_md() {
     return md;
 }
 
+// `dir` / `name` as a string, without building a path (which splits itself into components).
+std::string join(const std::filesystem::path& dir, const std::string& name) {
+    std::string out = dir.native();
+    if (!out.empty() && out.back() != '/') {
+        out += '/';
+    }
+    out += name;
+    return out;
+}
+
 std::string errno_text(const char* what, const std::filesystem::path& path) {
     return std::string(what) + " " + path.string() + ": " + std::strerror(errno);
 }
@@ -88,7 +98,7 @@ FileSink::FileSink(std::shared_ptr<const OpenFolder> folder, std::string final_n
     : m_folder(std::move(folder))
     , m_name(std::move(final_name))
     , m_part(part_name())
-    , m_final(dir() / m_name)
+    , m_final(join(dir(), m_name))
     , m_options(std::move(options))
     , m_hash(EVP_MD_CTX_new()) {
     if (m_hash == nullptr || EVP_DigestInit_ex2(m_hash, sha256_md(), nullptr) != 1) {
@@ -325,8 +335,8 @@ std::string FileSink::finish_hash_and_place(bool place) {
         m_fd = -1;
         m_anonymous = false;
         if (closed != 0) {
-            std::string reason =
-                errno_text("cannot write", linked ? m_final : dir() / target_name());
+            std::string reason = errno_text("cannot write", linked ? std::filesystem::path(m_final)
+                                                                   : dir() / target_name());
             if (linked) {
                 ::unlinkat(dir_fd(), m_name.c_str(), 0);
             }

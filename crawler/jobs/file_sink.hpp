@@ -113,7 +113,8 @@ public:
 
     // Lower-case hex SHA-256 of the whole file (valid after a successful commit()).
     const std::string& sha256() const { return m_sha256; }
-    const std::filesystem::path& final_path() const { return m_final; }
+    // DIR/NAME, as the folder's path names it.
+    const std::string& final_path() const { return m_final; }
     // Why write() refused data ("" if it did not).
     const std::string& error() const { return m_error; }
 
@@ -135,7 +136,7 @@ private:
     std::shared_ptr<const OpenFolder> m_folder;
     std::string m_name;
     std::string m_part;
-    std::filesystem::path m_final;
+    std::string m_final;
     SinkOptions m_options;
 
     SinkMode m_mode = SinkMode::none;

@@ -81,7 +81,7 @@ void Recorder::record_file(const fetch::Response& response, FileSink& sink,
     if (verdict.outcome == fetch::Outcome::ok) {
         verdict.reason = sink.commit();
         if (verdict.reason.empty()) {
-            path = sink.final_path().string();
+            path = sink.final_path();
             sha256 = sink.sha256();
         } else {
             verdict.outcome = fetch::Outcome::error;

@@ -150,7 +150,7 @@ TEST_F(FileSinkTest, SinksShareTheirFolderDescriptor) {
         EXPECT_EQ(folder.use_count(), 3);
         ASSERT_EQ(a.commit(), "");
         ASSERT_EQ(b.commit(), "");
-        EXPECT_EQ(a.final_path(), m_dir.path() / "a");
+        EXPECT_EQ(a.final_path(), (m_dir.path() / "a").string());
     }
     EXPECT_EQ(folder.use_count(), 1);
     EXPECT_EQ(::fcntl(folder->fd(), F_GETFD), FD_CLOEXEC) << "still open for the next sink";
