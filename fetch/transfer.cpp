@@ -144,6 +144,13 @@ std::string_view header_name(std::string_view line) {
     return line.substr(0, line.find(':'));
 }
 
+// Whether one of `lines` is a header line named `name` (names compare case-insensitively).
+bool names_header(const std::vector<std::string>& lines, std::string_view name) {
+    return std::any_of(lines.begin(), lines.end(), [name](const std::string& line) {
+        return util::iequals(header_name(line), name);
+    });
+}
+
 // The environment variables libcurl looks a request's proxy up in (HTTP_PROXY included, which
 // it ignores, so that setting it never makes a difference here).
 constexpr const char* k_proxy_variables[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
@@ -188,21 +195,16 @@ SharedPolicy::SharedPolicy(Policy policy)
         }
     }
     m_header_lines = m_policy.headers;
-    auto has = [this](std::string_view name) {
-        return std::any_of(
-            m_policy.headers.begin(), m_policy.headers.end(),
-            [name](const std::string& line) { return util::iequals(header_name(line), name); });
-    };
     // libcurl formats CURLOPT_USERAGENT and CURLOPT_ACCEPT_ENCODING into a header line of their
     // own for every request (with its printf, a byte at a time), then copies that into the
     // request; a line of the list is copied once. A line the user gave (-H) keeps precedence, as
     // it did over the options. Only without a proxy for the User-Agent: CONNECT requests to a
     // proxy carry CURLOPT_USERAGENT, never the list. CURLOPT_ACCEPT_ENCODING stays set either
     // way: it is what makes libcurl decode the bodies.
-    if (m_direct && !has("User-Agent")) {
+    if (m_direct && !names_header(m_policy.headers, "User-Agent")) {
         m_header_lines.push_back("User-Agent: " + m_user_agent);
     }
-    if (!m_accept_encoding.empty() && !has("Accept-Encoding")) {
+    if (!m_accept_encoding.empty() && !names_header(m_policy.headers, "Accept-Encoding")) {
         m_header_lines.push_back("Accept-Encoding: " + m_accept_encoding);
     }
     for (const auto& line : m_header_lines) {
@@ -351,10 +353,7 @@ void Transfer::set_request_headers(const std::vector<std::string>& lines) {
         m_request_headers = next;
     };
     for (const std::string& line : m_shared.header_lines()) {
-        const bool replaced = std::any_of(lines.begin(), lines.end(), [&](const std::string& own) {
-            return util::iequals(header_name(own), header_name(line));
-        });
-        if (!replaced) {
+        if (!names_header(lines, header_name(line))) { // a request's own line replaces it
             append(line);
         }
     }
