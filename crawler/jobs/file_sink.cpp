@@ -162,7 +162,7 @@ bool FileSink::open_anonymous() {
     return false;
 }
 
-std::string FileSink::link_anonymous() {
+std::string FileSink::link_anonymous(bool& as_part) {
     auto link_as = [this](const std::string& name) {
         if (::linkat(m_fd, "", dir_fd(), name.c_str(), AT_EMPTY_PATH) == 0) {
             return true;
@@ -182,17 +182,14 @@ std::string FileSink::link_anonymous() {
     if (errno != EEXIST) {
         return errno_text("cannot create", m_final);
     }
-    // A file is already there (a link never replaces one): the body gets the hidden name, which
-    // then replaces it in one rename, as a named temporary file would have.
+    // A file is already there (a link never replaces one): the body gets the hidden name, to
+    // replace it in one rename, as a named temporary file would have.
     ::unlinkat(dir_fd(), m_part.c_str(), 0);
     if (!link_as(m_part)) {
         return errno_text("cannot create", dir() / m_part);
     }
-    if (::renameat(dir_fd(), m_part.c_str(), dir_fd(), m_name.c_str()) != 0) {
-        const std::string reason = errno_text("cannot rename to", m_final);
-        ::unlinkat(dir_fd(), m_part.c_str(), 0);
-        return reason;
-    }
+    m_part_created = true;
+    as_part = true;
     return {};
 }
 
@@ -321,24 +318,27 @@ std::string FileSink::finish_hash_and_place(bool place) {
                 ::futimens(m_fd, times);
             }
         }
+        // An unnamed file is linked before the close (it is gone once closed). A close that then
+        // fails takes the name away again, since what it names may not be whole. Where it was
+        // linked under the hidden name, the rename over the file already there waits for the
+        // close, so that a failed close leaves that file as it was.
+        bool as_part = false;
         if (m_anonymous) {
-            // Linked before the close (an unnamed file is gone once closed): a close that then
-            // fails takes the name away again, since what it names may not be whole.
-            if (std::string failed = link_anonymous(); !failed.empty()) {
+            if (std::string failed = link_anonymous(as_part); !failed.empty()) {
                 close_file();
                 return failed;
             }
-            place = false;
+            place = as_part;
         }
         const int closed = ::close(m_fd);
         const bool linked = m_anonymous;
         m_fd = -1;
         m_anonymous = false;
         if (closed != 0) {
-            std::string reason = errno_text("cannot write", linked ? std::filesystem::path(m_final)
-                                                                   : dir() / target_name());
+            const std::string& name = linked && !as_part ? m_name : target_name();
+            std::string reason = errno_text("cannot write", dir() / name);
             if (linked) {
-                ::unlinkat(dir_fd(), m_name.c_str(), 0);
+                ::unlinkat(dir_fd(), name.c_str(), 0);
             }
             return reason;
         }

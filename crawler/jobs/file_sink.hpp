@@ -126,8 +126,10 @@ private:
     bool open_target(int flags);
     // The whole body (SinkMode::fresh) into an unnamed file; false when it cannot be had here.
     bool open_anonymous();
-    // Gives the unnamed file its final name, replacing a file already there; "" or a reason.
-    std::string link_anonymous();
+    // Gives the unnamed file its final name; "" or a reason. Where the name is taken (a link
+    // never replaces a file), the file gets the hidden ".NAME.part" instead and `as_part` is set:
+    // the caller renames it over the final name once it is closed.
+    std::string link_anonymous(bool& as_part);
     bool hash_prefix();
     void keep_validators();
     void close_file();
