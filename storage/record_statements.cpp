@@ -3,6 +3,7 @@
 #include "storage/run_owner.hpp"
 #include "util/json.hpp"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -67,10 +68,6 @@ RecordStatements::RecordStatements(Database& db)
           "attempts, error, body, dns_ms, connect_ms, ttfb_ms, error_kind, external) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
     , m_insert_links(db.prepare("INSERT INTO page_links (page_id, links) VALUES (?, ?)"))
-    , m_insert_frontier(db.prepare(
-          "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, requisite, "
-          "chain_seq, chain_keys, sitemap, from_seq, external) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
     , m_frontier_done(db.prepare("UPDATE frontier SET state = 1 WHERE crawl_id = ? AND seq = ?"))
     // A tentative skip (nofollow, past the depth) is replaced by a final one of the same URL;
     // the crawl never records a URL twice otherwise. The plain INSERT is tried first (see
@@ -185,40 +182,59 @@ Result<void> RecordStatements::apply(const CrawlBeginRecord& c) {
     return insert_frontier_rows(c.crawl_id, c.frontier);
 }
 
+Statement& RecordStatements::insert_frontier(std::size_t count) {
+    std::optional<Statement>& statement = m_insert_frontier[count - 1];
+    if (!statement) {
+        std::string sql = "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, "
+                          "requisite, chain_seq, chain_keys, sitemap, from_seq, external) VALUES ";
+        for (std::size_t i = 0; i < count; ++i) {
+            sql += i == 0 ? "" : ", ";
+            sql += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        }
+        statement.emplace(m_db.prepare(sql));
+    }
+    return *statement;
+}
+
 Result<void> RecordStatements::insert_frontier_rows(std::int64_t crawl_id,
                                                     const std::vector<FrontierRow>& rows) {
-    auto& insert = m_insert_frontier;
-    // The chain's bytes, bound without a copy: they must live until the statement has run.
-    std::string keys;
-    for (const FrontierRow& row : rows) {
-        insert.bind(1, crawl_id);
-        insert.bind(2, row.seq);
-        // The hash's 64 bits as SQLite's signed INTEGER (crawl_records.hpp).
-        insert.bind(3, static_cast<std::int64_t>(row.key_hash));
-        insert.bind_view(4, row.url);
-        insert.bind(5, row.depth);
-        insert.bind(6, row.redirects);
-        insert.bind(7, row.requisite ? 1 : 0);
-        insert.bind(10, row.sitemap);
-        if (row.chain_seq > 0) {
-            insert.bind(8, row.chain_seq);
-            keys.assign(row.chain.size() * 8, '\0');
-            for (std::size_t i = 0; i < row.chain.size(); ++i) {
-                for (std::size_t b = 0; b < 8; ++b) {
-                    keys[i * 8 + b] = static_cast<char>((row.chain[i] >> (8 * b)) & 0xff);
+    constexpr int k_columns = 12;
+    for (std::size_t first = 0; first < rows.size(); first += k_frontier_chunk) {
+        const std::size_t count = std::min(k_frontier_chunk, rows.size() - first);
+        Statement& insert = insert_frontier(count);
+        for (std::size_t i = 0; i < count; ++i) {
+            const FrontierRow& row = rows[first + i];
+            const int at = static_cast<int>(i) * k_columns; // its parameters: at + 1 ...
+            insert.bind(at + 1, crawl_id);
+            insert.bind(at + 2, row.seq);
+            // The hash's 64 bits as SQLite's signed INTEGER (crawl_records.hpp).
+            insert.bind(at + 3, static_cast<std::int64_t>(row.key_hash));
+            insert.bind_view(at + 4, row.url);
+            insert.bind(at + 5, row.depth);
+            insert.bind(at + 6, row.redirects);
+            insert.bind(at + 7, row.requisite ? 1 : 0);
+            if (row.chain_seq > 0) {
+                insert.bind(at + 8, row.chain_seq);
+                std::string& keys = m_chain_keys[i];
+                keys.assign(row.chain.size() * 8, '\0');
+                for (std::size_t k = 0; k < row.chain.size(); ++k) {
+                    for (std::size_t b = 0; b < 8; ++b) {
+                        keys[k * 8 + b] = static_cast<char>((row.chain[k] >> (8 * b)) & 0xff);
+                    }
                 }
+                insert.bind_blob_view(at + 9, keys);
+            } else {
+                insert.bind(at + 8, std::nullopt);
+                insert.bind(at + 9, std::nullopt);
             }
-            insert.bind_blob_view(9, keys);
-        } else {
-            insert.bind(8, std::nullopt);
-            insert.bind(9, std::nullopt);
+            insert.bind(at + 10, row.sitemap);
+            if (row.from_seq > 0) {
+                insert.bind(at + 11, row.from_seq);
+            } else {
+                insert.bind(at + 11, std::nullopt);
+            }
+            insert.bind(at + 12, row.external ? 1 : 0);
         }
-        if (row.from_seq > 0) {
-            insert.bind(11, row.from_seq);
-        } else {
-            insert.bind(11, std::nullopt);
-        }
-        insert.bind(12, row.external ? 1 : 0);
         if (auto r = insert.run(); !r) {
             return r;
         }

@@ -7,7 +7,9 @@
 #include "storage/records.hpp"
 #include "storage/sqlite.hpp"
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +43,9 @@ public:
 
 private:
     Result<void> insert_frontier_rows(std::int64_t crawl_id, const std::vector<FrontierRow>& rows);
+    // The INSERT of `count` frontier rows in one statement (1 <= count <= k_frontier_chunk),
+    // prepared on first use.
+    Statement& insert_frontier(std::size_t count);
     Result<std::int64_t> insert_page(const PageRecord& p); // the pages row and its links
     Result<void> insert_skip(const PageRecord& p, const SkipRow& skip,
                              std::optional<std::int64_t> page_id);
@@ -56,7 +61,14 @@ private:
     Statement m_end_crawl;
     Statement m_insert_page;
     Statement m_insert_links;
-    Statement m_insert_frontier;
+    // A page's new URLs go in as multi-row INSERTs of up to this many rows: one statement's
+    // cursors stay open across its rows, so each row after the first is appended where the
+    // last went instead of being sought from the B-tree's root (SQLite 3.40: ~16.4 k
+    // instructions per row alone, ~8.6 k per row 13 at a time).
+    static constexpr std::size_t k_frontier_chunk = 16;
+    std::array<std::optional<Statement>, k_frontier_chunk> m_insert_frontier;
+    // The chain keys of a chunk's rows, bound without a copy until its statement has run.
+    std::array<std::string, k_frontier_chunk> m_chain_keys;
     Statement m_frontier_done;
     Statement m_insert_skip;
     Statement m_replace_skip;

@@ -26,6 +26,10 @@ std::string seconds_text(Duration d) {
     return buffer;
 }
 
+// Whether `rules` allow `url`, whose origin is its first `origin_size` bytes: its path and query
+// as robots.txt rules match them, without a copy where the URL has them as they are.
+bool robots_allow(const RobotsRules& rules, std::string_view url, std::size_t origin_size);
+
 } // namespace
 
 std::string_view origin_of(std::string_view url) {
@@ -33,8 +37,15 @@ std::string_view origin_of(std::string_view url) {
     if (scheme_end == std::string_view::npos) {
         return url;
     }
-    const auto path = url.find_first_of("/?#", scheme_end + 3);
-    return path == std::string_view::npos ? url : url.substr(0, path);
+    // A loop, not find_first_of("/?#"): called for every URL offered and handed out, where
+    // libstdc++'s find_first_of (a search of the set for each byte) cost ~500 instructions.
+    for (std::size_t at = scheme_end + 3; at < url.size(); ++at) {
+        const char c = url[at];
+        if (c == '/' || c == '?' || c == '#') {
+            return url.substr(0, at);
+        }
+    }
+    return url;
 }
 
 std::string path_and_query_of(std::string_view url) {
@@ -47,6 +58,19 @@ std::string path_and_query_of(std::string_view url) {
     }
     return std::string(rest);
 }
+
+namespace {
+
+bool robots_allow(const RobotsRules& rules, std::string_view url, std::size_t origin_size) {
+    std::string_view rest = url.substr(origin_size);
+    rest = rest.substr(0, rest.find('#'));
+    if (rest.empty() || rest.front() == '/') {
+        return rules.allowed(rest); // allowed() reads "" as "/"
+    }
+    return rules.allowed(path_and_query_of(url));
+}
+
+} // namespace
 
 std::string_view directory_of(std::string_view url) {
     const std::string_view origin = origin_of(url);
@@ -339,12 +363,13 @@ FrontierEntry LocalFrontier::take_front(Host& host) {
 }
 
 bool LocalFrontier::allowed_now(std::string_view url) const {
-    const Host* host = find_host(origin_of(url));
+    const std::string_view origin = origin_of(url);
+    const Host* host = find_host(origin);
     if (host == nullptr) {
         return true;
     }
     return host->robots != Robots::ready || !host->rules ||
-           host->rules->allowed(path_and_query_of(url));
+           robots_allow(*host->rules, url, origin.size());
 }
 
 void LocalFrontier::unschedule(Host& host, std::uint32_t id) {
@@ -514,7 +539,7 @@ FrontierNext LocalFrontier::next(TimePoint now) {
         reschedule(id, now);
         return out;
     }
-    if (host.rules && !host.rules->allowed(path_and_query_of(out.job.entry.url))) {
+    if (host.rules && !robots_allow(*host.rules, out.job.entry.url, host.origin.size())) {
         out.job.kind = FrontierJob::Kind::disallowed;
         reschedule(id, now);
         return out;

@@ -1077,3 +1077,43 @@ TEST(Frontier, TheDirectoryOfAUrl) {
     EXPECT_EQ(directory_of("http://h:8/?q"), "http://h:8/");
     EXPECT_EQ(directory_of("http://h"), "http://h");
 }
+
+TEST(Frontier, TheOriginAndPathOfAUrl) {
+    EXPECT_EQ(origin_of("http://h:8/a/b?x=/y#z"), "http://h:8");
+    EXPECT_EQ(origin_of("http://h?x=/y"), "http://h");
+    EXPECT_EQ(origin_of("https://u@h#f"), "https://u@h");
+    EXPECT_EQ(origin_of("http://h"), "http://h");
+    EXPECT_EQ(origin_of("not a url"), "not a url");
+    EXPECT_EQ(path_and_query_of("http://h/a?b#c"), "/a?b");
+    EXPECT_EQ(path_and_query_of("http://h?b"), "/?b");
+    EXPECT_EQ(path_and_query_of("http://h#c"), "/");
+}
+
+// robots.txt rules see a URL's path and query, without its fragment, "/" for an empty path,
+// whether the URL is offered or handed out.
+TEST(Frontier, RobotsRulesSeeThePathAndQueryOfEveryUrl) {
+    LocalFrontier f(options(8, 0s, true), nullptr);
+    push(f, "http://a/");
+    auto robots = expect_ready(f, t0);
+    ASSERT_EQ(robots.kind, FrontierJob::Kind::robots);
+    push(f, "http://a?q=1");   // queued before the rules are known: refused when handed out
+    push(f, "http://a/p#q=1"); // allowed: the fragment is not part of the path
+    f.robots_fetched(
+        robots, RobotsRules::parse("User-agent: *\nDisallow: /?q\nDisallow: /$\n", "flagcrawl"), "",
+        t0);
+    EXPECT_FALSE(f.allowed_now("http://a"));
+    EXPECT_FALSE(f.allowed_now("http://a#x"));
+    EXPECT_FALSE(f.allowed_now("http://a?q=2"));
+    EXPECT_FALSE(f.allowed_now("http://a/?q=2#f"));
+    EXPECT_TRUE(f.allowed_now("http://a/x?q=2"));
+    EXPECT_TRUE(f.allowed_now("http://a/p#/"));
+    std::map<std::string, FrontierJob::Kind> kinds;
+    for (int i = 0; i < 3; ++i) {
+        auto job = expect_ready(f, t0);
+        kinds[job.entry.url] = job.kind;
+        f.complete(job, t0);
+    }
+    EXPECT_EQ(kinds["http://a/"], FrontierJob::Kind::disallowed);
+    EXPECT_EQ(kinds["http://a?q=1"], FrontierJob::Kind::disallowed);
+    EXPECT_EQ(kinds["http://a/p#q=1"], FrontierJob::Kind::fetch);
+}

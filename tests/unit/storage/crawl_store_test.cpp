@@ -208,6 +208,84 @@ TEST(CrawlStore, RedirectChainKeysReadBackAsWritten) {
     EXPECT_EQ(chains[3], long_chain);
 }
 
+// A page's new URLs go in by statements of several rows: every column of every row reads back
+// as written, whatever the row's place in its statement (37 rows: two full statements and a
+// partial one), and a row whose seq is taken fails the writer with none of the page's rows kept.
+TEST(CrawlStore, ManyDiscoveriesOfAPageReadBackAsWritten) {
+    TempDir dir("crawlstore");
+    const auto path = dir.file("c.db");
+    std::vector<FrontierRow> rows;
+    for (std::int64_t seq = 2; seq < 39; ++seq) {
+        FrontierRow r = row(seq, 0x8000000000000000ULL + static_cast<std::uint64_t>(seq),
+                            static_cast<int>(seq % 3) + 1);
+        r.redirects = static_cast<int>(seq % 2);
+        r.requisite = seq % 5 == 0;
+        r.sitemap = static_cast<int>(seq % 4);
+        r.external = seq % 7 == 0;
+        r.from_seq = seq % 6 == 0 ? 0 : 1;
+        if (seq % 3 == 0) {
+            r.chain_seq = 1;
+            r.chain = {static_cast<std::uint64_t>(seq), 0xfedcba9876543210ULL};
+        }
+        rows.push_back(r);
+    }
+    std::int64_t crawl = 0;
+    {
+        auto writer = Writer::open(path);
+        ASSERT_TRUE(writer);
+        crawl = begin_crawl(*writer);
+        PageRecord page;
+        page.crawl_id = crawl;
+        page.run_id = crawl;
+        page.seq = 1;
+        page.url = "http://h/1";
+        page.http_status = 200;
+        page.discovered = rows;
+        ASSERT_TRUE(writer->submit(std::move(page)));
+        ASSERT_TRUE(writer->close());
+
+        auto reader = Reader::open(path);
+        ASSERT_TRUE(reader);
+        std::vector<FrontierRow> read;
+        ASSERT_TRUE(reader->for_each_frontier(crawl, 1, 0, false, [&](const FrontierRow& r) {
+            read.push_back(r);
+            return true;
+        }));
+        ASSERT_EQ(read.size(), rows.size());
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            SCOPED_TRACE(rows[i].seq);
+            EXPECT_EQ(read[i].seq, rows[i].seq);
+            EXPECT_EQ(read[i].key_hash, rows[i].key_hash);
+            EXPECT_EQ(read[i].url, rows[i].url);
+            EXPECT_EQ(read[i].depth, rows[i].depth);
+            EXPECT_EQ(read[i].redirects, rows[i].redirects);
+            EXPECT_EQ(read[i].requisite, rows[i].requisite);
+            EXPECT_EQ(read[i].sitemap, rows[i].sitemap);
+            EXPECT_EQ(read[i].external, rows[i].external);
+            EXPECT_EQ(read[i].from_seq, rows[i].from_seq);
+            EXPECT_EQ(read[i].from_url, rows[i].from_seq == 1 ? "http://h/1" : "");
+            EXPECT_EQ(read[i].chain_seq, rows[i].chain_seq);
+            EXPECT_EQ(read[i].chain, rows[i].chain);
+        }
+    }
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    PageRecord again;
+    again.crawl_id = crawl;
+    again.run_id = crawl;
+    again.url = "http://h/2";
+    again.http_status = 200;
+    for (std::int64_t seq = 100; seq < 120; ++seq) {
+        again.discovered.push_back(row(seq, static_cast<std::uint64_t>(seq), 1));
+    }
+    again.discovered[17].seq = 20; // taken above
+    (void)writer->submit(std::move(again));
+    EXPECT_FALSE(writer->close()) << "a frontier seq written twice must fail the writer";
+    EXPECT_EQ(*reader->database().query_int("SELECT count(*) FROM frontier WHERE seq >= 100"), 0);
+}
+
 // A page's links share one string: each link reads back its own URL, kind and nofollow after
 // the string has grown past what was reserved, empty URLs and kinds included.
 TEST(LinkList, EachLinkReadsBackAsAddedWhileTheTextGrows) {
