@@ -2,6 +2,8 @@
 
 #include "storage/schema.hpp"
 
+#include <optional>
+
 namespace flagcrawl::storage {
 
 namespace {
@@ -126,27 +128,36 @@ Reader::for_each_download(std::optional<std::int64_t> run_id,
 namespace {
 
 // The frontier columns for_each_frontier_row() reads, of the rows `f`, in a file at `version`
-// (the redirect chain since step 6, the sitemap role since step 10, the referring row since
-// step 11: its URL by its primary key, and for a redirect target the URLs of its chain's start
-// and of that one's referring row; the external check since step 12).
+// (the redirect chain since step 6, the sitemap role since step 10, the referring row's seq
+// since step 11, and for a redirect target the URLs of its chain's start and of that one's
+// referring row; the external check since step 12). Column 11, the referring row's URL, is
+// looked up by for_each_frontier_row().
 std::string frontier_columns(int version) {
     return std::string("SELECT f.seq, f.key_hash, f.url, f.depth, f.redirects, f.requisite, ") +
            (version >= k_skips_version ? "f.chain_seq, f.chain_keys, " : "NULL, NULL, ") +
            (version >= k_sitemaps_version ? "f.sitemap, " : "0, ") +
            (version >= k_external_version ? "f.external, " : "0, ") +
            (version >= k_referrer_version
-                ? "f.from_seq, r.url, c.url, cr.url FROM frontier f LEFT JOIN frontier r "
-                  "ON r.crawl_id = f.crawl_id AND r.seq = f.from_seq "
+                ? "f.from_seq, NULL, c.url, cr.url FROM frontier f "
                   "LEFT JOIN frontier c ON c.crawl_id = f.crawl_id AND c.seq = f.chain_seq "
                   "LEFT JOIN frontier cr ON cr.crawl_id = f.crawl_id AND cr.seq = c.from_seq "
                 : "NULL, NULL, NULL, NULL FROM frontier f ");
 }
 
-// Streams the rows of a statement that selects frontier_columns().
-Result<void> for_each_frontier_row(Statement& statement,
+// Streams the rows of a statement that selects frontier_columns() of the crawl `crawl_id`.
+// The referring row's URL is read by a lookup of its own, made again only when the referrer
+// changes: rows come in seq or (depth, seq) order, where a page's discoveries sit side by side,
+// and a join sought the referrer's row again for every row (a third of a page-in's
+// instructions). The lookup runs while `statement` is active, in the same read transaction:
+// it sees the same snapshot.
+Result<void> for_each_frontier_row(Database& db, std::int64_t crawl_id, Statement& statement,
                                    const std::function<bool(const FrontierRow&)>& on_row) {
     FrontierRow frontier_row;
-    return for_each_row(statement, [&](const Statement& row) {
+    std::optional<Statement> referrer;
+    std::int64_t referrer_seq = 0;
+    std::string referrer_url;
+    std::optional<Error> failed;
+    auto read = for_each_row(statement, [&](const Statement& row) {
         frontier_row.seq = row.column_int64(0);
         frontier_row.key_hash = static_cast<std::uint64_t>(row.column_int64(1));
         frontier_row.url = row.column_text(2);
@@ -166,11 +177,37 @@ Result<void> for_each_frontier_row(Statement& statement,
         }
         frontier_row.external = row.column_int64(9) != 0;
         frontier_row.from_seq = row.is_null(10) ? 0 : row.column_int64(10);
-        frontier_row.from_url = row.column_text(11); // "" without one
+        if (frontier_row.from_seq != 0 && frontier_row.from_seq != referrer_seq) {
+            if (!referrer) {
+                referrer.emplace(
+                    db.prepare("SELECT url FROM frontier WHERE crawl_id = ? AND seq = ?"));
+            }
+            referrer->bind(1, crawl_id);
+            referrer->bind(2, frontier_row.from_seq);
+            referrer_url.clear(); // "" when the row is not there, as the join read it
+            auto looked_up = for_each_row(*referrer, [&](const Statement& r) {
+                referrer_url = r.column_text(0);
+                return false;
+            });
+            if (!looked_up) {
+                failed = looked_up.error();
+                return false;
+            }
+            referrer_seq = frontier_row.from_seq;
+        }
+        if (frontier_row.from_seq != 0) {
+            frontier_row.from_url = referrer_url;
+        } else {
+            frontier_row.from_url.clear();
+        }
         frontier_row.chain_url = row.column_text(12);
         frontier_row.chain_from_url = row.column_text(13);
         return on_row(frontier_row);
     });
+    if (failed) {
+        return *failed;
+    }
+    return read;
 }
 
 constexpr std::string_view k_crawl_columns =
@@ -251,7 +288,7 @@ Result<void> Reader::for_each_frontier(std::int64_t crawl_id, std::int64_t after
     statement.bind(2, after_seq);
     statement.bind(3, queued_only ? 1 : 0);
     statement.bind(4, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
-    return for_each_frontier_row(statement, on_row);
+    return for_each_frontier_row(m_db, crawl_id, statement, on_row);
 }
 
 Result<void> Reader::for_each_queued(std::int64_t crawl_id, int after_depth, std::int64_t after_seq,
@@ -267,7 +304,7 @@ Result<void> Reader::for_each_queued(std::int64_t crawl_id, int after_depth, std
     statement.bind(2, after_depth);
     statement.bind(3, after_seq);
     statement.bind(4, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
-    return for_each_frontier_row(statement, on_row);
+    return for_each_frontier_row(m_db, crawl_id, statement, on_row);
 }
 
 Result<void> Reader::for_each_seen_key(std::int64_t crawl_id,

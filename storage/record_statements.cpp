@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <optional>
 
 namespace flagcrawl::storage {
@@ -174,6 +175,9 @@ Result<void> RecordStatements::apply(const CrawlBeginRecord& c) {
                                 "crawl --resume: no crawl with id " + std::to_string(c.crawl_id));
         }
     }
+    if (auto r = flush(); !r) {
+        return r;
+    }
     auto& link = m_insert_crawl_run;
     link.bind_all(c.crawl_id, c.run_id);
     if (auto r = link.run(); !r) {
@@ -197,7 +201,7 @@ Statement& RecordStatements::insert_frontier(std::size_t count) {
 }
 
 Result<void> RecordStatements::insert_frontier_rows(std::int64_t crawl_id,
-                                                    const std::vector<FrontierRow>& rows) {
+                                                    std::span<const FrontierRow> rows) {
     constexpr int k_columns = 12;
     for (std::size_t first = 0; first < rows.size(); first += k_frontier_chunk) {
         const std::size_t count = std::min(k_frontier_chunk, rows.size() - first);
@@ -242,7 +246,13 @@ Result<void> RecordStatements::insert_frontier_rows(std::int64_t crawl_id,
     return {};
 }
 
-Result<void> RecordStatements::apply(const PageRecord& p) {
+Result<void> RecordStatements::flush() {
+    auto inserted = insert_frontier_rows(m_held_crawl, m_held);
+    m_held.clear();
+    return inserted;
+}
+
+Result<void> RecordStatements::apply(PageRecord& p) {
     std::optional<std::int64_t> page_id;
     if (p.has_page) {
         auto inserted = insert_page(p);
@@ -251,8 +261,23 @@ Result<void> RecordStatements::apply(const PageRecord& p) {
         }
         page_id = *inserted;
     }
-    if (auto r = insert_frontier_rows(p.crawl_id, p.discovered); !r) {
-        return r;
+    if (!p.discovered.empty()) {
+        if (!m_held.empty() && m_held_crawl != p.crawl_id) {
+            if (auto r = flush(); !r) {
+                return r;
+            }
+        }
+        m_held_crawl = p.crawl_id;
+        std::move(p.discovered.begin(), p.discovered.end(), std::back_inserter(m_held));
+        // Full statements now; the rest waits for the next records or the commit.
+        const std::size_t ready = m_held.size() - m_held.size() % k_frontier_chunk;
+        if (ready > 0) {
+            auto inserted = insert_frontier_rows(m_held_crawl, std::span(m_held).first(ready));
+            m_held.erase(m_held.begin(), m_held.begin() + static_cast<std::ptrdiff_t>(ready));
+            if (!inserted) {
+                return inserted;
+            }
+        }
     }
     for (const SkipRow& skip : p.skips) {
         if (auto r = insert_skip(p, skip, page_id); !r) {
@@ -278,6 +303,13 @@ Result<void> RecordStatements::apply(const PageRecord& p) {
         }
     }
     if (p.seq) {
+        // A URL found and fetched within one transaction: its row goes in before it is done.
+        if (std::any_of(m_held.begin(), m_held.end(),
+                        [&](const FrontierRow& row) { return row.seq == *p.seq; })) {
+            if (auto r = flush(); !r) {
+                return r;
+            }
+        }
         auto& done = m_frontier_done;
         done.bind(1, p.crawl_id);
         done.bind(2, *p.seq);

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,11 +39,20 @@ public:
 
     Result<void> apply(const DownloadRecord& d);
     Result<void> apply(const CrawlBeginRecord& c);
-    Result<void> apply(const PageRecord& p);
+    // A page's discovered frontier rows may be held back (moved out of `p`) and inserted with
+    // those of the transaction's later records, by statements of k_frontier_chunk rows: the
+    // caller calls flush() before it commits.
+    Result<void> apply(PageRecord& p);
     Result<void> apply(const CrawlEndRecord& c);
 
+    // Inserts the frontier rows held back; call it before committing the transaction (on a
+    // failure, roll it back). Nothing is held back afterwards, whatever the outcome.
+    Result<void> flush();
+    // Forgets the rows held back (the transaction was rolled back).
+    void discard() noexcept { m_held.clear(); }
+
 private:
-    Result<void> insert_frontier_rows(std::int64_t crawl_id, const std::vector<FrontierRow>& rows);
+    Result<void> insert_frontier_rows(std::int64_t crawl_id, std::span<const FrontierRow> rows);
     // The INSERT of `count` frontier rows in one statement (1 <= count <= k_frontier_chunk),
     // prepared on first use.
     Statement& insert_frontier(std::size_t count);
@@ -61,14 +71,19 @@ private:
     Statement m_end_crawl;
     Statement m_insert_page;
     Statement m_insert_links;
-    // A page's new URLs go in as multi-row INSERTs of up to this many rows: one statement's
-    // cursors stay open across its rows, so each row after the first is appended where the
-    // last went instead of being sought from the B-tree's root (SQLite 3.40: ~16.4 k
-    // instructions per row alone, ~8.6 k per row 13 at a time).
+    // New URLs go in as multi-row INSERTs of up to this many rows, those of several pages of a
+    // transaction together: one statement's cursors stay open across its rows, so each row
+    // after the first is appended where the last went instead of being sought from the
+    // B-tree's root (SQLite 3.40: ~16.4 k instructions per row alone, ~8.6 k per row 13 at a
+    // time).
     static constexpr std::size_t k_frontier_chunk = 16;
     std::array<std::optional<Statement>, k_frontier_chunk> m_insert_frontier;
     // The chain keys of a chunk's rows, bound without a copy until its statement has run.
     std::array<std::string, k_frontier_chunk> m_chain_keys;
+    // Frontier rows of the open transaction not inserted yet (fewer than k_frontier_chunk,
+    // between records), in the order they came, all of the crawl m_held_crawl.
+    std::vector<FrontierRow> m_held;
+    std::int64_t m_held_crawl = 0;
     Statement m_frontier_done;
     Statement m_insert_skip;
     Statement m_replace_skip;

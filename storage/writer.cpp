@@ -124,6 +124,9 @@ struct Writer::Impl {
         if (!transaction) {
             return {};
         }
+        if (auto r = statements->flush(); !r) {
+            return r;
+        }
         {
             // Held while the gate runs: set_commit_gate() waits for a call in progress.
             std::lock_guard lock(gate_mutex);
@@ -143,6 +146,7 @@ struct Writer::Impl {
 
     void fail(const Error& error) {
         transaction.reset(); // rollback: the open batch is lost
+        statements->discard();
         batch_size = 0;
         if (thread_failure) {
             return;
@@ -168,8 +172,7 @@ struct Writer::Impl {
             if (auto r = ensure_transaction(); !r) {
                 return r;
             }
-            return std::visit([this](const auto& value) { return statements->apply(value); },
-                              record);
+            return std::visit([this](auto& value) { return statements->apply(value); }, record);
         });
         if (!applied) {
             fail(applied.error());

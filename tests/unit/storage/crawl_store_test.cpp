@@ -210,7 +210,8 @@ TEST(CrawlStore, RedirectChainKeysReadBackAsWritten) {
 
 // A page's new URLs go in by statements of several rows: every column of every row reads back
 // as written, whatever the row's place in its statement (37 rows: two full statements and a
-// partial one), and a row whose seq is taken fails the writer with none of the page's rows kept.
+// partial one), the referrer's URL too when referrers alternate, and a row whose seq is taken
+// fails the writer with none of the page's rows kept.
 TEST(CrawlStore, ManyDiscoveriesOfAPageReadBackAsWritten) {
     TempDir dir("crawlstore");
     const auto path = dir.file("c.db");
@@ -222,7 +223,7 @@ TEST(CrawlStore, ManyDiscoveriesOfAPageReadBackAsWritten) {
         r.requisite = seq % 5 == 0;
         r.sitemap = static_cast<int>(seq % 4);
         r.external = seq % 7 == 0;
-        r.from_seq = seq % 6 == 0 ? 0 : 1;
+        r.from_seq = seq % 6 == 0 ? 0 : 1 + seq % 2; // none, or rows 1 and 2 in turn
         if (seq % 3 == 0) {
             r.chain_seq = 1;
             r.chain = {static_cast<std::uint64_t>(seq), 0xfedcba9876543210ULL};
@@ -263,7 +264,8 @@ TEST(CrawlStore, ManyDiscoveriesOfAPageReadBackAsWritten) {
             EXPECT_EQ(read[i].sitemap, rows[i].sitemap);
             EXPECT_EQ(read[i].external, rows[i].external);
             EXPECT_EQ(read[i].from_seq, rows[i].from_seq);
-            EXPECT_EQ(read[i].from_url, rows[i].from_seq == 1 ? "http://h/1" : "");
+            EXPECT_EQ(read[i].from_url,
+                      rows[i].from_seq == 0 ? "" : "http://h/" + std::to_string(rows[i].from_seq));
             EXPECT_EQ(read[i].chain_seq, rows[i].chain_seq);
             EXPECT_EQ(read[i].chain, rows[i].chain);
         }
@@ -284,6 +286,50 @@ TEST(CrawlStore, ManyDiscoveriesOfAPageReadBackAsWritten) {
     (void)writer->submit(std::move(again));
     EXPECT_FALSE(writer->close()) << "a frontier seq written twice must fail the writer";
     EXPECT_EQ(*reader->database().query_int("SELECT count(*) FROM frontier WHERE seq >= 100"), 0);
+}
+
+// Frontier rows wait to be inserted with those of later records of the transaction: a URL
+// found and fetched in one transaction is recorded done, whether its row is the last of a
+// statement or still waiting, and every row is there once the batch commits.
+TEST(CrawlStore, AUrlFoundAndFetchedInOneTransactionIsDone) {
+    TempDir dir("crawlstore");
+    const auto path = dir.file("c.db");
+    auto writer = Writer::open(path, WriterOptions{.batch_delay = std::chrono::hours(1)});
+    ASSERT_TRUE(writer);
+    const std::int64_t crawl = begin_crawl(*writer);
+    const auto page = [&](std::int64_t seq, std::int64_t first, std::int64_t count) {
+        PageRecord p;
+        p.crawl_id = crawl;
+        p.run_id = crawl;
+        p.seq = seq;
+        p.url = "http://h/" + std::to_string(seq);
+        p.http_status = 200;
+        for (std::int64_t s = first; s < first + count; ++s) {
+            p.discovered.push_back(row(s, static_cast<std::uint64_t>(s), 1));
+        }
+        return p;
+    };
+    ASSERT_TRUE(writer->submit(page(1, 2, 3)));  // 2..4, held back
+    ASSERT_TRUE(writer->submit(page(3, 5, 20))); // 5..24: 2..17 inserted, 18..24 held
+    ASSERT_TRUE(writer->submit(page(2, 25, 1)));
+    ASSERT_TRUE(writer->submit(page(20, 26, 0)));
+    ASSERT_TRUE(writer->close());
+
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    std::vector<std::int64_t> queued;
+    ASSERT_TRUE(reader->for_each_frontier(crawl, 0, 0, true, [&](const FrontierRow& r) {
+        queued.push_back(r.seq);
+        return true;
+    }));
+    std::vector<std::int64_t> expected;
+    for (std::int64_t s = 4; s <= 25; ++s) {
+        if (s != 20) {
+            expected.push_back(s);
+        }
+    }
+    EXPECT_EQ(queued, expected);
+    EXPECT_EQ(*reader->database().query_int("SELECT count(*) FROM frontier"), 25);
 }
 
 // A page's links share one string: each link reads back its own URL, kind and nofollow after
