@@ -595,6 +595,59 @@ TEST(CliCrawl, CtrlCExits130AndTheCrawlResumes) {
     interrupted_then_resumed(SIGINT, 130, "threaded");
 }
 
+// A crawl killed while far more URLs are queued than its window keeps in memory (most wait in
+// the store, paged back in, their rows written several pages to a statement) resumes and
+// fetches every page once, shallowest first: the pages' depths never go down, in either run.
+void killed_with_many_queued_then_resumed(const char* strategy) {
+    TempDir dir("clicrawl");
+    SlowSite site(300, 5ms);
+    const auto db = dir.file("c.db");
+    const std::vector<std::string> options = {"--strategy", strategy, "--frontier-window", "8"};
+    auto with = [&](std::vector<std::string> args) {
+        args.insert(args.end(), options.begin(), options.end());
+        return crawl_args(db, args);
+    };
+    auto first = run_process(with({site.seed(), "-c", "4"}), {}, {}, [&](int pid) {
+        EXPECT_TRUE(eventually([&] { return fetched_pages(db) > 30; })) << "30 pages not fetched";
+        ::kill(pid, SIGKILL);
+    });
+    EXPECT_EQ(first.exit_code, -1) << first.err;
+    EXPECT_LT(read_pages(db).ok_paths.size(), 300u);
+    {
+        auto reader = storage::Reader::open(db);
+        ASSERT_TRUE(reader);
+        auto queued = reader->database().query_int("SELECT count(*) FROM frontier WHERE state = 0");
+        ASSERT_TRUE(queued);
+        EXPECT_GT(*queued, 8) << "the kill came with no more queued than the window";
+    }
+    auto second = run_process(with({"--resume", "-c", "8"}));
+    EXPECT_EQ(second.exit_code, 0) << second.err;
+    const DbPages done = read_pages(db);
+    EXPECT_EQ(done.ok_paths, site.page_paths());
+    EXPECT_EQ(done.rows, done.distinct_urls) << "a URL was fetched twice";
+    EXPECT_EQ(done.crawl_status, "finished");
+    EXPECT_EQ(done.runs, 2);
+    auto reader = storage::Reader::open(db);
+    ASSERT_TRUE(reader);
+    auto deeper_first = reader->database().query_int(
+        "SELECT count(*) FROM pages a JOIN pages b ON b.id > a.id "
+        "WHERE a.kind = 'page' AND b.kind = 'page' AND b.depth < a.depth");
+    ASSERT_TRUE(deeper_first);
+    EXPECT_EQ(*deeper_first, 0) << "a page was fetched before a shallower one";
+}
+
+TEST(CliCrawl, ResumeAfterSigkillWithManyQueuedSequential) {
+    killed_with_many_queued_then_resumed("sequential");
+}
+
+TEST(CliCrawl, ResumeAfterSigkillWithManyQueuedThreaded) {
+    killed_with_many_queued_then_resumed("threaded");
+}
+
+TEST(CliCrawl, ResumeAfterSigkillWithManyQueuedAsync) {
+    killed_with_many_queued_then_resumed("async");
+}
+
 } // namespace
 
 namespace {
