@@ -178,6 +178,8 @@ public:
 
     std::size_t size() const noexcept { return m_entries.size(); }
     bool empty() const noexcept { return m_entries.empty(); }
+    // Every link's URL and kind, back to back, in order: nothing else.
+    std::string_view text() const noexcept { return m_text; }
     // Valid until the next push_back() or reserve().
     View operator[](std::size_t i) const noexcept {
         const Entry& e = m_entries[i];

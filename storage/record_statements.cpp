@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <iterator>
 #include <optional>
 
@@ -12,10 +13,36 @@ namespace flagcrawl::storage {
 
 namespace {
 
+// Appends `text` at `p` and moves `p` past it.
+void put(char*& p, std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    p += text.size();
+}
+
 // A page's links as page_links stores them (schema step 5): [[to_url, kind, nofollow], ...].
 void append_links_json(std::string& out, const LinkList& links) {
+    const std::size_t n = links.size();
+    if (n > 0 && !util::json_needs_any_escape(links.text())) {
+        // No URL or kind needs an escape (almost every page): one scan of all their bytes, the
+        // exact size, then each piece copied in. A link is ["URL","KIND",N] (9 bytes besides its
+        // text), the links are separated by commas, and the list is bracketed.
+        const std::size_t at = out.size();
+        out.resize(at + links.text().size() + 10 * n + 1);
+        char* p = out.data() + at;
+        *p++ = '[';
+        for (std::size_t i = 0; i < n; ++i) {
+            const LinkList::View link = links[i];
+            put(p, i == 0 ? "[\"" : ",[\"");
+            put(p, link.to_url);
+            put(p, "\",\"");
+            put(p, link.kind);
+            put(p, link.nofollow ? "\",1]" : "\",0]");
+        }
+        *p++ = ']';
+        return;
+    }
     out += '[';
-    for (std::size_t i = 0; i < links.size(); ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
         const LinkList::View link = links[i];
         out += '[';
         util::append_json_string(out, link.to_url);

@@ -7,6 +7,10 @@
 #include <string>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace flagcrawl::util {
 
 // Whether `c` must be escaped inside a JSON string: '"', '\' and control characters.
@@ -67,26 +71,56 @@ inline bool any_needs_escape(std::uint64_t v) {
     return (zero_byte(v ^ (k_ones * '"')) | zero_byte(v ^ (k_ones * '\\')) | below_space) != 0;
 }
 
+#if defined(__SSE2__)
+// The same question for 16 bytes (bytes >= 0x80 never match: the unsigned minimum keeps them).
+inline bool any_needs_escape(__m128i v) {
+    const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    const __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) != 0;
+}
+#endif
+
 } // namespace json_detail
+
+// Whether some byte of `text` needs an escape (json_needs_escape()): checked 16 bytes at a time
+// (8 without SSE2), the tail by an overlapping last block. Most text (URLs, names) has none.
+inline bool json_needs_any_escape(std::string_view text) noexcept {
+    const char* p = text.data();
+    const std::size_t n = text.size();
+#if defined(__SSE2__)
+    if (n >= 16) {
+        for (std::size_t k = 0; k + 16 <= n; k += 16) {
+            if (json_detail::any_needs_escape(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k)))) {
+                return true;
+            }
+        }
+        return json_detail::any_needs_escape(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)));
+    }
+#endif
+    if (n >= 8) {
+        for (std::size_t k = 0; k + 8 <= n; k += 8) {
+            if (json_detail::any_needs_escape(json_detail::load8(p + k))) {
+                return true;
+            }
+        }
+        return json_detail::any_needs_escape(json_detail::load8(p + n - 8));
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+        if (json_needs_escape(p[k])) {
+            return true;
+        }
+    }
+    return false;
+}
 
 // Appends `text` as a JSON string literal (quotes included), every byte that needs no escape as
 // it is: UTF-8 passes through, and the caller answers for its validity.
 inline void append_json_string(std::string& out, std::string_view text) {
-    // Most text (URLs, names) needs no escape: checked eight bytes at a time, the tail by an
-    // overlapping last word, then appended in one piece.
     const std::size_t n = text.size();
-    bool plain = true;
-    if (n >= 8) {
-        for (std::size_t k = 0; plain && k + 8 <= n; k += 8) {
-            plain = !json_detail::any_needs_escape(json_detail::load8(text.data() + k));
-        }
-        plain = plain && !json_detail::any_needs_escape(json_detail::load8(text.data() + n - 8));
-    } else {
-        for (const char c : text) {
-            plain = plain && !json_needs_escape(c);
-        }
-    }
-    if (plain) {
+    if (!json_needs_any_escape(text)) {
         const std::size_t at = out.size();
         out.resize(at + n + 2);
         char* p = out.data() + at;
@@ -98,9 +132,9 @@ inline void append_json_string(std::string& out, std::string_view text) {
     out += '"';
     std::size_t start = 0; // first byte not yet appended
     std::size_t i = 0;
-    while (i < text.size()) {
-        // Eight bytes at a time while none needs escaping (URLs, names: most text).
-        if (i + 8 <= text.size() && !json_detail::any_needs_escape(json_detail::load8(&text[i]))) {
+    while (i < n) {
+        // Eight bytes at a time while none needs escaping.
+        if (i + 8 <= n && !json_detail::any_needs_escape(json_detail::load8(&text[i]))) {
             i += 8;
             continue;
         }
@@ -111,7 +145,7 @@ inline void append_json_string(std::string& out, std::string_view text) {
         }
         ++i;
     }
-    out.append(text, start, text.size() - start);
+    out.append(text, start, n - start);
     out += '"';
 }
 

@@ -400,6 +400,91 @@ TEST(CrawlStore, EveryLinkOfAPageInDocumentOrder) {
     }
 }
 
+// page_links holds each page's links as JSON text, byte for byte as a plain escaper writes it:
+// pages whose URLs and kinds need no escape (the writer's fast path) and pages where one byte of
+// one link does (quotes, backslashes, control bytes; bytes >= 0x80, U+2028 and invalid UTF-8 pass
+// as they are).
+TEST(CrawlStore, LinksJsonIsExactWithAndWithoutEscapes) {
+    const auto reference = [](const std::vector<LinkRow>& rows) {
+        const auto quoted = [](std::string_view text) {
+            std::string out = "\"";
+            for (const char c : text) {
+                const auto u = static_cast<unsigned char>(c);
+                if (c == '"' || c == '\\') {
+                    out += '\\';
+                    out += c;
+                } else if (c == '\n') {
+                    out += "\\n";
+                } else if (c == '\r') {
+                    out += "\\r";
+                } else if (c == '\t') {
+                    out += "\\t";
+                } else if (c == '\b') {
+                    out += "\\b";
+                } else if (c == '\f') {
+                    out += "\\f";
+                } else if (u < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", u);
+                    out += buf;
+                } else {
+                    out += c;
+                }
+            }
+            return out + '"';
+        };
+        std::string out = "[";
+        for (const LinkRow& row : rows) {
+            out += (out.size() > 1 ? ",[" : "[") + quoted(row.to_url) + ',' + quoted(row.kind) +
+                   (row.nofollow ? ",1]" : ",0]");
+        }
+        return out + ']';
+    };
+    const std::vector<std::vector<LinkRow>> pages = {
+        {{"http://h/a", "anchor", false}},
+        {{"http://h/a", "anchor", false}, {"http://h/b?x=1&y=%22", "image", true}, {"", "", false}},
+        {{"http://h/caf\xC3\xA9/\xE2\x80\xA8\xE2\x80\xA9/\xC3\x28/\x7f/\xff", "anchor", true}},
+        {{"http://h/a", "anchor", false}, {"http://h/q\"uote", "anchor", false}},
+        {{"http://h/back\\slash", "image", false}, {"http://h/b", "anchor", true}},
+        {{std::string("http://h/\x01\x1f\0\n\t\r\b\f", 17), "anchor", false}},
+        {{"http://h/a", "kind\"", true}},
+        {{std::string(40, 'x'), std::string(17, 'y'), false},
+         {std::string(39, 'x') + '"', "anchor", false}},
+    };
+    TempDir dir("crawlstore");
+    const auto path = dir.file("c.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    const std::int64_t crawl = begin_crawl(*writer);
+    for (std::size_t i = 0; i < pages.size(); ++i) {
+        PageRecord page;
+        page.crawl_id = crawl;
+        page.run_id = crawl;
+        page.url = "http://h/p" + std::to_string(i);
+        for (const LinkRow& row : pages[i]) {
+            page.links.push_back(row.to_url, row.kind, row.nofollow);
+        }
+        ASSERT_TRUE(writer->submit(std::move(page)));
+    }
+    ASSERT_TRUE(writer->close());
+
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    for (std::size_t i = 0; i < pages.size(); ++i) {
+        auto statement = reader->database().prepare(
+            "SELECT page_links.links FROM page_links JOIN pages ON pages.id = page_links.page_id "
+            "WHERE pages.url = ?");
+        statement.bind(1, "http://h/p" + std::to_string(i));
+        std::size_t rows = 0;
+        ASSERT_TRUE(for_each_row(statement, [&](const Statement& r) {
+            EXPECT_EQ(r.column_text(0), reference(pages[i])) << i;
+            ++rows;
+            return true;
+        }));
+        EXPECT_EQ(rows, 1u) << i;
+    }
+}
+
 // The crawl opens its writer with wake_records 16: while a batch is open, the writer takes
 // records as soon as that many are queued (so few wait in memory), and still commits them in
 // one transaction.

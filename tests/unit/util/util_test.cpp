@@ -173,11 +173,11 @@ TEST(Json, StringsAreEscapedWhereverTheCharacterFalls) {
     EXPECT_EQ(json_string("http://a.test/caf\xC3\xA9"), "\"http://a.test/caf\xC3\xA9\"");
     EXPECT_EQ(json_string("q\"b\\s/\n\r\t\b\f"), "\"q\\\"b\\\\s/\\n\\r\\t\\b\\f\"");
     EXPECT_EQ(json_string(std::string("\x01\x1f\0\x7f", 4)), "\"\\u0001\\u001f\\u0000\x7f\"");
-    // Each position in and around the eight-byte words the escaper skips whole, in texts of
-    // every length up to 20 (the tail word overlaps the last whole one).
-    for (std::size_t size = 1; size <= 20; ++size) {
+    // Each position in and around the 16- and 8-byte blocks the escaper checks whole, in texts
+    // of every length up to 40 (the tail block overlaps the last whole one).
+    for (std::size_t size = 1; size <= 40; ++size) {
         for (std::size_t at = 0; at < size; ++at) {
-            for (const char c : {'"', '\\', '\n', '\x1f'}) {
+            for (const char c : {'"', '\\', '\n', '\x1f', '\0'}) {
                 std::string text(size, 'a');
                 text[at] = c;
                 std::string expected = "\"";
@@ -194,5 +194,26 @@ TEST(Json, StringsAreEscapedWhereverTheCharacterFalls) {
             }
         }
         EXPECT_EQ(json_string(std::string(size, 'a')), '"' + std::string(size, 'a') + '"');
+        EXPECT_FALSE(flagcrawl::util::json_needs_any_escape(std::string(size, 'a')));
     }
+}
+
+// Bytes next to those that need an escape pass through as they are, in every block position:
+// space, DEL, bytes >= 0x80 (which the 16-byte check must not take for control bytes), the
+// UTF-8 of U+2028 and U+2029 (JSON allows them raw), invalid UTF-8.
+TEST(Json, BytesThatNeedNoEscapePassThrough) {
+    const std::string kept[] = {" ",        "\x7f",         "\x80",         "\x9f",
+                                "\xa0",     "\xff",         "\xe2\x80\xa8", "\xe2\x80\xa9",
+                                "\xc3\x28", "\xed\xa0\x80", "!#[]{}/~"};
+    for (std::size_t size = 0; size <= 40; ++size) {
+        for (const std::string& piece : kept) {
+            for (std::size_t at = 0; at <= size; ++at) {
+                std::string text(size, 'a');
+                text.insert(at, piece);
+                EXPECT_FALSE(flagcrawl::util::json_needs_any_escape(text)) << size << " " << at;
+                EXPECT_EQ(json_string(text), '"' + text + '"') << size << " " << at;
+            }
+        }
+    }
+    EXPECT_FALSE(flagcrawl::util::json_needs_any_escape(""));
 }
