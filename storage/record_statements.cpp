@@ -108,7 +108,15 @@ RecordStatements::RecordStatements(Database& db)
     , m_delete_skip(
           db.prepare("DELETE FROM skips WHERE crawl_id = ? AND key_hash = ? AND tentative = 1"))
     , m_fail_chain(db.prepare("UPDATE pages SET error = ?, error_kind = ? "
-                              "WHERE crawl_id = ? AND seq = ? AND kind != 'robots'")) {}
+                              "WHERE crawl_id = ? AND seq = ? AND kind != 'robots'"))
+    , m_find_skip(
+          db.prepare("SELECT run_id, kind, rule FROM skips WHERE crawl_id = ? AND key_hash = ?"))
+    , m_find_tentative_skip(db.prepare("SELECT run_id, kind, rule FROM skips WHERE crawl_id = ? "
+                                       "AND key_hash = ? AND tentative = 1"))
+    , m_find_chain_rows(db.prepare(
+          "SELECT run_id, kind, external, http_status, attempts, bytes, error IS NOT NULL, "
+          "attempts = 0 AND error LIKE 'disallowed by robots%', error_kind FROM pages "
+          "WHERE crawl_id = ? AND seq = ? AND kind != 'robots'")) {}
 
 Result<std::int64_t> RecordStatements::begin_run(const RunInfo& info, CrawlBeginRecord* crawl) {
     std::array<char, 24> started;
@@ -287,6 +295,13 @@ Result<void> RecordStatements::apply(PageRecord& p) {
             return inserted.error();
         }
         page_id = *inserted;
+        const std::optional<std::int64_t> status =
+            p.http_status ? std::optional<std::int64_t>(*p.http_status) : std::nullopt;
+        const bool failed = p.error.has_value();
+        m_tallies[p.run_id].add_page(
+            {to_string(p.kind), p.external, status, failed,
+             failed && p.attempts == 0 && is_disallowed_error(*p.error), p.attempts, p.bytes},
+            failed ? error_count_kind(p.error_kind, status) : std::string());
     }
     if (!p.discovered.empty()) {
         if (!m_held.empty() && m_held_crawl != p.crawl_id) {
@@ -312,6 +327,11 @@ Result<void> RecordStatements::apply(PageRecord& p) {
         }
     }
     for (std::uint64_t key : p.unskipped) {
+        m_find_tentative_skip.bind(1, p.crawl_id);
+        m_find_tentative_skip.bind(2, static_cast<std::int64_t>(key));
+        if (auto r = untally_skips(m_find_tentative_skip); !r) {
+            return r;
+        }
         auto& erase = m_delete_skip;
         erase.bind(1, p.crawl_id);
         erase.bind(2, static_cast<std::int64_t>(key));
@@ -320,6 +340,9 @@ Result<void> RecordStatements::apply(PageRecord& p) {
         }
     }
     if (p.chain_failure) {
+        if (auto r = tally_chain_failure(p.crawl_id, *p.chain_failure); !r) {
+            return r;
+        }
         auto& fail = m_fail_chain;
         fail.bind_view(1, p.chain_failure->error);
         fail.bind_view(2, p.chain_failure->error_kind);
@@ -365,9 +388,50 @@ Result<void> RecordStatements::insert_skip(const PageRecord& p, const SkipRow& s
     };
     auto inserted = run(m_insert_skip);
     if (!inserted && inserted.error().duplicate_key()) {
-        return run(m_replace_skip);
+        m_find_skip.bind(1, p.crawl_id);
+        m_find_skip.bind(2, static_cast<std::int64_t>(skip.key_hash));
+        if (auto r = untally_skips(m_find_skip); !r) {
+            return r;
+        }
+        inserted = run(m_replace_skip);
+    }
+    if (inserted) {
+        m_tallies[p.run_id].add_skip(skip.kind, skip.rule);
     }
     return inserted;
+}
+
+Result<void> RecordStatements::untally_skips(Statement& find) {
+    return for_each_row(find, [&](const Statement& row) {
+        m_tallies[row.column_int64(0)].add_skip(row.column_text(1), row.column_text(2), -1);
+        return true;
+    });
+}
+
+Result<void> RecordStatements::tally_chain_failure(std::int64_t crawl_id,
+                                                   const ChainFailure& failure) {
+    auto& find = m_find_chain_rows;
+    find.bind(1, crawl_id);
+    find.bind(2, failure.seq);
+    const std::optional<std::string> new_kind(failure.error_kind);
+    return for_each_row(find, [&](const Statement& row) {
+        RunTally& tally = m_tallies[row.column_int64(0)];
+        const std::string kind(row.column_text(1));
+        PageRowFacts facts{kind,
+                           row.column_int64(2) != 0,
+                           row.column_optional_int64(3),
+                           row.column_int64(6) != 0,
+                           row.column_int64(7) != 0,
+                           row.column_int64(4),
+                           row.column_uint64(5)};
+        const std::optional<std::string> old_kind =
+            row.is_null(8) ? std::nullopt : std::optional<std::string>(row.column_text(8));
+        tally.add_page(facts, error_count_kind(old_kind, facts.http_status), -1);
+        facts.failed = true;
+        facts.disallowed = facts.attempts == 0 && is_disallowed_error(failure.error);
+        tally.add_page(facts, error_count_kind(new_kind, facts.http_status));
+        return true;
+    });
 }
 
 Result<std::int64_t> RecordStatements::insert_page(const PageRecord& p) {

@@ -5,14 +5,17 @@
 
 #include "storage/crawl_records.hpp"
 #include "storage/records.hpp"
+#include "storage/run_tally.hpp"
 #include "storage/sqlite.hpp"
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace flagcrawl::storage {
@@ -50,6 +53,11 @@ public:
     Result<void> flush();
     // Forgets the rows held back (the transaction was rolled back).
     void discard() noexcept { m_held.clear(); }
+    // What the records applied since the last call did to each run's totals (pages and skips
+    // rows written, replaced, deleted or changed), by run id; the caller merges it once the
+    // transaction commits, and drops it (drop_tallies()) when it rolls back.
+    std::map<std::int64_t, RunTally> take_tallies() { return std::exchange(m_tallies, {}); }
+    void drop_tallies() { m_tallies.clear(); }
 
 private:
     Result<void> insert_frontier_rows(std::int64_t crawl_id, std::span<const FrontierRow> rows);
@@ -59,6 +67,10 @@ private:
     Result<std::int64_t> insert_page(const PageRecord& p); // the pages row and its links
     Result<void> insert_skip(const PageRecord& p, const SkipRow& skip,
                              std::optional<std::int64_t> page_id);
+    // Takes the skips rows `find` selects (run_id, kind, rule) out of their runs' tallies.
+    Result<void> untally_skips(Statement& find);
+    // Tallies the change fail_chain is about to make to the rows of a chain's first URL.
+    Result<void> tally_chain_failure(std::int64_t crawl_id, const ChainFailure& failure);
 
     Database& m_db;
     Statement m_insert_run;
@@ -89,7 +101,11 @@ private:
     Statement m_replace_skip;
     Statement m_delete_skip;
     Statement m_fail_chain;
-    std::string m_links_json; // reused by insert_page()
+    Statement m_find_skip;                      // the row a replacing skip deletes
+    Statement m_find_tentative_skip;            // the row m_delete_skip deletes
+    Statement m_find_chain_rows;                // the rows m_fail_chain changes, as they are
+    std::map<std::int64_t, RunTally> m_tallies; // since take_tallies(), by run id
+    std::string m_links_json;                   // reused by insert_page()
 };
 
 } // namespace flagcrawl::storage

@@ -1,6 +1,7 @@
 #include "storage/stats.hpp"
 
 #include "storage/export.hpp"
+#include "storage/run_tally.hpp"
 #include "storage/schema.hpp"
 #include "util/ascii.hpp"
 #include "util/hash.hpp"
@@ -233,45 +234,30 @@ private:
                 }
             }
         }
-        // Every request the servers saw, robots.txt's included: runs.requests and the crawl's
-        // summary count the same.
-        m_s.requests += static_cast<std::uint64_t>(std::max<std::int64_t>(attempts, 0));
-        if (kind == "robots") {
-            ++m_s.robots_fetches;
-            m_s.robots_failed += failed ? 1 : 0;
-            return;
-        }
-        if (kind == "sitemap") {
-            return; // a sitemap file: its requests only (crawl_records.hpp)
-        }
-        if (row.column_int64(10) != 0) {
-            ++m_s.external_checked;
-            m_s.external_broken += failed ? 1 : 0;
-            return;
-        }
-        ++m_s.items;
-        if (kind == "page") {
-            ++m_s.pages;
-        } else if (kind == "requisite") {
-            ++m_s.requisites;
-        }
         const std::optional<std::int64_t> status = row.column_optional_int64(3);
-        const bool redirect_status = status && *status >= 300 && *status < 400;
-        const bool missing = status && (*status == 404 || *status == 410);
-        if (!failed && !m_scope.pages() &&
-            (attempts == 0 || (status && (*status == 304 || *status == 416)))) {
-            ++m_s.ok; // a download's kept file (recorder.hpp: Recorder::record_kept)
-            ++(attempts == 0 ? m_s.skipped : m_s.unchanged);
-        } else if (!failed) {
-            ++(redirect_status ? m_s.redirects : m_s.ok);
-        } else if (m_scope.pages() && disallowed) {
-            ++m_s.disallowed; // a queued page robots.txt refused (crawl_records.hpp)
-        } else {
-            ++(missing ? m_s.not_found : m_s.errors);
-        }
-        m_s.fetched += attempts > 0 ? 1 : 0;
         const std::uint64_t bytes = row.column_uint64(6);
-        m_s.bytes += bytes;
+        if (m_scope.pages()) {
+            // As the writer tallies them (run_tally.hpp): robots.txt, sitemap files and external
+            // checks count apart, in no table below.
+            if (!count_page_row(
+                    {kind, row.column_int64(10) != 0, status, failed, disallowed, attempts, bytes},
+                    m_s)) {
+                return;
+            }
+        } else {
+            m_s.requests += static_cast<std::uint64_t>(std::max<std::int64_t>(attempts, 0));
+            ++m_s.items;
+            if (!failed && (attempts == 0 || (status && (*status == 304 || *status == 416)))) {
+                ++m_s.ok; // a download's kept file (recorder.hpp: Recorder::record_kept)
+                ++(attempts == 0 ? m_s.skipped : m_s.unchanged);
+            } else if (!failed) {
+                ++(status && *status >= 300 && *status < 400 ? m_s.redirects : m_s.ok);
+            } else {
+                ++(status && (*status == 404 || *status == 410) ? m_s.not_found : m_s.errors);
+            }
+            m_s.fetched += attempts > 0 ? 1 : 0;
+            m_s.bytes += bytes;
+        }
         ++m_statuses[status ? static_cast<int>(*status) : -1];
         if (m_scope.pages()) {
             ++m_depths[std::min(static_cast<int>(row.column_int64(2)),

@@ -2,11 +2,13 @@
 
 #include "storage/record_statements.hpp"
 #include "storage/run_owner.hpp"
+#include "storage/run_tally.hpp"
 #include "storage/schema.hpp"
 #include "storage/writer_queue.hpp"
 
 #include <functional>
 #include <future>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -140,6 +142,12 @@ struct Writer::Impl {
         if (!committed) {
             return committed;
         }
+        {
+            std::lock_guard lock(tally_mutex);
+            for (const auto& [run_id, tally] : statements->take_tallies()) {
+                tallies[run_id].merge(tally);
+            }
+        }
         queue.committed(records);
         return {};
     }
@@ -147,6 +155,7 @@ struct Writer::Impl {
     void fail(const Error& error) {
         transaction.reset(); // rollback: the open batch is lost
         statements->discard();
+        statements->drop_tallies();
         batch_size = 0;
         if (thread_failure) {
             return;
@@ -253,6 +262,9 @@ struct Writer::Impl {
     std::mutex gate_mutex;
     std::function<void()> gate; // guarded by gate_mutex
 
+    mutable std::mutex tally_mutex;
+    std::map<std::int64_t, RunTally> tallies; // committed, by run id; guarded by tally_mutex
+
     Queue queue;
     std::thread thread;
     std::optional<Result<void>> close_result; // set by close(); owner's thread
@@ -336,6 +348,13 @@ Result<void> Writer::finish_run(std::int64_t run_id, const RunTotals& totals, Ru
 
 Result<void> Writer::submit(Record record) {
     return impl().push(std::move(record));
+}
+
+Summary Writer::run_totals(std::int64_t run_id) const {
+    Impl& state = impl();
+    std::lock_guard lock(state.tally_mutex);
+    const auto found = state.tallies.find(run_id);
+    return found == state.tallies.end() ? RunTally().summary() : found->second.summary();
 }
 
 void Writer::set_commit_gate(std::function<void()> gate) {

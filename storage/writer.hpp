@@ -17,6 +17,8 @@
 
 namespace flagcrawl::storage {
 
+struct Summary; // stats.hpp
+
 // Everything submit() accepts. The queue carries these values; the writer thread applies each
 // with the statements it prepared for that type (see writer.cpp: one apply() per alternative).
 //
@@ -112,6 +114,14 @@ public:
     // archived responses of the pages it records). A call in progress finishes before this one
     // returns, so that what the old gate refers to may go once it has. Any thread.
     void set_commit_gate(std::function<void()> gate);
+
+    // A crawl run's totals as summarize_run() would read them from the file now: counted from
+    // the pages and skips rows this writer committed (and the changes it made to them), so that
+    // the crawl's closing summary does not read its rows back. Only the counts are set (outcomes,
+    // requests, bytes, robots.txt, external checks, errors by kind, skips by kind and rule); all
+    // zero for a run it wrote no such row of. Call it after flush() to count every record
+    // submitted before. Any thread.
+    Summary run_totals(std::int64_t run_id) const;
 
     WriterStats stats() const;
     // The writer's first error, once it failed (see Errors above); never waits for the writer.

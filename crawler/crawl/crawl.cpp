@@ -442,8 +442,8 @@ CrawlReport Crawl::run() {
     return report;
 }
 
-// From the rows this run recorded, by `stats`'s own code; without a store, from the loop's
-// counters, which classify each row the same way.
+// From the rows this run recorded, as `stats` counts them (the writer's tally, run_tally.hpp);
+// without a store, from the loop's counters, which classify each row the same way.
 CrawlTotals Crawl::read_totals() {
     CrawlTotals t;
     const CrawlCounters& c = m_counters;
@@ -464,45 +464,29 @@ CrawlTotals Crawl::read_totals() {
     if (!m_writer) {
         return t;
     }
-    auto reader = storage::Reader::open(m_start.db);
-    if (!reader) {
-        return t;
-    }
-    // A few aggregates over this run's rows, read once: SQLite's default 2 MiB page cache would
-    // only hold the pages scanned, and at the end of a crawl it was the process's peak memory
-    // (ARCHITECTURE.md, "Memory"). Without the pragma the totals are still read, only larger.
-    (void)reader->database().exec("PRAGMA cache_size=-128");
-    storage::SummaryOptions options;
-    options.top_hosts = 1;
-    options.top_statuses = 1;
-    options.top_reasons = 1;
-    options.depth_buckets = 1;
-    options.timings = false;
-    auto summary = storage::summarize_run(*reader, m_run_id, options);
-    if (!summary) {
-        return t;
-    }
-    t.pages = summary->items;
-    t.ok = summary->ok;
-    t.redirects = summary->redirects;
-    t.not_found = summary->not_found;
-    t.errors = summary->errors;
-    t.disallowed = summary->disallowed;
-    t.bytes = summary->bytes;
-    t.requests = summary->requests;
-    t.robots_fetches = summary->robots_fetches;
-    t.external_checked = summary->external_checked;
-    t.external_broken = summary->external_broken;
+    // The rows this run committed, as the writer counted them while writing (flushed above).
+    const storage::Summary summary = m_writer->run_totals(m_run_id);
+    t.pages = summary.items;
+    t.ok = summary.ok;
+    t.redirects = summary.redirects;
+    t.not_found = summary.not_found;
+    t.errors = summary.errors;
+    t.disallowed = summary.disallowed;
+    t.bytes = summary.bytes;
+    t.requests = summary.requests;
+    t.robots_fetches = summary.robots_fetches;
+    t.external_checked = summary.external_checked;
+    t.external_broken = summary.external_broken;
     t.errors_by_kind.clear();
-    for (const storage::KindCount& kind : summary->errors_by_kind) {
+    for (const storage::KindCount& kind : summary.errors_by_kind) {
         t.errors_by_kind[kind.kind] = kind.count;
     }
-    t.skipped = summary->skipped;
+    t.skipped = summary.skipped;
     t.skipped_by_kind.clear();
-    for (const storage::KindCount& kind : summary->skipped_by_kind) {
+    for (const storage::KindCount& kind : summary.skipped_by_kind) {
         t.skipped_by_kind[kind.kind] = kind.count;
     }
-    for (const storage::ReasonCount& rule : summary->skipped_by_rule) {
+    for (const storage::ReasonCount& rule : summary.skipped_by_rule) {
         t.skipped_by_rule.emplace_back(rule.kind + ": " + rule.reason, rule.count);
     }
     return t;

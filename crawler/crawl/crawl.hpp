@@ -66,8 +66,9 @@ struct CrawlSetupError {
     std::string message; // one line
 };
 
-// What an invocation did, as recorded: counted from the pages rows it wrote, by the same code
-// as `flagcrawl stats` (storage/stats.hpp), so that the two always agree.
+// What an invocation did, as recorded: counted from the pages and skips rows it committed, as
+// the writer wrote them, by the same code as `flagcrawl stats` counts them when it reads them
+// (storage/run_tally.hpp), so that the two always agree.
 struct CrawlTotals {
     std::uint64_t pages = 0; // page and requisite rows: fetched, failed or refused
     std::uint64_t ok = 0;

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace flagcrawl::testing_support {
@@ -79,8 +80,9 @@ inline std::map<std::string, std::string> query_map(const std::string& db, const
     return out;
 }
 
-// One source of truth: the crawl's own summary, its runs row and `stats` over its pages say the
-// same (outcomes, errors by kind, skips by kind).
+// One source of truth: the crawl's own summary (counted by the writer as it wrote the rows), its
+// runs row and `stats` over its pages say the same (outcomes, bytes, requests, robots.txt and
+// external checks, errors by kind, skips by kind and by rule).
 inline void expect_counts_agree(const std::string& db, const crawler::CrawlReport& report,
                                 std::int64_t run_id) {
     auto reader = storage::Reader::open(db);
@@ -98,6 +100,16 @@ inline void expect_counts_agree(const std::string& db, const crawler::CrawlRepor
     EXPECT_EQ(t.errors, summary->errors);
     EXPECT_EQ(t.disallowed, summary->disallowed);
     EXPECT_EQ(t.skipped, summary->skipped);
+    EXPECT_EQ(t.bytes, summary->bytes);
+    EXPECT_EQ(t.requests, summary->requests);
+    EXPECT_EQ(t.robots_fetches, summary->robots_fetches);
+    EXPECT_EQ(t.external_checked, summary->external_checked);
+    EXPECT_EQ(t.external_broken, summary->external_broken);
+    std::vector<std::pair<std::string, std::uint64_t>> rules;
+    for (const auto& rule : summary->skipped_by_rule) {
+        rules.emplace_back(rule.kind + ": " + rule.reason, rule.count);
+    }
+    EXPECT_EQ(t.skipped_by_rule, rules);
     std::map<std::string, std::uint64_t> errors;
     for (const auto& kind : summary->errors_by_kind) {
         errors[kind.kind] = kind.count;

@@ -714,3 +714,141 @@ TEST(Stats, ForeignFilesAreToldApartFromUnreadableOnes) {
 }
 
 } // namespace
+
+namespace {
+
+// Every count the writer's tally gives (Writer::run_totals) as summarize_run() reads it.
+void expect_same_counts(const Summary& read, const Summary& tallied, std::int64_t run) {
+    SCOPED_TRACE("run " + std::to_string(run));
+    EXPECT_EQ(tallied.items, read.items);
+    EXPECT_EQ(tallied.fetched, read.fetched);
+    EXPECT_EQ(tallied.pages, read.pages);
+    EXPECT_EQ(tallied.requisites, read.requisites);
+    EXPECT_EQ(tallied.ok, read.ok);
+    EXPECT_EQ(tallied.redirects, read.redirects);
+    EXPECT_EQ(tallied.not_found, read.not_found);
+    EXPECT_EQ(tallied.errors, read.errors);
+    EXPECT_EQ(tallied.disallowed, read.disallowed);
+    EXPECT_EQ(tallied.requests, read.requests);
+    EXPECT_EQ(tallied.bytes, read.bytes);
+    EXPECT_EQ(tallied.robots_fetches, read.robots_fetches);
+    EXPECT_EQ(tallied.robots_failed, read.robots_failed);
+    EXPECT_EQ(tallied.external_checked, read.external_checked);
+    EXPECT_EQ(tallied.external_broken, read.external_broken);
+    EXPECT_EQ(tallied.errors_by_kind, read.errors_by_kind);
+    EXPECT_EQ(tallied.skipped, read.skipped);
+    EXPECT_EQ(tallied.skipped_by_kind, read.skipped_by_kind);
+    ASSERT_EQ(tallied.skipped_by_rule.size(), read.skipped_by_rule.size());
+    for (std::size_t i = 0; i < read.skipped_by_rule.size(); ++i) {
+        EXPECT_EQ(tallied.skipped_by_rule[i].kind, read.skipped_by_rule[i].kind) << i;
+        EXPECT_EQ(tallied.skipped_by_rule[i].reason, read.skipped_by_rule[i].reason) << i;
+        EXPECT_EQ(tallied.skipped_by_rule[i].count, read.skipped_by_rule[i].count) << i;
+    }
+}
+
+SkipRow skip_row(std::uint64_t key, std::string kind, std::string rule, bool tentative) {
+    return SkipRow{key, std::move(kind), std::move(rule), "http://a.test/s" + std::to_string(key),
+                   tentative};
+}
+
+} // namespace
+
+// The crawl's closing totals come from what the writer counted while it wrote (no re-read): after
+// every record, for each run, they equal what `stats` reads from the file. Every outcome, rows
+// apart from the items (robots.txt, sitemap, external checks), skips replaced and undone across a
+// resume, and failed redirect chains whose first row belongs to this run or to an earlier one.
+TEST(Stats, WriterTallyOfEachRunAgreesWithItsRows) {
+    TempDir dir("stats");
+    const std::string path = dir.file("c.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    std::vector<std::int64_t> runs;
+    const auto check = [&] {
+        ASSERT_TRUE(writer->flush());
+        auto reader = open_reader(path);
+        for (const std::int64_t run : runs) {
+            auto read = summarize_run(reader, run);
+            ASSERT_TRUE(read);
+            expect_same_counts(*read, writer->run_totals(run), run);
+        }
+    };
+    const std::int64_t crawl = begin_crawl_run(*writer);
+    runs.push_back(crawl);
+    const std::int64_t run1 = crawl;
+    std::vector<PageRecord> first;
+    PageRecord robots = page(crawl, run1, 0, "http://a.test/robots.txt", 200, 0, 1, 1);
+    robots.seq.reset();
+    robots.kind = PageKind::robots;
+    robots.attempts = 2;
+    first.push_back(robots);
+    PageRecord robots_failed = page(crawl, run1, 0, "http://b.test/robots.txt", 503, 0, 1, 1,
+                                    Failure{"http_status", "HTTP 503"});
+    robots_failed.seq.reset();
+    robots_failed.kind = PageKind::robots;
+    first.push_back(robots_failed);
+    PageRecord home = page(crawl, run1, 1, "http://a.test/", 200, 0, 10, 10);
+    home.skips = {skip_row(1, "out_of_scope", "scope host", false),
+                  skip_row(2, "nofollow", "rel=nofollow", true),
+                  skip_row(3, "limit_reached", "--depth 1", true),
+                  skip_row(4, "nofollow", "rel=nofollow", true)};
+    first.push_back(home);
+    first.push_back(page(crawl, run1, 2, "http://a.test/old", 301, 1, 2, 20));
+    PageRecord refused = page(crawl, run1, 3, "http://a.test/private", std::nullopt, 1, 0, 20,
+                              Failure{"robots", "Disallowed by robots.txt"});
+    refused.attempts = 0;
+    first.push_back(refused);
+    first.push_back(page(crawl, run1, 4, "http://a.test/gone", 410, 1, 3, 30,
+                         Failure{"http_status", "HTTP 410 Gone"}));
+    PageRecord unknown = page(crawl, run1, 5, "http://a.test/odd", 500, 1, 3, 30);
+    unknown.error = "something older builds did not name";
+    first.push_back(unknown);
+    first.push_back(page(crawl, run1, 6, "http://a.test/slow", std::nullopt, 1, 3, 30,
+                         Failure{"timeout", "timed out"}));
+    PageRecord sitemap = page(crawl, run1, 7, "http://a.test/sitemap.xml", 200, 0, 1, 40);
+    sitemap.kind = PageKind::sitemap;
+    first.push_back(sitemap);
+    PageRecord external = page(crawl, run1, 8, "http://x.test/", 200, 1, 1, 40);
+    external.external = true;
+    first.push_back(external);
+    PageRecord broken = page(crawl, run1, 9, "http://x.test/404", 404, 1, 1, 40,
+                             Failure{"http_status", "HTTP 404"});
+    broken.external = true;
+    first.push_back(broken);
+    PageRecord style = page(crawl, run1, 10, "http://a.test/s.css", 200, 1, 1, 50);
+    style.kind = PageKind::requisite;
+    style.bytes = 333;
+    style.skips = {skip_row(5, "robots", "robots.txt", false),
+                   skip_row(6, "nofollow", "rel=nofollow", true)};
+    first.push_back(style);
+    // The redirect of seq 11 ends badly in this run (its target, seq 12).
+    first.push_back(page(crawl, run1, 11, "http://a.test/loop", 302, 1, 1, 60));
+    PageRecord hop = page(crawl, run1, 12, "http://a.test/loop2", 302, 2, 1, 60);
+    hop.chain_failure = ChainFailure{11, "redirect loop", "redirect_loop"};
+    first.push_back(hop);
+    for (PageRecord& record : first) {
+        ASSERT_TRUE(writer->submit(std::move(record)));
+        check();
+    }
+    ASSERT_TRUE(writer->finish_run(run1, {}, RunStatus::interrupted));
+
+    const std::int64_t run2 = begin_crawl_run(*writer, crawl);
+    runs.push_back(run2);
+    // Seq 2's redirect (run 1's row) ends badly now; two of run 1's tentative skips become final
+    // (rows of run 2), one is undone.
+    PageRecord target = page(crawl, run2, 13, "http://a.test/new", 200, 2, 5, 100);
+    target.chain_failure = ChainFailure{2, "disallowed by robots.txt: /new", "robots"};
+    target.skips = {skip_row(2, "out_of_scope", "--exclude /x", false)};
+    ASSERT_TRUE(writer->submit(std::move(target)));
+    check();
+    PageRecord next = page(crawl, run2, 14, "http://a.test/next", 200, 2, 5, 110);
+    next.skips = {skip_row(4, "limit_reached", "--max-url-length 100", false),
+                  skip_row(7, "nofollow", "rel=nofollow", true)};
+    next.unskipped = {3, 7};
+    ASSERT_TRUE(writer->submit(std::move(next)));
+    check();
+    PageRecord disallowed_chain = page(crawl, run2, 15, "http://a.test/d", 200, 2, 5, 120);
+    disallowed_chain.chain_failure = ChainFailure{3, "disallowed by robots.txt", "robots"};
+    ASSERT_TRUE(writer->submit(std::move(disallowed_chain)));
+    check();
+    ASSERT_TRUE(writer->close());
+}
