@@ -143,11 +143,14 @@ Summary RunTally::summary() const {
         }
         s.skipped_by_rule.push_back({rule, kind, count});
     }
-    // As read_skips() orders them: by count, then rule.
-    std::stable_sort(s.skipped_by_rule.begin(), s.skipped_by_rule.end(),
-                     [](const ReasonCount& a, const ReasonCount& b) {
-                         return a.count != b.count ? a.count > b.count : a.reason < b.reason;
-                     });
+    // As read_skips() orders them: by count, then rule, then kind.
+    std::sort(s.skipped_by_rule.begin(), s.skipped_by_rule.end(),
+              [](const ReasonCount& a, const ReasonCount& b) {
+                  if (a.count != b.count) {
+                      return a.count > b.count;
+                  }
+                  return a.reason != b.reason ? a.reason < b.reason : a.kind < b.kind;
+              });
     for (const auto& [kind, count] : kinds) {
         s.skipped_by_kind.push_back({kind, count});
     }

@@ -496,13 +496,15 @@ Result<Percentiles> read_ttfb(Database& db, const Scope& scope, std::uint64_t co
 }
 
 // A crawl's skips, by kind and by rule. The rule's text is short and stable ("scope host",
-// "--depth 3"), so the groups are few.
+// "--depth 3"), so the groups are few. Ties by count and rule (one rule's text under two kinds:
+// a link whose scheme is "robots.txt") go by kind, as the writer's tally orders them
+// (run_tally.hpp), so that a crawl's summary lists them as `stats` does.
 Result<void> read_skips(Database& db, int version, const Scope& scope, Summary& s) {
     if (version < k_skips_version) {
         return {};
     }
     Statement statement = db.prepare("SELECT kind, rule, count(*) FROM skips WHERE (" +
-                                     scope.filter + ") GROUP BY 1, 2 ORDER BY 3 DESC, 2");
+                                     scope.filter + ") GROUP BY 1, 2 ORDER BY 3 DESC, 2, 1");
     statement.bind(1, scope.id);
     std::map<std::string, std::uint64_t, std::less<>> kinds;
     auto r = for_each_row(statement, [&](const Statement& row) {

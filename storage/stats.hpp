@@ -112,7 +112,7 @@ struct Summary {
     std::uint64_t external_checked = 0;
     std::uint64_t external_broken = 0;
     std::vector<KindCount> skipped_by_kind;   // by count, then kind
-    std::vector<ReasonCount> skipped_by_rule; // (rule, kind): by count, then rule
+    std::vector<ReasonCount> skipped_by_rule; // (rule, kind): by count, then rule, then kind
 
     // Rows by status class: [0] no response, [1] 1xx ... [5] 5xx (other values are not counted).
     std::array<std::uint64_t, 6> status_classes{};

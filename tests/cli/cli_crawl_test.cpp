@@ -11,6 +11,7 @@
 #include "server/site.hpp"
 #include "server/trap.hpp"
 #include "storage/reader.hpp"
+#include "storage/stats.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -326,6 +327,27 @@ std::int64_t fetched_pages(const std::string& db) {
     return pages ? *pages : 0;
 }
 
+// The latest run's runs row, written from the crawl's closing totals, holds what `stats` counts
+// from that run's rows: after Ctrl-C too, whose last batch commits while the crawl shuts down.
+void expect_latest_run_row_agrees_with_its_rows(const std::string& db) {
+    auto reader = storage::Reader::open(db);
+    ASSERT_TRUE(reader) << db;
+    auto id = reader->database().query_int("SELECT max(id) FROM runs");
+    ASSERT_TRUE(id);
+    auto run = reader->find_run(*id);
+    ASSERT_TRUE(run);
+    ASSERT_TRUE(*run);
+    auto summary = storage::summarize_run(*reader, *id);
+    ASSERT_TRUE(summary);
+    EXPECT_GT(summary->items, 0u);
+    const storage::RunTotals& totals = (**run).totals;
+    EXPECT_EQ(totals.ok, summary->ok + summary->redirects);
+    EXPECT_EQ(totals.not_found, summary->not_found);
+    EXPECT_EQ(totals.errors, summary->errors);
+    EXPECT_EQ(totals.bytes, summary->bytes);
+    EXPECT_EQ(totals.requests, summary->requests);
+}
+
 void interrupted_then_resumed(int signal_number, int expected_exit, const char* strategy) {
     TempDir dir("clicrawl");
     SlowSite site(150, 20ms);
@@ -342,6 +364,9 @@ void interrupted_then_resumed(int signal_number, int expected_exit, const char* 
     EXPECT_GT(cut.rows, 0u);
     EXPECT_LT(cut.ok_paths.size(), 150u);
     EXPECT_NE(cut.crawl_status, "finished");
+    if (signal_number == SIGINT) {
+        expect_latest_run_row_agrees_with_its_rows(db);
+    }
 
     auto second = run_process(crawl_args(db, {"--resume", "-c", "8", "--strategy", strategy}));
     EXPECT_EQ(second.exit_code, 0) << second.err;
@@ -350,6 +375,7 @@ void interrupted_then_resumed(int signal_number, int expected_exit, const char* 
     EXPECT_EQ(done.rows, done.distinct_urls) << "a URL was fetched twice";
     EXPECT_EQ(done.crawl_status, "finished");
     EXPECT_EQ(done.runs, 2);
+    expect_latest_run_row_agrees_with_its_rows(db);
 }
 
 // After Ctrl-C the crawl prints the exact command that continues it; run as printed, it does.

@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <fstream>
 #include <numeric>
 #include <random>
@@ -851,4 +853,154 @@ TEST(Stats, WriterTallyOfEachRunAgreesWithItsRows) {
     ASSERT_TRUE(writer->submit(std::move(disallowed_chain)));
     check();
     ASSERT_TRUE(writer->close());
+}
+
+namespace {
+
+// A random pages record of `run` (crawl `crawl`): any kind, outcome and error text, skips of a
+// few keys (so that they collide, within a record and across records, runs and crawls),
+// tentative skips undone, and redirect chains failed on a few seqs (rows of any kind and run).
+PageRecord random_record(std::mt19937& rng, std::int64_t crawl, std::int64_t run) {
+    const auto below = [&](std::uint32_t n) { return rng() % n; };
+    const auto chance = [&](std::uint32_t percent) { return below(100) < percent; };
+    const std::array<std::optional<int>, 10> statuses{std::nullopt, 200, 200, 301, 302,
+                                                      304,          404, 410, 500, 503};
+    const std::array<const char*, 6> errors{"disallowed by robots.txt",
+                                            "Disallowed By Robots.txt: /x",
+                                            "DISALLOWED BY ROBOTS",
+                                            "robots.txt unreachable",
+                                            "timed out",
+                                            "HTTP 500 (server)"};
+    const std::array<const char*, 6> error_kinds{"http_status",   "robots", "timeout",
+                                                 "redirect_loop", "",       "connect"};
+    const std::array<const char*, 5> skip_kinds{"out_of_scope", "nofollow", "limit_reached",
+                                                "robots", "invalid_url"};
+    const std::array<const char*, 5> rules{"scope host", "rel=nofollow", "--depth 2", "robots.txt",
+                                           "not a URL"};
+    const std::int64_t seq = 1 + below(20);
+    PageRecord p = page(crawl, run, seq, "http://a.test/" + std::to_string(seq),
+                        statuses[below(statuses.size())], static_cast<int>(below(4)), 3, 10);
+    p.has_page = !chance(10);
+    const std::uint32_t kind = below(20);
+    p.kind = kind < 11   ? PageKind::page
+             : kind < 14 ? PageKind::requisite
+             : kind < 17 ? PageKind::robots
+                         : PageKind::sitemap;
+    if (p.kind == PageKind::robots && chance(50)) {
+        p.seq.reset();
+    }
+    p.external = p.kind == PageKind::page && chance(20);
+    p.attempts = static_cast<int>(below(4));
+    p.bytes = below(5000);
+    if (chance(50)) {
+        p.error = errors[below(errors.size())];
+        if (!chance(15)) {
+            p.error_kind = error_kinds[below(error_kinds.size())];
+        }
+    }
+    for (std::uint32_t n = below(4); n > 0; --n) {
+        p.skips.push_back(skip_row(1 + below(12), skip_kinds[below(skip_kinds.size())],
+                                   rules[below(rules.size())], chance(50)));
+    }
+    for (std::uint32_t n = below(3); n > 0; --n) {
+        p.unskipped.push_back(1 + below(12));
+    }
+    if (chance(25)) {
+        p.chain_failure =
+            ChainFailure{static_cast<std::int64_t>(1 + below(20)), errors[below(errors.size())],
+                         error_kinds[below(error_kinds.size())]};
+    }
+    return p;
+}
+
+} // namespace
+
+// The same as WriterTallyOfEachRunAgreesWithItsRows over random records: two crawls in one file
+// (their skip keys and seqs collide, and must not touch each other's rows), one of them resumed
+// twice, batches of a few records committed midway, the counts compared every few records.
+TEST(Stats, WriterTallyAgreesWithItsRowsOverRandomRecords) {
+    for (std::uint32_t seed = 1; seed <= 6; ++seed) {
+        SCOPED_TRACE("seed " + std::to_string(seed));
+        TempDir dir("stats");
+        const std::string path = dir.file("r.db");
+        WriterOptions options;
+        options.batch_records = 1 + seed % 5;
+        auto writer = Writer::open(path, options);
+        ASSERT_TRUE(writer);
+        std::mt19937 rng(seed);
+        std::vector<std::int64_t> runs;
+        const auto check = [&] {
+            ASSERT_TRUE(writer->flush());
+            auto reader = open_reader(path);
+            for (const std::int64_t run : runs) {
+                auto read = summarize_run(reader, run);
+                ASSERT_TRUE(read);
+                expect_same_counts(*read, writer->run_totals(run), run);
+            }
+        };
+        const std::int64_t crawl_a = begin_crawl_run(*writer);
+        const std::int64_t crawl_b = begin_crawl_run(*writer);
+        std::int64_t run_a = crawl_a;
+        runs = {crawl_a, crawl_b};
+        for (int step = 1; step <= 240; ++step) {
+            if (step % 80 == 0) {
+                ASSERT_TRUE(writer->finish_run(run_a, {}, RunStatus::interrupted));
+                run_a = begin_crawl_run(*writer, crawl_a);
+                runs.push_back(run_a);
+            }
+            const bool in_a = rng() % 3 != 0;
+            ASSERT_TRUE(writer->submit(
+                random_record(rng, in_a ? crawl_a : crawl_b, in_a ? run_a : crawl_b)));
+            if (step % 8 == 0) {
+                check();
+            }
+        }
+        check();
+        ASSERT_TRUE(writer->close());
+    }
+}
+
+// A batch the writer rolls back (here a frontier row's seq used twice, which fails the writer)
+// leaves no trace in the totals: after the failure they are still those of the rows the file
+// holds, although the batch had written pages, replaced and undone skips and failed a chain of
+// rows committed before.
+TEST(Stats, WriterTallyDropsTheBatchItRollsBack) {
+    TempDir dir("stats");
+    const std::string path = dir.file("f.db");
+    WriterOptions options;
+    options.batch_delay = std::chrono::hours(1); // one batch until the flush
+    auto writer = Writer::open(path, options);
+    ASSERT_TRUE(writer);
+    const std::int64_t crawl = begin_crawl_run(*writer);
+    PageRecord home = page(crawl, crawl, 1, "http://a.test/", 200, 0, 10, 10);
+    home.skips = {skip_row(1, "nofollow", "rel=nofollow", true),
+                  skip_row(2, "limit_reached", "--depth 1", true)};
+    ASSERT_TRUE(writer->submit(std::move(home)));
+    ASSERT_TRUE(writer->submit(page(crawl, crawl, 2, "http://a.test/r", 301, 1, 1, 20)));
+    ASSERT_TRUE(writer->flush());
+    const Summary committed = writer->run_totals(crawl);
+    EXPECT_EQ(committed.items, 2u);
+    EXPECT_EQ(committed.skipped, 2u);
+
+    PageRecord next =
+        page(crawl, crawl, 3, "http://a.test/n", 404, 1, 1, 30, Failure{"http_status", "HTTP 404"});
+    next.skips = {skip_row(1, "out_of_scope", "scope host", false)};
+    next.unskipped = {2};
+    next.chain_failure = ChainFailure{2, "redirect loop", "redirect_loop"};
+    ASSERT_TRUE(writer->submit(std::move(next)));
+    PageRecord clash = page(crawl, crawl, 4, "http://a.test/c", 200, 1, 1, 40);
+    FrontierRow row;
+    row.seq = 900;
+    row.key_hash = 900;
+    row.url = "http://a.test/900";
+    clash.discovered = {row, row};
+    ASSERT_TRUE(writer->submit(std::move(clash)));
+    EXPECT_FALSE(writer->flush());
+
+    auto reader = open_reader(path);
+    auto read = summarize_run(reader, crawl);
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->items, 2u);
+    expect_same_counts(*read, writer->run_totals(crawl), crawl);
+    EXPECT_FALSE(writer->close());
 }
