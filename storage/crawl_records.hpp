@@ -180,6 +180,10 @@ public:
     bool empty() const noexcept { return m_entries.empty(); }
     // Every link's URL and kind, back to back, in order: nothing else.
     std::string_view text() const noexcept { return m_text; }
+    // Bytes of heap the list holds (its text and entries, reserved room included).
+    std::size_t heap_bytes() const noexcept {
+        return m_text.capacity() + 1 + m_entries.capacity() * sizeof(Entry);
+    }
     // Valid until the next push_back() or reserve().
     View operator[](std::size_t i) const noexcept {
         const Entry& e = m_entries[i];

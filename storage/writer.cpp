@@ -42,6 +42,65 @@ struct Flush {
 };
 using Item = std::variant<Record, BeginRun, FinishRun, Flush>;
 
+// What a queued item holds in memory, roughly: the item itself and the heap of its strings and
+// vectors (their reserved room included; a string short enough to sit in the object holds
+// none), so that the queue's byte bound follows what the queue keeps alive.
+std::size_t heap_bytes(const std::string& s) {
+    return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
+}
+std::size_t heap_bytes(const std::optional<std::string>& s) {
+    return s ? heap_bytes(*s) : 0;
+}
+template <class T> std::size_t heap_bytes(const std::vector<T>& v) {
+    return v.capacity() * sizeof(T);
+}
+std::size_t heap_bytes(const FrontierRow& row) {
+    return heap_bytes(row.url) + heap_bytes(row.chain) + heap_bytes(row.from_url) +
+           heap_bytes(row.chain_url) + heap_bytes(row.chain_from_url);
+}
+std::size_t heap_bytes(const std::vector<FrontierRow>& rows) {
+    std::size_t bytes = rows.capacity() * sizeof(FrontierRow);
+    for (const FrontierRow& row : rows) {
+        bytes += heap_bytes(row);
+    }
+    return bytes;
+}
+std::size_t heap_bytes(const DownloadRecord& d) {
+    return heap_bytes(d.url) + heap_bytes(d.final_url) + heap_bytes(d.path) + heap_bytes(d.sha256) +
+           heap_bytes(d.error) + heap_bytes(d.error_kind);
+}
+std::size_t heap_bytes(const CrawlBeginRecord& c) {
+    return heap_bytes(c.seeds) + heap_bytes(c.options) + heap_bytes(c.frontier);
+}
+std::size_t heap_bytes(const PageRecord& p) {
+    std::size_t bytes = heap_bytes(p.url) + heap_bytes(p.final_url) + heap_bytes(p.content_type) +
+                        heap_bytes(p.title) + heap_bytes(p.location) + heap_bytes(p.error) +
+                        heap_bytes(p.error_kind) + heap_bytes(p.body) + p.links.heap_bytes() +
+                        heap_bytes(p.discovered) + heap_bytes(p.skips) + heap_bytes(p.unskipped);
+    for (const SkipRow& skip : p.skips) {
+        bytes += heap_bytes(skip.kind) + heap_bytes(skip.rule) + heap_bytes(skip.url);
+    }
+    if (p.chain_failure) {
+        bytes += heap_bytes(p.chain_failure->error) + heap_bytes(p.chain_failure->error_kind);
+    }
+    return bytes;
+}
+std::size_t heap_bytes(const CrawlEndRecord& e) {
+    return heap_bytes(e.stop_reason);
+}
+std::size_t heap_bytes(const Record& record) {
+    return std::visit([](const auto& r) { return heap_bytes(r); }, record);
+}
+std::size_t heap_bytes(const BeginRun& b) {
+    return heap_bytes(b.info.arguments) + (b.crawl ? heap_bytes(*b.crawl) : 0);
+}
+std::size_t heap_bytes(const FinishRun&) {
+    return 0;
+}
+std::size_t heap_bytes(const Flush&) {
+    return 0;
+}
+
 template <class T> Result<T> error_result(const Error& error) {
     return Result<T>(boost::system::in_place_error, error);
 }
@@ -55,12 +114,14 @@ struct Writer::Impl {
         : options(writer_options)
         , db(std::move(database))
         , statements(std::in_place, db)
-        , queue(options.queue_capacity, options.wake_records) {}
+        , queue(options.queue_capacity, options.queue_bytes, options.wake_records) {}
 
     // Producer side (any thread): a record, or a control item answered through its promise.
     template <class T> Result<void> push(T&& value) {
         constexpr bool control = !std::is_same_v<std::decay_t<T>, Record>;
-        return queue.push(control, std::in_place_type<std::decay_t<T>>, std::forward<T>(value));
+        const std::size_t bytes = sizeof(Item) + heap_bytes(value);
+        return queue.push(control, bytes, std::in_place_type<std::decay_t<T>>,
+                          std::forward<T>(value));
     }
 
     // ---- writer thread ----
@@ -271,9 +332,10 @@ struct Writer::Impl {
 };
 
 Result<Writer> Writer::open(const std::string& path, const WriterOptions& options) {
-    if (options.queue_capacity == 0 || options.batch_records == 0 || options.wake_records == 0) {
+    if (options.queue_capacity == 0 || options.queue_bytes == 0 || options.batch_records == 0 ||
+        options.wake_records == 0) {
         throw std::invalid_argument(
-            "storage: queue_capacity, batch_records and wake_records must be > 0");
+            "storage: queue_capacity, queue_bytes, batch_records and wake_records must be > 0");
     }
     OpenOptions open_options;
     open_options.mode = OpenMode::read_write_create;

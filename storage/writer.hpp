@@ -39,6 +39,11 @@ struct WriterOptions {
     // 300 bytes plus the record's strings each: 4096 is ~2.5 MB, and absorbs ~150 ms of a
     // checkpoint's fsync at 25k rows/s.
     std::size_t queue_capacity = 4096;
+    // ... and their bytes (the records' own and their strings' and vectors'), at most: a record
+    // count alone lets records that hold much (a page's links and discoveries, a saved body)
+    // keep many MiB alive whenever the writer falls behind. A record larger than this alone
+    // waits for the queue to empty, then goes in alone.
+    std::size_t queue_bytes = 8 << 20;
     // A batch (one transaction) is committed when it holds this many records ...
     std::size_t batch_records = 1024;
     // ... or when this much time has passed since its first record, whichever comes first.
@@ -57,10 +62,11 @@ struct WriterOptions {
 
 // Counters since open(), for benchmarks and --verbose output.
 struct WriterStats {
-    std::uint64_t submitted = 0;    // records accepted by submit()
-    std::uint64_t committed = 0;    // records in committed transactions
-    std::uint64_t transactions = 0; // commits
-    std::size_t peak_queued = 0;    // most records queued or being applied at once
+    std::uint64_t submitted = 0;       // records accepted by submit()
+    std::uint64_t committed = 0;       // records in committed transactions
+    std::uint64_t transactions = 0;    // commits
+    std::size_t peak_queued = 0;       // most records queued or being applied at once
+    std::size_t peak_queued_bytes = 0; // most bytes they held at once (see queue_bytes)
 };
 
 // Thread rules: every member function may be called from any thread, concurrently, EXCEPT that
@@ -79,7 +85,7 @@ public:
     // whose process died 'killed' (settle_dead_runs, run_owner.hpp), prepares the statements and
     // starts the writer thread. Errors name the file (missing folder, read-only
     // file or folder, not a database, newer schema, locked). Throws std::invalid_argument for
-    // a zero queue_capacity, batch_records or wake_records.
+    // a zero queue_capacity, queue_bytes, batch_records or wake_records.
     static Result<Writer> open(const std::string& path, const WriterOptions& options = {});
 
     Writer(Writer&&) noexcept;

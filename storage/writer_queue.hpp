@@ -40,22 +40,30 @@ public:
     static constexpr std::size_t chunk = 256;
 
     // `capacity`: items queued or being handled, at most (push() blocks beyond it).
+    // `capacity_bytes`: their bytes (as push() is told them), at most; an item larger than that
+    // alone waits for an empty queue, then goes in alone.
     // `wake_records`: while a batch is open, the consumer waits for this many queued items.
-    // Both > 0.
-    WriterQueue(std::size_t capacity, std::size_t wake_records)
+    // All > 0.
+    WriterQueue(std::size_t capacity, std::size_t capacity_bytes, std::size_t wake_records)
         : m_capacity(capacity)
+        , m_capacity_bytes(capacity_bytes)
         , m_wake_limit(std::min({chunk, wake_records, capacity})) {}
 
     // ---- producers ----
 
-    // Queues an Item built from `args`; blocks while `capacity` items are queued or being
-    // handled. Returns the error given to fail(), if any (the item is then dropped). Throws
-    // std::logic_error once close() was called: a push that races close() is a bug.
-    template <class... Args> Result<void> push(bool control, Args&&... args) {
+    // Queues an Item built from `args`, which holds `bytes` of memory; blocks while it would
+    // pass `capacity` items or `capacity_bytes` queued or being handled. Returns the error given
+    // to fail(), if any (the item is then dropped). Throws std::logic_error once close() was
+    // called: a push that races close() is a bug.
+    template <class... Args> Result<void> push(bool control, std::size_t bytes, Args&&... args) {
         std::unique_lock lock(m_mutex);
         throw_if_closed();
-        while (m_in_flight >= m_capacity && !m_failure) {
+        while (full(bytes) && !m_failure) {
             ++m_producers_waiting;
+            // A lingering consumer would wait for records that cannot come.
+            if (m_waiting == Waiting::lingering) {
+                m_not_empty.notify_one();
+            }
             m_not_full.wait(lock);
             --m_producers_waiting;
             throw_if_closed();
@@ -63,15 +71,17 @@ public:
         if (m_failure) {
             return *m_failure;
         }
-        m_queue.emplace_back(std::forward<Args>(args)...);
+        m_queue.emplace_back(bytes, std::forward<Args>(args)...);
         ++m_pushed;
         ++m_in_flight;
+        m_in_flight_bytes += bytes;
         if (control) {
             m_last_control = m_pushed;
         } else {
             ++m_counters.submitted;
         }
         m_counters.peak_queued = std::max(m_counters.peak_queued, m_in_flight);
+        m_counters.peak_queued_bytes = std::max(m_counters.peak_queued_bytes, m_in_flight_bytes);
         // A wakeup per record costs more than the record's insert.
         const bool wake = m_waiting == Waiting::idle || (m_waiting == Waiting::lingering &&
                                                          (control || m_queue.size() >= m_wake_at));
@@ -105,17 +115,23 @@ public:
         }
         const std::size_t count = std::min(m_queue.size(), chunk);
         for (std::size_t i = 0; i < count; ++i) {
-            out.push_back(std::move(m_queue.front()));
+            out.push_back(std::move(m_queue.front().item));
+            m_taken_bytes.push_back(m_queue.front().bytes);
             m_queue.pop_front();
         }
         m_taken += count;
         return count == 0 && m_stopping;
     }
 
-    // The consumer is done with `count` taken items: their room goes back to the producers.
+    // The consumer is done with the `count` items it took first: their room goes back to the
+    // producers.
     void handled(std::size_t count) {
         std::lock_guard lock(m_mutex);
         m_in_flight -= count;
+        for (std::size_t i = 0; i < count; ++i) {
+            m_in_flight_bytes -= m_taken_bytes.front();
+            m_taken_bytes.pop_front();
+        }
         if (m_producers_waiting > 0) {
             m_not_full.notify_all();
         }
@@ -160,6 +176,22 @@ public:
 private:
     enum class Waiting { no, idle, lingering };
 
+    // An item with the bytes push() was told it holds.
+    struct Entry {
+        template <class... Args>
+        explicit Entry(std::size_t item_bytes, Args&&... args)
+            : bytes(item_bytes)
+            , item(std::forward<Args>(args)...) {}
+        std::size_t bytes;
+        Item item;
+    };
+
+    // Whether an item of `bytes` must wait for room; under the lock.
+    bool full(std::size_t bytes) const {
+        return m_in_flight >= m_capacity ||
+               (m_in_flight > 0 && m_in_flight_bytes + bytes > m_capacity_bytes);
+    }
+
     void throw_if_closed() const {
         if (m_stopping) {
             throw std::logic_error("storage: Writer used during or after close()");
@@ -172,21 +204,25 @@ private:
             return !m_queue.empty();
         }
         return m_queue.size() >= wake_at || m_last_control > m_taken ||
-               Clock::now() >= batch->deadline;
+               (m_producers_waiting > 0 && !m_queue.empty()) || Clock::now() >= batch->deadline;
     }
 
     const std::size_t m_capacity;
+    const std::size_t m_capacity_bytes;
     const std::size_t m_wake_limit; // wake_records, at most a chunk or the capacity
 
     // Guarded by m_mutex. `m_queue` holds the items not taken yet; `m_in_flight` also counts
-    // the taken items not handled yet, and is what `capacity` limits. A deque, not a
-    // preallocated ring: memory follows the items actually queued (a ring of 1024 slots of
-    // ~430 bytes is 0.43 MiB touched from the start).
+    // the taken items not handled yet, and is what `capacity` limits; `m_in_flight_bytes` is
+    // their bytes, which `capacity_bytes` limits, and `m_taken_bytes` those of each item taken
+    // and not handled yet, in order. A deque, not a preallocated ring: memory follows the items
+    // actually queued (a ring of 1024 slots of ~430 bytes is 0.43 MiB touched from the start).
     mutable std::mutex m_mutex;
     std::condition_variable m_not_empty;
     std::condition_variable m_not_full;
-    std::deque<Item> m_queue;
+    std::deque<Entry> m_queue;
+    std::deque<std::size_t> m_taken_bytes;
     std::size_t m_in_flight = 0;
+    std::size_t m_in_flight_bytes = 0;
     // Items ever pushed and taken, and the number (1-based) of the latest control item pushed:
     // a control item is queued while m_last_control > m_taken (the queue is first in, first out).
     std::uint64_t m_pushed = 0;

@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
     options.batch_records = static_cast<std::size_t>(arg(argc, argv, "--batch", 1024));
     options.batch_delay = std::chrono::milliseconds(arg(argc, argv, "--delay", 50));
     options.queue_capacity = static_cast<std::size_t>(arg(argc, argv, "--queue", 4096));
+    // By default no byte bound that binds: --queue counts records, whatever they hold.
+    options.queue_bytes = static_cast<std::size_t>(arg(argc, argv, "--queue-bytes", 1L << 40));
     const std::filesystem::path dir =
         text_arg(argc, argv, "--dir", std::filesystem::temp_directory_path().string());
     const std::string path = (dir / ("storage-bench-" + std::to_string(getpid()) + ".db")).string();

@@ -227,6 +227,30 @@ TEST(StorageWriter, TinyQueueLosesNothing) {
     EXPECT_EQ(count_downloads(path), k_rows);
 }
 
+TEST(StorageWriter, QueueBytesBoundWhatWaitsInMemory) {
+    // Records of ~10 KB each (their error text) against a 64 KiB bound: at most 6 wait at once,
+    // far below the 4096 of the record count bound, and none is lost.
+    TempDir dir("storage");
+    const auto path = dir.file("bytes.db");
+    WriterOptions options;
+    options.queue_bytes = 64 << 10;
+    auto writer = Writer::open(path, options);
+    ASSERT_TRUE(writer);
+    auto run = writer->begin_run(download_run());
+    ASSERT_TRUE(run);
+    constexpr int k_rows = 300;
+    for (int i = 0; i < k_rows; ++i) {
+        DownloadRecord d = ok_download(*run, i);
+        d.error = std::string(10'000, 'x');
+        ASSERT_TRUE(writer->submit(std::move(d)));
+        EXPECT_LE(writer->stats().peak_queued_bytes, options.queue_bytes);
+    }
+    ASSERT_TRUE(writer->close());
+    EXPECT_GT(writer->stats().peak_queued_bytes, 10'000u);
+    EXPECT_LE(writer->stats().peak_queued, 6u);
+    EXPECT_EQ(count_downloads(path), k_rows);
+}
+
 TEST(StorageWriter, FlushCommitsEverythingSubmittedBefore) {
     TempDir dir("storage");
     const auto path = dir.file("flush.db");
