@@ -4,6 +4,7 @@
 // fetched twice.
 #include "eventually.hpp"
 #include "process.hpp"
+#include "stats_fixture.hpp"
 #include "temp_dir.hpp"
 
 #include "server/router.hpp"
@@ -11,7 +12,6 @@
 #include "server/site.hpp"
 #include "server/trap.hpp"
 #include "storage/reader.hpp"
-#include "storage/stats.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -29,6 +29,7 @@ using namespace std::chrono_literals;
 using namespace flagcrawl;
 using testing_support::count_lines;
 using testing_support::eventually;
+using testing_support::expect_latest_run_row_agrees_with_its_rows;
 using testing_support::flagcrawl_binary;
 using testing_support::run_process;
 using testing_support::TempDir;
@@ -327,27 +328,6 @@ std::int64_t fetched_pages(const std::string& db) {
     return pages ? *pages : 0;
 }
 
-// The latest run's runs row, written from the crawl's closing totals, holds what `stats` counts
-// from that run's rows: after Ctrl-C too, whose last batch commits while the crawl shuts down.
-void expect_latest_run_row_agrees_with_its_rows(const std::string& db) {
-    auto reader = storage::Reader::open(db);
-    ASSERT_TRUE(reader) << db;
-    auto id = reader->database().query_int("SELECT max(id) FROM runs");
-    ASSERT_TRUE(id);
-    auto run = reader->find_run(*id);
-    ASSERT_TRUE(run);
-    ASSERT_TRUE(*run);
-    auto summary = storage::summarize_run(*reader, *id);
-    ASSERT_TRUE(summary);
-    EXPECT_GT(summary->items, 0u);
-    const storage::RunTotals& totals = (**run).totals;
-    EXPECT_EQ(totals.ok, summary->ok + summary->redirects);
-    EXPECT_EQ(totals.not_found, summary->not_found);
-    EXPECT_EQ(totals.errors, summary->errors);
-    EXPECT_EQ(totals.bytes, summary->bytes);
-    EXPECT_EQ(totals.requests, summary->requests);
-}
-
 void interrupted_then_resumed(int signal_number, int expected_exit, const char* strategy) {
     TempDir dir("clicrawl");
     SlowSite site(150, 20ms);
@@ -365,6 +345,7 @@ void interrupted_then_resumed(int signal_number, int expected_exit, const char* 
     EXPECT_LT(cut.ok_paths.size(), 150u);
     EXPECT_NE(cut.crawl_status, "finished");
     if (signal_number == SIGINT) {
+        // Its last batch was committed while the crawl shut down: in its totals too.
         expect_latest_run_row_agrees_with_its_rows(db);
     }
 

@@ -13,6 +13,7 @@
 #include "eventually.hpp"
 #include "pg_cluster.hpp"
 #include "process.hpp"
+#include "stats_fixture.hpp"
 #include "temp_dir.hpp"
 
 #include "crawler/pgfrontier/coordinator.hpp"
@@ -300,6 +301,7 @@ TEST_F(SharedCrawlTest, ThreeWorkersOneKilledTheOthersFinishWithNothingLost) {
             verdict = line;
         }
         EXPECT_EQ(line, verdict) << out; // every worker ends with the same verdict
+        testing_support::expect_latest_run_row_agrees_with_its_rows(dbs[i]);
     }
     EXPECT_EQ(verdict, "finished: frontier exhausted");
 
@@ -472,6 +474,7 @@ TEST_F(SharedCrawlTest, CtrlCHandsTheHostsBack) {
     auto code = first.wait(30s);
     ASSERT_TRUE(code) << first.err();
     EXPECT_EQ(*code, 130) << first.err();
+    testing_support::expect_latest_run_row_agrees_with_its_rows(dir.file("w.db"));
     EXPECT_EQ(pg->value("SELECT count(*) FROM flagcrawl.hosts WHERE owner IS NOT NULL"), "0");
     EXPECT_EQ(pg->value("SELECT count(*) FROM flagcrawl.urls WHERE state = 0 AND deliveries > 0"),
               "0");

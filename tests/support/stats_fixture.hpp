@@ -4,6 +4,8 @@
 
 #include "temp_dir.hpp"
 
+#include "storage/reader.hpp"
+#include "storage/stats.hpp"
 #include "storage/writer.hpp"
 
 #include <gtest/gtest.h>
@@ -96,6 +98,27 @@ inline std::int64_t begin_crawl_run(storage::Writer& writer, std::int64_t crawl_
     begin.options = R"({"scope":"host"})";
     EXPECT_TRUE(writer.submit(std::move(begin)));
     return run;
+}
+
+// The latest run of the file at `db`: its runs row, written from the crawl's closing totals,
+// holds what `stats` counts from the run's rows (storage/run_tally.hpp).
+inline void expect_latest_run_row_agrees_with_its_rows(const std::string& db) {
+    auto reader = storage::Reader::open(db);
+    ASSERT_TRUE(reader) << db;
+    auto id = reader->database().query_int("SELECT max(id) FROM runs");
+    ASSERT_TRUE(id);
+    auto run = reader->find_run(*id);
+    ASSERT_TRUE(run);
+    ASSERT_TRUE(*run);
+    auto summary = storage::summarize_run(*reader, *id);
+    ASSERT_TRUE(summary);
+    EXPECT_GT(summary->items, 0u);
+    const storage::RunTotals& totals = (**run).totals;
+    EXPECT_EQ(totals.ok, summary->ok + summary->redirects);
+    EXPECT_EQ(totals.not_found, summary->not_found);
+    EXPECT_EQ(totals.errors, summary->errors);
+    EXPECT_EQ(totals.bytes, summary->bytes);
+    EXPECT_EQ(totals.requests, summary->requests);
 }
 
 } // namespace flagcrawl::testing_support
