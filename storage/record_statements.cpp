@@ -56,6 +56,17 @@ void append_links_json(std::string& out, const LinkList& links) {
     out += ']';
 }
 
+// The INSERT of `count` frontier rows in one statement.
+std::string frontier_insert_sql(std::size_t count) {
+    std::string sql = "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, "
+                      "requisite, chain_seq, chain_keys, sitemap, from_seq, external) VALUES ";
+    for (std::size_t i = 0; i < count; ++i) {
+        sql += i == 0 ? "" : ", ";
+        sql += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    }
+    return sql;
+}
+
 } // namespace
 
 Error writer_error(const std::string& path, std::string_view reason) {
@@ -96,6 +107,7 @@ RecordStatements::RecordStatements(Database& db)
           "attempts, error, body, dns_ms, connect_ms, ttfb_ms, error_kind, external) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
     , m_insert_links(db.prepare("INSERT INTO page_links (page_id, links) VALUES (?, ?)"))
+    , m_insert_frontier_row(db.prepare(frontier_insert_sql(1)))
     , m_frontier_done(db.prepare("UPDATE frontier SET state = 1 WHERE crawl_id = ? AND seq = ?"))
     // A tentative skip (nofollow, past the depth) is replaced by a final one of the same URL;
     // the crawl never records a URL twice otherwise. The plain INSERT is tried first (see
@@ -221,60 +233,58 @@ Result<void> RecordStatements::apply(const CrawlBeginRecord& c) {
     return insert_frontier_rows(c.crawl_id, c.frontier);
 }
 
-Statement& RecordStatements::insert_frontier(std::size_t count) {
-    std::optional<Statement>& statement = m_insert_frontier[count - 1];
-    if (!statement) {
-        std::string sql = "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, "
-                          "requisite, chain_seq, chain_keys, sitemap, from_seq, external) VALUES ";
-        for (std::size_t i = 0; i < count; ++i) {
-            sql += i == 0 ? "" : ", ";
-            sql += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+void RecordStatements::bind_frontier_row(Statement& insert, int at, std::int64_t crawl_id,
+                                         const FrontierRow& row, std::string& keys) {
+    insert.bind(at + 1, crawl_id);
+    insert.bind(at + 2, row.seq);
+    // The hash's 64 bits as SQLite's signed INTEGER (crawl_records.hpp).
+    insert.bind(at + 3, static_cast<std::int64_t>(row.key_hash));
+    insert.bind_view(at + 4, row.url);
+    insert.bind(at + 5, row.depth);
+    insert.bind(at + 6, row.redirects);
+    insert.bind(at + 7, row.requisite ? 1 : 0);
+    if (row.chain_seq > 0) {
+        insert.bind(at + 8, row.chain_seq);
+        keys.assign(row.chain.size() * 8, '\0');
+        for (std::size_t k = 0; k < row.chain.size(); ++k) {
+            for (std::size_t b = 0; b < 8; ++b) {
+                keys[k * 8 + b] = static_cast<char>((row.chain[k] >> (8 * b)) & 0xff);
+            }
         }
-        statement.emplace(m_db.prepare(sql));
+        insert.bind_blob_view(at + 9, keys);
+    } else {
+        insert.bind(at + 8, std::nullopt);
+        insert.bind(at + 9, std::nullopt);
     }
-    return *statement;
+    insert.bind(at + 10, row.sitemap);
+    if (row.from_seq > 0) {
+        insert.bind(at + 11, row.from_seq);
+    } else {
+        insert.bind(at + 11, std::nullopt);
+    }
+    insert.bind(at + 12, row.external ? 1 : 0);
 }
 
 Result<void> RecordStatements::insert_frontier_rows(std::int64_t crawl_id,
                                                     std::span<const FrontierRow> rows) {
     constexpr int k_columns = 12;
-    for (std::size_t first = 0; first < rows.size(); first += k_frontier_chunk) {
-        const std::size_t count = std::min(k_frontier_chunk, rows.size() - first);
-        Statement& insert = insert_frontier(count);
-        for (std::size_t i = 0; i < count; ++i) {
-            const FrontierRow& row = rows[first + i];
-            const int at = static_cast<int>(i) * k_columns; // its parameters: at + 1 ...
-            insert.bind(at + 1, crawl_id);
-            insert.bind(at + 2, row.seq);
-            // The hash's 64 bits as SQLite's signed INTEGER (crawl_records.hpp).
-            insert.bind(at + 3, static_cast<std::int64_t>(row.key_hash));
-            insert.bind_view(at + 4, row.url);
-            insert.bind(at + 5, row.depth);
-            insert.bind(at + 6, row.redirects);
-            insert.bind(at + 7, row.requisite ? 1 : 0);
-            if (row.chain_seq > 0) {
-                insert.bind(at + 8, row.chain_seq);
-                std::string& keys = m_chain_keys[i];
-                keys.assign(row.chain.size() * 8, '\0');
-                for (std::size_t k = 0; k < row.chain.size(); ++k) {
-                    for (std::size_t b = 0; b < 8; ++b) {
-                        keys[k * 8 + b] = static_cast<char>((row.chain[k] >> (8 * b)) & 0xff);
-                    }
-                }
-                insert.bind_blob_view(at + 9, keys);
-            } else {
-                insert.bind(at + 8, std::nullopt);
-                insert.bind(at + 9, std::nullopt);
-            }
-            insert.bind(at + 10, row.sitemap);
-            if (row.from_seq > 0) {
-                insert.bind(at + 11, row.from_seq);
-            } else {
-                insert.bind(at + 11, std::nullopt);
-            }
-            insert.bind(at + 12, row.external ? 1 : 0);
+    std::size_t first = 0;
+    for (; rows.size() - first >= k_frontier_chunk; first += k_frontier_chunk) {
+        if (!m_insert_frontier_chunk) {
+            m_insert_frontier_chunk.emplace(m_db.prepare(frontier_insert_sql(k_frontier_chunk)));
+        }
+        Statement& insert = *m_insert_frontier_chunk;
+        for (std::size_t i = 0; i < k_frontier_chunk; ++i) {
+            bind_frontier_row(insert, static_cast<int>(i) * k_columns, crawl_id, rows[first + i],
+                              m_chain_keys[i]);
         }
         if (auto r = insert.run(); !r) {
+            return r;
+        }
+    }
+    for (; first < rows.size(); ++first) {
+        bind_frontier_row(m_insert_frontier_row, 0, crawl_id, rows[first], m_chain_keys[0]);
+        if (auto r = m_insert_frontier_row.run(); !r) {
             return r;
         }
     }
