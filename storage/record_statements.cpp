@@ -128,7 +128,13 @@ RecordStatements::RecordStatements(Database& db)
     , m_find_chain_rows(db.prepare(
           "SELECT run_id, kind, external, http_status, attempts, bytes, error IS NOT NULL, "
           "attempts = 0 AND error LIKE 'disallowed by robots%', error_kind FROM pages "
-          "WHERE crawl_id = ? AND seq = ? AND kind != 'robots'")) {}
+          "WHERE crawl_id = ? AND seq = ? AND kind != 'robots'"))
+    // Only a run that wrote its totals: a running one writes them from its tally when it ends,
+    // and a killed one never wrote any.
+    , m_adjust_ended_run(
+          db.prepare("UPDATE runs SET ok = ok + ?, not_found = not_found + ?, errors = errors + ?, "
+                     "bytes = bytes + ?, requests = requests + ? "
+                     "WHERE id = ? AND status IN ('finished', 'interrupted', 'failed')")) {}
 
 Result<std::int64_t> RecordStatements::begin_run(const RunInfo& info, CrawlBeginRecord* crawl) {
     std::array<char, 24> started;
@@ -424,8 +430,11 @@ Result<void> RecordStatements::tally_chain_failure(std::int64_t crawl_id,
     find.bind(1, crawl_id);
     find.bind(2, failure.seq);
     const std::optional<std::string> new_kind(failure.error_kind);
-    return for_each_row(find, [&](const Statement& row) {
-        RunTally& tally = m_tallies[row.column_int64(0)];
+    // What the change does to each run's counts; a run that has ended has its `runs` row
+    // corrected too, in this transaction, so that `stats --runs` keeps agreeing with its rows.
+    std::map<std::int64_t, RunTally> changes;
+    auto found = for_each_row(find, [&](const Statement& row) {
+        RunTally& change = changes[row.column_int64(0)];
         const std::string kind(row.column_text(1));
         PageRowFacts facts{kind,
                            row.column_int64(2) != 0,
@@ -436,12 +445,28 @@ Result<void> RecordStatements::tally_chain_failure(std::int64_t crawl_id,
                            row.column_uint64(5)};
         const std::optional<std::string> old_kind =
             row.is_null(8) ? std::nullopt : std::optional<std::string>(row.column_text(8));
-        tally.add_page(facts, error_count_kind(old_kind, facts.http_status), -1);
+        change.add_page(facts, error_count_kind(old_kind, facts.http_status), -1);
         facts.failed = true;
         facts.disallowed = facts.attempts == 0 && is_disallowed_error(failure.error);
-        tally.add_page(facts, error_count_kind(new_kind, facts.http_status));
+        change.add_page(facts, error_count_kind(new_kind, facts.http_status));
         return true;
     });
+    if (!found) {
+        return found;
+    }
+    for (const auto& [run_id, change] : changes) {
+        m_tallies[run_id].merge(change);
+        // The sums are modulo 2^64: a count taken back reads as a negative INTEGER.
+        const RunTotals d = crawl_run_totals(change.summary());
+        m_adjust_ended_run.bind_all(
+            static_cast<std::int64_t>(d.ok), static_cast<std::int64_t>(d.not_found),
+            static_cast<std::int64_t>(d.errors), static_cast<std::int64_t>(d.bytes),
+            static_cast<std::int64_t>(d.requests), run_id);
+        if (auto r = m_adjust_ended_run.run(); !r) {
+            return r;
+        }
+    }
+    return {};
 }
 
 Result<std::int64_t> RecordStatements::insert_page(const PageRecord& p) {

@@ -108,6 +108,7 @@ private:
     Statement m_find_skip;                      // the row a replacing skip deletes
     Statement m_find_tentative_skip;            // the row m_delete_skip deletes
     Statement m_find_chain_rows;                // the rows m_fail_chain changes, as they are
+    Statement m_adjust_ended_run;               // an ended run's totals, by a change to its rows
     std::map<std::int64_t, RunTally> m_tallies; // since take_tallies(), by run id
     std::string m_links_json;                   // reused by insert_page()
 };

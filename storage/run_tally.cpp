@@ -39,6 +39,14 @@ void sort_by_count(std::vector<KindCount>& kinds) {
 
 } // namespace
 
+RunTotals crawl_run_totals(const Summary& s) {
+    return RunTotals{.ok = s.ok + s.redirects,
+                     .not_found = s.not_found,
+                     .errors = s.errors,
+                     .bytes = s.bytes,
+                     .requests = s.requests};
+}
+
 bool count_page_row(const PageRowFacts& row, Summary& s) {
     // Every request the servers saw, robots.txt's included: runs.requests and the crawl's
     // summary count the same.

@@ -3,6 +3,7 @@
 // so that a crawl's closing totals need not read its rows back and still agree with `stats`.
 #pragma once
 
+#include "storage/records.hpp"
 #include "storage/stats.hpp"
 
 #include <cstdint>
@@ -38,6 +39,9 @@ bool is_disallowed_error(std::string_view error);
 // failed status as "http_404".
 std::string error_count_kind(const std::optional<std::string>& error_kind,
                              std::optional<std::int64_t> http_status);
+
+// What a crawl run's `runs` row holds of its summary: a redirect counts as ok there.
+RunTotals crawl_run_totals(const Summary& s);
 
 // One run's counts, as summarize_run() reads them from its rows, kept from the rows as they are
 // written and changed. Sums are modulo 2^64, so that a tally of changes (rows removed or changed

@@ -4,6 +4,7 @@
 #include "crawler/url/url.hpp"
 #include "storage/reader.hpp"
 #include "storage/run_owner.hpp"
+#include "storage/run_tally.hpp"
 #include "storage/stats.hpp"
 
 #include <array>
@@ -416,11 +417,7 @@ CrawlReport Crawl::run() {
     report.elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (m_writer) {
-        const storage::RunTotals totals{.ok = report.totals.ok + report.totals.redirects,
-                                        .not_found = report.totals.not_found,
-                                        .errors = report.totals.errors,
-                                        .bytes = report.totals.bytes,
-                                        .requests = report.totals.requests};
+        const storage::RunTotals totals = storage::crawl_run_totals(m_writer->run_totals(m_run_id));
         auto finished = m_writer->finish_run(
             m_run_id, totals, store_error ? storage::RunStatus::failed : run_status(report.reason));
         m_recorded = false;

@@ -100,17 +100,17 @@ inline std::int64_t begin_crawl_run(storage::Writer& writer, std::int64_t crawl_
     return run;
 }
 
-// The latest run of the file at `db`: its runs row, written from the crawl's closing totals,
-// holds what `stats` counts from the run's rows (storage/run_tally.hpp).
-inline void expect_latest_run_row_agrees_with_its_rows(const std::string& db) {
+// Run `id` of the file at `db`: its runs row, written from the crawl's closing totals (and
+// corrected when a later run changes its rows), holds what `stats` counts from the run's rows
+// (storage/run_tally.hpp).
+inline void expect_run_row_agrees_with_its_rows(const std::string& db, std::int64_t id) {
+    SCOPED_TRACE("run " + std::to_string(id));
     auto reader = storage::Reader::open(db);
     ASSERT_TRUE(reader) << db;
-    auto id = reader->database().query_int("SELECT max(id) FROM runs");
-    ASSERT_TRUE(id);
-    auto run = reader->find_run(*id);
+    auto run = reader->find_run(id);
     ASSERT_TRUE(run);
     ASSERT_TRUE(*run);
-    auto summary = storage::summarize_run(*reader, *id);
+    auto summary = storage::summarize_run(*reader, id);
     ASSERT_TRUE(summary);
     EXPECT_GT(summary->items, 0u);
     const storage::RunTotals& totals = (**run).totals;
@@ -119,6 +119,19 @@ inline void expect_latest_run_row_agrees_with_its_rows(const std::string& db) {
     EXPECT_EQ(totals.errors, summary->errors);
     EXPECT_EQ(totals.bytes, summary->bytes);
     EXPECT_EQ(totals.requests, summary->requests);
+}
+
+// The same for the latest run of the file at `db`.
+inline void expect_latest_run_row_agrees_with_its_rows(const std::string& db) {
+    std::int64_t id = 0;
+    {
+        auto reader = storage::Reader::open(db);
+        ASSERT_TRUE(reader) << db;
+        auto max = reader->database().query_int("SELECT max(id) FROM runs");
+        ASSERT_TRUE(max);
+        id = *max;
+    }
+    expect_run_row_agrees_with_its_rows(db, id);
 }
 
 } // namespace flagcrawl::testing_support

@@ -6,6 +6,7 @@
 #include "stats_fixture.hpp"
 
 #include "storage/reader.hpp"
+#include "storage/run_tally.hpp"
 #include "storage/stats.hpp"
 
 #include <gtest/gtest.h>
@@ -23,6 +24,7 @@ using flagcrawl::testing_support::begin_crawl_run;
 using flagcrawl::testing_support::begin_run;
 using flagcrawl::testing_support::download;
 using flagcrawl::testing_support::Failure;
+using flagcrawl::testing_support::expect_run_row_agrees_with_its_rows;
 using flagcrawl::testing_support::page;
 using flagcrawl::testing_support::SchemaTwoCrawl;
 using flagcrawl::testing_support::TempDir;
@@ -852,6 +854,53 @@ TEST(Stats, WriterTallyOfEachRunAgreesWithItsRows) {
     disallowed_chain.chain_failure = ChainFailure{3, "disallowed by robots.txt", "robots"};
     ASSERT_TRUE(writer->submit(std::move(disallowed_chain)));
     check();
+    ASSERT_TRUE(writer->close());
+}
+
+// A redirect recorded by a run that has ended, whose chain a later run fails: the ended run's
+// `runs` row is corrected with its rows, so that `stats --runs` and `stats` of that run agree.
+// The running run's row is left to the totals it writes when it ends; a killed run's is never
+// touched.
+TEST(Stats, AnEndedRunsRowFollowsItsChainFailedByALaterRun) {
+    TempDir dir("stats");
+    const std::string path = dir.file("c.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    const std::int64_t crawl = begin_crawl_run(*writer);
+    const std::int64_t run1 = crawl;
+    ASSERT_TRUE(writer->submit(page(crawl, run1, 1, "http://a.test/", 200, 0, 10, 10)));
+    ASSERT_TRUE(writer->submit(page(crawl, run1, 2, "http://a.test/old", 301, 1, 2, 20)));
+    ASSERT_TRUE(writer->submit(page(crawl, run1, 3, "http://a.test/moved", 302, 1, 2, 20)));
+    ASSERT_TRUE(writer->flush());
+    ASSERT_TRUE(writer->finish_run(run1, crawl_run_totals(writer->run_totals(run1)),
+                                   RunStatus::interrupted));
+    expect_run_row_agrees_with_its_rows(path, run1);
+
+    const std::int64_t run2 = begin_crawl_run(*writer, crawl);
+    PageRecord loop = page(crawl, run2, 4, "http://a.test/old2", 302, 2, 1, 30);
+    loop.chain_failure = ChainFailure{2, "redirect loop", "redirect_loop"};
+    ASSERT_TRUE(writer->submit(std::move(loop)));
+    PageRecord gone = page(crawl, run2, 5, "http://a.test/new", 404, 2, 1, 40,
+                           Failure{"http_status", "HTTP 404"});
+    gone.chain_failure = ChainFailure{3, "HTTP 404", "http_status"};
+    ASSERT_TRUE(writer->submit(std::move(gone)));
+    ASSERT_TRUE(writer->flush());
+    expect_run_row_agrees_with_its_rows(path, run1);
+    {
+        auto reader = open_reader(path);
+        auto read = summarize_run(reader, run1);
+        ASSERT_TRUE(read);
+        EXPECT_EQ(read->ok, 1u);
+        EXPECT_EQ(read->errors, 2u); // both redirects, failed by run 2
+        auto running = reader.find_run(run2);
+        ASSERT_TRUE(running);
+        ASSERT_TRUE(*running);
+        EXPECT_EQ((**running).totals.ok, 0u);
+        EXPECT_EQ((**running).totals.errors, 0u);
+    }
+    ASSERT_TRUE(
+        writer->finish_run(run2, crawl_run_totals(writer->run_totals(run2)), RunStatus::finished));
+    expect_run_row_agrees_with_its_rows(path, run2);
     ASSERT_TRUE(writer->close());
 }
 
