@@ -26,10 +26,6 @@ std::string seconds_text(Duration d) {
     return buffer;
 }
 
-// Whether `rules` allow `url`, whose origin is its first `origin_size` bytes: its path and query
-// as robots.txt rules match them, without a copy where the URL has them as they are.
-bool robots_allow(const RobotsRules& rules, std::string_view url, std::size_t origin_size);
-
 } // namespace
 
 std::string_view origin_of(std::string_view url) {
@@ -61,6 +57,8 @@ std::string path_and_query_of(std::string_view url) {
 
 namespace {
 
+// Whether `rules` allow `url`, whose origin is its first `origin_size` bytes: its path and query
+// as robots.txt rules match them, without a copy where the URL has them as they are.
 bool robots_allow(const RobotsRules& rules, std::string_view url, std::size_t origin_size) {
     std::string_view rest = url.substr(origin_size);
     rest = rest.substr(0, rest.find('#'));
