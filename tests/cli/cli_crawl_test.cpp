@@ -106,6 +106,13 @@ DbPages read_pages(const std::string& db) {
     return out;
 }
 
+// A crawl that finished with every page of `site` fetched, none twice.
+void expect_whole_site_once(const DbPages& done, const SlowSite& site) {
+    EXPECT_EQ(done.ok_paths, site.page_paths());
+    EXPECT_EQ(done.rows, done.distinct_urls) << "a URL was fetched twice";
+    EXPECT_EQ(done.crawl_status, "finished");
+}
+
 std::vector<std::string> crawl_args(const std::string& db, std::vector<std::string> extra) {
     std::vector<std::string> args = {flagcrawl_binary(), "crawl", "--db", db,
                                      "--progress",       "never", "-q"};
@@ -288,9 +295,7 @@ TEST(CliCrawl, ParseThreadsZeroCrawlsTheWholeSite) {
     auto r = run_process(crawl_args(dir.file("c.db"), {site.seed(), "--parse-threads", "0"}));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const DbPages done = read_pages(dir.file("c.db"));
-    EXPECT_EQ(done.ok_paths, site.page_paths());
-    EXPECT_EQ(done.rows, done.distinct_urls) << "a URL was fetched twice";
-    EXPECT_EQ(done.crawl_status, "finished");
+    expect_whole_site_once(done, site);
 }
 
 // A crawl that ended leaves a database file that holds everything on its own: a copy of the
@@ -352,9 +357,7 @@ void interrupted_then_resumed(int signal_number, int expected_exit, const char* 
     auto second = run_process(crawl_args(db, {"--resume", "-c", "8", "--strategy", strategy}));
     EXPECT_EQ(second.exit_code, 0) << second.err;
     const DbPages done = read_pages(db);
-    EXPECT_EQ(done.ok_paths, site.page_paths());
-    EXPECT_EQ(done.rows, done.distinct_urls) << "a URL was fetched twice";
-    EXPECT_EQ(done.crawl_status, "finished");
+    expect_whole_site_once(done, site);
     EXPECT_EQ(done.runs, 2);
     expect_latest_run_row_agrees_with_its_rows(db);
 }
@@ -630,9 +633,7 @@ void killed_with_many_queued_then_resumed(const char* strategy) {
     auto second = run_process(with({"--resume", "-c", "8"}));
     EXPECT_EQ(second.exit_code, 0) << second.err;
     const DbPages done = read_pages(db);
-    EXPECT_EQ(done.ok_paths, site.page_paths());
-    EXPECT_EQ(done.rows, done.distinct_urls) << "a URL was fetched twice";
-    EXPECT_EQ(done.crawl_status, "finished");
+    expect_whole_site_once(done, site);
     EXPECT_EQ(done.runs, 2);
     auto reader = storage::Reader::open(db);
     ASSERT_TRUE(reader);

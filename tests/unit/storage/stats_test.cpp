@@ -23,8 +23,8 @@ using flagcrawl::testing_support::at_ms;
 using flagcrawl::testing_support::begin_crawl_run;
 using flagcrawl::testing_support::begin_run;
 using flagcrawl::testing_support::download;
-using flagcrawl::testing_support::Failure;
 using flagcrawl::testing_support::expect_run_row_agrees_with_its_rows;
+using flagcrawl::testing_support::Failure;
 using flagcrawl::testing_support::page;
 using flagcrawl::testing_support::SchemaTwoCrawl;
 using flagcrawl::testing_support::TempDir;
@@ -750,6 +750,19 @@ void expect_same_counts(const Summary& read, const Summary& tallied, std::int64_
     }
 }
 
+// Once everything submitted is committed, each run's tally against what `stats` reads from the
+// file at `path`.
+void expect_tallies_agree(Writer& writer, const std::string& path,
+                          const std::vector<std::int64_t>& runs) {
+    ASSERT_TRUE(writer.flush());
+    auto reader = open_reader(path);
+    for (const std::int64_t run : runs) {
+        auto read = summarize_run(reader, run);
+        ASSERT_TRUE(read);
+        expect_same_counts(*read, writer.run_totals(run), run);
+    }
+}
+
 SkipRow skip_row(std::uint64_t key, std::string kind, std::string rule, bool tentative) {
     return SkipRow{key, std::move(kind), std::move(rule), "http://a.test/s" + std::to_string(key),
                    tentative};
@@ -767,15 +780,7 @@ TEST(Stats, WriterTallyOfEachRunAgreesWithItsRows) {
     auto writer = Writer::open(path);
     ASSERT_TRUE(writer);
     std::vector<std::int64_t> runs;
-    const auto check = [&] {
-        ASSERT_TRUE(writer->flush());
-        auto reader = open_reader(path);
-        for (const std::int64_t run : runs) {
-            auto read = summarize_run(reader, run);
-            ASSERT_TRUE(read);
-            expect_same_counts(*read, writer->run_totals(run), run);
-        }
-    };
+    const auto check = [&] { expect_tallies_agree(*writer, path, runs); };
     const std::int64_t crawl = begin_crawl_run(*writer);
     runs.push_back(crawl);
     const std::int64_t run1 = crawl;
@@ -978,15 +983,7 @@ TEST(Stats, WriterTallyAgreesWithItsRowsOverRandomRecords) {
         ASSERT_TRUE(writer);
         std::mt19937 rng(seed);
         std::vector<std::int64_t> runs;
-        const auto check = [&] {
-            ASSERT_TRUE(writer->flush());
-            auto reader = open_reader(path);
-            for (const std::int64_t run : runs) {
-                auto read = summarize_run(reader, run);
-                ASSERT_TRUE(read);
-                expect_same_counts(*read, writer->run_totals(run), run);
-            }
-        };
+        const auto check = [&] { expect_tallies_agree(*writer, path, runs); };
         const std::int64_t crawl_a = begin_crawl_run(*writer);
         const std::int64_t crawl_b = begin_crawl_run(*writer);
         std::int64_t run_a = crawl_a;
