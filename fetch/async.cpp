@@ -120,6 +120,7 @@ private:
     bool m_timer_armed = false;           // m_curl_timer has a wait outstanding ...
     Clock::time_point m_timer_expiry{};   // ... expiring then
     std::uint64_t m_timer_generation = 0; // tells a stale expiry from the current one
+    bool m_timeout_posted = false;        // an expiry due now is posted to the loop
     asio::steady_timer m_wake_timer{m_io};
     std::optional<Clock::time_point> m_wake_at; // m_wake_timer's pending expiry
     CURLM* m_multi = nullptr;
@@ -229,17 +230,31 @@ int AsyncFetcher::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*
     }
 }
 
-// CURLMOPT_TIMERFUNCTION: -1 cancels the timer; any other value (0 included) arms it once.
-// The expiry calls curl_multi_socket_action from the loop, never from inside this callback.
-// A pending expiry that comes no later than asked is kept: re-arming costs a timerfd_settime
-// each time (the loop's hottest syscall when every added handle asks for 0 ms), and an early
-// CURL_SOCKET_TIMEOUT is harmless — curl then tells its deadline again.
+// CURLMOPT_TIMERFUNCTION: -1 cancels the timer; 0 posts the expiry to the loop; any other value
+// arms the timer once. The expiry calls curl_multi_socket_action from the loop, never from
+// inside this callback. A pending expiry that comes no later than asked is kept: re-arming
+// costs a timerfd_settime each time, and an early CURL_SOCKET_TIMEOUT is harmless — curl then
+// tells its deadline again (so is a posted expiry that runs after a cancel).
 int AsyncFetcher::on_timer(CURLM*, long timeout_ms, void* self) noexcept {
     auto& f = *static_cast<AsyncFetcher*>(self);
     try {
         if (timeout_ms < 0) {
             f.m_timer_armed = false;
             f.m_curl_timer.cancel();
+            return 0;
+        }
+        if (timeout_ms == 0) {
+            // Due now (curl asks so for every handle added and at many state changes): a
+            // handler posted to the loop needs no timer, so no timerfd_settime, a syscall that
+            // reprograms the CPU's timer and costs several microseconds in a virtual machine
+            // (about 4% of a crawl's CPU, at one call every two pages).
+            if (!f.m_timeout_posted) {
+                f.m_timeout_posted = true;
+                asio::post(f.m_io, [&f] {
+                    f.m_timeout_posted = false;
+                    f.on_curl_timeout();
+                });
+            }
             return 0;
         }
         const Clock::time_point deadline = Clock::now() + Millis(timeout_ms);
