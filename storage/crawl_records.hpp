@@ -70,13 +70,16 @@ namespace flagcrawl::storage {
 //   to_url       absolute URL without fragment; kind: anchor, frame, refresh, canonical,
 //                alternate, other_link, stylesheet, icon, preload, image, script, media, embed,
 //                object; nofollow: rel=nofollow on the link or a page-level nofollow.
-// frontier     every URL the crawl accepted (in scope, allowed, new), in discovery order.
+// frontier     every URL the crawl accepted (in scope, allowed, new), in discovery order. From
+//              step 13 on a view, with these columns, of the table frontier_urls (the same
+//              columns but state) and of frontier_queue (below), which gives state.
 //   crawl_id, seq  seq counts from 1 in discovery (BFS) order within the crawl.
 //   key_hash     key_hash(normalize_key(url)) of crawler/url.hpp, stored as the signed 64-bit
 //                integer with the same bits: the seen-set is rebuilt from this column.
 //   url, depth, redirects (redirect hops that led here), requisite (0/1),
 //   state        0 queued, 1 done (a pages row with this seq exists, committed with it, or a
-//                skips row: a queued URL robots.txt refused once its rules were known).
+//                skips row: a queued URL robots.txt refused once its rules were known). From
+//                step 13 on, 0 while the row has a frontier_queue row.
 //   chain_seq, chain_keys  (step 6) a redirect target: the seq of the URL that started its
 //                redirect chain, and the key hashes of the chain's URLs before it (8 bytes each,
 //                little-endian, the start first); NULL for a URL not reached by a redirect.
@@ -88,6 +91,10 @@ namespace flagcrawl::storage {
 //                by a redirect: the hop before it); NULL for a seed (and in rows of older files).
 //   external     (step 12) 1: an out-of-scope URL queued to be checked once (crawl
 //                --check-external), not a page of the crawl; 0 otherwise.
+// frontier_queue (step 13) one row per queued frontier row, (crawl_id, depth, seq) as the
+//              frontier row has them: its key is the order the crawl pages the queued rows back
+//              in. Inserted with the frontier row, deleted when the row is done (deleting it
+//              costs a third of what rewriting the frontier row's state did).
 // skips        (step 6) every URL a crawl saw and did not fetch, once: a link or redirect target
 //              out of scope or filtered out, of another scheme (mailto:, javascript:, ...),
 //              invalid, refused by robots.txt, not followed (nofollow) or cut by a limit (the
@@ -225,7 +232,9 @@ struct PageRecord {
     bool has_page = true;
     std::int64_t crawl_id = 0;
     std::int64_t run_id = 0;
-    std::optional<std::int64_t> seq; // frontier row this fetch completes (set to done)
+    // The frontier row this fetch completes (set to done). `depth` is that row's depth: its
+    // frontier_queue row is sought by it (a record with another depth costs a second lookup).
+    std::optional<std::int64_t> seq;
     PageKind kind = PageKind::page;
     bool external = false; // an external check (pages.external)
     std::string url;

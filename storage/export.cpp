@@ -194,6 +194,15 @@ Result<void> export_rows(Reader& reader, ExportTable table, const ExportFilter& 
         if (table == ExportTable::pages && !filter.bodies) {
             std::erase_if(*columns, [](const ExportColumn& c) { return c.name == "body"; });
         }
+        if (table == ExportTable::frontier && reader.schema_version() >= k_frontier_queue_version) {
+            // From step 13 on, frontier is a view whose state, derived, declares no type: the
+            // table's it replaced.
+            for (ExportColumn& column : *columns) {
+                if (column.name == "state") {
+                    column.type = ColumnType::integer;
+                }
+            }
+        }
         std::string list = select_list(*columns, "t");
         if ((table == ExportTable::downloads || table == ExportTable::pages) &&
             reader.schema_version() < k_error_kind_version) {

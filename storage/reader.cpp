@@ -127,21 +127,28 @@ Reader::for_each_download(std::optional<std::int64_t> run_id,
 
 namespace {
 
+// The table of the frontier's rows in a file at `version` (from step 13 on, the view `frontier`
+// reads frontier_urls and frontier_queue: the readers read the table).
+std::string frontier_table(int version) {
+    return version >= k_frontier_queue_version ? "frontier_urls" : "frontier";
+}
+
 // The frontier columns for_each_frontier_row() reads, of the rows `f`, in a file at `version`
 // (the redirect chain since step 6, the sitemap role since step 10, the referring row's seq
 // since step 11, and for a redirect target the URLs of its chain's start and of that one's
-// referring row; the external check since step 12). Column 11, the referring row's URL, is
-// looked up by for_each_frontier_row().
-std::string frontier_columns(int version) {
+// referring row; the external check since step 12), FROM `from`, which names the rows `f`.
+// Column 11, the referring row's URL, is looked up by for_each_frontier_row().
+std::string frontier_columns(int version, const std::string& from) {
+    const std::string table = frontier_table(version);
     return std::string("SELECT f.seq, f.key_hash, f.url, f.depth, f.redirects, f.requisite, ") +
            (version >= k_skips_version ? "f.chain_seq, f.chain_keys, " : "NULL, NULL, ") +
            (version >= k_sitemaps_version ? "f.sitemap, " : "0, ") +
            (version >= k_external_version ? "f.external, " : "0, ") +
            (version >= k_referrer_version
-                ? "f.from_seq, NULL, c.url, cr.url FROM frontier f "
-                  "LEFT JOIN frontier c ON c.crawl_id = f.crawl_id AND c.seq = f.chain_seq "
-                  "LEFT JOIN frontier cr ON cr.crawl_id = f.crawl_id AND cr.seq = c.from_seq "
-                : "NULL, NULL, NULL, NULL FROM frontier f ");
+                ? "f.from_seq, NULL, c.url, cr.url FROM " + from + " LEFT JOIN " + table +
+                      " c ON c.crawl_id = f.crawl_id AND c.seq = f.chain_seq LEFT JOIN " + table +
+                      " cr ON cr.crawl_id = f.crawl_id AND cr.seq = c.from_seq "
+                : "NULL, NULL, NULL, NULL FROM " + from + " ");
 }
 
 // Streams the rows of a statement that selects frontier_columns() of the crawl `crawl_id`.
@@ -150,7 +157,8 @@ std::string frontier_columns(int version) {
 // and a join sought the referrer's row again for every row (a third of a page-in's
 // instructions). The lookup runs while `statement` is active, in the same read transaction:
 // it sees the same snapshot.
-Result<void> for_each_frontier_row(Database& db, std::int64_t crawl_id, Statement& statement,
+Result<void> for_each_frontier_row(Database& db, int version, std::int64_t crawl_id,
+                                   Statement& statement,
                                    const std::function<bool(const FrontierRow&)>& on_row) {
     FrontierRow frontier_row;
     std::optional<Statement> referrer;
@@ -179,8 +187,8 @@ Result<void> for_each_frontier_row(Database& db, std::int64_t crawl_id, Statemen
         frontier_row.from_seq = row.is_null(10) ? 0 : row.column_int64(10);
         if (frontier_row.from_seq != 0 && frontier_row.from_seq != referrer_seq) {
             if (!referrer) {
-                referrer.emplace(
-                    db.prepare("SELECT url FROM frontier WHERE crawl_id = ? AND seq = ?"));
+                referrer.emplace(db.prepare("SELECT url FROM " + frontier_table(version) +
+                                            " WHERE crawl_id = ? AND seq = ?"));
             }
             referrer->bind(1, crawl_id);
             referrer->bind(2, frontier_row.from_seq);
@@ -264,8 +272,12 @@ Result<CrawlProgress> Reader::crawl_progress(std::int64_t crawl_id) {
     if (!r) {
         return r.error();
     }
-    Statement frontier = m_db.prepare("SELECT coalesce(max(seq), 0), coalesce(sum(state = 0), 0) "
-                                      "FROM frontier WHERE crawl_id = ?");
+    Statement frontier = m_db.prepare(
+        m_version >= k_frontier_queue_version
+            ? "SELECT coalesce(max(seq), 0), (SELECT count(*) FROM frontier_queue WHERE crawl_id = "
+              "?1) FROM frontier_urls WHERE crawl_id = ?1"
+            : "SELECT coalesce(max(seq), 0), coalesce(sum(state = 0), 0) FROM frontier "
+              "WHERE crawl_id = ?1");
     frontier.bind(1, crawl_id);
     r = for_each_row(frontier, [&](const Statement& row) {
         progress.max_seq = row.column_int64(0);
@@ -281,35 +293,48 @@ Result<CrawlProgress> Reader::crawl_progress(std::int64_t crawl_id) {
 Result<void> Reader::for_each_frontier(std::int64_t crawl_id, std::int64_t after_seq,
                                        std::size_t limit, bool queued_only,
                                        const std::function<bool(const FrontierRow&)>& on_row) {
-    Statement statement = m_db.prepare(
-        frontier_columns(m_version) +
-        "WHERE f.crawl_id = ?1 AND f.seq > ?2 AND (?3 = 0 OR f.state = 0) ORDER BY f.seq LIMIT ?4");
+    const char* const queued = m_version >= k_frontier_queue_version
+                                   ? "EXISTS (SELECT 1 FROM frontier_queue q WHERE q.crawl_id = "
+                                     "f.crawl_id AND q.depth = f.depth AND q.seq = f.seq)"
+                                   : "f.state = 0";
+    Statement statement =
+        m_db.prepare(frontier_columns(m_version, frontier_table(m_version) + " f") +
+                     "WHERE f.crawl_id = ?1 AND f.seq > ?2 AND (?3 = 0 OR " + queued +
+                     ") ORDER BY f.seq LIMIT ?4");
     statement.bind(1, crawl_id);
     statement.bind(2, after_seq);
     statement.bind(3, queued_only ? 1 : 0);
     statement.bind(4, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
-    return for_each_frontier_row(m_db, crawl_id, statement, on_row);
+    return for_each_frontier_row(m_db, m_version, crawl_id, statement, on_row);
 }
 
 Result<void> Reader::for_each_queued(std::int64_t crawl_id, int after_depth, std::int64_t after_seq,
                                      std::size_t limit,
                                      const std::function<bool(const FrontierRow&)>& on_row) {
-    // Files before schema step 5 lack the partial index on queued rows: the same rows, by a
-    // scan of the crawl's rows and a sort.
-    Statement statement =
-        m_db.prepare(frontier_columns(m_version) +
-                     "WHERE f.crawl_id = ?1 AND f.state = 0 AND (f.depth, f.seq) > (?2, ?3) "
-                     "ORDER BY f.depth, f.seq LIMIT ?4");
+    // From schema step 13 on, the queued rows' keys in frontier_queue, in this order, each
+    // joined to its row (CROSS JOIN: SQLite keeps that loop order). Before: the partial index
+    // of step 5 on frontier; files before step 5 lack it: the same rows, by a scan of the
+    // crawl's rows and a sort.
+    Statement statement = m_db.prepare(
+        m_version >= k_frontier_queue_version
+            ? frontier_columns(m_version, "frontier_queue q CROSS JOIN frontier_urls f ON "
+                                          "f.crawl_id = q.crawl_id AND f.seq = q.seq") +
+                  "WHERE q.crawl_id = ?1 AND (q.depth, q.seq) > (?2, ?3) "
+                  "ORDER BY q.depth, q.seq LIMIT ?4"
+            : frontier_columns(m_version, "frontier f") +
+                  "WHERE f.crawl_id = ?1 AND f.state = 0 AND (f.depth, f.seq) > (?2, ?3) "
+                  "ORDER BY f.depth, f.seq LIMIT ?4");
     statement.bind(1, crawl_id);
     statement.bind(2, after_depth);
     statement.bind(3, after_seq);
     statement.bind(4, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
-    return for_each_frontier_row(m_db, crawl_id, statement, on_row);
+    return for_each_frontier_row(m_db, m_version, crawl_id, statement, on_row);
 }
 
 Result<void> Reader::for_each_seen_key(std::int64_t crawl_id,
                                        const std::function<void(std::uint64_t)>& on_key) {
-    Statement statement = m_db.prepare("SELECT key_hash FROM frontier WHERE crawl_id = ?");
+    Statement statement =
+        m_db.prepare("SELECT key_hash FROM " + frontier_table(m_version) + " WHERE crawl_id = ?");
     statement.bind(1, crawl_id);
     return for_each_row(statement, [&](const Statement& row) {
         on_key(static_cast<std::uint64_t>(row.column_int64(0)));

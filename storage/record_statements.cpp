@@ -58,11 +58,20 @@ void append_links_json(std::string& out, const LinkList& links) {
 
 // The INSERT of `count` frontier rows in one statement.
 std::string frontier_insert_sql(std::size_t count) {
-    std::string sql = "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, redirects, "
+    std::string sql = "INSERT INTO frontier_urls (crawl_id, seq, key_hash, url, depth, redirects, "
                       "requisite, chain_seq, chain_keys, sitemap, from_seq, external) VALUES ";
     for (std::size_t i = 0; i < count; ++i) {
         sql += i == 0 ? "" : ", ";
         sql += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    }
+    return sql;
+}
+
+// The INSERT of the frontier_queue rows of `count` new frontier rows in one statement.
+std::string queue_insert_sql(std::size_t count) {
+    std::string sql = "INSERT INTO frontier_queue (crawl_id, depth, seq) VALUES ";
+    for (std::size_t i = 0; i < count; ++i) {
+        sql += i == 0 ? "(?, ?, ?)" : ", (?, ?, ?)";
     }
     return sql;
 }
@@ -108,7 +117,12 @@ RecordStatements::RecordStatements(Database& db)
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
     , m_insert_links(db.prepare("INSERT INTO page_links (page_id, links) VALUES (?, ?)"))
     , m_insert_frontier_row(db.prepare(frontier_insert_sql(1)))
-    , m_frontier_done(db.prepare("UPDATE frontier SET state = 1 WHERE crawl_id = ? AND seq = ?"))
+    , m_insert_queue_row(db.prepare(queue_insert_sql(1)))
+    , m_frontier_done(
+          db.prepare("DELETE FROM frontier_queue WHERE crawl_id = ? AND depth = ? AND seq = ?"))
+    , m_frontier_done_any_depth(
+          db.prepare("DELETE FROM frontier_queue WHERE crawl_id = ?1 AND seq = ?2 AND depth = "
+                     "(SELECT depth FROM frontier_urls WHERE crawl_id = ?1 AND seq = ?2)"))
     // A tentative skip (nofollow, past the depth) is replaced by a final one of the same URL;
     // the crawl never records a URL twice otherwise. The plain INSERT is tried first (see
     // insert_skip()), the replacing one only when the URL has a row already.
@@ -271,26 +285,44 @@ void RecordStatements::bind_frontier_row(Statement& insert, int at, std::int64_t
     insert.bind(at + 12, row.external ? 1 : 0);
 }
 
+void RecordStatements::bind_queue_row(Statement& insert, int at, std::int64_t crawl_id,
+                                      const FrontierRow& row) {
+    insert.bind(at + 1, crawl_id);
+    insert.bind(at + 2, row.depth);
+    insert.bind(at + 3, row.seq);
+}
+
 Result<void> RecordStatements::insert_frontier_rows(std::int64_t crawl_id,
                                                     std::span<const FrontierRow> rows) {
     constexpr int k_columns = 12;
+    constexpr int k_queue_columns = 3;
     std::size_t first = 0;
     for (; rows.size() - first >= k_frontier_chunk; first += k_frontier_chunk) {
         if (!m_insert_frontier_chunk) {
             m_insert_frontier_chunk.emplace(m_db.prepare(frontier_insert_sql(k_frontier_chunk)));
+            m_insert_queue_chunk.emplace(m_db.prepare(queue_insert_sql(k_frontier_chunk)));
         }
         Statement& insert = *m_insert_frontier_chunk;
+        Statement& queue = *m_insert_queue_chunk;
         for (std::size_t i = 0; i < k_frontier_chunk; ++i) {
             bind_frontier_row(insert, static_cast<int>(i) * k_columns, crawl_id, rows[first + i],
                               m_chain_keys[i]);
+            bind_queue_row(queue, static_cast<int>(i) * k_queue_columns, crawl_id, rows[first + i]);
         }
         if (auto r = insert.run(); !r) {
+            return r;
+        }
+        if (auto r = queue.run(); !r) {
             return r;
         }
     }
     for (; first < rows.size(); ++first) {
         bind_frontier_row(m_insert_frontier_row, 0, crawl_id, rows[first], m_chain_keys[0]);
         if (auto r = m_insert_frontier_row.run(); !r) {
+            return r;
+        }
+        bind_queue_row(m_insert_queue_row, 0, crawl_id, rows[first]);
+        if (auto r = m_insert_queue_row.run(); !r) {
             return r;
         }
     }
@@ -378,8 +410,18 @@ Result<void> RecordStatements::apply(PageRecord& p) {
         }
         auto& done = m_frontier_done;
         done.bind(1, p.crawl_id);
-        done.bind(2, *p.seq);
-        return done.run();
+        done.bind(2, p.depth);
+        done.bind(3, *p.seq);
+        if (auto r = done.run(); !r || m_db.changes() != 0) {
+            return r;
+        }
+        // No queued row at the record's depth: the row is done already, or the record's depth
+        // is not its row's (crawl_records.hpp asks for it, the crawl's records have it). The
+        // row's own depth, so that a resume never fetches the URL again.
+        auto& any_depth = m_frontier_done_any_depth;
+        any_depth.bind(1, p.crawl_id);
+        any_depth.bind(2, *p.seq);
+        return any_depth.run();
     }
     return {};
 }

@@ -65,6 +65,9 @@ private:
     // bytes until the statement has run.
     static void bind_frontier_row(Statement& insert, int at, std::int64_t crawl_id,
                                   const FrontierRow& row, std::string& keys);
+    // Binds the frontier_queue row of `row` to the 3 parameters of `insert` from `at` + 1 on.
+    static void bind_queue_row(Statement& insert, int at, std::int64_t crawl_id,
+                               const FrontierRow& row);
     Result<std::int64_t> insert_page(const PageRecord& p); // the pages row and its links
     Result<void> insert_skip(const PageRecord& p, const SkipRow& skip,
                              std::optional<std::int64_t> page_id);
@@ -92,15 +95,21 @@ private:
     // resident for the whole crawl (~0.28 MB of the 5,000-page bench crawl's 2.8 MB heap peak),
     // for rows that come once per transaction.
     static constexpr std::size_t k_frontier_chunk = 16;
+    // Each statement of frontier_urls rows is followed by one of their frontier_queue rows.
     std::optional<Statement> m_insert_frontier_chunk; // prepared on first use
+    std::optional<Statement> m_insert_queue_chunk;    // with m_insert_frontier_chunk
     Statement m_insert_frontier_row;
+    Statement m_insert_queue_row;
     // The chain keys of a chunk's rows, bound without a copy until its statement has run.
     std::array<std::string, k_frontier_chunk> m_chain_keys;
     // Frontier rows of the open transaction not inserted yet (fewer than k_frontier_chunk,
     // between records), in the order they came, all of the crawl m_held_crawl.
     std::vector<FrontierRow> m_held;
     std::int64_t m_held_crawl = 0;
+    // A row is done: its frontier_queue row deleted, sought by the record's depth, or by the
+    // row's own when that finds none.
     Statement m_frontier_done;
+    Statement m_frontier_done_any_depth;
     Statement m_insert_skip;
     Statement m_replace_skip;
     Statement m_delete_skip;

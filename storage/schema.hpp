@@ -31,6 +31,9 @@ inline constexpr int k_sitemaps_version = 10;
 inline constexpr int k_referrer_version = 11;
 // 12: frontier.external and pages.external, the external checks of crawl --check-external.
 inline constexpr int k_external_version = 12;
+// 13: a queued frontier row has a frontier_queue row (crawl_id, depth, seq), deleted once done;
+// the frontier's rows are in frontier_urls, read as before through the view `frontier`.
+inline constexpr int k_frontier_queue_version = 13;
 
 // The SQL expression of a downloads or pages row's error kind in a file at `version`: the
 // error_kind column from step 4 on; in an older file (which readers do not migrate) the kind

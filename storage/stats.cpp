@@ -531,7 +531,10 @@ Result<void> read_skips(Database& db, int version, const Scope& scope, Summary& 
 
 Result<void> read_frontier(Database& db, int schema, std::int64_t crawl_id, Summary& s) {
     Statement frontier = db.prepare(
-        "SELECT count(*), coalesce(sum(state = 0), 0) FROM frontier WHERE crawl_id = ?1");
+        schema >= k_frontier_queue_version
+            ? "SELECT count(*), (SELECT count(*) FROM frontier_queue WHERE crawl_id = ?1) "
+              "FROM frontier_urls WHERE crawl_id = ?1"
+            : "SELECT count(*), coalesce(sum(state = 0), 0) FROM frontier WHERE crawl_id = ?1");
     frontier.bind(1, crawl_id);
     auto r = for_each_row(frontier, [&](const Statement& row) {
         s.seen_urls = row.column_uint64(0);

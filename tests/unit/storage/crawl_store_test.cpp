@@ -1,12 +1,14 @@
 // The crawl tables through the writer and reader: a crawl begun, pages with their links and
 // discoveries committed together, frontier state, seen keys, resume bookkeeping, the seen-set
-// of schema step 3, and the migration of older files (steps 1, 2, 7, 10, 11 and 12). Real SQLite
-// files in a temp folder.
+// of schema step 3, and the migration of older files (steps 1, 2, 7, 10, 11, 12 and 13). Real
+// SQLite files in a temp folder.
 #include "schema_two_file.hpp"
 #include "temp_dir.hpp"
 
+#include "storage/export.hpp"
 #include "storage/reader.hpp"
 #include "storage/schema.hpp"
+#include "storage/stats.hpp"
 #include "storage/writer.hpp"
 
 #include <gtest/gtest.h>
@@ -921,8 +923,10 @@ TEST(CrawlStore, ReferrerAndExternalStepsKeepTheRowsOfAnOlderFile) {
                                  "external = 0"),
                   2);
         EXPECT_EQ(*db->query_int("SELECT external FROM pages WHERE seq = 1"), 0);
-        ASSERT_TRUE(db->exec("INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, "
-                             "from_seq, external) VALUES (1, 3, 9, 'http://x/', 1, 1, 1)"));
+        // Queued, as the writer adds a row since step 13.
+        ASSERT_TRUE(db->exec("INSERT INTO frontier_urls (crawl_id, seq, key_hash, url, depth, "
+                             "from_seq, external) VALUES (1, 3, 9, 'http://x/', 1, 1, 1);"
+                             "INSERT INTO frontier_queue (crawl_id, depth, seq) VALUES (1, 1, 3)"));
     }
     auto reader = Reader::open(path);
     ASSERT_TRUE(reader);
@@ -940,4 +944,180 @@ TEST(CrawlStore, ReferrerAndExternalStepsKeepTheRowsOfAnOlderFile) {
     EXPECT_EQ(queued[1].from_seq, 1);
     EXPECT_EQ(queued[1].from_url, "http://h/");
     EXPECT_TRUE(queued[1].external);
+}
+
+namespace {
+
+// Every row `sql` selects, as "col|col|...|" text.
+std::vector<std::string> text_rows(Database& db, const std::string& sql) {
+    std::vector<std::string> rows;
+    Statement statement = db.prepare(sql);
+    EXPECT_TRUE(for_each_row(statement, [&](const Statement& row) {
+        std::string text;
+        for (int c = 0; c < statement.column_count(); ++c) {
+            text += row.is_null(c) ? "NULL" : std::string(row.column_text(c));
+            text += '|';
+        }
+        rows.push_back(std::move(text));
+        return true;
+    }));
+    return rows;
+}
+
+std::vector<std::int64_t> queued_seqs(Reader& reader, int after_depth, std::int64_t after_seq) {
+    std::vector<std::int64_t> seqs;
+    EXPECT_TRUE(reader.for_each_queued(1, after_depth, after_seq, 0, [&](const FrontierRow& r) {
+        seqs.push_back(r.seq);
+        return true;
+    }));
+    return seqs;
+}
+
+} // namespace
+
+// Step 13 moves a URL's queued state out of its frontier row into frontier_queue. A file of step
+// 12 with done and queued rows at several depths reads the same through the view `frontier`
+// (every column, state included, with its type) and exports the same columns; its queued rows,
+// and only those, are paged in by depth then seq, also from a position with done rows after it
+// (a resume); the counts are unchanged. A writer then marks one done and queues a new one.
+TEST(CrawlStore, QueueStepKeepsTheFrontierStateOfAnOlderFile) {
+    TempDir dir("crawl-store");
+    const std::string path = dir.file("twelve.db");
+    const std::string select_frontier =
+        "SELECT crawl_id, seq, key_hash, url, depth, redirects, requisite, state, chain_seq, "
+        "chain_keys, sitemap, from_seq, external, typeof(state), typeof(chain_keys) FROM frontier "
+        "ORDER BY crawl_id, seq";
+    std::vector<std::string> before;
+    std::vector<std::string> columns_before;
+    {
+        auto db = Database::open(path);
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(migrate(*db, k_frontier_queue_version - 1));
+        ASSERT_TRUE(db->exec(
+            "INSERT INTO runs (id, command, arguments, strategy, concurrency, started_at, status) "
+            "VALUES (1, 'crawl', '', 'async', 1, '2026-01-01T00:00:00.000Z', 'interrupted');"
+            "INSERT INTO crawls (id, seeds, options, status) VALUES (1, '[]', '{}', 'stopped');"
+            "INSERT INTO crawl_runs (crawl_id, run_id) VALUES (1, 1);"
+            "INSERT INTO frontier (crawl_id, seq, key_hash, url, depth, state, chain_seq, "
+            "chain_keys, sitemap, from_seq, external) VALUES "
+            "(1, 1, -7, 'http://h/', 0, 1, NULL, NULL, 0, NULL, 0),"
+            "(1, 2, 8, 'http://h/a', 1, 1, NULL, NULL, 1, 1, 0),"
+            "(1, 3, 9, 'http://h/b', 1, 0, NULL, NULL, 0, 1, 0),"
+            "(1, 4, 10, 'http://h/c', 1, 1, NULL, NULL, 0, 1, 0),"
+            "(1, 5, 11, 'http://h/d', 2, 0, 4, x'0a00000000000000', 0, 4, 0),"
+            "(1, 6, 12, 'http://x/e', 1, 0, NULL, NULL, 0, 1, 1),"
+            "(1, 7, 13, 'http://h/f', 2, 1, NULL, NULL, 0, 2, 0);"));
+        before = text_rows(*db, select_frontier);
+        columns_before = text_rows(*db, "SELECT name, type FROM pragma_table_info('frontier')");
+    }
+    ASSERT_EQ(before.size(), 7u);
+
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer) << writer.error().message;
+    {
+        auto reader = Reader::open(path);
+        ASSERT_TRUE(reader);
+        ASSERT_EQ(reader->schema_version(), schema_version());
+        Database& db = reader->database();
+        EXPECT_EQ(text_rows(db, select_frontier), before);
+        EXPECT_EQ(text_rows(db, "SELECT crawl_id, depth, seq FROM frontier_queue"),
+                  (std::vector<std::string>{"1|1|3|", "1|1|6|", "1|2|5|"}));
+        EXPECT_EQ(
+            *db.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'frontier_queued'"), 0);
+        EXPECT_EQ(queued_seqs(*reader, -1, 0), (std::vector<std::int64_t>{3, 6, 5}));
+        EXPECT_EQ(queued_seqs(*reader, 1, 3), (std::vector<std::int64_t>{6, 5}));
+        EXPECT_EQ(queued_seqs(*reader, 1, 6), (std::vector<std::int64_t>{5}));
+        EXPECT_EQ(queued_seqs(*reader, 2, 5), (std::vector<std::int64_t>{}));
+        auto progress = reader->crawl_progress(1);
+        ASSERT_TRUE(progress);
+        EXPECT_EQ(progress->max_seq, 7);
+        EXPECT_EQ(progress->queued, 3u);
+        auto summary = summarize_crawl(*reader, 1);
+        ASSERT_TRUE(summary) << summary.error().message;
+        EXPECT_EQ(summary->seen_urls, 7u);
+        EXPECT_EQ(summary->queued_urls, 3u);
+        std::vector<std::string> columns;
+        std::vector<std::string> states;
+        ASSERT_TRUE(export_rows(
+            *reader, ExportTable::frontier, {},
+            [&](const std::vector<ExportColumn>& list) {
+                for (const ExportColumn& c : list) {
+                    columns.push_back(c.name + '|' +
+                                      (c.type == ColumnType::integer ? "INTEGER"
+                                       : c.type == ColumnType::text  ? "TEXT"
+                                       : c.type == ColumnType::blob  ? "BLOB"
+                                                                     : "REAL") +
+                                      '|');
+                }
+            },
+            [&](const Statement& row) {
+                states.push_back(std::string(row.column_text(7)));
+                return true;
+            }));
+        EXPECT_EQ(columns, columns_before);
+        EXPECT_EQ(states, (std::vector<std::string>{"1", "1", "0", "1", "0", "0", "1"}));
+    }
+
+    auto run = writer->begin_run(
+        {.command = "crawl", .arguments = "crawl --resume", .strategy = "async", .concurrency = 1});
+    ASSERT_TRUE(run);
+    CrawlBeginRecord resume;
+    resume.crawl_id = 1;
+    resume.run_id = *run;
+    resume.is_new = false;
+    ASSERT_TRUE(writer->submit(std::move(resume)));
+    PageRecord page;
+    page.crawl_id = 1;
+    page.run_id = *run;
+    page.seq = 6;
+    page.depth = 1;
+    page.url = "http://x/e";
+    page.http_status = 200;
+    page.discovered = {row(8, 14, 2)};
+    ASSERT_TRUE(writer->submit(std::move(page)));
+    ASSERT_TRUE(writer->close());
+
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(queued_seqs(*reader, -1, 0), (std::vector<std::int64_t>{3, 5, 8}));
+    EXPECT_EQ(*reader->database().query_int("SELECT state FROM frontier WHERE seq = 6"), 1);
+    EXPECT_EQ(*reader->database().query_int("SELECT state FROM frontier WHERE seq = 8"), 0);
+}
+
+// A row is done by its key in frontier_queue, which has its depth: a record whose depth is not
+// its row's still marks the row done (then nothing pages it in again), and the rows of its
+// depth stay queued.
+TEST(CrawlStore, ARecordWithAnotherDepthStillMarksItsRowDone) {
+    TempDir dir("crawlstore");
+    const auto path = dir.file("c.db");
+    auto writer = Writer::open(path);
+    ASSERT_TRUE(writer);
+    const std::int64_t crawl = begin_crawl(*writer);
+    PageRecord seed;
+    seed.crawl_id = crawl;
+    seed.run_id = crawl;
+    seed.seq = 1;
+    seed.url = "http://h/1";
+    seed.discovered = {row(2, 2, 1), row(3, 3, 1), row(4, 4, 2)};
+    ASSERT_TRUE(writer->submit(std::move(seed)));
+    PageRecord page;
+    page.crawl_id = crawl;
+    page.run_id = crawl;
+    page.seq = 3;
+    page.depth = 2; // the row's depth is 1
+    page.url = "http://h/3";
+    ASSERT_TRUE(writer->submit(std::move(page)));
+    ASSERT_TRUE(writer->close());
+
+    auto reader = Reader::open(path);
+    ASSERT_TRUE(reader);
+    std::vector<std::int64_t> queued;
+    ASSERT_TRUE(reader->for_each_queued(crawl, -1, 0, 0, [&](const FrontierRow& r) {
+        queued.push_back(r.seq);
+        return true;
+    }));
+    EXPECT_EQ(queued, (std::vector<std::int64_t>{2, 4}));
+    auto progress = reader->crawl_progress(crawl);
+    ASSERT_TRUE(progress);
+    EXPECT_EQ(progress->queued, 2u);
 }
