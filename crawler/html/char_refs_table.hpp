@@ -3,2249 +3,2650 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace flagcrawl::crawler::html_detail {
 
+// Every name, each once (a legacy name is the start of the one with ';').
+inline constexpr char k_char_ref_names[] =
+    "AElig;AMP;Aacute;Abreve;Acirc;Acy;Afr;Agrave;Alpha;Amacr;And;Aogon;Aopf;ApplyFunction;Aring;"
+    "Ascr;Assign;Atilde;Auml;Backslash;Barv;Barwed;Bcy;Because;Bernoullis;Beta;Bfr;Bopf;Breve;Bscr;"
+    "Bumpeq;CHcy;COPY;Cacute;Cap;CapitalDifferentialD;Cayleys;Ccaron;Ccedil;Ccirc;Cconint;Cdot;"
+    "Cedilla;CenterDot;Cfr;Chi;CircleDot;CircleMinus;CirclePlus;CircleTimes;"
+    "ClockwiseContourIntegral;CloseCurlyDoubleQuote;CloseCurlyQuote;Colon;Colone;Congruent;Conint;"
+    "ContourIntegral;Copf;Coproduct;CounterClockwiseContourIntegral;Cross;Cscr;Cup;CupCap;DD;"
+    "DDotrahd;DJcy;DScy;DZcy;Dagger;Darr;Dashv;Dcaron;Dcy;Del;Delta;Dfr;DiacriticalAcute;"
+    "DiacriticalDot;DiacriticalDoubleAcute;DiacriticalGrave;DiacriticalTilde;Diamond;DifferentialD;"
+    "Dopf;Dot;DotDot;DotEqual;DoubleContourIntegral;DoubleDot;DoubleDownArrow;DoubleLeftArrow;"
+    "DoubleLeftRightArrow;DoubleLeftTee;DoubleLongLeftArrow;DoubleLongLeftRightArrow;"
+    "DoubleLongRightArrow;DoubleRightArrow;DoubleRightTee;DoubleUpArrow;DoubleUpDownArrow;"
+    "DoubleVerticalBar;DownArrow;DownArrowBar;DownArrowUpArrow;DownBreve;DownLeftRightVector;"
+    "DownLeftTeeVector;DownLeftVector;DownLeftVectorBar;DownRightTeeVector;DownRightVector;"
+    "DownRightVectorBar;DownTee;DownTeeArrow;Downarrow;Dscr;Dstrok;ENG;ETH;Eacute;Ecaron;Ecirc;Ecy;"
+    "Edot;Efr;Egrave;Element;Emacr;EmptySmallSquare;EmptyVerySmallSquare;Eogon;Eopf;Epsilon;Equal;"
+    "EqualTilde;Equilibrium;Escr;Esim;Eta;Euml;Exists;ExponentialE;Fcy;Ffr;FilledSmallSquare;"
+    "FilledVerySmallSquare;Fopf;ForAll;Fouriertrf;Fscr;GJcy;GT;Gamma;Gammad;Gbreve;Gcedil;Gcirc;"
+    "Gcy;Gdot;Gfr;Gg;Gopf;GreaterEqual;GreaterEqualLess;GreaterFullEqual;GreaterGreater;"
+    "GreaterLess;GreaterSlantEqual;GreaterTilde;Gscr;Gt;HARDcy;Hacek;Hat;Hcirc;Hfr;HilbertSpace;"
+    "Hopf;HorizontalLine;Hscr;Hstrok;HumpDownHump;HumpEqual;IEcy;IJlig;IOcy;Iacute;Icirc;Icy;Idot;"
+    "Ifr;Igrave;Im;Imacr;ImaginaryI;Implies;Int;Integral;Intersection;InvisibleComma;"
+    "InvisibleTimes;Iogon;Iopf;Iota;Iscr;Itilde;Iukcy;Iuml;Jcirc;Jcy;Jfr;Jopf;Jscr;Jsercy;Jukcy;"
+    "KHcy;KJcy;Kappa;Kcedil;Kcy;Kfr;Kopf;Kscr;LJcy;LT;Lacute;Lambda;Lang;Laplacetrf;Larr;Lcaron;"
+    "Lcedil;Lcy;LeftAngleBracket;LeftArrow;LeftArrowBar;LeftArrowRightArrow;LeftCeiling;"
+    "LeftDoubleBracket;LeftDownTeeVector;LeftDownVector;LeftDownVectorBar;LeftFloor;LeftRightArrow;"
+    "LeftRightVector;LeftTee;LeftTeeArrow;LeftTeeVector;LeftTriangle;LeftTriangleBar;"
+    "LeftTriangleEqual;LeftUpDownVector;LeftUpTeeVector;LeftUpVector;LeftUpVectorBar;LeftVector;"
+    "LeftVectorBar;Leftarrow;Leftrightarrow;LessEqualGreater;LessFullEqual;LessGreater;LessLess;"
+    "LessSlantEqual;LessTilde;Lfr;Ll;Lleftarrow;Lmidot;LongLeftArrow;LongLeftRightArrow;"
+    "LongRightArrow;Longleftarrow;Longleftrightarrow;Longrightarrow;Lopf;LowerLeftArrow;"
+    "LowerRightArrow;Lscr;Lsh;Lstrok;Lt;Map;Mcy;MediumSpace;Mellintrf;Mfr;MinusPlus;Mopf;Mscr;Mu;"
+    "NJcy;Nacute;Ncaron;Ncedil;Ncy;NegativeMediumSpace;NegativeThickSpace;NegativeThinSpace;"
+    "NegativeVeryThinSpace;NestedGreaterGreater;NestedLessLess;NewLine;Nfr;NoBreak;"
+    "NonBreakingSpace;Nopf;Not;NotCongruent;NotCupCap;NotDoubleVerticalBar;NotElement;NotEqual;"
+    "NotEqualTilde;NotExists;NotGreater;NotGreaterEqual;NotGreaterFullEqual;NotGreaterGreater;"
+    "NotGreaterLess;NotGreaterSlantEqual;NotGreaterTilde;NotHumpDownHump;NotHumpEqual;"
+    "NotLeftTriangle;NotLeftTriangleBar;NotLeftTriangleEqual;NotLess;NotLessEqual;NotLessGreater;"
+    "NotLessLess;NotLessSlantEqual;NotLessTilde;NotNestedGreaterGreater;NotNestedLessLess;"
+    "NotPrecedes;NotPrecedesEqual;NotPrecedesSlantEqual;NotReverseElement;NotRightTriangle;"
+    "NotRightTriangleBar;NotRightTriangleEqual;NotSquareSubset;NotSquareSubsetEqual;"
+    "NotSquareSuperset;NotSquareSupersetEqual;NotSubset;NotSubsetEqual;NotSucceeds;"
+    "NotSucceedsEqual;NotSucceedsSlantEqual;NotSucceedsTilde;NotSuperset;NotSupersetEqual;NotTilde;"
+    "NotTildeEqual;NotTildeFullEqual;NotTildeTilde;NotVerticalBar;Nscr;Ntilde;Nu;OElig;Oacute;"
+    "Ocirc;Ocy;Odblac;Ofr;Ograve;Omacr;Omega;Omicron;Oopf;OpenCurlyDoubleQuote;OpenCurlyQuote;Or;"
+    "Oscr;Oslash;Otilde;Otimes;Ouml;OverBar;OverBrace;OverBracket;OverParenthesis;PartialD;Pcy;Pfr;"
+    "Phi;Pi;PlusMinus;Poincareplane;Popf;Pr;Precedes;PrecedesEqual;PrecedesSlantEqual;"
+    "PrecedesTilde;Prime;Product;Proportion;Proportional;Pscr;Psi;QUOT;Qfr;Qopf;Qscr;RBarr;REG;"
+    "Racute;Rang;Rarr;Rarrtl;Rcaron;Rcedil;Rcy;Re;ReverseElement;ReverseEquilibrium;"
+    "ReverseUpEquilibrium;Rfr;Rho;RightAngleBracket;RightArrow;RightArrowBar;RightArrowLeftArrow;"
+    "RightCeiling;RightDoubleBracket;RightDownTeeVector;RightDownVector;RightDownVectorBar;"
+    "RightFloor;RightTee;RightTeeArrow;RightTeeVector;RightTriangle;RightTriangleBar;"
+    "RightTriangleEqual;RightUpDownVector;RightUpTeeVector;RightUpVector;RightUpVectorBar;"
+    "RightVector;RightVectorBar;Rightarrow;Ropf;RoundImplies;Rrightarrow;Rscr;Rsh;RuleDelayed;"
+    "SHCHcy;SHcy;SOFTcy;Sacute;Sc;Scaron;Scedil;Scirc;Scy;Sfr;ShortDownArrow;ShortLeftArrow;"
+    "ShortRightArrow;ShortUpArrow;Sigma;SmallCircle;Sopf;Sqrt;Square;SquareIntersection;"
+    "SquareSubset;SquareSubsetEqual;SquareSuperset;SquareSupersetEqual;SquareUnion;Sscr;Star;Sub;"
+    "Subset;SubsetEqual;Succeeds;SucceedsEqual;SucceedsSlantEqual;SucceedsTilde;SuchThat;Sum;Sup;"
+    "Superset;SupersetEqual;Supset;THORN;TRADE;TSHcy;TScy;Tab;Tau;Tcaron;Tcedil;Tcy;Tfr;Therefore;"
+    "Theta;ThickSpace;ThinSpace;Tilde;TildeEqual;TildeFullEqual;TildeTilde;Topf;TripleDot;Tscr;"
+    "Tstrok;Uacute;Uarr;Uarrocir;Ubrcy;Ubreve;Ucirc;Ucy;Udblac;Ufr;Ugrave;Umacr;UnderBar;"
+    "UnderBrace;UnderBracket;UnderParenthesis;Union;UnionPlus;Uogon;Uopf;UpArrow;UpArrowBar;"
+    "UpArrowDownArrow;UpDownArrow;UpEquilibrium;UpTee;UpTeeArrow;Uparrow;Updownarrow;"
+    "UpperLeftArrow;UpperRightArrow;Upsi;Upsilon;Uring;Uscr;Utilde;Uuml;VDash;Vbar;Vcy;Vdash;"
+    "Vdashl;Vee;Verbar;Vert;VerticalBar;VerticalLine;VerticalSeparator;VerticalTilde;VeryThinSpace;"
+    "Vfr;Vopf;Vscr;Vvdash;Wcirc;Wedge;Wfr;Wopf;Wscr;Xfr;Xi;Xopf;Xscr;YAcy;YIcy;YUcy;Yacute;Ycirc;"
+    "Ycy;Yfr;Yopf;Yscr;Yuml;ZHcy;Zacute;Zcaron;Zcy;Zdot;ZeroWidthSpace;Zeta;Zfr;Zopf;Zscr;aacute;"
+    "abreve;ac;acE;acd;acirc;acute;acy;aelig;af;afr;agrave;alefsym;aleph;alpha;amacr;amalg;amp;and;"
+    "andand;andd;andslope;andv;ang;ange;angle;angmsd;angmsdaa;angmsdab;angmsdac;angmsdad;angmsdae;"
+    "angmsdaf;angmsdag;angmsdah;angrt;angrtvb;angrtvbd;angsph;angst;angzarr;aogon;aopf;ap;apE;"
+    "apacir;ape;apid;apos;approx;approxeq;aring;ascr;ast;asymp;asympeq;atilde;auml;awconint;awint;"
+    "bNot;backcong;backepsilon;backprime;backsim;backsimeq;barvee;barwed;barwedge;bbrk;bbrktbrk;"
+    "bcong;bcy;bdquo;becaus;because;bemptyv;bepsi;bernou;beta;beth;between;bfr;bigcap;bigcirc;"
+    "bigcup;bigodot;bigoplus;bigotimes;bigsqcup;bigstar;bigtriangledown;bigtriangleup;biguplus;"
+    "bigvee;bigwedge;bkarow;blacklozenge;blacksquare;blacktriangle;blacktriangledown;"
+    "blacktriangleleft;blacktriangleright;blank;blk12;blk14;blk34;block;bne;bnequiv;bnot;bopf;bot;"
+    "bottom;bowtie;boxDL;boxDR;boxDl;boxDr;boxH;boxHD;boxHU;boxHd;boxHu;boxUL;boxUR;boxUl;boxUr;"
+    "boxV;boxVH;boxVL;boxVR;boxVh;boxVl;boxVr;boxbox;boxdL;boxdR;boxdl;boxdr;boxh;boxhD;boxhU;"
+    "boxhd;boxhu;boxminus;boxplus;boxtimes;boxuL;boxuR;boxul;boxur;boxv;boxvH;boxvL;boxvR;boxvh;"
+    "boxvl;boxvr;bprime;breve;brvbar;bscr;bsemi;bsim;bsime;bsol;bsolb;bsolhsub;bull;bullet;bump;"
+    "bumpE;bumpe;bumpeq;cacute;cap;capand;capbrcup;capcap;capcup;capdot;caps;caret;caron;ccaps;"
+    "ccaron;ccedil;ccirc;ccups;ccupssm;cdot;cedil;cemptyv;cent;centerdot;cfr;chcy;check;checkmark;"
+    "chi;cir;cirE;circ;circeq;circlearrowleft;circlearrowright;circledR;circledS;circledast;"
+    "circledcirc;circleddash;cire;cirfnint;cirmid;cirscir;clubs;clubsuit;colon;colone;coloneq;"
+    "comma;commat;comp;compfn;complement;complexes;cong;congdot;conint;copf;coprod;copy;copysr;"
+    "crarr;cross;cscr;csub;csube;csup;csupe;ctdot;cudarrl;cudarrr;cuepr;cuesc;cularr;cularrp;cup;"
+    "cupbrcap;cupcap;cupcup;cupdot;cupor;cups;curarr;curarrm;curlyeqprec;curlyeqsucc;curlyvee;"
+    "curlywedge;curren;curvearrowleft;curvearrowright;cuvee;cuwed;cwconint;cwint;cylcty;dArr;dHar;"
+    "dagger;daleth;darr;dash;dashv;dbkarow;dblac;dcaron;dcy;dd;ddagger;ddarr;ddotseq;deg;delta;"
+    "demptyv;dfisht;dfr;dharl;dharr;diam;diamond;diamondsuit;diams;die;digamma;disin;div;divide;"
+    "divideontimes;divonx;djcy;dlcorn;dlcrop;dollar;dopf;dot;doteq;doteqdot;dotminus;dotplus;"
+    "dotsquare;doublebarwedge;downarrow;downdownarrows;downharpoonleft;downharpoonright;drbkarow;"
+    "drcorn;drcrop;dscr;dscy;dsol;dstrok;dtdot;dtri;dtrif;duarr;duhar;dwangle;dzcy;dzigrarr;eDDot;"
+    "eDot;eacute;easter;ecaron;ecir;ecirc;ecolon;ecy;edot;ee;efDot;efr;eg;egrave;egs;egsdot;el;"
+    "elinters;ell;els;elsdot;emacr;empty;emptyset;emptyv;emsp13;emsp14;emsp;eng;ensp;eogon;eopf;"
+    "epar;eparsl;eplus;epsi;epsilon;epsiv;eqcirc;eqcolon;eqsim;eqslantgtr;eqslantless;equals;"
+    "equest;equiv;equivDD;eqvparsl;erDot;erarr;escr;esdot;esim;eta;eth;euml;euro;excl;exist;"
+    "expectation;exponentiale;fallingdotseq;fcy;female;ffilig;fflig;ffllig;ffr;filig;fjlig;flat;"
+    "fllig;fltns;fnof;fopf;forall;fork;forkv;fpartint;frac12;frac13;frac14;frac15;frac16;frac18;"
+    "frac23;frac25;frac34;frac35;frac38;frac45;frac56;frac58;frac78;frasl;frown;fscr;gE;gEl;gacute;"
+    "gamma;gammad;gap;gbreve;gcirc;gcy;gdot;ge;gel;geq;geqq;geqslant;ges;gescc;gesdot;gesdoto;"
+    "gesdotol;gesl;gesles;gfr;gg;ggg;gimel;gjcy;gl;glE;gla;glj;gnE;gnap;gnapprox;gne;gneq;gneqq;"
+    "gnsim;gopf;grave;gscr;gsim;gsime;gsiml;gt;gtcc;gtcir;gtdot;gtlPar;gtquest;gtrapprox;gtrarr;"
+    "gtrdot;gtreqless;gtreqqless;gtrless;gtrsim;gvertneqq;gvnE;hArr;hairsp;half;hamilt;hardcy;harr;"
+    "harrcir;harrw;hbar;hcirc;hearts;heartsuit;hellip;hercon;hfr;hksearow;hkswarow;hoarr;homtht;"
+    "hookleftarrow;hookrightarrow;hopf;horbar;hscr;hslash;hstrok;hybull;hyphen;iacute;ic;icirc;icy;"
+    "iecy;iexcl;iff;ifr;igrave;ii;iiiint;iiint;iinfin;iiota;ijlig;imacr;image;imagline;imagpart;"
+    "imath;imof;imped;in;incare;infin;infintie;inodot;int;intcal;integers;intercal;intlarhk;"
+    "intprod;iocy;iogon;iopf;iota;iprod;iquest;iscr;isin;isinE;isindot;isins;isinsv;isinv;it;"
+    "itilde;iukcy;iuml;jcirc;jcy;jfr;jmath;jopf;jscr;jsercy;jukcy;kappa;kappav;kcedil;kcy;kfr;"
+    "kgreen;khcy;kjcy;kopf;kscr;lAarr;lArr;lAtail;lBarr;lE;lEg;lHar;lacute;laemptyv;lagran;lambda;"
+    "lang;langd;langle;lap;laquo;larr;larrb;larrbfs;larrfs;larrhk;larrlp;larrpl;larrsim;larrtl;lat;"
+    "latail;late;lates;lbarr;lbbrk;lbrace;lbrack;lbrke;lbrksld;lbrkslu;lcaron;lcedil;lceil;lcub;"
+    "lcy;ldca;ldquo;ldquor;ldrdhar;ldrushar;ldsh;le;leftarrow;leftarrowtail;leftharpoondown;"
+    "leftharpoonup;leftleftarrows;leftrightarrow;leftrightarrows;leftrightharpoons;"
+    "leftrightsquigarrow;leftthreetimes;leg;leq;leqq;leqslant;les;lescc;lesdot;lesdoto;lesdotor;"
+    "lesg;lesges;lessapprox;lessdot;lesseqgtr;lesseqqgtr;lessgtr;lesssim;lfisht;lfloor;lfr;lg;lgE;"
+    "lhard;lharu;lharul;lhblk;ljcy;ll;llarr;llcorner;llhard;lltri;lmidot;lmoust;lmoustache;lnE;"
+    "lnap;lnapprox;lne;lneq;lneqq;lnsim;loang;loarr;lobrk;longleftarrow;longleftrightarrow;"
+    "longmapsto;longrightarrow;looparrowleft;looparrowright;lopar;lopf;loplus;lotimes;lowast;"
+    "lowbar;loz;lozenge;lozf;lpar;lparlt;lrarr;lrcorner;lrhar;lrhard;lrm;lrtri;lsaquo;lscr;lsh;"
+    "lsim;lsime;lsimg;lsqb;lsquo;lsquor;lstrok;lt;ltcc;ltcir;ltdot;lthree;ltimes;ltlarr;ltquest;"
+    "ltrPar;ltri;ltrie;ltrif;lurdshar;luruhar;lvertneqq;lvnE;mDDot;macr;male;malt;maltese;map;"
+    "mapsto;mapstodown;mapstoleft;mapstoup;marker;mcomma;mcy;mdash;measuredangle;mfr;mho;micro;mid;"
+    "midast;midcir;middot;minus;minusb;minusd;minusdu;mlcp;mldr;mnplus;models;mopf;mp;mscr;mstpos;"
+    "mu;multimap;mumap;nGg;nGt;nGtv;nLeftarrow;nLeftrightarrow;nLl;nLt;nLtv;nRightarrow;nVDash;"
+    "nVdash;nabla;nacute;nang;nap;napE;napid;napos;napprox;natur;natural;naturals;nbsp;nbump;"
+    "nbumpe;ncap;ncaron;ncedil;ncong;ncongdot;ncup;ncy;ndash;ne;neArr;nearhk;nearr;nearrow;nedot;"
+    "nequiv;nesear;nesim;nexist;nexists;nfr;ngE;nge;ngeq;ngeqq;ngeqslant;nges;ngsim;ngt;ngtr;nhArr;"
+    "nharr;nhpar;ni;nis;nisd;niv;njcy;nlArr;nlE;nlarr;nldr;nle;nleftarrow;nleftrightarrow;nleq;"
+    "nleqq;nleqslant;nles;nless;nlsim;nlt;nltri;nltrie;nmid;nopf;not;notin;notinE;notindot;notinva;"
+    "notinvb;notinvc;notni;notniva;notnivb;notnivc;npar;nparallel;nparsl;npart;npolint;npr;nprcue;"
+    "npre;nprec;npreceq;nrArr;nrarr;nrarrc;nrarrw;nrightarrow;nrtri;nrtrie;nsc;nsccue;nsce;nscr;"
+    "nshortmid;nshortparallel;nsim;nsime;nsimeq;nsmid;nspar;nsqsube;nsqsupe;nsub;nsubE;nsube;"
+    "nsubset;nsubseteq;nsubseteqq;nsucc;nsucceq;nsup;nsupE;nsupe;nsupset;nsupseteq;nsupseteqq;ntgl;"
+    "ntilde;ntlg;ntriangleleft;ntrianglelefteq;ntriangleright;ntrianglerighteq;nu;num;numero;numsp;"
+    "nvDash;nvHarr;nvap;nvdash;nvge;nvgt;nvinfin;nvlArr;nvle;nvlt;nvltrie;nvrArr;nvrtrie;nvsim;"
+    "nwArr;nwarhk;nwarr;nwarrow;nwnear;oS;oacute;oast;ocir;ocirc;ocy;odash;odblac;odiv;odot;odsold;"
+    "oelig;ofcir;ofr;ogon;ograve;ogt;ohbar;ohm;oint;olarr;olcir;olcross;oline;olt;omacr;omega;"
+    "omicron;omid;ominus;oopf;opar;operp;oplus;or;orarr;ord;order;orderof;ordf;ordm;origof;oror;"
+    "orslope;orv;oscr;oslash;osol;otilde;otimes;otimesas;ouml;ovbar;par;para;parallel;parsim;parsl;"
+    "part;pcy;percnt;period;permil;perp;pertenk;pfr;phi;phiv;phmmat;phone;pi;pitchfork;piv;planck;"
+    "planckh;plankv;plus;plusacir;plusb;pluscir;plusdo;plusdu;pluse;plusmn;plussim;plustwo;pm;"
+    "pointint;popf;pound;pr;prE;prap;prcue;pre;prec;precapprox;preccurlyeq;preceq;precnapprox;"
+    "precneqq;precnsim;precsim;prime;primes;prnE;prnap;prnsim;prod;profalar;profline;profsurf;prop;"
+    "propto;prsim;prurel;pscr;psi;puncsp;qfr;qint;qopf;qprime;qscr;quaternions;quatint;quest;"
+    "questeq;quot;rAarr;rArr;rAtail;rBarr;rHar;race;racute;radic;raemptyv;rang;rangd;range;rangle;"
+    "raquo;rarr;rarrap;rarrb;rarrbfs;rarrc;rarrfs;rarrhk;rarrlp;rarrpl;rarrsim;rarrtl;rarrw;ratail;"
+    "ratio;rationals;rbarr;rbbrk;rbrace;rbrack;rbrke;rbrksld;rbrkslu;rcaron;rcedil;rceil;rcub;rcy;"
+    "rdca;rdldhar;rdquo;rdquor;rdsh;real;realine;realpart;reals;rect;reg;rfisht;rfloor;rfr;rhard;"
+    "rharu;rharul;rho;rhov;rightarrow;rightarrowtail;rightharpoondown;rightharpoonup;"
+    "rightleftarrows;rightleftharpoons;rightrightarrows;rightsquigarrow;rightthreetimes;ring;"
+    "risingdotseq;rlarr;rlhar;rlm;rmoust;rmoustache;rnmid;roang;roarr;robrk;ropar;ropf;roplus;"
+    "rotimes;rpar;rpargt;rppolint;rrarr;rsaquo;rscr;rsh;rsqb;rsquo;rsquor;rthree;rtimes;rtri;rtrie;"
+    "rtrif;rtriltri;ruluhar;rx;sacute;sbquo;sc;scE;scap;scaron;sccue;sce;scedil;scirc;scnE;scnap;"
+    "scnsim;scpolint;scsim;scy;sdot;sdotb;sdote;seArr;searhk;searr;searrow;sect;semi;seswar;"
+    "setminus;setmn;sext;sfr;sfrown;sharp;shchcy;shcy;shortmid;shortparallel;shy;sigma;sigmaf;"
+    "sigmav;sim;simdot;sime;simeq;simg;simgE;siml;simlE;simne;simplus;simrarr;slarr;smallsetminus;"
+    "smashp;smeparsl;smid;smile;smt;smte;smtes;softcy;sol;solb;solbar;sopf;spades;spadesuit;spar;"
+    "sqcap;sqcaps;sqcup;sqcups;sqsub;sqsube;sqsubset;sqsubseteq;sqsup;sqsupe;sqsupset;sqsupseteq;"
+    "squ;square;squarf;squf;srarr;sscr;ssetmn;ssmile;sstarf;star;starf;straightepsilon;straightphi;"
+    "strns;sub;subE;subdot;sube;subedot;submult;subnE;subne;subplus;subrarr;subset;subseteq;"
+    "subseteqq;subsetneq;subsetneqq;subsim;subsub;subsup;succ;succapprox;succcurlyeq;succeq;"
+    "succnapprox;succneqq;succnsim;succsim;sum;sung;sup1;sup2;sup3;sup;supE;supdot;supdsub;supe;"
+    "supedot;suphsol;suphsub;suplarr;supmult;supnE;supne;supplus;supset;supseteq;supseteqq;"
+    "supsetneq;supsetneqq;supsim;supsub;supsup;swArr;swarhk;swarr;swarrow;swnwar;szlig;target;tau;"
+    "tbrk;tcaron;tcedil;tcy;tdot;telrec;tfr;there4;therefore;theta;thetasym;thetav;thickapprox;"
+    "thicksim;thinsp;thkap;thksim;thorn;tilde;times;timesb;timesbar;timesd;tint;toea;top;topbot;"
+    "topcir;topf;topfork;tosa;tprime;trade;triangle;triangledown;triangleleft;trianglelefteq;"
+    "triangleq;triangleright;trianglerighteq;tridot;trie;triminus;triplus;trisb;tritime;trpezium;"
+    "tscr;tscy;tshcy;tstrok;twixt;twoheadleftarrow;twoheadrightarrow;uArr;uHar;uacute;uarr;ubrcy;"
+    "ubreve;ucirc;ucy;udarr;udblac;udhar;ufisht;ufr;ugrave;uharl;uharr;uhblk;ulcorn;ulcorner;"
+    "ulcrop;ultri;umacr;uml;uogon;uopf;uparrow;updownarrow;upharpoonleft;upharpoonright;uplus;upsi;"
+    "upsih;upsilon;upuparrows;urcorn;urcorner;urcrop;uring;urtri;uscr;utdot;utilde;utri;utrif;"
+    "uuarr;uuml;uwangle;vArr;vBar;vBarv;vDash;vangrt;varepsilon;varkappa;varnothing;varphi;varpi;"
+    "varpropto;varr;varrho;varsigma;varsubsetneq;varsubsetneqq;varsupsetneq;varsupsetneqq;vartheta;"
+    "vartriangleleft;vartriangleright;vcy;vdash;vee;veebar;veeeq;vellip;verbar;vert;vfr;vltri;"
+    "vnsub;vnsup;vopf;vprop;vrtri;vscr;vsubnE;vsubne;vsupnE;vsupne;vzigzag;wcirc;wedbar;wedge;"
+    "wedgeq;weierp;wfr;wopf;wp;wr;wreath;wscr;xcap;xcirc;xcup;xdtri;xfr;xhArr;xharr;xi;xlArr;xlarr;"
+    "xmap;xnis;xodot;xopf;xoplus;xotime;xrArr;xrarr;xscr;xsqcup;xuplus;xutri;xvee;xwedge;yacute;"
+    "yacy;ycirc;ycy;yen;yfr;yicy;yopf;yscr;yucy;yuml;zacute;zcaron;zcy;zdot;zeetrf;zeta;zfr;zhcy;"
+    "zigrarr;zopf;zscr;zwj;zwnj;";
+
+// Every value in UTF-8, each once.
+inline constexpr char k_char_ref_values[] =
+    "\xc3\x86\x26\xc3\x81\xc4\x82\xc3\x82\xd0\x90\xf0\x9d\x94\x84\xc3\x80\xce\x91\xc4\x80"
+    "\xe2\xa9\x93\xc4\x84\xf0\x9d\x94\xb8\xe2\x81\xa1\xc3\x85\xf0\x9d\x92\x9c\xe2\x89\x94\xc3\x83"
+    "\xc3\x84\xe2\x88\x96\xe2\xab\xa7\xe2\x8c\x86\xd0\x91\xe2\x88\xb5\xe2\x84\xac\xce\x92"
+    "\xf0\x9d\x94\x85\xf0\x9d\x94\xb9\xcb\x98\xe2\x89\x8e\xd0\xa7\xc2\xa9\xc4\x86\xe2\x8b\x92"
+    "\xe2\x85\x85\xe2\x84\xad\xc4\x8c\xc3\x87\xc4\x88\xe2\x88\xb0\xc4\x8a\xc2\xb8\xc2\xb7\xce\xa7"
+    "\xe2\x8a\x99\xe2\x8a\x96\xe2\x8a\x95\xe2\x8a\x97\xe2\x88\xb2\xe2\x80\x9d\xe2\x80\x99"
+    "\xe2\x88\xb7\xe2\xa9\xb4\xe2\x89\xa1\xe2\x88\xaf\xe2\x88\xae\xe2\x84\x82\xe2\x88\x90"
+    "\xe2\x88\xb3\xe2\xa8\xaf\xf0\x9d\x92\x9e\xe2\x8b\x93\xe2\x89\x8d\xe2\xa4\x91\xd0\x82\xd0\x85"
+    "\xd0\x8f\xe2\x80\xa1\xe2\x86\xa1\xe2\xab\xa4\xc4\x8e\xd0\x94\xe2\x88\x87\xce\x94"
+    "\xf0\x9d\x94\x87\xc2\xb4\xcb\x99\xcb\x9d\x60\xcb\x9c\xe2\x8b\x84\xe2\x85\x86\xf0\x9d\x94\xbb"
+    "\xc2\xa8\xe2\x83\x9c\xe2\x89\x90\xe2\x87\x93\xe2\x87\x90\xe2\x87\x94\xe2\x9f\xb8\xe2\x9f\xba"
+    "\xe2\x9f\xb9\xe2\x87\x92\xe2\x8a\xa8\xe2\x87\x91\xe2\x87\x95\xe2\x88\xa5\xe2\x86\x93"
+    "\xe2\xa4\x93\xe2\x87\xb5\xcc\x91\xe2\xa5\x90\xe2\xa5\x9e\xe2\x86\xbd\xe2\xa5\x96\xe2\xa5\x9f"
+    "\xe2\x87\x81\xe2\xa5\x97\xe2\x8a\xa4\xe2\x86\xa7\xf0\x9d\x92\x9f\xc4\x90\xc5\x8a\xc3\x90"
+    "\xc3\x89\xc4\x9a\xc3\x8a\xd0\xad\xc4\x96\xf0\x9d\x94\x88\xc3\x88\xe2\x88\x88\xc4\x92"
+    "\xe2\x97\xbb\xe2\x96\xab\xc4\x98\xf0\x9d\x94\xbc\xce\x95\xe2\xa9\xb5\xe2\x89\x82\xe2\x87\x8c"
+    "\xe2\x84\xb0\xe2\xa9\xb3\xce\x97\xc3\x8b\xe2\x88\x83\xe2\x85\x87\xd0\xa4\xf0\x9d\x94\x89"
+    "\xe2\x97\xbc\xe2\x96\xaa\xf0\x9d\x94\xbd\xe2\x88\x80\xe2\x84\xb1\xd0\x83\x3e\xce\x93\xcf\x9c"
+    "\xc4\x9e\xc4\xa2\xc4\x9c\xd0\x93\xc4\xa0\xf0\x9d\x94\x8a\xe2\x8b\x99\xf0\x9d\x94\xbe"
+    "\xe2\x89\xa5\xe2\x8b\x9b\xe2\x89\xa7\xe2\xaa\xa2\xe2\x89\xb7\xe2\xa9\xbe\xe2\x89\xb3"
+    "\xf0\x9d\x92\xa2\xe2\x89\xab\xd0\xaa\xcb\x87\x5e\xc4\xa4\xe2\x84\x8c\xe2\x84\x8b\xe2\x84\x8d"
+    "\xe2\x94\x80\xc4\xa6\xe2\x89\x8f\xd0\x95\xc4\xb2\xd0\x81\xc3\x8d\xc3\x8e\xd0\x98\xc4\xb0"
+    "\xe2\x84\x91\xc3\x8c\xc4\xaa\xe2\x85\x88\xe2\x88\xac\xe2\x88\xab\xe2\x8b\x82\xe2\x81\xa3"
+    "\xe2\x81\xa2\xc4\xae\xf0\x9d\x95\x80\xce\x99\xe2\x84\x90\xc4\xa8\xd0\x86\xc3\x8f\xc4\xb4"
+    "\xd0\x99\xf0\x9d\x94\x8d\xf0\x9d\x95\x81\xf0\x9d\x92\xa5\xd0\x88\xd0\x84\xd0\xa5\xd0\x8c"
+    "\xce\x9a\xc4\xb6\xd0\x9a\xf0\x9d\x94\x8e\xf0\x9d\x95\x82\xf0\x9d\x92\xa6\xd0\x89\x3c\xc4\xb9"
+    "\xce\x9b\xe2\x9f\xaa\xe2\x84\x92\xe2\x86\x9e\xc4\xbd\xc4\xbb\xd0\x9b\xe2\x9f\xa8\xe2\x86\x90"
+    "\xe2\x87\xa4\xe2\x87\x86\xe2\x8c\x88\xe2\x9f\xa6\xe2\xa5\xa1\xe2\x87\x83\xe2\xa5\x99"
+    "\xe2\x8c\x8a\xe2\x86\x94\xe2\xa5\x8e\xe2\x8a\xa3\xe2\x86\xa4\xe2\xa5\x9a\xe2\x8a\xb2"
+    "\xe2\xa7\x8f\xe2\x8a\xb4\xe2\xa5\x91\xe2\xa5\xa0\xe2\x86\xbf\xe2\xa5\x98\xe2\x86\xbc"
+    "\xe2\xa5\x92\xe2\x8b\x9a\xe2\x89\xa6\xe2\x89\xb6\xe2\xaa\xa1\xe2\xa9\xbd\xe2\x89\xb2"
+    "\xf0\x9d\x94\x8f\xe2\x8b\x98\xe2\x87\x9a\xc4\xbf\xe2\x9f\xb5\xe2\x9f\xb7\xe2\x9f\xb6"
+    "\xf0\x9d\x95\x83\xe2\x86\x99\xe2\x86\x98\xe2\x86\xb0\xc5\x81\xe2\x89\xaa\xe2\xa4\x85\xd0\x9c"
+    "\xe2\x81\x9f\xe2\x84\xb3\xf0\x9d\x94\x90\xe2\x88\x93\xf0\x9d\x95\x84\xce\x9c\xd0\x8a\xc5\x83"
+    "\xc5\x87\xc5\x85\xd0\x9d\xe2\x80\x8b\x0a\xf0\x9d\x94\x91\xe2\x81\xa0\xc2\xa0\xe2\x84\x95"
+    "\xe2\xab\xac\xe2\x89\xa2\xe2\x89\xad\xe2\x88\xa6\xe2\x88\x89\xe2\x89\xa0\xe2\x89\x82\xcc\xb8"
+    "\xe2\x88\x84\xe2\x89\xaf\xe2\x89\xb1\xe2\x89\xa7\xcc\xb8\xe2\x89\xab\xcc\xb8\xe2\x89\xb9"
+    "\xe2\xa9\xbe\xcc\xb8\xe2\x89\xb5\xe2\x89\x8e\xcc\xb8\xe2\x89\x8f\xcc\xb8\xe2\x8b\xaa"
+    "\xe2\xa7\x8f\xcc\xb8\xe2\x8b\xac\xe2\x89\xae\xe2\x89\xb0\xe2\x89\xb8\xe2\x89\xaa\xcc\xb8"
+    "\xe2\xa9\xbd\xcc\xb8\xe2\x89\xb4\xe2\xaa\xa2\xcc\xb8\xe2\xaa\xa1\xcc\xb8\xe2\x8a\x80"
+    "\xe2\xaa\xaf\xcc\xb8\xe2\x8b\xa0\xe2\x88\x8c\xe2\x8b\xab\xe2\xa7\x90\xcc\xb8\xe2\x8b\xad"
+    "\xe2\x8a\x8f\xcc\xb8\xe2\x8b\xa2\xe2\x8a\x90\xcc\xb8\xe2\x8b\xa3\xe2\x8a\x82\xe2\x83\x92"
+    "\xe2\x8a\x88\xe2\x8a\x81\xe2\xaa\xb0\xcc\xb8\xe2\x8b\xa1\xe2\x89\xbf\xcc\xb8"
+    "\xe2\x8a\x83\xe2\x83\x92\xe2\x8a\x89\xe2\x89\x81\xe2\x89\x84\xe2\x89\x87\xe2\x89\x89"
+    "\xe2\x88\xa4\xf0\x9d\x92\xa9\xc3\x91\xce\x9d\xc5\x92\xc3\x93\xc3\x94\xd0\x9e\xc5\x90"
+    "\xf0\x9d\x94\x92\xc3\x92\xc5\x8c\xce\xa9\xce\x9f\xf0\x9d\x95\x86\xe2\x80\x9c\xe2\x80\x98"
+    "\xe2\xa9\x94\xf0\x9d\x92\xaa\xc3\x98\xc3\x95\xe2\xa8\xb7\xc3\x96\xe2\x80\xbe\xe2\x8f\x9e"
+    "\xe2\x8e\xb4\xe2\x8f\x9c\xe2\x88\x82\xd0\x9f\xf0\x9d\x94\x93\xce\xa6\xce\xa0\xc2\xb1"
+    "\xe2\x84\x99\xe2\xaa\xbb\xe2\x89\xba\xe2\xaa\xaf\xe2\x89\xbc\xe2\x89\xbe\xe2\x80\xb3"
+    "\xe2\x88\x8f\xe2\x88\x9d\xf0\x9d\x92\xab\xce\xa8\x22\xf0\x9d\x94\x94\xe2\x84\x9a"
+    "\xf0\x9d\x92\xac\xe2\xa4\x90\xc2\xae\xc5\x94\xe2\x9f\xab\xe2\x86\xa0\xe2\xa4\x96\xc5\x98"
+    "\xc5\x96\xd0\xa0\xe2\x84\x9c\xe2\x88\x8b\xe2\x87\x8b\xe2\xa5\xaf\xce\xa1\xe2\x9f\xa9"
+    "\xe2\x86\x92\xe2\x87\xa5\xe2\x87\x84\xe2\x8c\x89\xe2\x9f\xa7\xe2\xa5\x9d\xe2\x87\x82"
+    "\xe2\xa5\x95\xe2\x8c\x8b\xe2\x8a\xa2\xe2\x86\xa6\xe2\xa5\x9b\xe2\x8a\xb3\xe2\xa7\x90"
+    "\xe2\x8a\xb5\xe2\xa5\x8f\xe2\xa5\x9c\xe2\x86\xbe\xe2\xa5\x94\xe2\x87\x80\xe2\xa5\x93"
+    "\xe2\x84\x9d\xe2\xa5\xb0\xe2\x87\x9b\xe2\x84\x9b\xe2\x86\xb1\xe2\xa7\xb4\xd0\xa9\xd0\xa8"
+    "\xd0\xac\xc5\x9a\xe2\xaa\xbc\xc5\xa0\xc5\x9e\xc5\x9c\xd0\xa1\xf0\x9d\x94\x96\xe2\x86\x91"
+    "\xce\xa3\xe2\x88\x98\xf0\x9d\x95\x8a\xe2\x88\x9a\xe2\x96\xa1\xe2\x8a\x93\xe2\x8a\x8f"
+    "\xe2\x8a\x91\xe2\x8a\x90\xe2\x8a\x92\xe2\x8a\x94\xf0\x9d\x92\xae\xe2\x8b\x86\xe2\x8b\x90"
+    "\xe2\x8a\x86\xe2\x89\xbb\xe2\xaa\xb0\xe2\x89\xbd\xe2\x89\xbf\xe2\x88\x91\xe2\x8b\x91"
+    "\xe2\x8a\x83\xe2\x8a\x87\xc3\x9e\xe2\x84\xa2\xd0\x8b\xd0\xa6\x09\xce\xa4\xc5\xa4\xc5\xa2"
+    "\xd0\xa2\xf0\x9d\x94\x97\xe2\x88\xb4\xce\x98\xe2\x81\x9f\xe2\x80\x8a\xe2\x80\x89\xe2\x88\xbc"
+    "\xe2\x89\x83\xe2\x89\x85\xe2\x89\x88\xf0\x9d\x95\x8b\xe2\x83\x9b\xf0\x9d\x92\xaf\xc5\xa6"
+    "\xc3\x9a\xe2\x86\x9f\xe2\xa5\x89\xd0\x8e\xc5\xac\xc3\x9b\xd0\xa3\xc5\xb0\xf0\x9d\x94\x98"
+    "\xc3\x99\xc5\xaa\x5f\xe2\x8f\x9f\xe2\x8e\xb5\xe2\x8f\x9d\xe2\x8b\x83\xe2\x8a\x8e\xc5\xb2"
+    "\xf0\x9d\x95\x8c\xe2\xa4\x92\xe2\x87\x85\xe2\x86\x95\xe2\xa5\xae\xe2\x8a\xa5\xe2\x86\xa5"
+    "\xe2\x86\x96\xe2\x86\x97\xcf\x92\xce\xa5\xc5\xae\xf0\x9d\x92\xb0\xc5\xa8\xc3\x9c\xe2\x8a\xab"
+    "\xe2\xab\xab\xd0\x92\xe2\x8a\xa9\xe2\xab\xa6\xe2\x8b\x81\xe2\x80\x96\xe2\x88\xa3\x7c"
+    "\xe2\x9d\x98\xe2\x89\x80\xe2\x80\x8a\xf0\x9d\x94\x99\xf0\x9d\x95\x8d\xf0\x9d\x92\xb1"
+    "\xe2\x8a\xaa\xc5\xb4\xe2\x8b\x80\xf0\x9d\x94\x9a\xf0\x9d\x95\x8e\xf0\x9d\x92\xb2"
+    "\xf0\x9d\x94\x9b\xce\x9e\xf0\x9d\x95\x8f\xf0\x9d\x92\xb3\xd0\xaf\xd0\x87\xd0\xae\xc3\x9d"
+    "\xc5\xb6\xd0\xab\xf0\x9d\x94\x9c\xf0\x9d\x95\x90\xf0\x9d\x92\xb4\xc5\xb8\xd0\x96\xc5\xb9"
+    "\xc5\xbd\xd0\x97\xc5\xbb\xce\x96\xe2\x84\xa8\xe2\x84\xa4\xf0\x9d\x92\xb5\xc3\xa1\xc4\x83"
+    "\xe2\x88\xbe\xe2\x88\xbe\xcc\xb3\xe2\x88\xbf\xc3\xa2\xd0\xb0\xc3\xa6\xf0\x9d\x94\x9e\xc3\xa0"
+    "\xe2\x84\xb5\xce\xb1\xc4\x81\xe2\xa8\xbf\xe2\x88\xa7\xe2\xa9\x95\xe2\xa9\x9c\xe2\xa9\x98"
+    "\xe2\xa9\x9a\xe2\x88\xa0\xe2\xa6\xa4\xe2\x88\xa1\xe2\xa6\xa8\xe2\xa6\xa9\xe2\xa6\xaa"
+    "\xe2\xa6\xab\xe2\xa6\xac\xe2\xa6\xad\xe2\xa6\xae\xe2\xa6\xaf\xe2\x88\x9f\xe2\x8a\xbe"
+    "\xe2\xa6\x9d\xe2\x88\xa2\xe2\x8d\xbc\xc4\x85\xf0\x9d\x95\x92\xe2\xa9\xb0\xe2\xa9\xaf"
+    "\xe2\x89\x8a\xe2\x89\x8b\x27\xc3\xa5\xf0\x9d\x92\xb6\x2a\xc3\xa3\xc3\xa4\xe2\xa8\x91"
+    "\xe2\xab\xad\xe2\x89\x8c\xcf\xb6\xe2\x80\xb5\xe2\x88\xbd\xe2\x8b\x8d\xe2\x8a\xbd\xe2\x8c\x85"
+    "\xe2\x8e\xb6\xd0\xb1\xe2\x80\x9e\xe2\xa6\xb0\xce\xb2\xe2\x84\xb6\xe2\x89\xac\xf0\x9d\x94\x9f"
+    "\xe2\x97\xaf\xe2\xa8\x80\xe2\xa8\x81\xe2\xa8\x82\xe2\xa8\x86\xe2\x98\x85\xe2\x96\xbd"
+    "\xe2\x96\xb3\xe2\xa8\x84\xe2\xa4\x8d\xe2\xa7\xab\xe2\x96\xb4\xe2\x96\xbe\xe2\x97\x82"
+    "\xe2\x96\xb8\xe2\x90\xa3\xe2\x96\x92\xe2\x96\x91\xe2\x96\x93\xe2\x96\x88\x3d\xe2\x83\xa5"
+    "\xe2\x89\xa1\xe2\x83\xa5\xe2\x8c\x90\xf0\x9d\x95\x93\xe2\x8b\x88\xe2\x95\x97\xe2\x95\x94"
+    "\xe2\x95\x96\xe2\x95\x93\xe2\x95\x90\xe2\x95\xa6\xe2\x95\xa9\xe2\x95\xa4\xe2\x95\xa7"
+    "\xe2\x95\x9d\xe2\x95\x9a\xe2\x95\x9c\xe2\x95\x99\xe2\x95\x91\xe2\x95\xac\xe2\x95\xa3"
+    "\xe2\x95\xa0\xe2\x95\xab\xe2\x95\xa2\xe2\x95\x9f\xe2\xa7\x89\xe2\x95\x95\xe2\x95\x92"
+    "\xe2\x94\x90\xe2\x94\x8c\xe2\x95\xa5\xe2\x95\xa8\xe2\x94\xac\xe2\x94\xb4\xe2\x8a\x9f"
+    "\xe2\x8a\x9e\xe2\x8a\xa0\xe2\x95\x9b\xe2\x95\x98\xe2\x94\x98\xe2\x94\x94\xe2\x94\x82"
+    "\xe2\x95\xaa\xe2\x95\xa1\xe2\x95\x9e\xe2\x94\xbc\xe2\x94\xa4\xe2\x94\x9c\xc2\xa6"
+    "\xf0\x9d\x92\xb7\xe2\x81\x8f\x5c\xe2\xa7\x85\xe2\x9f\x88\xe2\x80\xa2\xe2\xaa\xae\xc4\x87"
+    "\xe2\x88\xa9\xe2\xa9\x84\xe2\xa9\x89\xe2\xa9\x8b\xe2\xa9\x87\xe2\xa9\x80"
+    "\xe2\x88\xa9\xef\xb8\x80\xe2\x81\x81\xe2\xa9\x8d\xc4\x8d\xc3\xa7\xc4\x89\xe2\xa9\x8c"
+    "\xe2\xa9\x90\xc4\x8b\xe2\xa6\xb2\xc2\xa2\xf0\x9d\x94\xa0\xd1\x87\xe2\x9c\x93\xcf\x87"
+    "\xe2\x97\x8b\xe2\xa7\x83\xcb\x86\xe2\x89\x97\xe2\x86\xba\xe2\x86\xbb\xe2\x93\x88\xe2\x8a\x9b"
+    "\xe2\x8a\x9a\xe2\x8a\x9d\xe2\xa8\x90\xe2\xab\xaf\xe2\xa7\x82\xe2\x99\xa3\x3a\x2c\x40"
+    "\xe2\x88\x81\xe2\xa9\xad\xf0\x9d\x95\x94\xe2\x84\x97\xe2\x86\xb5\xe2\x9c\x97\xf0\x9d\x92\xb8"
+    "\xe2\xab\x8f\xe2\xab\x91\xe2\xab\x90\xe2\xab\x92\xe2\x8b\xaf\xe2\xa4\xb8\xe2\xa4\xb5"
+    "\xe2\x8b\x9e\xe2\x8b\x9f\xe2\x86\xb6\xe2\xa4\xbd\xe2\x88\xaa\xe2\xa9\x88\xe2\xa9\x86"
+    "\xe2\xa9\x8a\xe2\x8a\x8d\xe2\xa9\x85\xe2\x88\xaa\xef\xb8\x80\xe2\x86\xb7\xe2\xa4\xbc"
+    "\xe2\x8b\x8e\xe2\x8b\x8f\xc2\xa4\xe2\x88\xb1\xe2\x8c\xad\xe2\xa5\xa5\xe2\x80\xa0\xe2\x84\xb8"
+    "\xe2\x80\x90\xe2\xa4\x8f\xc4\x8f\xd0\xb4\xe2\x87\x8a\xe2\xa9\xb7\xc2\xb0\xce\xb4\xe2\xa6\xb1"
+    "\xe2\xa5\xbf\xf0\x9d\x94\xa1\xe2\x99\xa6\xcf\x9d\xe2\x8b\xb2\xc3\xb7\xe2\x8b\x87\xd1\x92"
+    "\xe2\x8c\x9e\xe2\x8c\x8d\x24\xf0\x9d\x95\x95\xe2\x89\x91\xe2\x88\xb8\xe2\x88\x94\xe2\x8a\xa1"
+    "\xe2\x8c\x9f\xe2\x8c\x8c\xf0\x9d\x92\xb9\xd1\x95\xe2\xa7\xb6\xc4\x91\xe2\x8b\xb1\xe2\x96\xbf"
+    "\xe2\xa6\xa6\xd1\x9f\xe2\x9f\xbf\xc3\xa9\xe2\xa9\xae\xc4\x9b\xe2\x89\x96\xc3\xaa\xe2\x89\x95"
+    "\xd1\x8d\xc4\x97\xe2\x89\x92\xf0\x9d\x94\xa2\xe2\xaa\x9a\xc3\xa8\xe2\xaa\x96\xe2\xaa\x98"
+    "\xe2\xaa\x99\xe2\x8f\xa7\xe2\x84\x93\xe2\xaa\x95\xe2\xaa\x97\xc4\x93\xe2\x88\x85\xe2\x80\x84"
+    "\xe2\x80\x85\xe2\x80\x83\xc5\x8b\xe2\x80\x82\xc4\x99\xf0\x9d\x95\x96\xe2\x8b\x95\xe2\xa7\xa3"
+    "\xe2\xa9\xb1\xce\xb5\xcf\xb5\x3d\xe2\x89\x9f\xe2\xa9\xb8\xe2\xa7\xa5\xe2\x89\x93\xe2\xa5\xb1"
+    "\xe2\x84\xaf\xce\xb7\xc3\xb0\xc3\xab\xe2\x82\xac\x21\xd1\x84\xe2\x99\x80\xef\xac\x83"
+    "\xef\xac\x80\xef\xac\x84\xf0\x9d\x94\xa3\xef\xac\x81\x66\x6a\xe2\x99\xad\xef\xac\x82"
+    "\xe2\x96\xb1\xc6\x92\xf0\x9d\x95\x97\xe2\x8b\x94\xe2\xab\x99\xe2\xa8\x8d\xc2\xbd\xe2\x85\x93"
+    "\xc2\xbc\xe2\x85\x95\xe2\x85\x99\xe2\x85\x9b\xe2\x85\x94\xe2\x85\x96\xc2\xbe\xe2\x85\x97"
+    "\xe2\x85\x9c\xe2\x85\x98\xe2\x85\x9a\xe2\x85\x9d\xe2\x85\x9e\xe2\x81\x84\xe2\x8c\xa2"
+    "\xf0\x9d\x92\xbb\xe2\xaa\x8c\xc7\xb5\xce\xb3\xe2\xaa\x86\xc4\x9f\xc4\x9d\xd0\xb3\xc4\xa1"
+    "\xe2\xaa\xa9\xe2\xaa\x80\xe2\xaa\x82\xe2\xaa\x84\xe2\x8b\x9b\xef\xb8\x80\xe2\xaa\x94"
+    "\xf0\x9d\x94\xa4\xe2\x84\xb7\xd1\x93\xe2\xaa\x92\xe2\xaa\xa5\xe2\xaa\xa4\xe2\x89\xa9"
+    "\xe2\xaa\x8a\xe2\xaa\x88\xe2\x8b\xa7\xf0\x9d\x95\x98\xe2\x84\x8a\xe2\xaa\x8e\xe2\xaa\x90"
+    "\xe2\xaa\xa7\xe2\xa9\xba\xe2\x8b\x97\xe2\xa6\x95\xe2\xa9\xbc\xe2\xa5\xb8"
+    "\xe2\x89\xa9\xef\xb8\x80\xd1\x8a\xe2\xa5\x88\xe2\x86\xad\xe2\x84\x8f\xc4\xa5\xe2\x99\xa5"
+    "\xe2\x80\xa6\xe2\x8a\xb9\xf0\x9d\x94\xa5\xe2\xa4\xa5\xe2\xa4\xa6\xe2\x87\xbf\xe2\x88\xbb"
+    "\xe2\x86\xa9\xe2\x86\xaa\xf0\x9d\x95\x99\xe2\x80\x95\xf0\x9d\x92\xbd\xc4\xa7\xe2\x81\x83"
+    "\xc3\xad\xc3\xae\xd0\xb8\xd0\xb5\xc2\xa1\xf0\x9d\x94\xa6\xc3\xac\xe2\xa8\x8c\xe2\x88\xad"
+    "\xe2\xa7\x9c\xe2\x84\xa9\xc4\xb3\xc4\xab\xc4\xb1\xe2\x8a\xb7\xc6\xb5\xe2\x84\x85\xe2\x88\x9e"
+    "\xe2\xa7\x9d\xe2\x8a\xba\xe2\xa8\x97\xe2\xa8\xbc\xd1\x91\xc4\xaf\xf0\x9d\x95\x9a\xce\xb9"
+    "\xc2\xbf\xf0\x9d\x92\xbe\xe2\x8b\xb9\xe2\x8b\xb5\xe2\x8b\xb4\xe2\x8b\xb3\xc4\xa9\xd1\x96"
+    "\xc3\xaf\xc4\xb5\xd0\xb9\xf0\x9d\x94\xa7\xc8\xb7\xf0\x9d\x95\x9b\xf0\x9d\x92\xbf\xd1\x98"
+    "\xd1\x94\xce\xba\xcf\xb0\xc4\xb7\xd0\xba\xf0\x9d\x94\xa8\xc4\xb8\xd1\x85\xd1\x9c"
+    "\xf0\x9d\x95\x9c\xf0\x9d\x93\x80\xe2\xa4\x9b\xe2\xa4\x8e\xe2\xaa\x8b\xe2\xa5\xa2\xc4\xba"
+    "\xe2\xa6\xb4\xce\xbb\xe2\xa6\x91\xe2\xaa\x85\xc2\xab\xe2\xa4\x9f\xe2\xa4\x9d\xe2\x86\xab"
+    "\xe2\xa4\xb9\xe2\xa5\xb3\xe2\x86\xa2\xe2\xaa\xab\xe2\xa4\x99\xe2\xaa\xad"
+    "\xe2\xaa\xad\xef\xb8\x80\xe2\xa4\x8c\xe2\x9d\xb2\x7b\x5b\xe2\xa6\x8b\xe2\xa6\x8f\xe2\xa6\x8d"
+    "\xc4\xbe\xc4\xbc\xd0\xbb\xe2\xa4\xb6\xe2\xa5\xa7\xe2\xa5\x8b\xe2\x86\xb2\xe2\x89\xa4"
+    "\xe2\x87\x87\xe2\x8b\x8b\xe2\xaa\xa8\xe2\xa9\xbf\xe2\xaa\x81\xe2\xaa\x83"
+    "\xe2\x8b\x9a\xef\xb8\x80\xe2\xaa\x93\xe2\x8b\x96\xe2\xa5\xbc\xf0\x9d\x94\xa9\xe2\xaa\x91"
+    "\xe2\xa5\xaa\xe2\x96\x84\xd1\x99\xe2\xa5\xab\xe2\x97\xba\xc5\x80\xe2\x8e\xb0\xe2\x89\xa8"
+    "\xe2\xaa\x89\xe2\xaa\x87\xe2\x8b\xa6\xe2\x9f\xac\xe2\x87\xbd\xe2\x9f\xbc\xe2\x86\xac"
+    "\xe2\xa6\x85\xf0\x9d\x95\x9d\xe2\xa8\xad\xe2\xa8\xb4\xe2\x88\x97\xe2\x97\x8a\x28\xe2\xa6\x93"
+    "\xe2\xa5\xad\xe2\x80\x8e\xe2\x8a\xbf\xe2\x80\xb9\xf0\x9d\x93\x81\xe2\xaa\x8d\xe2\xaa\x8f"
+    "\xe2\x80\x9a\xc5\x82\xe2\xaa\xa6\xe2\xa9\xb9\xe2\x8b\x89\xe2\xa5\xb6\xe2\xa9\xbb\xe2\xa6\x96"
+    "\xe2\x97\x83\xe2\xa5\x8a\xe2\xa5\xa6\xe2\x89\xa8\xef\xb8\x80\xe2\x88\xba\xc2\xaf\xe2\x99\x82"
+    "\xe2\x9c\xa0\xe2\x96\xae\xe2\xa8\xa9\xd0\xbc\xe2\x80\x94\xf0\x9d\x94\xaa\xe2\x84\xa7\xc2\xb5"
+    "\xe2\xab\xb0\xe2\x88\x92\xe2\xa8\xaa\xe2\xab\x9b\xe2\x8a\xa7\xf0\x9d\x95\x9e\xf0\x9d\x93\x82"
+    "\xce\xbc\xe2\x8a\xb8\xe2\x8b\x99\xcc\xb8\xe2\x89\xab\xe2\x83\x92\xe2\x87\x8d\xe2\x87\x8e"
+    "\xe2\x8b\x98\xcc\xb8\xe2\x89\xaa\xe2\x83\x92\xe2\x87\x8f\xe2\x8a\xaf\xe2\x8a\xae\xc5\x84"
+    "\xe2\x88\xa0\xe2\x83\x92\xe2\xa9\xb0\xcc\xb8\xe2\x89\x8b\xcc\xb8\xc5\x89\xe2\x99\xae"
+    "\xe2\xa9\x83\xc5\x88\xc5\x86\xe2\xa9\xad\xcc\xb8\xe2\xa9\x82\xd0\xbd\xe2\x80\x93\xe2\x87\x97"
+    "\xe2\xa4\xa4\xe2\x89\x90\xcc\xb8\xe2\xa4\xa8\xf0\x9d\x94\xab\xe2\x86\xae\xe2\xab\xb2"
+    "\xe2\x8b\xbc\xe2\x8b\xba\xd1\x9a\xe2\x89\xa6\xcc\xb8\xe2\x86\x9a\xe2\x80\xa5\xf0\x9d\x95\x9f"
+    "\xc2\xac\xe2\x8b\xb9\xcc\xb8\xe2\x8b\xb5\xcc\xb8\xe2\x8b\xb7\xe2\x8b\xb6\xe2\x8b\xbe"
+    "\xe2\x8b\xbd\xe2\xab\xbd\xe2\x83\xa5\xe2\x88\x82\xcc\xb8\xe2\xa8\x94\xe2\x86\x9b"
+    "\xe2\xa4\xb3\xcc\xb8\xe2\x86\x9d\xcc\xb8\xf0\x9d\x93\x83\xe2\x8a\x84\xe2\xab\x85\xcc\xb8"
+    "\xe2\x8a\x85\xe2\xab\x86\xcc\xb8\xc3\xb1\xce\xbd\x23\xe2\x84\x96\xe2\x80\x87\xe2\x8a\xad"
+    "\xe2\xa4\x84\xe2\x89\x8d\xe2\x83\x92\xe2\x8a\xac\xe2\x89\xa5\xe2\x83\x92\x3e\xe2\x83\x92"
+    "\xe2\xa7\x9e\xe2\xa4\x82\xe2\x89\xa4\xe2\x83\x92\x3c\xe2\x83\x92\xe2\x8a\xb4\xe2\x83\x92"
+    "\xe2\xa4\x83\xe2\x8a\xb5\xe2\x83\x92\xe2\x88\xbc\xe2\x83\x92\xe2\x87\x96\xe2\xa4\xa3"
+    "\xe2\xa4\xa7\xc3\xb3\xc3\xb4\xd0\xbe\xc5\x91\xe2\xa8\xb8\xe2\xa6\xbc\xc5\x93\xe2\xa6\xbf"
+    "\xf0\x9d\x94\xac\xcb\x9b\xc3\xb2\xe2\xa7\x81\xe2\xa6\xb5\xe2\xa6\xbe\xe2\xa6\xbb\xe2\xa7\x80"
+    "\xc5\x8d\xcf\x89\xce\xbf\xe2\xa6\xb6\xf0\x9d\x95\xa0\xe2\xa6\xb7\xe2\xa6\xb9\xe2\x88\xa8"
+    "\xe2\xa9\x9d\xe2\x84\xb4\xc2\xaa\xc2\xba\xe2\x8a\xb6\xe2\xa9\x96\xe2\xa9\x97\xe2\xa9\x9b"
+    "\xc3\xb8\xe2\x8a\x98\xc3\xb5\xe2\xa8\xb6\xc3\xb6\xe2\x8c\xbd\xc2\xb6\xe2\xab\xb3\xe2\xab\xbd"
+    "\xd0\xbf\x25\x2e\xe2\x80\xb0\xe2\x80\xb1\xf0\x9d\x94\xad\xcf\x86\xcf\x95\xe2\x98\x8e\xcf\x80"
+    "\xcf\x96\xe2\x84\x8e\x2b\xe2\xa8\xa3\xe2\xa8\xa2\xe2\xa8\xa5\xe2\xa9\xb2\xe2\xa8\xa6"
+    "\xe2\xa8\xa7\xe2\xa8\x95\xf0\x9d\x95\xa1\xc2\xa3\xe2\xaa\xb3\xe2\xaa\xb7\xe2\xaa\xb9"
+    "\xe2\xaa\xb5\xe2\x8b\xa8\xe2\x80\xb2\xe2\x8c\xae\xe2\x8c\x92\xe2\x8c\x93\xe2\x8a\xb0"
+    "\xf0\x9d\x93\x85\xcf\x88\xe2\x80\x88\xf0\x9d\x94\xae\xf0\x9d\x95\xa2\xe2\x81\x97"
+    "\xf0\x9d\x93\x86\xe2\xa8\x96\x3f\xe2\xa4\x9c\xe2\xa5\xa4\xe2\x88\xbd\xcc\xb1\xc5\x95"
+    "\xe2\xa6\xb3\xe2\xa6\x92\xe2\xa6\xa5\xc2\xbb\xe2\xa5\xb5\xe2\xa4\xa0\xe2\xa4\xb3\xe2\xa4\x9e"
+    "\xe2\xa5\x85\xe2\xa5\xb4\xe2\x86\xa3\xe2\x86\x9d\xe2\xa4\x9a\xe2\x88\xb6\xe2\x9d\xb3\x7d\x5d"
+    "\xe2\xa6\x8c\xe2\xa6\x8e\xe2\xa6\x90\xc5\x99\xc5\x97\xd1\x80\xe2\xa4\xb7\xe2\xa5\xa9"
+    "\xe2\x86\xb3\xe2\x96\xad\xe2\xa5\xbd\xf0\x9d\x94\xaf\xe2\xa5\xac\xcf\x81\xcf\xb1\xe2\x87\x89"
+    "\xe2\x8b\x8c\xcb\x9a\xe2\x80\x8f\xe2\x8e\xb1\xe2\xab\xae\xe2\x9f\xad\xe2\x87\xbe\xe2\xa6\x86"
+    "\xf0\x9d\x95\xa3\xe2\xa8\xae\xe2\xa8\xb5\x29\xe2\xa6\x94\xe2\xa8\x92\xe2\x80\xba"
+    "\xf0\x9d\x93\x87\xe2\x8b\x8a\xe2\x96\xb9\xe2\xa7\x8e\xe2\xa5\xa8\xe2\x84\x9e\xc5\x9b"
+    "\xe2\xaa\xb4\xe2\xaa\xb8\xc5\xa1\xc5\x9f\xc5\x9d\xe2\xaa\xb6\xe2\xaa\xba\xe2\x8b\xa9"
+    "\xe2\xa8\x93\xd1\x81\xe2\x8b\x85\xe2\xa9\xa6\xe2\x87\x98\xc2\xa7\x3b\xe2\xa4\xa9\xe2\x9c\xb6"
+    "\xf0\x9d\x94\xb0\xe2\x99\xaf\xd1\x89\xd1\x88\xc2\xad\xcf\x83\xcf\x82\xe2\xa9\xaa\xe2\xaa\x9e"
+    "\xe2\xaa\xa0\xe2\xaa\x9d\xe2\xaa\x9f\xe2\x89\x86\xe2\xa8\xa4\xe2\xa5\xb2\xe2\xa8\xb3"
+    "\xe2\xa7\xa4\xe2\x8c\xa3\xe2\xaa\xaa\xe2\xaa\xac\xe2\xaa\xac\xef\xb8\x80\xd1\x8c\x2f"
+    "\xe2\xa7\x84\xe2\x8c\xbf\xf0\x9d\x95\xa4\xe2\x99\xa0\xe2\x8a\x93\xef\xb8\x80"
+    "\xe2\x8a\x94\xef\xb8\x80\xf0\x9d\x93\x88\xe2\x98\x86\xe2\x8a\x82\xe2\xab\x85\xe2\xaa\xbd"
+    "\xe2\xab\x83\xe2\xab\x81\xe2\xab\x8b\xe2\x8a\x8a\xe2\xaa\xbf\xe2\xa5\xb9\xe2\xab\x87"
+    "\xe2\xab\x95\xe2\xab\x93\xe2\x99\xaa\xc2\xb9\xc2\xb2\xc2\xb3\xe2\xab\x86\xe2\xaa\xbe"
+    "\xe2\xab\x98\xe2\xab\x84\xe2\x9f\x89\xe2\xab\x97\xe2\xa5\xbb\xe2\xab\x82\xe2\xab\x8c"
+    "\xe2\x8a\x8b\xe2\xab\x80\xe2\xab\x88\xe2\xab\x94\xe2\xab\x96\xe2\x87\x99\xe2\xa4\xaa\xc3\x9f"
+    "\xe2\x8c\x96\xcf\x84\xc5\xa5\xc5\xa3\xd1\x82\xe2\x8c\x95\xf0\x9d\x94\xb1\xce\xb8\xcf\x91"
+    "\xc3\xbe\xc3\x97\xe2\xa8\xb1\xe2\xa8\xb0\xe2\x8c\xb6\xe2\xab\xb1\xf0\x9d\x95\xa5\xe2\xab\x9a"
+    "\xe2\x80\xb4\xe2\x96\xb5\xe2\x89\x9c\xe2\x97\xac\xe2\xa8\xba\xe2\xa8\xb9\xe2\xa7\x8d"
+    "\xe2\xa8\xbb\xe2\x8f\xa2\xf0\x9d\x93\x89\xd1\x86\xd1\x9b\xc5\xa7\xe2\xa5\xa3\xc3\xba\xd1\x9e"
+    "\xc5\xad\xc3\xbb\xd1\x83\xc5\xb1\xe2\xa5\xbe\xf0\x9d\x94\xb2\xc3\xb9\xe2\x96\x80\xe2\x8c\x9c"
+    "\xe2\x8c\x8f\xe2\x97\xb8\xc5\xab\xc5\xb3\xf0\x9d\x95\xa6\xcf\x85\xe2\x87\x88\xe2\x8c\x9d"
+    "\xe2\x8c\x8e\xc5\xaf\xe2\x97\xb9\xf0\x9d\x93\x8a\xe2\x8b\xb0\xc5\xa9\xc3\xbc\xe2\xa6\xa7"
+    "\xe2\xab\xa8\xe2\xab\xa9\xe2\xa6\x9c\xe2\x8a\x8a\xef\xb8\x80\xe2\xab\x8b\xef\xb8\x80"
+    "\xe2\x8a\x8b\xef\xb8\x80\xe2\xab\x8c\xef\xb8\x80\xd0\xb2\xe2\x8a\xbb\xe2\x89\x9a\xe2\x8b\xae"
+    "\xf0\x9d\x94\xb3\xf0\x9d\x95\xa7\xf0\x9d\x93\x8b\xe2\xa6\x9a\xc5\xb5\xe2\xa9\x9f\xe2\x89\x99"
+    "\xe2\x84\x98\xf0\x9d\x94\xb4\xf0\x9d\x95\xa8\xf0\x9d\x93\x8c\xf0\x9d\x94\xb5\xce\xbe"
+    "\xe2\x8b\xbb\xf0\x9d\x95\xa9\xf0\x9d\x93\x8d\xc3\xbd\xd1\x8f\xc5\xb7\xd1\x8b\xc2\xa5"
+    "\xf0\x9d\x94\xb6\xd1\x97\xf0\x9d\x95\xaa\xf0\x9d\x93\x8e\xd1\x8e\xc3\xbf\xc5\xba\xc5\xbe"
+    "\xd0\xb7\xc5\xbc\xce\xb6\xf0\x9d\x94\xb7\xd0\xb6\xe2\x87\x9d\xf0\x9d\x95\xab\xf0\x9d\x93\x8f"
+    "\xe2\x80\x8d\xe2\x80\x8c";
+
+// A name and its value, as offsets and sizes into the strings above: no pointers, so
+// the table needs no relocation when the program is loaded.
 struct NamedCharRef {
-    std::string_view name;
-    std::string_view utf8;
+    std::uint16_t name_offset;
+    std::uint8_t name_size;
+    std::uint8_t utf8_size;
+    std::uint16_t utf8_offset;
+
+    constexpr std::string_view name() const noexcept {
+        return {k_char_ref_names + name_offset, name_size};
+    }
+    constexpr std::string_view utf8() const noexcept {
+        return {k_char_ref_values + utf8_offset, utf8_size};
+    }
 };
 
 inline constexpr std::size_t k_longest_char_ref_name = 32;
 
 inline constexpr NamedCharRef k_named_char_refs[] = {
-    {"AElig", "\xc3\x86"},
-    {"AElig;", "\xc3\x86"},
-    {"AMP", "\x26"},
-    {"AMP;", "\x26"},
-    {"Aacute", "\xc3\x81"},
-    {"Aacute;", "\xc3\x81"},
-    {"Abreve;", "\xc4\x82"},
-    {"Acirc", "\xc3\x82"},
-    {"Acirc;", "\xc3\x82"},
-    {"Acy;", "\xd0\x90"},
-    {"Afr;", "\xf0\x9d\x94\x84"},
-    {"Agrave", "\xc3\x80"},
-    {"Agrave;", "\xc3\x80"},
-    {"Alpha;", "\xce\x91"},
-    {"Amacr;", "\xc4\x80"},
-    {"And;", "\xe2\xa9\x93"},
-    {"Aogon;", "\xc4\x84"},
-    {"Aopf;", "\xf0\x9d\x94\xb8"},
-    {"ApplyFunction;", "\xe2\x81\xa1"},
-    {"Aring", "\xc3\x85"},
-    {"Aring;", "\xc3\x85"},
-    {"Ascr;", "\xf0\x9d\x92\x9c"},
-    {"Assign;", "\xe2\x89\x94"},
-    {"Atilde", "\xc3\x83"},
-    {"Atilde;", "\xc3\x83"},
-    {"Auml", "\xc3\x84"},
-    {"Auml;", "\xc3\x84"},
-    {"Backslash;", "\xe2\x88\x96"},
-    {"Barv;", "\xe2\xab\xa7"},
-    {"Barwed;", "\xe2\x8c\x86"},
-    {"Bcy;", "\xd0\x91"},
-    {"Because;", "\xe2\x88\xb5"},
-    {"Bernoullis;", "\xe2\x84\xac"},
-    {"Beta;", "\xce\x92"},
-    {"Bfr;", "\xf0\x9d\x94\x85"},
-    {"Bopf;", "\xf0\x9d\x94\xb9"},
-    {"Breve;", "\xcb\x98"},
-    {"Bscr;", "\xe2\x84\xac"},
-    {"Bumpeq;", "\xe2\x89\x8e"},
-    {"CHcy;", "\xd0\xa7"},
-    {"COPY", "\xc2\xa9"},
-    {"COPY;", "\xc2\xa9"},
-    {"Cacute;", "\xc4\x86"},
-    {"Cap;", "\xe2\x8b\x92"},
-    {"CapitalDifferentialD;", "\xe2\x85\x85"},
-    {"Cayleys;", "\xe2\x84\xad"},
-    {"Ccaron;", "\xc4\x8c"},
-    {"Ccedil", "\xc3\x87"},
-    {"Ccedil;", "\xc3\x87"},
-    {"Ccirc;", "\xc4\x88"},
-    {"Cconint;", "\xe2\x88\xb0"},
-    {"Cdot;", "\xc4\x8a"},
-    {"Cedilla;", "\xc2\xb8"},
-    {"CenterDot;", "\xc2\xb7"},
-    {"Cfr;", "\xe2\x84\xad"},
-    {"Chi;", "\xce\xa7"},
-    {"CircleDot;", "\xe2\x8a\x99"},
-    {"CircleMinus;", "\xe2\x8a\x96"},
-    {"CirclePlus;", "\xe2\x8a\x95"},
-    {"CircleTimes;", "\xe2\x8a\x97"},
-    {"ClockwiseContourIntegral;", "\xe2\x88\xb2"},
-    {"CloseCurlyDoubleQuote;", "\xe2\x80\x9d"},
-    {"CloseCurlyQuote;", "\xe2\x80\x99"},
-    {"Colon;", "\xe2\x88\xb7"},
-    {"Colone;", "\xe2\xa9\xb4"},
-    {"Congruent;", "\xe2\x89\xa1"},
-    {"Conint;", "\xe2\x88\xaf"},
-    {"ContourIntegral;", "\xe2\x88\xae"},
-    {"Copf;", "\xe2\x84\x82"},
-    {"Coproduct;", "\xe2\x88\x90"},
-    {"CounterClockwiseContourIntegral;", "\xe2\x88\xb3"},
-    {"Cross;", "\xe2\xa8\xaf"},
-    {"Cscr;", "\xf0\x9d\x92\x9e"},
-    {"Cup;", "\xe2\x8b\x93"},
-    {"CupCap;", "\xe2\x89\x8d"},
-    {"DD;", "\xe2\x85\x85"},
-    {"DDotrahd;", "\xe2\xa4\x91"},
-    {"DJcy;", "\xd0\x82"},
-    {"DScy;", "\xd0\x85"},
-    {"DZcy;", "\xd0\x8f"},
-    {"Dagger;", "\xe2\x80\xa1"},
-    {"Darr;", "\xe2\x86\xa1"},
-    {"Dashv;", "\xe2\xab\xa4"},
-    {"Dcaron;", "\xc4\x8e"},
-    {"Dcy;", "\xd0\x94"},
-    {"Del;", "\xe2\x88\x87"},
-    {"Delta;", "\xce\x94"},
-    {"Dfr;", "\xf0\x9d\x94\x87"},
-    {"DiacriticalAcute;", "\xc2\xb4"},
-    {"DiacriticalDot;", "\xcb\x99"},
-    {"DiacriticalDoubleAcute;", "\xcb\x9d"},
-    {"DiacriticalGrave;", "\x60"},
-    {"DiacriticalTilde;", "\xcb\x9c"},
-    {"Diamond;", "\xe2\x8b\x84"},
-    {"DifferentialD;", "\xe2\x85\x86"},
-    {"Dopf;", "\xf0\x9d\x94\xbb"},
-    {"Dot;", "\xc2\xa8"},
-    {"DotDot;", "\xe2\x83\x9c"},
-    {"DotEqual;", "\xe2\x89\x90"},
-    {"DoubleContourIntegral;", "\xe2\x88\xaf"},
-    {"DoubleDot;", "\xc2\xa8"},
-    {"DoubleDownArrow;", "\xe2\x87\x93"},
-    {"DoubleLeftArrow;", "\xe2\x87\x90"},
-    {"DoubleLeftRightArrow;", "\xe2\x87\x94"},
-    {"DoubleLeftTee;", "\xe2\xab\xa4"},
-    {"DoubleLongLeftArrow;", "\xe2\x9f\xb8"},
-    {"DoubleLongLeftRightArrow;", "\xe2\x9f\xba"},
-    {"DoubleLongRightArrow;", "\xe2\x9f\xb9"},
-    {"DoubleRightArrow;", "\xe2\x87\x92"},
-    {"DoubleRightTee;", "\xe2\x8a\xa8"},
-    {"DoubleUpArrow;", "\xe2\x87\x91"},
-    {"DoubleUpDownArrow;", "\xe2\x87\x95"},
-    {"DoubleVerticalBar;", "\xe2\x88\xa5"},
-    {"DownArrow;", "\xe2\x86\x93"},
-    {"DownArrowBar;", "\xe2\xa4\x93"},
-    {"DownArrowUpArrow;", "\xe2\x87\xb5"},
-    {"DownBreve;", "\xcc\x91"},
-    {"DownLeftRightVector;", "\xe2\xa5\x90"},
-    {"DownLeftTeeVector;", "\xe2\xa5\x9e"},
-    {"DownLeftVector;", "\xe2\x86\xbd"},
-    {"DownLeftVectorBar;", "\xe2\xa5\x96"},
-    {"DownRightTeeVector;", "\xe2\xa5\x9f"},
-    {"DownRightVector;", "\xe2\x87\x81"},
-    {"DownRightVectorBar;", "\xe2\xa5\x97"},
-    {"DownTee;", "\xe2\x8a\xa4"},
-    {"DownTeeArrow;", "\xe2\x86\xa7"},
-    {"Downarrow;", "\xe2\x87\x93"},
-    {"Dscr;", "\xf0\x9d\x92\x9f"},
-    {"Dstrok;", "\xc4\x90"},
-    {"ENG;", "\xc5\x8a"},
-    {"ETH", "\xc3\x90"},
-    {"ETH;", "\xc3\x90"},
-    {"Eacute", "\xc3\x89"},
-    {"Eacute;", "\xc3\x89"},
-    {"Ecaron;", "\xc4\x9a"},
-    {"Ecirc", "\xc3\x8a"},
-    {"Ecirc;", "\xc3\x8a"},
-    {"Ecy;", "\xd0\xad"},
-    {"Edot;", "\xc4\x96"},
-    {"Efr;", "\xf0\x9d\x94\x88"},
-    {"Egrave", "\xc3\x88"},
-    {"Egrave;", "\xc3\x88"},
-    {"Element;", "\xe2\x88\x88"},
-    {"Emacr;", "\xc4\x92"},
-    {"EmptySmallSquare;", "\xe2\x97\xbb"},
-    {"EmptyVerySmallSquare;", "\xe2\x96\xab"},
-    {"Eogon;", "\xc4\x98"},
-    {"Eopf;", "\xf0\x9d\x94\xbc"},
-    {"Epsilon;", "\xce\x95"},
-    {"Equal;", "\xe2\xa9\xb5"},
-    {"EqualTilde;", "\xe2\x89\x82"},
-    {"Equilibrium;", "\xe2\x87\x8c"},
-    {"Escr;", "\xe2\x84\xb0"},
-    {"Esim;", "\xe2\xa9\xb3"},
-    {"Eta;", "\xce\x97"},
-    {"Euml", "\xc3\x8b"},
-    {"Euml;", "\xc3\x8b"},
-    {"Exists;", "\xe2\x88\x83"},
-    {"ExponentialE;", "\xe2\x85\x87"},
-    {"Fcy;", "\xd0\xa4"},
-    {"Ffr;", "\xf0\x9d\x94\x89"},
-    {"FilledSmallSquare;", "\xe2\x97\xbc"},
-    {"FilledVerySmallSquare;", "\xe2\x96\xaa"},
-    {"Fopf;", "\xf0\x9d\x94\xbd"},
-    {"ForAll;", "\xe2\x88\x80"},
-    {"Fouriertrf;", "\xe2\x84\xb1"},
-    {"Fscr;", "\xe2\x84\xb1"},
-    {"GJcy;", "\xd0\x83"},
-    {"GT", "\x3e"},
-    {"GT;", "\x3e"},
-    {"Gamma;", "\xce\x93"},
-    {"Gammad;", "\xcf\x9c"},
-    {"Gbreve;", "\xc4\x9e"},
-    {"Gcedil;", "\xc4\xa2"},
-    {"Gcirc;", "\xc4\x9c"},
-    {"Gcy;", "\xd0\x93"},
-    {"Gdot;", "\xc4\xa0"},
-    {"Gfr;", "\xf0\x9d\x94\x8a"},
-    {"Gg;", "\xe2\x8b\x99"},
-    {"Gopf;", "\xf0\x9d\x94\xbe"},
-    {"GreaterEqual;", "\xe2\x89\xa5"},
-    {"GreaterEqualLess;", "\xe2\x8b\x9b"},
-    {"GreaterFullEqual;", "\xe2\x89\xa7"},
-    {"GreaterGreater;", "\xe2\xaa\xa2"},
-    {"GreaterLess;", "\xe2\x89\xb7"},
-    {"GreaterSlantEqual;", "\xe2\xa9\xbe"},
-    {"GreaterTilde;", "\xe2\x89\xb3"},
-    {"Gscr;", "\xf0\x9d\x92\xa2"},
-    {"Gt;", "\xe2\x89\xab"},
-    {"HARDcy;", "\xd0\xaa"},
-    {"Hacek;", "\xcb\x87"},
-    {"Hat;", "\x5e"},
-    {"Hcirc;", "\xc4\xa4"},
-    {"Hfr;", "\xe2\x84\x8c"},
-    {"HilbertSpace;", "\xe2\x84\x8b"},
-    {"Hopf;", "\xe2\x84\x8d"},
-    {"HorizontalLine;", "\xe2\x94\x80"},
-    {"Hscr;", "\xe2\x84\x8b"},
-    {"Hstrok;", "\xc4\xa6"},
-    {"HumpDownHump;", "\xe2\x89\x8e"},
-    {"HumpEqual;", "\xe2\x89\x8f"},
-    {"IEcy;", "\xd0\x95"},
-    {"IJlig;", "\xc4\xb2"},
-    {"IOcy;", "\xd0\x81"},
-    {"Iacute", "\xc3\x8d"},
-    {"Iacute;", "\xc3\x8d"},
-    {"Icirc", "\xc3\x8e"},
-    {"Icirc;", "\xc3\x8e"},
-    {"Icy;", "\xd0\x98"},
-    {"Idot;", "\xc4\xb0"},
-    {"Ifr;", "\xe2\x84\x91"},
-    {"Igrave", "\xc3\x8c"},
-    {"Igrave;", "\xc3\x8c"},
-    {"Im;", "\xe2\x84\x91"},
-    {"Imacr;", "\xc4\xaa"},
-    {"ImaginaryI;", "\xe2\x85\x88"},
-    {"Implies;", "\xe2\x87\x92"},
-    {"Int;", "\xe2\x88\xac"},
-    {"Integral;", "\xe2\x88\xab"},
-    {"Intersection;", "\xe2\x8b\x82"},
-    {"InvisibleComma;", "\xe2\x81\xa3"},
-    {"InvisibleTimes;", "\xe2\x81\xa2"},
-    {"Iogon;", "\xc4\xae"},
-    {"Iopf;", "\xf0\x9d\x95\x80"},
-    {"Iota;", "\xce\x99"},
-    {"Iscr;", "\xe2\x84\x90"},
-    {"Itilde;", "\xc4\xa8"},
-    {"Iukcy;", "\xd0\x86"},
-    {"Iuml", "\xc3\x8f"},
-    {"Iuml;", "\xc3\x8f"},
-    {"Jcirc;", "\xc4\xb4"},
-    {"Jcy;", "\xd0\x99"},
-    {"Jfr;", "\xf0\x9d\x94\x8d"},
-    {"Jopf;", "\xf0\x9d\x95\x81"},
-    {"Jscr;", "\xf0\x9d\x92\xa5"},
-    {"Jsercy;", "\xd0\x88"},
-    {"Jukcy;", "\xd0\x84"},
-    {"KHcy;", "\xd0\xa5"},
-    {"KJcy;", "\xd0\x8c"},
-    {"Kappa;", "\xce\x9a"},
-    {"Kcedil;", "\xc4\xb6"},
-    {"Kcy;", "\xd0\x9a"},
-    {"Kfr;", "\xf0\x9d\x94\x8e"},
-    {"Kopf;", "\xf0\x9d\x95\x82"},
-    {"Kscr;", "\xf0\x9d\x92\xa6"},
-    {"LJcy;", "\xd0\x89"},
-    {"LT", "\x3c"},
-    {"LT;", "\x3c"},
-    {"Lacute;", "\xc4\xb9"},
-    {"Lambda;", "\xce\x9b"},
-    {"Lang;", "\xe2\x9f\xaa"},
-    {"Laplacetrf;", "\xe2\x84\x92"},
-    {"Larr;", "\xe2\x86\x9e"},
-    {"Lcaron;", "\xc4\xbd"},
-    {"Lcedil;", "\xc4\xbb"},
-    {"Lcy;", "\xd0\x9b"},
-    {"LeftAngleBracket;", "\xe2\x9f\xa8"},
-    {"LeftArrow;", "\xe2\x86\x90"},
-    {"LeftArrowBar;", "\xe2\x87\xa4"},
-    {"LeftArrowRightArrow;", "\xe2\x87\x86"},
-    {"LeftCeiling;", "\xe2\x8c\x88"},
-    {"LeftDoubleBracket;", "\xe2\x9f\xa6"},
-    {"LeftDownTeeVector;", "\xe2\xa5\xa1"},
-    {"LeftDownVector;", "\xe2\x87\x83"},
-    {"LeftDownVectorBar;", "\xe2\xa5\x99"},
-    {"LeftFloor;", "\xe2\x8c\x8a"},
-    {"LeftRightArrow;", "\xe2\x86\x94"},
-    {"LeftRightVector;", "\xe2\xa5\x8e"},
-    {"LeftTee;", "\xe2\x8a\xa3"},
-    {"LeftTeeArrow;", "\xe2\x86\xa4"},
-    {"LeftTeeVector;", "\xe2\xa5\x9a"},
-    {"LeftTriangle;", "\xe2\x8a\xb2"},
-    {"LeftTriangleBar;", "\xe2\xa7\x8f"},
-    {"LeftTriangleEqual;", "\xe2\x8a\xb4"},
-    {"LeftUpDownVector;", "\xe2\xa5\x91"},
-    {"LeftUpTeeVector;", "\xe2\xa5\xa0"},
-    {"LeftUpVector;", "\xe2\x86\xbf"},
-    {"LeftUpVectorBar;", "\xe2\xa5\x98"},
-    {"LeftVector;", "\xe2\x86\xbc"},
-    {"LeftVectorBar;", "\xe2\xa5\x92"},
-    {"Leftarrow;", "\xe2\x87\x90"},
-    {"Leftrightarrow;", "\xe2\x87\x94"},
-    {"LessEqualGreater;", "\xe2\x8b\x9a"},
-    {"LessFullEqual;", "\xe2\x89\xa6"},
-    {"LessGreater;", "\xe2\x89\xb6"},
-    {"LessLess;", "\xe2\xaa\xa1"},
-    {"LessSlantEqual;", "\xe2\xa9\xbd"},
-    {"LessTilde;", "\xe2\x89\xb2"},
-    {"Lfr;", "\xf0\x9d\x94\x8f"},
-    {"Ll;", "\xe2\x8b\x98"},
-    {"Lleftarrow;", "\xe2\x87\x9a"},
-    {"Lmidot;", "\xc4\xbf"},
-    {"LongLeftArrow;", "\xe2\x9f\xb5"},
-    {"LongLeftRightArrow;", "\xe2\x9f\xb7"},
-    {"LongRightArrow;", "\xe2\x9f\xb6"},
-    {"Longleftarrow;", "\xe2\x9f\xb8"},
-    {"Longleftrightarrow;", "\xe2\x9f\xba"},
-    {"Longrightarrow;", "\xe2\x9f\xb9"},
-    {"Lopf;", "\xf0\x9d\x95\x83"},
-    {"LowerLeftArrow;", "\xe2\x86\x99"},
-    {"LowerRightArrow;", "\xe2\x86\x98"},
-    {"Lscr;", "\xe2\x84\x92"},
-    {"Lsh;", "\xe2\x86\xb0"},
-    {"Lstrok;", "\xc5\x81"},
-    {"Lt;", "\xe2\x89\xaa"},
-    {"Map;", "\xe2\xa4\x85"},
-    {"Mcy;", "\xd0\x9c"},
-    {"MediumSpace;", "\xe2\x81\x9f"},
-    {"Mellintrf;", "\xe2\x84\xb3"},
-    {"Mfr;", "\xf0\x9d\x94\x90"},
-    {"MinusPlus;", "\xe2\x88\x93"},
-    {"Mopf;", "\xf0\x9d\x95\x84"},
-    {"Mscr;", "\xe2\x84\xb3"},
-    {"Mu;", "\xce\x9c"},
-    {"NJcy;", "\xd0\x8a"},
-    {"Nacute;", "\xc5\x83"},
-    {"Ncaron;", "\xc5\x87"},
-    {"Ncedil;", "\xc5\x85"},
-    {"Ncy;", "\xd0\x9d"},
-    {"NegativeMediumSpace;", "\xe2\x80\x8b"},
-    {"NegativeThickSpace;", "\xe2\x80\x8b"},
-    {"NegativeThinSpace;", "\xe2\x80\x8b"},
-    {"NegativeVeryThinSpace;", "\xe2\x80\x8b"},
-    {"NestedGreaterGreater;", "\xe2\x89\xab"},
-    {"NestedLessLess;", "\xe2\x89\xaa"},
-    {"NewLine;", "\x0a"},
-    {"Nfr;", "\xf0\x9d\x94\x91"},
-    {"NoBreak;", "\xe2\x81\xa0"},
-    {"NonBreakingSpace;", "\xc2\xa0"},
-    {"Nopf;", "\xe2\x84\x95"},
-    {"Not;", "\xe2\xab\xac"},
-    {"NotCongruent;", "\xe2\x89\xa2"},
-    {"NotCupCap;", "\xe2\x89\xad"},
-    {"NotDoubleVerticalBar;", "\xe2\x88\xa6"},
-    {"NotElement;", "\xe2\x88\x89"},
-    {"NotEqual;", "\xe2\x89\xa0"},
-    {"NotEqualTilde;", "\xe2\x89\x82\xcc\xb8"},
-    {"NotExists;", "\xe2\x88\x84"},
-    {"NotGreater;", "\xe2\x89\xaf"},
-    {"NotGreaterEqual;", "\xe2\x89\xb1"},
-    {"NotGreaterFullEqual;", "\xe2\x89\xa7\xcc\xb8"},
-    {"NotGreaterGreater;", "\xe2\x89\xab\xcc\xb8"},
-    {"NotGreaterLess;", "\xe2\x89\xb9"},
-    {"NotGreaterSlantEqual;", "\xe2\xa9\xbe\xcc\xb8"},
-    {"NotGreaterTilde;", "\xe2\x89\xb5"},
-    {"NotHumpDownHump;", "\xe2\x89\x8e\xcc\xb8"},
-    {"NotHumpEqual;", "\xe2\x89\x8f\xcc\xb8"},
-    {"NotLeftTriangle;", "\xe2\x8b\xaa"},
-    {"NotLeftTriangleBar;", "\xe2\xa7\x8f\xcc\xb8"},
-    {"NotLeftTriangleEqual;", "\xe2\x8b\xac"},
-    {"NotLess;", "\xe2\x89\xae"},
-    {"NotLessEqual;", "\xe2\x89\xb0"},
-    {"NotLessGreater;", "\xe2\x89\xb8"},
-    {"NotLessLess;", "\xe2\x89\xaa\xcc\xb8"},
-    {"NotLessSlantEqual;", "\xe2\xa9\xbd\xcc\xb8"},
-    {"NotLessTilde;", "\xe2\x89\xb4"},
-    {"NotNestedGreaterGreater;", "\xe2\xaa\xa2\xcc\xb8"},
-    {"NotNestedLessLess;", "\xe2\xaa\xa1\xcc\xb8"},
-    {"NotPrecedes;", "\xe2\x8a\x80"},
-    {"NotPrecedesEqual;", "\xe2\xaa\xaf\xcc\xb8"},
-    {"NotPrecedesSlantEqual;", "\xe2\x8b\xa0"},
-    {"NotReverseElement;", "\xe2\x88\x8c"},
-    {"NotRightTriangle;", "\xe2\x8b\xab"},
-    {"NotRightTriangleBar;", "\xe2\xa7\x90\xcc\xb8"},
-    {"NotRightTriangleEqual;", "\xe2\x8b\xad"},
-    {"NotSquareSubset;", "\xe2\x8a\x8f\xcc\xb8"},
-    {"NotSquareSubsetEqual;", "\xe2\x8b\xa2"},
-    {"NotSquareSuperset;", "\xe2\x8a\x90\xcc\xb8"},
-    {"NotSquareSupersetEqual;", "\xe2\x8b\xa3"},
-    {"NotSubset;", "\xe2\x8a\x82\xe2\x83\x92"},
-    {"NotSubsetEqual;", "\xe2\x8a\x88"},
-    {"NotSucceeds;", "\xe2\x8a\x81"},
-    {"NotSucceedsEqual;", "\xe2\xaa\xb0\xcc\xb8"},
-    {"NotSucceedsSlantEqual;", "\xe2\x8b\xa1"},
-    {"NotSucceedsTilde;", "\xe2\x89\xbf\xcc\xb8"},
-    {"NotSuperset;", "\xe2\x8a\x83\xe2\x83\x92"},
-    {"NotSupersetEqual;", "\xe2\x8a\x89"},
-    {"NotTilde;", "\xe2\x89\x81"},
-    {"NotTildeEqual;", "\xe2\x89\x84"},
-    {"NotTildeFullEqual;", "\xe2\x89\x87"},
-    {"NotTildeTilde;", "\xe2\x89\x89"},
-    {"NotVerticalBar;", "\xe2\x88\xa4"},
-    {"Nscr;", "\xf0\x9d\x92\xa9"},
-    {"Ntilde", "\xc3\x91"},
-    {"Ntilde;", "\xc3\x91"},
-    {"Nu;", "\xce\x9d"},
-    {"OElig;", "\xc5\x92"},
-    {"Oacute", "\xc3\x93"},
-    {"Oacute;", "\xc3\x93"},
-    {"Ocirc", "\xc3\x94"},
-    {"Ocirc;", "\xc3\x94"},
-    {"Ocy;", "\xd0\x9e"},
-    {"Odblac;", "\xc5\x90"},
-    {"Ofr;", "\xf0\x9d\x94\x92"},
-    {"Ograve", "\xc3\x92"},
-    {"Ograve;", "\xc3\x92"},
-    {"Omacr;", "\xc5\x8c"},
-    {"Omega;", "\xce\xa9"},
-    {"Omicron;", "\xce\x9f"},
-    {"Oopf;", "\xf0\x9d\x95\x86"},
-    {"OpenCurlyDoubleQuote;", "\xe2\x80\x9c"},
-    {"OpenCurlyQuote;", "\xe2\x80\x98"},
-    {"Or;", "\xe2\xa9\x94"},
-    {"Oscr;", "\xf0\x9d\x92\xaa"},
-    {"Oslash", "\xc3\x98"},
-    {"Oslash;", "\xc3\x98"},
-    {"Otilde", "\xc3\x95"},
-    {"Otilde;", "\xc3\x95"},
-    {"Otimes;", "\xe2\xa8\xb7"},
-    {"Ouml", "\xc3\x96"},
-    {"Ouml;", "\xc3\x96"},
-    {"OverBar;", "\xe2\x80\xbe"},
-    {"OverBrace;", "\xe2\x8f\x9e"},
-    {"OverBracket;", "\xe2\x8e\xb4"},
-    {"OverParenthesis;", "\xe2\x8f\x9c"},
-    {"PartialD;", "\xe2\x88\x82"},
-    {"Pcy;", "\xd0\x9f"},
-    {"Pfr;", "\xf0\x9d\x94\x93"},
-    {"Phi;", "\xce\xa6"},
-    {"Pi;", "\xce\xa0"},
-    {"PlusMinus;", "\xc2\xb1"},
-    {"Poincareplane;", "\xe2\x84\x8c"},
-    {"Popf;", "\xe2\x84\x99"},
-    {"Pr;", "\xe2\xaa\xbb"},
-    {"Precedes;", "\xe2\x89\xba"},
-    {"PrecedesEqual;", "\xe2\xaa\xaf"},
-    {"PrecedesSlantEqual;", "\xe2\x89\xbc"},
-    {"PrecedesTilde;", "\xe2\x89\xbe"},
-    {"Prime;", "\xe2\x80\xb3"},
-    {"Product;", "\xe2\x88\x8f"},
-    {"Proportion;", "\xe2\x88\xb7"},
-    {"Proportional;", "\xe2\x88\x9d"},
-    {"Pscr;", "\xf0\x9d\x92\xab"},
-    {"Psi;", "\xce\xa8"},
-    {"QUOT", "\x22"},
-    {"QUOT;", "\x22"},
-    {"Qfr;", "\xf0\x9d\x94\x94"},
-    {"Qopf;", "\xe2\x84\x9a"},
-    {"Qscr;", "\xf0\x9d\x92\xac"},
-    {"RBarr;", "\xe2\xa4\x90"},
-    {"REG", "\xc2\xae"},
-    {"REG;", "\xc2\xae"},
-    {"Racute;", "\xc5\x94"},
-    {"Rang;", "\xe2\x9f\xab"},
-    {"Rarr;", "\xe2\x86\xa0"},
-    {"Rarrtl;", "\xe2\xa4\x96"},
-    {"Rcaron;", "\xc5\x98"},
-    {"Rcedil;", "\xc5\x96"},
-    {"Rcy;", "\xd0\xa0"},
-    {"Re;", "\xe2\x84\x9c"},
-    {"ReverseElement;", "\xe2\x88\x8b"},
-    {"ReverseEquilibrium;", "\xe2\x87\x8b"},
-    {"ReverseUpEquilibrium;", "\xe2\xa5\xaf"},
-    {"Rfr;", "\xe2\x84\x9c"},
-    {"Rho;", "\xce\xa1"},
-    {"RightAngleBracket;", "\xe2\x9f\xa9"},
-    {"RightArrow;", "\xe2\x86\x92"},
-    {"RightArrowBar;", "\xe2\x87\xa5"},
-    {"RightArrowLeftArrow;", "\xe2\x87\x84"},
-    {"RightCeiling;", "\xe2\x8c\x89"},
-    {"RightDoubleBracket;", "\xe2\x9f\xa7"},
-    {"RightDownTeeVector;", "\xe2\xa5\x9d"},
-    {"RightDownVector;", "\xe2\x87\x82"},
-    {"RightDownVectorBar;", "\xe2\xa5\x95"},
-    {"RightFloor;", "\xe2\x8c\x8b"},
-    {"RightTee;", "\xe2\x8a\xa2"},
-    {"RightTeeArrow;", "\xe2\x86\xa6"},
-    {"RightTeeVector;", "\xe2\xa5\x9b"},
-    {"RightTriangle;", "\xe2\x8a\xb3"},
-    {"RightTriangleBar;", "\xe2\xa7\x90"},
-    {"RightTriangleEqual;", "\xe2\x8a\xb5"},
-    {"RightUpDownVector;", "\xe2\xa5\x8f"},
-    {"RightUpTeeVector;", "\xe2\xa5\x9c"},
-    {"RightUpVector;", "\xe2\x86\xbe"},
-    {"RightUpVectorBar;", "\xe2\xa5\x94"},
-    {"RightVector;", "\xe2\x87\x80"},
-    {"RightVectorBar;", "\xe2\xa5\x93"},
-    {"Rightarrow;", "\xe2\x87\x92"},
-    {"Ropf;", "\xe2\x84\x9d"},
-    {"RoundImplies;", "\xe2\xa5\xb0"},
-    {"Rrightarrow;", "\xe2\x87\x9b"},
-    {"Rscr;", "\xe2\x84\x9b"},
-    {"Rsh;", "\xe2\x86\xb1"},
-    {"RuleDelayed;", "\xe2\xa7\xb4"},
-    {"SHCHcy;", "\xd0\xa9"},
-    {"SHcy;", "\xd0\xa8"},
-    {"SOFTcy;", "\xd0\xac"},
-    {"Sacute;", "\xc5\x9a"},
-    {"Sc;", "\xe2\xaa\xbc"},
-    {"Scaron;", "\xc5\xa0"},
-    {"Scedil;", "\xc5\x9e"},
-    {"Scirc;", "\xc5\x9c"},
-    {"Scy;", "\xd0\xa1"},
-    {"Sfr;", "\xf0\x9d\x94\x96"},
-    {"ShortDownArrow;", "\xe2\x86\x93"},
-    {"ShortLeftArrow;", "\xe2\x86\x90"},
-    {"ShortRightArrow;", "\xe2\x86\x92"},
-    {"ShortUpArrow;", "\xe2\x86\x91"},
-    {"Sigma;", "\xce\xa3"},
-    {"SmallCircle;", "\xe2\x88\x98"},
-    {"Sopf;", "\xf0\x9d\x95\x8a"},
-    {"Sqrt;", "\xe2\x88\x9a"},
-    {"Square;", "\xe2\x96\xa1"},
-    {"SquareIntersection;", "\xe2\x8a\x93"},
-    {"SquareSubset;", "\xe2\x8a\x8f"},
-    {"SquareSubsetEqual;", "\xe2\x8a\x91"},
-    {"SquareSuperset;", "\xe2\x8a\x90"},
-    {"SquareSupersetEqual;", "\xe2\x8a\x92"},
-    {"SquareUnion;", "\xe2\x8a\x94"},
-    {"Sscr;", "\xf0\x9d\x92\xae"},
-    {"Star;", "\xe2\x8b\x86"},
-    {"Sub;", "\xe2\x8b\x90"},
-    {"Subset;", "\xe2\x8b\x90"},
-    {"SubsetEqual;", "\xe2\x8a\x86"},
-    {"Succeeds;", "\xe2\x89\xbb"},
-    {"SucceedsEqual;", "\xe2\xaa\xb0"},
-    {"SucceedsSlantEqual;", "\xe2\x89\xbd"},
-    {"SucceedsTilde;", "\xe2\x89\xbf"},
-    {"SuchThat;", "\xe2\x88\x8b"},
-    {"Sum;", "\xe2\x88\x91"},
-    {"Sup;", "\xe2\x8b\x91"},
-    {"Superset;", "\xe2\x8a\x83"},
-    {"SupersetEqual;", "\xe2\x8a\x87"},
-    {"Supset;", "\xe2\x8b\x91"},
-    {"THORN", "\xc3\x9e"},
-    {"THORN;", "\xc3\x9e"},
-    {"TRADE;", "\xe2\x84\xa2"},
-    {"TSHcy;", "\xd0\x8b"},
-    {"TScy;", "\xd0\xa6"},
-    {"Tab;", "\x09"},
-    {"Tau;", "\xce\xa4"},
-    {"Tcaron;", "\xc5\xa4"},
-    {"Tcedil;", "\xc5\xa2"},
-    {"Tcy;", "\xd0\xa2"},
-    {"Tfr;", "\xf0\x9d\x94\x97"},
-    {"Therefore;", "\xe2\x88\xb4"},
-    {"Theta;", "\xce\x98"},
-    {"ThickSpace;", "\xe2\x81\x9f\xe2\x80\x8a"},
-    {"ThinSpace;", "\xe2\x80\x89"},
-    {"Tilde;", "\xe2\x88\xbc"},
-    {"TildeEqual;", "\xe2\x89\x83"},
-    {"TildeFullEqual;", "\xe2\x89\x85"},
-    {"TildeTilde;", "\xe2\x89\x88"},
-    {"Topf;", "\xf0\x9d\x95\x8b"},
-    {"TripleDot;", "\xe2\x83\x9b"},
-    {"Tscr;", "\xf0\x9d\x92\xaf"},
-    {"Tstrok;", "\xc5\xa6"},
-    {"Uacute", "\xc3\x9a"},
-    {"Uacute;", "\xc3\x9a"},
-    {"Uarr;", "\xe2\x86\x9f"},
-    {"Uarrocir;", "\xe2\xa5\x89"},
-    {"Ubrcy;", "\xd0\x8e"},
-    {"Ubreve;", "\xc5\xac"},
-    {"Ucirc", "\xc3\x9b"},
-    {"Ucirc;", "\xc3\x9b"},
-    {"Ucy;", "\xd0\xa3"},
-    {"Udblac;", "\xc5\xb0"},
-    {"Ufr;", "\xf0\x9d\x94\x98"},
-    {"Ugrave", "\xc3\x99"},
-    {"Ugrave;", "\xc3\x99"},
-    {"Umacr;", "\xc5\xaa"},
-    {"UnderBar;", "\x5f"},
-    {"UnderBrace;", "\xe2\x8f\x9f"},
-    {"UnderBracket;", "\xe2\x8e\xb5"},
-    {"UnderParenthesis;", "\xe2\x8f\x9d"},
-    {"Union;", "\xe2\x8b\x83"},
-    {"UnionPlus;", "\xe2\x8a\x8e"},
-    {"Uogon;", "\xc5\xb2"},
-    {"Uopf;", "\xf0\x9d\x95\x8c"},
-    {"UpArrow;", "\xe2\x86\x91"},
-    {"UpArrowBar;", "\xe2\xa4\x92"},
-    {"UpArrowDownArrow;", "\xe2\x87\x85"},
-    {"UpDownArrow;", "\xe2\x86\x95"},
-    {"UpEquilibrium;", "\xe2\xa5\xae"},
-    {"UpTee;", "\xe2\x8a\xa5"},
-    {"UpTeeArrow;", "\xe2\x86\xa5"},
-    {"Uparrow;", "\xe2\x87\x91"},
-    {"Updownarrow;", "\xe2\x87\x95"},
-    {"UpperLeftArrow;", "\xe2\x86\x96"},
-    {"UpperRightArrow;", "\xe2\x86\x97"},
-    {"Upsi;", "\xcf\x92"},
-    {"Upsilon;", "\xce\xa5"},
-    {"Uring;", "\xc5\xae"},
-    {"Uscr;", "\xf0\x9d\x92\xb0"},
-    {"Utilde;", "\xc5\xa8"},
-    {"Uuml", "\xc3\x9c"},
-    {"Uuml;", "\xc3\x9c"},
-    {"VDash;", "\xe2\x8a\xab"},
-    {"Vbar;", "\xe2\xab\xab"},
-    {"Vcy;", "\xd0\x92"},
-    {"Vdash;", "\xe2\x8a\xa9"},
-    {"Vdashl;", "\xe2\xab\xa6"},
-    {"Vee;", "\xe2\x8b\x81"},
-    {"Verbar;", "\xe2\x80\x96"},
-    {"Vert;", "\xe2\x80\x96"},
-    {"VerticalBar;", "\xe2\x88\xa3"},
-    {"VerticalLine;", "\x7c"},
-    {"VerticalSeparator;", "\xe2\x9d\x98"},
-    {"VerticalTilde;", "\xe2\x89\x80"},
-    {"VeryThinSpace;", "\xe2\x80\x8a"},
-    {"Vfr;", "\xf0\x9d\x94\x99"},
-    {"Vopf;", "\xf0\x9d\x95\x8d"},
-    {"Vscr;", "\xf0\x9d\x92\xb1"},
-    {"Vvdash;", "\xe2\x8a\xaa"},
-    {"Wcirc;", "\xc5\xb4"},
-    {"Wedge;", "\xe2\x8b\x80"},
-    {"Wfr;", "\xf0\x9d\x94\x9a"},
-    {"Wopf;", "\xf0\x9d\x95\x8e"},
-    {"Wscr;", "\xf0\x9d\x92\xb2"},
-    {"Xfr;", "\xf0\x9d\x94\x9b"},
-    {"Xi;", "\xce\x9e"},
-    {"Xopf;", "\xf0\x9d\x95\x8f"},
-    {"Xscr;", "\xf0\x9d\x92\xb3"},
-    {"YAcy;", "\xd0\xaf"},
-    {"YIcy;", "\xd0\x87"},
-    {"YUcy;", "\xd0\xae"},
-    {"Yacute", "\xc3\x9d"},
-    {"Yacute;", "\xc3\x9d"},
-    {"Ycirc;", "\xc5\xb6"},
-    {"Ycy;", "\xd0\xab"},
-    {"Yfr;", "\xf0\x9d\x94\x9c"},
-    {"Yopf;", "\xf0\x9d\x95\x90"},
-    {"Yscr;", "\xf0\x9d\x92\xb4"},
-    {"Yuml;", "\xc5\xb8"},
-    {"ZHcy;", "\xd0\x96"},
-    {"Zacute;", "\xc5\xb9"},
-    {"Zcaron;", "\xc5\xbd"},
-    {"Zcy;", "\xd0\x97"},
-    {"Zdot;", "\xc5\xbb"},
-    {"ZeroWidthSpace;", "\xe2\x80\x8b"},
-    {"Zeta;", "\xce\x96"},
-    {"Zfr;", "\xe2\x84\xa8"},
-    {"Zopf;", "\xe2\x84\xa4"},
-    {"Zscr;", "\xf0\x9d\x92\xb5"},
-    {"aacute", "\xc3\xa1"},
-    {"aacute;", "\xc3\xa1"},
-    {"abreve;", "\xc4\x83"},
-    {"ac;", "\xe2\x88\xbe"},
-    {"acE;", "\xe2\x88\xbe\xcc\xb3"},
-    {"acd;", "\xe2\x88\xbf"},
-    {"acirc", "\xc3\xa2"},
-    {"acirc;", "\xc3\xa2"},
-    {"acute", "\xc2\xb4"},
-    {"acute;", "\xc2\xb4"},
-    {"acy;", "\xd0\xb0"},
-    {"aelig", "\xc3\xa6"},
-    {"aelig;", "\xc3\xa6"},
-    {"af;", "\xe2\x81\xa1"},
-    {"afr;", "\xf0\x9d\x94\x9e"},
-    {"agrave", "\xc3\xa0"},
-    {"agrave;", "\xc3\xa0"},
-    {"alefsym;", "\xe2\x84\xb5"},
-    {"aleph;", "\xe2\x84\xb5"},
-    {"alpha;", "\xce\xb1"},
-    {"amacr;", "\xc4\x81"},
-    {"amalg;", "\xe2\xa8\xbf"},
-    {"amp", "\x26"},
-    {"amp;", "\x26"},
-    {"and;", "\xe2\x88\xa7"},
-    {"andand;", "\xe2\xa9\x95"},
-    {"andd;", "\xe2\xa9\x9c"},
-    {"andslope;", "\xe2\xa9\x98"},
-    {"andv;", "\xe2\xa9\x9a"},
-    {"ang;", "\xe2\x88\xa0"},
-    {"ange;", "\xe2\xa6\xa4"},
-    {"angle;", "\xe2\x88\xa0"},
-    {"angmsd;", "\xe2\x88\xa1"},
-    {"angmsdaa;", "\xe2\xa6\xa8"},
-    {"angmsdab;", "\xe2\xa6\xa9"},
-    {"angmsdac;", "\xe2\xa6\xaa"},
-    {"angmsdad;", "\xe2\xa6\xab"},
-    {"angmsdae;", "\xe2\xa6\xac"},
-    {"angmsdaf;", "\xe2\xa6\xad"},
-    {"angmsdag;", "\xe2\xa6\xae"},
-    {"angmsdah;", "\xe2\xa6\xaf"},
-    {"angrt;", "\xe2\x88\x9f"},
-    {"angrtvb;", "\xe2\x8a\xbe"},
-    {"angrtvbd;", "\xe2\xa6\x9d"},
-    {"angsph;", "\xe2\x88\xa2"},
-    {"angst;", "\xc3\x85"},
-    {"angzarr;", "\xe2\x8d\xbc"},
-    {"aogon;", "\xc4\x85"},
-    {"aopf;", "\xf0\x9d\x95\x92"},
-    {"ap;", "\xe2\x89\x88"},
-    {"apE;", "\xe2\xa9\xb0"},
-    {"apacir;", "\xe2\xa9\xaf"},
-    {"ape;", "\xe2\x89\x8a"},
-    {"apid;", "\xe2\x89\x8b"},
-    {"apos;", "\x27"},
-    {"approx;", "\xe2\x89\x88"},
-    {"approxeq;", "\xe2\x89\x8a"},
-    {"aring", "\xc3\xa5"},
-    {"aring;", "\xc3\xa5"},
-    {"ascr;", "\xf0\x9d\x92\xb6"},
-    {"ast;", "\x2a"},
-    {"asymp;", "\xe2\x89\x88"},
-    {"asympeq;", "\xe2\x89\x8d"},
-    {"atilde", "\xc3\xa3"},
-    {"atilde;", "\xc3\xa3"},
-    {"auml", "\xc3\xa4"},
-    {"auml;", "\xc3\xa4"},
-    {"awconint;", "\xe2\x88\xb3"},
-    {"awint;", "\xe2\xa8\x91"},
-    {"bNot;", "\xe2\xab\xad"},
-    {"backcong;", "\xe2\x89\x8c"},
-    {"backepsilon;", "\xcf\xb6"},
-    {"backprime;", "\xe2\x80\xb5"},
-    {"backsim;", "\xe2\x88\xbd"},
-    {"backsimeq;", "\xe2\x8b\x8d"},
-    {"barvee;", "\xe2\x8a\xbd"},
-    {"barwed;", "\xe2\x8c\x85"},
-    {"barwedge;", "\xe2\x8c\x85"},
-    {"bbrk;", "\xe2\x8e\xb5"},
-    {"bbrktbrk;", "\xe2\x8e\xb6"},
-    {"bcong;", "\xe2\x89\x8c"},
-    {"bcy;", "\xd0\xb1"},
-    {"bdquo;", "\xe2\x80\x9e"},
-    {"becaus;", "\xe2\x88\xb5"},
-    {"because;", "\xe2\x88\xb5"},
-    {"bemptyv;", "\xe2\xa6\xb0"},
-    {"bepsi;", "\xcf\xb6"},
-    {"bernou;", "\xe2\x84\xac"},
-    {"beta;", "\xce\xb2"},
-    {"beth;", "\xe2\x84\xb6"},
-    {"between;", "\xe2\x89\xac"},
-    {"bfr;", "\xf0\x9d\x94\x9f"},
-    {"bigcap;", "\xe2\x8b\x82"},
-    {"bigcirc;", "\xe2\x97\xaf"},
-    {"bigcup;", "\xe2\x8b\x83"},
-    {"bigodot;", "\xe2\xa8\x80"},
-    {"bigoplus;", "\xe2\xa8\x81"},
-    {"bigotimes;", "\xe2\xa8\x82"},
-    {"bigsqcup;", "\xe2\xa8\x86"},
-    {"bigstar;", "\xe2\x98\x85"},
-    {"bigtriangledown;", "\xe2\x96\xbd"},
-    {"bigtriangleup;", "\xe2\x96\xb3"},
-    {"biguplus;", "\xe2\xa8\x84"},
-    {"bigvee;", "\xe2\x8b\x81"},
-    {"bigwedge;", "\xe2\x8b\x80"},
-    {"bkarow;", "\xe2\xa4\x8d"},
-    {"blacklozenge;", "\xe2\xa7\xab"},
-    {"blacksquare;", "\xe2\x96\xaa"},
-    {"blacktriangle;", "\xe2\x96\xb4"},
-    {"blacktriangledown;", "\xe2\x96\xbe"},
-    {"blacktriangleleft;", "\xe2\x97\x82"},
-    {"blacktriangleright;", "\xe2\x96\xb8"},
-    {"blank;", "\xe2\x90\xa3"},
-    {"blk12;", "\xe2\x96\x92"},
-    {"blk14;", "\xe2\x96\x91"},
-    {"blk34;", "\xe2\x96\x93"},
-    {"block;", "\xe2\x96\x88"},
-    {"bne;", "\x3d\xe2\x83\xa5"},
-    {"bnequiv;", "\xe2\x89\xa1\xe2\x83\xa5"},
-    {"bnot;", "\xe2\x8c\x90"},
-    {"bopf;", "\xf0\x9d\x95\x93"},
-    {"bot;", "\xe2\x8a\xa5"},
-    {"bottom;", "\xe2\x8a\xa5"},
-    {"bowtie;", "\xe2\x8b\x88"},
-    {"boxDL;", "\xe2\x95\x97"},
-    {"boxDR;", "\xe2\x95\x94"},
-    {"boxDl;", "\xe2\x95\x96"},
-    {"boxDr;", "\xe2\x95\x93"},
-    {"boxH;", "\xe2\x95\x90"},
-    {"boxHD;", "\xe2\x95\xa6"},
-    {"boxHU;", "\xe2\x95\xa9"},
-    {"boxHd;", "\xe2\x95\xa4"},
-    {"boxHu;", "\xe2\x95\xa7"},
-    {"boxUL;", "\xe2\x95\x9d"},
-    {"boxUR;", "\xe2\x95\x9a"},
-    {"boxUl;", "\xe2\x95\x9c"},
-    {"boxUr;", "\xe2\x95\x99"},
-    {"boxV;", "\xe2\x95\x91"},
-    {"boxVH;", "\xe2\x95\xac"},
-    {"boxVL;", "\xe2\x95\xa3"},
-    {"boxVR;", "\xe2\x95\xa0"},
-    {"boxVh;", "\xe2\x95\xab"},
-    {"boxVl;", "\xe2\x95\xa2"},
-    {"boxVr;", "\xe2\x95\x9f"},
-    {"boxbox;", "\xe2\xa7\x89"},
-    {"boxdL;", "\xe2\x95\x95"},
-    {"boxdR;", "\xe2\x95\x92"},
-    {"boxdl;", "\xe2\x94\x90"},
-    {"boxdr;", "\xe2\x94\x8c"},
-    {"boxh;", "\xe2\x94\x80"},
-    {"boxhD;", "\xe2\x95\xa5"},
-    {"boxhU;", "\xe2\x95\xa8"},
-    {"boxhd;", "\xe2\x94\xac"},
-    {"boxhu;", "\xe2\x94\xb4"},
-    {"boxminus;", "\xe2\x8a\x9f"},
-    {"boxplus;", "\xe2\x8a\x9e"},
-    {"boxtimes;", "\xe2\x8a\xa0"},
-    {"boxuL;", "\xe2\x95\x9b"},
-    {"boxuR;", "\xe2\x95\x98"},
-    {"boxul;", "\xe2\x94\x98"},
-    {"boxur;", "\xe2\x94\x94"},
-    {"boxv;", "\xe2\x94\x82"},
-    {"boxvH;", "\xe2\x95\xaa"},
-    {"boxvL;", "\xe2\x95\xa1"},
-    {"boxvR;", "\xe2\x95\x9e"},
-    {"boxvh;", "\xe2\x94\xbc"},
-    {"boxvl;", "\xe2\x94\xa4"},
-    {"boxvr;", "\xe2\x94\x9c"},
-    {"bprime;", "\xe2\x80\xb5"},
-    {"breve;", "\xcb\x98"},
-    {"brvbar", "\xc2\xa6"},
-    {"brvbar;", "\xc2\xa6"},
-    {"bscr;", "\xf0\x9d\x92\xb7"},
-    {"bsemi;", "\xe2\x81\x8f"},
-    {"bsim;", "\xe2\x88\xbd"},
-    {"bsime;", "\xe2\x8b\x8d"},
-    {"bsol;", "\x5c"},
-    {"bsolb;", "\xe2\xa7\x85"},
-    {"bsolhsub;", "\xe2\x9f\x88"},
-    {"bull;", "\xe2\x80\xa2"},
-    {"bullet;", "\xe2\x80\xa2"},
-    {"bump;", "\xe2\x89\x8e"},
-    {"bumpE;", "\xe2\xaa\xae"},
-    {"bumpe;", "\xe2\x89\x8f"},
-    {"bumpeq;", "\xe2\x89\x8f"},
-    {"cacute;", "\xc4\x87"},
-    {"cap;", "\xe2\x88\xa9"},
-    {"capand;", "\xe2\xa9\x84"},
-    {"capbrcup;", "\xe2\xa9\x89"},
-    {"capcap;", "\xe2\xa9\x8b"},
-    {"capcup;", "\xe2\xa9\x87"},
-    {"capdot;", "\xe2\xa9\x80"},
-    {"caps;", "\xe2\x88\xa9\xef\xb8\x80"},
-    {"caret;", "\xe2\x81\x81"},
-    {"caron;", "\xcb\x87"},
-    {"ccaps;", "\xe2\xa9\x8d"},
-    {"ccaron;", "\xc4\x8d"},
-    {"ccedil", "\xc3\xa7"},
-    {"ccedil;", "\xc3\xa7"},
-    {"ccirc;", "\xc4\x89"},
-    {"ccups;", "\xe2\xa9\x8c"},
-    {"ccupssm;", "\xe2\xa9\x90"},
-    {"cdot;", "\xc4\x8b"},
-    {"cedil", "\xc2\xb8"},
-    {"cedil;", "\xc2\xb8"},
-    {"cemptyv;", "\xe2\xa6\xb2"},
-    {"cent", "\xc2\xa2"},
-    {"cent;", "\xc2\xa2"},
-    {"centerdot;", "\xc2\xb7"},
-    {"cfr;", "\xf0\x9d\x94\xa0"},
-    {"chcy;", "\xd1\x87"},
-    {"check;", "\xe2\x9c\x93"},
-    {"checkmark;", "\xe2\x9c\x93"},
-    {"chi;", "\xcf\x87"},
-    {"cir;", "\xe2\x97\x8b"},
-    {"cirE;", "\xe2\xa7\x83"},
-    {"circ;", "\xcb\x86"},
-    {"circeq;", "\xe2\x89\x97"},
-    {"circlearrowleft;", "\xe2\x86\xba"},
-    {"circlearrowright;", "\xe2\x86\xbb"},
-    {"circledR;", "\xc2\xae"},
-    {"circledS;", "\xe2\x93\x88"},
-    {"circledast;", "\xe2\x8a\x9b"},
-    {"circledcirc;", "\xe2\x8a\x9a"},
-    {"circleddash;", "\xe2\x8a\x9d"},
-    {"cire;", "\xe2\x89\x97"},
-    {"cirfnint;", "\xe2\xa8\x90"},
-    {"cirmid;", "\xe2\xab\xaf"},
-    {"cirscir;", "\xe2\xa7\x82"},
-    {"clubs;", "\xe2\x99\xa3"},
-    {"clubsuit;", "\xe2\x99\xa3"},
-    {"colon;", "\x3a"},
-    {"colone;", "\xe2\x89\x94"},
-    {"coloneq;", "\xe2\x89\x94"},
-    {"comma;", "\x2c"},
-    {"commat;", "\x40"},
-    {"comp;", "\xe2\x88\x81"},
-    {"compfn;", "\xe2\x88\x98"},
-    {"complement;", "\xe2\x88\x81"},
-    {"complexes;", "\xe2\x84\x82"},
-    {"cong;", "\xe2\x89\x85"},
-    {"congdot;", "\xe2\xa9\xad"},
-    {"conint;", "\xe2\x88\xae"},
-    {"copf;", "\xf0\x9d\x95\x94"},
-    {"coprod;", "\xe2\x88\x90"},
-    {"copy", "\xc2\xa9"},
-    {"copy;", "\xc2\xa9"},
-    {"copysr;", "\xe2\x84\x97"},
-    {"crarr;", "\xe2\x86\xb5"},
-    {"cross;", "\xe2\x9c\x97"},
-    {"cscr;", "\xf0\x9d\x92\xb8"},
-    {"csub;", "\xe2\xab\x8f"},
-    {"csube;", "\xe2\xab\x91"},
-    {"csup;", "\xe2\xab\x90"},
-    {"csupe;", "\xe2\xab\x92"},
-    {"ctdot;", "\xe2\x8b\xaf"},
-    {"cudarrl;", "\xe2\xa4\xb8"},
-    {"cudarrr;", "\xe2\xa4\xb5"},
-    {"cuepr;", "\xe2\x8b\x9e"},
-    {"cuesc;", "\xe2\x8b\x9f"},
-    {"cularr;", "\xe2\x86\xb6"},
-    {"cularrp;", "\xe2\xa4\xbd"},
-    {"cup;", "\xe2\x88\xaa"},
-    {"cupbrcap;", "\xe2\xa9\x88"},
-    {"cupcap;", "\xe2\xa9\x86"},
-    {"cupcup;", "\xe2\xa9\x8a"},
-    {"cupdot;", "\xe2\x8a\x8d"},
-    {"cupor;", "\xe2\xa9\x85"},
-    {"cups;", "\xe2\x88\xaa\xef\xb8\x80"},
-    {"curarr;", "\xe2\x86\xb7"},
-    {"curarrm;", "\xe2\xa4\xbc"},
-    {"curlyeqprec;", "\xe2\x8b\x9e"},
-    {"curlyeqsucc;", "\xe2\x8b\x9f"},
-    {"curlyvee;", "\xe2\x8b\x8e"},
-    {"curlywedge;", "\xe2\x8b\x8f"},
-    {"curren", "\xc2\xa4"},
-    {"curren;", "\xc2\xa4"},
-    {"curvearrowleft;", "\xe2\x86\xb6"},
-    {"curvearrowright;", "\xe2\x86\xb7"},
-    {"cuvee;", "\xe2\x8b\x8e"},
-    {"cuwed;", "\xe2\x8b\x8f"},
-    {"cwconint;", "\xe2\x88\xb2"},
-    {"cwint;", "\xe2\x88\xb1"},
-    {"cylcty;", "\xe2\x8c\xad"},
-    {"dArr;", "\xe2\x87\x93"},
-    {"dHar;", "\xe2\xa5\xa5"},
-    {"dagger;", "\xe2\x80\xa0"},
-    {"daleth;", "\xe2\x84\xb8"},
-    {"darr;", "\xe2\x86\x93"},
-    {"dash;", "\xe2\x80\x90"},
-    {"dashv;", "\xe2\x8a\xa3"},
-    {"dbkarow;", "\xe2\xa4\x8f"},
-    {"dblac;", "\xcb\x9d"},
-    {"dcaron;", "\xc4\x8f"},
-    {"dcy;", "\xd0\xb4"},
-    {"dd;", "\xe2\x85\x86"},
-    {"ddagger;", "\xe2\x80\xa1"},
-    {"ddarr;", "\xe2\x87\x8a"},
-    {"ddotseq;", "\xe2\xa9\xb7"},
-    {"deg", "\xc2\xb0"},
-    {"deg;", "\xc2\xb0"},
-    {"delta;", "\xce\xb4"},
-    {"demptyv;", "\xe2\xa6\xb1"},
-    {"dfisht;", "\xe2\xa5\xbf"},
-    {"dfr;", "\xf0\x9d\x94\xa1"},
-    {"dharl;", "\xe2\x87\x83"},
-    {"dharr;", "\xe2\x87\x82"},
-    {"diam;", "\xe2\x8b\x84"},
-    {"diamond;", "\xe2\x8b\x84"},
-    {"diamondsuit;", "\xe2\x99\xa6"},
-    {"diams;", "\xe2\x99\xa6"},
-    {"die;", "\xc2\xa8"},
-    {"digamma;", "\xcf\x9d"},
-    {"disin;", "\xe2\x8b\xb2"},
-    {"div;", "\xc3\xb7"},
-    {"divide", "\xc3\xb7"},
-    {"divide;", "\xc3\xb7"},
-    {"divideontimes;", "\xe2\x8b\x87"},
-    {"divonx;", "\xe2\x8b\x87"},
-    {"djcy;", "\xd1\x92"},
-    {"dlcorn;", "\xe2\x8c\x9e"},
-    {"dlcrop;", "\xe2\x8c\x8d"},
-    {"dollar;", "\x24"},
-    {"dopf;", "\xf0\x9d\x95\x95"},
-    {"dot;", "\xcb\x99"},
-    {"doteq;", "\xe2\x89\x90"},
-    {"doteqdot;", "\xe2\x89\x91"},
-    {"dotminus;", "\xe2\x88\xb8"},
-    {"dotplus;", "\xe2\x88\x94"},
-    {"dotsquare;", "\xe2\x8a\xa1"},
-    {"doublebarwedge;", "\xe2\x8c\x86"},
-    {"downarrow;", "\xe2\x86\x93"},
-    {"downdownarrows;", "\xe2\x87\x8a"},
-    {"downharpoonleft;", "\xe2\x87\x83"},
-    {"downharpoonright;", "\xe2\x87\x82"},
-    {"drbkarow;", "\xe2\xa4\x90"},
-    {"drcorn;", "\xe2\x8c\x9f"},
-    {"drcrop;", "\xe2\x8c\x8c"},
-    {"dscr;", "\xf0\x9d\x92\xb9"},
-    {"dscy;", "\xd1\x95"},
-    {"dsol;", "\xe2\xa7\xb6"},
-    {"dstrok;", "\xc4\x91"},
-    {"dtdot;", "\xe2\x8b\xb1"},
-    {"dtri;", "\xe2\x96\xbf"},
-    {"dtrif;", "\xe2\x96\xbe"},
-    {"duarr;", "\xe2\x87\xb5"},
-    {"duhar;", "\xe2\xa5\xaf"},
-    {"dwangle;", "\xe2\xa6\xa6"},
-    {"dzcy;", "\xd1\x9f"},
-    {"dzigrarr;", "\xe2\x9f\xbf"},
-    {"eDDot;", "\xe2\xa9\xb7"},
-    {"eDot;", "\xe2\x89\x91"},
-    {"eacute", "\xc3\xa9"},
-    {"eacute;", "\xc3\xa9"},
-    {"easter;", "\xe2\xa9\xae"},
-    {"ecaron;", "\xc4\x9b"},
-    {"ecir;", "\xe2\x89\x96"},
-    {"ecirc", "\xc3\xaa"},
-    {"ecirc;", "\xc3\xaa"},
-    {"ecolon;", "\xe2\x89\x95"},
-    {"ecy;", "\xd1\x8d"},
-    {"edot;", "\xc4\x97"},
-    {"ee;", "\xe2\x85\x87"},
-    {"efDot;", "\xe2\x89\x92"},
-    {"efr;", "\xf0\x9d\x94\xa2"},
-    {"eg;", "\xe2\xaa\x9a"},
-    {"egrave", "\xc3\xa8"},
-    {"egrave;", "\xc3\xa8"},
-    {"egs;", "\xe2\xaa\x96"},
-    {"egsdot;", "\xe2\xaa\x98"},
-    {"el;", "\xe2\xaa\x99"},
-    {"elinters;", "\xe2\x8f\xa7"},
-    {"ell;", "\xe2\x84\x93"},
-    {"els;", "\xe2\xaa\x95"},
-    {"elsdot;", "\xe2\xaa\x97"},
-    {"emacr;", "\xc4\x93"},
-    {"empty;", "\xe2\x88\x85"},
-    {"emptyset;", "\xe2\x88\x85"},
-    {"emptyv;", "\xe2\x88\x85"},
-    {"emsp13;", "\xe2\x80\x84"},
-    {"emsp14;", "\xe2\x80\x85"},
-    {"emsp;", "\xe2\x80\x83"},
-    {"eng;", "\xc5\x8b"},
-    {"ensp;", "\xe2\x80\x82"},
-    {"eogon;", "\xc4\x99"},
-    {"eopf;", "\xf0\x9d\x95\x96"},
-    {"epar;", "\xe2\x8b\x95"},
-    {"eparsl;", "\xe2\xa7\xa3"},
-    {"eplus;", "\xe2\xa9\xb1"},
-    {"epsi;", "\xce\xb5"},
-    {"epsilon;", "\xce\xb5"},
-    {"epsiv;", "\xcf\xb5"},
-    {"eqcirc;", "\xe2\x89\x96"},
-    {"eqcolon;", "\xe2\x89\x95"},
-    {"eqsim;", "\xe2\x89\x82"},
-    {"eqslantgtr;", "\xe2\xaa\x96"},
-    {"eqslantless;", "\xe2\xaa\x95"},
-    {"equals;", "\x3d"},
-    {"equest;", "\xe2\x89\x9f"},
-    {"equiv;", "\xe2\x89\xa1"},
-    {"equivDD;", "\xe2\xa9\xb8"},
-    {"eqvparsl;", "\xe2\xa7\xa5"},
-    {"erDot;", "\xe2\x89\x93"},
-    {"erarr;", "\xe2\xa5\xb1"},
-    {"escr;", "\xe2\x84\xaf"},
-    {"esdot;", "\xe2\x89\x90"},
-    {"esim;", "\xe2\x89\x82"},
-    {"eta;", "\xce\xb7"},
-    {"eth", "\xc3\xb0"},
-    {"eth;", "\xc3\xb0"},
-    {"euml", "\xc3\xab"},
-    {"euml;", "\xc3\xab"},
-    {"euro;", "\xe2\x82\xac"},
-    {"excl;", "\x21"},
-    {"exist;", "\xe2\x88\x83"},
-    {"expectation;", "\xe2\x84\xb0"},
-    {"exponentiale;", "\xe2\x85\x87"},
-    {"fallingdotseq;", "\xe2\x89\x92"},
-    {"fcy;", "\xd1\x84"},
-    {"female;", "\xe2\x99\x80"},
-    {"ffilig;", "\xef\xac\x83"},
-    {"fflig;", "\xef\xac\x80"},
-    {"ffllig;", "\xef\xac\x84"},
-    {"ffr;", "\xf0\x9d\x94\xa3"},
-    {"filig;", "\xef\xac\x81"},
-    {"fjlig;", "\x66\x6a"},
-    {"flat;", "\xe2\x99\xad"},
-    {"fllig;", "\xef\xac\x82"},
-    {"fltns;", "\xe2\x96\xb1"},
-    {"fnof;", "\xc6\x92"},
-    {"fopf;", "\xf0\x9d\x95\x97"},
-    {"forall;", "\xe2\x88\x80"},
-    {"fork;", "\xe2\x8b\x94"},
-    {"forkv;", "\xe2\xab\x99"},
-    {"fpartint;", "\xe2\xa8\x8d"},
-    {"frac12", "\xc2\xbd"},
-    {"frac12;", "\xc2\xbd"},
-    {"frac13;", "\xe2\x85\x93"},
-    {"frac14", "\xc2\xbc"},
-    {"frac14;", "\xc2\xbc"},
-    {"frac15;", "\xe2\x85\x95"},
-    {"frac16;", "\xe2\x85\x99"},
-    {"frac18;", "\xe2\x85\x9b"},
-    {"frac23;", "\xe2\x85\x94"},
-    {"frac25;", "\xe2\x85\x96"},
-    {"frac34", "\xc2\xbe"},
-    {"frac34;", "\xc2\xbe"},
-    {"frac35;", "\xe2\x85\x97"},
-    {"frac38;", "\xe2\x85\x9c"},
-    {"frac45;", "\xe2\x85\x98"},
-    {"frac56;", "\xe2\x85\x9a"},
-    {"frac58;", "\xe2\x85\x9d"},
-    {"frac78;", "\xe2\x85\x9e"},
-    {"frasl;", "\xe2\x81\x84"},
-    {"frown;", "\xe2\x8c\xa2"},
-    {"fscr;", "\xf0\x9d\x92\xbb"},
-    {"gE;", "\xe2\x89\xa7"},
-    {"gEl;", "\xe2\xaa\x8c"},
-    {"gacute;", "\xc7\xb5"},
-    {"gamma;", "\xce\xb3"},
-    {"gammad;", "\xcf\x9d"},
-    {"gap;", "\xe2\xaa\x86"},
-    {"gbreve;", "\xc4\x9f"},
-    {"gcirc;", "\xc4\x9d"},
-    {"gcy;", "\xd0\xb3"},
-    {"gdot;", "\xc4\xa1"},
-    {"ge;", "\xe2\x89\xa5"},
-    {"gel;", "\xe2\x8b\x9b"},
-    {"geq;", "\xe2\x89\xa5"},
-    {"geqq;", "\xe2\x89\xa7"},
-    {"geqslant;", "\xe2\xa9\xbe"},
-    {"ges;", "\xe2\xa9\xbe"},
-    {"gescc;", "\xe2\xaa\xa9"},
-    {"gesdot;", "\xe2\xaa\x80"},
-    {"gesdoto;", "\xe2\xaa\x82"},
-    {"gesdotol;", "\xe2\xaa\x84"},
-    {"gesl;", "\xe2\x8b\x9b\xef\xb8\x80"},
-    {"gesles;", "\xe2\xaa\x94"},
-    {"gfr;", "\xf0\x9d\x94\xa4"},
-    {"gg;", "\xe2\x89\xab"},
-    {"ggg;", "\xe2\x8b\x99"},
-    {"gimel;", "\xe2\x84\xb7"},
-    {"gjcy;", "\xd1\x93"},
-    {"gl;", "\xe2\x89\xb7"},
-    {"glE;", "\xe2\xaa\x92"},
-    {"gla;", "\xe2\xaa\xa5"},
-    {"glj;", "\xe2\xaa\xa4"},
-    {"gnE;", "\xe2\x89\xa9"},
-    {"gnap;", "\xe2\xaa\x8a"},
-    {"gnapprox;", "\xe2\xaa\x8a"},
-    {"gne;", "\xe2\xaa\x88"},
-    {"gneq;", "\xe2\xaa\x88"},
-    {"gneqq;", "\xe2\x89\xa9"},
-    {"gnsim;", "\xe2\x8b\xa7"},
-    {"gopf;", "\xf0\x9d\x95\x98"},
-    {"grave;", "\x60"},
-    {"gscr;", "\xe2\x84\x8a"},
-    {"gsim;", "\xe2\x89\xb3"},
-    {"gsime;", "\xe2\xaa\x8e"},
-    {"gsiml;", "\xe2\xaa\x90"},
-    {"gt", "\x3e"},
-    {"gt;", "\x3e"},
-    {"gtcc;", "\xe2\xaa\xa7"},
-    {"gtcir;", "\xe2\xa9\xba"},
-    {"gtdot;", "\xe2\x8b\x97"},
-    {"gtlPar;", "\xe2\xa6\x95"},
-    {"gtquest;", "\xe2\xa9\xbc"},
-    {"gtrapprox;", "\xe2\xaa\x86"},
-    {"gtrarr;", "\xe2\xa5\xb8"},
-    {"gtrdot;", "\xe2\x8b\x97"},
-    {"gtreqless;", "\xe2\x8b\x9b"},
-    {"gtreqqless;", "\xe2\xaa\x8c"},
-    {"gtrless;", "\xe2\x89\xb7"},
-    {"gtrsim;", "\xe2\x89\xb3"},
-    {"gvertneqq;", "\xe2\x89\xa9\xef\xb8\x80"},
-    {"gvnE;", "\xe2\x89\xa9\xef\xb8\x80"},
-    {"hArr;", "\xe2\x87\x94"},
-    {"hairsp;", "\xe2\x80\x8a"},
-    {"half;", "\xc2\xbd"},
-    {"hamilt;", "\xe2\x84\x8b"},
-    {"hardcy;", "\xd1\x8a"},
-    {"harr;", "\xe2\x86\x94"},
-    {"harrcir;", "\xe2\xa5\x88"},
-    {"harrw;", "\xe2\x86\xad"},
-    {"hbar;", "\xe2\x84\x8f"},
-    {"hcirc;", "\xc4\xa5"},
-    {"hearts;", "\xe2\x99\xa5"},
-    {"heartsuit;", "\xe2\x99\xa5"},
-    {"hellip;", "\xe2\x80\xa6"},
-    {"hercon;", "\xe2\x8a\xb9"},
-    {"hfr;", "\xf0\x9d\x94\xa5"},
-    {"hksearow;", "\xe2\xa4\xa5"},
-    {"hkswarow;", "\xe2\xa4\xa6"},
-    {"hoarr;", "\xe2\x87\xbf"},
-    {"homtht;", "\xe2\x88\xbb"},
-    {"hookleftarrow;", "\xe2\x86\xa9"},
-    {"hookrightarrow;", "\xe2\x86\xaa"},
-    {"hopf;", "\xf0\x9d\x95\x99"},
-    {"horbar;", "\xe2\x80\x95"},
-    {"hscr;", "\xf0\x9d\x92\xbd"},
-    {"hslash;", "\xe2\x84\x8f"},
-    {"hstrok;", "\xc4\xa7"},
-    {"hybull;", "\xe2\x81\x83"},
-    {"hyphen;", "\xe2\x80\x90"},
-    {"iacute", "\xc3\xad"},
-    {"iacute;", "\xc3\xad"},
-    {"ic;", "\xe2\x81\xa3"},
-    {"icirc", "\xc3\xae"},
-    {"icirc;", "\xc3\xae"},
-    {"icy;", "\xd0\xb8"},
-    {"iecy;", "\xd0\xb5"},
-    {"iexcl", "\xc2\xa1"},
-    {"iexcl;", "\xc2\xa1"},
-    {"iff;", "\xe2\x87\x94"},
-    {"ifr;", "\xf0\x9d\x94\xa6"},
-    {"igrave", "\xc3\xac"},
-    {"igrave;", "\xc3\xac"},
-    {"ii;", "\xe2\x85\x88"},
-    {"iiiint;", "\xe2\xa8\x8c"},
-    {"iiint;", "\xe2\x88\xad"},
-    {"iinfin;", "\xe2\xa7\x9c"},
-    {"iiota;", "\xe2\x84\xa9"},
-    {"ijlig;", "\xc4\xb3"},
-    {"imacr;", "\xc4\xab"},
-    {"image;", "\xe2\x84\x91"},
-    {"imagline;", "\xe2\x84\x90"},
-    {"imagpart;", "\xe2\x84\x91"},
-    {"imath;", "\xc4\xb1"},
-    {"imof;", "\xe2\x8a\xb7"},
-    {"imped;", "\xc6\xb5"},
-    {"in;", "\xe2\x88\x88"},
-    {"incare;", "\xe2\x84\x85"},
-    {"infin;", "\xe2\x88\x9e"},
-    {"infintie;", "\xe2\xa7\x9d"},
-    {"inodot;", "\xc4\xb1"},
-    {"int;", "\xe2\x88\xab"},
-    {"intcal;", "\xe2\x8a\xba"},
-    {"integers;", "\xe2\x84\xa4"},
-    {"intercal;", "\xe2\x8a\xba"},
-    {"intlarhk;", "\xe2\xa8\x97"},
-    {"intprod;", "\xe2\xa8\xbc"},
-    {"iocy;", "\xd1\x91"},
-    {"iogon;", "\xc4\xaf"},
-    {"iopf;", "\xf0\x9d\x95\x9a"},
-    {"iota;", "\xce\xb9"},
-    {"iprod;", "\xe2\xa8\xbc"},
-    {"iquest", "\xc2\xbf"},
-    {"iquest;", "\xc2\xbf"},
-    {"iscr;", "\xf0\x9d\x92\xbe"},
-    {"isin;", "\xe2\x88\x88"},
-    {"isinE;", "\xe2\x8b\xb9"},
-    {"isindot;", "\xe2\x8b\xb5"},
-    {"isins;", "\xe2\x8b\xb4"},
-    {"isinsv;", "\xe2\x8b\xb3"},
-    {"isinv;", "\xe2\x88\x88"},
-    {"it;", "\xe2\x81\xa2"},
-    {"itilde;", "\xc4\xa9"},
-    {"iukcy;", "\xd1\x96"},
-    {"iuml", "\xc3\xaf"},
-    {"iuml;", "\xc3\xaf"},
-    {"jcirc;", "\xc4\xb5"},
-    {"jcy;", "\xd0\xb9"},
-    {"jfr;", "\xf0\x9d\x94\xa7"},
-    {"jmath;", "\xc8\xb7"},
-    {"jopf;", "\xf0\x9d\x95\x9b"},
-    {"jscr;", "\xf0\x9d\x92\xbf"},
-    {"jsercy;", "\xd1\x98"},
-    {"jukcy;", "\xd1\x94"},
-    {"kappa;", "\xce\xba"},
-    {"kappav;", "\xcf\xb0"},
-    {"kcedil;", "\xc4\xb7"},
-    {"kcy;", "\xd0\xba"},
-    {"kfr;", "\xf0\x9d\x94\xa8"},
-    {"kgreen;", "\xc4\xb8"},
-    {"khcy;", "\xd1\x85"},
-    {"kjcy;", "\xd1\x9c"},
-    {"kopf;", "\xf0\x9d\x95\x9c"},
-    {"kscr;", "\xf0\x9d\x93\x80"},
-    {"lAarr;", "\xe2\x87\x9a"},
-    {"lArr;", "\xe2\x87\x90"},
-    {"lAtail;", "\xe2\xa4\x9b"},
-    {"lBarr;", "\xe2\xa4\x8e"},
-    {"lE;", "\xe2\x89\xa6"},
-    {"lEg;", "\xe2\xaa\x8b"},
-    {"lHar;", "\xe2\xa5\xa2"},
-    {"lacute;", "\xc4\xba"},
-    {"laemptyv;", "\xe2\xa6\xb4"},
-    {"lagran;", "\xe2\x84\x92"},
-    {"lambda;", "\xce\xbb"},
-    {"lang;", "\xe2\x9f\xa8"},
-    {"langd;", "\xe2\xa6\x91"},
-    {"langle;", "\xe2\x9f\xa8"},
-    {"lap;", "\xe2\xaa\x85"},
-    {"laquo", "\xc2\xab"},
-    {"laquo;", "\xc2\xab"},
-    {"larr;", "\xe2\x86\x90"},
-    {"larrb;", "\xe2\x87\xa4"},
-    {"larrbfs;", "\xe2\xa4\x9f"},
-    {"larrfs;", "\xe2\xa4\x9d"},
-    {"larrhk;", "\xe2\x86\xa9"},
-    {"larrlp;", "\xe2\x86\xab"},
-    {"larrpl;", "\xe2\xa4\xb9"},
-    {"larrsim;", "\xe2\xa5\xb3"},
-    {"larrtl;", "\xe2\x86\xa2"},
-    {"lat;", "\xe2\xaa\xab"},
-    {"latail;", "\xe2\xa4\x99"},
-    {"late;", "\xe2\xaa\xad"},
-    {"lates;", "\xe2\xaa\xad\xef\xb8\x80"},
-    {"lbarr;", "\xe2\xa4\x8c"},
-    {"lbbrk;", "\xe2\x9d\xb2"},
-    {"lbrace;", "\x7b"},
-    {"lbrack;", "\x5b"},
-    {"lbrke;", "\xe2\xa6\x8b"},
-    {"lbrksld;", "\xe2\xa6\x8f"},
-    {"lbrkslu;", "\xe2\xa6\x8d"},
-    {"lcaron;", "\xc4\xbe"},
-    {"lcedil;", "\xc4\xbc"},
-    {"lceil;", "\xe2\x8c\x88"},
-    {"lcub;", "\x7b"},
-    {"lcy;", "\xd0\xbb"},
-    {"ldca;", "\xe2\xa4\xb6"},
-    {"ldquo;", "\xe2\x80\x9c"},
-    {"ldquor;", "\xe2\x80\x9e"},
-    {"ldrdhar;", "\xe2\xa5\xa7"},
-    {"ldrushar;", "\xe2\xa5\x8b"},
-    {"ldsh;", "\xe2\x86\xb2"},
-    {"le;", "\xe2\x89\xa4"},
-    {"leftarrow;", "\xe2\x86\x90"},
-    {"leftarrowtail;", "\xe2\x86\xa2"},
-    {"leftharpoondown;", "\xe2\x86\xbd"},
-    {"leftharpoonup;", "\xe2\x86\xbc"},
-    {"leftleftarrows;", "\xe2\x87\x87"},
-    {"leftrightarrow;", "\xe2\x86\x94"},
-    {"leftrightarrows;", "\xe2\x87\x86"},
-    {"leftrightharpoons;", "\xe2\x87\x8b"},
-    {"leftrightsquigarrow;", "\xe2\x86\xad"},
-    {"leftthreetimes;", "\xe2\x8b\x8b"},
-    {"leg;", "\xe2\x8b\x9a"},
-    {"leq;", "\xe2\x89\xa4"},
-    {"leqq;", "\xe2\x89\xa6"},
-    {"leqslant;", "\xe2\xa9\xbd"},
-    {"les;", "\xe2\xa9\xbd"},
-    {"lescc;", "\xe2\xaa\xa8"},
-    {"lesdot;", "\xe2\xa9\xbf"},
-    {"lesdoto;", "\xe2\xaa\x81"},
-    {"lesdotor;", "\xe2\xaa\x83"},
-    {"lesg;", "\xe2\x8b\x9a\xef\xb8\x80"},
-    {"lesges;", "\xe2\xaa\x93"},
-    {"lessapprox;", "\xe2\xaa\x85"},
-    {"lessdot;", "\xe2\x8b\x96"},
-    {"lesseqgtr;", "\xe2\x8b\x9a"},
-    {"lesseqqgtr;", "\xe2\xaa\x8b"},
-    {"lessgtr;", "\xe2\x89\xb6"},
-    {"lesssim;", "\xe2\x89\xb2"},
-    {"lfisht;", "\xe2\xa5\xbc"},
-    {"lfloor;", "\xe2\x8c\x8a"},
-    {"lfr;", "\xf0\x9d\x94\xa9"},
-    {"lg;", "\xe2\x89\xb6"},
-    {"lgE;", "\xe2\xaa\x91"},
-    {"lhard;", "\xe2\x86\xbd"},
-    {"lharu;", "\xe2\x86\xbc"},
-    {"lharul;", "\xe2\xa5\xaa"},
-    {"lhblk;", "\xe2\x96\x84"},
-    {"ljcy;", "\xd1\x99"},
-    {"ll;", "\xe2\x89\xaa"},
-    {"llarr;", "\xe2\x87\x87"},
-    {"llcorner;", "\xe2\x8c\x9e"},
-    {"llhard;", "\xe2\xa5\xab"},
-    {"lltri;", "\xe2\x97\xba"},
-    {"lmidot;", "\xc5\x80"},
-    {"lmoust;", "\xe2\x8e\xb0"},
-    {"lmoustache;", "\xe2\x8e\xb0"},
-    {"lnE;", "\xe2\x89\xa8"},
-    {"lnap;", "\xe2\xaa\x89"},
-    {"lnapprox;", "\xe2\xaa\x89"},
-    {"lne;", "\xe2\xaa\x87"},
-    {"lneq;", "\xe2\xaa\x87"},
-    {"lneqq;", "\xe2\x89\xa8"},
-    {"lnsim;", "\xe2\x8b\xa6"},
-    {"loang;", "\xe2\x9f\xac"},
-    {"loarr;", "\xe2\x87\xbd"},
-    {"lobrk;", "\xe2\x9f\xa6"},
-    {"longleftarrow;", "\xe2\x9f\xb5"},
-    {"longleftrightarrow;", "\xe2\x9f\xb7"},
-    {"longmapsto;", "\xe2\x9f\xbc"},
-    {"longrightarrow;", "\xe2\x9f\xb6"},
-    {"looparrowleft;", "\xe2\x86\xab"},
-    {"looparrowright;", "\xe2\x86\xac"},
-    {"lopar;", "\xe2\xa6\x85"},
-    {"lopf;", "\xf0\x9d\x95\x9d"},
-    {"loplus;", "\xe2\xa8\xad"},
-    {"lotimes;", "\xe2\xa8\xb4"},
-    {"lowast;", "\xe2\x88\x97"},
-    {"lowbar;", "\x5f"},
-    {"loz;", "\xe2\x97\x8a"},
-    {"lozenge;", "\xe2\x97\x8a"},
-    {"lozf;", "\xe2\xa7\xab"},
-    {"lpar;", "\x28"},
-    {"lparlt;", "\xe2\xa6\x93"},
-    {"lrarr;", "\xe2\x87\x86"},
-    {"lrcorner;", "\xe2\x8c\x9f"},
-    {"lrhar;", "\xe2\x87\x8b"},
-    {"lrhard;", "\xe2\xa5\xad"},
-    {"lrm;", "\xe2\x80\x8e"},
-    {"lrtri;", "\xe2\x8a\xbf"},
-    {"lsaquo;", "\xe2\x80\xb9"},
-    {"lscr;", "\xf0\x9d\x93\x81"},
-    {"lsh;", "\xe2\x86\xb0"},
-    {"lsim;", "\xe2\x89\xb2"},
-    {"lsime;", "\xe2\xaa\x8d"},
-    {"lsimg;", "\xe2\xaa\x8f"},
-    {"lsqb;", "\x5b"},
-    {"lsquo;", "\xe2\x80\x98"},
-    {"lsquor;", "\xe2\x80\x9a"},
-    {"lstrok;", "\xc5\x82"},
-    {"lt", "\x3c"},
-    {"lt;", "\x3c"},
-    {"ltcc;", "\xe2\xaa\xa6"},
-    {"ltcir;", "\xe2\xa9\xb9"},
-    {"ltdot;", "\xe2\x8b\x96"},
-    {"lthree;", "\xe2\x8b\x8b"},
-    {"ltimes;", "\xe2\x8b\x89"},
-    {"ltlarr;", "\xe2\xa5\xb6"},
-    {"ltquest;", "\xe2\xa9\xbb"},
-    {"ltrPar;", "\xe2\xa6\x96"},
-    {"ltri;", "\xe2\x97\x83"},
-    {"ltrie;", "\xe2\x8a\xb4"},
-    {"ltrif;", "\xe2\x97\x82"},
-    {"lurdshar;", "\xe2\xa5\x8a"},
-    {"luruhar;", "\xe2\xa5\xa6"},
-    {"lvertneqq;", "\xe2\x89\xa8\xef\xb8\x80"},
-    {"lvnE;", "\xe2\x89\xa8\xef\xb8\x80"},
-    {"mDDot;", "\xe2\x88\xba"},
-    {"macr", "\xc2\xaf"},
-    {"macr;", "\xc2\xaf"},
-    {"male;", "\xe2\x99\x82"},
-    {"malt;", "\xe2\x9c\xa0"},
-    {"maltese;", "\xe2\x9c\xa0"},
-    {"map;", "\xe2\x86\xa6"},
-    {"mapsto;", "\xe2\x86\xa6"},
-    {"mapstodown;", "\xe2\x86\xa7"},
-    {"mapstoleft;", "\xe2\x86\xa4"},
-    {"mapstoup;", "\xe2\x86\xa5"},
-    {"marker;", "\xe2\x96\xae"},
-    {"mcomma;", "\xe2\xa8\xa9"},
-    {"mcy;", "\xd0\xbc"},
-    {"mdash;", "\xe2\x80\x94"},
-    {"measuredangle;", "\xe2\x88\xa1"},
-    {"mfr;", "\xf0\x9d\x94\xaa"},
-    {"mho;", "\xe2\x84\xa7"},
-    {"micro", "\xc2\xb5"},
-    {"micro;", "\xc2\xb5"},
-    {"mid;", "\xe2\x88\xa3"},
-    {"midast;", "\x2a"},
-    {"midcir;", "\xe2\xab\xb0"},
-    {"middot", "\xc2\xb7"},
-    {"middot;", "\xc2\xb7"},
-    {"minus;", "\xe2\x88\x92"},
-    {"minusb;", "\xe2\x8a\x9f"},
-    {"minusd;", "\xe2\x88\xb8"},
-    {"minusdu;", "\xe2\xa8\xaa"},
-    {"mlcp;", "\xe2\xab\x9b"},
-    {"mldr;", "\xe2\x80\xa6"},
-    {"mnplus;", "\xe2\x88\x93"},
-    {"models;", "\xe2\x8a\xa7"},
-    {"mopf;", "\xf0\x9d\x95\x9e"},
-    {"mp;", "\xe2\x88\x93"},
-    {"mscr;", "\xf0\x9d\x93\x82"},
-    {"mstpos;", "\xe2\x88\xbe"},
-    {"mu;", "\xce\xbc"},
-    {"multimap;", "\xe2\x8a\xb8"},
-    {"mumap;", "\xe2\x8a\xb8"},
-    {"nGg;", "\xe2\x8b\x99\xcc\xb8"},
-    {"nGt;", "\xe2\x89\xab\xe2\x83\x92"},
-    {"nGtv;", "\xe2\x89\xab\xcc\xb8"},
-    {"nLeftarrow;", "\xe2\x87\x8d"},
-    {"nLeftrightarrow;", "\xe2\x87\x8e"},
-    {"nLl;", "\xe2\x8b\x98\xcc\xb8"},
-    {"nLt;", "\xe2\x89\xaa\xe2\x83\x92"},
-    {"nLtv;", "\xe2\x89\xaa\xcc\xb8"},
-    {"nRightarrow;", "\xe2\x87\x8f"},
-    {"nVDash;", "\xe2\x8a\xaf"},
-    {"nVdash;", "\xe2\x8a\xae"},
-    {"nabla;", "\xe2\x88\x87"},
-    {"nacute;", "\xc5\x84"},
-    {"nang;", "\xe2\x88\xa0\xe2\x83\x92"},
-    {"nap;", "\xe2\x89\x89"},
-    {"napE;", "\xe2\xa9\xb0\xcc\xb8"},
-    {"napid;", "\xe2\x89\x8b\xcc\xb8"},
-    {"napos;", "\xc5\x89"},
-    {"napprox;", "\xe2\x89\x89"},
-    {"natur;", "\xe2\x99\xae"},
-    {"natural;", "\xe2\x99\xae"},
-    {"naturals;", "\xe2\x84\x95"},
-    {"nbsp", "\xc2\xa0"},
-    {"nbsp;", "\xc2\xa0"},
-    {"nbump;", "\xe2\x89\x8e\xcc\xb8"},
-    {"nbumpe;", "\xe2\x89\x8f\xcc\xb8"},
-    {"ncap;", "\xe2\xa9\x83"},
-    {"ncaron;", "\xc5\x88"},
-    {"ncedil;", "\xc5\x86"},
-    {"ncong;", "\xe2\x89\x87"},
-    {"ncongdot;", "\xe2\xa9\xad\xcc\xb8"},
-    {"ncup;", "\xe2\xa9\x82"},
-    {"ncy;", "\xd0\xbd"},
-    {"ndash;", "\xe2\x80\x93"},
-    {"ne;", "\xe2\x89\xa0"},
-    {"neArr;", "\xe2\x87\x97"},
-    {"nearhk;", "\xe2\xa4\xa4"},
-    {"nearr;", "\xe2\x86\x97"},
-    {"nearrow;", "\xe2\x86\x97"},
-    {"nedot;", "\xe2\x89\x90\xcc\xb8"},
-    {"nequiv;", "\xe2\x89\xa2"},
-    {"nesear;", "\xe2\xa4\xa8"},
-    {"nesim;", "\xe2\x89\x82\xcc\xb8"},
-    {"nexist;", "\xe2\x88\x84"},
-    {"nexists;", "\xe2\x88\x84"},
-    {"nfr;", "\xf0\x9d\x94\xab"},
-    {"ngE;", "\xe2\x89\xa7\xcc\xb8"},
-    {"nge;", "\xe2\x89\xb1"},
-    {"ngeq;", "\xe2\x89\xb1"},
-    {"ngeqq;", "\xe2\x89\xa7\xcc\xb8"},
-    {"ngeqslant;", "\xe2\xa9\xbe\xcc\xb8"},
-    {"nges;", "\xe2\xa9\xbe\xcc\xb8"},
-    {"ngsim;", "\xe2\x89\xb5"},
-    {"ngt;", "\xe2\x89\xaf"},
-    {"ngtr;", "\xe2\x89\xaf"},
-    {"nhArr;", "\xe2\x87\x8e"},
-    {"nharr;", "\xe2\x86\xae"},
-    {"nhpar;", "\xe2\xab\xb2"},
-    {"ni;", "\xe2\x88\x8b"},
-    {"nis;", "\xe2\x8b\xbc"},
-    {"nisd;", "\xe2\x8b\xba"},
-    {"niv;", "\xe2\x88\x8b"},
-    {"njcy;", "\xd1\x9a"},
-    {"nlArr;", "\xe2\x87\x8d"},
-    {"nlE;", "\xe2\x89\xa6\xcc\xb8"},
-    {"nlarr;", "\xe2\x86\x9a"},
-    {"nldr;", "\xe2\x80\xa5"},
-    {"nle;", "\xe2\x89\xb0"},
-    {"nleftarrow;", "\xe2\x86\x9a"},
-    {"nleftrightarrow;", "\xe2\x86\xae"},
-    {"nleq;", "\xe2\x89\xb0"},
-    {"nleqq;", "\xe2\x89\xa6\xcc\xb8"},
-    {"nleqslant;", "\xe2\xa9\xbd\xcc\xb8"},
-    {"nles;", "\xe2\xa9\xbd\xcc\xb8"},
-    {"nless;", "\xe2\x89\xae"},
-    {"nlsim;", "\xe2\x89\xb4"},
-    {"nlt;", "\xe2\x89\xae"},
-    {"nltri;", "\xe2\x8b\xaa"},
-    {"nltrie;", "\xe2\x8b\xac"},
-    {"nmid;", "\xe2\x88\xa4"},
-    {"nopf;", "\xf0\x9d\x95\x9f"},
-    {"not", "\xc2\xac"},
-    {"not;", "\xc2\xac"},
-    {"notin;", "\xe2\x88\x89"},
-    {"notinE;", "\xe2\x8b\xb9\xcc\xb8"},
-    {"notindot;", "\xe2\x8b\xb5\xcc\xb8"},
-    {"notinva;", "\xe2\x88\x89"},
-    {"notinvb;", "\xe2\x8b\xb7"},
-    {"notinvc;", "\xe2\x8b\xb6"},
-    {"notni;", "\xe2\x88\x8c"},
-    {"notniva;", "\xe2\x88\x8c"},
-    {"notnivb;", "\xe2\x8b\xbe"},
-    {"notnivc;", "\xe2\x8b\xbd"},
-    {"npar;", "\xe2\x88\xa6"},
-    {"nparallel;", "\xe2\x88\xa6"},
-    {"nparsl;", "\xe2\xab\xbd\xe2\x83\xa5"},
-    {"npart;", "\xe2\x88\x82\xcc\xb8"},
-    {"npolint;", "\xe2\xa8\x94"},
-    {"npr;", "\xe2\x8a\x80"},
-    {"nprcue;", "\xe2\x8b\xa0"},
-    {"npre;", "\xe2\xaa\xaf\xcc\xb8"},
-    {"nprec;", "\xe2\x8a\x80"},
-    {"npreceq;", "\xe2\xaa\xaf\xcc\xb8"},
-    {"nrArr;", "\xe2\x87\x8f"},
-    {"nrarr;", "\xe2\x86\x9b"},
-    {"nrarrc;", "\xe2\xa4\xb3\xcc\xb8"},
-    {"nrarrw;", "\xe2\x86\x9d\xcc\xb8"},
-    {"nrightarrow;", "\xe2\x86\x9b"},
-    {"nrtri;", "\xe2\x8b\xab"},
-    {"nrtrie;", "\xe2\x8b\xad"},
-    {"nsc;", "\xe2\x8a\x81"},
-    {"nsccue;", "\xe2\x8b\xa1"},
-    {"nsce;", "\xe2\xaa\xb0\xcc\xb8"},
-    {"nscr;", "\xf0\x9d\x93\x83"},
-    {"nshortmid;", "\xe2\x88\xa4"},
-    {"nshortparallel;", "\xe2\x88\xa6"},
-    {"nsim;", "\xe2\x89\x81"},
-    {"nsime;", "\xe2\x89\x84"},
-    {"nsimeq;", "\xe2\x89\x84"},
-    {"nsmid;", "\xe2\x88\xa4"},
-    {"nspar;", "\xe2\x88\xa6"},
-    {"nsqsube;", "\xe2\x8b\xa2"},
-    {"nsqsupe;", "\xe2\x8b\xa3"},
-    {"nsub;", "\xe2\x8a\x84"},
-    {"nsubE;", "\xe2\xab\x85\xcc\xb8"},
-    {"nsube;", "\xe2\x8a\x88"},
-    {"nsubset;", "\xe2\x8a\x82\xe2\x83\x92"},
-    {"nsubseteq;", "\xe2\x8a\x88"},
-    {"nsubseteqq;", "\xe2\xab\x85\xcc\xb8"},
-    {"nsucc;", "\xe2\x8a\x81"},
-    {"nsucceq;", "\xe2\xaa\xb0\xcc\xb8"},
-    {"nsup;", "\xe2\x8a\x85"},
-    {"nsupE;", "\xe2\xab\x86\xcc\xb8"},
-    {"nsupe;", "\xe2\x8a\x89"},
-    {"nsupset;", "\xe2\x8a\x83\xe2\x83\x92"},
-    {"nsupseteq;", "\xe2\x8a\x89"},
-    {"nsupseteqq;", "\xe2\xab\x86\xcc\xb8"},
-    {"ntgl;", "\xe2\x89\xb9"},
-    {"ntilde", "\xc3\xb1"},
-    {"ntilde;", "\xc3\xb1"},
-    {"ntlg;", "\xe2\x89\xb8"},
-    {"ntriangleleft;", "\xe2\x8b\xaa"},
-    {"ntrianglelefteq;", "\xe2\x8b\xac"},
-    {"ntriangleright;", "\xe2\x8b\xab"},
-    {"ntrianglerighteq;", "\xe2\x8b\xad"},
-    {"nu;", "\xce\xbd"},
-    {"num;", "\x23"},
-    {"numero;", "\xe2\x84\x96"},
-    {"numsp;", "\xe2\x80\x87"},
-    {"nvDash;", "\xe2\x8a\xad"},
-    {"nvHarr;", "\xe2\xa4\x84"},
-    {"nvap;", "\xe2\x89\x8d\xe2\x83\x92"},
-    {"nvdash;", "\xe2\x8a\xac"},
-    {"nvge;", "\xe2\x89\xa5\xe2\x83\x92"},
-    {"nvgt;", "\x3e\xe2\x83\x92"},
-    {"nvinfin;", "\xe2\xa7\x9e"},
-    {"nvlArr;", "\xe2\xa4\x82"},
-    {"nvle;", "\xe2\x89\xa4\xe2\x83\x92"},
-    {"nvlt;", "\x3c\xe2\x83\x92"},
-    {"nvltrie;", "\xe2\x8a\xb4\xe2\x83\x92"},
-    {"nvrArr;", "\xe2\xa4\x83"},
-    {"nvrtrie;", "\xe2\x8a\xb5\xe2\x83\x92"},
-    {"nvsim;", "\xe2\x88\xbc\xe2\x83\x92"},
-    {"nwArr;", "\xe2\x87\x96"},
-    {"nwarhk;", "\xe2\xa4\xa3"},
-    {"nwarr;", "\xe2\x86\x96"},
-    {"nwarrow;", "\xe2\x86\x96"},
-    {"nwnear;", "\xe2\xa4\xa7"},
-    {"oS;", "\xe2\x93\x88"},
-    {"oacute", "\xc3\xb3"},
-    {"oacute;", "\xc3\xb3"},
-    {"oast;", "\xe2\x8a\x9b"},
-    {"ocir;", "\xe2\x8a\x9a"},
-    {"ocirc", "\xc3\xb4"},
-    {"ocirc;", "\xc3\xb4"},
-    {"ocy;", "\xd0\xbe"},
-    {"odash;", "\xe2\x8a\x9d"},
-    {"odblac;", "\xc5\x91"},
-    {"odiv;", "\xe2\xa8\xb8"},
-    {"odot;", "\xe2\x8a\x99"},
-    {"odsold;", "\xe2\xa6\xbc"},
-    {"oelig;", "\xc5\x93"},
-    {"ofcir;", "\xe2\xa6\xbf"},
-    {"ofr;", "\xf0\x9d\x94\xac"},
-    {"ogon;", "\xcb\x9b"},
-    {"ograve", "\xc3\xb2"},
-    {"ograve;", "\xc3\xb2"},
-    {"ogt;", "\xe2\xa7\x81"},
-    {"ohbar;", "\xe2\xa6\xb5"},
-    {"ohm;", "\xce\xa9"},
-    {"oint;", "\xe2\x88\xae"},
-    {"olarr;", "\xe2\x86\xba"},
-    {"olcir;", "\xe2\xa6\xbe"},
-    {"olcross;", "\xe2\xa6\xbb"},
-    {"oline;", "\xe2\x80\xbe"},
-    {"olt;", "\xe2\xa7\x80"},
-    {"omacr;", "\xc5\x8d"},
-    {"omega;", "\xcf\x89"},
-    {"omicron;", "\xce\xbf"},
-    {"omid;", "\xe2\xa6\xb6"},
-    {"ominus;", "\xe2\x8a\x96"},
-    {"oopf;", "\xf0\x9d\x95\xa0"},
-    {"opar;", "\xe2\xa6\xb7"},
-    {"operp;", "\xe2\xa6\xb9"},
-    {"oplus;", "\xe2\x8a\x95"},
-    {"or;", "\xe2\x88\xa8"},
-    {"orarr;", "\xe2\x86\xbb"},
-    {"ord;", "\xe2\xa9\x9d"},
-    {"order;", "\xe2\x84\xb4"},
-    {"orderof;", "\xe2\x84\xb4"},
-    {"ordf", "\xc2\xaa"},
-    {"ordf;", "\xc2\xaa"},
-    {"ordm", "\xc2\xba"},
-    {"ordm;", "\xc2\xba"},
-    {"origof;", "\xe2\x8a\xb6"},
-    {"oror;", "\xe2\xa9\x96"},
-    {"orslope;", "\xe2\xa9\x97"},
-    {"orv;", "\xe2\xa9\x9b"},
-    {"oscr;", "\xe2\x84\xb4"},
-    {"oslash", "\xc3\xb8"},
-    {"oslash;", "\xc3\xb8"},
-    {"osol;", "\xe2\x8a\x98"},
-    {"otilde", "\xc3\xb5"},
-    {"otilde;", "\xc3\xb5"},
-    {"otimes;", "\xe2\x8a\x97"},
-    {"otimesas;", "\xe2\xa8\xb6"},
-    {"ouml", "\xc3\xb6"},
-    {"ouml;", "\xc3\xb6"},
-    {"ovbar;", "\xe2\x8c\xbd"},
-    {"par;", "\xe2\x88\xa5"},
-    {"para", "\xc2\xb6"},
-    {"para;", "\xc2\xb6"},
-    {"parallel;", "\xe2\x88\xa5"},
-    {"parsim;", "\xe2\xab\xb3"},
-    {"parsl;", "\xe2\xab\xbd"},
-    {"part;", "\xe2\x88\x82"},
-    {"pcy;", "\xd0\xbf"},
-    {"percnt;", "\x25"},
-    {"period;", "\x2e"},
-    {"permil;", "\xe2\x80\xb0"},
-    {"perp;", "\xe2\x8a\xa5"},
-    {"pertenk;", "\xe2\x80\xb1"},
-    {"pfr;", "\xf0\x9d\x94\xad"},
-    {"phi;", "\xcf\x86"},
-    {"phiv;", "\xcf\x95"},
-    {"phmmat;", "\xe2\x84\xb3"},
-    {"phone;", "\xe2\x98\x8e"},
-    {"pi;", "\xcf\x80"},
-    {"pitchfork;", "\xe2\x8b\x94"},
-    {"piv;", "\xcf\x96"},
-    {"planck;", "\xe2\x84\x8f"},
-    {"planckh;", "\xe2\x84\x8e"},
-    {"plankv;", "\xe2\x84\x8f"},
-    {"plus;", "\x2b"},
-    {"plusacir;", "\xe2\xa8\xa3"},
-    {"plusb;", "\xe2\x8a\x9e"},
-    {"pluscir;", "\xe2\xa8\xa2"},
-    {"plusdo;", "\xe2\x88\x94"},
-    {"plusdu;", "\xe2\xa8\xa5"},
-    {"pluse;", "\xe2\xa9\xb2"},
-    {"plusmn", "\xc2\xb1"},
-    {"plusmn;", "\xc2\xb1"},
-    {"plussim;", "\xe2\xa8\xa6"},
-    {"plustwo;", "\xe2\xa8\xa7"},
-    {"pm;", "\xc2\xb1"},
-    {"pointint;", "\xe2\xa8\x95"},
-    {"popf;", "\xf0\x9d\x95\xa1"},
-    {"pound", "\xc2\xa3"},
-    {"pound;", "\xc2\xa3"},
-    {"pr;", "\xe2\x89\xba"},
-    {"prE;", "\xe2\xaa\xb3"},
-    {"prap;", "\xe2\xaa\xb7"},
-    {"prcue;", "\xe2\x89\xbc"},
-    {"pre;", "\xe2\xaa\xaf"},
-    {"prec;", "\xe2\x89\xba"},
-    {"precapprox;", "\xe2\xaa\xb7"},
-    {"preccurlyeq;", "\xe2\x89\xbc"},
-    {"preceq;", "\xe2\xaa\xaf"},
-    {"precnapprox;", "\xe2\xaa\xb9"},
-    {"precneqq;", "\xe2\xaa\xb5"},
-    {"precnsim;", "\xe2\x8b\xa8"},
-    {"precsim;", "\xe2\x89\xbe"},
-    {"prime;", "\xe2\x80\xb2"},
-    {"primes;", "\xe2\x84\x99"},
-    {"prnE;", "\xe2\xaa\xb5"},
-    {"prnap;", "\xe2\xaa\xb9"},
-    {"prnsim;", "\xe2\x8b\xa8"},
-    {"prod;", "\xe2\x88\x8f"},
-    {"profalar;", "\xe2\x8c\xae"},
-    {"profline;", "\xe2\x8c\x92"},
-    {"profsurf;", "\xe2\x8c\x93"},
-    {"prop;", "\xe2\x88\x9d"},
-    {"propto;", "\xe2\x88\x9d"},
-    {"prsim;", "\xe2\x89\xbe"},
-    {"prurel;", "\xe2\x8a\xb0"},
-    {"pscr;", "\xf0\x9d\x93\x85"},
-    {"psi;", "\xcf\x88"},
-    {"puncsp;", "\xe2\x80\x88"},
-    {"qfr;", "\xf0\x9d\x94\xae"},
-    {"qint;", "\xe2\xa8\x8c"},
-    {"qopf;", "\xf0\x9d\x95\xa2"},
-    {"qprime;", "\xe2\x81\x97"},
-    {"qscr;", "\xf0\x9d\x93\x86"},
-    {"quaternions;", "\xe2\x84\x8d"},
-    {"quatint;", "\xe2\xa8\x96"},
-    {"quest;", "\x3f"},
-    {"questeq;", "\xe2\x89\x9f"},
-    {"quot", "\x22"},
-    {"quot;", "\x22"},
-    {"rAarr;", "\xe2\x87\x9b"},
-    {"rArr;", "\xe2\x87\x92"},
-    {"rAtail;", "\xe2\xa4\x9c"},
-    {"rBarr;", "\xe2\xa4\x8f"},
-    {"rHar;", "\xe2\xa5\xa4"},
-    {"race;", "\xe2\x88\xbd\xcc\xb1"},
-    {"racute;", "\xc5\x95"},
-    {"radic;", "\xe2\x88\x9a"},
-    {"raemptyv;", "\xe2\xa6\xb3"},
-    {"rang;", "\xe2\x9f\xa9"},
-    {"rangd;", "\xe2\xa6\x92"},
-    {"range;", "\xe2\xa6\xa5"},
-    {"rangle;", "\xe2\x9f\xa9"},
-    {"raquo", "\xc2\xbb"},
-    {"raquo;", "\xc2\xbb"},
-    {"rarr;", "\xe2\x86\x92"},
-    {"rarrap;", "\xe2\xa5\xb5"},
-    {"rarrb;", "\xe2\x87\xa5"},
-    {"rarrbfs;", "\xe2\xa4\xa0"},
-    {"rarrc;", "\xe2\xa4\xb3"},
-    {"rarrfs;", "\xe2\xa4\x9e"},
-    {"rarrhk;", "\xe2\x86\xaa"},
-    {"rarrlp;", "\xe2\x86\xac"},
-    {"rarrpl;", "\xe2\xa5\x85"},
-    {"rarrsim;", "\xe2\xa5\xb4"},
-    {"rarrtl;", "\xe2\x86\xa3"},
-    {"rarrw;", "\xe2\x86\x9d"},
-    {"ratail;", "\xe2\xa4\x9a"},
-    {"ratio;", "\xe2\x88\xb6"},
-    {"rationals;", "\xe2\x84\x9a"},
-    {"rbarr;", "\xe2\xa4\x8d"},
-    {"rbbrk;", "\xe2\x9d\xb3"},
-    {"rbrace;", "\x7d"},
-    {"rbrack;", "\x5d"},
-    {"rbrke;", "\xe2\xa6\x8c"},
-    {"rbrksld;", "\xe2\xa6\x8e"},
-    {"rbrkslu;", "\xe2\xa6\x90"},
-    {"rcaron;", "\xc5\x99"},
-    {"rcedil;", "\xc5\x97"},
-    {"rceil;", "\xe2\x8c\x89"},
-    {"rcub;", "\x7d"},
-    {"rcy;", "\xd1\x80"},
-    {"rdca;", "\xe2\xa4\xb7"},
-    {"rdldhar;", "\xe2\xa5\xa9"},
-    {"rdquo;", "\xe2\x80\x9d"},
-    {"rdquor;", "\xe2\x80\x9d"},
-    {"rdsh;", "\xe2\x86\xb3"},
-    {"real;", "\xe2\x84\x9c"},
-    {"realine;", "\xe2\x84\x9b"},
-    {"realpart;", "\xe2\x84\x9c"},
-    {"reals;", "\xe2\x84\x9d"},
-    {"rect;", "\xe2\x96\xad"},
-    {"reg", "\xc2\xae"},
-    {"reg;", "\xc2\xae"},
-    {"rfisht;", "\xe2\xa5\xbd"},
-    {"rfloor;", "\xe2\x8c\x8b"},
-    {"rfr;", "\xf0\x9d\x94\xaf"},
-    {"rhard;", "\xe2\x87\x81"},
-    {"rharu;", "\xe2\x87\x80"},
-    {"rharul;", "\xe2\xa5\xac"},
-    {"rho;", "\xcf\x81"},
-    {"rhov;", "\xcf\xb1"},
-    {"rightarrow;", "\xe2\x86\x92"},
-    {"rightarrowtail;", "\xe2\x86\xa3"},
-    {"rightharpoondown;", "\xe2\x87\x81"},
-    {"rightharpoonup;", "\xe2\x87\x80"},
-    {"rightleftarrows;", "\xe2\x87\x84"},
-    {"rightleftharpoons;", "\xe2\x87\x8c"},
-    {"rightrightarrows;", "\xe2\x87\x89"},
-    {"rightsquigarrow;", "\xe2\x86\x9d"},
-    {"rightthreetimes;", "\xe2\x8b\x8c"},
-    {"ring;", "\xcb\x9a"},
-    {"risingdotseq;", "\xe2\x89\x93"},
-    {"rlarr;", "\xe2\x87\x84"},
-    {"rlhar;", "\xe2\x87\x8c"},
-    {"rlm;", "\xe2\x80\x8f"},
-    {"rmoust;", "\xe2\x8e\xb1"},
-    {"rmoustache;", "\xe2\x8e\xb1"},
-    {"rnmid;", "\xe2\xab\xae"},
-    {"roang;", "\xe2\x9f\xad"},
-    {"roarr;", "\xe2\x87\xbe"},
-    {"robrk;", "\xe2\x9f\xa7"},
-    {"ropar;", "\xe2\xa6\x86"},
-    {"ropf;", "\xf0\x9d\x95\xa3"},
-    {"roplus;", "\xe2\xa8\xae"},
-    {"rotimes;", "\xe2\xa8\xb5"},
-    {"rpar;", "\x29"},
-    {"rpargt;", "\xe2\xa6\x94"},
-    {"rppolint;", "\xe2\xa8\x92"},
-    {"rrarr;", "\xe2\x87\x89"},
-    {"rsaquo;", "\xe2\x80\xba"},
-    {"rscr;", "\xf0\x9d\x93\x87"},
-    {"rsh;", "\xe2\x86\xb1"},
-    {"rsqb;", "\x5d"},
-    {"rsquo;", "\xe2\x80\x99"},
-    {"rsquor;", "\xe2\x80\x99"},
-    {"rthree;", "\xe2\x8b\x8c"},
-    {"rtimes;", "\xe2\x8b\x8a"},
-    {"rtri;", "\xe2\x96\xb9"},
-    {"rtrie;", "\xe2\x8a\xb5"},
-    {"rtrif;", "\xe2\x96\xb8"},
-    {"rtriltri;", "\xe2\xa7\x8e"},
-    {"ruluhar;", "\xe2\xa5\xa8"},
-    {"rx;", "\xe2\x84\x9e"},
-    {"sacute;", "\xc5\x9b"},
-    {"sbquo;", "\xe2\x80\x9a"},
-    {"sc;", "\xe2\x89\xbb"},
-    {"scE;", "\xe2\xaa\xb4"},
-    {"scap;", "\xe2\xaa\xb8"},
-    {"scaron;", "\xc5\xa1"},
-    {"sccue;", "\xe2\x89\xbd"},
-    {"sce;", "\xe2\xaa\xb0"},
-    {"scedil;", "\xc5\x9f"},
-    {"scirc;", "\xc5\x9d"},
-    {"scnE;", "\xe2\xaa\xb6"},
-    {"scnap;", "\xe2\xaa\xba"},
-    {"scnsim;", "\xe2\x8b\xa9"},
-    {"scpolint;", "\xe2\xa8\x93"},
-    {"scsim;", "\xe2\x89\xbf"},
-    {"scy;", "\xd1\x81"},
-    {"sdot;", "\xe2\x8b\x85"},
-    {"sdotb;", "\xe2\x8a\xa1"},
-    {"sdote;", "\xe2\xa9\xa6"},
-    {"seArr;", "\xe2\x87\x98"},
-    {"searhk;", "\xe2\xa4\xa5"},
-    {"searr;", "\xe2\x86\x98"},
-    {"searrow;", "\xe2\x86\x98"},
-    {"sect", "\xc2\xa7"},
-    {"sect;", "\xc2\xa7"},
-    {"semi;", "\x3b"},
-    {"seswar;", "\xe2\xa4\xa9"},
-    {"setminus;", "\xe2\x88\x96"},
-    {"setmn;", "\xe2\x88\x96"},
-    {"sext;", "\xe2\x9c\xb6"},
-    {"sfr;", "\xf0\x9d\x94\xb0"},
-    {"sfrown;", "\xe2\x8c\xa2"},
-    {"sharp;", "\xe2\x99\xaf"},
-    {"shchcy;", "\xd1\x89"},
-    {"shcy;", "\xd1\x88"},
-    {"shortmid;", "\xe2\x88\xa3"},
-    {"shortparallel;", "\xe2\x88\xa5"},
-    {"shy", "\xc2\xad"},
-    {"shy;", "\xc2\xad"},
-    {"sigma;", "\xcf\x83"},
-    {"sigmaf;", "\xcf\x82"},
-    {"sigmav;", "\xcf\x82"},
-    {"sim;", "\xe2\x88\xbc"},
-    {"simdot;", "\xe2\xa9\xaa"},
-    {"sime;", "\xe2\x89\x83"},
-    {"simeq;", "\xe2\x89\x83"},
-    {"simg;", "\xe2\xaa\x9e"},
-    {"simgE;", "\xe2\xaa\xa0"},
-    {"siml;", "\xe2\xaa\x9d"},
-    {"simlE;", "\xe2\xaa\x9f"},
-    {"simne;", "\xe2\x89\x86"},
-    {"simplus;", "\xe2\xa8\xa4"},
-    {"simrarr;", "\xe2\xa5\xb2"},
-    {"slarr;", "\xe2\x86\x90"},
-    {"smallsetminus;", "\xe2\x88\x96"},
-    {"smashp;", "\xe2\xa8\xb3"},
-    {"smeparsl;", "\xe2\xa7\xa4"},
-    {"smid;", "\xe2\x88\xa3"},
-    {"smile;", "\xe2\x8c\xa3"},
-    {"smt;", "\xe2\xaa\xaa"},
-    {"smte;", "\xe2\xaa\xac"},
-    {"smtes;", "\xe2\xaa\xac\xef\xb8\x80"},
-    {"softcy;", "\xd1\x8c"},
-    {"sol;", "\x2f"},
-    {"solb;", "\xe2\xa7\x84"},
-    {"solbar;", "\xe2\x8c\xbf"},
-    {"sopf;", "\xf0\x9d\x95\xa4"},
-    {"spades;", "\xe2\x99\xa0"},
-    {"spadesuit;", "\xe2\x99\xa0"},
-    {"spar;", "\xe2\x88\xa5"},
-    {"sqcap;", "\xe2\x8a\x93"},
-    {"sqcaps;", "\xe2\x8a\x93\xef\xb8\x80"},
-    {"sqcup;", "\xe2\x8a\x94"},
-    {"sqcups;", "\xe2\x8a\x94\xef\xb8\x80"},
-    {"sqsub;", "\xe2\x8a\x8f"},
-    {"sqsube;", "\xe2\x8a\x91"},
-    {"sqsubset;", "\xe2\x8a\x8f"},
-    {"sqsubseteq;", "\xe2\x8a\x91"},
-    {"sqsup;", "\xe2\x8a\x90"},
-    {"sqsupe;", "\xe2\x8a\x92"},
-    {"sqsupset;", "\xe2\x8a\x90"},
-    {"sqsupseteq;", "\xe2\x8a\x92"},
-    {"squ;", "\xe2\x96\xa1"},
-    {"square;", "\xe2\x96\xa1"},
-    {"squarf;", "\xe2\x96\xaa"},
-    {"squf;", "\xe2\x96\xaa"},
-    {"srarr;", "\xe2\x86\x92"},
-    {"sscr;", "\xf0\x9d\x93\x88"},
-    {"ssetmn;", "\xe2\x88\x96"},
-    {"ssmile;", "\xe2\x8c\xa3"},
-    {"sstarf;", "\xe2\x8b\x86"},
-    {"star;", "\xe2\x98\x86"},
-    {"starf;", "\xe2\x98\x85"},
-    {"straightepsilon;", "\xcf\xb5"},
-    {"straightphi;", "\xcf\x95"},
-    {"strns;", "\xc2\xaf"},
-    {"sub;", "\xe2\x8a\x82"},
-    {"subE;", "\xe2\xab\x85"},
-    {"subdot;", "\xe2\xaa\xbd"},
-    {"sube;", "\xe2\x8a\x86"},
-    {"subedot;", "\xe2\xab\x83"},
-    {"submult;", "\xe2\xab\x81"},
-    {"subnE;", "\xe2\xab\x8b"},
-    {"subne;", "\xe2\x8a\x8a"},
-    {"subplus;", "\xe2\xaa\xbf"},
-    {"subrarr;", "\xe2\xa5\xb9"},
-    {"subset;", "\xe2\x8a\x82"},
-    {"subseteq;", "\xe2\x8a\x86"},
-    {"subseteqq;", "\xe2\xab\x85"},
-    {"subsetneq;", "\xe2\x8a\x8a"},
-    {"subsetneqq;", "\xe2\xab\x8b"},
-    {"subsim;", "\xe2\xab\x87"},
-    {"subsub;", "\xe2\xab\x95"},
-    {"subsup;", "\xe2\xab\x93"},
-    {"succ;", "\xe2\x89\xbb"},
-    {"succapprox;", "\xe2\xaa\xb8"},
-    {"succcurlyeq;", "\xe2\x89\xbd"},
-    {"succeq;", "\xe2\xaa\xb0"},
-    {"succnapprox;", "\xe2\xaa\xba"},
-    {"succneqq;", "\xe2\xaa\xb6"},
-    {"succnsim;", "\xe2\x8b\xa9"},
-    {"succsim;", "\xe2\x89\xbf"},
-    {"sum;", "\xe2\x88\x91"},
-    {"sung;", "\xe2\x99\xaa"},
-    {"sup1", "\xc2\xb9"},
-    {"sup1;", "\xc2\xb9"},
-    {"sup2", "\xc2\xb2"},
-    {"sup2;", "\xc2\xb2"},
-    {"sup3", "\xc2\xb3"},
-    {"sup3;", "\xc2\xb3"},
-    {"sup;", "\xe2\x8a\x83"},
-    {"supE;", "\xe2\xab\x86"},
-    {"supdot;", "\xe2\xaa\xbe"},
-    {"supdsub;", "\xe2\xab\x98"},
-    {"supe;", "\xe2\x8a\x87"},
-    {"supedot;", "\xe2\xab\x84"},
-    {"suphsol;", "\xe2\x9f\x89"},
-    {"suphsub;", "\xe2\xab\x97"},
-    {"suplarr;", "\xe2\xa5\xbb"},
-    {"supmult;", "\xe2\xab\x82"},
-    {"supnE;", "\xe2\xab\x8c"},
-    {"supne;", "\xe2\x8a\x8b"},
-    {"supplus;", "\xe2\xab\x80"},
-    {"supset;", "\xe2\x8a\x83"},
-    {"supseteq;", "\xe2\x8a\x87"},
-    {"supseteqq;", "\xe2\xab\x86"},
-    {"supsetneq;", "\xe2\x8a\x8b"},
-    {"supsetneqq;", "\xe2\xab\x8c"},
-    {"supsim;", "\xe2\xab\x88"},
-    {"supsub;", "\xe2\xab\x94"},
-    {"supsup;", "\xe2\xab\x96"},
-    {"swArr;", "\xe2\x87\x99"},
-    {"swarhk;", "\xe2\xa4\xa6"},
-    {"swarr;", "\xe2\x86\x99"},
-    {"swarrow;", "\xe2\x86\x99"},
-    {"swnwar;", "\xe2\xa4\xaa"},
-    {"szlig", "\xc3\x9f"},
-    {"szlig;", "\xc3\x9f"},
-    {"target;", "\xe2\x8c\x96"},
-    {"tau;", "\xcf\x84"},
-    {"tbrk;", "\xe2\x8e\xb4"},
-    {"tcaron;", "\xc5\xa5"},
-    {"tcedil;", "\xc5\xa3"},
-    {"tcy;", "\xd1\x82"},
-    {"tdot;", "\xe2\x83\x9b"},
-    {"telrec;", "\xe2\x8c\x95"},
-    {"tfr;", "\xf0\x9d\x94\xb1"},
-    {"there4;", "\xe2\x88\xb4"},
-    {"therefore;", "\xe2\x88\xb4"},
-    {"theta;", "\xce\xb8"},
-    {"thetasym;", "\xcf\x91"},
-    {"thetav;", "\xcf\x91"},
-    {"thickapprox;", "\xe2\x89\x88"},
-    {"thicksim;", "\xe2\x88\xbc"},
-    {"thinsp;", "\xe2\x80\x89"},
-    {"thkap;", "\xe2\x89\x88"},
-    {"thksim;", "\xe2\x88\xbc"},
-    {"thorn", "\xc3\xbe"},
-    {"thorn;", "\xc3\xbe"},
-    {"tilde;", "\xcb\x9c"},
-    {"times", "\xc3\x97"},
-    {"times;", "\xc3\x97"},
-    {"timesb;", "\xe2\x8a\xa0"},
-    {"timesbar;", "\xe2\xa8\xb1"},
-    {"timesd;", "\xe2\xa8\xb0"},
-    {"tint;", "\xe2\x88\xad"},
-    {"toea;", "\xe2\xa4\xa8"},
-    {"top;", "\xe2\x8a\xa4"},
-    {"topbot;", "\xe2\x8c\xb6"},
-    {"topcir;", "\xe2\xab\xb1"},
-    {"topf;", "\xf0\x9d\x95\xa5"},
-    {"topfork;", "\xe2\xab\x9a"},
-    {"tosa;", "\xe2\xa4\xa9"},
-    {"tprime;", "\xe2\x80\xb4"},
-    {"trade;", "\xe2\x84\xa2"},
-    {"triangle;", "\xe2\x96\xb5"},
-    {"triangledown;", "\xe2\x96\xbf"},
-    {"triangleleft;", "\xe2\x97\x83"},
-    {"trianglelefteq;", "\xe2\x8a\xb4"},
-    {"triangleq;", "\xe2\x89\x9c"},
-    {"triangleright;", "\xe2\x96\xb9"},
-    {"trianglerighteq;", "\xe2\x8a\xb5"},
-    {"tridot;", "\xe2\x97\xac"},
-    {"trie;", "\xe2\x89\x9c"},
-    {"triminus;", "\xe2\xa8\xba"},
-    {"triplus;", "\xe2\xa8\xb9"},
-    {"trisb;", "\xe2\xa7\x8d"},
-    {"tritime;", "\xe2\xa8\xbb"},
-    {"trpezium;", "\xe2\x8f\xa2"},
-    {"tscr;", "\xf0\x9d\x93\x89"},
-    {"tscy;", "\xd1\x86"},
-    {"tshcy;", "\xd1\x9b"},
-    {"tstrok;", "\xc5\xa7"},
-    {"twixt;", "\xe2\x89\xac"},
-    {"twoheadleftarrow;", "\xe2\x86\x9e"},
-    {"twoheadrightarrow;", "\xe2\x86\xa0"},
-    {"uArr;", "\xe2\x87\x91"},
-    {"uHar;", "\xe2\xa5\xa3"},
-    {"uacute", "\xc3\xba"},
-    {"uacute;", "\xc3\xba"},
-    {"uarr;", "\xe2\x86\x91"},
-    {"ubrcy;", "\xd1\x9e"},
-    {"ubreve;", "\xc5\xad"},
-    {"ucirc", "\xc3\xbb"},
-    {"ucirc;", "\xc3\xbb"},
-    {"ucy;", "\xd1\x83"},
-    {"udarr;", "\xe2\x87\x85"},
-    {"udblac;", "\xc5\xb1"},
-    {"udhar;", "\xe2\xa5\xae"},
-    {"ufisht;", "\xe2\xa5\xbe"},
-    {"ufr;", "\xf0\x9d\x94\xb2"},
-    {"ugrave", "\xc3\xb9"},
-    {"ugrave;", "\xc3\xb9"},
-    {"uharl;", "\xe2\x86\xbf"},
-    {"uharr;", "\xe2\x86\xbe"},
-    {"uhblk;", "\xe2\x96\x80"},
-    {"ulcorn;", "\xe2\x8c\x9c"},
-    {"ulcorner;", "\xe2\x8c\x9c"},
-    {"ulcrop;", "\xe2\x8c\x8f"},
-    {"ultri;", "\xe2\x97\xb8"},
-    {"umacr;", "\xc5\xab"},
-    {"uml", "\xc2\xa8"},
-    {"uml;", "\xc2\xa8"},
-    {"uogon;", "\xc5\xb3"},
-    {"uopf;", "\xf0\x9d\x95\xa6"},
-    {"uparrow;", "\xe2\x86\x91"},
-    {"updownarrow;", "\xe2\x86\x95"},
-    {"upharpoonleft;", "\xe2\x86\xbf"},
-    {"upharpoonright;", "\xe2\x86\xbe"},
-    {"uplus;", "\xe2\x8a\x8e"},
-    {"upsi;", "\xcf\x85"},
-    {"upsih;", "\xcf\x92"},
-    {"upsilon;", "\xcf\x85"},
-    {"upuparrows;", "\xe2\x87\x88"},
-    {"urcorn;", "\xe2\x8c\x9d"},
-    {"urcorner;", "\xe2\x8c\x9d"},
-    {"urcrop;", "\xe2\x8c\x8e"},
-    {"uring;", "\xc5\xaf"},
-    {"urtri;", "\xe2\x97\xb9"},
-    {"uscr;", "\xf0\x9d\x93\x8a"},
-    {"utdot;", "\xe2\x8b\xb0"},
-    {"utilde;", "\xc5\xa9"},
-    {"utri;", "\xe2\x96\xb5"},
-    {"utrif;", "\xe2\x96\xb4"},
-    {"uuarr;", "\xe2\x87\x88"},
-    {"uuml", "\xc3\xbc"},
-    {"uuml;", "\xc3\xbc"},
-    {"uwangle;", "\xe2\xa6\xa7"},
-    {"vArr;", "\xe2\x87\x95"},
-    {"vBar;", "\xe2\xab\xa8"},
-    {"vBarv;", "\xe2\xab\xa9"},
-    {"vDash;", "\xe2\x8a\xa8"},
-    {"vangrt;", "\xe2\xa6\x9c"},
-    {"varepsilon;", "\xcf\xb5"},
-    {"varkappa;", "\xcf\xb0"},
-    {"varnothing;", "\xe2\x88\x85"},
-    {"varphi;", "\xcf\x95"},
-    {"varpi;", "\xcf\x96"},
-    {"varpropto;", "\xe2\x88\x9d"},
-    {"varr;", "\xe2\x86\x95"},
-    {"varrho;", "\xcf\xb1"},
-    {"varsigma;", "\xcf\x82"},
-    {"varsubsetneq;", "\xe2\x8a\x8a\xef\xb8\x80"},
-    {"varsubsetneqq;", "\xe2\xab\x8b\xef\xb8\x80"},
-    {"varsupsetneq;", "\xe2\x8a\x8b\xef\xb8\x80"},
-    {"varsupsetneqq;", "\xe2\xab\x8c\xef\xb8\x80"},
-    {"vartheta;", "\xcf\x91"},
-    {"vartriangleleft;", "\xe2\x8a\xb2"},
-    {"vartriangleright;", "\xe2\x8a\xb3"},
-    {"vcy;", "\xd0\xb2"},
-    {"vdash;", "\xe2\x8a\xa2"},
-    {"vee;", "\xe2\x88\xa8"},
-    {"veebar;", "\xe2\x8a\xbb"},
-    {"veeeq;", "\xe2\x89\x9a"},
-    {"vellip;", "\xe2\x8b\xae"},
-    {"verbar;", "\x7c"},
-    {"vert;", "\x7c"},
-    {"vfr;", "\xf0\x9d\x94\xb3"},
-    {"vltri;", "\xe2\x8a\xb2"},
-    {"vnsub;", "\xe2\x8a\x82\xe2\x83\x92"},
-    {"vnsup;", "\xe2\x8a\x83\xe2\x83\x92"},
-    {"vopf;", "\xf0\x9d\x95\xa7"},
-    {"vprop;", "\xe2\x88\x9d"},
-    {"vrtri;", "\xe2\x8a\xb3"},
-    {"vscr;", "\xf0\x9d\x93\x8b"},
-    {"vsubnE;", "\xe2\xab\x8b\xef\xb8\x80"},
-    {"vsubne;", "\xe2\x8a\x8a\xef\xb8\x80"},
-    {"vsupnE;", "\xe2\xab\x8c\xef\xb8\x80"},
-    {"vsupne;", "\xe2\x8a\x8b\xef\xb8\x80"},
-    {"vzigzag;", "\xe2\xa6\x9a"},
-    {"wcirc;", "\xc5\xb5"},
-    {"wedbar;", "\xe2\xa9\x9f"},
-    {"wedge;", "\xe2\x88\xa7"},
-    {"wedgeq;", "\xe2\x89\x99"},
-    {"weierp;", "\xe2\x84\x98"},
-    {"wfr;", "\xf0\x9d\x94\xb4"},
-    {"wopf;", "\xf0\x9d\x95\xa8"},
-    {"wp;", "\xe2\x84\x98"},
-    {"wr;", "\xe2\x89\x80"},
-    {"wreath;", "\xe2\x89\x80"},
-    {"wscr;", "\xf0\x9d\x93\x8c"},
-    {"xcap;", "\xe2\x8b\x82"},
-    {"xcirc;", "\xe2\x97\xaf"},
-    {"xcup;", "\xe2\x8b\x83"},
-    {"xdtri;", "\xe2\x96\xbd"},
-    {"xfr;", "\xf0\x9d\x94\xb5"},
-    {"xhArr;", "\xe2\x9f\xba"},
-    {"xharr;", "\xe2\x9f\xb7"},
-    {"xi;", "\xce\xbe"},
-    {"xlArr;", "\xe2\x9f\xb8"},
-    {"xlarr;", "\xe2\x9f\xb5"},
-    {"xmap;", "\xe2\x9f\xbc"},
-    {"xnis;", "\xe2\x8b\xbb"},
-    {"xodot;", "\xe2\xa8\x80"},
-    {"xopf;", "\xf0\x9d\x95\xa9"},
-    {"xoplus;", "\xe2\xa8\x81"},
-    {"xotime;", "\xe2\xa8\x82"},
-    {"xrArr;", "\xe2\x9f\xb9"},
-    {"xrarr;", "\xe2\x9f\xb6"},
-    {"xscr;", "\xf0\x9d\x93\x8d"},
-    {"xsqcup;", "\xe2\xa8\x86"},
-    {"xuplus;", "\xe2\xa8\x84"},
-    {"xutri;", "\xe2\x96\xb3"},
-    {"xvee;", "\xe2\x8b\x81"},
-    {"xwedge;", "\xe2\x8b\x80"},
-    {"yacute", "\xc3\xbd"},
-    {"yacute;", "\xc3\xbd"},
-    {"yacy;", "\xd1\x8f"},
-    {"ycirc;", "\xc5\xb7"},
-    {"ycy;", "\xd1\x8b"},
-    {"yen", "\xc2\xa5"},
-    {"yen;", "\xc2\xa5"},
-    {"yfr;", "\xf0\x9d\x94\xb6"},
-    {"yicy;", "\xd1\x97"},
-    {"yopf;", "\xf0\x9d\x95\xaa"},
-    {"yscr;", "\xf0\x9d\x93\x8e"},
-    {"yucy;", "\xd1\x8e"},
-    {"yuml", "\xc3\xbf"},
-    {"yuml;", "\xc3\xbf"},
-    {"zacute;", "\xc5\xba"},
-    {"zcaron;", "\xc5\xbe"},
-    {"zcy;", "\xd0\xb7"},
-    {"zdot;", "\xc5\xbc"},
-    {"zeetrf;", "\xe2\x84\xa8"},
-    {"zeta;", "\xce\xb6"},
-    {"zfr;", "\xf0\x9d\x94\xb7"},
-    {"zhcy;", "\xd0\xb6"},
-    {"zigrarr;", "\xe2\x87\x9d"},
-    {"zopf;", "\xf0\x9d\x95\xab"},
-    {"zscr;", "\xf0\x9d\x93\x8f"},
-    {"zwj;", "\xe2\x80\x8d"},
-    {"zwnj;", "\xe2\x80\x8c"},
+    {0, 5, 2, 0},         // AElig
+    {0, 6, 2, 0},         // AElig;
+    {6, 3, 1, 2},         // AMP
+    {6, 4, 1, 2},         // AMP;
+    {10, 6, 2, 3},        // Aacute
+    {10, 7, 2, 3},        // Aacute;
+    {17, 7, 2, 5},        // Abreve;
+    {24, 5, 2, 7},        // Acirc
+    {24, 6, 2, 7},        // Acirc;
+    {30, 4, 2, 9},        // Acy;
+    {34, 4, 4, 11},       // Afr;
+    {38, 6, 2, 15},       // Agrave
+    {38, 7, 2, 15},       // Agrave;
+    {45, 6, 2, 17},       // Alpha;
+    {51, 6, 2, 19},       // Amacr;
+    {57, 4, 3, 21},       // And;
+    {61, 6, 2, 24},       // Aogon;
+    {67, 5, 4, 26},       // Aopf;
+    {72, 14, 3, 30},      // ApplyFunction;
+    {86, 5, 2, 33},       // Aring
+    {86, 6, 2, 33},       // Aring;
+    {92, 5, 4, 35},       // Ascr;
+    {97, 7, 3, 39},       // Assign;
+    {104, 6, 2, 42},      // Atilde
+    {104, 7, 2, 42},      // Atilde;
+    {111, 4, 2, 44},      // Auml
+    {111, 5, 2, 44},      // Auml;
+    {116, 10, 3, 46},     // Backslash;
+    {126, 5, 3, 49},      // Barv;
+    {131, 7, 3, 52},      // Barwed;
+    {138, 4, 2, 55},      // Bcy;
+    {142, 8, 3, 57},      // Because;
+    {150, 11, 3, 60},     // Bernoullis;
+    {161, 5, 2, 63},      // Beta;
+    {166, 4, 4, 65},      // Bfr;
+    {170, 5, 4, 69},      // Bopf;
+    {175, 6, 2, 73},      // Breve;
+    {181, 5, 3, 60},      // Bscr;
+    {186, 7, 3, 75},      // Bumpeq;
+    {193, 5, 2, 78},      // CHcy;
+    {198, 4, 2, 80},      // COPY
+    {198, 5, 2, 80},      // COPY;
+    {203, 7, 2, 82},      // Cacute;
+    {210, 4, 3, 84},      // Cap;
+    {214, 21, 3, 87},     // CapitalDifferentialD;
+    {235, 8, 3, 90},      // Cayleys;
+    {243, 7, 2, 93},      // Ccaron;
+    {250, 6, 2, 95},      // Ccedil
+    {250, 7, 2, 95},      // Ccedil;
+    {257, 6, 2, 97},      // Ccirc;
+    {263, 8, 3, 99},      // Cconint;
+    {271, 5, 2, 102},     // Cdot;
+    {276, 8, 2, 104},     // Cedilla;
+    {284, 10, 2, 106},    // CenterDot;
+    {294, 4, 3, 90},      // Cfr;
+    {298, 4, 2, 108},     // Chi;
+    {302, 10, 3, 110},    // CircleDot;
+    {312, 12, 3, 113},    // CircleMinus;
+    {324, 11, 3, 116},    // CirclePlus;
+    {335, 12, 3, 119},    // CircleTimes;
+    {347, 25, 3, 122},    // ClockwiseContourIntegral;
+    {372, 22, 3, 125},    // CloseCurlyDoubleQuote;
+    {394, 16, 3, 128},    // CloseCurlyQuote;
+    {410, 6, 3, 131},     // Colon;
+    {416, 7, 3, 134},     // Colone;
+    {423, 10, 3, 137},    // Congruent;
+    {433, 7, 3, 140},     // Conint;
+    {440, 16, 3, 143},    // ContourIntegral;
+    {456, 5, 3, 146},     // Copf;
+    {461, 10, 3, 149},    // Coproduct;
+    {471, 32, 3, 152},    // CounterClockwiseContourIntegral;
+    {503, 6, 3, 155},     // Cross;
+    {509, 5, 4, 158},     // Cscr;
+    {514, 4, 3, 162},     // Cup;
+    {518, 7, 3, 165},     // CupCap;
+    {525, 3, 3, 87},      // DD;
+    {528, 9, 3, 168},     // DDotrahd;
+    {537, 5, 2, 171},     // DJcy;
+    {542, 5, 2, 173},     // DScy;
+    {547, 5, 2, 175},     // DZcy;
+    {552, 7, 3, 177},     // Dagger;
+    {559, 5, 3, 180},     // Darr;
+    {564, 6, 3, 183},     // Dashv;
+    {570, 7, 2, 186},     // Dcaron;
+    {577, 4, 2, 188},     // Dcy;
+    {581, 4, 3, 190},     // Del;
+    {585, 6, 2, 193},     // Delta;
+    {591, 4, 4, 195},     // Dfr;
+    {595, 17, 2, 199},    // DiacriticalAcute;
+    {612, 15, 2, 201},    // DiacriticalDot;
+    {627, 23, 2, 203},    // DiacriticalDoubleAcute;
+    {650, 17, 1, 205},    // DiacriticalGrave;
+    {667, 17, 2, 206},    // DiacriticalTilde;
+    {684, 8, 3, 208},     // Diamond;
+    {692, 14, 3, 211},    // DifferentialD;
+    {706, 5, 4, 214},     // Dopf;
+    {711, 4, 2, 218},     // Dot;
+    {715, 7, 3, 220},     // DotDot;
+    {722, 9, 3, 223},     // DotEqual;
+    {731, 22, 3, 140},    // DoubleContourIntegral;
+    {753, 10, 2, 218},    // DoubleDot;
+    {763, 16, 3, 226},    // DoubleDownArrow;
+    {779, 16, 3, 229},    // DoubleLeftArrow;
+    {795, 21, 3, 232},    // DoubleLeftRightArrow;
+    {816, 14, 3, 183},    // DoubleLeftTee;
+    {830, 20, 3, 235},    // DoubleLongLeftArrow;
+    {850, 25, 3, 238},    // DoubleLongLeftRightArrow;
+    {875, 21, 3, 241},    // DoubleLongRightArrow;
+    {896, 17, 3, 244},    // DoubleRightArrow;
+    {913, 15, 3, 247},    // DoubleRightTee;
+    {928, 14, 3, 250},    // DoubleUpArrow;
+    {942, 18, 3, 253},    // DoubleUpDownArrow;
+    {960, 18, 3, 256},    // DoubleVerticalBar;
+    {978, 10, 3, 259},    // DownArrow;
+    {988, 13, 3, 262},    // DownArrowBar;
+    {1001, 17, 3, 265},   // DownArrowUpArrow;
+    {1018, 10, 2, 268},   // DownBreve;
+    {1028, 20, 3, 270},   // DownLeftRightVector;
+    {1048, 18, 3, 273},   // DownLeftTeeVector;
+    {1066, 15, 3, 276},   // DownLeftVector;
+    {1081, 18, 3, 279},   // DownLeftVectorBar;
+    {1099, 19, 3, 282},   // DownRightTeeVector;
+    {1118, 16, 3, 285},   // DownRightVector;
+    {1134, 19, 3, 288},   // DownRightVectorBar;
+    {1153, 8, 3, 291},    // DownTee;
+    {1161, 13, 3, 294},   // DownTeeArrow;
+    {1174, 10, 3, 226},   // Downarrow;
+    {1184, 5, 4, 297},    // Dscr;
+    {1189, 7, 2, 301},    // Dstrok;
+    {1196, 4, 2, 303},    // ENG;
+    {1200, 3, 2, 305},    // ETH
+    {1200, 4, 2, 305},    // ETH;
+    {1204, 6, 2, 307},    // Eacute
+    {1204, 7, 2, 307},    // Eacute;
+    {1211, 7, 2, 309},    // Ecaron;
+    {1218, 5, 2, 311},    // Ecirc
+    {1218, 6, 2, 311},    // Ecirc;
+    {1224, 4, 2, 313},    // Ecy;
+    {1228, 5, 2, 315},    // Edot;
+    {1233, 4, 4, 317},    // Efr;
+    {1237, 6, 2, 321},    // Egrave
+    {1237, 7, 2, 321},    // Egrave;
+    {1244, 8, 3, 323},    // Element;
+    {1252, 6, 2, 326},    // Emacr;
+    {1258, 17, 3, 328},   // EmptySmallSquare;
+    {1275, 21, 3, 331},   // EmptyVerySmallSquare;
+    {1296, 6, 2, 334},    // Eogon;
+    {1302, 5, 4, 336},    // Eopf;
+    {1307, 8, 2, 340},    // Epsilon;
+    {1315, 6, 3, 342},    // Equal;
+    {1321, 11, 3, 345},   // EqualTilde;
+    {1332, 12, 3, 348},   // Equilibrium;
+    {1344, 5, 3, 351},    // Escr;
+    {1349, 5, 3, 354},    // Esim;
+    {1354, 4, 2, 357},    // Eta;
+    {1358, 4, 2, 359},    // Euml
+    {1358, 5, 2, 359},    // Euml;
+    {1363, 7, 3, 361},    // Exists;
+    {1370, 13, 3, 364},   // ExponentialE;
+    {1383, 4, 2, 367},    // Fcy;
+    {1387, 4, 4, 369},    // Ffr;
+    {1391, 18, 3, 373},   // FilledSmallSquare;
+    {1409, 22, 3, 376},   // FilledVerySmallSquare;
+    {1431, 5, 4, 379},    // Fopf;
+    {1436, 7, 3, 383},    // ForAll;
+    {1443, 11, 3, 386},   // Fouriertrf;
+    {1454, 5, 3, 386},    // Fscr;
+    {1459, 5, 2, 389},    // GJcy;
+    {1464, 2, 1, 391},    // GT
+    {1464, 3, 1, 391},    // GT;
+    {1467, 6, 2, 392},    // Gamma;
+    {1473, 7, 2, 394},    // Gammad;
+    {1480, 7, 2, 396},    // Gbreve;
+    {1487, 7, 2, 398},    // Gcedil;
+    {1494, 6, 2, 400},    // Gcirc;
+    {1500, 4, 2, 402},    // Gcy;
+    {1504, 5, 2, 404},    // Gdot;
+    {1509, 4, 4, 406},    // Gfr;
+    {1513, 3, 3, 410},    // Gg;
+    {1516, 5, 4, 413},    // Gopf;
+    {1521, 13, 3, 417},   // GreaterEqual;
+    {1534, 17, 3, 420},   // GreaterEqualLess;
+    {1551, 17, 3, 423},   // GreaterFullEqual;
+    {1568, 15, 3, 426},   // GreaterGreater;
+    {1583, 12, 3, 429},   // GreaterLess;
+    {1595, 18, 3, 432},   // GreaterSlantEqual;
+    {1613, 13, 3, 435},   // GreaterTilde;
+    {1626, 5, 4, 438},    // Gscr;
+    {1631, 3, 3, 442},    // Gt;
+    {1634, 7, 2, 445},    // HARDcy;
+    {1641, 6, 2, 447},    // Hacek;
+    {1647, 4, 1, 449},    // Hat;
+    {1651, 6, 2, 450},    // Hcirc;
+    {1657, 4, 3, 452},    // Hfr;
+    {1661, 13, 3, 455},   // HilbertSpace;
+    {1674, 5, 3, 458},    // Hopf;
+    {1679, 15, 3, 461},   // HorizontalLine;
+    {1694, 5, 3, 455},    // Hscr;
+    {1699, 7, 2, 464},    // Hstrok;
+    {1706, 13, 3, 75},    // HumpDownHump;
+    {1719, 10, 3, 466},   // HumpEqual;
+    {1729, 5, 2, 469},    // IEcy;
+    {1734, 6, 2, 471},    // IJlig;
+    {1740, 5, 2, 473},    // IOcy;
+    {1745, 6, 2, 475},    // Iacute
+    {1745, 7, 2, 475},    // Iacute;
+    {1752, 5, 2, 477},    // Icirc
+    {1752, 6, 2, 477},    // Icirc;
+    {1758, 4, 2, 479},    // Icy;
+    {1762, 5, 2, 481},    // Idot;
+    {1767, 4, 3, 483},    // Ifr;
+    {1771, 6, 2, 486},    // Igrave
+    {1771, 7, 2, 486},    // Igrave;
+    {1778, 3, 3, 483},    // Im;
+    {1781, 6, 2, 488},    // Imacr;
+    {1787, 11, 3, 490},   // ImaginaryI;
+    {1798, 8, 3, 244},    // Implies;
+    {1806, 4, 3, 493},    // Int;
+    {1810, 9, 3, 496},    // Integral;
+    {1819, 13, 3, 499},   // Intersection;
+    {1832, 15, 3, 502},   // InvisibleComma;
+    {1847, 15, 3, 505},   // InvisibleTimes;
+    {1862, 6, 2, 508},    // Iogon;
+    {1868, 5, 4, 510},    // Iopf;
+    {1873, 5, 2, 514},    // Iota;
+    {1878, 5, 3, 516},    // Iscr;
+    {1883, 7, 2, 519},    // Itilde;
+    {1890, 6, 2, 521},    // Iukcy;
+    {1896, 4, 2, 523},    // Iuml
+    {1896, 5, 2, 523},    // Iuml;
+    {1901, 6, 2, 525},    // Jcirc;
+    {1907, 4, 2, 527},    // Jcy;
+    {1911, 4, 4, 529},    // Jfr;
+    {1915, 5, 4, 533},    // Jopf;
+    {1920, 5, 4, 537},    // Jscr;
+    {1925, 7, 2, 541},    // Jsercy;
+    {1932, 6, 2, 543},    // Jukcy;
+    {1938, 5, 2, 545},    // KHcy;
+    {1943, 5, 2, 547},    // KJcy;
+    {1948, 6, 2, 549},    // Kappa;
+    {1954, 7, 2, 551},    // Kcedil;
+    {1961, 4, 2, 553},    // Kcy;
+    {1965, 4, 4, 555},    // Kfr;
+    {1969, 5, 4, 559},    // Kopf;
+    {1974, 5, 4, 563},    // Kscr;
+    {1979, 5, 2, 567},    // LJcy;
+    {1984, 2, 1, 569},    // LT
+    {1984, 3, 1, 569},    // LT;
+    {1987, 7, 2, 570},    // Lacute;
+    {1994, 7, 2, 572},    // Lambda;
+    {2001, 5, 3, 574},    // Lang;
+    {2006, 11, 3, 577},   // Laplacetrf;
+    {2017, 5, 3, 580},    // Larr;
+    {2022, 7, 2, 583},    // Lcaron;
+    {2029, 7, 2, 585},    // Lcedil;
+    {2036, 4, 2, 587},    // Lcy;
+    {2040, 17, 3, 589},   // LeftAngleBracket;
+    {2057, 10, 3, 592},   // LeftArrow;
+    {2067, 13, 3, 595},   // LeftArrowBar;
+    {2080, 20, 3, 598},   // LeftArrowRightArrow;
+    {2100, 12, 3, 601},   // LeftCeiling;
+    {2112, 18, 3, 604},   // LeftDoubleBracket;
+    {2130, 18, 3, 607},   // LeftDownTeeVector;
+    {2148, 15, 3, 610},   // LeftDownVector;
+    {2163, 18, 3, 613},   // LeftDownVectorBar;
+    {2181, 10, 3, 616},   // LeftFloor;
+    {2191, 15, 3, 619},   // LeftRightArrow;
+    {2206, 16, 3, 622},   // LeftRightVector;
+    {2222, 8, 3, 625},    // LeftTee;
+    {2230, 13, 3, 628},   // LeftTeeArrow;
+    {2243, 14, 3, 631},   // LeftTeeVector;
+    {2257, 13, 3, 634},   // LeftTriangle;
+    {2270, 16, 3, 637},   // LeftTriangleBar;
+    {2286, 18, 3, 640},   // LeftTriangleEqual;
+    {2304, 17, 3, 643},   // LeftUpDownVector;
+    {2321, 16, 3, 646},   // LeftUpTeeVector;
+    {2337, 13, 3, 649},   // LeftUpVector;
+    {2350, 16, 3, 652},   // LeftUpVectorBar;
+    {2366, 11, 3, 655},   // LeftVector;
+    {2377, 14, 3, 658},   // LeftVectorBar;
+    {2391, 10, 3, 229},   // Leftarrow;
+    {2401, 15, 3, 232},   // Leftrightarrow;
+    {2416, 17, 3, 661},   // LessEqualGreater;
+    {2433, 14, 3, 664},   // LessFullEqual;
+    {2447, 12, 3, 667},   // LessGreater;
+    {2459, 9, 3, 670},    // LessLess;
+    {2468, 15, 3, 673},   // LessSlantEqual;
+    {2483, 10, 3, 676},   // LessTilde;
+    {2493, 4, 4, 679},    // Lfr;
+    {2497, 3, 3, 683},    // Ll;
+    {2500, 11, 3, 686},   // Lleftarrow;
+    {2511, 7, 2, 689},    // Lmidot;
+    {2518, 14, 3, 691},   // LongLeftArrow;
+    {2532, 19, 3, 694},   // LongLeftRightArrow;
+    {2551, 15, 3, 697},   // LongRightArrow;
+    {2566, 14, 3, 235},   // Longleftarrow;
+    {2580, 19, 3, 238},   // Longleftrightarrow;
+    {2599, 15, 3, 241},   // Longrightarrow;
+    {2614, 5, 4, 700},    // Lopf;
+    {2619, 15, 3, 704},   // LowerLeftArrow;
+    {2634, 16, 3, 707},   // LowerRightArrow;
+    {2650, 5, 3, 577},    // Lscr;
+    {2655, 4, 3, 710},    // Lsh;
+    {2659, 7, 2, 713},    // Lstrok;
+    {2666, 3, 3, 715},    // Lt;
+    {2669, 4, 3, 718},    // Map;
+    {2673, 4, 2, 721},    // Mcy;
+    {2677, 12, 3, 723},   // MediumSpace;
+    {2689, 10, 3, 726},   // Mellintrf;
+    {2699, 4, 4, 729},    // Mfr;
+    {2703, 10, 3, 733},   // MinusPlus;
+    {2713, 5, 4, 736},    // Mopf;
+    {2718, 5, 3, 726},    // Mscr;
+    {2723, 3, 2, 740},    // Mu;
+    {2726, 5, 2, 742},    // NJcy;
+    {2731, 7, 2, 744},    // Nacute;
+    {2738, 7, 2, 746},    // Ncaron;
+    {2745, 7, 2, 748},    // Ncedil;
+    {2752, 4, 2, 750},    // Ncy;
+    {2756, 20, 3, 752},   // NegativeMediumSpace;
+    {2776, 19, 3, 752},   // NegativeThickSpace;
+    {2795, 18, 3, 752},   // NegativeThinSpace;
+    {2813, 22, 3, 752},   // NegativeVeryThinSpace;
+    {2835, 21, 3, 442},   // NestedGreaterGreater;
+    {2856, 15, 3, 715},   // NestedLessLess;
+    {2871, 8, 1, 755},    // NewLine;
+    {2879, 4, 4, 756},    // Nfr;
+    {2883, 8, 3, 760},    // NoBreak;
+    {2891, 17, 2, 763},   // NonBreakingSpace;
+    {2908, 5, 3, 765},    // Nopf;
+    {2913, 4, 3, 768},    // Not;
+    {2917, 13, 3, 771},   // NotCongruent;
+    {2930, 10, 3, 774},   // NotCupCap;
+    {2940, 21, 3, 777},   // NotDoubleVerticalBar;
+    {2961, 11, 3, 780},   // NotElement;
+    {2972, 9, 3, 783},    // NotEqual;
+    {2981, 14, 5, 786},   // NotEqualTilde;
+    {2995, 10, 3, 791},   // NotExists;
+    {3005, 11, 3, 794},   // NotGreater;
+    {3016, 16, 3, 797},   // NotGreaterEqual;
+    {3032, 20, 5, 800},   // NotGreaterFullEqual;
+    {3052, 18, 5, 805},   // NotGreaterGreater;
+    {3070, 15, 3, 810},   // NotGreaterLess;
+    {3085, 21, 5, 813},   // NotGreaterSlantEqual;
+    {3106, 16, 3, 818},   // NotGreaterTilde;
+    {3122, 16, 5, 821},   // NotHumpDownHump;
+    {3138, 13, 5, 826},   // NotHumpEqual;
+    {3151, 16, 3, 831},   // NotLeftTriangle;
+    {3167, 19, 5, 834},   // NotLeftTriangleBar;
+    {3186, 21, 3, 839},   // NotLeftTriangleEqual;
+    {3207, 8, 3, 842},    // NotLess;
+    {3215, 13, 3, 845},   // NotLessEqual;
+    {3228, 15, 3, 848},   // NotLessGreater;
+    {3243, 12, 5, 851},   // NotLessLess;
+    {3255, 18, 5, 856},   // NotLessSlantEqual;
+    {3273, 13, 3, 861},   // NotLessTilde;
+    {3286, 24, 5, 864},   // NotNestedGreaterGreater;
+    {3310, 18, 5, 869},   // NotNestedLessLess;
+    {3328, 12, 3, 874},   // NotPrecedes;
+    {3340, 17, 5, 877},   // NotPrecedesEqual;
+    {3357, 22, 3, 882},   // NotPrecedesSlantEqual;
+    {3379, 18, 3, 885},   // NotReverseElement;
+    {3397, 17, 3, 888},   // NotRightTriangle;
+    {3414, 20, 5, 891},   // NotRightTriangleBar;
+    {3434, 22, 3, 896},   // NotRightTriangleEqual;
+    {3456, 16, 5, 899},   // NotSquareSubset;
+    {3472, 21, 3, 904},   // NotSquareSubsetEqual;
+    {3493, 18, 5, 907},   // NotSquareSuperset;
+    {3511, 23, 3, 912},   // NotSquareSupersetEqual;
+    {3534, 10, 6, 915},   // NotSubset;
+    {3544, 15, 3, 921},   // NotSubsetEqual;
+    {3559, 12, 3, 924},   // NotSucceeds;
+    {3571, 17, 5, 927},   // NotSucceedsEqual;
+    {3588, 22, 3, 932},   // NotSucceedsSlantEqual;
+    {3610, 17, 5, 935},   // NotSucceedsTilde;
+    {3627, 12, 6, 940},   // NotSuperset;
+    {3639, 17, 3, 946},   // NotSupersetEqual;
+    {3656, 9, 3, 949},    // NotTilde;
+    {3665, 14, 3, 952},   // NotTildeEqual;
+    {3679, 18, 3, 955},   // NotTildeFullEqual;
+    {3697, 14, 3, 958},   // NotTildeTilde;
+    {3711, 15, 3, 961},   // NotVerticalBar;
+    {3726, 5, 4, 964},    // Nscr;
+    {3731, 6, 2, 968},    // Ntilde
+    {3731, 7, 2, 968},    // Ntilde;
+    {3738, 3, 2, 970},    // Nu;
+    {3741, 6, 2, 972},    // OElig;
+    {3747, 6, 2, 974},    // Oacute
+    {3747, 7, 2, 974},    // Oacute;
+    {3754, 5, 2, 976},    // Ocirc
+    {3754, 6, 2, 976},    // Ocirc;
+    {3760, 4, 2, 978},    // Ocy;
+    {3764, 7, 2, 980},    // Odblac;
+    {3771, 4, 4, 982},    // Ofr;
+    {3775, 6, 2, 986},    // Ograve
+    {3775, 7, 2, 986},    // Ograve;
+    {3782, 6, 2, 988},    // Omacr;
+    {3788, 6, 2, 990},    // Omega;
+    {3794, 8, 2, 992},    // Omicron;
+    {3802, 5, 4, 994},    // Oopf;
+    {3807, 21, 3, 998},   // OpenCurlyDoubleQuote;
+    {3828, 15, 3, 1001},  // OpenCurlyQuote;
+    {3843, 3, 3, 1004},   // Or;
+    {3846, 5, 4, 1007},   // Oscr;
+    {3851, 6, 2, 1011},   // Oslash
+    {3851, 7, 2, 1011},   // Oslash;
+    {3858, 6, 2, 1013},   // Otilde
+    {3858, 7, 2, 1013},   // Otilde;
+    {3865, 7, 3, 1015},   // Otimes;
+    {3872, 4, 2, 1018},   // Ouml
+    {3872, 5, 2, 1018},   // Ouml;
+    {3877, 8, 3, 1020},   // OverBar;
+    {3885, 10, 3, 1023},  // OverBrace;
+    {3895, 12, 3, 1026},  // OverBracket;
+    {3907, 16, 3, 1029},  // OverParenthesis;
+    {3923, 9, 3, 1032},   // PartialD;
+    {3932, 4, 2, 1035},   // Pcy;
+    {3936, 4, 4, 1037},   // Pfr;
+    {3940, 4, 2, 1041},   // Phi;
+    {3944, 3, 2, 1043},   // Pi;
+    {3947, 10, 2, 1045},  // PlusMinus;
+    {3957, 14, 3, 452},   // Poincareplane;
+    {3971, 5, 3, 1047},   // Popf;
+    {3976, 3, 3, 1050},   // Pr;
+    {3979, 9, 3, 1053},   // Precedes;
+    {3988, 14, 3, 1056},  // PrecedesEqual;
+    {4002, 19, 3, 1059},  // PrecedesSlantEqual;
+    {4021, 14, 3, 1062},  // PrecedesTilde;
+    {4035, 6, 3, 1065},   // Prime;
+    {4041, 8, 3, 1068},   // Product;
+    {4049, 11, 3, 131},   // Proportion;
+    {4060, 13, 3, 1071},  // Proportional;
+    {4073, 5, 4, 1074},   // Pscr;
+    {4078, 4, 2, 1078},   // Psi;
+    {4082, 4, 1, 1080},   // QUOT
+    {4082, 5, 1, 1080},   // QUOT;
+    {4087, 4, 4, 1081},   // Qfr;
+    {4091, 5, 3, 1085},   // Qopf;
+    {4096, 5, 4, 1088},   // Qscr;
+    {4101, 6, 3, 1092},   // RBarr;
+    {4107, 3, 2, 1095},   // REG
+    {4107, 4, 2, 1095},   // REG;
+    {4111, 7, 2, 1097},   // Racute;
+    {4118, 5, 3, 1099},   // Rang;
+    {4123, 5, 3, 1102},   // Rarr;
+    {4128, 7, 3, 1105},   // Rarrtl;
+    {4135, 7, 2, 1108},   // Rcaron;
+    {4142, 7, 2, 1110},   // Rcedil;
+    {4149, 4, 2, 1112},   // Rcy;
+    {4153, 3, 3, 1114},   // Re;
+    {4156, 15, 3, 1117},  // ReverseElement;
+    {4171, 19, 3, 1120},  // ReverseEquilibrium;
+    {4190, 21, 3, 1123},  // ReverseUpEquilibrium;
+    {4211, 4, 3, 1114},   // Rfr;
+    {4215, 4, 2, 1126},   // Rho;
+    {4219, 18, 3, 1128},  // RightAngleBracket;
+    {4237, 11, 3, 1131},  // RightArrow;
+    {4248, 14, 3, 1134},  // RightArrowBar;
+    {4262, 20, 3, 1137},  // RightArrowLeftArrow;
+    {4282, 13, 3, 1140},  // RightCeiling;
+    {4295, 19, 3, 1143},  // RightDoubleBracket;
+    {4314, 19, 3, 1146},  // RightDownTeeVector;
+    {4333, 16, 3, 1149},  // RightDownVector;
+    {4349, 19, 3, 1152},  // RightDownVectorBar;
+    {4368, 11, 3, 1155},  // RightFloor;
+    {4379, 9, 3, 1158},   // RightTee;
+    {4388, 14, 3, 1161},  // RightTeeArrow;
+    {4402, 15, 3, 1164},  // RightTeeVector;
+    {4417, 14, 3, 1167},  // RightTriangle;
+    {4431, 17, 3, 1170},  // RightTriangleBar;
+    {4448, 19, 3, 1173},  // RightTriangleEqual;
+    {4467, 18, 3, 1176},  // RightUpDownVector;
+    {4485, 17, 3, 1179},  // RightUpTeeVector;
+    {4502, 14, 3, 1182},  // RightUpVector;
+    {4516, 17, 3, 1185},  // RightUpVectorBar;
+    {4533, 12, 3, 1188},  // RightVector;
+    {4545, 15, 3, 1191},  // RightVectorBar;
+    {4560, 11, 3, 244},   // Rightarrow;
+    {4571, 5, 3, 1194},   // Ropf;
+    {4576, 13, 3, 1197},  // RoundImplies;
+    {4589, 12, 3, 1200},  // Rrightarrow;
+    {4601, 5, 3, 1203},   // Rscr;
+    {4606, 4, 3, 1206},   // Rsh;
+    {4610, 12, 3, 1209},  // RuleDelayed;
+    {4622, 7, 2, 1212},   // SHCHcy;
+    {4629, 5, 2, 1214},   // SHcy;
+    {4634, 7, 2, 1216},   // SOFTcy;
+    {4641, 7, 2, 1218},   // Sacute;
+    {4648, 3, 3, 1220},   // Sc;
+    {4651, 7, 2, 1223},   // Scaron;
+    {4658, 7, 2, 1225},   // Scedil;
+    {4665, 6, 2, 1227},   // Scirc;
+    {4671, 4, 2, 1229},   // Scy;
+    {4675, 4, 4, 1231},   // Sfr;
+    {4679, 15, 3, 259},   // ShortDownArrow;
+    {4694, 15, 3, 592},   // ShortLeftArrow;
+    {4709, 16, 3, 1131},  // ShortRightArrow;
+    {4725, 13, 3, 1235},  // ShortUpArrow;
+    {4738, 6, 2, 1238},   // Sigma;
+    {4744, 12, 3, 1240},  // SmallCircle;
+    {4756, 5, 4, 1243},   // Sopf;
+    {4761, 5, 3, 1247},   // Sqrt;
+    {4766, 7, 3, 1250},   // Square;
+    {4773, 19, 3, 1253},  // SquareIntersection;
+    {4792, 13, 3, 1256},  // SquareSubset;
+    {4805, 18, 3, 1259},  // SquareSubsetEqual;
+    {4823, 15, 3, 1262},  // SquareSuperset;
+    {4838, 20, 3, 1265},  // SquareSupersetEqual;
+    {4858, 12, 3, 1268},  // SquareUnion;
+    {4870, 5, 4, 1271},   // Sscr;
+    {4875, 5, 3, 1275},   // Star;
+    {4880, 4, 3, 1278},   // Sub;
+    {4884, 7, 3, 1278},   // Subset;
+    {4891, 12, 3, 1281},  // SubsetEqual;
+    {4903, 9, 3, 1284},   // Succeeds;
+    {4912, 14, 3, 1287},  // SucceedsEqual;
+    {4926, 19, 3, 1290},  // SucceedsSlantEqual;
+    {4945, 14, 3, 1293},  // SucceedsTilde;
+    {4959, 9, 3, 1117},   // SuchThat;
+    {4968, 4, 3, 1296},   // Sum;
+    {4972, 4, 3, 1299},   // Sup;
+    {4976, 9, 3, 1302},   // Superset;
+    {4985, 14, 3, 1305},  // SupersetEqual;
+    {4999, 7, 3, 1299},   // Supset;
+    {5006, 5, 2, 1308},   // THORN
+    {5006, 6, 2, 1308},   // THORN;
+    {5012, 6, 3, 1310},   // TRADE;
+    {5018, 6, 2, 1313},   // TSHcy;
+    {5024, 5, 2, 1315},   // TScy;
+    {5029, 4, 1, 1317},   // Tab;
+    {5033, 4, 2, 1318},   // Tau;
+    {5037, 7, 2, 1320},   // Tcaron;
+    {5044, 7, 2, 1322},   // Tcedil;
+    {5051, 4, 2, 1324},   // Tcy;
+    {5055, 4, 4, 1326},   // Tfr;
+    {5059, 10, 3, 1330},  // Therefore;
+    {5069, 6, 2, 1333},   // Theta;
+    {5075, 11, 6, 1335},  // ThickSpace;
+    {5086, 10, 3, 1341},  // ThinSpace;
+    {5096, 6, 3, 1344},   // Tilde;
+    {5102, 11, 3, 1347},  // TildeEqual;
+    {5113, 15, 3, 1350},  // TildeFullEqual;
+    {5128, 11, 3, 1353},  // TildeTilde;
+    {5139, 5, 4, 1356},   // Topf;
+    {5144, 10, 3, 1360},  // TripleDot;
+    {5154, 5, 4, 1363},   // Tscr;
+    {5159, 7, 2, 1367},   // Tstrok;
+    {5166, 6, 2, 1369},   // Uacute
+    {5166, 7, 2, 1369},   // Uacute;
+    {5173, 5, 3, 1371},   // Uarr;
+    {5178, 9, 3, 1374},   // Uarrocir;
+    {5187, 6, 2, 1377},   // Ubrcy;
+    {5193, 7, 2, 1379},   // Ubreve;
+    {5200, 5, 2, 1381},   // Ucirc
+    {5200, 6, 2, 1381},   // Ucirc;
+    {5206, 4, 2, 1383},   // Ucy;
+    {5210, 7, 2, 1385},   // Udblac;
+    {5217, 4, 4, 1387},   // Ufr;
+    {5221, 6, 2, 1391},   // Ugrave
+    {5221, 7, 2, 1391},   // Ugrave;
+    {5228, 6, 2, 1393},   // Umacr;
+    {5234, 9, 1, 1395},   // UnderBar;
+    {5243, 11, 3, 1396},  // UnderBrace;
+    {5254, 13, 3, 1399},  // UnderBracket;
+    {5267, 17, 3, 1402},  // UnderParenthesis;
+    {5284, 6, 3, 1405},   // Union;
+    {5290, 10, 3, 1408},  // UnionPlus;
+    {5300, 6, 2, 1411},   // Uogon;
+    {5306, 5, 4, 1413},   // Uopf;
+    {5311, 8, 3, 1235},   // UpArrow;
+    {5319, 11, 3, 1417},  // UpArrowBar;
+    {5330, 17, 3, 1420},  // UpArrowDownArrow;
+    {5347, 12, 3, 1423},  // UpDownArrow;
+    {5359, 14, 3, 1426},  // UpEquilibrium;
+    {5373, 6, 3, 1429},   // UpTee;
+    {5379, 11, 3, 1432},  // UpTeeArrow;
+    {5390, 8, 3, 250},    // Uparrow;
+    {5398, 12, 3, 253},   // Updownarrow;
+    {5410, 15, 3, 1435},  // UpperLeftArrow;
+    {5425, 16, 3, 1438},  // UpperRightArrow;
+    {5441, 5, 2, 1441},   // Upsi;
+    {5446, 8, 2, 1443},   // Upsilon;
+    {5454, 6, 2, 1445},   // Uring;
+    {5460, 5, 4, 1447},   // Uscr;
+    {5465, 7, 2, 1451},   // Utilde;
+    {5472, 4, 2, 1453},   // Uuml
+    {5472, 5, 2, 1453},   // Uuml;
+    {5477, 6, 3, 1455},   // VDash;
+    {5483, 5, 3, 1458},   // Vbar;
+    {5488, 4, 2, 1461},   // Vcy;
+    {5492, 6, 3, 1463},   // Vdash;
+    {5498, 7, 3, 1466},   // Vdashl;
+    {5505, 4, 3, 1469},   // Vee;
+    {5509, 7, 3, 1472},   // Verbar;
+    {5516, 5, 3, 1472},   // Vert;
+    {5521, 12, 3, 1475},  // VerticalBar;
+    {5533, 13, 1, 1478},  // VerticalLine;
+    {5546, 18, 3, 1479},  // VerticalSeparator;
+    {5564, 14, 3, 1482},  // VerticalTilde;
+    {5578, 14, 3, 1485},  // VeryThinSpace;
+    {5592, 4, 4, 1488},   // Vfr;
+    {5596, 5, 4, 1492},   // Vopf;
+    {5601, 5, 4, 1496},   // Vscr;
+    {5606, 7, 3, 1500},   // Vvdash;
+    {5613, 6, 2, 1503},   // Wcirc;
+    {5619, 6, 3, 1505},   // Wedge;
+    {5625, 4, 4, 1508},   // Wfr;
+    {5629, 5, 4, 1512},   // Wopf;
+    {5634, 5, 4, 1516},   // Wscr;
+    {5639, 4, 4, 1520},   // Xfr;
+    {5643, 3, 2, 1524},   // Xi;
+    {5646, 5, 4, 1526},   // Xopf;
+    {5651, 5, 4, 1530},   // Xscr;
+    {5656, 5, 2, 1534},   // YAcy;
+    {5661, 5, 2, 1536},   // YIcy;
+    {5666, 5, 2, 1538},   // YUcy;
+    {5671, 6, 2, 1540},   // Yacute
+    {5671, 7, 2, 1540},   // Yacute;
+    {5678, 6, 2, 1542},   // Ycirc;
+    {5684, 4, 2, 1544},   // Ycy;
+    {5688, 4, 4, 1546},   // Yfr;
+    {5692, 5, 4, 1550},   // Yopf;
+    {5697, 5, 4, 1554},   // Yscr;
+    {5702, 5, 2, 1558},   // Yuml;
+    {5707, 5, 2, 1560},   // ZHcy;
+    {5712, 7, 2, 1562},   // Zacute;
+    {5719, 7, 2, 1564},   // Zcaron;
+    {5726, 4, 2, 1566},   // Zcy;
+    {5730, 5, 2, 1568},   // Zdot;
+    {5735, 15, 3, 752},   // ZeroWidthSpace;
+    {5750, 5, 2, 1570},   // Zeta;
+    {5755, 4, 3, 1572},   // Zfr;
+    {5759, 5, 3, 1575},   // Zopf;
+    {5764, 5, 4, 1578},   // Zscr;
+    {5769, 6, 2, 1582},   // aacute
+    {5769, 7, 2, 1582},   // aacute;
+    {5776, 7, 2, 1584},   // abreve;
+    {5783, 3, 3, 1586},   // ac;
+    {5786, 4, 5, 1589},   // acE;
+    {5790, 4, 3, 1594},   // acd;
+    {5794, 5, 2, 1597},   // acirc
+    {5794, 6, 2, 1597},   // acirc;
+    {5800, 5, 2, 199},    // acute
+    {5800, 6, 2, 199},    // acute;
+    {5806, 4, 2, 1599},   // acy;
+    {5810, 5, 2, 1601},   // aelig
+    {5810, 6, 2, 1601},   // aelig;
+    {5816, 3, 3, 30},     // af;
+    {5819, 4, 4, 1603},   // afr;
+    {5823, 6, 2, 1607},   // agrave
+    {5823, 7, 2, 1607},   // agrave;
+    {5830, 8, 3, 1609},   // alefsym;
+    {5838, 6, 3, 1609},   // aleph;
+    {5844, 6, 2, 1612},   // alpha;
+    {5850, 6, 2, 1614},   // amacr;
+    {5856, 6, 3, 1616},   // amalg;
+    {5862, 3, 1, 2},      // amp
+    {5862, 4, 1, 2},      // amp;
+    {5866, 4, 3, 1619},   // and;
+    {5870, 7, 3, 1622},   // andand;
+    {5877, 5, 3, 1625},   // andd;
+    {5882, 9, 3, 1628},   // andslope;
+    {5891, 5, 3, 1631},   // andv;
+    {5896, 4, 3, 1634},   // ang;
+    {5900, 5, 3, 1637},   // ange;
+    {5905, 6, 3, 1634},   // angle;
+    {5911, 7, 3, 1640},   // angmsd;
+    {5918, 9, 3, 1643},   // angmsdaa;
+    {5927, 9, 3, 1646},   // angmsdab;
+    {5936, 9, 3, 1649},   // angmsdac;
+    {5945, 9, 3, 1652},   // angmsdad;
+    {5954, 9, 3, 1655},   // angmsdae;
+    {5963, 9, 3, 1658},   // angmsdaf;
+    {5972, 9, 3, 1661},   // angmsdag;
+    {5981, 9, 3, 1664},   // angmsdah;
+    {5990, 6, 3, 1667},   // angrt;
+    {5996, 8, 3, 1670},   // angrtvb;
+    {6004, 9, 3, 1673},   // angrtvbd;
+    {6013, 7, 3, 1676},   // angsph;
+    {6020, 6, 2, 33},     // angst;
+    {6026, 8, 3, 1679},   // angzarr;
+    {6034, 6, 2, 1682},   // aogon;
+    {6040, 5, 4, 1684},   // aopf;
+    {6045, 3, 3, 1353},   // ap;
+    {6048, 4, 3, 1688},   // apE;
+    {6052, 7, 3, 1691},   // apacir;
+    {6059, 4, 3, 1694},   // ape;
+    {6063, 5, 3, 1697},   // apid;
+    {6068, 5, 1, 1700},   // apos;
+    {6073, 7, 3, 1353},   // approx;
+    {6080, 9, 3, 1694},   // approxeq;
+    {6089, 5, 2, 1701},   // aring
+    {6089, 6, 2, 1701},   // aring;
+    {6095, 5, 4, 1703},   // ascr;
+    {6100, 4, 1, 1707},   // ast;
+    {6104, 6, 3, 1353},   // asymp;
+    {6110, 8, 3, 165},    // asympeq;
+    {6118, 6, 2, 1708},   // atilde
+    {6118, 7, 2, 1708},   // atilde;
+    {6125, 4, 2, 1710},   // auml
+    {6125, 5, 2, 1710},   // auml;
+    {6130, 9, 3, 152},    // awconint;
+    {6139, 6, 3, 1712},   // awint;
+    {6145, 5, 3, 1715},   // bNot;
+    {6150, 9, 3, 1718},   // backcong;
+    {6159, 12, 2, 1721},  // backepsilon;
+    {6171, 10, 3, 1723},  // backprime;
+    {6181, 8, 3, 1726},   // backsim;
+    {6189, 10, 3, 1729},  // backsimeq;
+    {6199, 7, 3, 1732},   // barvee;
+    {6206, 7, 3, 1735},   // barwed;
+    {6213, 9, 3, 1735},   // barwedge;
+    {6222, 5, 3, 1399},   // bbrk;
+    {6227, 9, 3, 1738},   // bbrktbrk;
+    {6236, 6, 3, 1718},   // bcong;
+    {6242, 4, 2, 1741},   // bcy;
+    {6246, 6, 3, 1743},   // bdquo;
+    {6252, 7, 3, 57},     // becaus;
+    {6259, 8, 3, 57},     // because;
+    {6267, 8, 3, 1746},   // bemptyv;
+    {6275, 6, 2, 1721},   // bepsi;
+    {6281, 7, 3, 60},     // bernou;
+    {6288, 5, 2, 1749},   // beta;
+    {6293, 5, 3, 1751},   // beth;
+    {6298, 8, 3, 1754},   // between;
+    {6306, 4, 4, 1757},   // bfr;
+    {6310, 7, 3, 499},    // bigcap;
+    {6317, 8, 3, 1761},   // bigcirc;
+    {6325, 7, 3, 1405},   // bigcup;
+    {6332, 8, 3, 1764},   // bigodot;
+    {6340, 9, 3, 1767},   // bigoplus;
+    {6349, 10, 3, 1770},  // bigotimes;
+    {6359, 9, 3, 1773},   // bigsqcup;
+    {6368, 8, 3, 1776},   // bigstar;
+    {6376, 16, 3, 1779},  // bigtriangledown;
+    {6392, 14, 3, 1782},  // bigtriangleup;
+    {6406, 9, 3, 1785},   // biguplus;
+    {6415, 7, 3, 1469},   // bigvee;
+    {6422, 9, 3, 1505},   // bigwedge;
+    {6431, 7, 3, 1788},   // bkarow;
+    {6438, 13, 3, 1791},  // blacklozenge;
+    {6451, 12, 3, 376},   // blacksquare;
+    {6463, 14, 3, 1794},  // blacktriangle;
+    {6477, 18, 3, 1797},  // blacktriangledown;
+    {6495, 18, 3, 1800},  // blacktriangleleft;
+    {6513, 19, 3, 1803},  // blacktriangleright;
+    {6532, 6, 3, 1806},   // blank;
+    {6538, 6, 3, 1809},   // blk12;
+    {6544, 6, 3, 1812},   // blk14;
+    {6550, 6, 3, 1815},   // blk34;
+    {6556, 6, 3, 1818},   // block;
+    {6562, 4, 4, 1821},   // bne;
+    {6566, 8, 6, 1825},   // bnequiv;
+    {6574, 5, 3, 1831},   // bnot;
+    {6579, 5, 4, 1834},   // bopf;
+    {6584, 4, 3, 1429},   // bot;
+    {6588, 7, 3, 1429},   // bottom;
+    {6595, 7, 3, 1838},   // bowtie;
+    {6602, 6, 3, 1841},   // boxDL;
+    {6608, 6, 3, 1844},   // boxDR;
+    {6614, 6, 3, 1847},   // boxDl;
+    {6620, 6, 3, 1850},   // boxDr;
+    {6626, 5, 3, 1853},   // boxH;
+    {6631, 6, 3, 1856},   // boxHD;
+    {6637, 6, 3, 1859},   // boxHU;
+    {6643, 6, 3, 1862},   // boxHd;
+    {6649, 6, 3, 1865},   // boxHu;
+    {6655, 6, 3, 1868},   // boxUL;
+    {6661, 6, 3, 1871},   // boxUR;
+    {6667, 6, 3, 1874},   // boxUl;
+    {6673, 6, 3, 1877},   // boxUr;
+    {6679, 5, 3, 1880},   // boxV;
+    {6684, 6, 3, 1883},   // boxVH;
+    {6690, 6, 3, 1886},   // boxVL;
+    {6696, 6, 3, 1889},   // boxVR;
+    {6702, 6, 3, 1892},   // boxVh;
+    {6708, 6, 3, 1895},   // boxVl;
+    {6714, 6, 3, 1898},   // boxVr;
+    {6720, 7, 3, 1901},   // boxbox;
+    {6727, 6, 3, 1904},   // boxdL;
+    {6733, 6, 3, 1907},   // boxdR;
+    {6739, 6, 3, 1910},   // boxdl;
+    {6745, 6, 3, 1913},   // boxdr;
+    {6751, 5, 3, 461},    // boxh;
+    {6756, 6, 3, 1916},   // boxhD;
+    {6762, 6, 3, 1919},   // boxhU;
+    {6768, 6, 3, 1922},   // boxhd;
+    {6774, 6, 3, 1925},   // boxhu;
+    {6780, 9, 3, 1928},   // boxminus;
+    {6789, 8, 3, 1931},   // boxplus;
+    {6797, 9, 3, 1934},   // boxtimes;
+    {6806, 6, 3, 1937},   // boxuL;
+    {6812, 6, 3, 1940},   // boxuR;
+    {6818, 6, 3, 1943},   // boxul;
+    {6824, 6, 3, 1946},   // boxur;
+    {6830, 5, 3, 1949},   // boxv;
+    {6835, 6, 3, 1952},   // boxvH;
+    {6841, 6, 3, 1955},   // boxvL;
+    {6847, 6, 3, 1958},   // boxvR;
+    {6853, 6, 3, 1961},   // boxvh;
+    {6859, 6, 3, 1964},   // boxvl;
+    {6865, 6, 3, 1967},   // boxvr;
+    {6871, 7, 3, 1723},   // bprime;
+    {6878, 6, 2, 73},     // breve;
+    {6884, 6, 2, 1970},   // brvbar
+    {6884, 7, 2, 1970},   // brvbar;
+    {6891, 5, 4, 1972},   // bscr;
+    {6896, 6, 3, 1976},   // bsemi;
+    {6902, 5, 3, 1726},   // bsim;
+    {6907, 6, 3, 1729},   // bsime;
+    {6913, 5, 1, 1979},   // bsol;
+    {6918, 6, 3, 1980},   // bsolb;
+    {6924, 9, 3, 1983},   // bsolhsub;
+    {6933, 5, 3, 1986},   // bull;
+    {6938, 7, 3, 1986},   // bullet;
+    {6945, 5, 3, 75},     // bump;
+    {6950, 6, 3, 1989},   // bumpE;
+    {6956, 6, 3, 466},    // bumpe;
+    {6962, 7, 3, 466},    // bumpeq;
+    {6969, 7, 2, 1992},   // cacute;
+    {6976, 4, 3, 1994},   // cap;
+    {6980, 7, 3, 1997},   // capand;
+    {6987, 9, 3, 2000},   // capbrcup;
+    {6996, 7, 3, 2003},   // capcap;
+    {7003, 7, 3, 2006},   // capcup;
+    {7010, 7, 3, 2009},   // capdot;
+    {7017, 5, 6, 2012},   // caps;
+    {7022, 6, 3, 2018},   // caret;
+    {7028, 6, 2, 447},    // caron;
+    {7034, 6, 3, 2021},   // ccaps;
+    {7040, 7, 2, 2024},   // ccaron;
+    {7047, 6, 2, 2026},   // ccedil
+    {7047, 7, 2, 2026},   // ccedil;
+    {7054, 6, 2, 2028},   // ccirc;
+    {7060, 6, 3, 2030},   // ccups;
+    {7066, 8, 3, 2033},   // ccupssm;
+    {7074, 5, 2, 2036},   // cdot;
+    {7079, 5, 2, 104},    // cedil
+    {7079, 6, 2, 104},    // cedil;
+    {7085, 8, 3, 2038},   // cemptyv;
+    {7093, 4, 2, 2041},   // cent
+    {7093, 5, 2, 2041},   // cent;
+    {7098, 10, 2, 106},   // centerdot;
+    {7108, 4, 4, 2043},   // cfr;
+    {7112, 5, 2, 2047},   // chcy;
+    {7117, 6, 3, 2049},   // check;
+    {7123, 10, 3, 2049},  // checkmark;
+    {7133, 4, 2, 2052},   // chi;
+    {7137, 4, 3, 2054},   // cir;
+    {7141, 5, 3, 2057},   // cirE;
+    {7146, 5, 2, 2060},   // circ;
+    {7151, 7, 3, 2062},   // circeq;
+    {7158, 16, 3, 2065},  // circlearrowleft;
+    {7174, 17, 3, 2068},  // circlearrowright;
+    {7191, 9, 2, 1095},   // circledR;
+    {7200, 9, 3, 2071},   // circledS;
+    {7209, 11, 3, 2074},  // circledast;
+    {7220, 12, 3, 2077},  // circledcirc;
+    {7232, 12, 3, 2080},  // circleddash;
+    {7244, 5, 3, 2062},   // cire;
+    {7249, 9, 3, 2083},   // cirfnint;
+    {7258, 7, 3, 2086},   // cirmid;
+    {7265, 8, 3, 2089},   // cirscir;
+    {7273, 6, 3, 2092},   // clubs;
+    {7279, 9, 3, 2092},   // clubsuit;
+    {7288, 6, 1, 2095},   // colon;
+    {7294, 7, 3, 39},     // colone;
+    {7301, 8, 3, 39},     // coloneq;
+    {7309, 6, 1, 2096},   // comma;
+    {7315, 7, 1, 2097},   // commat;
+    {7322, 5, 3, 2098},   // comp;
+    {7327, 7, 3, 1240},   // compfn;
+    {7334, 11, 3, 2098},  // complement;
+    {7345, 10, 3, 146},   // complexes;
+    {7355, 5, 3, 1350},   // cong;
+    {7360, 8, 3, 2101},   // congdot;
+    {7368, 7, 3, 143},    // conint;
+    {7375, 5, 4, 2104},   // copf;
+    {7380, 7, 3, 149},    // coprod;
+    {7387, 4, 2, 80},     // copy
+    {7387, 5, 2, 80},     // copy;
+    {7392, 7, 3, 2108},   // copysr;
+    {7399, 6, 3, 2111},   // crarr;
+    {7405, 6, 3, 2114},   // cross;
+    {7411, 5, 4, 2117},   // cscr;
+    {7416, 5, 3, 2121},   // csub;
+    {7421, 6, 3, 2124},   // csube;
+    {7427, 5, 3, 2127},   // csup;
+    {7432, 6, 3, 2130},   // csupe;
+    {7438, 6, 3, 2133},   // ctdot;
+    {7444, 8, 3, 2136},   // cudarrl;
+    {7452, 8, 3, 2139},   // cudarrr;
+    {7460, 6, 3, 2142},   // cuepr;
+    {7466, 6, 3, 2145},   // cuesc;
+    {7472, 7, 3, 2148},   // cularr;
+    {7479, 8, 3, 2151},   // cularrp;
+    {7487, 4, 3, 2154},   // cup;
+    {7491, 9, 3, 2157},   // cupbrcap;
+    {7500, 7, 3, 2160},   // cupcap;
+    {7507, 7, 3, 2163},   // cupcup;
+    {7514, 7, 3, 2166},   // cupdot;
+    {7521, 6, 3, 2169},   // cupor;
+    {7527, 5, 6, 2172},   // cups;
+    {7532, 7, 3, 2178},   // curarr;
+    {7539, 8, 3, 2181},   // curarrm;
+    {7547, 12, 3, 2142},  // curlyeqprec;
+    {7559, 12, 3, 2145},  // curlyeqsucc;
+    {7571, 9, 3, 2184},   // curlyvee;
+    {7580, 11, 3, 2187},  // curlywedge;
+    {7591, 6, 2, 2190},   // curren
+    {7591, 7, 2, 2190},   // curren;
+    {7598, 15, 3, 2148},  // curvearrowleft;
+    {7613, 16, 3, 2178},  // curvearrowright;
+    {7629, 6, 3, 2184},   // cuvee;
+    {7635, 6, 3, 2187},   // cuwed;
+    {7641, 9, 3, 122},    // cwconint;
+    {7650, 6, 3, 2192},   // cwint;
+    {7656, 7, 3, 2195},   // cylcty;
+    {7663, 5, 3, 226},    // dArr;
+    {7668, 5, 3, 2198},   // dHar;
+    {7673, 7, 3, 2201},   // dagger;
+    {7680, 7, 3, 2204},   // daleth;
+    {7687, 5, 3, 259},    // darr;
+    {7692, 5, 3, 2207},   // dash;
+    {7697, 6, 3, 625},    // dashv;
+    {7703, 8, 3, 2210},   // dbkarow;
+    {7711, 6, 2, 203},    // dblac;
+    {7717, 7, 2, 2213},   // dcaron;
+    {7724, 4, 2, 2215},   // dcy;
+    {7728, 3, 3, 211},    // dd;
+    {7731, 8, 3, 177},    // ddagger;
+    {7739, 6, 3, 2217},   // ddarr;
+    {7745, 8, 3, 2220},   // ddotseq;
+    {7753, 3, 2, 2223},   // deg
+    {7753, 4, 2, 2223},   // deg;
+    {7757, 6, 2, 2225},   // delta;
+    {7763, 8, 3, 2227},   // demptyv;
+    {7771, 7, 3, 2230},   // dfisht;
+    {7778, 4, 4, 2233},   // dfr;
+    {7782, 6, 3, 610},    // dharl;
+    {7788, 6, 3, 1149},   // dharr;
+    {7794, 5, 3, 208},    // diam;
+    {7799, 8, 3, 208},    // diamond;
+    {7807, 12, 3, 2237},  // diamondsuit;
+    {7819, 6, 3, 2237},   // diams;
+    {7825, 4, 2, 218},    // die;
+    {7829, 8, 2, 2240},   // digamma;
+    {7837, 6, 3, 2242},   // disin;
+    {7843, 4, 2, 2245},   // div;
+    {7847, 6, 2, 2245},   // divide
+    {7847, 7, 2, 2245},   // divide;
+    {7854, 14, 3, 2247},  // divideontimes;
+    {7868, 7, 3, 2247},   // divonx;
+    {7875, 5, 2, 2250},   // djcy;
+    {7880, 7, 3, 2252},   // dlcorn;
+    {7887, 7, 3, 2255},   // dlcrop;
+    {7894, 7, 1, 2258},   // dollar;
+    {7901, 5, 4, 2259},   // dopf;
+    {7906, 4, 2, 201},    // dot;
+    {7910, 6, 3, 223},    // doteq;
+    {7916, 9, 3, 2263},   // doteqdot;
+    {7925, 9, 3, 2266},   // dotminus;
+    {7934, 8, 3, 2269},   // dotplus;
+    {7942, 10, 3, 2272},  // dotsquare;
+    {7952, 15, 3, 52},    // doublebarwedge;
+    {7967, 10, 3, 259},   // downarrow;
+    {7977, 15, 3, 2217},  // downdownarrows;
+    {7992, 16, 3, 610},   // downharpoonleft;
+    {8008, 17, 3, 1149},  // downharpoonright;
+    {8025, 9, 3, 1092},   // drbkarow;
+    {8034, 7, 3, 2275},   // drcorn;
+    {8041, 7, 3, 2278},   // drcrop;
+    {8048, 5, 4, 2281},   // dscr;
+    {8053, 5, 2, 2285},   // dscy;
+    {8058, 5, 3, 2287},   // dsol;
+    {8063, 7, 2, 2290},   // dstrok;
+    {8070, 6, 3, 2292},   // dtdot;
+    {8076, 5, 3, 2295},   // dtri;
+    {8081, 6, 3, 1797},   // dtrif;
+    {8087, 6, 3, 265},    // duarr;
+    {8093, 6, 3, 1123},   // duhar;
+    {8099, 8, 3, 2298},   // dwangle;
+    {8107, 5, 2, 2301},   // dzcy;
+    {8112, 9, 3, 2303},   // dzigrarr;
+    {8121, 6, 3, 2220},   // eDDot;
+    {8127, 5, 3, 2263},   // eDot;
+    {8132, 6, 2, 2306},   // eacute
+    {8132, 7, 2, 2306},   // eacute;
+    {8139, 7, 3, 2308},   // easter;
+    {8146, 7, 2, 2311},   // ecaron;
+    {8153, 5, 3, 2313},   // ecir;
+    {8158, 5, 2, 2316},   // ecirc
+    {8158, 6, 2, 2316},   // ecirc;
+    {8164, 7, 3, 2318},   // ecolon;
+    {8171, 4, 2, 2321},   // ecy;
+    {8175, 5, 2, 2323},   // edot;
+    {8180, 3, 3, 364},    // ee;
+    {8183, 6, 3, 2325},   // efDot;
+    {8189, 4, 4, 2328},   // efr;
+    {8193, 3, 3, 2332},   // eg;
+    {8196, 6, 2, 2335},   // egrave
+    {8196, 7, 2, 2335},   // egrave;
+    {8203, 4, 3, 2337},   // egs;
+    {8207, 7, 3, 2340},   // egsdot;
+    {8214, 3, 3, 2343},   // el;
+    {8217, 9, 3, 2346},   // elinters;
+    {8226, 4, 3, 2349},   // ell;
+    {8230, 4, 3, 2352},   // els;
+    {8234, 7, 3, 2355},   // elsdot;
+    {8241, 6, 2, 2358},   // emacr;
+    {8247, 6, 3, 2360},   // empty;
+    {8253, 9, 3, 2360},   // emptyset;
+    {8262, 7, 3, 2360},   // emptyv;
+    {8269, 7, 3, 2363},   // emsp13;
+    {8276, 7, 3, 2366},   // emsp14;
+    {8283, 5, 3, 2369},   // emsp;
+    {8288, 4, 2, 2372},   // eng;
+    {8292, 5, 3, 2374},   // ensp;
+    {8297, 6, 2, 2377},   // eogon;
+    {8303, 5, 4, 2379},   // eopf;
+    {8308, 5, 3, 2383},   // epar;
+    {8313, 7, 3, 2386},   // eparsl;
+    {8320, 6, 3, 2389},   // eplus;
+    {8326, 5, 2, 2392},   // epsi;
+    {8331, 8, 2, 2392},   // epsilon;
+    {8339, 6, 2, 2394},   // epsiv;
+    {8345, 7, 3, 2313},   // eqcirc;
+    {8352, 8, 3, 2318},   // eqcolon;
+    {8360, 6, 3, 345},    // eqsim;
+    {8366, 11, 3, 2337},  // eqslantgtr;
+    {8377, 12, 3, 2352},  // eqslantless;
+    {8389, 7, 1, 2396},   // equals;
+    {8396, 7, 3, 2397},   // equest;
+    {8403, 6, 3, 137},    // equiv;
+    {8409, 8, 3, 2400},   // equivDD;
+    {8417, 9, 3, 2403},   // eqvparsl;
+    {8426, 6, 3, 2406},   // erDot;
+    {8432, 6, 3, 2409},   // erarr;
+    {8438, 5, 3, 2412},   // escr;
+    {8443, 6, 3, 223},    // esdot;
+    {8449, 5, 3, 345},    // esim;
+    {8454, 4, 2, 2415},   // eta;
+    {8458, 3, 2, 2417},   // eth
+    {8458, 4, 2, 2417},   // eth;
+    {8462, 4, 2, 2419},   // euml
+    {8462, 5, 2, 2419},   // euml;
+    {8467, 5, 3, 2421},   // euro;
+    {8472, 5, 1, 2424},   // excl;
+    {8477, 6, 3, 361},    // exist;
+    {8483, 12, 3, 351},   // expectation;
+    {8495, 13, 3, 364},   // exponentiale;
+    {8508, 14, 3, 2325},  // fallingdotseq;
+    {8522, 4, 2, 2425},   // fcy;
+    {8526, 7, 3, 2427},   // female;
+    {8533, 7, 3, 2430},   // ffilig;
+    {8540, 6, 3, 2433},   // fflig;
+    {8546, 7, 3, 2436},   // ffllig;
+    {8553, 4, 4, 2439},   // ffr;
+    {8557, 6, 3, 2443},   // filig;
+    {8563, 6, 2, 2446},   // fjlig;
+    {8569, 5, 3, 2448},   // flat;
+    {8574, 6, 3, 2451},   // fllig;
+    {8580, 6, 3, 2454},   // fltns;
+    {8586, 5, 2, 2457},   // fnof;
+    {8591, 5, 4, 2459},   // fopf;
+    {8596, 7, 3, 383},    // forall;
+    {8603, 5, 3, 2463},   // fork;
+    {8608, 6, 3, 2466},   // forkv;
+    {8614, 9, 3, 2469},   // fpartint;
+    {8623, 6, 2, 2472},   // frac12
+    {8623, 7, 2, 2472},   // frac12;
+    {8630, 7, 3, 2474},   // frac13;
+    {8637, 6, 2, 2477},   // frac14
+    {8637, 7, 2, 2477},   // frac14;
+    {8644, 7, 3, 2479},   // frac15;
+    {8651, 7, 3, 2482},   // frac16;
+    {8658, 7, 3, 2485},   // frac18;
+    {8665, 7, 3, 2488},   // frac23;
+    {8672, 7, 3, 2491},   // frac25;
+    {8679, 6, 2, 2494},   // frac34
+    {8679, 7, 2, 2494},   // frac34;
+    {8686, 7, 3, 2496},   // frac35;
+    {8693, 7, 3, 2499},   // frac38;
+    {8700, 7, 3, 2502},   // frac45;
+    {8707, 7, 3, 2505},   // frac56;
+    {8714, 7, 3, 2508},   // frac58;
+    {8721, 7, 3, 2511},   // frac78;
+    {8728, 6, 3, 2514},   // frasl;
+    {8734, 6, 3, 2517},   // frown;
+    {8740, 5, 4, 2520},   // fscr;
+    {8745, 3, 3, 423},    // gE;
+    {8748, 4, 3, 2524},   // gEl;
+    {8752, 7, 2, 2527},   // gacute;
+    {8759, 6, 2, 2529},   // gamma;
+    {8765, 7, 2, 2240},   // gammad;
+    {8772, 4, 3, 2531},   // gap;
+    {8776, 7, 2, 2534},   // gbreve;
+    {8783, 6, 2, 2536},   // gcirc;
+    {8789, 4, 2, 2538},   // gcy;
+    {8793, 5, 2, 2540},   // gdot;
+    {8798, 3, 3, 417},    // ge;
+    {8801, 4, 3, 420},    // gel;
+    {8805, 4, 3, 417},    // geq;
+    {8809, 5, 3, 423},    // geqq;
+    {8814, 9, 3, 432},    // geqslant;
+    {8823, 4, 3, 432},    // ges;
+    {8827, 6, 3, 2542},   // gescc;
+    {8833, 7, 3, 2545},   // gesdot;
+    {8840, 8, 3, 2548},   // gesdoto;
+    {8848, 9, 3, 2551},   // gesdotol;
+    {8857, 5, 6, 2554},   // gesl;
+    {8862, 7, 3, 2560},   // gesles;
+    {8869, 4, 4, 2563},   // gfr;
+    {8873, 3, 3, 442},    // gg;
+    {8876, 4, 3, 410},    // ggg;
+    {8880, 6, 3, 2567},   // gimel;
+    {8886, 5, 2, 2570},   // gjcy;
+    {8891, 3, 3, 429},    // gl;
+    {8894, 4, 3, 2572},   // glE;
+    {8898, 4, 3, 2575},   // gla;
+    {8902, 4, 3, 2578},   // glj;
+    {8906, 4, 3, 2581},   // gnE;
+    {8910, 5, 3, 2584},   // gnap;
+    {8915, 9, 3, 2584},   // gnapprox;
+    {8924, 4, 3, 2587},   // gne;
+    {8928, 5, 3, 2587},   // gneq;
+    {8933, 6, 3, 2581},   // gneqq;
+    {8939, 6, 3, 2590},   // gnsim;
+    {8945, 5, 4, 2593},   // gopf;
+    {8950, 6, 1, 205},    // grave;
+    {8956, 5, 3, 2597},   // gscr;
+    {8961, 5, 3, 435},    // gsim;
+    {8966, 6, 3, 2600},   // gsime;
+    {8972, 6, 3, 2603},   // gsiml;
+    {8978, 2, 1, 391},    // gt
+    {8978, 3, 1, 391},    // gt;
+    {8981, 5, 3, 2606},   // gtcc;
+    {8986, 6, 3, 2609},   // gtcir;
+    {8992, 6, 3, 2612},   // gtdot;
+    {8998, 7, 3, 2615},   // gtlPar;
+    {9005, 8, 3, 2618},   // gtquest;
+    {9013, 10, 3, 2531},  // gtrapprox;
+    {9023, 7, 3, 2621},   // gtrarr;
+    {9030, 7, 3, 2612},   // gtrdot;
+    {9037, 10, 3, 420},   // gtreqless;
+    {9047, 11, 3, 2524},  // gtreqqless;
+    {9058, 8, 3, 429},    // gtrless;
+    {9066, 7, 3, 435},    // gtrsim;
+    {9073, 10, 6, 2624},  // gvertneqq;
+    {9083, 5, 6, 2624},   // gvnE;
+    {9088, 5, 3, 232},    // hArr;
+    {9093, 7, 3, 1485},   // hairsp;
+    {9100, 5, 2, 2472},   // half;
+    {9105, 7, 3, 455},    // hamilt;
+    {9112, 7, 2, 2630},   // hardcy;
+    {9119, 5, 3, 619},    // harr;
+    {9124, 8, 3, 2632},   // harrcir;
+    {9132, 6, 3, 2635},   // harrw;
+    {9138, 5, 3, 2638},   // hbar;
+    {9143, 6, 2, 2641},   // hcirc;
+    {9149, 7, 3, 2643},   // hearts;
+    {9156, 10, 3, 2643},  // heartsuit;
+    {9166, 7, 3, 2646},   // hellip;
+    {9173, 7, 3, 2649},   // hercon;
+    {9180, 4, 4, 2652},   // hfr;
+    {9184, 9, 3, 2656},   // hksearow;
+    {9193, 9, 3, 2659},   // hkswarow;
+    {9202, 6, 3, 2662},   // hoarr;
+    {9208, 7, 3, 2665},   // homtht;
+    {9215, 14, 3, 2668},  // hookleftarrow;
+    {9229, 15, 3, 2671},  // hookrightarrow;
+    {9244, 5, 4, 2674},   // hopf;
+    {9249, 7, 3, 2678},   // horbar;
+    {9256, 5, 4, 2681},   // hscr;
+    {9261, 7, 3, 2638},   // hslash;
+    {9268, 7, 2, 2685},   // hstrok;
+    {9275, 7, 3, 2687},   // hybull;
+    {9282, 7, 3, 2207},   // hyphen;
+    {9289, 6, 2, 2690},   // iacute
+    {9289, 7, 2, 2690},   // iacute;
+    {9296, 3, 3, 502},    // ic;
+    {9299, 5, 2, 2692},   // icirc
+    {9299, 6, 2, 2692},   // icirc;
+    {9305, 4, 2, 2694},   // icy;
+    {9309, 5, 2, 2696},   // iecy;
+    {9314, 5, 2, 2698},   // iexcl
+    {9314, 6, 2, 2698},   // iexcl;
+    {9320, 4, 3, 232},    // iff;
+    {9324, 4, 4, 2700},   // ifr;
+    {9328, 6, 2, 2704},   // igrave
+    {9328, 7, 2, 2704},   // igrave;
+    {9335, 3, 3, 490},    // ii;
+    {9338, 7, 3, 2706},   // iiiint;
+    {9345, 6, 3, 2709},   // iiint;
+    {9351, 7, 3, 2712},   // iinfin;
+    {9358, 6, 3, 2715},   // iiota;
+    {9364, 6, 2, 2718},   // ijlig;
+    {9370, 6, 2, 2720},   // imacr;
+    {9376, 6, 3, 483},    // image;
+    {9382, 9, 3, 516},    // imagline;
+    {9391, 9, 3, 483},    // imagpart;
+    {9400, 6, 2, 2722},   // imath;
+    {9406, 5, 3, 2724},   // imof;
+    {9411, 6, 2, 2727},   // imped;
+    {9417, 3, 3, 323},    // in;
+    {9420, 7, 3, 2729},   // incare;
+    {9427, 6, 3, 2732},   // infin;
+    {9433, 9, 3, 2735},   // infintie;
+    {9442, 7, 2, 2722},   // inodot;
+    {9449, 4, 3, 496},    // int;
+    {9453, 7, 3, 2738},   // intcal;
+    {9460, 9, 3, 1575},   // integers;
+    {9469, 9, 3, 2738},   // intercal;
+    {9478, 9, 3, 2741},   // intlarhk;
+    {9487, 8, 3, 2744},   // intprod;
+    {9495, 5, 2, 2747},   // iocy;
+    {9500, 6, 2, 2749},   // iogon;
+    {9506, 5, 4, 2751},   // iopf;
+    {9511, 5, 2, 2755},   // iota;
+    {9516, 6, 3, 2744},   // iprod;
+    {9522, 6, 2, 2757},   // iquest
+    {9522, 7, 2, 2757},   // iquest;
+    {9529, 5, 4, 2759},   // iscr;
+    {9534, 5, 3, 323},    // isin;
+    {9539, 6, 3, 2763},   // isinE;
+    {9545, 8, 3, 2766},   // isindot;
+    {9553, 6, 3, 2769},   // isins;
+    {9559, 7, 3, 2772},   // isinsv;
+    {9566, 6, 3, 323},    // isinv;
+    {9572, 3, 3, 505},    // it;
+    {9575, 7, 2, 2775},   // itilde;
+    {9582, 6, 2, 2777},   // iukcy;
+    {9588, 4, 2, 2779},   // iuml
+    {9588, 5, 2, 2779},   // iuml;
+    {9593, 6, 2, 2781},   // jcirc;
+    {9599, 4, 2, 2783},   // jcy;
+    {9603, 4, 4, 2785},   // jfr;
+    {9607, 6, 2, 2789},   // jmath;
+    {9613, 5, 4, 2791},   // jopf;
+    {9618, 5, 4, 2795},   // jscr;
+    {9623, 7, 2, 2799},   // jsercy;
+    {9630, 6, 2, 2801},   // jukcy;
+    {9636, 6, 2, 2803},   // kappa;
+    {9642, 7, 2, 2805},   // kappav;
+    {9649, 7, 2, 2807},   // kcedil;
+    {9656, 4, 2, 2809},   // kcy;
+    {9660, 4, 4, 2811},   // kfr;
+    {9664, 7, 2, 2815},   // kgreen;
+    {9671, 5, 2, 2817},   // khcy;
+    {9676, 5, 2, 2819},   // kjcy;
+    {9681, 5, 4, 2821},   // kopf;
+    {9686, 5, 4, 2825},   // kscr;
+    {9691, 6, 3, 686},    // lAarr;
+    {9697, 5, 3, 229},    // lArr;
+    {9702, 7, 3, 2829},   // lAtail;
+    {9709, 6, 3, 2832},   // lBarr;
+    {9715, 3, 3, 664},    // lE;
+    {9718, 4, 3, 2835},   // lEg;
+    {9722, 5, 3, 2838},   // lHar;
+    {9727, 7, 2, 2841},   // lacute;
+    {9734, 9, 3, 2843},   // laemptyv;
+    {9743, 7, 3, 577},    // lagran;
+    {9750, 7, 2, 2846},   // lambda;
+    {9757, 5, 3, 589},    // lang;
+    {9762, 6, 3, 2848},   // langd;
+    {9768, 7, 3, 589},    // langle;
+    {9775, 4, 3, 2851},   // lap;
+    {9779, 5, 2, 2854},   // laquo
+    {9779, 6, 2, 2854},   // laquo;
+    {9785, 5, 3, 592},    // larr;
+    {9790, 6, 3, 595},    // larrb;
+    {9796, 8, 3, 2856},   // larrbfs;
+    {9804, 7, 3, 2859},   // larrfs;
+    {9811, 7, 3, 2668},   // larrhk;
+    {9818, 7, 3, 2862},   // larrlp;
+    {9825, 7, 3, 2865},   // larrpl;
+    {9832, 8, 3, 2868},   // larrsim;
+    {9840, 7, 3, 2871},   // larrtl;
+    {9847, 4, 3, 2874},   // lat;
+    {9851, 7, 3, 2877},   // latail;
+    {9858, 5, 3, 2880},   // late;
+    {9863, 6, 6, 2883},   // lates;
+    {9869, 6, 3, 2889},   // lbarr;
+    {9875, 6, 3, 2892},   // lbbrk;
+    {9881, 7, 1, 2895},   // lbrace;
+    {9888, 7, 1, 2896},   // lbrack;
+    {9895, 6, 3, 2897},   // lbrke;
+    {9901, 8, 3, 2900},   // lbrksld;
+    {9909, 8, 3, 2903},   // lbrkslu;
+    {9917, 7, 2, 2906},   // lcaron;
+    {9924, 7, 2, 2908},   // lcedil;
+    {9931, 6, 3, 601},    // lceil;
+    {9937, 5, 1, 2895},   // lcub;
+    {9942, 4, 2, 2910},   // lcy;
+    {9946, 5, 3, 2912},   // ldca;
+    {9951, 6, 3, 998},    // ldquo;
+    {9957, 7, 3, 1743},   // ldquor;
+    {9964, 8, 3, 2915},   // ldrdhar;
+    {9972, 9, 3, 2918},   // ldrushar;
+    {9981, 5, 3, 2921},   // ldsh;
+    {9986, 3, 3, 2924},   // le;
+    {9989, 10, 3, 592},   // leftarrow;
+    {9999, 14, 3, 2871},  // leftarrowtail;
+    {10013, 16, 3, 276},  // leftharpoondown;
+    {10029, 14, 3, 655},  // leftharpoonup;
+    {10043, 15, 3, 2927}, // leftleftarrows;
+    {10058, 15, 3, 619},  // leftrightarrow;
+    {10073, 16, 3, 598},  // leftrightarrows;
+    {10089, 18, 3, 1120}, // leftrightharpoons;
+    {10107, 20, 3, 2635}, // leftrightsquigarrow;
+    {10127, 15, 3, 2930}, // leftthreetimes;
+    {10142, 4, 3, 661},   // leg;
+    {10146, 4, 3, 2924},  // leq;
+    {10150, 5, 3, 664},   // leqq;
+    {10155, 9, 3, 673},   // leqslant;
+    {10164, 4, 3, 673},   // les;
+    {10168, 6, 3, 2933},  // lescc;
+    {10174, 7, 3, 2936},  // lesdot;
+    {10181, 8, 3, 2939},  // lesdoto;
+    {10189, 9, 3, 2942},  // lesdotor;
+    {10198, 5, 6, 2945},  // lesg;
+    {10203, 7, 3, 2951},  // lesges;
+    {10210, 11, 3, 2851}, // lessapprox;
+    {10221, 8, 3, 2954},  // lessdot;
+    {10229, 10, 3, 661},  // lesseqgtr;
+    {10239, 11, 3, 2835}, // lesseqqgtr;
+    {10250, 8, 3, 667},   // lessgtr;
+    {10258, 8, 3, 676},   // lesssim;
+    {10266, 7, 3, 2957},  // lfisht;
+    {10273, 7, 3, 616},   // lfloor;
+    {10280, 4, 4, 2960},  // lfr;
+    {10284, 3, 3, 667},   // lg;
+    {10287, 4, 3, 2964},  // lgE;
+    {10291, 6, 3, 276},   // lhard;
+    {10297, 6, 3, 655},   // lharu;
+    {10303, 7, 3, 2967},  // lharul;
+    {10310, 6, 3, 2970},  // lhblk;
+    {10316, 5, 2, 2973},  // ljcy;
+    {10321, 3, 3, 715},   // ll;
+    {10324, 6, 3, 2927},  // llarr;
+    {10330, 9, 3, 2252},  // llcorner;
+    {10339, 7, 3, 2975},  // llhard;
+    {10346, 6, 3, 2978},  // lltri;
+    {10352, 7, 2, 2981},  // lmidot;
+    {10359, 7, 3, 2983},  // lmoust;
+    {10366, 11, 3, 2983}, // lmoustache;
+    {10377, 4, 3, 2986},  // lnE;
+    {10381, 5, 3, 2989},  // lnap;
+    {10386, 9, 3, 2989},  // lnapprox;
+    {10395, 4, 3, 2992},  // lne;
+    {10399, 5, 3, 2992},  // lneq;
+    {10404, 6, 3, 2986},  // lneqq;
+    {10410, 6, 3, 2995},  // lnsim;
+    {10416, 6, 3, 2998},  // loang;
+    {10422, 6, 3, 3001},  // loarr;
+    {10428, 6, 3, 604},   // lobrk;
+    {10434, 14, 3, 691},  // longleftarrow;
+    {10448, 19, 3, 694},  // longleftrightarrow;
+    {10467, 11, 3, 3004}, // longmapsto;
+    {10478, 15, 3, 697},  // longrightarrow;
+    {10493, 14, 3, 2862}, // looparrowleft;
+    {10507, 15, 3, 3007}, // looparrowright;
+    {10522, 6, 3, 3010},  // lopar;
+    {10528, 5, 4, 3013},  // lopf;
+    {10533, 7, 3, 3017},  // loplus;
+    {10540, 8, 3, 3020},  // lotimes;
+    {10548, 7, 3, 3023},  // lowast;
+    {10555, 7, 1, 1395},  // lowbar;
+    {10562, 4, 3, 3026},  // loz;
+    {10566, 8, 3, 3026},  // lozenge;
+    {10574, 5, 3, 1791},  // lozf;
+    {10579, 5, 1, 3029},  // lpar;
+    {10584, 7, 3, 3030},  // lparlt;
+    {10591, 6, 3, 598},   // lrarr;
+    {10597, 9, 3, 2275},  // lrcorner;
+    {10606, 6, 3, 1120},  // lrhar;
+    {10612, 7, 3, 3033},  // lrhard;
+    {10619, 4, 3, 3036},  // lrm;
+    {10623, 6, 3, 3039},  // lrtri;
+    {10629, 7, 3, 3042},  // lsaquo;
+    {10636, 5, 4, 3045},  // lscr;
+    {10641, 4, 3, 710},   // lsh;
+    {10645, 5, 3, 676},   // lsim;
+    {10650, 6, 3, 3049},  // lsime;
+    {10656, 6, 3, 3052},  // lsimg;
+    {10662, 5, 1, 2896},  // lsqb;
+    {10667, 6, 3, 1001},  // lsquo;
+    {10673, 7, 3, 3055},  // lsquor;
+    {10680, 7, 2, 3058},  // lstrok;
+    {10687, 2, 1, 569},   // lt
+    {10687, 3, 1, 569},   // lt;
+    {10690, 5, 3, 3060},  // ltcc;
+    {10695, 6, 3, 3063},  // ltcir;
+    {10701, 6, 3, 2954},  // ltdot;
+    {10707, 7, 3, 2930},  // lthree;
+    {10714, 7, 3, 3066},  // ltimes;
+    {10721, 7, 3, 3069},  // ltlarr;
+    {10728, 8, 3, 3072},  // ltquest;
+    {10736, 7, 3, 3075},  // ltrPar;
+    {10743, 5, 3, 3078},  // ltri;
+    {10748, 6, 3, 640},   // ltrie;
+    {10754, 6, 3, 1800},  // ltrif;
+    {10760, 9, 3, 3081},  // lurdshar;
+    {10769, 8, 3, 3084},  // luruhar;
+    {10777, 10, 6, 3087}, // lvertneqq;
+    {10787, 5, 6, 3087},  // lvnE;
+    {10792, 6, 3, 3093},  // mDDot;
+    {10798, 4, 2, 3096},  // macr
+    {10798, 5, 2, 3096},  // macr;
+    {10803, 5, 3, 3098},  // male;
+    {10808, 5, 3, 3101},  // malt;
+    {10813, 8, 3, 3101},  // maltese;
+    {10821, 4, 3, 1161},  // map;
+    {10825, 7, 3, 1161},  // mapsto;
+    {10832, 11, 3, 294},  // mapstodown;
+    {10843, 11, 3, 628},  // mapstoleft;
+    {10854, 9, 3, 1432},  // mapstoup;
+    {10863, 7, 3, 3104},  // marker;
+    {10870, 7, 3, 3107},  // mcomma;
+    {10877, 4, 2, 3110},  // mcy;
+    {10881, 6, 3, 3112},  // mdash;
+    {10887, 14, 3, 1640}, // measuredangle;
+    {10901, 4, 4, 3115},  // mfr;
+    {10905, 4, 3, 3119},  // mho;
+    {10909, 5, 2, 3122},  // micro
+    {10909, 6, 2, 3122},  // micro;
+    {10915, 4, 3, 1475},  // mid;
+    {10919, 7, 1, 1707},  // midast;
+    {10926, 7, 3, 3124},  // midcir;
+    {10933, 6, 2, 106},   // middot
+    {10933, 7, 2, 106},   // middot;
+    {10940, 6, 3, 3127},  // minus;
+    {10946, 7, 3, 1928},  // minusb;
+    {10953, 7, 3, 2266},  // minusd;
+    {10960, 8, 3, 3130},  // minusdu;
+    {10968, 5, 3, 3133},  // mlcp;
+    {10973, 5, 3, 2646},  // mldr;
+    {10978, 7, 3, 733},   // mnplus;
+    {10985, 7, 3, 3136},  // models;
+    {10992, 5, 4, 3139},  // mopf;
+    {10997, 3, 3, 733},   // mp;
+    {11000, 5, 4, 3143},  // mscr;
+    {11005, 7, 3, 1586},  // mstpos;
+    {11012, 3, 2, 3147},  // mu;
+    {11015, 9, 3, 3149},  // multimap;
+    {11024, 6, 3, 3149},  // mumap;
+    {11030, 4, 5, 3152},  // nGg;
+    {11034, 4, 6, 3157},  // nGt;
+    {11038, 5, 5, 805},   // nGtv;
+    {11043, 11, 3, 3163}, // nLeftarrow;
+    {11054, 16, 3, 3166}, // nLeftrightarrow;
+    {11070, 4, 5, 3169},  // nLl;
+    {11074, 4, 6, 3174},  // nLt;
+    {11078, 5, 5, 851},   // nLtv;
+    {11083, 12, 3, 3180}, // nRightarrow;
+    {11095, 7, 3, 3183},  // nVDash;
+    {11102, 7, 3, 3186},  // nVdash;
+    {11109, 6, 3, 190},   // nabla;
+    {11115, 7, 2, 3189},  // nacute;
+    {11122, 5, 6, 3191},  // nang;
+    {11127, 4, 3, 958},   // nap;
+    {11131, 5, 5, 3197},  // napE;
+    {11136, 6, 5, 3202},  // napid;
+    {11142, 6, 2, 3207},  // napos;
+    {11148, 8, 3, 958},   // napprox;
+    {11156, 6, 3, 3209},  // natur;
+    {11162, 8, 3, 3209},  // natural;
+    {11170, 9, 3, 765},   // naturals;
+    {11179, 4, 2, 763},   // nbsp
+    {11179, 5, 2, 763},   // nbsp;
+    {11184, 6, 5, 821},   // nbump;
+    {11190, 7, 5, 826},   // nbumpe;
+    {11197, 5, 3, 3212},  // ncap;
+    {11202, 7, 2, 3215},  // ncaron;
+    {11209, 7, 2, 3217},  // ncedil;
+    {11216, 6, 3, 955},   // ncong;
+    {11222, 9, 5, 3219},  // ncongdot;
+    {11231, 5, 3, 3224},  // ncup;
+    {11236, 4, 2, 3227},  // ncy;
+    {11240, 6, 3, 3229},  // ndash;
+    {11246, 3, 3, 783},   // ne;
+    {11249, 6, 3, 3232},  // neArr;
+    {11255, 7, 3, 3235},  // nearhk;
+    {11262, 6, 3, 1438},  // nearr;
+    {11268, 8, 3, 1438},  // nearrow;
+    {11276, 6, 5, 3238},  // nedot;
+    {11282, 7, 3, 771},   // nequiv;
+    {11289, 7, 3, 3243},  // nesear;
+    {11296, 6, 5, 786},   // nesim;
+    {11302, 7, 3, 791},   // nexist;
+    {11309, 8, 3, 791},   // nexists;
+    {11317, 4, 4, 3246},  // nfr;
+    {11321, 4, 5, 800},   // ngE;
+    {11325, 4, 3, 797},   // nge;
+    {11329, 5, 3, 797},   // ngeq;
+    {11334, 6, 5, 800},   // ngeqq;
+    {11340, 10, 5, 813},  // ngeqslant;
+    {11350, 5, 5, 813},   // nges;
+    {11355, 6, 3, 818},   // ngsim;
+    {11361, 4, 3, 794},   // ngt;
+    {11365, 5, 3, 794},   // ngtr;
+    {11370, 6, 3, 3166},  // nhArr;
+    {11376, 6, 3, 3250},  // nharr;
+    {11382, 6, 3, 3253},  // nhpar;
+    {11388, 3, 3, 1117},  // ni;
+    {11391, 4, 3, 3256},  // nis;
+    {11395, 5, 3, 3259},  // nisd;
+    {11400, 4, 3, 1117},  // niv;
+    {11404, 5, 2, 3262},  // njcy;
+    {11409, 6, 3, 3163},  // nlArr;
+    {11415, 4, 5, 3264},  // nlE;
+    {11419, 6, 3, 3269},  // nlarr;
+    {11425, 5, 3, 3272},  // nldr;
+    {11430, 4, 3, 845},   // nle;
+    {11434, 11, 3, 3269}, // nleftarrow;
+    {11445, 16, 3, 3250}, // nleftrightarrow;
+    {11461, 5, 3, 845},   // nleq;
+    {11466, 6, 5, 3264},  // nleqq;
+    {11472, 10, 5, 856},  // nleqslant;
+    {11482, 5, 5, 856},   // nles;
+    {11487, 6, 3, 842},   // nless;
+    {11493, 6, 3, 861},   // nlsim;
+    {11499, 4, 3, 842},   // nlt;
+    {11503, 6, 3, 831},   // nltri;
+    {11509, 7, 3, 839},   // nltrie;
+    {11516, 5, 3, 961},   // nmid;
+    {11521, 5, 4, 3275},  // nopf;
+    {11526, 3, 2, 3279},  // not
+    {11526, 4, 2, 3279},  // not;
+    {11530, 6, 3, 780},   // notin;
+    {11536, 7, 5, 3281},  // notinE;
+    {11543, 9, 5, 3286},  // notindot;
+    {11552, 8, 3, 780},   // notinva;
+    {11560, 8, 3, 3291},  // notinvb;
+    {11568, 8, 3, 3294},  // notinvc;
+    {11576, 6, 3, 885},   // notni;
+    {11582, 8, 3, 885},   // notniva;
+    {11590, 8, 3, 3297},  // notnivb;
+    {11598, 8, 3, 3300},  // notnivc;
+    {11606, 5, 3, 777},   // npar;
+    {11611, 10, 3, 777},  // nparallel;
+    {11621, 7, 6, 3303},  // nparsl;
+    {11628, 6, 5, 3309},  // npart;
+    {11634, 8, 3, 3314},  // npolint;
+    {11642, 4, 3, 874},   // npr;
+    {11646, 7, 3, 882},   // nprcue;
+    {11653, 5, 5, 877},   // npre;
+    {11658, 6, 3, 874},   // nprec;
+    {11664, 8, 5, 877},   // npreceq;
+    {11672, 6, 3, 3180},  // nrArr;
+    {11678, 6, 3, 3317},  // nrarr;
+    {11684, 7, 5, 3320},  // nrarrc;
+    {11691, 7, 5, 3325},  // nrarrw;
+    {11698, 12, 3, 3317}, // nrightarrow;
+    {11710, 6, 3, 888},   // nrtri;
+    {11716, 7, 3, 896},   // nrtrie;
+    {11723, 4, 3, 924},   // nsc;
+    {11727, 7, 3, 932},   // nsccue;
+    {11734, 5, 5, 927},   // nsce;
+    {11739, 5, 4, 3330},  // nscr;
+    {11744, 10, 3, 961},  // nshortmid;
+    {11754, 15, 3, 777},  // nshortparallel;
+    {11769, 5, 3, 949},   // nsim;
+    {11774, 6, 3, 952},   // nsime;
+    {11780, 7, 3, 952},   // nsimeq;
+    {11787, 6, 3, 961},   // nsmid;
+    {11793, 6, 3, 777},   // nspar;
+    {11799, 8, 3, 904},   // nsqsube;
+    {11807, 8, 3, 912},   // nsqsupe;
+    {11815, 5, 3, 3334},  // nsub;
+    {11820, 6, 5, 3337},  // nsubE;
+    {11826, 6, 3, 921},   // nsube;
+    {11832, 8, 6, 915},   // nsubset;
+    {11840, 10, 3, 921},  // nsubseteq;
+    {11850, 11, 5, 3337}, // nsubseteqq;
+    {11861, 6, 3, 924},   // nsucc;
+    {11867, 8, 5, 927},   // nsucceq;
+    {11875, 5, 3, 3342},  // nsup;
+    {11880, 6, 5, 3345},  // nsupE;
+    {11886, 6, 3, 946},   // nsupe;
+    {11892, 8, 6, 940},   // nsupset;
+    {11900, 10, 3, 946},  // nsupseteq;
+    {11910, 11, 5, 3345}, // nsupseteqq;
+    {11921, 5, 3, 810},   // ntgl;
+    {11926, 6, 2, 3350},  // ntilde
+    {11926, 7, 2, 3350},  // ntilde;
+    {11933, 5, 3, 848},   // ntlg;
+    {11938, 14, 3, 831},  // ntriangleleft;
+    {11952, 16, 3, 839},  // ntrianglelefteq;
+    {11968, 15, 3, 888},  // ntriangleright;
+    {11983, 17, 3, 896},  // ntrianglerighteq;
+    {12000, 3, 2, 3352},  // nu;
+    {12003, 4, 1, 3354},  // num;
+    {12007, 7, 3, 3355},  // numero;
+    {12014, 6, 3, 3358},  // numsp;
+    {12020, 7, 3, 3361},  // nvDash;
+    {12027, 7, 3, 3364},  // nvHarr;
+    {12034, 5, 6, 3367},  // nvap;
+    {12039, 7, 3, 3373},  // nvdash;
+    {12046, 5, 6, 3376},  // nvge;
+    {12051, 5, 4, 3382},  // nvgt;
+    {12056, 8, 3, 3386},  // nvinfin;
+    {12064, 7, 3, 3389},  // nvlArr;
+    {12071, 5, 6, 3392},  // nvle;
+    {12076, 5, 4, 3398},  // nvlt;
+    {12081, 8, 6, 3402},  // nvltrie;
+    {12089, 7, 3, 3408},  // nvrArr;
+    {12096, 8, 6, 3411},  // nvrtrie;
+    {12104, 6, 6, 3417},  // nvsim;
+    {12110, 6, 3, 3423},  // nwArr;
+    {12116, 7, 3, 3426},  // nwarhk;
+    {12123, 6, 3, 1435},  // nwarr;
+    {12129, 8, 3, 1435},  // nwarrow;
+    {12137, 7, 3, 3429},  // nwnear;
+    {12144, 3, 3, 2071},  // oS;
+    {12147, 6, 2, 3432},  // oacute
+    {12147, 7, 2, 3432},  // oacute;
+    {12154, 5, 3, 2074},  // oast;
+    {12159, 5, 3, 2077},  // ocir;
+    {12164, 5, 2, 3434},  // ocirc
+    {12164, 6, 2, 3434},  // ocirc;
+    {12170, 4, 2, 3436},  // ocy;
+    {12174, 6, 3, 2080},  // odash;
+    {12180, 7, 2, 3438},  // odblac;
+    {12187, 5, 3, 3440},  // odiv;
+    {12192, 5, 3, 110},   // odot;
+    {12197, 7, 3, 3443},  // odsold;
+    {12204, 6, 2, 3446},  // oelig;
+    {12210, 6, 3, 3448},  // ofcir;
+    {12216, 4, 4, 3451},  // ofr;
+    {12220, 5, 2, 3455},  // ogon;
+    {12225, 6, 2, 3457},  // ograve
+    {12225, 7, 2, 3457},  // ograve;
+    {12232, 4, 3, 3459},  // ogt;
+    {12236, 6, 3, 3462},  // ohbar;
+    {12242, 4, 2, 990},   // ohm;
+    {12246, 5, 3, 143},   // oint;
+    {12251, 6, 3, 2065},  // olarr;
+    {12257, 6, 3, 3465},  // olcir;
+    {12263, 8, 3, 3468},  // olcross;
+    {12271, 6, 3, 1020},  // oline;
+    {12277, 4, 3, 3471},  // olt;
+    {12281, 6, 2, 3474},  // omacr;
+    {12287, 6, 2, 3476},  // omega;
+    {12293, 8, 2, 3478},  // omicron;
+    {12301, 5, 3, 3480},  // omid;
+    {12306, 7, 3, 113},   // ominus;
+    {12313, 5, 4, 3483},  // oopf;
+    {12318, 5, 3, 3487},  // opar;
+    {12323, 6, 3, 3490},  // operp;
+    {12329, 6, 3, 116},   // oplus;
+    {12335, 3, 3, 3493},  // or;
+    {12338, 6, 3, 2068},  // orarr;
+    {12344, 4, 3, 3496},  // ord;
+    {12348, 6, 3, 3499},  // order;
+    {12354, 8, 3, 3499},  // orderof;
+    {12362, 4, 2, 3502},  // ordf
+    {12362, 5, 2, 3502},  // ordf;
+    {12367, 4, 2, 3504},  // ordm
+    {12367, 5, 2, 3504},  // ordm;
+    {12372, 7, 3, 3506},  // origof;
+    {12379, 5, 3, 3509},  // oror;
+    {12384, 8, 3, 3512},  // orslope;
+    {12392, 4, 3, 3515},  // orv;
+    {12396, 5, 3, 3499},  // oscr;
+    {12401, 6, 2, 3518},  // oslash
+    {12401, 7, 2, 3518},  // oslash;
+    {12408, 5, 3, 3520},  // osol;
+    {12413, 6, 2, 3523},  // otilde
+    {12413, 7, 2, 3523},  // otilde;
+    {12420, 7, 3, 119},   // otimes;
+    {12427, 9, 3, 3525},  // otimesas;
+    {12436, 4, 2, 3528},  // ouml
+    {12436, 5, 2, 3528},  // ouml;
+    {12441, 6, 3, 3530},  // ovbar;
+    {12447, 4, 3, 256},   // par;
+    {12451, 4, 2, 3533},  // para
+    {12451, 5, 2, 3533},  // para;
+    {12456, 9, 3, 256},   // parallel;
+    {12465, 7, 3, 3535},  // parsim;
+    {12472, 6, 3, 3538},  // parsl;
+    {12478, 5, 3, 1032},  // part;
+    {12483, 4, 2, 3541},  // pcy;
+    {12487, 7, 1, 3543},  // percnt;
+    {12494, 7, 1, 3544},  // period;
+    {12501, 7, 3, 3545},  // permil;
+    {12508, 5, 3, 1429},  // perp;
+    {12513, 8, 3, 3548},  // pertenk;
+    {12521, 4, 4, 3551},  // pfr;
+    {12525, 4, 2, 3555},  // phi;
+    {12529, 5, 2, 3557},  // phiv;
+    {12534, 7, 3, 726},   // phmmat;
+    {12541, 6, 3, 3559},  // phone;
+    {12547, 3, 2, 3562},  // pi;
+    {12550, 10, 3, 2463}, // pitchfork;
+    {12560, 4, 2, 3564},  // piv;
+    {12564, 7, 3, 2638},  // planck;
+    {12571, 8, 3, 3566},  // planckh;
+    {12579, 7, 3, 2638},  // plankv;
+    {12586, 5, 1, 3569},  // plus;
+    {12591, 9, 3, 3570},  // plusacir;
+    {12600, 6, 3, 1931},  // plusb;
+    {12606, 8, 3, 3573},  // pluscir;
+    {12614, 7, 3, 2269},  // plusdo;
+    {12621, 7, 3, 3576},  // plusdu;
+    {12628, 6, 3, 3579},  // pluse;
+    {12634, 6, 2, 1045},  // plusmn
+    {12634, 7, 2, 1045},  // plusmn;
+    {12641, 8, 3, 3582},  // plussim;
+    {12649, 8, 3, 3585},  // plustwo;
+    {12657, 3, 2, 1045},  // pm;
+    {12660, 9, 3, 3588},  // pointint;
+    {12669, 5, 4, 3591},  // popf;
+    {12674, 5, 2, 3595},  // pound
+    {12674, 6, 2, 3595},  // pound;
+    {12680, 3, 3, 1053},  // pr;
+    {12683, 4, 3, 3597},  // prE;
+    {12687, 5, 3, 3600},  // prap;
+    {12692, 6, 3, 1059},  // prcue;
+    {12698, 4, 3, 1056},  // pre;
+    {12702, 5, 3, 1053},  // prec;
+    {12707, 11, 3, 3600}, // precapprox;
+    {12718, 12, 3, 1059}, // preccurlyeq;
+    {12730, 7, 3, 1056},  // preceq;
+    {12737, 12, 3, 3603}, // precnapprox;
+    {12749, 9, 3, 3606},  // precneqq;
+    {12758, 9, 3, 3609},  // precnsim;
+    {12767, 8, 3, 1062},  // precsim;
+    {12775, 6, 3, 3612},  // prime;
+    {12781, 7, 3, 1047},  // primes;
+    {12788, 5, 3, 3606},  // prnE;
+    {12793, 6, 3, 3603},  // prnap;
+    {12799, 7, 3, 3609},  // prnsim;
+    {12806, 5, 3, 1068},  // prod;
+    {12811, 9, 3, 3615},  // profalar;
+    {12820, 9, 3, 3618},  // profline;
+    {12829, 9, 3, 3621},  // profsurf;
+    {12838, 5, 3, 1071},  // prop;
+    {12843, 7, 3, 1071},  // propto;
+    {12850, 6, 3, 1062},  // prsim;
+    {12856, 7, 3, 3624},  // prurel;
+    {12863, 5, 4, 3627},  // pscr;
+    {12868, 4, 2, 3631},  // psi;
+    {12872, 7, 3, 3633},  // puncsp;
+    {12879, 4, 4, 3636},  // qfr;
+    {12883, 5, 3, 2706},  // qint;
+    {12888, 5, 4, 3640},  // qopf;
+    {12893, 7, 3, 3644},  // qprime;
+    {12900, 5, 4, 3647},  // qscr;
+    {12905, 12, 3, 458},  // quaternions;
+    {12917, 8, 3, 3651},  // quatint;
+    {12925, 6, 1, 3654},  // quest;
+    {12931, 8, 3, 2397},  // questeq;
+    {12939, 4, 1, 1080},  // quot
+    {12939, 5, 1, 1080},  // quot;
+    {12944, 6, 3, 1200},  // rAarr;
+    {12950, 5, 3, 244},   // rArr;
+    {12955, 7, 3, 3655},  // rAtail;
+    {12962, 6, 3, 2210},  // rBarr;
+    {12968, 5, 3, 3658},  // rHar;
+    {12973, 5, 5, 3661},  // race;
+    {12978, 7, 2, 3666},  // racute;
+    {12985, 6, 3, 1247},  // radic;
+    {12991, 9, 3, 3668},  // raemptyv;
+    {13000, 5, 3, 1128},  // rang;
+    {13005, 6, 3, 3671},  // rangd;
+    {13011, 6, 3, 3674},  // range;
+    {13017, 7, 3, 1128},  // rangle;
+    {13024, 5, 2, 3677},  // raquo
+    {13024, 6, 2, 3677},  // raquo;
+    {13030, 5, 3, 1131},  // rarr;
+    {13035, 7, 3, 3679},  // rarrap;
+    {13042, 6, 3, 1134},  // rarrb;
+    {13048, 8, 3, 3682},  // rarrbfs;
+    {13056, 6, 3, 3685},  // rarrc;
+    {13062, 7, 3, 3688},  // rarrfs;
+    {13069, 7, 3, 2671},  // rarrhk;
+    {13076, 7, 3, 3007},  // rarrlp;
+    {13083, 7, 3, 3691},  // rarrpl;
+    {13090, 8, 3, 3694},  // rarrsim;
+    {13098, 7, 3, 3697},  // rarrtl;
+    {13105, 6, 3, 3700},  // rarrw;
+    {13111, 7, 3, 3703},  // ratail;
+    {13118, 6, 3, 3706},  // ratio;
+    {13124, 10, 3, 1085}, // rationals;
+    {13134, 6, 3, 1788},  // rbarr;
+    {13140, 6, 3, 3709},  // rbbrk;
+    {13146, 7, 1, 3712},  // rbrace;
+    {13153, 7, 1, 3713},  // rbrack;
+    {13160, 6, 3, 3714},  // rbrke;
+    {13166, 8, 3, 3717},  // rbrksld;
+    {13174, 8, 3, 3720},  // rbrkslu;
+    {13182, 7, 2, 3723},  // rcaron;
+    {13189, 7, 2, 3725},  // rcedil;
+    {13196, 6, 3, 1140},  // rceil;
+    {13202, 5, 1, 3712},  // rcub;
+    {13207, 4, 2, 3727},  // rcy;
+    {13211, 5, 3, 3729},  // rdca;
+    {13216, 8, 3, 3732},  // rdldhar;
+    {13224, 6, 3, 125},   // rdquo;
+    {13230, 7, 3, 125},   // rdquor;
+    {13237, 5, 3, 3735},  // rdsh;
+    {13242, 5, 3, 1114},  // real;
+    {13247, 8, 3, 1203},  // realine;
+    {13255, 9, 3, 1114},  // realpart;
+    {13264, 6, 3, 1194},  // reals;
+    {13270, 5, 3, 3738},  // rect;
+    {13275, 3, 2, 1095},  // reg
+    {13275, 4, 2, 1095},  // reg;
+    {13279, 7, 3, 3741},  // rfisht;
+    {13286, 7, 3, 1155},  // rfloor;
+    {13293, 4, 4, 3744},  // rfr;
+    {13297, 6, 3, 285},   // rhard;
+    {13303, 6, 3, 1188},  // rharu;
+    {13309, 7, 3, 3748},  // rharul;
+    {13316, 4, 2, 3751},  // rho;
+    {13320, 5, 2, 3753},  // rhov;
+    {13325, 11, 3, 1131}, // rightarrow;
+    {13336, 15, 3, 3697}, // rightarrowtail;
+    {13351, 17, 3, 285},  // rightharpoondown;
+    {13368, 15, 3, 1188}, // rightharpoonup;
+    {13383, 16, 3, 1137}, // rightleftarrows;
+    {13399, 18, 3, 348},  // rightleftharpoons;
+    {13417, 17, 3, 3755}, // rightrightarrows;
+    {13434, 16, 3, 3700}, // rightsquigarrow;
+    {13450, 16, 3, 3758}, // rightthreetimes;
+    {13466, 5, 2, 3761},  // ring;
+    {13471, 13, 3, 2406}, // risingdotseq;
+    {13484, 6, 3, 1137},  // rlarr;
+    {13490, 6, 3, 348},   // rlhar;
+    {13496, 4, 3, 3763},  // rlm;
+    {13500, 7, 3, 3766},  // rmoust;
+    {13507, 11, 3, 3766}, // rmoustache;
+    {13518, 6, 3, 3769},  // rnmid;
+    {13524, 6, 3, 3772},  // roang;
+    {13530, 6, 3, 3775},  // roarr;
+    {13536, 6, 3, 1143},  // robrk;
+    {13542, 6, 3, 3778},  // ropar;
+    {13548, 5, 4, 3781},  // ropf;
+    {13553, 7, 3, 3785},  // roplus;
+    {13560, 8, 3, 3788},  // rotimes;
+    {13568, 5, 1, 3791},  // rpar;
+    {13573, 7, 3, 3792},  // rpargt;
+    {13580, 9, 3, 3795},  // rppolint;
+    {13589, 6, 3, 3755},  // rrarr;
+    {13595, 7, 3, 3798},  // rsaquo;
+    {13602, 5, 4, 3801},  // rscr;
+    {13607, 4, 3, 1206},  // rsh;
+    {13611, 5, 1, 3713},  // rsqb;
+    {13616, 6, 3, 128},   // rsquo;
+    {13622, 7, 3, 128},   // rsquor;
+    {13629, 7, 3, 3758},  // rthree;
+    {13636, 7, 3, 3805},  // rtimes;
+    {13643, 5, 3, 3808},  // rtri;
+    {13648, 6, 3, 1173},  // rtrie;
+    {13654, 6, 3, 1803},  // rtrif;
+    {13660, 9, 3, 3811},  // rtriltri;
+    {13669, 8, 3, 3814},  // ruluhar;
+    {13677, 3, 3, 3817},  // rx;
+    {13680, 7, 2, 3820},  // sacute;
+    {13687, 6, 3, 3055},  // sbquo;
+    {13693, 3, 3, 1284},  // sc;
+    {13696, 4, 3, 3822},  // scE;
+    {13700, 5, 3, 3825},  // scap;
+    {13705, 7, 2, 3828},  // scaron;
+    {13712, 6, 3, 1290},  // sccue;
+    {13718, 4, 3, 1287},  // sce;
+    {13722, 7, 2, 3830},  // scedil;
+    {13729, 6, 2, 3832},  // scirc;
+    {13735, 5, 3, 3834},  // scnE;
+    {13740, 6, 3, 3837},  // scnap;
+    {13746, 7, 3, 3840},  // scnsim;
+    {13753, 9, 3, 3843},  // scpolint;
+    {13762, 6, 3, 1293},  // scsim;
+    {13768, 4, 2, 3846},  // scy;
+    {13772, 5, 3, 3848},  // sdot;
+    {13777, 6, 3, 2272},  // sdotb;
+    {13783, 6, 3, 3851},  // sdote;
+    {13789, 6, 3, 3854},  // seArr;
+    {13795, 7, 3, 2656},  // searhk;
+    {13802, 6, 3, 707},   // searr;
+    {13808, 8, 3, 707},   // searrow;
+    {13816, 4, 2, 3857},  // sect
+    {13816, 5, 2, 3857},  // sect;
+    {13821, 5, 1, 3859},  // semi;
+    {13826, 7, 3, 3860},  // seswar;
+    {13833, 9, 3, 46},    // setminus;
+    {13842, 6, 3, 46},    // setmn;
+    {13848, 5, 3, 3863},  // sext;
+    {13853, 4, 4, 3866},  // sfr;
+    {13857, 7, 3, 2517},  // sfrown;
+    {13864, 6, 3, 3870},  // sharp;
+    {13870, 7, 2, 3873},  // shchcy;
+    {13877, 5, 2, 3875},  // shcy;
+    {13882, 9, 3, 1475},  // shortmid;
+    {13891, 14, 3, 256},  // shortparallel;
+    {13905, 3, 2, 3877},  // shy
+    {13905, 4, 2, 3877},  // shy;
+    {13909, 6, 2, 3879},  // sigma;
+    {13915, 7, 2, 3881},  // sigmaf;
+    {13922, 7, 2, 3881},  // sigmav;
+    {13929, 4, 3, 1344},  // sim;
+    {13933, 7, 3, 3883},  // simdot;
+    {13940, 5, 3, 1347},  // sime;
+    {13945, 6, 3, 1347},  // simeq;
+    {13951, 5, 3, 3886},  // simg;
+    {13956, 6, 3, 3889},  // simgE;
+    {13962, 5, 3, 3892},  // siml;
+    {13967, 6, 3, 3895},  // simlE;
+    {13973, 6, 3, 3898},  // simne;
+    {13979, 8, 3, 3901},  // simplus;
+    {13987, 8, 3, 3904},  // simrarr;
+    {13995, 6, 3, 592},   // slarr;
+    {14001, 14, 3, 46},   // smallsetminus;
+    {14015, 7, 3, 3907},  // smashp;
+    {14022, 9, 3, 3910},  // smeparsl;
+    {14031, 5, 3, 1475},  // smid;
+    {14036, 6, 3, 3913},  // smile;
+    {14042, 4, 3, 3916},  // smt;
+    {14046, 5, 3, 3919},  // smte;
+    {14051, 6, 6, 3922},  // smtes;
+    {14057, 7, 2, 3928},  // softcy;
+    {14064, 4, 1, 3930},  // sol;
+    {14068, 5, 3, 3931},  // solb;
+    {14073, 7, 3, 3934},  // solbar;
+    {14080, 5, 4, 3937},  // sopf;
+    {14085, 7, 3, 3941},  // spades;
+    {14092, 10, 3, 3941}, // spadesuit;
+    {14102, 5, 3, 256},   // spar;
+    {14107, 6, 3, 1253},  // sqcap;
+    {14113, 7, 6, 3944},  // sqcaps;
+    {14120, 6, 3, 1268},  // sqcup;
+    {14126, 7, 6, 3950},  // sqcups;
+    {14133, 6, 3, 1256},  // sqsub;
+    {14139, 7, 3, 1259},  // sqsube;
+    {14146, 9, 3, 1256},  // sqsubset;
+    {14155, 11, 3, 1259}, // sqsubseteq;
+    {14166, 6, 3, 1262},  // sqsup;
+    {14172, 7, 3, 1265},  // sqsupe;
+    {14179, 9, 3, 1262},  // sqsupset;
+    {14188, 11, 3, 1265}, // sqsupseteq;
+    {14199, 4, 3, 1250},  // squ;
+    {14203, 7, 3, 1250},  // square;
+    {14210, 7, 3, 376},   // squarf;
+    {14217, 5, 3, 376},   // squf;
+    {14222, 6, 3, 1131},  // srarr;
+    {14228, 5, 4, 3956},  // sscr;
+    {14233, 7, 3, 46},    // ssetmn;
+    {14240, 7, 3, 3913},  // ssmile;
+    {14247, 7, 3, 1275},  // sstarf;
+    {14254, 5, 3, 3960},  // star;
+    {14259, 6, 3, 1776},  // starf;
+    {14265, 16, 2, 2394}, // straightepsilon;
+    {14281, 12, 2, 3557}, // straightphi;
+    {14293, 6, 2, 3096},  // strns;
+    {14299, 4, 3, 3963},  // sub;
+    {14303, 5, 3, 3966},  // subE;
+    {14308, 7, 3, 3969},  // subdot;
+    {14315, 5, 3, 1281},  // sube;
+    {14320, 8, 3, 3972},  // subedot;
+    {14328, 8, 3, 3975},  // submult;
+    {14336, 6, 3, 3978},  // subnE;
+    {14342, 6, 3, 3981},  // subne;
+    {14348, 8, 3, 3984},  // subplus;
+    {14356, 8, 3, 3987},  // subrarr;
+    {14364, 7, 3, 3963},  // subset;
+    {14371, 9, 3, 1281},  // subseteq;
+    {14380, 10, 3, 3966}, // subseteqq;
+    {14390, 10, 3, 3981}, // subsetneq;
+    {14400, 11, 3, 3978}, // subsetneqq;
+    {14411, 7, 3, 3990},  // subsim;
+    {14418, 7, 3, 3993},  // subsub;
+    {14425, 7, 3, 3996},  // subsup;
+    {14432, 5, 3, 1284},  // succ;
+    {14437, 11, 3, 3825}, // succapprox;
+    {14448, 12, 3, 1290}, // succcurlyeq;
+    {14460, 7, 3, 1287},  // succeq;
+    {14467, 12, 3, 3837}, // succnapprox;
+    {14479, 9, 3, 3834},  // succneqq;
+    {14488, 9, 3, 3840},  // succnsim;
+    {14497, 8, 3, 1293},  // succsim;
+    {14505, 4, 3, 1296},  // sum;
+    {14509, 5, 3, 3999},  // sung;
+    {14514, 4, 2, 4002},  // sup1
+    {14514, 5, 2, 4002},  // sup1;
+    {14519, 4, 2, 4004},  // sup2
+    {14519, 5, 2, 4004},  // sup2;
+    {14524, 4, 2, 4006},  // sup3
+    {14524, 5, 2, 4006},  // sup3;
+    {14529, 4, 3, 1302},  // sup;
+    {14533, 5, 3, 4008},  // supE;
+    {14538, 7, 3, 4011},  // supdot;
+    {14545, 8, 3, 4014},  // supdsub;
+    {14553, 5, 3, 1305},  // supe;
+    {14558, 8, 3, 4017},  // supedot;
+    {14566, 8, 3, 4020},  // suphsol;
+    {14574, 8, 3, 4023},  // suphsub;
+    {14582, 8, 3, 4026},  // suplarr;
+    {14590, 8, 3, 4029},  // supmult;
+    {14598, 6, 3, 4032},  // supnE;
+    {14604, 6, 3, 4035},  // supne;
+    {14610, 8, 3, 4038},  // supplus;
+    {14618, 7, 3, 1302},  // supset;
+    {14625, 9, 3, 1305},  // supseteq;
+    {14634, 10, 3, 4008}, // supseteqq;
+    {14644, 10, 3, 4035}, // supsetneq;
+    {14654, 11, 3, 4032}, // supsetneqq;
+    {14665, 7, 3, 4041},  // supsim;
+    {14672, 7, 3, 4044},  // supsub;
+    {14679, 7, 3, 4047},  // supsup;
+    {14686, 6, 3, 4050},  // swArr;
+    {14692, 7, 3, 2659},  // swarhk;
+    {14699, 6, 3, 704},   // swarr;
+    {14705, 8, 3, 704},   // swarrow;
+    {14713, 7, 3, 4053},  // swnwar;
+    {14720, 5, 2, 4056},  // szlig
+    {14720, 6, 2, 4056},  // szlig;
+    {14726, 7, 3, 4058},  // target;
+    {14733, 4, 2, 4061},  // tau;
+    {14737, 5, 3, 1026},  // tbrk;
+    {14742, 7, 2, 4063},  // tcaron;
+    {14749, 7, 2, 4065},  // tcedil;
+    {14756, 4, 2, 4067},  // tcy;
+    {14760, 5, 3, 1360},  // tdot;
+    {14765, 7, 3, 4069},  // telrec;
+    {14772, 4, 4, 4072},  // tfr;
+    {14776, 7, 3, 1330},  // there4;
+    {14783, 10, 3, 1330}, // therefore;
+    {14793, 6, 2, 4076},  // theta;
+    {14799, 9, 2, 4078},  // thetasym;
+    {14808, 7, 2, 4078},  // thetav;
+    {14815, 12, 3, 1353}, // thickapprox;
+    {14827, 9, 3, 1344},  // thicksim;
+    {14836, 7, 3, 1341},  // thinsp;
+    {14843, 6, 3, 1353},  // thkap;
+    {14849, 7, 3, 1344},  // thksim;
+    {14856, 5, 2, 4080},  // thorn
+    {14856, 6, 2, 4080},  // thorn;
+    {14862, 6, 2, 206},   // tilde;
+    {14868, 5, 2, 4082},  // times
+    {14868, 6, 2, 4082},  // times;
+    {14874, 7, 3, 1934},  // timesb;
+    {14881, 9, 3, 4084},  // timesbar;
+    {14890, 7, 3, 4087},  // timesd;
+    {14897, 5, 3, 2709},  // tint;
+    {14902, 5, 3, 3243},  // toea;
+    {14907, 4, 3, 291},   // top;
+    {14911, 7, 3, 4090},  // topbot;
+    {14918, 7, 3, 4093},  // topcir;
+    {14925, 5, 4, 4096},  // topf;
+    {14930, 8, 3, 4100},  // topfork;
+    {14938, 5, 3, 3860},  // tosa;
+    {14943, 7, 3, 4103},  // tprime;
+    {14950, 6, 3, 1310},  // trade;
+    {14956, 9, 3, 4106},  // triangle;
+    {14965, 13, 3, 2295}, // triangledown;
+    {14978, 13, 3, 3078}, // triangleleft;
+    {14991, 15, 3, 640},  // trianglelefteq;
+    {15006, 10, 3, 4109}, // triangleq;
+    {15016, 14, 3, 3808}, // triangleright;
+    {15030, 16, 3, 1173}, // trianglerighteq;
+    {15046, 7, 3, 4112},  // tridot;
+    {15053, 5, 3, 4109},  // trie;
+    {15058, 9, 3, 4115},  // triminus;
+    {15067, 8, 3, 4118},  // triplus;
+    {15075, 6, 3, 4121},  // trisb;
+    {15081, 8, 3, 4124},  // tritime;
+    {15089, 9, 3, 4127},  // trpezium;
+    {15098, 5, 4, 4130},  // tscr;
+    {15103, 5, 2, 4134},  // tscy;
+    {15108, 6, 2, 4136},  // tshcy;
+    {15114, 7, 2, 4138},  // tstrok;
+    {15121, 6, 3, 1754},  // twixt;
+    {15127, 17, 3, 580},  // twoheadleftarrow;
+    {15144, 18, 3, 1102}, // twoheadrightarrow;
+    {15162, 5, 3, 250},   // uArr;
+    {15167, 5, 3, 4140},  // uHar;
+    {15172, 6, 2, 4143},  // uacute
+    {15172, 7, 2, 4143},  // uacute;
+    {15179, 5, 3, 1235},  // uarr;
+    {15184, 6, 2, 4145},  // ubrcy;
+    {15190, 7, 2, 4147},  // ubreve;
+    {15197, 5, 2, 4149},  // ucirc
+    {15197, 6, 2, 4149},  // ucirc;
+    {15203, 4, 2, 4151},  // ucy;
+    {15207, 6, 3, 1420},  // udarr;
+    {15213, 7, 2, 4153},  // udblac;
+    {15220, 6, 3, 1426},  // udhar;
+    {15226, 7, 3, 4155},  // ufisht;
+    {15233, 4, 4, 4158},  // ufr;
+    {15237, 6, 2, 4162},  // ugrave
+    {15237, 7, 2, 4162},  // ugrave;
+    {15244, 6, 3, 649},   // uharl;
+    {15250, 6, 3, 1182},  // uharr;
+    {15256, 6, 3, 4164},  // uhblk;
+    {15262, 7, 3, 4167},  // ulcorn;
+    {15269, 9, 3, 4167},  // ulcorner;
+    {15278, 7, 3, 4170},  // ulcrop;
+    {15285, 6, 3, 4173},  // ultri;
+    {15291, 6, 2, 4176},  // umacr;
+    {15297, 3, 2, 218},   // uml
+    {15297, 4, 2, 218},   // uml;
+    {15301, 6, 2, 4178},  // uogon;
+    {15307, 5, 4, 4180},  // uopf;
+    {15312, 8, 3, 1235},  // uparrow;
+    {15320, 12, 3, 1423}, // updownarrow;
+    {15332, 14, 3, 649},  // upharpoonleft;
+    {15346, 15, 3, 1182}, // upharpoonright;
+    {15361, 6, 3, 1408},  // uplus;
+    {15367, 5, 2, 4184},  // upsi;
+    {15372, 6, 2, 1441},  // upsih;
+    {15378, 8, 2, 4184},  // upsilon;
+    {15386, 11, 3, 4186}, // upuparrows;
+    {15397, 7, 3, 4189},  // urcorn;
+    {15404, 9, 3, 4189},  // urcorner;
+    {15413, 7, 3, 4192},  // urcrop;
+    {15420, 6, 2, 4195},  // uring;
+    {15426, 6, 3, 4197},  // urtri;
+    {15432, 5, 4, 4200},  // uscr;
+    {15437, 6, 3, 4204},  // utdot;
+    {15443, 7, 2, 4207},  // utilde;
+    {15450, 5, 3, 4106},  // utri;
+    {15455, 6, 3, 1794},  // utrif;
+    {15461, 6, 3, 4186},  // uuarr;
+    {15467, 4, 2, 4209},  // uuml
+    {15467, 5, 2, 4209},  // uuml;
+    {15472, 8, 3, 4211},  // uwangle;
+    {15480, 5, 3, 253},   // vArr;
+    {15485, 5, 3, 4214},  // vBar;
+    {15490, 6, 3, 4217},  // vBarv;
+    {15496, 6, 3, 247},   // vDash;
+    {15502, 7, 3, 4220},  // vangrt;
+    {15509, 11, 2, 2394}, // varepsilon;
+    {15520, 9, 2, 2805},  // varkappa;
+    {15529, 11, 3, 2360}, // varnothing;
+    {15540, 7, 2, 3557},  // varphi;
+    {15547, 6, 2, 3564},  // varpi;
+    {15553, 10, 3, 1071}, // varpropto;
+    {15563, 5, 3, 1423},  // varr;
+    {15568, 7, 2, 3753},  // varrho;
+    {15575, 9, 2, 3881},  // varsigma;
+    {15584, 13, 6, 4223}, // varsubsetneq;
+    {15597, 14, 6, 4229}, // varsubsetneqq;
+    {15611, 13, 6, 4235}, // varsupsetneq;
+    {15624, 14, 6, 4241}, // varsupsetneqq;
+    {15638, 9, 2, 4078},  // vartheta;
+    {15647, 16, 3, 634},  // vartriangleleft;
+    {15663, 17, 3, 1167}, // vartriangleright;
+    {15680, 4, 2, 4247},  // vcy;
+    {15684, 6, 3, 1158},  // vdash;
+    {15690, 4, 3, 3493},  // vee;
+    {15694, 7, 3, 4249},  // veebar;
+    {15701, 6, 3, 4252},  // veeeq;
+    {15707, 7, 3, 4255},  // vellip;
+    {15714, 7, 1, 1478},  // verbar;
+    {15721, 5, 1, 1478},  // vert;
+    {15726, 4, 4, 4258},  // vfr;
+    {15730, 6, 3, 634},   // vltri;
+    {15736, 6, 6, 915},   // vnsub;
+    {15742, 6, 6, 940},   // vnsup;
+    {15748, 5, 4, 4262},  // vopf;
+    {15753, 6, 3, 1071},  // vprop;
+    {15759, 6, 3, 1167},  // vrtri;
+    {15765, 5, 4, 4266},  // vscr;
+    {15770, 7, 6, 4229},  // vsubnE;
+    {15777, 7, 6, 4223},  // vsubne;
+    {15784, 7, 6, 4241},  // vsupnE;
+    {15791, 7, 6, 4235},  // vsupne;
+    {15798, 8, 3, 4270},  // vzigzag;
+    {15806, 6, 2, 4273},  // wcirc;
+    {15812, 7, 3, 4275},  // wedbar;
+    {15819, 6, 3, 1619},  // wedge;
+    {15825, 7, 3, 4278},  // wedgeq;
+    {15832, 7, 3, 4281},  // weierp;
+    {15839, 4, 4, 4284},  // wfr;
+    {15843, 5, 4, 4288},  // wopf;
+    {15848, 3, 3, 4281},  // wp;
+    {15851, 3, 3, 1482},  // wr;
+    {15854, 7, 3, 1482},  // wreath;
+    {15861, 5, 4, 4292},  // wscr;
+    {15866, 5, 3, 499},   // xcap;
+    {15871, 6, 3, 1761},  // xcirc;
+    {15877, 5, 3, 1405},  // xcup;
+    {15882, 6, 3, 1779},  // xdtri;
+    {15888, 4, 4, 4296},  // xfr;
+    {15892, 6, 3, 238},   // xhArr;
+    {15898, 6, 3, 694},   // xharr;
+    {15904, 3, 2, 4300},  // xi;
+    {15907, 6, 3, 235},   // xlArr;
+    {15913, 6, 3, 691},   // xlarr;
+    {15919, 5, 3, 3004},  // xmap;
+    {15924, 5, 3, 4302},  // xnis;
+    {15929, 6, 3, 1764},  // xodot;
+    {15935, 5, 4, 4305},  // xopf;
+    {15940, 7, 3, 1767},  // xoplus;
+    {15947, 7, 3, 1770},  // xotime;
+    {15954, 6, 3, 241},   // xrArr;
+    {15960, 6, 3, 697},   // xrarr;
+    {15966, 5, 4, 4309},  // xscr;
+    {15971, 7, 3, 1773},  // xsqcup;
+    {15978, 7, 3, 1785},  // xuplus;
+    {15985, 6, 3, 1782},  // xutri;
+    {15991, 5, 3, 1469},  // xvee;
+    {15996, 7, 3, 1505},  // xwedge;
+    {16003, 6, 2, 4313},  // yacute
+    {16003, 7, 2, 4313},  // yacute;
+    {16010, 5, 2, 4315},  // yacy;
+    {16015, 6, 2, 4317},  // ycirc;
+    {16021, 4, 2, 4319},  // ycy;
+    {16025, 3, 2, 4321},  // yen
+    {16025, 4, 2, 4321},  // yen;
+    {16029, 4, 4, 4323},  // yfr;
+    {16033, 5, 2, 4327},  // yicy;
+    {16038, 5, 4, 4329},  // yopf;
+    {16043, 5, 4, 4333},  // yscr;
+    {16048, 5, 2, 4337},  // yucy;
+    {16053, 4, 2, 4339},  // yuml
+    {16053, 5, 2, 4339},  // yuml;
+    {16058, 7, 2, 4341},  // zacute;
+    {16065, 7, 2, 4343},  // zcaron;
+    {16072, 4, 2, 4345},  // zcy;
+    {16076, 5, 2, 4347},  // zdot;
+    {16081, 7, 3, 1572},  // zeetrf;
+    {16088, 5, 2, 4349},  // zeta;
+    {16093, 4, 4, 4351},  // zfr;
+    {16097, 5, 2, 4355},  // zhcy;
+    {16102, 8, 3, 4357},  // zigrarr;
+    {16110, 5, 4, 4360},  // zopf;
+    {16115, 5, 4, 4364},  // zscr;
+    {16120, 4, 3, 4368},  // zwj;
+    {16124, 5, 3, 4371},  // zwnj;
 };
 
 } // namespace flagcrawl::crawler::html_detail

@@ -121,8 +121,8 @@ std::size_t named_ref(std::string_view raw, std::size_t i, bool in_attribute, st
         const std::string_view name = raw.substr(i + 1, len);
         const auto* it = std::lower_bound(
             std::begin(k_named_char_refs), table_end, name,
-            [](const NamedCharRef& ref, std::string_view n) { return ref.name < n; });
-        if (it == table_end || it->name != name) {
+            [](const NamedCharRef& ref, std::string_view n) { return ref.name() < n; });
+        if (it == table_end || it->name() != name) {
             continue;
         }
         const std::size_t after = i + 1 + len;
@@ -130,7 +130,7 @@ std::size_t named_ref(std::string_view raw, std::size_t i, bool in_attribute, st
             (raw[after] == '=' || util::is_ascii_alnum(raw[after]))) {
             return i;
         }
-        out.append(it->utf8);
+        out.append(it->utf8());
         return after;
     }
     return i;
