@@ -9,11 +9,13 @@
 #include "storage/writer.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -177,6 +179,52 @@ TEST(StorageSqlite, WalAndPragmasOnWritableOpen) {
     EXPECT_EQ(*db.query_int("PRAGMA synchronous"), 1); // NORMAL
     EXPECT_EQ(*db.query_int("PRAGMA foreign_keys"), 1);
     EXPECT_EQ(*db.query_int("PRAGMA busy_timeout"), 5000);
+}
+
+// Page caches fill page by page: no connection, and no temporary database, starts with SQLite's
+// bulk allocation of 20 pages (which SQLite writes whole, so it stays resident whether the cache
+// is used or not). SQLite's allocator is wrapped to see the largest allocation it asks for;
+// that must happen before SQLite initializes, so the test needs a process of its own (as ctest
+// runs it).
+namespace {
+
+std::atomic<int> g_largest_sqlite_allocation{0};
+sqlite3_mem_methods g_sqlite_allocator{};
+
+void note_allocation(int bytes) {
+    int seen = g_largest_sqlite_allocation.load();
+    while (bytes > seen && !g_largest_sqlite_allocation.compare_exchange_weak(seen, bytes)) {
+    }
+}
+
+} // namespace
+
+TEST(StorageSqlite, PageCachesHaveNoBulkAllocation) {
+    if (sqlite3_config(SQLITE_CONFIG_GETMALLOC, &g_sqlite_allocator) != SQLITE_OK) {
+        GTEST_SKIP() << "SQLite is already initialized in this process: run this test alone";
+    }
+    sqlite3_mem_methods counting = g_sqlite_allocator;
+    counting.xMalloc = [](int bytes) {
+        note_allocation(bytes);
+        return g_sqlite_allocator.xMalloc(bytes);
+    };
+    counting.xRealloc = [](void* p, int bytes) {
+        note_allocation(bytes);
+        return g_sqlite_allocator.xRealloc(p, bytes);
+    };
+    ASSERT_EQ(sqlite3_config(SQLITE_CONFIG_MALLOC, &counting), SQLITE_OK);
+
+    TempDir dir("storage");
+    Database db = open_or_die(dir.file("cache.db"));
+    ASSERT_TRUE(
+        db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT);"
+                "CREATE TEMP TABLE scratch (k INTEGER);"
+                "INSERT INTO scratch VALUES (1);"
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+                "INSERT INTO t SELECT i, 'row' FROM n;"));
+    EXPECT_EQ(*db.query_int("SELECT count(*) FROM t"), 2000);
+    const int page = static_cast<int>(*db.query_int("PRAGMA page_size"));
+    EXPECT_LT(g_largest_sqlite_allocation.load(), 20 * page);
 }
 
 TEST(StorageSchema, CreatedThenReopened) {
