@@ -9,6 +9,8 @@
 
 #include <libpq-fe.h>
 
+#include <dlfcn.h>
+
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -21,6 +23,85 @@ namespace flagcrawl::pgfrontier {
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
+
+// ---- libpq, loaded on first use ----
+//
+// libpq is opened with dlopen when a shared crawl first needs it instead of being linked: loaded
+// with the program it would come with OpenSSL's libssl, and their start-up (relocations, symbol
+// lookups, constructors) kept ~0.8 MiB of every crawl resident (ARCHITECTURE.md, "Memory").
+// Every function is looked up at once: a libpq that lacks one (pipeline mode needs libpq 14) is
+// a connection error, not a crash at the first call. The library stays loaded until exit.
+#define FLAGCRAWL_LIBPQ_FUNCTIONS(X)                                                               \
+    X(PQbackendPID)                                                                                \
+    X(PQclear)                                                                                     \
+    X(PQcmdTuples)                                                                                 \
+    X(PQconnectPoll)                                                                               \
+    X(PQconnectStartParams)                                                                        \
+    X(PQconninfoFree)                                                                              \
+    X(PQconninfoParse)                                                                             \
+    X(PQconsumeInput)                                                                              \
+    X(PQenterPipelineMode)                                                                         \
+    X(PQerrorMessage)                                                                              \
+    X(PQfinish)                                                                                    \
+    X(PQflush)                                                                                     \
+    X(PQfreemem)                                                                                   \
+    X(PQgetResult)                                                                                 \
+    X(PQgetisnull)                                                                                 \
+    X(PQgetlength)                                                                                 \
+    X(PQgetvalue)                                                                                  \
+    X(PQisBusy)                                                                                    \
+    X(PQnfields)                                                                                   \
+    X(PQnotifies)                                                                                  \
+    X(PQntuples)                                                                                   \
+    X(PQpipelineSync)                                                                              \
+    X(PQresultErrorField)                                                                          \
+    X(PQresultErrorMessage)                                                                        \
+    X(PQresultStatus)                                                                              \
+    X(PQsendPrepare)                                                                               \
+    X(PQsendQueryParams)                                                                           \
+    X(PQsendQueryPrepared)                                                                         \
+    X(PQsetNoticeProcessor)                                                                        \
+    X(PQsetnonblocking)                                                                            \
+    X(PQsocket)                                                                                    \
+    X(PQstatus)
+
+struct Libpq {
+#define FLAGCRAWL_LIBPQ_POINTER(name) decltype(&::name) name = nullptr;
+    FLAGCRAWL_LIBPQ_FUNCTIONS(FLAGCRAWL_LIBPQ_POINTER)
+#undef FLAGCRAWL_LIBPQ_POINTER
+    std::string error; // why libpq is unusable; empty when every function was found
+};
+
+// libpq's soname: PostgreSQL keeps it across releases.
+constexpr const char* k_libpq_soname = "libpq.so.5";
+
+// Thread-safe: loaded once, by the first caller, and never changed after.
+const Libpq& pq() {
+    static const Libpq lib = [] {
+        Libpq l;
+        void* handle = ::dlopen(k_libpq_soname, RTLD_NOW | RTLD_LOCAL);
+        if (handle == nullptr) {
+            const char* why = ::dlerror();
+            l.error = std::string("cannot load PostgreSQL's client library, which a shared crawl "
+                                  "needs: ") +
+                      (why ? why : k_libpq_soname);
+            return l;
+        }
+#define FLAGCRAWL_LIBPQ_LOOKUP(name)                                                               \
+    l.name = reinterpret_cast<decltype(&::name)>(::dlsym(handle, #name));                          \
+    if (l.name == nullptr) {                                                                       \
+        l.error = std::string("PostgreSQL's client library (") + k_libpq_soname +                  \
+                  ") lacks " #name ", which a shared crawl needs (libpq 14 or later)";             \
+        return l;                                                                                  \
+    }
+        FLAGCRAWL_LIBPQ_FUNCTIONS(FLAGCRAWL_LIBPQ_LOOKUP)
+#undef FLAGCRAWL_LIBPQ_LOOKUP
+        return l;
+    }();
+    return lib;
+}
+
+#undef FLAGCRAWL_LIBPQ_FUNCTIONS
 
 // PostgreSQL type OIDs (pg_type.dat): stable across versions.
 constexpr unsigned k_bool = 16, k_int8 = 20, k_int2 = 21, k_int4 = 23, k_text = 25;
@@ -103,11 +184,11 @@ std::string one_line(const char* message) {
 PgError server_error(const PGresult* result) {
     PgError error;
     error.kind = PgError::Kind::server;
-    if (const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE)) {
+    if (const char* state = pq().PQresultErrorField(result, PG_DIAG_SQLSTATE)) {
         error.sqlstate = state;
     }
-    const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
-    error.message = one_line(primary ? primary : PQresultErrorMessage(result));
+    const char* primary = pq().PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+    error.message = one_line(primary ? primary : pq().PQresultErrorMessage(result));
     // A server going away answers the statement in flight with 57P01 (admin shutdown): the
     // connection is gone with it.
     if (error.sqlstate.starts_with("57P") || error.sqlstate.starts_with("08")) {
@@ -117,7 +198,7 @@ PgError server_error(const PGresult* result) {
 }
 
 struct ResultDeleter {
-    void operator()(PGresult* r) const { PQclear(r); }
+    void operator()(PGresult* r) const { pq().PQclear(r); }
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
@@ -252,20 +333,20 @@ Rows::Rows(PGresult* result)
     : m_result(result, ResultDeleter{}) {}
 
 int Rows::size() const {
-    return m_result ? PQntuples(m_result.get()) : 0;
+    return m_result ? pq().PQntuples(m_result.get()) : 0;
 }
 
 int Rows::columns() const {
-    return m_result ? PQnfields(m_result.get()) : 0;
+    return m_result ? pq().PQnfields(m_result.get()) : 0;
 }
 
 bool Rows::null(int row, int column) const {
-    return PQgetisnull(m_result.get(), row, column) != 0;
+    return pq().PQgetisnull(m_result.get(), row, column) != 0;
 }
 
 std::string_view Rows::text(int row, int column) const {
-    return {PQgetvalue(m_result.get(), row, column),
-            static_cast<std::size_t>(PQgetlength(m_result.get(), row, column))};
+    return {pq().PQgetvalue(m_result.get(), row, column),
+            static_cast<std::size_t>(pq().PQgetlength(m_result.get(), row, column))};
 }
 
 std::int64_t Rows::int64(int row, int column) const {
@@ -285,7 +366,7 @@ double Rows::real(int row, int column) const {
     if (null(row, column)) {
         return 0;
     }
-    return std::strtod(PQgetvalue(m_result.get(), row, column), nullptr);
+    return std::strtod(pq().PQgetvalue(m_result.get(), row, column), nullptr);
 }
 
 bool Rows::boolean(int row, int column) const {
@@ -293,7 +374,7 @@ bool Rows::boolean(int row, int column) const {
 }
 
 std::uint64_t Rows::affected() const {
-    const char* n = m_result ? PQcmdTuples(m_result.get()) : "";
+    const char* n = m_result ? pq().PQcmdTuples(m_result.get()) : "";
     return n && *n ? std::strtoull(n, nullptr, 10) : 0;
 }
 
@@ -306,7 +387,7 @@ PgConnection::PgConnection(PGconn* conn, asio::posix::stream_descriptor socket)
 PgConnection::~PgConnection() {
     boost::system::error_code ignored;
     m_socket.close(ignored);
-    PQfinish(m_conn);
+    pq().PQfinish(m_conn);
 }
 
 asio::awaitable<PgResult<std::unique_ptr<PgConnection>>>
@@ -318,16 +399,16 @@ PgConnection::connect(std::string conninfo, std::chrono::milliseconds timeout) {
     const char* keys[] = {"dbname", "fallback_application_name", nullptr};
     const char* values[] = {conninfo.c_str(), "flagcrawl", nullptr};
     // expand_dbname: `dbname` is the whole string, a URI or key=value pairs, as psql takes it.
-    PGconn* conn = PQconnectStartParams(keys, values, 1);
+    PGconn* conn = pq().PQconnectStartParams(keys, values, 1);
     auto fail = [&](std::string message) {
-        PQfinish(conn);
+        pq().PQfinish(conn);
         return PgError{PgError::Kind::connection, "", std::move(message)};
     };
     if (conn == nullptr) {
         co_return PgError{PgError::Kind::connection, "", "out of memory"};
     }
-    if (PQstatus(conn) == CONNECTION_BAD) {
-        co_return fail(one_line(PQerrorMessage(conn)));
+    if (pq().PQstatus(conn) == CONNECTION_BAD) {
+        co_return fail(one_line(pq().PQerrorMessage(conn)));
     }
     asio::steady_timer deadline(executor);
     deadline.expires_after(timeout);
@@ -336,9 +417,9 @@ PgConnection::connect(std::string conninfo, std::chrono::milliseconds timeout) {
     while (poll != PGRES_POLLING_OK && poll != PGRES_POLLING_FAILED) {
         // The socket may change between polls (libpq tries the hosts and addresses in turn):
         // wait on a duplicate of the current one, leaving libpq's own alone.
-        const int fd = PQsocket(conn);
+        const int fd = pq().PQsocket(conn);
         if (fd < 0) {
-            co_return fail(one_line(PQerrorMessage(conn)));
+            co_return fail(one_line(pq().PQerrorMessage(conn)));
         }
         asio::posix::stream_descriptor socket(executor, ::dup(fd));
         boost::system::error_code socket_ec, timer_ec;
@@ -355,44 +436,44 @@ PgConnection::connect(std::string conninfo, std::chrono::milliseconds timeout) {
             co_return fail(std::string("timed out after ") + seconds + " s connecting to " +
                            conninfo_target(conninfo));
         }
-        poll = PQconnectPoll(conn);
+        poll = pq().PQconnectPoll(conn);
     }
     if (poll == PGRES_POLLING_FAILED) {
-        co_return fail(one_line(PQerrorMessage(conn)));
+        co_return fail(one_line(pq().PQerrorMessage(conn)));
     }
     // The server's notices and warnings ("terminating connection due to administrator
     // command") are not for the user's terminal: errors come back as values.
-    PQsetNoticeProcessor(
+    pq().PQsetNoticeProcessor(
         conn, [](void*, const char*) {}, nullptr);
-    if (PQsetnonblocking(conn, 1) != 0 || PQenterPipelineMode(conn) != 1) {
-        co_return fail(one_line(PQerrorMessage(conn)));
+    if (pq().PQsetnonblocking(conn, 1) != 0 || pq().PQenterPipelineMode(conn) != 1) {
+        co_return fail(one_line(pq().PQerrorMessage(conn)));
     }
     // A duplicate of libpq's socket: libpq closes its own when the connection breaks, and a new
     // connection may then get the same number; the reactor must never confuse the two.
-    asio::posix::stream_descriptor socket(executor, ::dup(PQsocket(conn)));
+    asio::posix::stream_descriptor socket(executor, ::dup(pq().PQsocket(conn)));
     co_return std::unique_ptr<PgConnection>(new PgConnection(conn, std::move(socket)));
 }
 
 bool PgConnection::broken() const {
-    return m_broken || PQstatus(m_conn) != CONNECTION_OK;
+    return m_broken || pq().PQstatus(m_conn) != CONNECTION_OK;
 }
 
 int PgConnection::backend_pid() const {
-    return PQbackendPID(m_conn);
+    return pq().PQbackendPID(m_conn);
 }
 
 PgError PgConnection::connection_error() const {
-    return PgError{PgError::Kind::connection, "", one_line(PQerrorMessage(m_conn))};
+    return PgError{PgError::Kind::connection, "", one_line(pq().PQerrorMessage(m_conn))};
 }
 
 PgResult<void> PgConnection::consume() {
-    if (PQconsumeInput(m_conn) == 0) {
+    if (pq().PQconsumeInput(m_conn) == 0) {
         m_broken = true;
         return connection_error();
     }
-    while (PGnotify* n = PQnotifies(m_conn)) {
+    while (PGnotify* n = pq().PQnotifies(m_conn)) {
         m_notifications.push_back({n->relname, n->extra ? n->extra : ""});
-        PQfreemem(n);
+        pq().PQfreemem(n);
     }
     return {};
 }
@@ -442,22 +523,22 @@ PgConnection::run(const std::vector<Statement>& statements) {
         const auto formats = s.params.formats();
         int sent = 0;
         if (s.params.size() == 0) {
-            sent =
-                PQsendQueryParams(m_conn, s.sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
+            sent = pq().PQsendQueryParams(m_conn, s.sql.c_str(), 0, nullptr, nullptr, nullptr,
+                                          nullptr, 0);
         } else {
             auto [named, fresh] = m_prepared.try_emplace(s.sql, "fc" + std::to_string(m_names));
             if (fresh) {
                 ++m_names;
-                if (PQsendPrepare(m_conn, named->second.c_str(), s.sql.c_str(), s.params.size(),
-                                  types.data()) != 1) {
+                if (pq().PQsendPrepare(m_conn, named->second.c_str(), s.sql.c_str(),
+                                       s.params.size(), types.data()) != 1) {
                     m_broken = true;
                     co_return connection_error();
                 }
                 preparing.push_back(&named->first);
                 is_prepare.push_back(true);
             }
-            sent = PQsendQueryPrepared(m_conn, named->second.c_str(), s.params.size(),
-                                       values.data(), lengths.data(), formats.data(), 0);
+            sent = pq().PQsendQueryPrepared(m_conn, named->second.c_str(), s.params.size(),
+                                            values.data(), lengths.data(), formats.data(), 0);
         }
         if (sent != 1) {
             m_broken = true;
@@ -465,14 +546,14 @@ PgConnection::run(const std::vector<Statement>& statements) {
         }
         is_prepare.push_back(false);
     }
-    if (PQpipelineSync(m_conn) != 1) {
+    if (pq().PQpipelineSync(m_conn) != 1) {
         m_broken = true;
         co_return connection_error();
     }
     // Send it all; while the output buffer is full, read too (the server may be waiting for
     // us to read before it reads more).
     for (;;) {
-        const int flushed = PQflush(m_conn);
+        const int flushed = pq().PQflush(m_conn);
         if (flushed == 0) {
             break;
         }
@@ -503,12 +584,12 @@ PgConnection::run(const std::vector<Statement>& statements) {
     };
     for (;;) {
         int nulls = 0;
-        while (PQisBusy(m_conn) == 0) {
-            ResultPtr result(PQgetResult(m_conn));
+        while (pq().PQisBusy(m_conn) == 0) {
+            ResultPtr result(pq().PQgetResult(m_conn));
             if (!result) {
                 // The end of one statement's results, and the next one follows; twice in a row
                 // means nothing more came yet (or the connection is gone).
-                if (PQstatus(m_conn) != CONNECTION_OK) {
+                if (pq().PQstatus(m_conn) != CONNECTION_OK) {
                     m_broken = true;
                     co_return connection_error();
                 }
@@ -518,7 +599,7 @@ PgConnection::run(const std::vector<Statement>& statements) {
                 continue;
             }
             nulls = 0;
-            const ExecStatusType status = PQresultStatus(result.get());
+            const ExecStatusType status = pq().PQresultStatus(result.get());
             if (status != PGRES_PIPELINE_SYNC && received < is_prepare.size() &&
                 is_prepare[received++]) {
                 prepare_ended(status == PGRES_COMMAND_OK);
@@ -546,7 +627,7 @@ PgConnection::run(const std::vector<Statement>& statements) {
                     first_error = server_error(result.get());
                 }
                 results.emplace_back();
-                if (PQstatus(m_conn) != CONNECTION_OK) {
+                if (pq().PQstatus(m_conn) != CONNECTION_OK) {
                     m_broken = true;
                     co_return PgError{PgError::Kind::connection, first_error->sqlstate,
                                       first_error->message};
@@ -573,14 +654,17 @@ PgConnection::run(const std::vector<Statement>& statements) {
 // ---- connection strings ----
 
 std::optional<std::string> conninfo_problem(const std::string& conninfo) {
+    if (!pq().error.empty()) {
+        return pq().error;
+    }
     char* error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+    PQconninfoOption* options = pq().PQconninfoParse(conninfo.c_str(), &error);
     if (options != nullptr) {
-        PQconninfoFree(options);
+        pq().PQconninfoFree(options);
         return std::nullopt;
     }
     std::string reason = one_line(error);
-    PQfreemem(error);
+    pq().PQfreemem(error);
     // Leave out what libpq quotes from the string: it may be the password.
     std::string safe;
     bool quoted = false;
@@ -597,7 +681,8 @@ std::optional<std::string> conninfo_problem(const std::string& conninfo) {
 }
 
 std::string conninfo_target(const std::string& conninfo) {
-    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
+    PQconninfoOption* options =
+        pq().error.empty() ? pq().PQconninfoParse(conninfo.c_str(), nullptr) : nullptr;
     if (options == nullptr) {
         return "the server";
     }
@@ -615,7 +700,7 @@ std::string conninfo_target(const std::string& conninfo) {
             db = value;
         }
     }
-    PQconninfoFree(options);
+    pq().PQconninfoFree(options);
     std::string out = user.empty() ? "" : user + "@";
     out += host.empty() ? "localhost" : host;
     out += port.empty() ? "" : ":" + port;
