@@ -5,21 +5,26 @@ the flagcrawl link's --section-ordering-file (cli/CMakeLists.txt). Not run by ct
     tests/bench/hot_functions.py BUILD_DIR [OUTPUT]
 
 Runs `BUILD_DIR/flagcrawl crawl` of a `flagcrawl serve --site` (loopback, port 0) under
-callgrind, then an async `download` of the crawl's pages, maps every instruction executed in the
-flagcrawl binary to its function (nm) and writes one section name per function, sorted by name
-(a regenerated list then differs only where the code did). Why: the kernel maps a program's text around each page it faults in (64 KiB at a time), so
+callgrind, then the same crawl on one CPU (no parse pool, as the bench harness runs it) through a
+relay that answers `text/html` without a charset (as nginx does by default: the crawl then reads
+the charset from the page), then an async `download` of the crawl's pages, maps every
+instruction executed in the flagcrawl binary to its function (nm) and writes one section name per
+function, sorted by name (a regenerated list then differs only where the code did). Why: the kernel maps a program's text around each page it faults in (64 KiB at a time), so
 a run's resident code is every 64 KiB window that holds one function it runs; with the functions
 a run needs side by side, a crawl keeps about 2 MiB less of flagcrawl resident (ARCHITECTURE.md,
 "Memory"). A function missing from the list (new code) only sits elsewhere: the order never
 changes what the program does. Needs valgrind; takes a few minutes.
 """
 import bisect
+import http.client
+import http.server
 import os
 import re
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 
 
 def executed_addresses(callgrind_out, binary_name):
@@ -75,6 +80,42 @@ def section_of(name):
     return ".text." + name
 
 
+def start_charsetless_relay(upstream_port):
+    """A loopback server (port 0) relaying GETs to the site, its HTML as `text/html` alone."""
+
+    class Relay(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            upstream = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
+            upstream.request("GET", self.path)
+            reply = upstream.getresponse()
+            body = reply.read()
+            upstream.close()
+            self.send_response(reply.status)
+            for name, value in reply.getheaders():
+                if name.lower() == "content-type" and value.startswith("text/html"):
+                    value = "text/html"
+                if name.lower() not in ("content-length", "connection", "date", "server"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    relay = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Relay)
+    relay.daemon_threads = True
+    threading.Thread(target=relay.serve_forever, daemon=True).start()
+    return relay
+
+
+def one_cpu():
+    """For a child process: run on one CPU, as the bench harness pins its crawls."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
 def run_profiles(flagcrawl, work):
     server = subprocess.Popen([flagcrawl, "serve", "--site", "2000", "--port", "0"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -93,6 +134,16 @@ def run_profiles(flagcrawl, work):
                                 flagcrawl, "crawl", "http://127.0.0.1:%s/index.html" % port,
                                 "--db", db, "-c", "64"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        relay = start_charsetless_relay(int(port))
+        try:
+            subprocess.run(grind + ["--callgrind-out-file=" + os.path.join(work, "plain.out"),
+                                    flagcrawl, "crawl",
+                                    "http://127.0.0.1:%d/index.html" % relay.server_port,
+                                    "--db", os.path.join(work, "plain.db"), "-c", "64"],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           preexec_fn=one_cpu)
+        finally:
+            relay.shutdown()
         urls = os.path.join(work, "urls.txt")
         with open(urls, "w") as f:
             pages = "SELECT url FROM pages WHERE kind = 'page' ORDER BY url"
@@ -108,7 +159,7 @@ def run_profiles(flagcrawl, work):
     finally:
         server.terminate()
         server.wait()
-    return [os.path.join(work, "crawl.out"), os.path.join(work, "download.out")]
+    return [os.path.join(work, name) for name in ("crawl.out", "plain.out", "download.out")]
 
 
 def main():
