@@ -28,7 +28,7 @@ using namespace asio::experimental::awaitable_operators;
 //
 // libpq is opened with dlopen when a shared crawl first needs it instead of being linked: loaded
 // with the program it would come with OpenSSL's libssl, and their start-up (relocations, symbol
-// lookups, constructors) kept ~0.8 MiB of every crawl resident (ARCHITECTURE.md, "Memory").
+// lookups, initialisation) kept 0.4-0.8 MiB of a crawl resident (ARCHITECTURE.md, "Memory").
 // Every function is looked up at once: a libpq that lacks one (pipeline mode needs libpq 14) is
 // a connection error, not a crash at the first call. The library stays loaded until exit.
 #define FLAGCRAWL_LIBPQ_FUNCTIONS(X)                                                               \
