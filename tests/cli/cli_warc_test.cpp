@@ -7,6 +7,9 @@
 #include "site_server.hpp"
 #include "temp_dir.hpp"
 
+#include "storage/reader.hpp"
+#include "storage/sqlite.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -179,10 +182,22 @@ std::vector<std::string> complete_lines(const std::filesystem::path& path) {
 
 class CliWarcKilled : public ::testing::TestWithParam<const char*> {};
 
+// The pages with a response that the crawl's database holds (committed), or 0 before it has any.
+std::int64_t recorded_pages(const std::string& db) {
+    auto reader = storage::Reader::open(db);
+    if (!reader) {
+        return 0;
+    }
+    auto count =
+        reader->database().query_int("SELECT count(*) FROM pages WHERE http_status IS NOT NULL");
+    return count ? *count : 0;
+}
+
 // The WARC writer lags the crawl (it compresses and digests every body); a crawl killed while it
 // lags must not have recorded a page whose response the archive lacks: --resume would never fetch
-// it again, and the archive would miss it for good. Killed once its index has 300 lines, every
-// page the database holds with a response is in the index.
+// it again, and the archive would miss it for good. Killed once its index has 300 lines and its
+// database 100 pages (the database's writer may lag too, on a loaded machine), every page the
+// database holds with a response is in the index.
 TEST_P(CliWarcKilled, NoPageIsRecordedBeforeItsResponseIsArchived) {
     TempDir dir("cliwarc");
     SiteServer site(3000, 0ms);
@@ -193,6 +208,7 @@ TEST_P(CliWarcKilled, NoPageIsRecordedBeforeItsResponseIsArchived) {
         [&](int pid) {
             EXPECT_TRUE(eventually(
                 [&] { return complete_lines(name.string() + ".cdxj").size() >= 300; }, 60s));
+            EXPECT_TRUE(eventually([&] { return recorded_pages(dir.file("c.db")) >= 100; }, 60s));
             ::kill(pid, SIGKILL);
         });
     EXPECT_EQ(crawl.exit_code, -1) << crawl.err;
