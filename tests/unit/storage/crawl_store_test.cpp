@@ -26,6 +26,22 @@ using flagcrawl::testing_support::write_schema_two_file;
 
 namespace {
 
+// Every row `sql` selects, as "col|col|...|" text.
+std::vector<std::string> text_rows(Database& db, const std::string& sql) {
+    std::vector<std::string> rows;
+    Statement statement = db.prepare(sql);
+    EXPECT_TRUE(for_each_row(statement, [&](const Statement& row) {
+        std::string text;
+        for (int c = 0; c < statement.column_count(); ++c) {
+            text += row.is_null(c) ? "NULL" : std::string(row.column_text(c));
+            text += '|';
+        }
+        rows.push_back(std::move(text));
+        return true;
+    }));
+    return rows;
+}
+
 FrontierRow row(std::int64_t seq, std::uint64_t hash, int depth) {
     return FrontierRow{seq, hash, "http://h/" + std::to_string(seq), depth, 0, false};
 }
@@ -724,16 +740,8 @@ TEST(CrawlStore, SchemaTwoFileIsMigratedKeepingItsRows) {
               "SELECT * FROM links",
               "SELECT crawl_id, seq, key_hash, url, depth, redirects, requisite, state "
               "FROM frontier"}) {
-            Statement statement = db.prepare(sql);
-            EXPECT_TRUE(for_each_row(statement, [&](const Statement& row) {
-                std::string text;
-                for (int c = 0; c < statement.column_count(); ++c) {
-                    text += row.is_null(c) ? "NULL" : std::string(row.column_text(c));
-                    text += '|';
-                }
-                rows.push_back(std::move(text));
-                return true;
-            }));
+            const auto more = text_rows(db, sql);
+            rows.insert(rows.end(), more.begin(), more.end());
         }
         return rows;
     };
@@ -947,22 +955,6 @@ TEST(CrawlStore, ReferrerAndExternalStepsKeepTheRowsOfAnOlderFile) {
 }
 
 namespace {
-
-// Every row `sql` selects, as "col|col|...|" text.
-std::vector<std::string> text_rows(Database& db, const std::string& sql) {
-    std::vector<std::string> rows;
-    Statement statement = db.prepare(sql);
-    EXPECT_TRUE(for_each_row(statement, [&](const Statement& row) {
-        std::string text;
-        for (int c = 0; c < statement.column_count(); ++c) {
-            text += row.is_null(c) ? "NULL" : std::string(row.column_text(c));
-            text += '|';
-        }
-        rows.push_back(std::move(text));
-        return true;
-    }));
-    return rows;
-}
 
 std::vector<std::int64_t> queued_seqs(Reader& reader, int after_depth, std::int64_t after_seq) {
     std::vector<std::int64_t> seqs;
