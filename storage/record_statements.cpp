@@ -56,24 +56,28 @@ void append_links_json(std::string& out, const LinkList& links) {
     out += ']';
 }
 
-// The INSERT of `count` frontier rows in one statement.
-std::string frontier_insert_sql(std::size_t count) {
-    std::string sql = "INSERT INTO frontier_urls (crawl_id, seq, key_hash, url, depth, redirects, "
-                      "requisite, chain_seq, chain_keys, sitemap, from_seq, external) VALUES ";
+// `insert` (an INSERT up to VALUES) followed by `count` rows of `row` ("(?, ?, ...)").
+std::string multi_row_sql(std::string_view insert, std::string_view row, std::size_t count) {
+    std::string sql(insert);
     for (std::size_t i = 0; i < count; ++i) {
-        sql += i == 0 ? "" : ", ";
-        sql += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        sql += i == 0 ? " " : ", ";
+        sql += row;
     }
     return sql;
 }
 
+// The INSERT of `count` frontier rows in one statement.
+std::string frontier_insert_sql(std::size_t count) {
+    return multi_row_sql("INSERT INTO frontier_urls (crawl_id, seq, key_hash, url, depth, "
+                         "redirects, requisite, chain_seq, chain_keys, sitemap, from_seq, "
+                         "external) VALUES",
+                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count);
+}
+
 // The INSERT of the frontier_queue rows of `count` new frontier rows in one statement.
 std::string queue_insert_sql(std::size_t count) {
-    std::string sql = "INSERT INTO frontier_queue (crawl_id, depth, seq) VALUES ";
-    for (std::size_t i = 0; i < count; ++i) {
-        sql += i == 0 ? "(?, ?, ?)" : ", (?, ?, ?)";
-    }
-    return sql;
+    return multi_row_sql("INSERT INTO frontier_queue (crawl_id, depth, seq) VALUES", "(?, ?, ?)",
+                         count);
 }
 
 } // namespace
