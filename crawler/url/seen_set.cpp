@@ -140,19 +140,12 @@ bool SeenSet::add_making_room(std::uint64_t hash) {
     return add(make_room(hash), hash);
 }
 
-bool SeenSet::add(const Entry& e, std::uint64_t hash) {
-    std::uint64_t* const slots = e.slots;
+std::uint64_t& SeenSet::probe(const Entry& e, std::uint64_t hash) noexcept {
     std::size_t i = slot_of(hash, e.capacity, e.depth);
     for (;;) {
-        std::uint64_t& slot = slots[i];
-        if (slot == hash) {
-            return false;
-        }
-        if (slot == k_empty) {
-            slot = hash;
-            ++e.segment->size;
-            ++m_size;
-            return true;
+        std::uint64_t& slot = e.slots[i];
+        if (slot == hash || slot == k_empty) {
+            return slot;
         }
         if (++i == e.capacity) {
             i = 0;
@@ -160,25 +153,22 @@ bool SeenSet::add(const Entry& e, std::uint64_t hash) {
     }
 }
 
+bool SeenSet::add(const Entry& e, std::uint64_t hash) {
+    std::uint64_t& slot = probe(e, hash);
+    if (slot == hash) {
+        return false;
+    }
+    slot = hash;
+    ++e.segment->size;
+    ++m_size;
+    return true;
+}
+
 bool SeenSet::contains(std::uint64_t hash) const noexcept {
     if (hash == k_empty) {
         hash = k_zero_stand_in;
     }
-    const Entry& e = m_directory[entry_of(hash)];
-    const std::uint64_t* const slots = e.slots;
-    std::size_t i = slot_of(hash, e.capacity, e.depth);
-    for (;;) {
-        const std::uint64_t slot = slots[i];
-        if (slot == hash) {
-            return true;
-        }
-        if (slot == k_empty) {
-            return false;
-        }
-        if (++i == e.capacity) {
-            i = 0;
-        }
-    }
+    return probe(m_directory[entry_of(hash)], hash) == hash;
 }
 
 void SeenSet::reserve(std::size_t count) {

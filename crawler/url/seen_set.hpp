@@ -99,6 +99,9 @@ private:
         __extension__ using Wide = unsigned __int128; // GCC and Clang on 64-bit targets
         return static_cast<std::size_t>((static_cast<Wide>(hash << depth) * capacity) >> 64);
     }
+    // The slot of `e`'s segment that holds `hash` (not the empty value), or else the empty slot
+    // where it would go: a segment is never full, so the probe ends.
+    static std::uint64_t& probe(const Entry& e, std::uint64_t hash) noexcept;
     // Adds `hash` (not the empty value) to the segment of `e`, which has room for it.
     bool add(const Entry& e, std::uint64_t hash);
     // add() after make_room(): out of line, so that insert() saves no registers for it.
